@@ -1,0 +1,169 @@
+# qpost - a mail transfer agent in the qmail tradition.
+# Portable make: POSIX rules plus "!=", which GNU make 4 and bmake share.
+
+PREFIX ?=	/usr/local
+BINDIR ?=	$(PREFIX)/bin
+SBINDIR ?=	$(PREFIX)/sbin
+LIBEXECDIR ?=	$(PREFIX)/libexec/qpost
+MANDIR ?=	$(PREFIX)/share/man
+CONTROLDIR ?=	/etc/qpost
+QUEUEDIR ?=	/var/spool/qpost
+DESTDIR ?=
+
+CC ?=		cc
+PKGS =		libbsd-overlay libtls libcdb
+PKG_CFLAGS !=	pkg-config --cflags $(PKGS) 2>/dev/null || echo -DMISSING_PKGS
+PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb
+ATF_CFLAGS !=	pkg-config --cflags atf-c 2>/dev/null || true
+ATF_LIBS !=	pkg-config --libs atf-c 2>/dev/null || echo -latf-c
+
+WARNINGS =	-Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+		-Wpointer-arith -Wcast-qual -Wsign-compare
+HARDEN_0 =	-D_FORTIFY_SOURCE=2
+HARDEN_1 =
+HARDEN_ =	$(HARDEN_0)
+SAN_0 =
+SAN_1 =		-fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined
+SAN_ =
+SANITIZE ?=	0
+WERROR ?=
+CFLAGS ?=	-O2 -g
+QP_CFLAGS =	$(CFLAGS) $(WARNINGS) $(WERROR) -fstack-protector-strong -fPIE \
+		$(HARDEN_$(SANITIZE)) $(SAN_$(SANITIZE)) -std=c11 \
+		-D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Icontrol -Ilookup -Iqueue \
+		$(PKG_CFLAGS) -DQPOST_CONTROLDIR='"$(CONTROLDIR)"' \
+		-DQPOST_QUEUEDIR='"$(QUEUEDIR)"' \
+		-DQPOST_LIBEXECDIR='"$(LIBEXECDIR)"'
+QP_LDFLAGS =	$(LDFLAGS) -pie -Wl,-z,relro,-z,now $(SAN_$(SANITIZE))
+
+# The shared archive: one line per source file.
+LIBSRCS =	lib/addr.c
+LIBSRCS +=	lib/atomic.c
+LIBSRCS +=	lib/buf.c
+LIBSRCS +=	lib/log.c
+LIBSRCS +=	lib/paths.c
+LIBSRCS +=	lib/priv.c
+LIBSRCS +=	lib/rec.c
+LIBSRCS +=	lib/sa.c
+LIBSRCS +=	control/ctl.c
+LIBSRCS +=	lookup/users.c
+LIBSRCS +=	lookup/aliases.c
+LIBSRCS +=	queue/queue_drop.c
+LIBSRCS +=	queue/queue_env.c
+LIBSRCS +=	queue/queue_id.c
+LIBSRCS +=	send/spawn_rec.c
+LIBOBJS =	$(LIBSRCS:.c=.o)
+LIBA =		lib/libqpost.a
+
+HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/log.h lib/paths.h \
+		lib/priv.h lib/rec.h lib/sa.h control/ctl.h lookup/users.h \
+		lookup/aliases.h queue/queue_drop.h queue/queue_env.h \
+		queue/queue_id.h queue/qinject_exit.h send/spawn_rec.h
+
+# Programs: commands users run, and internal ones under libexec.
+PROGS =		queue/qinject
+PROGS +=	queue/sched
+PROGS +=	send/lspawn
+PROGS +=	send/local
+PROGS +=	send/rspawn
+PROGS +=	control/qcdb
+PROGS +=	control/qpost-start
+
+BIN_PROGS =	qinject
+SBIN_PROGS =	qcdb
+
+# Unit tests (atf-c) and scenario tests (atf-sh, from *_test.sh).
+UNIT_TESTS =	tests/unit/addr_test
+UNIT_TESTS +=	tests/unit/rec_test
+UNIT_TESTS +=	tests/unit/ctl_test
+UNIT_TESTS +=	tests/unit/buf_test
+UNIT_TESTS +=	tests/unit/queue_test
+SH_TESTS =	tests/queue/inject_test
+SH_TESTS +=	tests/queue/durability_test
+SH_TESTS +=	tests/queue/hostile_drop_test
+SH_TESTS +=	tests/queue/delivery_test
+SH_TESTS +=	tests/control/qcdb_test
+SH_TESTS +=	tests/privsep/privsep_test
+SH_TESTS +=	tests/demo/demo_test
+SH_TESTS +=	tests/man/man_test
+
+MANS1 =		man/qinject.1
+MANS5 =		man/qpost-control.5 man/qpost-queue.5
+MANS8 =		man/qcdb.8 man/qpost-start.8 man/qpost-sched.8 \
+		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
+MANS =		$(MANS1) $(MANS5) $(MANS8)
+
+.SUFFIXES: .c .o .sh
+.c.o:
+	$(CC) $(QP_CFLAGS) -c -o $@ $<
+
+all: $(PROGS) build/libexec $(UNIT_TESTS) $(SH_TESTS)
+
+$(LIBOBJS) $(PROGS:=.o) $(UNIT_TESTS:=.o): $(HDRS) Makefile
+
+$(LIBA): $(LIBOBJS)
+	rm -f $@
+	ar rcs $@ $(LIBOBJS)
+
+queue/qinject: queue/qinject.o $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ queue/qinject.o $(LIBA) $(PKG_LIBS)
+queue/sched: queue/sched.o queue/sched_bounce.o $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ queue/sched.o queue/sched_bounce.o $(LIBA) $(PKG_LIBS)
+send/lspawn: send/lspawn.o $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ send/lspawn.o $(LIBA) $(PKG_LIBS)
+send/local: send/local.o $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ send/local.o $(LIBA) $(PKG_LIBS)
+send/rspawn: send/rspawn.o $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
+control/qcdb: control/qcdb.o $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ control/qcdb.o $(LIBA) $(PKG_LIBS)
+control/qpost-start: control/qpost-start.o $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
+queue/sched_bounce.o: $(HDRS) queue/sched.h
+
+# build/libexec: every program in one folder, as an install lays them
+# out, for tests (QPOST_LIBEXEC) and the demo to run from.
+build/libexec: $(PROGS)
+	mkdir -p build/libexec
+	for p in $(PROGS); do ln -f $$p build/libexec/; done
+	touch build/libexec
+
+.c:
+	$(CC) $(QP_CFLAGS) $(ATF_CFLAGS) $(QP_LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS) $(ATF_LIBS)
+$(UNIT_TESTS): $(LIBA) $(HDRS)
+
+.sh:
+	cp $< $@
+	chmod 755 $@
+
+check: all
+	sh tests/run.sh
+
+lint:
+	mandoc -Tlint -W warning $(MANS)
+
+demo: all
+	sh control/qpost-demo
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	for p in $(PROGS); do \
+	    cp $$p $(DESTDIR)$(LIBEXECDIR)/ && \
+	    chmod 755 $(DESTDIR)$(LIBEXECDIR)/$${p##*/}; done
+	for p in $(BIN_PROGS); do \
+	    cp $(DESTDIR)$(LIBEXECDIR)/$$p $(DESTDIR)$(BINDIR)/; done
+	for p in $(SBIN_PROGS); do \
+	    cp $(DESTDIR)$(LIBEXECDIR)/$$p $(DESTDIR)$(SBINDIR)/; done
+	cp $(MANS1) $(DESTDIR)$(MANDIR)/man1/
+	cp $(MANS5) $(DESTDIR)$(MANDIR)/man5/
+	cp $(MANS8) $(DESTDIR)$(MANDIR)/man8/
+
+clean:
+	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) queue/sched_bounce.o \
+	    $(UNIT_TESTS) $(SH_TESTS)
+	rm -rf build
+
+.PHONY: all check lint demo install clean

@@ -1,0 +1,123 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * atomic - write, fsync, rename, fsync the directory.  See atomic.h.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "buf.h"
+
+/* fsync_dir - fsync a directory descriptor. */
+int
+fsync_dir(int dirfd)
+{
+	int r;
+
+	do
+		r = fsync(dirfd);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/*
+ * atomic_begin - create tmpdir/tmpname exclusively with mode (set with
+ * fchmod, whatever the umask), to become dstdir/dstname on commit.
+ * A stale temporary file of the same name (a crash) is replaced.
+ */
+int
+atomic_begin(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
+    const char *dstname, mode_t mode)
+{
+	if (strlcpy(a->tmpname, tmpname, sizeof(a->tmpname)) >=
+	    sizeof(a->tmpname) ||
+	    strlcpy(a->dstname, dstname, sizeof(a->dstname)) >=
+	    sizeof(a->dstname))
+		return (errno = ENAMETOOLONG, -1);
+	a->tmpdir = tmpdir;
+	a->dstdir = dstdir;
+	a->fd = openat(tmpdir, tmpname,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (a->fd == -1 && errno == EEXIST) {
+		if (unlinkat(tmpdir, tmpname, 0) == -1)
+			return -1;
+		a->fd = openat(tmpdir, tmpname,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (a->fd == -1)
+		return -1;
+	if (fchmod(a->fd, mode) == -1) {
+		atomic_abort(a);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * atomic_commit - fsync and close the file, rename it into place, and
+ * (with ATOMIC_SYNC_DIR) fsync the destination directory.  On failure
+ * before the rename the temporary file is removed; after it, the file
+ * is in place but may not be durable, and -1 says so.
+ */
+int
+atomic_commit(struct atomic *a, int sync_dir)
+{
+	int r, saved;
+
+	do
+		r = fsync(a->fd);
+	while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		atomic_abort(a);
+		return -1;
+	}
+	r = close(a->fd);
+	a->fd = -1;
+	if (r == -1 || renameat(a->tmpdir, a->tmpname, a->dstdir,
+	    a->dstname) == -1) {
+		saved = errno;
+		(void)unlinkat(a->tmpdir, a->tmpname, 0);
+		errno = saved;
+		return -1;
+	}
+	if (sync_dir == ATOMIC_SYNC_DIR && fsync_dir(a->dstdir) == -1)
+		return -1;
+	return 0;
+}
+
+/* atomic_abort - close and remove the temporary file. */
+void
+atomic_abort(struct atomic *a)
+{
+	int saved = errno;
+
+	if (a->fd != -1)
+		(void)close(a->fd);
+	a->fd = -1;
+	(void)unlinkat(a->tmpdir, a->tmpname, 0);
+	errno = saved;
+}
+
+/* atomic_write_file - replace dirfd/name with data, via name.tmp. */
+int
+atomic_write_file(int dirfd, const char *name, const void *data, size_t n,
+    mode_t mode)
+{
+	struct atomic a;
+	char tmp[256];
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp))
+		return (errno = ENAMETOOLONG, -1);
+	if (atomic_begin(&a, dirfd, tmp, dirfd, name, mode) == -1)
+		return -1;
+	if (fd_write_all(a.fd, data, n) == -1) {
+		atomic_abort(&a);
+		return -1;
+	}
+	return atomic_commit(&a, ATOMIC_SYNC_DIR);
+}

@@ -1,0 +1,59 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * aliases - look up one alias in aliases.cdb.  See aliases.h.
+ */
+#include <cdb.h>
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aliases.h"
+#include "ctl.h"
+#include "log.h"
+
+#define ALIAS_VALUE_MAX	(256u * 1024)
+
+/*
+ * aliases_lookup - the targets of name (case ignored), NUL-terminated
+ * one after another in out.  Returns 1, 0 if name is no alias, -1 on
+ * a temporary error or a broken cdb.
+ */
+int
+aliases_lookup(const char *name, struct sa *out)
+{
+	char key[256];
+	unsigned vlen;
+	size_t i;
+	int fd, r;
+
+	out->len = 0;
+	if (strlcpy(key, name, sizeof(key)) >= sizeof(key))
+		return 0;
+	for (i = 0; key[i] != '\0'; i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	if ((fd = ctl_cdb_open("aliases.cdb")) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("unable to open control/aliases.cdb");
+		return -1;
+	}
+	r = cdb_seek(fd, key, (unsigned)strlen(key), &vlen);
+	if (r > 0) {
+		if (vlen == 0 || vlen > ALIAS_VALUE_MAX ||
+		    sa_ready(out, vlen) == -1 ||
+		    cdb_bread(fd, out->s, vlen) == -1 ||
+		    out->s[vlen - 1] != '\0') {
+			log_warnx("control/aliases.cdb: bad entry for %s: "
+			    "rebuild it with qcdb aliases", key);
+			r = -1;
+		} else {
+			out->len = vlen;
+			r = 1;
+		}
+	} else if (r < 0)
+		log_warn("unable to read control/aliases.cdb");
+	close(fd);
+	return r;
+}

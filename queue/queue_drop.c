@@ -1,0 +1,124 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * queue_drop - encode and strictly parse drop files.  See queue_drop.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "queue_drop.h"
+#include "rec.h"
+
+/* qdrop_header - the fixed-size header for a message of len bytes. */
+void
+qdrop_header(char hdr[QDROP_HDR_LEN], uint64_t len)
+{
+	char tmp[QDROP_HDR_LEN + 1];
+
+	snprintf(tmp, sizeof(tmp), "%s%020llu\n", QDROP_MAGIC,
+	    (unsigned long long)len);
+	memcpy(hdr, tmp, QDROP_HDR_LEN);
+}
+
+/* qdrop_parse_header - 0 and the message length, or -1 if malformed. */
+int
+qdrop_parse_header(const char *p, size_t n, uint64_t *len)
+{
+	uint64_t v = 0;
+	size_t i, m = sizeof(QDROP_MAGIC) - 1;
+
+	if (n != QDROP_HDR_LEN || memcmp(p, QDROP_MAGIC, m) != 0 ||
+	    p[QDROP_HDR_LEN - 1] != '\n')
+		return -1;
+	for (i = m; i < QDROP_HDR_LEN - 1; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	*len = v;
+	return 0;
+}
+
+/*
+ * qdrop_env_encode - append the envelope: sender, the NUL-separated
+ * recipients in rcpts, the SMTPUTF8 flag and the end marker.
+ */
+int
+qdrop_env_encode(struct sa *out, const char *sender, const struct sa *rcpts,
+    int is_utf8)
+{
+	const char *r;
+
+	if (rec_puts(out, 'F', sender) == -1)
+		return -1;
+	for (r = rcpts->s; r != NULL && r < rcpts->s + rcpts->len;
+	    r += strlen(r) + 1)
+		if (rec_puts(out, 'T', r) == -1)
+			return -1;
+	if (is_utf8 && rec_puts(out, 'O', "1") == -1)
+		return -1;
+	return rec_put(out, 'Z', "", 0);
+}
+
+/* valid_envaddr - an envelope address: RFC 5321 form, or empty sender. */
+static int
+valid_envaddr(const char *v, size_t n, int is_sender)
+{
+	struct addr a;
+
+	if (n == 0)
+		return is_sender;
+	return rec_value_ok(v, n) &&
+	    addr_parse(v, n, &a, ADDR_UTF8) == 1;
+}
+
+/*
+ * qdrop_env_parse - parse the envelope of n bytes strictly: F first,
+ * then one or more T, an optional O, then Z0 as the very last bytes.
+ * Returns 0, or -1 if anything is out of place.
+ */
+int
+qdrop_env_parse(const char *p, size_t n, struct qdrop_env *env)
+{
+	struct rec_reader rr;
+	const char *v;
+	size_t vlen;
+	char tag;
+	int r, seen_end = 0;
+
+	memset(env, 0, sizeof(*env));
+	rec_reader_init(&rr, p, n);
+	if (rec_next(&rr, &tag, &v, &vlen) != 1 || tag != 'F' ||
+	    !valid_envaddr(v, vlen, 1) || sa_copyb(&env->sender, v, vlen) == -1)
+		return -1;
+	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
+		if (seen_end)
+			return -1;
+		if (tag == 'T' && !env->is_utf8) {
+			if (!valid_envaddr(v, vlen, 0) ||
+			    env->nrcpt == QDROP_RCPT_MAX ||
+			    sa_catb(&env->rcpts, v, vlen) == -1 ||
+			    sa_catc(&env->rcpts, '\0') == -1)
+				return -1;
+			env->nrcpt++;
+		} else if (tag == 'O' && vlen == 1 && v[0] == '1' &&
+		    env->nrcpt > 0 && !env->is_utf8)
+			env->is_utf8 = 1;
+		else if (tag == 'Z' && vlen == 0 && env->nrcpt > 0)
+			seen_end = 1;
+		else
+			return -1;
+	}
+	return r == 0 && seen_end ? 0 : -1;
+}
+
+void
+qdrop_env_free(struct qdrop_env *env)
+{
+	sa_free(&env->sender);
+	sa_free(&env->rcpts);
+	env->nrcpt = 0;
+}

@@ -1,0 +1,62 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * queue_env - sched's envelope and state file, env/<id>: who sent the
+ * message, and per recipient where it stands.  Only sched writes it,
+ * always whole, through atomic_write_file().
+ *
+ *	V1:1,  I<id>  U<injector uid>  A<arrival, unix time>  F<sender>
+ *	then optional O1:1, (SMTPUTF8) and B<bounce id> (a bounce planned
+ *	or made for the failed recipients), then per recipient:
+ *	R<address> S<state> C<attempts> N<next attempt> E<last error>
+ *	and the end marker Z0:, as the last bytes.
+ *
+ * States: p pending, d delivered, f failed for good (a bounce is due),
+ * b bounced (the bounce is queued, or was not needed).
+ * See qpost-queue(5).
+ */
+#ifndef QPOST_QUEUE_ENV_H
+#define QPOST_QUEUE_ENV_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "queue_id.h"
+#include "sa.h"
+
+#define QENV_MAX	(16u * 1024 * 1024)	/* bytes in an env file */
+#define QENV_ERR_MAX	1000			/* bytes of error text */
+
+#define RCPT_PENDING	'p'
+#define RCPT_DELIVERED	'd'
+#define RCPT_FAILED	'f'
+#define RCPT_BOUNCED	'b'
+
+struct qrcpt {
+	char		*addr;
+	char		 state;
+	unsigned	 tries;
+	time_t		 next;
+	char		*error;
+	int		 busy;	/* in memory only: a delivery is running */
+};
+
+struct qenv {
+	char		 id[QID_LEN + 1];
+	char		 bounce_id[QID_LEN + 1];	/* "" if none */
+	unsigned long	 uid;
+	time_t		 arrival;
+	char		*sender;
+	int		 is_utf8;
+	size_t		 nrcpt;
+	struct qrcpt	*rcpt;
+};
+
+int	qenv_encode(const struct qenv *, struct sa *);
+int	qenv_decode(const char *, size_t, struct qenv *);
+int	qenv_add_rcpt(struct qenv *, const char *);
+int	qenv_set_error(struct qrcpt *, const char *);
+void	qenv_free(struct qenv *);
+
+#endif

@@ -1,0 +1,60 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * spawn_rec - the records between sched and the spawners (lspawn,
+ * rspawn), each a netstring-framed record of rec.h fields:
+ *
+ *	request (sched to spawner): J<job> I<message id> F<sender>
+ *	    R<recipient> ... (one or more)
+ *	result (spawner to sched): J<job>, then for each recipient of the
+ *	    request, in order, S<K|Z|D> T<text>
+ *
+ * K is delivered, Z a temporary failure, D a permanent one (the
+ * letters of qmail-remote).  See qpost-queue(5).
+ */
+#ifndef QPOST_SPAWN_REC_H
+#define QPOST_SPAWN_REC_H
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "queue_id.h"
+#include "sa.h"
+
+#define SPAWN_RCPT_MAX	1000	/* recipients in one request */
+#define SPAWN_TEXT_MAX	1000	/* bytes of result text */
+
+#define SPAWN_OK	'K'
+#define SPAWN_TEMP	'Z'
+#define SPAWN_PERM	'D'
+
+struct spawn_req {
+	unsigned long long	  job;
+	char			  id[QID_LEN + 1];
+	char			  sender[ADDR_PATH_MAX + 1];
+	size_t			  nrcpt;
+	char			(*rcpt)[ADDR_PATH_MAX + 1];
+};
+
+struct spawn_status {
+	char	status;
+	char	text[SPAWN_TEXT_MAX + 1];
+};
+
+struct spawn_res {
+	unsigned long long	 job;
+	size_t			 n;
+	struct spawn_status	*st;
+};
+
+int	spawn_req_encode(struct sa *, unsigned long long, const char *,
+	    const char *, const char *const *, size_t);
+int	spawn_req_decode(const char *, size_t, struct spawn_req *);
+void	spawn_req_free(struct spawn_req *);
+int	spawn_res_encode(struct sa *, const struct spawn_res *);
+int	spawn_res_decode(const char *, size_t, struct spawn_res *);
+void	spawn_res_free(struct spawn_res *);
+int	spawn_res_alloc(struct spawn_res *, unsigned long long, size_t);
+void	spawn_res_set(struct spawn_res *, size_t, char, const char *);
+
+#endif
