@@ -31,7 +31,7 @@ WERROR ?=
 CFLAGS ?=	-O2 -g
 QP_CFLAGS =	$(CFLAGS) $(WARNINGS) $(WERROR) -fstack-protector-strong -fPIE \
 		$(HARDEN_$(SANITIZE)) $(SAN_$(SANITIZE)) -std=c11 \
-		-D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Icontrol -Ilookup -Iqueue \
+		-D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Icontrol -Ilookup -Iqueue -Isend \
 		$(PKG_CFLAGS) -DQPOST_CONTROLDIR='"$(CONTROLDIR)"' \
 		-DQPOST_QUEUEDIR='"$(QUEUEDIR)"' \
 		-DQPOST_LIBEXECDIR='"$(LIBEXECDIR)"'
@@ -52,6 +52,8 @@ LIBSRCS +=	lookup/aliases.c
 LIBSRCS +=	queue/queue_drop.c
 LIBSRCS +=	queue/queue_env.c
 LIBSRCS +=	queue/queue_id.c
+LIBSRCS +=	queue/queue_trust.c
+LIBSRCS +=	queue/header.c
 LIBSRCS +=	send/spawn_rec.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
@@ -59,7 +61,8 @@ LIBA =		lib/libqpost.a
 HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/log.h lib/paths.h \
 		lib/priv.h lib/rec.h lib/sa.h control/ctl.h lookup/users.h \
 		lookup/aliases.h queue/queue_drop.h queue/queue_env.h \
-		queue/queue_id.h queue/qinject_exit.h send/spawn_rec.h
+		queue/queue_id.h queue/qinject_exit.h send/spawn_rec.h \
+		queue/queue_trust.h queue/header.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -108,8 +111,10 @@ $(LIBA): $(LIBOBJS)
 
 queue/qinject: queue/qinject.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ queue/qinject.o $(LIBA) $(PKG_LIBS)
-queue/sched: queue/sched.o queue/sched_bounce.o $(LIBA)
-	$(CC) $(QP_LDFLAGS) -o $@ queue/sched.o queue/sched_bounce.o $(LIBA) $(PKG_LIBS)
+SCHED_OBJS =	queue/sched.o queue/sched_pickup.o queue/sched_recover.o \
+		queue/sched_bounce.o
+queue/sched: $(SCHED_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
 send/lspawn: send/lspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/lspawn.o $(LIBA) $(PKG_LIBS)
 send/local: send/local.o $(LIBA)
@@ -120,7 +125,7 @@ control/qcdb: control/qcdb.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qcdb.o $(LIBA) $(PKG_LIBS)
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
-queue/sched_bounce.o: $(HDRS) queue/sched.h
+$(SCHED_OBJS): $(HDRS) queue/sched.h
 
 # build/libexec: every program in one folder, as an install lays them
 # out, for tests (QPOST_LIBEXEC) and the demo to run from.
@@ -162,7 +167,7 @@ install: all
 	cp $(MANS8) $(DESTDIR)$(MANDIR)/man8/
 
 clean:
-	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) queue/sched_bounce.o \
+	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) \
 	    $(UNIT_TESTS) $(SH_TESTS)
 	rm -rf build
 

@@ -1,0 +1,502 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * qinject - put one message into the queue, durably.
+ *
+ * Runs as whoever calls it: no setuid, no setgid.  It trusts nothing it
+ * is given; the uid it runs as is recorded by the kernel as the owner
+ * of the drop file, and sched decides from that uid what the message
+ * may claim.  It writes drop/<id>.tmp, fsyncs it, renames it to
+ * drop/<id>, fsyncs drop/, pokes sched through the trigger FIFO, and
+ * only then exits 0.
+ *
+ * Two interfaces:
+ *	qinject [-f sender] [-t] [-i] [recipient ...]	for people and
+ *	    scripts: adds Date and Message-ID when absent;
+ *	qinject -Q (or run as qpost-queue)		qmail-queue's
+ *	    protocol: message on fd 0, envelope on fd 1, its exit codes.
+ */
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "atomic.h"
+#include "buf.h"
+#include "ctl.h"
+#include "header.h"
+#include "log.h"
+#include "paths.h"
+#include "qinject_exit.h"
+#include "queue_drop.h"
+#include "queue_id.h"
+#include "queue_trust.h"
+
+#define USAGE	"usage: qinject [-hitQ] [-f sender] [recipient ...]"
+#define LINE_MAX_BYTES	(64u * 1024)
+#define MINFREE_DEFAULT	10000000LL
+#define MESSAGE_MAX	(1024ULL * 1024 * 1024)
+
+struct inject {
+	struct trust	 trust;
+	int		 queue_fd;
+	int		 drop_fd;
+	struct atomic	 file;
+	char		 id[QID_LEN + 1];
+	struct buf	 out;
+	char		 outbuf[65536];
+	uint64_t	 msglen;
+	struct sa	 sender;
+	struct sa	 rcpts;		/* NUL-terminated, back to back */
+	int		 is_utf8;
+};
+
+static void
+fail(int code, const char *what)
+{
+	die(code, "%s", what);
+}
+
+/* put - append message bytes to the drop file, counting them. */
+static void
+put(struct inject *q, const void *p, size_t n)
+{
+	if (buf_put(&q->out, p, n) == -1)
+		fail(QI_WRITE, "unable to write the drop file");
+	q->msglen += n;
+	if (q->msglen > MESSAGE_MAX)
+		diex(QI_REFUSED, "message is larger than %llu bytes",
+		    MESSAGE_MAX);
+}
+
+/* check_minfree - refuse, temporarily, when the queue is short of space. */
+static void
+check_minfree(struct inject *q)
+{
+	struct statvfs vfs;
+	long long minfree;
+	int r;
+
+	if ((r = ctl_int("minfree", 0, 1LL << 50, &minfree)) == -1)
+		diex(QI_CONTROL, "unable to read control/minfree");
+	if (r == 0)
+		minfree = MINFREE_DEFAULT;
+	if (fstatvfs(q->queue_fd, &vfs) == -1)
+		fail(QI_QUEUEDIR, "unable to check free space in the queue");
+	if ((unsigned long long)vfs.f_bavail * vfs.f_frsize <
+	    (unsigned long long)minfree)
+		diex(QI_WRITE, "the queue's filesystem has less than "
+		    "control/minfree (%lld bytes) free: try again later",
+		    minfree);
+}
+
+/* open_queue - the queue root and drop/, and the control files. */
+static void
+open_queue(struct inject *q)
+{
+	q->queue_fd = open(paths_queue(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (q->queue_fd == -1)
+		die(QI_QUEUEDIR, "unable to open the queue %s", paths_queue());
+	q->drop_fd = openat(q->queue_fd, QDIR_DROP,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (q->drop_fd == -1)
+		die(QI_QUEUEDIR, "unable to open %s/drop", paths_queue());
+	if (trust_load(&q->trust, q->queue_fd) == -1)
+		diex(QI_CONTROL, "unable to read the control files");
+	check_minfree(q);
+}
+
+/* begin_drop - create drop/<id>.tmp and reserve the header. */
+static void
+begin_drop(struct inject *q)
+{
+	char tmp[QID_LEN + 8], hdr[QDROP_HDR_LEN];
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		qid_new(q->id);
+		snprintf(tmp, sizeof(tmp), "%s.tmp", q->id);
+		if (atomic_begin(&q->file, q->drop_fd, tmp, q->drop_fd, q->id,
+		    0640) == 0)
+			break;
+	}
+	if (tries == 3)
+		die(QI_DROPFILE, "unable to create a drop file in %s/drop",
+		    paths_queue());
+	buf_init(&q->out, q->file.fd, q->outbuf, sizeof(q->outbuf));
+	memset(hdr, '0', sizeof(hdr));
+	if (buf_put(&q->out, hdr, sizeof(hdr)) == -1)
+		fail(QI_WRITE, "unable to write the drop file");
+}
+
+/*
+ * commit_drop - write the envelope and the real header, then fsync,
+ * rename, fsync drop/.  After this returns the message is durable.
+ */
+static void
+commit_drop(struct inject *q)
+{
+	struct sa env = SA_INIT;
+	char hdr[QDROP_HDR_LEN];
+	int fd;
+
+	if (qdrop_env_encode(&env, q->sender.s, &q->rcpts, q->is_utf8) == -1)
+		fail(QI_NOMEM, "out of memory");
+	if (buf_put(&q->out, env.s, env.len) == -1 || buf_flush(&q->out) == -1)
+		fail(QI_WRITE, "unable to write the drop file");
+	qdrop_header(hdr, q->msglen);
+	if (pwrite(q->file.fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+		fail(QI_WRITE, "unable to write the drop file");
+	if (atomic_commit(&q->file, ATOMIC_SYNC_DIR) == -1)
+		fail(QI_WRITE, "unable to commit the drop file");
+	sa_free(&env);
+	/* a poke only hurries sched along: it also scans on a timer */
+	fd = openat(q->queue_fd, QFILE_TRIGGER, O_WRONLY | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd != -1) {
+		if (write(fd, "", 1) == -1 && errno != EAGAIN)
+			log_warn("id=%s unable to poke sched", q->id);
+		close(fd);
+	}
+}
+
+/* add_rcpt - check one recipient and add it; bare local parts get @me. */
+static void
+add_rcpt(struct inject *q, const char *s, size_t n)
+{
+	char full[ADDR_PATH_MAX + 1];
+	struct addr a;
+
+	if (n > 0 && memchr(s, '@', n) == NULL) {
+		if ((size_t)snprintf(full, sizeof(full), "%.*s@%s", (int)n, s,
+		    q->trust.me.s) >= sizeof(full))
+			diex(QI_TOOLONG, "recipient %.*s is too long", (int)n, s);
+		s = full;
+		n = strlen(full);
+	}
+	if (addr_parse(s, n, &a, ADDR_UTF8) != 1)
+		diex(QI_TOOLONG, "recipient <%.*s> is not a valid address "
+		    "(RFC 5321: local-part@domain, at most %d octets)", (int)n,
+		    s, ADDR_PATH_MAX - 2);
+	if (sa_catb(&q->rcpts, s, n) == -1 || sa_catc(&q->rcpts, '\0') == -1)
+		fail(QI_NOMEM, "out of memory");
+}
+
+/* set_sender - check and set the envelope sender ("" is the null one). */
+static void
+set_sender(struct inject *q, const char *s, size_t n)
+{
+	char full[ADDR_PATH_MAX + 1];
+	struct addr a;
+
+	if (n > 0 && memchr(s, '@', n) == NULL) {
+		if ((size_t)snprintf(full, sizeof(full), "%.*s@%s", (int)n, s,
+		    q->trust.me.s) >= sizeof(full))
+			diex(QI_TOOLONG, "sender %.*s is too long", (int)n, s);
+		s = full;
+		n = strlen(full);
+	}
+	if (n > 0 && addr_parse(s, n, &a, ADDR_UTF8) != 1)
+		diex(QI_TOOLONG, "sender <%.*s> is not a valid address", (int)n,
+		    s);
+	if (sa_copyb(&q->sender, s, n) == -1 || sa_0(&q->sender) == -1)
+		fail(QI_NOMEM, "out of memory");
+	if (!trust_sender_ok(&q->trust, getuid(), q->sender.s))
+		diex(QI_REFUSED, "uid %lu may not use the envelope sender <%s>: "
+		    "send as yourself, or ask the admin to list you in "
+		    "control/trusted", (unsigned long)getuid(), q->sender.s);
+}
+
+/* default_sender - login@me for whoever runs us. */
+static void
+default_sender(struct inject *q)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw == NULL)
+		diex(QI_REFUSED, "uid %lu has no name: use -f",
+		    (unsigned long)getuid());
+	set_sender(q, pw->pw_name, strlen(pw->pw_name));
+}
+
+/* ---- qmail-queue's protocol -------------------------------------- */
+
+/* copy_message - everything on fd 0 into the drop file. */
+static void
+copy_message(struct inject *q)
+{
+	char chunk[65536];
+	ssize_t r;
+
+	while ((r = fd_read(0, chunk, sizeof(chunk))) > 0)
+		put(q, chunk, (size_t)r);
+	if (r == -1)
+		fail(QI_READ, "unable to read the message");
+}
+
+/* read_envelope - "F" sender NUL ("T" recipient NUL)* NUL, on fd 1. */
+static void
+read_envelope(struct inject *q)
+{
+	struct sa env = SA_INIT;
+	char chunk[4096];
+	const char *p, *end, *nul;
+	int first = 1;
+	ssize_t r;
+
+	while ((r = fd_read(1, chunk, sizeof(chunk))) > 0) {
+		if (env.len + (size_t)r > QDROP_ENV_MAX)
+			diex(QI_ENVELOPE, "envelope is too large");
+		if (sa_catb(&env, chunk, (size_t)r) == -1)
+			fail(QI_NOMEM, "out of memory");
+	}
+	if (r == -1)
+		fail(QI_READ, "unable to read the envelope");
+	p = env.s;
+	end = env.s + env.len;
+	for (;;) {
+		if (p == end)
+			diex(QI_READ, "envelope ends early: nothing queued");
+		if ((nul = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			diex(QI_READ, "envelope ends early: nothing queued");
+		if (nul == p)
+			break;	/* the extra NUL: end of the list */
+		if (first && p[0] == 'F')
+			set_sender(q, p + 1, (size_t)(nul - p - 1));
+		else if (!first && p[0] == 'T')
+			add_rcpt(q, p + 1, (size_t)(nul - p - 1));
+		else
+			diex(QI_ENVELOPE, "envelope format error");
+		first = 0;
+		p = nul + 1;
+	}
+	if (p + 1 != end)
+		diex(QI_ENVELOPE, "envelope format error: bytes after the end");
+	if (q->rcpts.len == 0)
+		diex(QI_ENVELOPE, "envelope has no recipients");
+	sa_free(&env);
+}
+
+/* ---- the command line -------------------------------------------- */
+
+struct headers {
+	int	has_date;
+	int	has_msgid;
+	int	in_bcc;		/* the field being read is Bcc */
+	int	in_rcpt;	/* the field being read is To, Cc or Bcc */
+	struct sa field;	/* unfolded value of that field */
+};
+
+/* take_addresses - the To/Cc/Bcc field just ended: add its addresses. */
+static void
+take_addresses(struct inject *q, struct headers *h)
+{
+	struct sa list = SA_INIT;
+	size_t n = 0;
+	const char *a;
+
+	if (!h->in_rcpt)
+		return;
+	if (header_addresses(h->field.s, h->field.len, &list, &n) == -1)
+		fail(QI_NOMEM, "out of memory");
+	for (a = list.s; n > 0; a += strlen(a) + 1, n--)
+		add_rcpt(q, a, strlen(a));
+	sa_free(&list);
+	h->in_rcpt = 0;
+	h->field.len = 0;
+}
+
+/* is_dot - a lone "." line, which ends input unless -i was given. */
+static int
+is_dot(const struct sa *line)
+{
+	return (line->len == 2 && memcmp(line->s, ".\n", 2) == 0) ||
+	    (line->len == 3 && memcmp(line->s, ".\r\n", 3) == 0);
+}
+
+/*
+ * header_line - one physical header line.  Returns 1 if it is part of
+ * the header (kept or dropped), 0 if the header ended before it.
+ */
+static int
+header_line(struct inject *q, struct headers *h, struct sa *hdr,
+    const struct sa *line, int want_rcpts)
+{
+	int cont = line->len > 0 && (line->s[0] == ' ' || line->s[0] == '\t');
+
+	if (!cont) {
+		if (want_rcpts)
+			take_addresses(q, h);
+		if (!header_is_field(line->s, line->len))
+			return 0;
+		h->in_bcc = header_is(line->s, line->len, "Bcc");
+		h->in_rcpt = want_rcpts && (h->in_bcc ||
+		    header_is(line->s, line->len, "To") ||
+		    header_is(line->s, line->len, "Cc"));
+		if (header_is(line->s, line->len, "Date"))
+			h->has_date = 1;
+		if (header_is(line->s, line->len, "Message-ID"))
+			h->has_msgid = 1;
+	}
+	if (h->in_rcpt) {
+		const char *v = line->s;
+		size_t n = line->len;
+
+		if (!cont) {
+			const char *colon = memchr(v, ':', n);
+
+			n -= (size_t)(colon + 1 - v);
+			v = colon + 1;
+		}
+		if (sa_catb(&h->field, v, n) == -1)
+			fail(QI_NOMEM, "out of memory");
+	}
+	if (h->in_bcc && want_rcpts)
+		return 1;	/* -t: Bcc is removed */
+	if (hdr->len + line->len > HEADER_BLOCK_MAX)
+		diex(QI_REFUSED, "header is larger than %u bytes",
+		    HEADER_BLOCK_MAX);
+	if (sa_catb(hdr, line->s, line->len) == -1)
+		fail(QI_NOMEM, "out of memory");
+	return 1;
+}
+
+/* added_headers - Message-ID and Date when the message has none. */
+static void
+added_headers(struct inject *q, const struct headers *h)
+{
+	char date[64], line[512];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	if (!h->has_msgid) {
+		n = snprintf(line, sizeof(line), "Message-ID: <%lld.%s@%s>\n",
+		    (long long)now, q->id, q->trust.me.s);
+		if (n > 0 && (size_t)n < sizeof(line))
+			put(q, line, (size_t)n);
+	}
+	if (!h->has_date) {
+		localtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+		n = snprintf(line, sizeof(line), "Date: %s\n", date);
+		put(q, line, (size_t)n);
+	}
+}
+
+/* read_command_line_message - header, added fields, then the body. */
+static void
+read_command_line_message(struct inject *q, int want_rcpts, int dot_ends)
+{
+	struct headers h;
+	struct sa hdr = SA_INIT, line = SA_INIT;
+	struct buf in;
+	char inbuf[65536];
+	int r, in_header = 1, ended = 0;
+
+	memset(&h, 0, sizeof(h));
+	buf_init(&in, 0, inbuf, sizeof(inbuf));
+	while (in_header) {
+		r = buf_getline(&in, &line, '\n', LINE_MAX_BYTES);
+		if (r == -1)
+			fail(QI_READ, "unable to read the message");
+		if (r == BUF_TOOLONG)
+			diex(QI_REFUSED, "a header line is longer than %u bytes",
+			    LINE_MAX_BYTES);
+		if (r == BUF_EOF || (dot_ends && is_dot(&line))) {
+			ended = 1;
+			line.len = 0;
+			break;
+		}
+		in_header = header_line(q, &h, &hdr, &line, want_rcpts);
+	}
+	if (want_rcpts)
+		take_addresses(q, &h);
+	added_headers(q, &h);
+	put(q, hdr.s, hdr.len);
+	if (!in_header || line.len > 0)
+		put(q, line.s, line.len);
+	while (!ended) {
+		r = buf_getline(&in, &line, '\n', LINE_MAX_BYTES);
+		if (r == -1)
+			fail(QI_READ, "unable to read the message");
+		if (r == BUF_EOF || (dot_ends && is_dot(&line)))
+			break;
+		if (r == BUF_TOOLONG)
+			diex(QI_REFUSED, "a line is longer than %u bytes",
+			    LINE_MAX_BYTES);
+		put(q, line.s, line.len);
+	}
+	sa_free(&hdr);
+	sa_free(&line);
+	sa_free(&h.field);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct inject q;
+	const char *sender = NULL, *base;
+	int ch, want_rcpts = 0, dot_ends = 1, queue_mode = 0;
+
+	log_init(argv[0]);
+	base = log_prog();
+	if (strcmp(base, "qpost-queue") == 0)
+		queue_mode = 1;
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt(argc, argv, "f:hitQ")) != -1) {
+		switch (ch) {
+		case 'f':
+			sender = optarg;
+			break;
+		case 'i':
+			dot_ends = 0;
+			break;
+		case 't':
+			want_rcpts = 1;
+			break;
+		case 'Q':
+			queue_mode = 1;
+			break;
+		case 'h':
+			printf("%s\n", USAGE);
+			return 0;
+		default:
+			diex(QI_REFUSED, "%s", USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (queue_mode && (argc > 0 || sender != NULL || want_rcpts))
+		diex(QI_REFUSED, "-Q takes the envelope on fd 1, not arguments");
+
+	memset(&q, 0, sizeof(q));
+	open_queue(&q);
+	begin_drop(&q);
+	if (queue_mode) {
+		copy_message(&q);
+		read_envelope(&q);
+	} else {
+		if (sender != NULL)
+			set_sender(&q, sender, strlen(sender));
+		else
+			default_sender(&q);
+		for (; argc > 0; argc--, argv++)
+			add_rcpt(&q, argv[0], strlen(argv[0]));
+		read_command_line_message(&q, want_rcpts, dot_ends);
+		if (q.rcpts.len == 0)
+			diex(QI_REFUSED, "no recipients: name them as "
+			    "arguments, or use -t");
+	}
+	check_minfree(&q);
+	commit_drop(&q);
+	return 0;
+}

@@ -1,0 +1,586 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * sched - the scheduler: owns the queue and decides what is delivered
+ * when.
+ *
+ * Runs as qpqueue (group qpost), started by qpost-start with pipes to
+ * lspawn (fds 3 and 4) and rspawn (fds 5 and 6).  It picks up drop/,
+ * where any local user can write, treating every file there as
+ * hostile; keeps mess/<id> (the message) and env/<id> (envelope and
+ * per-recipient state, rewritten whole with write, fsync, rename, fsync
+ * for every change); sends deliveries to the spawners; records each
+ * result; retries temporary failures; bounces permanent ones; removes
+ * a message once every recipient is done.  It trusts the spawners'
+ * results only as far as their strict format goes.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "ctl.h"
+#include "log.h"
+#include "paths.h"
+#include "priv.h"
+#include "rec.h"
+#include "sched.h"
+#include "spawn_rec.h"
+
+#define USAGE		"usage: sched [-h]"
+#define FD_TO_LOCAL	3
+#define FD_FROM_LOCAL	4
+#define FD_TO_REMOTE	5
+#define FD_FROM_REMOTE	6
+#define PICKUP_BATCH	200	/* drop files per turn, so results flow */
+#define WAKE_MAX	60	/* seconds between turns at the most */
+
+struct job {
+	unsigned long long	 id;
+	struct qmsg		*msg;
+	size_t			*rcpt;	/* indices into msg->env.rcpt */
+	size_t			 n;
+	int			 kind;	/* SPAWN_LOCAL or SPAWN_REMOTE */
+	struct job		*next;
+};
+
+static struct job *jobs;
+static unsigned long long last_job;
+static volatile sig_atomic_t got_term, got_hup;
+static struct buf from[2];
+static char from_buf[2][65536];
+static struct buf to[2];
+static char to_buf[2][4096];
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+/* ---- the queue on disk --------------------------------------------- */
+
+/*
+ * sched_save - rewrite env/<id> from memory: write tmp/e.<id>, fsync,
+ * rename, fsync env/.  Returns 0, or -1 (logged) with the old file kept.
+ */
+int
+sched_save(struct sched *s, struct qmsg *m)
+{
+	struct sa out = SA_INIT;
+	struct atomic a;
+	char tmp[QID_LEN + 3];
+	int r = -1;
+
+	snprintf(tmp, sizeof(tmp), "e.%s", m->env.id);
+	if (qenv_encode(&m->env, &out) == 0 &&
+	    atomic_begin(&a, s->tmp_fd, tmp, s->env_fd, m->env.id, 0600) == 0) {
+		if (fd_write_all(a.fd, out.s, out.len) == -1)
+			atomic_abort(&a);
+		else
+			r = atomic_commit(&a, ATOMIC_SYNC_DIR);
+	}
+	if (r == -1)
+		log_warn("id=%s unable to save env/%s", m->env.id, m->env.id);
+	sa_free(&out);
+	return r;
+}
+
+/* sched_add - keep an envelope in memory (takes it over). */
+struct qmsg *
+sched_add(struct sched *s, struct qenv *env)
+{
+	struct qmsg *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->env = *env;
+	memset(env, 0, sizeof(*env));
+	TAILQ_INSERT_TAIL(&s->msgs, m, entry);
+	s->nmsgs++;
+	return m;
+}
+
+/*
+ * sched_commit - bring a new message into the queue: the writer fills
+ * mess/<id> (through tmp/m.<id>), then env/<id> is written; each is
+ * fsynced and renamed and its directory fsynced, so no env file ever
+ * names a message that is not whole on disk.  Takes env over on
+ * success.  Returns 0, or -1 (logged) with nothing left behind.
+ */
+int
+sched_commit(struct sched *s, struct qenv *env, sched_writer writer,
+    void *ctx)
+{
+	struct atomic a;
+	struct buf out;
+	char tmp[QID_LEN + 3], obuf[65536];
+	struct qmsg *m;
+
+	snprintf(tmp, sizeof(tmp), "m.%s", env->id);
+	if (atomic_begin(&a, s->tmp_fd, tmp, s->mess_fd, env->id, 0640) == -1) {
+		log_warn("id=%s unable to create tmp/%s", env->id, tmp);
+		return -1;
+	}
+	buf_init(&out, a.fd, obuf, sizeof(obuf));
+	if (writer(ctx, &out) == -1 || buf_flush(&out) == -1) {
+		atomic_abort(&a);
+		return -1;
+	}
+	if (atomic_commit(&a, ATOMIC_SYNC_DIR) == -1) {
+		log_warn("id=%s unable to commit mess/%s", env->id, env->id);
+		(void)unlinkat(s->mess_fd, env->id, 0);
+		return -1;
+	}
+	if ((m = sched_add(s, env)) == NULL) {
+		(void)unlinkat(s->mess_fd, env->id, 0);
+		return -1;
+	}
+	if (sched_save(s, m) == -1) {
+		(void)unlinkat(s->env_fd, m->env.id, 0);
+		(void)unlinkat(s->mess_fd, m->env.id, 0);
+		*env = m->env;
+		TAILQ_REMOVE(&s->msgs, m, entry);
+		s->nmsgs--;
+		free(m);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * sched_remove_files - a finished message: env/<id> goes first, so a
+ * crash in between leaves an orphan message file that recovery removes,
+ * never an envelope without its message.
+ */
+void
+sched_remove_files(struct sched *s, const char *id)
+{
+	if (unlinkat(s->env_fd, id, 0) == -1 && errno != ENOENT)
+		log_warn("id=%s unable to remove env/%s", id, id);
+	else if (unlinkat(s->mess_fd, id, 0) == -1 && errno != ENOENT)
+		log_warn("id=%s unable to remove mess/%s", id, id);
+}
+
+/* sched_finish - drop a message whose recipients are all done. */
+void
+sched_finish(struct sched *s, struct qmsg *m)
+{
+	size_t i;
+
+	if (m->busy > 0)
+		return;
+	for (i = 0; i < m->env.nrcpt; i++)
+		if (m->env.rcpt[i].state == RCPT_PENDING ||
+		    m->env.rcpt[i].state == RCPT_FAILED)
+			return;
+	sched_remove_files(s, m->env.id);
+	log_info("id=%s removed", m->env.id);
+	TAILQ_REMOVE(&s->msgs, m, entry);
+	s->nmsgs--;
+	qenv_free(&m->env);
+	free(m);
+}
+
+/* ---- deliveries ---------------------------------------------------- */
+
+/* rcpt_kind - SPAWN_LOCAL if the domain is ours, else SPAWN_REMOTE. */
+static int
+rcpt_kind(const struct sched *s, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at != NULL && trust_is_local_domain(&s->trust, at + 1) ?
+	    SPAWN_LOCAL : SPAWN_REMOTE;
+}
+
+/* same_domain - whether two addresses share a domain (any case). */
+static int
+same_domain(const char *a, const char *b)
+{
+	const char *da = strrchr(a, '@'), *db = strrchr(b, '@');
+
+	return da != NULL && db != NULL && strcasecmp(da, db) == 0;
+}
+
+/* due - a pending recipient whose time has come and that is not busy. */
+static int
+due(const struct qrcpt *r, time_t now)
+{
+	return r->state == RCPT_PENDING && !r->busy && r->next <= now;
+}
+
+/*
+ * start_job - send one request: a local recipient alone, or every due
+ * remote recipient of the message in the first one's domain.
+ */
+static int
+start_job(struct sched *s, struct qmsg *m, size_t first, int kind,
+    time_t now)
+{
+	const char **addrs;
+	struct sa rec = SA_INIT;
+	struct job *j;
+	size_t i;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->rcpt = calloc(m->env.nrcpt, sizeof(*j->rcpt))) == NULL ||
+	    (addrs = calloc(m->env.nrcpt, sizeof(*addrs))) == NULL) {
+		if (j != NULL)
+			free(j->rcpt);
+		free(j);
+		return -1;
+	}
+	for (i = first; i < m->env.nrcpt && j->n < SPAWN_RCPT_MAX; i++) {
+		struct qrcpt *r = &m->env.rcpt[i];
+
+		if (i != first && (kind == SPAWN_LOCAL || !due(r, now) ||
+		    rcpt_kind(s, r->addr) != kind ||
+		    !same_domain(r->addr, m->env.rcpt[first].addr)))
+			continue;
+		addrs[j->n] = r->addr;
+		j->rcpt[j->n++] = i;
+	}
+	j->id = ++last_job;
+	j->msg = m;
+	j->kind = kind;
+	if (spawn_req_encode(&rec, j->id, m->env.id, m->env.sender, addrs,
+	    j->n) == -1 || rec_frame_write(&to[kind], &rec) == -1)
+		die(EXIT_TEMP, "unable to send a request to %s",
+		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
+	for (i = 0; i < j->n; i++) {
+		m->env.rcpt[j->rcpt[i]].busy = 1;
+		log_info("id=%s job=%llu start to=<%s> via=%s try=%u",
+		    m->env.id, j->id, addrs[i],
+		    kind == SPAWN_LOCAL ? "local" : "remote",
+		    m->env.rcpt[j->rcpt[i]].tries + 1);
+	}
+	m->busy += j->n;
+	s->running[kind]++;
+	j->next = jobs;
+	jobs = j;
+	free(addrs);
+	sa_free(&rec);
+	return 0;
+}
+
+/* dispatch - start every due delivery the concurrency limits allow. */
+static void
+dispatch(struct sched *s, time_t now)
+{
+	struct qmsg *m;
+	size_t i;
+	int kind;
+
+	TAILQ_FOREACH(m, &s->msgs, entry) {
+		for (i = 0; i < m->env.nrcpt; i++) {
+			if (!due(&m->env.rcpt[i], now))
+				continue;
+			kind = rcpt_kind(s, m->env.rcpt[i].addr);
+			if ((long long)s->running[kind] >= s->concurrency[kind])
+				continue;
+			if (start_job(s, m, i, kind, now) == -1) {
+				log_warnx("out of memory: deliveries wait");
+				return;
+			}
+		}
+	}
+}
+
+/* backoff - seconds until the next try: doubling, with 10% jitter. */
+static long long
+backoff(const struct sched *s, unsigned tries)
+{
+	long long d = s->retry_min;
+
+	while (tries-- > 1 && d < s->retry_max)
+		d *= 2;
+	if (d > s->retry_max)
+		d = s->retry_max;
+	return d + (long long)arc4random_uniform((uint32_t)(d / 10 + 1));
+}
+
+/* record - one recipient's outcome into memory; logged. */
+static void
+record(struct sched *s, struct qmsg *m, size_t i,
+    const struct spawn_status *st, time_t now)
+{
+	struct qrcpt *r = &m->env.rcpt[i];
+	char expired[SPAWN_TEXT_MAX + 64];
+	const char *result = "defer";
+
+	r->busy = 0;
+	r->tries++;
+	(void)qenv_set_error(r, st->text);
+	if (st->status == SPAWN_OK) {
+		r->state = RCPT_DELIVERED;
+		result = "ok";
+	} else if (st->status == SPAWN_PERM) {
+		r->state = RCPT_FAILED;
+		result = "bounce";
+	} else if (now - m->env.arrival >= s->lifetime) {
+		snprintf(expired, sizeof(expired), "4.4.7 message expired in "
+		    "the queue; last error: %s", st->text);
+		(void)qenv_set_error(r, expired);
+		r->state = RCPT_FAILED;
+		result = "bounce";
+	} else
+		r->next = now + backoff(s, r->tries);
+	if (r->state == RCPT_PENDING)
+		log_info("id=%s to=<%s> result=%s try=%u next=+%lld "
+		    "text=\"%s\"", m->env.id, r->addr, result, r->tries,
+		    (long long)(r->next - now), r->error ? r->error : "");
+	else
+		log_info("id=%s to=<%s> result=%s try=%u text=\"%s\"",
+		    m->env.id, r->addr, result, r->tries,
+		    r->error ? r->error : "");
+}
+
+/* take_result - read one result record from a spawner and apply it. */
+static void
+take_result(struct sched *s, int kind, time_t now)
+{
+	struct spawn_res res;
+	struct sa rec = SA_INIT;
+	struct job **jp, *j;
+	size_t i;
+	int r;
+
+	r = rec_frame_read(&from[kind], &rec, REC_FRAME_MAX);
+	if (r == 0)
+		diex(EXIT_TEMP, "%s went away: exiting so the group restarts",
+		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
+	if (r == -1 || spawn_res_decode(rec.s, rec.len, &res) == -1)
+		diex(EXIT_TEMP, "malformed result from %s",
+		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
+	for (jp = &jobs; *jp != NULL && (*jp)->id != res.job; jp = &(*jp)->next)
+		;
+	if ((j = *jp) == NULL || j->kind != kind || res.n != j->n)
+		diex(EXIT_TEMP, "result for unknown job %llu from %s", res.job,
+		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
+	*jp = j->next;
+	for (i = 0; i < j->n; i++)
+		record(s, j->msg, j->rcpt[i], &res.st[i], now);
+	j->msg->busy -= j->n;
+	s->running[kind]--;
+	/* a failed save keeps the old state on disk: redelivery, not loss */
+	(void)sched_save(s, j->msg);
+	if (bounce_due(j->msg))
+		(void)bounce_make(s, j->msg);
+	sched_finish(s, j->msg);
+	spawn_res_free(&res);
+	sa_free(&rec);
+	free(j->rcpt);
+	free(j);
+}
+
+/* ---- the loop ------------------------------------------------------ */
+
+/* next_wake - milliseconds until the earliest due recipient. */
+static int
+next_wake(const struct sched *s, time_t now)
+{
+	const struct qmsg *m;
+	time_t soonest = now + WAKE_MAX;
+	size_t i;
+
+	TAILQ_FOREACH(m, &s->msgs, entry) {
+		for (i = 0; i < m->env.nrcpt; i++) {
+			const struct qrcpt *r = &m->env.rcpt[i];
+
+			if (r->state == RCPT_PENDING && !r->busy &&
+			    r->next < soonest)
+				soonest = r->next;
+		}
+	}
+	return soonest <= now ? 0 : (int)(soonest - now) * 1000;
+}
+
+/* load_control - the settings, at start and on SIGHUP. */
+static void
+load_control(struct sched *s)
+{
+	static const struct {
+		const char	*name;
+		long long	 min, max, dflt;
+		size_t		 off;
+	} knobs[] = {
+		{ "concurrencylocal", 1, 1000, 10,
+		    offsetof(struct sched, concurrency[SPAWN_LOCAL]) },
+		{ "concurrencyremote", 1, 1000, 20,
+		    offsetof(struct sched, concurrency[SPAWN_REMOTE]) },
+		{ "queuelifetime", 0, 100000000, 432000,
+		    offsetof(struct sched, lifetime) },
+		{ "retrymin", 1, 100000000, 60,
+		    offsetof(struct sched, retry_min) },
+		{ "retrymax", 1, 100000000, 3600,
+		    offsetof(struct sched, retry_max) },
+	};
+	const char *age = getenv("QPOST_CLEANUP_AGE");
+	struct trust t;
+	size_t i;
+	long long *v;
+	int r;
+
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		v = (long long *)(void *)((char *)s + knobs[i].off);
+		r = ctl_int(knobs[i].name, knobs[i].min, knobs[i].max, v);
+		if (r == -1)
+			diex(EXIT_TEMP, "control/%s is broken: fix it and "
+			    "restart", knobs[i].name);
+		if (r == 0)
+			*v = knobs[i].dflt;
+	}
+	/* test-only: the age at which a stale drop file is removed */
+	s->cleanup_age = age != NULL ? atoll(age) : 129600;
+	if (trust_load(&t, s->queue_fd) == -1)
+		diex(EXIT_TEMP, "unable to read the control files");
+	trust_free(&s->trust);
+	s->trust = t;
+}
+
+/* open_queue - the queue's directories and the trigger FIFO. */
+static void
+open_queue(struct sched *s)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} dirs[] = {
+		{ QDIR_DROP, offsetof(struct sched, drop_fd) },
+		{ QDIR_MESS, offsetof(struct sched, mess_fd) },
+		{ QDIR_ENV, offsetof(struct sched, env_fd) },
+		{ QDIR_TMP, offsetof(struct sched, tmp_fd) },
+	};
+	size_t i;
+	int *fd;
+
+	s->queue_fd = open(paths_queue(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->queue_fd == -1)
+		die(EXIT_TEMP, "unable to open the queue %s", paths_queue());
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		fd = (int *)(void *)((char *)s + dirs[i].off);
+		*fd = openat(s->queue_fd, dirs[i].name,
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (*fd == -1)
+			die(EXIT_TEMP, "unable to open %s/%s", paths_queue(),
+			    dirs[i].name);
+	}
+	s->trigger_fd = openat(s->queue_fd, QFILE_TRIGGER,
+	    O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* our own writer keeps the FIFO from reporting EOF forever */
+	s->trigger_keep_fd = openat(s->queue_fd, QFILE_TRIGGER,
+	    O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (s->trigger_fd == -1 || s->trigger_keep_fd == -1)
+		die(EXIT_TEMP, "unable to open the trigger FIFO %s/%s",
+		    paths_queue(), QFILE_TRIGGER);
+}
+
+static void
+drain_trigger(const struct sched *s)
+{
+	char junk[256];
+
+	while (read(s->trigger_fd, junk, sizeof(junk)) > 0)
+		;
+}
+
+static void
+loop(struct sched *s)
+{
+	struct pollfd pfd[3];
+	time_t now;
+	int k, timeout, more;
+
+	for (;;) {
+		if (got_term)
+			diex(0, "exiting on a signal");
+		if (got_hup) {
+			got_hup = 0;
+			load_control(s);
+			log_info("control files read again");
+		}
+		now = time(NULL);
+		if (now - s->last_cleanup >= 3600 || s->cleanup_age == 0) {
+			pickup_cleanup(s);
+			s->last_cleanup = now;
+		}
+		/* drop/ is scanned every turn: the trigger only hurries it */
+		more = pickup_scan(s, PICKUP_BATCH);
+		dispatch(s, now);
+		timeout = more ? 0 : next_wake(s, now);
+		pfd[0].fd = s->trigger_fd;
+		pfd[1].fd = FD_FROM_LOCAL;
+		pfd[2].fd = FD_FROM_REMOTE;
+		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+		if (from[0].pos < from[0].len || from[1].pos < from[1].len)
+			timeout = 0;	/* a record is already buffered */
+		if (poll(pfd, 3, timeout) == -1 && errno != EINTR)
+			die(EXIT_TEMP, "poll");
+		now = time(NULL);
+		for (k = 0; k < 2; k++)
+			while ((pfd[1 + k].revents & (POLLIN | POLLHUP)) ||
+			    from[k].pos < from[k].len) {
+				take_result(s, k, now);
+				pfd[1 + k].revents = 0;
+			}
+		drain_trigger(s);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sched s;
+	struct sigaction sa;
+	int ch;
+
+	log_init(argv[0]);
+	while ((ch = getopt(argc, argv, "h")) != -1) {
+		switch (ch) {
+		case 'h':
+			printf("%s\n", USAGE);
+			return 0;
+		default:
+			diex(EXIT_PERM, "%s", USAGE);
+		}
+	}
+	if (!priv_single_user())
+		diex(EXIT_TEMP, "refusing to run as root: qpost-start drops "
+		    "to %s first", USER_QUEUE);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (ch = FD_TO_LOCAL; ch <= FD_FROM_REMOTE; ch++)
+		if (fcntl(ch, F_GETFD) == -1)
+			diex(EXIT_TEMP, "descriptor %d is not open: sched is "
+			    "started by qpost-start", ch);
+	buf_init(&to[SPAWN_LOCAL], FD_TO_LOCAL, to_buf[0], sizeof(to_buf[0]));
+	buf_init(&to[SPAWN_REMOTE], FD_TO_REMOTE, to_buf[1], sizeof(to_buf[1]));
+	buf_init(&from[SPAWN_LOCAL], FD_FROM_LOCAL, from_buf[0],
+	    sizeof(from_buf[0]));
+	buf_init(&from[SPAWN_REMOTE], FD_FROM_REMOTE, from_buf[1],
+	    sizeof(from_buf[1]));
+
+	memset(&s, 0, sizeof(s));
+	TAILQ_INIT(&s.msgs);
+	open_queue(&s);
+	load_control(&s);
+	recover(&s);
+	log_info("ready queued=%zu", s.nmsgs);
+	loop(&s);
+}

@@ -1,0 +1,62 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * sched - the scheduler's shared state, split over sched.c (the loop
+ * and deliveries), sched_pickup.c (drop/ intake), sched_recover.c
+ * (start-up after a crash) and sched_bounce.c (failure notices).
+ */
+#ifndef QPOST_SCHED_H
+#define QPOST_SCHED_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "buf.h"
+#include "queue_env.h"
+#include "queue_trust.h"
+
+struct qmsg {
+	TAILQ_ENTRY(qmsg)	 entry;
+	struct qenv		 env;
+	size_t			 busy;	/* recipients being delivered */
+};
+TAILQ_HEAD(qmsg_list, qmsg);
+
+struct sched {
+	int		 queue_fd, drop_fd, mess_fd, env_fd, tmp_fd;
+	int		 trigger_fd, trigger_keep_fd;
+	struct trust	 trust;
+	struct qmsg_list msgs;
+	size_t		 nmsgs;
+	long long	 concurrency[2];	/* local, remote */
+	size_t		 running[2];
+	long long	 lifetime, retry_min, retry_max, cleanup_age;
+	time_t		 last_cleanup;
+};
+
+#define SPAWN_LOCAL	0
+#define SPAWN_REMOTE	1
+
+typedef int (*sched_writer)(void *, struct buf *);
+
+/* sched.c */
+int	sched_save(struct sched *, struct qmsg *);
+struct qmsg *sched_add(struct sched *, struct qenv *);
+int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
+void	sched_remove_files(struct sched *, const char *);
+void	sched_finish(struct sched *, struct qmsg *);
+
+/* sched_pickup.c */
+int	pickup_scan(struct sched *, size_t);
+void	pickup_cleanup(struct sched *);
+
+/* sched_recover.c */
+void	recover(struct sched *);
+
+/* sched_bounce.c */
+int	bounce_due(const struct qmsg *);
+int	bounce_make(struct sched *, struct qmsg *);
+void	rfc5322_date(char *, size_t, time_t);
+
+#endif
