@@ -1,0 +1,98 @@
+#! /usr/bin/atf-sh
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# Local delivery through the whole group: aliases, unknown users,
+# temporary failures retried, the remote stub deferring.
+
+. "$(atf_get_srcdir)/../lib.sh"
+
+atf_test_case alias_and_bounce cleanup
+alias_and_bounce_head() {
+	atf_set "descr" "postmaster reaches its alias; an unknown local user" \
+	    "fails permanently and the sender gets a bounce naming it"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+alias_and_bounce_body() {
+	qp_instance "$PWD/inst"
+	qp_start
+	qp_msg p1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f bob@example.test \
+	    postmaster@example.test < m
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 30
+	atf_check -o match:"^Delivered-To: <alice@example.test>" \
+	    -o match:"^Return-Path: <bob@example.test>" \
+	    sh -c "cat '$QP_DIR'/home/alice/Maildir/new/*"
+
+	atf_check "$QPOST_LIBEXEC/qinject" -f bob@example.test \
+	    nosuchuser@example.test < m
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	atf_check -o match:"^Return-Path: <>" \
+	    -o match:"nosuchuser@example.test" \
+	    -o match:"no mailbox here by that name" \
+	    -o match:"X-Test-Id: p1" \
+	    sh -c "cat '$QP_DIR'/home/bob/Maildir/new/*"
+	qp_wait_queue_empty 30
+}
+alias_and_bounce_cleanup() {
+	qp_stop
+}
+
+atf_test_case retry cleanup
+retry_head() {
+	atf_set "descr" "a temporary local failure is retried and delivered" \
+	    "exactly once when the cause is fixed"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "90"
+}
+retry_body() {
+	qp_instance "$PWD/inst"
+	echo 1 > "$QPOST_CONTROL/retrymin"
+	echo 2 > "$QPOST_CONTROL/retrymax"
+	rm -rf "$QP_DIR/home/bob"
+	touch "$QP_DIR/home/bob"	# a file where the home should be
+	qp_start
+	qp_msg r1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" bob@example.test < m
+	qp_wait_log "to=<bob@example.test> result=defer try=2" 30
+	rm "$QP_DIR/home/bob"
+	mkdir "$QP_DIR/home/bob"
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	qp_wait_queue_empty 30
+	atf_check -o inline:"1\n" sh -c \
+	    "ls '$QP_DIR'/home/bob/Maildir/new | wc -l | tr -d ' '"
+}
+retry_cleanup() {
+	qp_stop
+}
+
+atf_test_case remote_stub cleanup
+remote_stub_head() {
+	atf_set "descr" "a remote recipient is deferred by the rspawn stub," \
+	    "and bounced when the queue lifetime has passed"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+remote_stub_body() {
+	qp_instance "$PWD/inst"
+	echo 1 > "$QPOST_CONTROL/retrymin"
+	echo 3 > "$QPOST_CONTROL/queuelifetime"
+	qp_start
+	qp_msg x1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f bob@example.test \
+	    someone@remote.test < m
+	qp_wait_log "to=<someone@remote.test> result=defer" 30
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	atf_check -o match:"message expired in the queue" \
+	    sh -c "cat '$QP_DIR'/home/bob/Maildir/new/*"
+	qp_wait_queue_empty 30
+}
+remote_stub_cleanup() {
+	qp_stop
+}
+
+atf_init_test_cases() {
+	atf_add_test_case alias_and_bounce
+	atf_add_test_case retry
+	atf_add_test_case remote_stub
+}

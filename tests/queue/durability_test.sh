@@ -1,0 +1,128 @@
+#! /usr/bin/atf-sh
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# Durability: the order of qinject's system calls, and sched killed
+# with SIGKILL at random moments during a burst of injections.
+
+. "$(atf_get_srcdir)/../lib.sh"
+
+atf_test_case syscall_order cleanup
+syscall_order_head() {
+	atf_set "descr" "qinject writes, fsyncs the drop file, renames it," \
+	    "fsyncs drop/, and only then exits 0"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace"
+	atf_set "timeout" "60"
+}
+syscall_order_body() {
+	qp_instance "$PWD/inst"
+	qp_msg s1 > m
+	atf_check strace -f -o trace.txt -e trace=openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,exit_group \
+	    "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	atf_check -o inline:"ok\n" /usr/bin/python3 - trace.txt <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+fdir = ffile = None
+events = []
+for l in lines:
+    m = re.search(r'openat\(AT_FDCWD, "[^"]*/drop", .*\) = (\d+)', l) or \
+        re.search(r'openat\(\d+, "drop", .*\) = (\d+)', l)
+    if m:
+        fdir = m.group(1)
+    m = re.search(r'openat\((\d+), "([0-9a-f]{16})\.tmp", .*O_CREAT.*\) = (\d+)', l)
+    if m:
+        ffile = m.group(3)
+        events.append("create")
+    if ffile and re.search(r'\b(write|pwrite64)\(%s,' % ffile, l):
+        events.append("write")
+    if ffile and re.search(r'fsync\(%s\)' % ffile, l):
+        events.append("fsync-file")
+    if re.search(r'rename(at2?)?\(.*\.tmp".*"[0-9a-f]{16}"', l):
+        events.append("rename")
+    if fdir and re.search(r'fsync\(%s\)' % fdir, l):
+        events.append("fsync-dir")
+    if "exit_group(0)" in l:
+        events.append("exit0")
+# collapse repeats, then the last of each must come in order
+order = ["create", "write", "fsync-file", "rename", "fsync-dir", "exit0"]
+pos = [max(i for i, e in enumerate(events) if e == k) if k in events else -1
+       for k in order]
+if -1 in pos or pos != sorted(pos):
+    print("bad order:", events)
+    sys.exit(1)
+# nothing written to the file after its fsync
+last_write = max(i for i, e in enumerate(events) if e == "write")
+if last_write > pos[2]:
+    print("write after fsync:", events)
+    sys.exit(1)
+print("ok")
+PY
+}
+syscall_order_cleanup() {
+	qp_stop
+}
+
+atf_test_case kill_sched cleanup
+kill_sched_head() {
+	atf_set "descr" "sched killed with SIGKILL at random moments during" \
+	    "a burst: every acknowledged message is delivered, none" \
+	    "partially, and the queue ends empty and clean"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "300"
+}
+kill_sched_body() {
+	qp_instance "$PWD/inst"
+	echo 1 > "$QPOST_CONTROL/retrymin"
+	qp_start
+	mkdir sent
+	n=150
+	i=0
+	while [ $i -lt $n ]; do
+		qp_msg "k$i" > "sent/k$i"
+		i=$((i + 1))
+	done
+	# the burst: 150 injections, 10 at a time
+	(
+		i=0
+		while [ $i -lt $n ]; do
+			j=0
+			while [ $j -lt 10 ]; do
+				( "$QPOST_LIBEXEC/qinject" alice@example.test \
+				    < "sent/k$i" && echo "k$i" > "acc.k$i" ) &
+				i=$((i + 1))
+				j=$((j + 1))
+			done
+			wait
+		done
+	) &
+	burst=$!
+	kills=0
+	while kill -0 $burst 2>/dev/null && [ $kills -lt 15 ]; do
+		/usr/bin/python3 -c 'import random, time; time.sleep(random.uniform(0.02, 0.3))'
+		qp_kill_sched
+		kills=$((kills + 1))
+		qp_start
+	done
+	wait $burst
+	cat acc.* > accepted
+	echo "kills=$kills accepted=$(wc -l < accepted)"
+	qp_wait_for "$(wc -l < accepted)" "$QP_DIR/home/alice/Maildir/new" 120
+	qp_wait_queue_empty 120
+	atf_check -o match:"missing=0 corrupt=0 phantom=0 maildir_tmp=0" \
+	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
+	    --maildir "$QP_DIR/home/alice/Maildir" --max-dups "$kills"
+	# a clean queue: restart once more with cleanup on, nothing is left
+	qp_stop
+	QPOST_CLEANUP_AGE=0 qp_start
+	qp_wait_queue_empty 30
+	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
+	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
+}
+kill_sched_cleanup() {
+	qp_stop
+}
+
+atf_init_test_cases() {
+	atf_add_test_case syscall_order
+	atf_add_test_case kill_sched
+}
