@@ -41,6 +41,12 @@
 		"  rebuild control/<name>.cdb from control/<name>;\n" \
 		"  names: users, aliases (default: each that exists)\n"
 
+/* a key already added, for duplicate detection */
+struct seen_key {
+	char	*key;
+	size_t	 line;
+};
+
 /* one rebuild in progress: what the error helpers need to clean up */
 struct build {
 	const char	*name;		/* "users", "aliases" */
@@ -49,13 +55,8 @@ struct build {
 	int		 is_open;	/* at holds a temporary file */
 	struct cdb_make	 cm;
 	void		*seen;		/* tsearch tree of keys */
+	struct seen_key	**keys;		/* the same keys, to free them */
 	size_t		 entries;
-};
-
-/* a key already added, for duplicate detection */
-struct seen_key {
-	char	*key;
-	size_t	 line;
 };
 
 static struct build *current;
@@ -137,6 +138,10 @@ add_key(struct build *b, size_t line, const char *key, const char *val,
 	if (*found != k)
 		bad(line, "duplicate name %s (first on line %zu)", key,
 		    (*found)->line);
+	if ((b->keys = reallocarray(b->keys, b->entries + 1,
+	    sizeof(*b->keys))) == NULL)
+		fail("unable to allocate memory");
+	b->keys[b->entries] = k;
 	if (klen > 0xffffffffu || vlen > 0xffffffffu ||
 	    cdb_make_add(&b->cm, key, (unsigned)klen, val, (unsigned)vlen) != 0)
 		fail("unable to write control/%s.cdb.tmp", b->name);
@@ -367,6 +372,7 @@ build(int dirfd, const char *name)
 	struct build b;
 	struct sa raw = SA_INIT;
 	char tmp[64], dst[64];
+	size_t i;
 
 	memset(&b, 0, sizeof(b));
 	b.name = name;
@@ -388,6 +394,12 @@ build(int dirfd, const char *name)
 	if (atomic_commit(&b.at, ATOMIC_SYNC_DIR) == -1)
 		die(EXIT_TEMP, "unable to put control/%s in place", dst);
 	sa_free(&raw);
+	for (i = 0; i < b.entries; i++) {
+		(void)tdelete(b.keys[i], &b.seen, seen_cmp);
+		free(b.keys[i]->key);
+		free(b.keys[i]);
+	}
+	free(b.keys);
 	current = NULL;
 }
 
