@@ -142,14 +142,21 @@ $(UNIT_TESTS): $(LIBA) $(HDRS)
 	cp $< $@
 	chmod 755 $@
 
-check: all
+# check and demo are the first commands on a fresh machine: each first
+# installs the Debian packages it needs (.ci/need), then builds.
+check:
+	sh .ci/need check
+	$(MAKE) all
 	sh tests/run.sh
 
 lint:
 	mandoc -Tlint -W warning $(MANS)
 
-demo: all
-	sh control/qpost-demo
+# exec: make is then the demo's parent, which it watches to stop with it.
+demo:
+	sh .ci/need demo
+	$(MAKE) all
+	exec sh control/qpost-demo
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \

@@ -1,0 +1,454 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * qcdb - rebuild control/<name>.cdb from the text file control/<name>.
+ *
+ * Run by the admin (or the instance's user in single-user mode), with
+ * whatever ids it was started with; it trusts nothing in the text file
+ * and checks every line with the same parsers the readers use
+ * (users_parse_value, addr_parse), so a cdb it writes is one the
+ * lookups accept.  The new cdb is written to <name>.cdb.tmp, fsynced
+ * and renamed over the old one, and the directory is fsynced
+ * (lib/atomic.h): a reader sees the old cdb or the new one, never a
+ * half-written one, and a crash cannot leave an empty one.  Any error
+ * leaves the old cdb as it was.
+ *
+ * Exit: 0 built, 100 bad input or usage, 111 system error.
+ */
+#include <sys/stat.h>
+#include <cdb.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <search.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "aliases.h"
+#include "atomic.h"
+#include "buf.h"
+#include "ctl.h"
+#include "log.h"
+#include "paths.h"
+#include "sa.h"
+#include "users.h"
+
+#define USAGE	"usage: qcdb [-h] [name ...]\n" \
+		"  rebuild control/<name>.cdb from control/<name>;\n" \
+		"  names: users, aliases (default: each that exists)\n"
+
+/* a key already added, for duplicate detection */
+struct seen_key {
+	char	*key;
+	size_t	 line;
+};
+
+/* one rebuild in progress: what the error helpers need to clean up */
+struct build {
+	const char	*name;		/* "users", "aliases" */
+	int		 dirfd;		/* the control directory */
+	struct atomic	 at;		/* the temporary cdb */
+	int		 is_open;	/* at holds a temporary file */
+	struct cdb_make	 cm;
+	void		*seen;		/* tsearch tree of keys */
+	struct seen_key	**keys;		/* the same keys, to free them */
+	size_t		 entries;
+};
+
+static struct build *current;
+
+/* cleanup - remove the temporary cdb, so the old one stays in force. */
+static void
+cleanup(void)
+{
+	if (current != NULL && current->is_open) {
+		atomic_abort(&current->at);
+		current->is_open = 0;
+	}
+}
+
+/*
+ * bad - report bad input at a line of the text file and exit 100.
+ * The line reads "qcdb: control/aliases: line 3: ...", like a
+ * compiler's, so an editor can jump to it; it is a fact about the
+ * input, not a failure of qcdb, hence no "fatal:" word.
+ */
+static void __attribute__((format(printf, 2, 3), noreturn))
+bad(size_t line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cleanup();
+	if (line > 0)
+		log_info("control/%s: line %zu: %s", current->name, line, msg);
+	else
+		log_info("control/%s: %s", current->name, msg);
+	log_info("control/%s.cdb left as it was", current->name);
+	_exit(EXIT_PERM);
+}
+
+/* fail - a system error (errno set): remove the temporary cdb, exit 111. */
+static void __attribute__((format(printf, 1, 2), noreturn))
+fail(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cleanup();
+	errno = saved;
+	die(EXIT_TEMP, "%s", msg);
+}
+
+static int
+seen_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct seen_key *)a)->key,
+	    ((const struct seen_key *)b)->key);
+}
+
+/*
+ * add_key - add key/value to the cdb, refusing a key seen before.
+ * tinycdb's cdb_make_exists() would read the temporary file back; we
+ * keep our own set instead, which also remembers the first line.
+ */
+static void
+add_key(struct build *b, size_t line, const char *key, const char *val,
+    size_t vlen)
+{
+	struct seen_key *k, **found;
+	size_t klen = strlen(key);
+
+	if ((k = malloc(sizeof(*k))) == NULL || (k->key = strdup(key)) == NULL)
+		fail("unable to allocate memory");
+	k->line = line;
+	if ((found = tsearch(k, &b->seen, seen_cmp)) == NULL)
+		fail("unable to allocate memory");
+	if (*found != k)
+		bad(line, "duplicate name %s (first on line %zu)", key,
+		    (*found)->line);
+	if ((b->keys = reallocarray(b->keys, b->entries + 1,
+	    sizeof(*b->keys))) == NULL)
+		fail("unable to allocate memory");
+	b->keys[b->entries] = k;
+	if (klen > 0xffffffffu || vlen > 0xffffffffu ||
+	    cdb_make_add(&b->cm, key, (unsigned)klen, val, (unsigned)vlen) != 0)
+		fail("unable to write control/%s.cdb.tmp", b->name);
+	b->entries++;
+}
+
+/*
+ * localpart_key - check s (n bytes) is a local part with no domain and
+ * store it lowercased in key; 0, or -1 if it is no local part.
+ */
+static int
+localpart_key(const char *s, size_t n, char *key, size_t keysize)
+{
+	struct addr a;
+	size_t i;
+
+	if (addr_parse(s, n, &a, ADDR_BARE) != 1 || a.domain[0] != '\0' ||
+	    strlcpy(key, a.local, keysize) >= keysize)
+		return -1;
+	for (i = 0; key[i] != '\0'; i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	return 0;
+}
+
+/* trim - drop blanks (and a CR) from both ends of s[0..*n). */
+static const char *
+trim(const char *s, size_t *n)
+{
+	while (*n > 0 && strchr(" \t\r", s[*n - 1]) != NULL)
+		(*n)--;
+	while (*n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+		s++;
+		(*n)--;
+	}
+	return s;
+}
+
+/*
+ * users_line - "localpart:uid:gid:home" to key localpart (lowercased),
+ * value "uid:gid:home", checked with users_parse_value().
+ */
+static void
+users_line(struct build *b, size_t line, const char *s, size_t n)
+{
+	char key[ADDR_LOCAL_MAX + 1];
+	struct user_entry u;
+	const char *colon, *v;
+	size_t vlen;
+
+	if ((colon = memchr(s, ':', n)) == NULL)
+		bad(line, "want localpart:uid:gid:home");
+	if (localpart_key(s, (size_t)(colon - s), key, sizeof(key)) == -1)
+		bad(line, "\"%.*s\" is not a local part", (int)(colon - s), s);
+	v = colon + 1;
+	vlen = n - (size_t)(v - s);
+	if (users_parse_value(v, vlen, &u) == -1)
+		bad(line, "want localpart:uid:gid:home with decimal uid and "
+		    "gid and an absolute home");
+	if (u.uid == 0)
+		log_warnx("control/users: line %zu: %s has uid 0; qpost "
+		    "never delivers as root, so mail to it will bounce", line,
+		    key);
+	add_key(b, line, key, v, vlen);
+}
+
+/* an alias being read: its name and targets, until the next name */
+struct alias {
+	char	 key[ADDR_LOCAL_MAX + 1];
+	size_t	 line;		/* where the name is */
+	size_t	 ntargets;
+	struct sa targets;	/* each NUL-terminated */
+};
+
+/* alias_flush - add the alias read so far, if any, to the cdb. */
+static void
+alias_flush(struct build *b, struct alias *al)
+{
+	if (al->line == 0)
+		return;
+	if (al->ntargets == 0)
+		bad(al->line, "%s has no targets", al->key);
+	add_key(b, al->line, al->key, al->targets.s, al->targets.len);
+	al->line = 0;
+	al->ntargets = 0;
+	al->targets.len = 0;
+}
+
+/*
+ * alias_targets - the comma-separated targets in s (n bytes), each a
+ * local part or an address.  A line may end with a comma (the list
+ * goes on on the next line); any other empty target is an error.
+ */
+static void
+alias_targets(struct alias *al, size_t line, const char *s, size_t n)
+{
+	const char *t, *comma, *end = s + n;
+	struct addr a;
+	size_t tn;
+
+	while (s < end) {
+		comma = memchr(s, ',', (size_t)(end - s));
+		tn = (size_t)((comma ? comma : end) - s);
+		t = trim(s, &tn);
+		if (tn == 0) {
+			if (comma == NULL)
+				break;	/* the blank after a final comma */
+			bad(line, "empty target in the list of %s", al->key);
+		}
+		if (addr_parse(t, tn, &a, ADDR_BARE) != 1)
+			bad(line, "target \"%.*s\" is neither a local part nor "
+			    "an address", (int)tn, t);
+		if (++al->ntargets > ALIASES_TARGETS_MAX)
+			bad(line, "%s has more than %d targets", al->key,
+			    ALIASES_TARGETS_MAX);
+		if (sa_catb(&al->targets, t, tn) == -1 ||
+		    sa_catc(&al->targets, '\0') == -1)
+			fail("unable to allocate memory");
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+}
+
+/* aliases_line - "name: target, ..." or a continuation line. */
+static void
+aliases_line(struct build *b, struct alias *al, size_t line, const char *s,
+    size_t n, int is_continuation)
+{
+	const char *colon, *name;
+	size_t nn;
+
+	if (is_continuation) {
+		if (al->line == 0)
+			bad(line, "continuation line with no name before it");
+		alias_targets(al, line, s, n);
+		return;
+	}
+	alias_flush(b, al);
+	if ((colon = memchr(s, ':', n)) == NULL)
+		bad(line, "want name: target, target");
+	nn = (size_t)(colon - s);
+	name = trim(s, &nn);
+	if (localpart_key(name, nn, al->key, sizeof(al->key)) == -1)
+		bad(line, "\"%.*s\" is not a local part", (int)nn, name);
+	al->line = line;
+	alias_targets(al, line, colon + 1, n - (size_t)(colon - s) - 1);
+}
+
+/*
+ * read_text - the whole text file, into raw; exits 100 if absent
+ * (the caller asked for it), 111 if it cannot be read.
+ */
+static void
+read_text(struct build *b, struct sa *raw)
+{
+	char chunk[8192];
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	if ((fd = openat(b->dirfd, b->name, O_RDONLY | O_CLOEXEC |
+	    O_NONBLOCK)) == -1) {
+		if (errno == ENOENT)
+			bad(0, "no such file: nothing to build");
+		fail("unable to open control/%s", b->name);
+	}
+	if (fstat(fd, &st) == -1)
+		fail("unable to stat control/%s", b->name);
+	if (!S_ISREG(st.st_mode))
+		bad(0, "not a regular file");
+	if (st.st_size > (off_t)CTL_FILE_MAX)
+		bad(0, "larger than %u bytes", CTL_FILE_MAX);
+	while ((r = fd_read(fd, chunk, sizeof(chunk))) > 0) {
+		if (raw->len + (size_t)r > CTL_FILE_MAX)
+			bad(0, "larger than %u bytes", CTL_FILE_MAX);
+		if (sa_catb(raw, chunk, (size_t)r) == -1)
+			fail("unable to allocate memory");
+	}
+	if (r == -1)
+		fail("unable to read control/%s", b->name);
+	(void)close(fd);
+}
+
+/* parse - walk the lines of raw, adding entries to the cdb. */
+static void
+parse(struct build *b, const struct sa *raw, int is_aliases)
+{
+	struct alias al;
+	const char *line, *next, *end, *s;
+	size_t n, lineno = 0;
+	int is_cont;
+
+	memset(&al, 0, sizeof(al));
+	if (raw->len == 0)
+		return;		/* an empty file makes an empty cdb */
+	end = raw->s + raw->len;
+	for (line = raw->s; line < end; line = next) {
+		lineno++;
+		next = memchr(line, '\n', (size_t)(end - line));
+		n = (size_t)((next ? next : end) - line);
+		if (next != NULL)
+			next++;
+		if (n > CTL_LINE_MAX)
+			bad(lineno, "longer than %u bytes", CTL_LINE_MAX);
+		if (memchr(line, '\0', n) != NULL)
+			bad(lineno, "contains a NUL byte");
+		is_cont = n > 0 && (line[0] == ' ' || line[0] == '\t');
+		s = trim(line, &n);
+		if (n == 0 || s[0] == '#')
+			continue;
+		if (is_aliases)
+			aliases_line(b, &al, lineno, s, n, is_cont);
+		else if (is_cont)
+			bad(lineno, "starts with a blank: want "
+			    "localpart:uid:gid:home");
+		else
+			users_line(b, lineno, s, n);
+	}
+	if (is_aliases)
+		alias_flush(b, &al);
+	sa_free(&al.targets);
+}
+
+/* build - rebuild control/<name>.cdb from control/<name>. */
+static void
+build(int dirfd, const char *name)
+{
+	struct build b;
+	struct sa raw = SA_INIT;
+	char tmp[64], dst[64];
+	size_t i;
+
+	memset(&b, 0, sizeof(b));
+	b.name = name;
+	b.dirfd = dirfd;
+	current = &b;
+	read_text(&b, &raw);
+	(void)snprintf(tmp, sizeof(tmp), "%s.cdb.tmp", name);
+	(void)snprintf(dst, sizeof(dst), "%s.cdb", name);
+	if (atomic_begin(&b.at, dirfd, tmp, dirfd, dst, 0644) == -1)
+		fail("unable to create control/%s", tmp);
+	b.is_open = 1;
+	if (cdb_make_start(&b.cm, b.at.fd) != 0)
+		fail("unable to start control/%s", tmp);
+	parse(&b, &raw, strcmp(name, "aliases") == 0);
+	if (cdb_make_finish(&b.cm) != 0)
+		fail("unable to write control/%s", tmp);
+	/* atomic_commit removes the temporary file itself on failure */
+	b.is_open = 0;
+	if (atomic_commit(&b.at, ATOMIC_SYNC_DIR) == -1)
+		die(EXIT_TEMP, "unable to put control/%s in place", dst);
+	sa_free(&raw);
+	for (i = 0; i < b.entries; i++) {
+		(void)tdelete(b.keys[i], &b.seen, seen_cmp);
+		free(b.keys[i]->key);
+		free(b.keys[i]);
+	}
+	free(b.keys);
+	current = NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const known[] = { "users", "aliases" };
+	const char *dir;
+	size_t i;
+	int ch, dirfd;
+
+	log_init(argv[0]);
+	while ((ch = getopt(argc, argv, "h")) != -1) {
+		switch (ch) {
+		case 'h':
+			(void)fd_write_all(1, USAGE, sizeof(USAGE) - 1);
+			return 0;
+		default:
+			(void)fd_write_all(2, USAGE, sizeof(USAGE) - 1);
+			return EXIT_PERM;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	for (ch = 0; ch < argc; ch++) {
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (strcmp(argv[ch], known[i]) == 0)
+				break;
+		if (i == sizeof(known) / sizeof(known[0]))
+			diex(EXIT_PERM, "unknown control file %s: qcdb builds "
+			    "users and aliases", argv[ch]);
+	}
+	/* new files are 0644 whatever the umask (atomic_begin fchmods) */
+	dir = paths_control();
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		die(EXIT_TEMP, "unable to open control directory %s", dir);
+	if (argc > 0) {
+		for (ch = 0; ch < argc; ch++)
+			build(dirfd, argv[ch]);
+		return 0;
+	}
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (faccessat(dirfd, known[i], F_OK, 0) == -1) {
+			if (errno == ENOENT)
+				continue;
+			die(EXIT_TEMP, "unable to look for control/%s",
+			    known[i]);
+		}
+		build(dirfd, known[i]);
+	}
+	return 0;
+}

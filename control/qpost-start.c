@@ -1,0 +1,228 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * qpost-start - build the queue's process group, as qmail-start does:
+ * make four pipes, fork lspawn (root) and rspawn (qpremote), then drop
+ * to qpqueue and exec sched, each with its pipe ends on fixed
+ * descriptors.  Run by the supervisor, as root in system mode or as
+ * the instance's user in single-user mode; it trusts its environment
+ * (the supervisor's) and nothing else crosses it.
+ *
+ * sched:  3 requests to lspawn, 4 results from lspawn,
+ *         5 requests to rspawn, 6 results from rspawn, 2 the log.
+ * lspawn, rspawn: 0 requests, 1 results, 2 the log.
+ *
+ * If any of the three dies the others see end of file and exit, and the
+ * supervisor runs qpost-start again: the group is the unit of restart.
+ * Exit 111 on any failure before the exec.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ctl.h"
+#include "log.h"
+#include "paths.h"
+#include "priv.h"
+#include "sa.h"
+
+#define USAGE	"usage: qpost-start [-h]\n" \
+		"  start sched, lspawn and rspawn, joined by pipes\n"
+
+#define PROG_SCHED	"sched"
+#define PROG_LSPAWN	"lspawn"
+#define PROG_RSPAWN	"rspawn"
+
+/*
+ * fd_std - make sure 0, 1 and 2 are open (on /dev/null if need be), so
+ * that no pipe end is given a standard descriptor by accident.
+ */
+static void
+fd_std(void)
+{
+	int fd;
+
+	for (;;) {
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			die(EXIT_TEMP, "unable to open /dev/null");
+		if (fd > 2) {
+			(void)close(fd);
+			return;
+		}
+	}
+}
+
+/*
+ * fd_place - put src[i] on descriptor dst[i] for i < n, then close
+ * everything from first_free on.  The sources are first copied above
+ * every target, so that no dup2 can clobber a source still to be
+ * placed, whatever numbers pipe() handed out.
+ */
+static void
+fd_place(const int *src, const int *dst, int n, int first_free)
+{
+	int tmp[8], i;
+
+	for (i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, first_free)) ==
+		    -1)
+			die(EXIT_TEMP, "unable to duplicate a descriptor");
+	for (i = 0; i < n; i++)
+		if (dup2(tmp[i], dst[i]) == -1)	/* clears FD_CLOEXEC */
+			die(EXIT_TEMP, "unable to move a descriptor to %d",
+			    dst[i]);
+	closefrom(first_free);
+}
+
+/*
+ * signals_default - undo what the supervisor or a shell's "&" may have
+ * left ignored or blocked (SIGINT, SIGPIPE ...): the three programs
+ * choose their own dispositions, from the same start every time.
+ */
+static void
+signals_default(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* exec_prog - exec an internal program from the libexec folder. */
+static void __attribute__((noreturn))
+exec_prog(const char *name)
+{
+	char path[1024];
+	char *argv[2];
+
+	if (paths_program(path, sizeof(path), name) == -1)
+		die(EXIT_TEMP, "unable to name %s", name);
+	argv[0] = (char *)(uintptr_t)name;
+	argv[1] = NULL;
+	execv(path, argv);
+	die(EXIT_TEMP, "unable to run %s", path);
+}
+
+/*
+ * spawn - fork a spawner with in on fd 0 and out on fd 1; in system
+ * mode it first becomes user (NULL: stays root).  Returns its pid.
+ */
+static pid_t
+spawn(const char *name, const char *user, int in, int out)
+{
+	int src[2], dst[2] = { 0, 1 };
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		die(EXIT_TEMP, "unable to fork %s", name);
+	if (pid > 0)
+		return pid;
+	log_init(name);		/* die() in the child names the child */
+	src[0] = in;
+	src[1] = out;
+	fd_place(src, dst, 2, 3);
+	if (user != NULL)
+		priv_drop(user);
+	exec_prog(name);
+}
+
+/*
+ * single_user_account - if we are root and control/singleuser names an
+ * account, become it: a root-run single-user instance (the demo, tests
+ * run as root) must never run as root.  Absent: system mode.
+ */
+static void
+single_user_account(void)
+{
+	struct sa name = SA_INIT;
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	if (priv_single_user())
+		return;
+	if ((r = ctl_line("singleuser", &name)) == -1)
+		diex(EXIT_TEMP, "control/singleuser is broken: not starting");
+	if (r == 0)
+		return;
+	if (priv_lookup(name.s, &uid, &gid) == -1)
+		diex(EXIT_TEMP, "control/singleuser: no account named %s",
+		    name.s);
+	if (uid == 0)
+		diex(EXIT_TEMP, "control/singleuser names %s, which is root: "
+		    "a single-user instance never runs as root", name.s);
+	priv_drop_ids(uid, gid);
+	log_info("single-user mode as %s uid=%lu", name.s,
+	    (unsigned long)uid);
+	sa_free(&name);
+}
+
+int
+main(int argc, char **argv)
+{
+	int to_l[2], from_l[2], to_r[2], from_r[2];
+	int src[4], dst[4] = { 3, 4, 5, 6 };
+	uid_t uid;
+	gid_t gid;
+	int ch;
+
+	log_init(argv[0]);
+	while ((ch = getopt(argc, argv, "h")) != -1) {
+		switch (ch) {
+		case 'h':
+			(void)fd_write_all(1, USAGE, sizeof(USAGE) - 1);
+			return 0;
+		default:
+			(void)fd_write_all(2, USAGE, sizeof(USAGE) - 1);
+			return EXIT_PERM;
+		}
+	}
+	if (optind != argc) {
+		(void)fd_write_all(2, USAGE, sizeof(USAGE) - 1);
+		return EXIT_PERM;
+	}
+	signals_default();
+	fd_std();
+	single_user_account();
+	/* find both accounts before forking, so a missing one stops us whole */
+	if (!priv_single_user()) {
+		if (priv_lookup(USER_QUEUE, &uid, &gid) == -1)
+			diex(EXIT_TEMP, "no account %s: create the qpost "
+			    "accounts first", USER_QUEUE);
+		if (priv_lookup(USER_REMOTE, &uid, &gid) == -1)
+			diex(EXIT_TEMP, "no account %s: create the qpost "
+			    "accounts first", USER_REMOTE);
+	}
+	if (chdir("/") == -1)
+		die(EXIT_TEMP, "unable to chdir to /");
+	if (pipe(to_l) == -1 || pipe(from_l) == -1 || pipe(to_r) == -1 ||
+	    pipe(from_r) == -1)
+		die(EXIT_TEMP, "unable to create the pipes");
+
+	/* lspawn stays root: it forks local under each recipient's uid */
+	(void)spawn(PROG_LSPAWN, NULL, to_l[0], from_l[1]);
+	(void)spawn(PROG_RSPAWN, USER_REMOTE, to_r[0], from_r[1]);
+
+	src[0] = to_l[1];
+	src[1] = from_l[0];
+	src[2] = to_r[1];
+	src[3] = from_r[0];
+	fd_place(src, dst, 4, 7);
+	priv_drop(USER_QUEUE);
+	exec_prog(PROG_SCHED);
+}
