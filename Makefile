@@ -101,7 +101,9 @@ MANS =		$(MANS1) $(MANS5) $(MANS8)
 .c.o:
 	$(CC) $(QP_CFLAGS) -c -o $@ $<
 
-all: $(PROGS) build/libexec $(UNIT_TESTS) $(SH_TESTS)
+all: progs $(UNIT_TESTS) $(SH_TESTS)
+
+progs: $(PROGS) build/libexec
 
 $(LIBOBJS) $(PROGS:=.o) $(UNIT_TESTS:=.o): $(HDRS) Makefile
 
@@ -155,7 +157,7 @@ lint:
 # exec: make is then the demo's parent, which it watches to stop with it.
 demo:
 	sh .ci/need demo
-	$(MAKE) all
+	$(MAKE) progs
 	exec sh control/qpost-demo
 
 install: all
@@ -178,4 +180,4 @@ clean:
 	    $(UNIT_TESTS) $(SH_TESTS)
 	rm -rf build
 
-.PHONY: all check lint demo install clean
+.PHONY: all progs check lint demo install clean
