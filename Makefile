@@ -93,7 +93,7 @@ SH_TESTS +=	tests/man/man_test
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
-MANS8 =		man/qcdb.8 man/qpost-start.8 man/qpost-sched.8 \
+MANS8 =		man/qcdb.8 man/qpost-start.8 man/qpost-sched.8 man/qpost-setup.8 \
 		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
 MANS =		$(MANS1) $(MANS5) $(MANS8)
 
@@ -160,7 +160,7 @@ demo:
 	$(MAKE) progs
 	exec sh control/qpost-demo
 
-install: all
+install: progs
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -171,6 +171,8 @@ install: all
 	    cp $(DESTDIR)$(LIBEXECDIR)/$$p $(DESTDIR)$(BINDIR)/; done
 	for p in $(SBIN_PROGS); do \
 	    cp $(DESTDIR)$(LIBEXECDIR)/$$p $(DESTDIR)$(SBINDIR)/; done
+	cp control/qpost-setup $(DESTDIR)$(SBINDIR)/
+	chmod 755 $(DESTDIR)$(SBINDIR)/qpost-setup
 	cp $(MANS1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MANS5) $(DESTDIR)$(MANDIR)/man5/
 	cp $(MANS8) $(DESTDIR)$(MANDIR)/man8/

@@ -13,8 +13,8 @@
  * Two interfaces:
  *	qinject [-f sender] [-t] [-i] [recipient ...]	for people and
  *	    scripts: adds Date and Message-ID when absent;
- *	qinject -Q (or run as qpost-queue)		qmail-queue's
- *	    protocol: message on fd 0, envelope on fd 1, its exit codes.
+ *	qinject -Q	qmail-queue's protocol: message on fd 0, envelope
+ *	    on fd 1, its exit codes.
  */
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -444,13 +444,10 @@ int
 main(int argc, char *argv[])
 {
 	struct inject q;
-	const char *sender = NULL, *base;
+	const char *sender = NULL;
 	int ch, want_rcpts = 0, dot_ends = 1, queue_mode = 0;
 
 	log_init(argv[0]);
-	base = log_prog();
-	if (strcmp(base, "qpost-queue") == 0)
-		queue_mode = 1;
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt(argc, argv, "f:hitQ")) != -1) {
 		switch (ch) {
