@@ -100,7 +100,7 @@ MANS =		$(MANS1) $(MANS5) $(MANS8)
 
 all: $(PROGS) build/libexec $(UNIT_TESTS) $(SH_TESTS)
 
-$(LIBOBJS) $(PROGS:=.o) $(UNIT_TESTS:=.o): $(HDRS) Makefile
+$(LIBOBJS) $(PROGS:=.o): $(HDRS) Makefile
 
 $(LIBA): $(LIBOBJS)
 	rm -f $@
