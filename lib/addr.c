@@ -229,6 +229,9 @@ addr_parse_path(const char *s, size_t n, struct addr *a, int flags,
 				return 0;
 			d = comma ? comma + 1 : colon;
 		}
+		/* a comma must be followed by another At-domain */
+		if (colon[-1] == ',')
+			return 0;
 		p = colon + 1;
 	}
 	return addr_parse(p, (size_t)(end - p), a, flags & ~ADDR_BARE);
