@@ -101,6 +101,10 @@ ATF_TC_BODY(parse_valid, tc)
 		{ "b\xc3\xa9@x.test", 0, ADDR_UTF8, 1, "b\xc3\xa9", "x.test" },
 		{ "u@b\xc3\xa9.test", 0, ADDR_UTF8, 1, "u", "b\xc3\xa9.test" },
 		{ "\"b\xc3\xa9\"@x.test", 0, ADDR_UTF8, 1, NULL, NULL },
+		{ "\xe2\x82\xac\xf0\x9f\x93\xab@\xe4\xbe\x8b.test", 0,
+		    ADDR_UTF8, 1, NULL, NULL },	/* 3- and 4-byte forms */
+		{ "\xef\xbf\xbd\xf4\x8f\xbf\xbf@x.test", 0, ADDR_UTF8, 1,
+		    NULL, NULL },		/* U+FFFD, U+10FFFF */
 	};
 
 	run_parse(t, sizeof(t) / sizeof(t[0]));
@@ -152,6 +156,18 @@ ATF_TC_BODY(parse_invalid, tc)
 		{ S("u@x.test\0"), 0, 0, NULL, NULL },
 		{ S("\"u\0\"@x.test"), 0, 0, NULL, NULL },
 		{ S("u@x\0.test"), ADDR_UTF8 | ADDR_BARE, 0, NULL, NULL },
+		/* not UTF-8 at all, even with the flag (RFC 6531 UTF8-non-ascii) */
+		{ "b\xff@x.test", 0, ADDR_UTF8, 0, NULL, NULL },
+		{ "b\xc3@x.test", 0, ADDR_UTF8, 0, NULL, NULL },	/* cut */
+		{ "b\xa9@x.test", 0, ADDR_UTF8, 0, NULL, NULL },	/* lone tail */
+		{ "b\xc0\xafx@x.test", 0, ADDR_UTF8, 0, NULL, NULL },	/* overlong */
+		{ "b\xe0\x80\xaf@x.test", 0, ADDR_UTF8, 0, NULL, NULL },
+		{ "b\xed\xa0\x80@x.test", 0, ADDR_UTF8, 0, NULL, NULL }, /* surrogate */
+		{ "b\xf4\x90\x80\x80@x.test", 0, ADDR_UTF8, 0, NULL, NULL },
+		{ "b\xf8\x88\x80\x80\x80@x.test", 0, ADDR_UTF8, 0, NULL, NULL },
+		{ "\"b\xff\"@x.test", 0, ADDR_UTF8, 0, NULL, NULL },
+		{ "u@b\xff.test", 0, ADDR_UTF8, 0, NULL, NULL },
+		{ "u@b\xc3.test", 0, ADDR_UTF8, 0, NULL, NULL },
 		/* UTF-8 without the flag */
 		{ "b\xc3\xa9@x.test", 0, 0, 0, NULL, NULL },
 		{ "u@b\xc3\xa9.test", 0, 0, 0, NULL, NULL },
@@ -277,6 +293,8 @@ ATF_TC_BODY(valid_domain, tc)
 		{ "[IPv6:::1]", 0, 0, 1, NULL, NULL },
 		{ "[IPv6:fe80::1:2]", 0, 0, 1, NULL, NULL },
 		{ "b\xc3\xa9.test", 0, ADDR_UTF8, 1, NULL, NULL },
+		{ "b\xff.test", 0, ADDR_UTF8, 0, NULL, NULL },
+		{ "b\xc3\xa9\xa9.test", 0, ADDR_UTF8, 0, NULL, NULL },
 		{ "", 0, 0, 0, NULL, NULL },
 		{ ".", 0, 0, 0, NULL, NULL },
 		{ "x.test.", 0, 0, 0, NULL, NULL },
