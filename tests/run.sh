@@ -25,6 +25,8 @@
 # "Permission denied" on the test program: run from a world-readable
 # path, as CI does.
 #
+# Arguments: kyua test filters (e.g. tests/unit, or
+# tests/unit/rec_test:frame_big); none runs everything.
 # Environment: KYUA_PARALLELISM (default 1) runs that many test
 # programs at once.
 
@@ -35,6 +37,12 @@ DB=$B/kyua.db
 JUNIT=$B/junit.xml
 UNPRIV=qptest
 
+filters=$*
+case $filters in
+*[!A-Za-z0-9/._:\ -]*)
+	echo "run.sh: odd characters in filters: $filters" >&2
+	exit 2 ;;
+esac
 cd "$(dirname "$0")/.." || exit 2
 mkdir -p "$B" || exit 2
 rm -f "$DB" "$JUNIT"
@@ -48,7 +56,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	set -- "$@" -v "unprivileged_user=$UNPRIV"
 fi
 
-kyua "$@" test --kyuafile=Kyuafile --build-root=. --results-file="$DB"
+# shellcheck disable=SC2086 # filters are words, checked above
+kyua "$@" test --kyuafile=Kyuafile --build-root=. --results-file="$DB" \
+    $filters
 rc=$?	# 0 all good, 1 some failed or broken, 2 usage or store error
 
 if [ ! -s "$DB" ]; then
@@ -73,6 +83,7 @@ kyua report-junit --results-file="$DB" --output="$JUNIT" || {
 
 # Testcases, failures, errors, skips: the tags start their lines, and
 # test output inside <system-out> is escaped, so it cannot fake them.
+# shellcheck disable=SC2046 # four numbers
 set -- $(awk '/^<testcase /{t++} /^<failure /{f++} /^<error /{e++}
     /^<skipped/{s++} END{print t+0, f+0, e+0, s+0}' "$JUNIT")
 total=$1 failed=$(($2 + $3)) skipped=$4
