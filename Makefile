@@ -105,7 +105,7 @@ all: progs $(UNIT_TESTS) $(SH_TESTS)
 
 progs: $(PROGS) build/libexec
 
-$(LIBOBJS) $(PROGS:=.o) $(UNIT_TESTS:=.o): $(HDRS) Makefile
+$(LIBOBJS) $(PROGS:=.o): $(HDRS) Makefile
 
 $(LIBA): $(LIBOBJS)
 	rm -f $@

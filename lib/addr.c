@@ -23,6 +23,47 @@ is_atext(unsigned char c, int flags)
 	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
+/*
+ * valid_utf8 - well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), as RFC 6531's UTF8-non-ascii
+ * requires of the octets ADDR_UTF8 lets in.
+ */
+static int
+valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k, len;
+	unsigned long cp;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			len = 2;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			len = 3;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			len = 4;
+		else
+			return 0;
+		cp = p[i] & (0x7f >> len);
+		if (len > n - i)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
 /* valid_dotstring - Atom *("." Atom). */
 static int
 valid_dotstring(const char *s, size_t n, int flags)
@@ -118,6 +159,8 @@ addr_valid_domain(const char *s, size_t n, int flags)
 
 	if (n == 0 || n > ADDR_DOMAIN_MAX)
 		return 0;
+	if ((flags & ADDR_UTF8) && !valid_utf8(s, n))
+		return 0;
 	if (s[0] == '[')
 		return valid_literal(s, n);
 	for (i = 0; i <= n; i++) {
@@ -142,6 +185,8 @@ addr_parse(const char *s, size_t n, struct addr *a, int flags)
 
 	memset(a, 0, sizeof(*a));
 	if (n == 0 || n > ADDR_PATH_MAX - 2 || memchr(s, '\0', n) != NULL)
+		return 0;
+	if ((flags & ADDR_UTF8) && !valid_utf8(s, n))
 		return 0;
 	/* the last '@' outside a quoted string splits the address */
 	at = n;
@@ -229,6 +274,9 @@ addr_parse_path(const char *s, size_t n, struct addr *a, int flags,
 				return 0;
 			d = comma ? comma + 1 : colon;
 		}
+		/* a comma must be followed by another At-domain */
+		if (colon[-1] == ',')
+			return 0;
 		p = colon + 1;
 	}
 	return addr_parse(p, (size_t)(end - p), a, flags & ~ADDR_BARE);

@@ -34,7 +34,8 @@ qdrop_parse_header(const char *p, size_t n, uint64_t *len)
 	for (i = m; i < QDROP_HDR_LEN - 1; i++) {
 		if (p[i] < '0' || p[i] > '9')
 			return -1;
-		if (v > (UINT64_MAX - 9) / 10)
+		/* exact: every value qdrop_header() can write reads back */
+		if (v > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
 			return -1;
 		v = v * 10 + (uint64_t)(p[i] - '0');
 	}
