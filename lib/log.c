@@ -15,6 +15,22 @@
 #define LOG_LINE_MAX	2048
 
 static const char *prog = "qpost";
+static void (*exit_hook)(void);
+
+/* log_on_die - run fn before die(), diex() or panic() exit: cleanup. */
+void
+log_on_die(void (*fn)(void))
+{
+	exit_hook = fn;
+}
+
+static void __attribute__((noreturn))
+leave(int code)
+{
+	if (exit_hook != NULL)
+		exit_hook();
+	_exit(code);
+}
 
 void
 log_init(const char *name)
@@ -119,7 +135,7 @@ die(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vline("fatal", saved, fmt, ap);
 	va_end(ap);
-	_exit(code);
+	leave(code);
 }
 
 void
@@ -130,7 +146,7 @@ diex(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vline("fatal", -1, fmt, ap);
 	va_end(ap);
-	_exit(code);
+	leave(code);
 }
 
 void
@@ -141,5 +157,5 @@ panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vline("panic", -1, fmt, ap);
 	va_end(ap);
-	_exit(EXIT_TEMP);
+	leave(EXIT_TEMP);
 }

@@ -17,6 +17,7 @@
 #define EXIT_TEMP	111	/* temporary: system call, memory, control */
 
 void	log_init(const char *);
+void	log_on_die(void (*)(void));
 const char *log_prog(void);
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -59,6 +59,16 @@ struct inject {
 	int		 is_utf8;
 };
 
+static struct atomic *pending;	/* the drop file being written */
+
+/* remove_pending - on any failure, leave no .tmp file behind. */
+static void
+remove_pending(void)
+{
+	if (pending != NULL && pending->fd != -1)
+		atomic_abort(pending);
+}
+
 static void
 fail(int code, const char *what)
 {
@@ -131,6 +141,8 @@ begin_drop(struct inject *q)
 	if (tries == 3)
 		die(QI_DROPFILE, "unable to create a drop file in %s/drop",
 		    paths_queue());
+	pending = &q->file;
+	log_on_die(remove_pending);
 	buf_init(&q->out, q->file.fd, q->outbuf, sizeof(q->outbuf));
 	memset(hdr, '0', sizeof(hdr));
 	if (buf_put(&q->out, hdr, sizeof(hdr)) == -1)

@@ -20,6 +20,7 @@
 #include <sys/time.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,24 @@
 #define HOST_MAX	256
 
 static const char *qid = "-";	/* for the log; "-" when not given */
+
+/*
+ * A SIGTERM (lspawn sends one when sched has gone away) abandons the
+ * delivery unless the message is already being moved into new/: sched
+ * will make it again, and a delivery stopped early is one fewer copy.
+ */
+static volatile sig_atomic_t has_tmp;
+static int term_dirfd = -1;
+static char term_name[HOST_MAX * 4 + 128];
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	if (has_tmp)
+		(void)unlinkat(term_dirfd, term_name, 0);
+	_exit(EXIT_TEMP);
+}
 static const char *rcpt_log = "";
 
 /*
@@ -181,6 +200,7 @@ deliver(const char *home, const char *sender, const char *rcpt, char *name,
 {
 	char host[HOST_MAX * 4];
 	struct atomic a;
+	sigset_t term;
 	int homefd, mdfd, tmpfd, newfd, curfd, i, e;
 
 	if ((homefd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -213,6 +233,9 @@ deliver(const char *home, const char *sender, const char *rcpt, char *name,
 			    MAILDIR, strerror(e));
 		}
 	}
+	term_dirfd = tmpfd;
+	strlcpy(term_name, name, sizeof(term_name));
+	has_tmp = 1;
 	if (copy_message(a.fd, sender, rcpt) == -1) {
 		e = errno;
 		atomic_abort(&a);
@@ -220,6 +243,10 @@ deliver(const char *home, const char *sender, const char *rcpt, char *name,
 		    "%s/%s/tmp: %s", temp_code(e), rcpt, home, MAILDIR,
 		    strerror(e));
 	}
+	/* from here on the delivery completes: SIGTERM waits */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
 	if (atomic_commit(&a, ATOMIC_SYNC_DIR) == -1) {
 		e = errno;
 		/*
@@ -288,6 +315,7 @@ main(int argc, char *argv[])
 		finish(EXIT_TEMP, "4.3.0 <%s>: the message on fd 0 is not a "
 		    "regular file", rcpt);
 
+	signal(SIGTERM, on_term);
 	deliver(home, sender, rcpt, name, sizeof(name));
 	log_info("id=%s delivered to=<%s> user=%s size=%lld path=%s/%s/new/%s",
 	    qid, rcpt, user, (long long)st.st_size, home, MAILDIR, name);

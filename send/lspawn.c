@@ -802,8 +802,13 @@ main(int argc, char *argv[])
 				read_text(d);
 		reap();
 		finish_done();
-		if (!is_eof && pfd[1].revents != 0)
+		if (!is_eof && pfd[1].revents != 0) {
 			is_eof = read_requests(&inb, &rec, &code);
+			/* sched is gone: stop what it will redo anyway */
+			for (d = deliveries; is_eof && d != NULL; d = d->next)
+				if (!d->has_exited)
+					(void)kill(d->pid, SIGTERM);
+		}
 	}
 	sa_free(&rec);
 	free(pfd);

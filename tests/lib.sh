@@ -368,3 +368,17 @@ qp_mail_body_equal() {
 	qp_strip_added "$1" | diff -u "$2" - >&2
 	return 1
 }
+
+# qp_wait_gone DIR TIMEOUT - wait until no process whose environment
+# names DIR/queue as QPOST_QUEUE is left (the demo's, say); fail on the
+# deadline.  Only our own processes' environments are readable, which
+# are the ones that matter.
+qp_wait_gone() {
+	_qp_gone_dir=$1
+	_qp_none_left() {
+		! grep -lszxF "QPOST_QUEUE=$_qp_gone_dir/queue" \
+		    /proc/[0-9]*/environ >/dev/null 2>&1
+	}
+	qp_deadline_loop "$2" _qp_none_left || qp_fail "qp_wait_gone:" \
+	    "processes of $_qp_gone_dir still run after $2 s"
+}

@@ -22,6 +22,7 @@ PY
 # plant FILE NAME: rename FILE into drop/ as NAME, whole.
 plant() {
 	mv "$1" "$QPOST_QUEUE/drop/$2"
+	qp_trigger
 }
 
 # expect_refused NAME REASON: sched logged the file as bad and removed it.

@@ -112,7 +112,7 @@ headers_body() {
 	    -o not-match:"^Bcc:" -o not-match:"not sent" cat "$f"
 	# a dot line does not end the message with -i
 	printf 'Subject: dots\n\n.\nafter the dot\n' > d
-	atf_check "$QPOST_LIBEXEC/qinject" -i alice
+	atf_check "$QPOST_LIBEXEC/qinject" -i alice < d
 	qp_wait_for 2 "$QP_DIR/home/alice/Maildir/new" 30
 	atf_check -o match:"after the dot" sh -c \
 	    "cat '$QP_DIR'/home/alice/Maildir/new/*"
