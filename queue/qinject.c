@@ -507,5 +507,8 @@ main(int argc, char *argv[])
 	}
 	check_minfree(&q);
 	commit_drop(&q);
+	trust_free(&q.trust);
+	sa_free(&q.sender);
+	sa_free(&q.rcpts);
 	return 0;
 }

@@ -1,0 +1,43 @@
+#! /usr/bin/atf-sh
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# The README's first command, from a fresh clone, as an ordinary user.
+
+. "$(atf_get_srcdir)/../lib.sh"
+
+atf_test_case fresh_clone cleanup
+fresh_clone_head() {
+	atf_set "descr" "make demo from a fresh clone runs an instance; a" \
+	    "message injected with its bin/qinject reaches the demo" \
+	    "Maildir; SIGTERM to make stops everything"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "git"
+	atf_set "timeout" "300"
+}
+fresh_clone_body() {
+	atf_check -o ignore -e ignore git -c safe.directory='*' clone -q \
+	    "$(qp_top)" clone
+	demo=$PWD/clone/demo
+	(cd clone && exec make demo > ../demo.out 2>&1) &
+	echo $! > make.pid
+	qp_wait_file_match demo.out "sched: ready" 240
+	atf_check -o match:"$demo/bin/qinject demo@demo.test" cat demo.out
+	printf 'Subject: demo\n\nhello from the test\n' > m
+	atf_check "$demo/bin/qinject" demo@demo.test < m
+	qp_wait_for 1 "$demo/home/demo/Maildir/new" 30
+	atf_check -o match:"hello from the test" sh -c \
+	    "cat '$demo'/home/demo/Maildir/new/*"
+
+	# SIGTERM to make stops every process the demo started
+	kill -TERM "$(cat make.pid)"
+	qp_wait_gone "$demo" 30
+}
+fresh_clone_cleanup() {
+	[ -f make.pid ] && kill -TERM "$(cat make.pid)" 2>/dev/null
+	[ -d clone/demo ] && qp_wait_gone "$PWD/clone/demo" 10
+	return 0
+}
+
+atf_init_test_cases() {
+	atf_add_test_case fresh_clone
+}
