@@ -112,7 +112,8 @@ check_minfree(struct inject *q)
 static void
 open_queue(struct inject *q)
 {
-	q->queue_fd = open(paths_queue(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* O_PATH: the queue root is 0751, to be passed through, not read */
+	q->queue_fd = open(paths_queue(), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (q->queue_fd == -1)
 		die(QI_QUEUEDIR, "unable to open the queue %s", paths_queue());
 	q->drop_fd = openat(q->queue_fd, QDIR_DROP,

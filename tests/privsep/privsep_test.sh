@@ -21,12 +21,19 @@ child_of() {
 	done
 }
 
-# ids_are PID UID GID: real, effective, saved and fs ids, one group,
-# no capabilities.
+# expect_field PID NAME VALUE: a line of /proc/PID/status is VALUE.
+expect_field() {
+	_v=$(field "$1" "$2")
+	[ "$_v" = "$3" ] || atf_fail "pid $1 ($(cat /proc/$1/comm)): $2 is" \
+	    "'$_v', not '$3'"
+}
+
+# ids_are PID UID GID: real, effective, saved and fs ids, no
+# capabilities.
 ids_are() {
-	atf_check -o inline:"$2	$2	$2	$2\n" field "$1" Uid
-	atf_check -o inline:"$3	$3	$3	$3\n" field "$1" Gid
-	atf_check -o inline:"0000000000000000\n" field "$1" CapEff
+	expect_field "$1" Uid "$2 $2 $2 $2"
+	expect_field "$1" Gid "$3 $3 $3 $3"
+	expect_field "$1" CapEff 0000000000000000
 }
 
 setup_system() {
@@ -76,12 +83,11 @@ processes_body() {
 	sched=$(cat "$R/pid")
 	atf_check -o inline:"sched\n" cat "/proc/$sched/comm"
 	ids_are "$sched" "$(id -u qpqueue)" "$(getent group qpost | cut -d: -f3)"
-	atf_check -o inline:"$(getent group qpost | cut -d: -f3)\n" \
-	    field "$sched" Groups
+	expect_field "$sched" Groups "$(getent group qpost | cut -d: -f3)"
 	lspawn=$(child_of "$sched" lspawn)
 	rspawn=$(child_of "$sched" rspawn)
 	[ -n "$lspawn" ] && [ -n "$rspawn" ] || atf_fail "spawners not found"
-	atf_check -o inline:"0	0	0	0\n" field "$lspawn" Uid
+	expect_field "$lspawn" Uid "0 0 0 0"
 	ids_are "$rspawn" "$(id -u qpremote)" "$(id -g qpremote)"
 	# all three differ
 	[ "$(id -u qpqueue)" != "$(id -u qpremote)" ] || atf_fail "shared uid"
