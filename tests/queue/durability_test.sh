@@ -126,7 +126,48 @@ kill_sched_cleanup() {
 	qp_stop
 }
 
+atf_test_case recovery cleanup
+recovery_head() {
+	atf_set "descr" "sched started on the leftovers of a crash removes" \
+	    "half-written files, finishes a committed pickup, and delivers"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+recovery_body() {
+	qp_instance "$PWD/inst"
+	q=$QPOST_QUEUE
+	mkdir sent
+	qp_msg r1 > sent/r1
+	echo r1 > accepted
+	# a committed drop file, as qinject leaves it
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < sent/r1
+	id=$(ls "$q/drop")
+	# a pickup that died after writing mess/: redone from drop/
+	cp sent/r1 "$q/mess/$id"
+	# sched's half-written files, and an orphan message file
+	echo partial > "$q/tmp/m.0123456789abcdef"
+	echo orphan > "$q/mess/fedcba9876543210"
+	# an injection that died before committing, long ago
+	echo partial > "$q/drop/00000000000000aa.tmp"
+	touch -d '3 days ago' "$q/drop/00000000000000aa.tmp"
+	qp_start
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 30
+	qp_wait_queue_empty 30
+	atf_check -o inline:"" find "$q/tmp" "$q/mess" "$q/drop" -mindepth 1
+	atf_check -o match:"recovery: removed tmp/m.0123456789abcdef" \
+	    -o match:"recovery: removed mess/fedcba9876543210" \
+	    -o match:"stale drop file removed: name=00000000000000aa.tmp" \
+	    cat "$QP_DIR/log"
+	atf_check -o match:"delivered=1 duplicates=0 missing=0 corrupt=0" \
+	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
+	    --maildir "$QP_DIR/home/alice/Maildir"
+}
+recovery_cleanup() {
+	qp_stop
+}
+
 atf_init_test_cases() {
+	atf_add_test_case recovery
 	atf_add_test_case syscall_order
 	atf_add_test_case kill_sched
 }

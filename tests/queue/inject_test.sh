@@ -121,7 +121,28 @@ headers_cleanup() {
 	qp_stop
 }
 
+atf_test_case minfree
+minfree_head() {
+	atf_set "descr" "below control/minfree qinject fails temporarily (53)" \
+	    "and leaves nothing in drop/"
+	atf_set "require.user" "unprivileged"
+}
+minfree_body() {
+	qp_instance "$PWD/inst"
+	echo 1125899906842624 > "$QPOST_CONTROL/minfree"	# 1 PiB
+	qp_msg m1 > m
+	atf_check -s exit:53 -e match:"control/minfree" \
+	    "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	atf_check -o inline:"" ls "$QPOST_QUEUE/drop"
+	echo "ten" > "$QPOST_CONTROL/minfree"
+	atf_check -s exit:55 -e match:"control file minfree: line 1" \
+	    "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	echo 0 > "$QPOST_CONTROL/minfree"
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < m
+}
+
 atf_init_test_cases() {
+	atf_add_test_case minfree
 	atf_add_test_case concurrent
 	atf_add_test_case queue_protocol
 	atf_add_test_case headers
