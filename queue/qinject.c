@@ -181,25 +181,41 @@ commit_drop(struct inject *q)
 	}
 }
 
-/* add_rcpt - check one recipient and add it; bare local parts get @me. */
+/*
+ * qualify - copy the address s (n bytes) into full, adding "@" and this
+ * host's name when it has no domain, and check it; dies if it is not a
+ * valid RFC 5321 address.  Returns its length.
+ */
+static size_t
+qualify(const struct inject *q, const char *what, const char *s, size_t n,
+    char full[ADDR_PATH_MAX + 1])
+{
+	struct addr a;
+	int len;
+
+	if (memchr(s, '@', n) == NULL)
+		len = snprintf(full, ADDR_PATH_MAX + 1, "%.*s@%s", (int)n, s,
+		    q->trust.me.s);
+	else
+		len = snprintf(full, ADDR_PATH_MAX + 1, "%.*s", (int)n, s);
+	if (len < 0 || len > ADDR_PATH_MAX ||
+	    memchr(s, '\0', n) != NULL ||
+	    addr_parse(full, (size_t)len, &a, ADDR_UTF8) != 1)
+		diex(QI_TOOLONG, "%s <%.*s> is not a valid address (RFC 5321: "
+		    "local-part@domain, at most %d octets)", what, (int)n, s,
+		    ADDR_PATH_MAX - 2);
+	return (size_t)len;
+}
+
+/* add_rcpt - check one recipient and add it. */
 static void
 add_rcpt(struct inject *q, const char *s, size_t n)
 {
 	char full[ADDR_PATH_MAX + 1];
-	struct addr a;
 
-	if (n > 0 && memchr(s, '@', n) == NULL) {
-		if ((size_t)snprintf(full, sizeof(full), "%.*s@%s", (int)n, s,
-		    q->trust.me.s) >= sizeof(full))
-			diex(QI_TOOLONG, "recipient %.*s is too long", (int)n, s);
-		s = full;
-		n = strlen(full);
-	}
-	if (addr_parse(s, n, &a, ADDR_UTF8) != 1)
-		diex(QI_TOOLONG, "recipient <%.*s> is not a valid address "
-		    "(RFC 5321: local-part@domain, at most %d octets)", (int)n,
-		    s, ADDR_PATH_MAX - 2);
-	if (sa_catb(&q->rcpts, s, n) == -1 || sa_catc(&q->rcpts, '\0') == -1)
+	n = qualify(q, "recipient", s, n, full);
+	if (sa_catb(&q->rcpts, full, n) == -1 ||
+	    sa_catc(&q->rcpts, '\0') == -1)
 		fail(QI_NOMEM, "out of memory");
 }
 
@@ -207,20 +223,11 @@ add_rcpt(struct inject *q, const char *s, size_t n)
 static void
 set_sender(struct inject *q, const char *s, size_t n)
 {
-	char full[ADDR_PATH_MAX + 1];
-	struct addr a;
+	char full[ADDR_PATH_MAX + 1] = "";
 
-	if (n > 0 && memchr(s, '@', n) == NULL) {
-		if ((size_t)snprintf(full, sizeof(full), "%.*s@%s", (int)n, s,
-		    q->trust.me.s) >= sizeof(full))
-			diex(QI_TOOLONG, "sender %.*s is too long", (int)n, s);
-		s = full;
-		n = strlen(full);
-	}
-	if (n > 0 && addr_parse(s, n, &a, ADDR_UTF8) != 1)
-		diex(QI_TOOLONG, "sender <%.*s> is not a valid address", (int)n,
-		    s);
-	if (sa_copyb(&q->sender, s, n) == -1 || sa_0(&q->sender) == -1)
+	if (n > 0)
+		n = qualify(q, "sender", s, n, full);
+	if (sa_copyb(&q->sender, full, n) == -1 || sa_0(&q->sender) == -1)
 		fail(QI_NOMEM, "out of memory");
 	if (!trust_sender_ok(&q->trust, getuid(), q->sender.s))
 		diex(QI_REFUSED, "uid %lu may not use the envelope sender <%s>: "
