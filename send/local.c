@@ -236,6 +236,10 @@ deliver(const char *home, const char *sender, const char *rcpt, char *name,
 	term_dirfd = tmpfd;
 	strlcpy(term_name, name, sizeof(term_name));
 	has_tmp = 1;
+	/* SIGTERM, blocked until the tmp/ file is known, may stop us now */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &term, NULL);
 	if (copy_message(a.fd, sender, rcpt) == -1) {
 		e = errno;
 		atomic_abort(&a);
@@ -244,8 +248,6 @@ deliver(const char *home, const char *sender, const char *rcpt, char *name,
 		    strerror(e));
 	}
 	/* from here on the delivery completes: SIGTERM waits */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
 	sigprocmask(SIG_BLOCK, &term, NULL);
 	if (atomic_commit(&a, ATOMIC_SYNC_DIR) == -1) {
 		e = errno;
@@ -271,6 +273,7 @@ main(int argc, char *argv[])
 	const char *sender = NULL, *rcpt = NULL, *home = NULL, *user = "-";
 	char name[HOST_MAX * 4 + 128];
 	struct stat st;
+	sigset_t term;
 	int ch;
 
 	log_init(argv[0]);
@@ -315,6 +318,10 @@ main(int argc, char *argv[])
 		finish(EXIT_TEMP, "4.3.0 <%s>: the message on fd 0 is not a "
 		    "regular file", rcpt);
 
+	/* a SIGTERM before the tmp/ file exists waits for it: see on_term */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
 	signal(SIGTERM, on_term);
 	deliver(home, sender, rcpt, name, sizeof(name));
 	log_info("id=%s delivered to=<%s> user=%s size=%lld path=%s/%s/new/%s",
