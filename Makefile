@@ -31,7 +31,7 @@ WERROR ?=
 CFLAGS ?=	-O2 -g
 QP_CFLAGS =	$(CFLAGS) $(WARNINGS) $(WERROR) -fstack-protector-strong -fPIE \
 		$(HARDEN_$(SANITIZE)) $(SAN_$(SANITIZE)) -std=c11 \
-		-D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Icontrol -Ilookup -Iqueue -Isend \
+		-D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Icontrol -Ilookup -Iqueue -Isend -Ismtpd \
 		$(PKG_CFLAGS) -DQPOST_CONTROLDIR='"$(CONTROLDIR)"' \
 		-DQPOST_QUEUEDIR='"$(QUEUEDIR)"' \
 		-DQPOST_LIBEXECDIR='"$(LIBEXECDIR)"'
@@ -53,6 +53,7 @@ LIBSRCS +=	queue/queue_drop.c
 LIBSRCS +=	queue/queue_env.c
 LIBSRCS +=	queue/queue_id.c
 LIBSRCS +=	queue/queue_trust.c
+LIBSRCS +=	queue/queue_space.c
 LIBSRCS +=	queue/header.c
 LIBSRCS +=	send/spawn_rec.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
@@ -62,7 +63,7 @@ HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/log.h lib/paths.h \
 		lib/priv.h lib/rec.h lib/sa.h control/ctl.h lookup/users.h \
 		lookup/aliases.h queue/queue_drop.h queue/queue_env.h \
 		queue/queue_id.h queue/qinject_exit.h send/spawn_rec.h \
-		queue/queue_trust.h queue/header.h
+		queue/queue_trust.h queue/header.h queue/queue_space.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -72,6 +73,7 @@ PROGS +=	send/local
 PROGS +=	send/rspawn
 PROGS +=	control/qcdb
 PROGS +=	control/qpost-start
+PROGS +=	smtpd/smtpd
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
@@ -93,7 +95,7 @@ SH_TESTS +=	tests/man/man_test
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
-MANS8 =		man/qcdb.8 man/qpost-start.8 man/qpost-sched.8 man/qpost-setup.8 \
+MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qpost-setup.8 \
 		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
 MANS =		$(MANS1) $(MANS5) $(MANS8)
 
@@ -125,6 +127,10 @@ send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
 control/qcdb: control/qcdb.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qcdb.o $(LIBA) $(PKG_LIBS)
+SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o
+smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
+$(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
 $(SCHED_OBJS): $(HDRS) queue/sched.h
@@ -178,7 +184,7 @@ install: progs
 	cp $(MANS8) $(DESTDIR)$(MANDIR)/man8/
 
 clean:
-	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) \
+	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) $(SMTPD_OBJS) \
 	    $(UNIT_TESTS) $(SH_TESTS)
 	rm -rf build
 

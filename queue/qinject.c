@@ -17,7 +17,6 @@
  *	    on fd 1, its exit codes.
  */
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -38,11 +37,11 @@
 #include "qinject_exit.h"
 #include "queue_drop.h"
 #include "queue_id.h"
+#include "queue_space.h"
 #include "queue_trust.h"
 
 #define USAGE	"usage: qinject [-hitQ] [-f sender] [recipient ...]"
 #define LINE_MAX_BYTES	(64u * 1024)
-#define MINFREE_DEFAULT	10000000LL
 #define MESSAGE_MAX	(1024ULL * 1024 * 1024)
 
 struct inject {
@@ -91,21 +90,16 @@ put(struct inject *q, const void *p, size_t n)
 static void
 check_minfree(struct inject *q)
 {
-	struct statvfs vfs;
 	long long minfree;
-	int r;
 
-	if ((r = ctl_int("minfree", 0, 1LL << 50, &minfree)) == -1)
-		diex(QI_CONTROL, "unable to read control/minfree");
-	if (r == 0)
-		minfree = MINFREE_DEFAULT;
-	if (fstatvfs(q->queue_fd, &vfs) == -1)
-		fail(QI_QUEUEDIR, "unable to check free space in the queue");
-	if ((unsigned long long)vfs.f_bavail * vfs.f_frsize <
-	    (unsigned long long)minfree)
+	switch (queue_space_ok(q->queue_fd, &minfree)) {
+	case -1:
+		diex(QI_CONTROL, "unable to check free space: see above");
+	case 0:
 		diex(QI_WRITE, "the queue's filesystem has less than "
 		    "control/minfree (%lld bytes) free: try again later",
 		    minfree);
+	}
 }
 
 /* open_queue - the queue root and drop/, and the control files. */
@@ -123,6 +117,29 @@ open_queue(struct inject *q)
 	if (trust_load(&q->trust, q->queue_fd) == -1)
 		diex(QI_CONTROL, "unable to read the control files");
 	check_minfree(q);
+}
+
+/*
+ * report_id - tell the caller the message id before the message is
+ * read, on the descriptor QPOST_ID_FD names, if any: smtpd puts it in
+ * its Received: line.  The descriptor is closed either way.
+ */
+static void
+report_id(const char *id)
+{
+	const char *v = getenv("QPOST_ID_FD"), *err;
+	char line[QID_LEN + 2];
+	long long fd;
+
+	if (v == NULL)
+		return;
+	fd = strtonum(v, 3, 1000, &err);
+	if (err != NULL)
+		diex(QI_REFUSED, "QPOST_ID_FD=%s is not a descriptor above 2", v);
+	snprintf(line, sizeof(line), "%s\n", id);
+	if (fd_write_all((int)fd, line, QID_LEN + 1) == -1)
+		die(QI_READ, "unable to report the message id on fd %lld", fd);
+	close((int)fd);
 }
 
 /* begin_drop - create drop/<id>.tmp and reserve the header. */
@@ -144,6 +161,7 @@ begin_drop(struct inject *q)
 		    paths_queue());
 	pending = &q->file;
 	log_on_die(remove_pending);
+	report_id(q->id);
 	buf_init(&q->out, q->file.fd, q->outbuf, sizeof(q->outbuf));
 	memset(hdr, '0', sizeof(hdr));
 	if (buf_put(&q->out, hdr, sizeof(hdr)) == -1)
@@ -499,6 +517,8 @@ main(int argc, char *argv[])
 	open_queue(&q);
 	begin_drop(&q);
 	if (queue_mode) {
+		/* qmail-queue's envelope has no room for it: smtpd says so */
+		q.is_utf8 = getenv("QPOST_UTF8") != NULL;
 		copy_message(&q);
 		read_envelope(&q);
 	} else {

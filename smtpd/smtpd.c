@@ -1,0 +1,137 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * smtpd - one SMTP session on fd 0 and 1, for tcpserver, s6, inetd or
+ * systemd Accept=yes.
+ *
+ * Runs as qpsmtpd (tcpserver -u/-g, or it drops there itself when
+ * started as root).  It is the only program that meets strangers: it
+ * trusts nothing the client sends, keeps its memory bounded whatever
+ * arrives, and hands each accepted message to qinject -Q over pipes;
+ * the queue sees it only through drop/, like any local user.  It
+ * answers 250 only once qinject has exited 0.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "paths.h"
+#include "priv.h"
+#include "queue_trust.h"
+#include "relay.h"
+#include "smtpd.h"
+
+#define USAGE	"usage: smtpd [-h]"
+#define NOT_NOW	"421 4.3.0 Temporary configuration problem, try again later\r\n"
+
+/* peer - the client's address: TCPREMOTEIP, else getpeername(0). */
+static void
+peer(struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const char *ip = getenv("TCPREMOTEIP"), *host;
+
+	if (ip == NULL)
+		ip = getenv("REMOTE_ADDR");	/* systemd Accept=yes */
+	if (ip != NULL && strlen(ip) < sizeof(s->ip))
+		strlcpy(s->ip, ip, sizeof(s->ip));
+	else if (getpeername(0, (struct sockaddr *)&ss, &len) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, len, s->ip, sizeof(s->ip),
+	    NULL, 0, NI_NUMERICHOST) == 0)
+		;
+	else
+		strlcpy(s->ip, "unknown", sizeof(s->ip));
+	host = getenv("TCPREMOTEHOST");
+	strlcpy(s->host, host != NULL && host[0] != '\0' &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(host) ?
+	    host : "unknown", sizeof(s->host));
+}
+
+/* knob - an integer control file with its default; -1 if broken. */
+static int
+knob(const char *name, long long min, long long max, long long dflt,
+    long long *v)
+{
+	int r = ctl_int(name, min, max, v);
+
+	if (r == 0)
+		*v = dflt;
+	return r == -1 ? -1 : 0;
+}
+
+/*
+ * session_load - the settings of control/ for this session.  Returns
+ * 0, or -1 when a file is broken (logged): the session then refuses
+ * with a temporary error rather than guess.
+ */
+int
+session_load(struct session *s)
+{
+	struct settings *t = &s->set;
+	long long db;
+	int r;
+
+	if (trust_me(&t->me) == -1 || (r = ctl_list("locals", &t->locals)) ==
+	    -1)
+		return -1;
+	if (r == 0 && (sa_catb(&t->locals, t->me.s, t->me.len) == -1 ||
+	    sa_catc(&t->locals, '\0') == -1))
+		return -1;
+	if (knob("databytes", 0, 1LL << 40, 0, &db) == -1 ||
+	    knob("maxrcpt", 1, 100000, 100, &t->maxrcpt) == -1 ||
+	    knob("maxerrors", 1, 100000, 20, &t->maxerrors) == -1 ||
+	    knob("timeoutsmtpd", 1, 86400, 300, &t->timeout) == -1 ||
+	    knob("timeoutsession", 1, 864000, 3600,
+	    &t->session_timeout) == -1)
+		return -1;
+	t->databytes = (unsigned long long)db;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct session s;
+	int ch;
+
+	log_init(argv[0]);
+	while ((ch = getopt(argc, argv, "h")) != -1) {
+		switch (ch) {
+		case 'h':
+			printf("%s\n", USAGE);
+			return 0;
+		default:
+			diex(EXIT_PERM, "%s", USAGE);
+		}
+	}
+	if (!priv_single_user())
+		priv_drop(USER_SMTPD);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(s.sid, sizeof(s.sid), "%ld", (long)getpid());
+	buf_init(&s.in, 0, s.inbuf, sizeof(s.inbuf));
+	buf_init(&s.out, 1, s.outbuf, sizeof(s.outbuf));
+	peer(&s);
+	log_info("session=%s connect ip=%s host=%s", s.sid, s.ip, s.host);
+	s.queue_fd = open(paths_queue(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s.queue_fd == -1 || session_load(&s) == -1) {
+		if (s.queue_fd == -1)
+			log_warn("unable to open the queue %s", paths_queue());
+		(void)fd_write_all(1, NOT_NOW, sizeof(NOT_NOW) - 1);
+		return 0;
+	}
+	s.may_relay = getenv("RELAYCLIENT") != NULL ? 1 : relay_allowed(s.ip);
+	s.deadline = time(NULL) + s.set.session_timeout;
+	session_run(&s);
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * smtpd - the session's state, shared by smtpd.c (start-up, settings)
+ * and smtpd_session.c (the state machine).
+ */
+#ifndef QPOST_SMTPD_H
+#define QPOST_SMTPD_H
+
+#include <netinet/in.h>
+#include <time.h>
+
+#include "buf.h"
+#include "sa.h"
+#include "smtpd_cmd.h"
+#include "smtpd_data.h"
+#include "smtpd_queue.h"
+
+enum smtp_state {
+	STATE_START,	/* greeted, no HELO/EHLO yet */
+	STATE_HELO,	/* HELO/EHLO done, no transaction */
+	STATE_MAIL,	/* MAIL accepted */
+	STATE_RCPT,	/* at least one RCPT accepted */
+	STATE_BDAT	/* inside a BDAT message */
+};
+
+struct settings {
+	struct sa		 me;
+	struct sa		 locals;
+	unsigned long long	 databytes;	/* 0: no limit */
+	long long		 maxrcpt;
+	long long		 maxerrors;
+	long long		 timeout;	/* idle, seconds */
+	long long		 session_timeout;
+};
+
+struct session {
+	struct settings		 set;
+	struct buf		 in, out;
+	char			 inbuf[16384], outbuf[16384];
+	int			 queue_fd;
+	enum smtp_state		 state;
+	int			 is_esmtp;
+	char			 helo[256];
+	char			 ip[INET6_ADDRSTRLEN];
+	char			 host[256];	/* TCPREMOTEHOST or "unknown" */
+	char			 sid[24];	/* for the log */
+	int			 may_relay;	/* -1: relay policy broken */
+	time_t			 deadline;	/* end of the whole session */
+	long long		 errors;
+	unsigned		 messages;
+	/* the transaction */
+	struct mail_args	 mail;
+	char			 sender[ADDR_PATH_MAX + 1];
+	struct sa		 rcpts;		/* NUL-terminated, back to back */
+	size_t			 nrcpt;
+	struct qjob		 job;		/* BDAT: the message so far */
+	struct data		 data;
+	int			 job_failed;	/* qinject could not start */
+};
+
+void	session_run(struct session *);
+int	session_load(struct session *);
+
+#endif

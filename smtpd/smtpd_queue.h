@@ -1,0 +1,33 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * smtpd_queue - one message handed to qinject -Q, exactly as qmail's
+ * qmail-queue is fed: the message on its fd 0, then the envelope on
+ * its fd 1.  qinject tells its message id first, on fd 3
+ * (QPOST_ID_FD), so the Received: line and the 250 reply can name it.
+ * Closing the pipes without an envelope makes qinject queue nothing.
+ */
+#ifndef QPOST_SMTPD_QUEUE_H
+#define QPOST_SMTPD_QUEUE_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+#include "queue_id.h"
+#include "sa.h"
+
+struct qjob {
+	pid_t	 pid;
+	int	 envfd;
+	int	 is_broken;	/* qinject went away early */
+	char	 id[QID_LEN + 1];
+	struct buf out;		/* the message pipe */
+	char	 outbuf[65536];
+};
+
+int	qjob_start(struct qjob *, int);
+void	qjob_write(struct qjob *, const char *, size_t);
+int	qjob_finish(struct qjob *, const char *, const struct sa *);
+void	qjob_abort(struct qjob *);
+
+#endif

@@ -1,0 +1,713 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * smtpd_session - the SMTP state machine (RFC 5321 with PIPELINING,
+ * SIZE, 8BITMIME, ENHANCEDSTATUSCODES, SMTPUTF8 and CHUNKING).
+ *
+ * A command table maps each verb to a handler; each handler first
+ * checks (state, arguments, policy) and replies with an error, and only
+ * then proceeds.  Replies are buffered and written when no more input
+ * is waiting, so pipelined commands get their replies in order and in
+ * as few writes as the client's batches allow (RFC 2920).  Nothing the
+ * client sends costs memory beyond the fixed buffers: a long line is
+ * skipped, a message is streamed to qinject as it arrives.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "local.h"
+#include "log.h"
+#include "qinject_exit.h"
+#include "queue_space.h"
+#include "rcpthosts.h"
+#include "smtpd.h"
+
+struct command {
+	enum smtp_verb	 verb;
+	void		(*fn)(struct session *, const struct smtp_cmd *);
+};
+
+static void __attribute__((noreturn)) hang_up(struct session *);
+
+/* reply - one reply line (or several, joined by "\n") with CRLF ends. */
+static void __attribute__((format(printf, 2, 3)))
+reply(struct session *s, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	if (buf_put(&s->out, line, (size_t)n) == -1)
+		hang_up(s);
+}
+
+/* error_reply - a refusal that counts toward control/maxerrors. */
+static void __attribute__((format(printf, 2, 3)))
+error_reply(struct session *s, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	reply(s, "%s", line);
+	if (++s->errors > s->set.maxerrors) {
+		reply(s, "421 4.7.0 %s too many errors: closing", s->set.me.s);
+		log_info("session=%s ip=%s closed reason=too_many_errors",
+		    s->sid, s->ip);
+		hang_up(s);
+	}
+}
+
+/* flush - write out pending replies; a dead client ends the session. */
+static void
+flush(struct session *s)
+{
+	if (buf_flush(&s->out) == -1) {
+		log_info("session=%s ip=%s closed reason=write_failed",
+		    s->sid, s->ip);
+		if (s->job.pid != 0)
+			qjob_abort(&s->job);
+		exit(0);
+	}
+}
+
+static void
+hang_up(struct session *s)
+{
+	(void)buf_flush(&s->out);
+	if (s->job.pid != 0)
+		qjob_abort(&s->job);
+	log_info("session=%s ip=%s end messages=%u errors=%lld", s->sid,
+	    s->ip, s->messages, s->errors);
+	exit(0);
+}
+
+/* set_timeout - the read deadline: idle limit or end of the session. */
+static void
+set_timeout(struct session *s)
+{
+	time_t now = time(NULL), left = s->deadline - now;
+
+	if (left > s->set.timeout)
+		left = s->set.timeout;
+	if (left <= 0) {
+		reply(s, "421 4.4.2 %s session too long: closing",
+		    s->set.me.s);
+		log_info("session=%s ip=%s closed reason=session_timeout",
+		    s->sid, s->ip);
+		hang_up(s);
+	}
+	s->in.timeout = (int)left * 1000;
+}
+
+/* read_failed - EOF or timeout while reading: the session ends. */
+static void __attribute__((noreturn))
+read_failed(struct session *s, int r)
+{
+	if (r == -1 && errno == ETIMEDOUT) {
+		reply(s, "421 4.4.2 %s timeout: closing", s->set.me.s);
+		log_info("session=%s ip=%s closed reason=timeout", s->sid,
+		    s->ip);
+	} else
+		log_info("session=%s ip=%s closed reason=%s", s->sid, s->ip,
+		    r == -1 ? "read_error" : "eof");
+	hang_up(s);
+}
+
+/* fill - more input; replies go out first when nothing else waits. */
+static void
+fill(struct session *s)
+{
+	ssize_t r;
+
+	flush(s);
+	set_timeout(s);
+	if ((r = buf_fill(&s->in)) <= 0)
+		read_failed(s, (int)r);
+}
+
+/* ---- the transaction ---------------------------------------------- */
+
+static void
+reset_transaction(struct session *s)
+{
+	if (s->job.pid != 0)
+		qjob_abort(&s->job);
+	memset(&s->mail, 0, sizeof(s->mail));
+	s->sender[0] = '\0';
+	s->rcpts.len = 0;
+	s->nrcpt = 0;
+	s->job_failed = 0;
+	if (s->state > STATE_HELO)
+		s->state = STATE_HELO;
+}
+
+/* with - the protocol word of RFC 3848 and 6531 for Received:. */
+static const char *
+with(const struct session *s)
+{
+	if (s->mail.smtputf8)
+		return "UTF8SMTP";
+	return s->is_esmtp ? "ESMTP" : "SMTP";
+}
+
+/* start_message - qinject, and the Received: line at the top. */
+static int
+start_message(struct session *s)
+{
+	char date[64], line[1024];
+	struct tm tm;
+	time_t now = time(NULL);
+	int n, code;
+
+	if ((code = qjob_start(&s->job, s->mail.smtputf8)) != 0) {
+		log_warnx("session=%s unable to start qinject: exit %d",
+		    s->sid, code);
+		return code;
+	}
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	n = snprintf(line, sizeof(line), "Received: from %s (%s [%s])\n"
+	    "\tby %s (qpost) with %s id %s%s%s%s;\n\t%s\n", s->helo, s->host,
+	    s->ip, s->set.me.s, with(s), s->job.id,
+	    s->nrcpt == 1 ? "\n\tfor <" : "", s->nrcpt == 1 ? s->rcpts.s : "",
+	    s->nrcpt == 1 ? ">" : "", date);
+	if (n > 0 && (size_t)n < sizeof(line))
+		qjob_write(&s->job, line, (size_t)n);
+	data_init(&s->data, 1, s->set.databytes);
+	return 0;
+}
+
+/* queued_reply - the reply for qinject's exit code, and the log line. */
+static void
+queued_reply(struct session *s, int code)
+{
+	if (code == 0) {
+		s->messages++;
+		log_info("id=%s session=%s accepted from=<%s> rcpts=%zu "
+		    "size=%llu ip=%s", s->job.id, s->sid, s->sender, s->nrcpt,
+		    s->data.size, s->ip);
+		reply(s, "250 2.0.0 Ok: queued as %s", s->job.id);
+	} else if (QI_IS_PERMANENT(code)) {
+		log_info("session=%s refused message reason=qinject_%d",
+		    s->sid, code);
+		reply(s, "554 5.3.0 The queue refused the message (%d)", code);
+	} else if (code == QI_WRITE) {
+		log_info("session=%s deferred message reason=queue_full",
+		    s->sid);
+		reply(s, "452 4.3.1 Insufficient system storage");
+	} else {
+		log_info("session=%s deferred message reason=qinject_%d",
+		    s->sid, code);
+		reply(s, "451 4.3.0 Temporary queue failure (%d), try again "
+		    "later", code);
+	}
+}
+
+/* refused_reply - the reply for a message the data machine flagged. */
+static void
+refused_reply(struct session *s)
+{
+	int f = s->data.flags;
+	const char *why;
+
+	if (f & DATA_TOO_BIG) {
+		why = "too_big";
+		reply(s, "552 5.3.4 Message size exceeds the limit of %llu "
+		    "octets", s->set.databytes);
+	} else if (f & DATA_LOOP) {
+		why = "loop";
+		reply(s, "554 5.4.6 Too many Received: headers: mail loop");
+	} else if (f & (DATA_BARE_LF | DATA_BARE_CR)) {
+		why = "bare_newline";
+		reply(s, "550 5.6.11 Message refused: bare CR or LF; lines "
+		    "must end in CRLF");
+	} else if (f & DATA_NUL) {
+		why = "nul";
+		reply(s, "554 5.6.0 Message refused: NUL byte");
+	} else {
+		why = "long_line";
+		reply(s, "554 5.6.0 Message refused: a line is longer than "
+		    "%d octets", DATA_LINE_MAX);
+	}
+	log_info("session=%s ip=%s refused message from=<%s> reason=%s",
+	    s->sid, s->ip, s->sender, why);
+}
+
+/* end_message - the message is in: queue it or refuse it. */
+static void
+end_message(struct session *s)
+{
+	if (s->job_failed)
+		reply(s, "451 4.3.0 Temporary queue failure, try again later");
+	else if (s->data.flags != 0) {
+		qjob_abort(&s->job);
+		refused_reply(s);
+	} else
+		queued_reply(s, qjob_finish(&s->job, s->sender, &s->rcpts));
+	s->job.pid = 0;
+	reset_transaction(s);
+}
+
+/* pump - send data_feed's output to qinject (unless it failed). */
+static void
+pump(struct session *s, struct sa *out)
+{
+	if (!s->job_failed && out->len > 0)
+		qjob_write(&s->job, out->s, out->len);
+	out->len = 0;
+}
+
+/* ---- the commands --------------------------------------------------- */
+
+static int
+in_transaction_order(struct session *s, enum smtp_state want)
+{
+	if (s->state == STATE_START) {
+		error_reply(s, "503 5.5.1 Send HELO or EHLO first");
+		return 0;
+	}
+	if (s->state == STATE_BDAT) {
+		error_reply(s, "503 5.5.1 Finish BDAT with BDAT LAST first");
+		return 0;
+	}
+	if (want == STATE_HELO && s->state != STATE_HELO) {
+		error_reply(s, "503 5.5.1 Nested MAIL command");
+		return 0;
+	}
+	if (want == STATE_MAIL && s->state < STATE_MAIL) {
+		error_reply(s, "503 5.5.1 Need MAIL before RCPT");
+		return 0;
+	}
+	if (want == STATE_RCPT && s->state < STATE_RCPT) {
+		error_reply(s, "503 5.5.1 Need RCPT before DATA");
+		return 0;
+	}
+	return 1;
+}
+
+/* set_helo - keep the client's name, made safe for Received:. */
+static int
+set_helo(struct session *s, const struct smtp_cmd *c)
+{
+	size_t i, n = c->arglen;
+
+	while (n > 0 && c->arg[n - 1] == ' ')
+		n--;
+	if (n == 0) {
+		error_reply(s, "501 5.5.4 Syntax: %s hostname",
+		    cmd_verb_name(c->verb));
+		return 0;
+	}
+	if (n >= sizeof(s->helo))
+		n = sizeof(s->helo) - 1;
+	for (i = 0; i < n; i++)
+		s->helo[i] = (c->arg[i] > ' ' && c->arg[i] < 127 &&
+		    c->arg[i] != '(' && c->arg[i] != ')') ? c->arg[i] : '_';
+	s->helo[n] = '\0';
+	reset_transaction(s);
+	s->state = STATE_HELO;
+	return 1;
+}
+
+static void
+do_helo(struct session *s, const struct smtp_cmd *c)
+{
+	if (!set_helo(s, c))
+		return;
+	s->is_esmtp = 0;
+	reply(s, "250 %s", s->set.me.s);
+}
+
+static void
+do_ehlo(struct session *s, const struct smtp_cmd *c)
+{
+	if (!set_helo(s, c))
+		return;
+	s->is_esmtp = 1;
+	reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n"
+	    "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n"
+	    "250 CHUNKING", s->set.me.s, s->set.databytes);
+}
+
+static void
+do_mail(struct session *s, const struct smtp_cmd *c)
+{
+	const char *why;
+	long long minfree;
+	int r;
+
+	if (!in_transaction_order(s, STATE_HELO))
+		return;
+	r = cmd_parse_mail(c->arg, c->arglen, 1, &s->mail, &why);
+	if (r == ARGS_UNKNOWN) {
+		error_reply(s, "555 5.5.4 %s", why);
+		return;
+	}
+	if (r == ARGS_TOOLONG) {
+		error_reply(s, "553 5.1.7 %s", why);
+		return;
+	}
+	if (r != ARGS_OK) {
+		error_reply(s, "501 5.1.7 %s", why);
+		return;
+	}
+	if (s->mail.has_size && s->set.databytes > 0 &&
+	    s->mail.size > s->set.databytes) {
+		error_reply(s, "552 5.3.4 Message size exceeds the limit of "
+		    "%llu octets", s->set.databytes);
+		return;
+	}
+	if ((r = queue_space_ok(s->queue_fd, &minfree)) != 1) {
+		log_info("session=%s ip=%s deferred mail reason=%s", s->sid,
+		    s->ip, r == 0 ? "below_minfree" : "minfree_broken");
+		reply(s, "452 4.3.1 Insufficient system storage");
+		return;
+	}
+	if (addr_format(&s->mail.addr, s->sender, sizeof(s->sender)) == -1) {
+		error_reply(s, "553 5.1.7 Sender address too long");
+		return;
+	}
+	s->state = STATE_MAIL;
+	reply(s, "250 2.1.0 Ok");
+}
+
+/*
+ * rcpt_policy - may this recipient be accepted?  Returns 0 and replies
+ * with the refusal, or 1.  Local domains: the local part must exist;
+ * rcpthosts: accepted; else only a relay client, and never a local
+ * part with % or ! (a relay through us by another name).
+ */
+static int
+rcpt_policy(struct session *s, const struct rcpt_args *r)
+{
+	char plain[ADDR_LOCAL_MAX + 1];
+	int found;
+
+	if (r->is_postmaster)
+		return 1;
+	if (addr_localpart_plain(&r->addr, plain, sizeof(plain)) == -1) {
+		error_reply(s, "553 5.1.3 Bad recipient address syntax");
+		return 0;
+	}
+	if (ctl_list_has(&s->set.locals, r->addr.domain)) {
+		if (strpbrk(plain, "%!@") != NULL) {
+			error_reply(s, "550 5.7.1 Relaying denied");
+			return 0;
+		}
+		if (strcasecmp(plain, "postmaster") == 0)
+			return 1;
+		found = local_exists(plain);
+		if (found == 1)
+			return 1;
+		if (found == -1) {
+			reply(s, "451 4.3.0 Temporary lookup failure, try "
+			    "again later");
+			return 0;
+		}
+		error_reply(s, "550 5.1.1 <%s@%s>: no mailbox here by that "
+		    "name", r->addr.local, r->addr.domain);
+		return 0;
+	}
+	found = rcpthosts_match(r->addr.domain);
+	if (found == 1)
+		return 1;
+	if (found == -1 || s->may_relay == -1) {
+		reply(s, "451 4.3.0 Temporary policy failure, try again later");
+		return 0;
+	}
+	if (s->may_relay == 1)
+		return 1;
+	error_reply(s, "550 5.7.1 Relaying denied");
+	return 0;
+}
+
+/* has_trailing_dot - "...domain.>": refused as a relay trick. */
+static int
+has_trailing_dot(const struct smtp_cmd *c)
+{
+	const char *gt = memchr(c->arg, '>', c->arglen);
+
+	return gt != NULL && gt > c->arg && gt[-1] == '.';
+}
+
+static void
+do_rcpt(struct session *s, const struct smtp_cmd *c)
+{
+	struct rcpt_args r;
+	char addr[ADDR_PATH_MAX + 1];
+	const char *why;
+	int code;
+
+	if (!in_transaction_order(s, STATE_MAIL))
+		return;
+	if ((long long)s->nrcpt >= s->set.maxrcpt) {
+		reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	if (has_trailing_dot(c)) {
+		error_reply(s, "550 5.7.1 Relaying denied");
+		return;
+	}
+	code = cmd_parse_rcpt(c->arg, c->arglen, s->mail.smtputf8, &r, &why);
+	if (code == ARGS_UNKNOWN) {
+		error_reply(s, "555 5.5.4 %s", why);
+		return;
+	}
+	if (code != ARGS_OK) {
+		error_reply(s, "%d 5.1.3 %s", code == ARGS_TOOLONG ? 553 : 501,
+		    why);
+		return;
+	}
+	if (!rcpt_policy(s, &r))
+		return;
+	if (r.is_postmaster)
+		snprintf(addr, sizeof(addr), "postmaster@%s", s->set.me.s);
+	else if (addr_format(&r.addr, addr, sizeof(addr)) == -1) {
+		error_reply(s, "553 5.1.3 Recipient address too long");
+		return;
+	}
+	if (sa_cats(&s->rcpts, addr) == -1 || sa_catc(&s->rcpts, '\0') == -1) {
+		reply(s, "452 4.3.0 Out of memory");
+		return;
+	}
+	s->nrcpt++;
+	s->state = STATE_RCPT;
+	reply(s, "250 2.1.5 Ok");
+}
+
+static void
+do_data(struct session *s, const struct smtp_cmd *c)
+{
+	struct sa out = SA_INIT;
+	size_t used;
+	int code, done = 0;
+
+	if (c->arglen > 0) {
+		error_reply(s, "501 5.5.4 DATA takes no argument");
+		return;
+	}
+	if (!in_transaction_order(s, STATE_RCPT))
+		return;
+	if ((code = start_message(s)) != 0) {
+		queued_reply(s, code);
+		reset_transaction(s);
+		return;
+	}
+	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	flush(s);
+	while (!done) {
+		if (s->in.pos == s->in.len)
+			fill(s);
+		done = data_feed(&s->data, s->in.p + s->in.pos,
+		    s->in.len - s->in.pos, &used, &out);
+		s->in.pos += used;
+		pump(s, &out);
+	}
+	sa_free(&out);
+	end_message(s);
+}
+
+/* bdat_read - take exactly n octets of chunk into the message. */
+static void
+bdat_read(struct session *s, unsigned long long n, int keep)
+{
+	struct sa out = SA_INIT;
+	size_t take, used;
+
+	while (n > 0) {
+		if (s->in.pos == s->in.len)
+			fill(s);
+		take = s->in.len - s->in.pos;
+		if (take > n)
+			take = (size_t)n;
+		if (keep) {
+			(void)data_feed(&s->data, s->in.p + s->in.pos, take,
+			    &used, &out);
+			pump(s, &out);
+		}
+		s->in.pos += take;
+		n -= take;
+	}
+	sa_free(&out);
+}
+
+static void
+do_bdat(struct session *s, const struct smtp_cmd *c)
+{
+	unsigned long long n;
+	struct sa out = SA_INIT;
+	int last, code;
+
+	if (cmd_parse_bdat(c->arg, c->arglen, &n, &last) == -1) {
+		/* without a size the chunk cannot be skipped: end here */
+		reply(s, "501 5.5.4 Syntax: BDAT size [LAST]");
+		hang_up(s);
+	}
+	if (s->state != STATE_BDAT && !in_transaction_order(s, STATE_RCPT)) {
+		bdat_read(s, n, 0);
+		return;
+	}
+	if (s->state != STATE_BDAT) {
+		if ((code = start_message(s)) != 0) {
+			bdat_read(s, n, 0);
+			queued_reply(s, code);
+			reset_transaction(s);
+			return;
+		}
+		data_init(&s->data, 0, s->set.databytes);
+		s->state = STATE_BDAT;
+	}
+	bdat_read(s, n, 1);
+	if (!last) {
+		reply(s, "250 2.0.0 %llu octets received", n);
+		return;
+	}
+	data_end_chunks(&s->data, &out);
+	pump(s, &out);
+	sa_free(&out);
+	end_message(s);
+}
+
+static void
+do_rset(struct session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	reset_transaction(s);
+	reply(s, "250 2.0.0 Ok");
+}
+
+static void
+do_noop(struct session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	reply(s, "250 2.0.0 Ok");
+}
+
+static void
+do_quit(struct session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	reply(s, "221 2.0.0 %s closing", s->set.me.s);
+	hang_up(s);
+}
+
+static void
+do_vrfy(struct session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	reply(s, "252 2.5.2 Send some mail and I will try my best");
+}
+
+static void
+do_expn(struct session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	error_reply(s, "502 5.5.1 EXPN is not offered");
+}
+
+static void
+do_help(struct session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	reply(s, "214 2.0.0 qpost: see RFC 5321; commands: HELO EHLO MAIL "
+	    "RCPT DATA BDAT RSET NOOP QUIT VRFY");
+}
+
+static void
+do_unknown(struct session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	error_reply(s, "500 5.5.2 Unrecognized command");
+}
+
+static const struct command commands[] = {
+	{ VERB_HELO, do_helo },
+	{ VERB_EHLO, do_ehlo },
+	{ VERB_MAIL, do_mail },
+	{ VERB_RCPT, do_rcpt },
+	{ VERB_DATA, do_data },
+	{ VERB_BDAT, do_bdat },
+	{ VERB_RSET, do_rset },
+	{ VERB_NOOP, do_noop },
+	{ VERB_QUIT, do_quit },
+	{ VERB_VRFY, do_vrfy },
+	{ VERB_EXPN, do_expn },
+	{ VERB_HELP, do_help },
+};
+
+/* dispatch - run the handler of one command line (CRLF removed). */
+static void
+dispatch(struct session *s, const char *line, size_t n)
+{
+	struct smtp_cmd c;
+	size_t i;
+
+	if (cmd_parse(line, n, &c) == -1) {
+		error_reply(s, "500 5.5.2 Syntax error: control character in "
+		    "command");
+		return;
+	}
+	if (s->state == STATE_BDAT && c.verb != VERB_BDAT &&
+	    c.verb != VERB_RSET && c.verb != VERB_QUIT &&
+	    c.verb != VERB_NOOP) {
+		error_reply(s, "503 5.5.1 Finish BDAT with BDAT LAST first");
+		return;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].verb == c.verb) {
+			commands[i].fn(s, &c);
+			return;
+		}
+	do_unknown(s, &c);
+}
+
+/* session_run - greet, then one command after another until QUIT. */
+void
+session_run(struct session *s)
+{
+	struct sa line = SA_INIT;
+	int r;
+
+	reply(s, "220 %s ESMTP qpost", s->set.me.s);
+	for (;;) {
+		/* replies wait while a whole command is queued behind them */
+		if (memchr(s->in.p + s->in.pos, '\n', s->in.len - s->in.pos) ==
+		    NULL)
+			flush(s);
+		set_timeout(s);
+		r = buf_getline(&s->in, &line, '\n', CMD_LINE_MAX);
+		if (r == BUF_TOOLONG) {
+			error_reply(s, "500 5.5.2 Line too long (over %d octets)",
+			    CMD_LINE_MAX);
+			continue;
+		}
+		if (r != BUF_LINE)
+			read_failed(s, r == -1 ? -1 : 0);
+		if (line.len < 2 || line.s[line.len - 2] != '\r') {
+			error_reply(s, "500 5.5.2 Syntax error: lines must end "
+			    "in CRLF, not a bare LF");
+			continue;
+		}
+		dispatch(s, line.s, line.len - 2);
+	}
+}
