@@ -11,7 +11,7 @@ fresh_clone_head() {
 	    "message injected with its bin/qinject reaches the demo" \
 	    "Maildir; SIGTERM to make stops everything"
 	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "git"
+	atf_set "require.progs" "git swaks"
 	atf_set "timeout" "300"
 }
 fresh_clone_body() {
@@ -20,7 +20,9 @@ fresh_clone_body() {
 	atf_check -o ignore -e ignore env GIT_CONFIG_GLOBAL="$PWD/gitconfig" \
 	    git clone -q "$(qp_top)" clone
 	demo=$PWD/clone/demo
-	(cd clone && exec make demo > ../demo.out 2>&1) &
+	port=$(/usr/bin/python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	(cd clone && DEMO_PORT=$port exec make demo > ../demo.out 2>&1) &
 	echo $! > make.pid
 	qp_wait_file_match demo.out "sched: ready" 240
 	atf_check -o match:"$demo/bin/qinject demo@demo.test" cat demo.out
@@ -29,6 +31,15 @@ fresh_clone_body() {
 	qp_wait_for 1 "$demo/home/demo/Maildir/new" 30
 	atf_check -o match:"hello from the test" sh -c \
 	    "cat '$demo'/home/demo/Maildir/new/*"
+
+	# and by SMTP on DEMO_PORT; 127.0.0.1 may not relay
+	qp_wait_file_match demo.out "started smtp" 30
+	atf_check -o match:"250 2.0.0 Ok: queued as" swaks --server \
+	    "127.0.0.1:$port" --from a@demo.test --to postmaster@demo.test \
+	    --body "hello by smtp"
+	qp_wait_for 2 "$demo/home/demo/Maildir/new" 30
+	atf_check -s not-exit:0 -o match:"550 5.7.1" swaks --server \
+	    "127.0.0.1:$port" --from a@demo.test --to someone@remote.test
 
 	# SIGTERM to make stops every process the demo started
 	kill -TERM "$(cat make.pid)"
