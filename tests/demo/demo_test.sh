@@ -33,7 +33,12 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	    "cat '$demo'/home/demo/Maildir/new/*"
 
 	# and by SMTP on DEMO_PORT; 127.0.0.1 may not relay
-	qp_wait_file_match demo.out "started smtp" 30
+	port_open() {
+		/usr/bin/python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" \
+		    2>/dev/null
+	}
+	qp_deadline_loop 30 port_open || atf_fail "no listener on $port"
 	atf_check -o match:"250 2.0.0 Ok: queued as" swaks --server \
 	    "127.0.0.1:$port" --from a@demo.test --to postmaster@demo.test \
 	    --body "hello by smtp"
