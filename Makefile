@@ -90,6 +90,7 @@ UNIT_TESTS +=	tests/unit/rec_test
 UNIT_TESTS +=	tests/unit/ctl_test
 UNIT_TESTS +=	tests/unit/buf_test
 UNIT_TESTS +=	tests/unit/queue_test
+UNIT_TESTS +=	tests/unit/policy_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
