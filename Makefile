@@ -49,6 +49,10 @@ LIBSRCS +=	lib/sa.c
 LIBSRCS +=	control/ctl.c
 LIBSRCS +=	lookup/users.c
 LIBSRCS +=	lookup/aliases.c
+LIBSRCS +=	lookup/local.c
+LIBSRCS +=	lookup/policy_cdb.c
+LIBSRCS +=	lookup/rcpthosts.c
+LIBSRCS +=	lookup/relay.c
 LIBSRCS +=	queue/queue_drop.c
 LIBSRCS +=	queue/queue_env.c
 LIBSRCS +=	queue/queue_id.c
@@ -64,6 +68,10 @@ HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/log.h lib/paths.h \
 		lookup/aliases.h queue/queue_drop.h queue/queue_env.h \
 		queue/queue_id.h queue/qinject_exit.h send/spawn_rec.h \
 		queue/queue_trust.h queue/header.h queue/queue_space.h
+HDRS +=		lookup/local.h
+HDRS +=		lookup/policy_cdb.h
+HDRS +=		lookup/rcpthosts.h
+HDRS +=		lookup/relay.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -84,6 +92,7 @@ UNIT_TESTS +=	tests/unit/rec_test
 UNIT_TESTS +=	tests/unit/ctl_test
 UNIT_TESTS +=	tests/unit/buf_test
 UNIT_TESTS +=	tests/unit/queue_test
+UNIT_TESTS +=	tests/unit/policy_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test

@@ -6,16 +6,19 @@
  * Run by the admin (or the instance's user in single-user mode), with
  * whatever ids it was started with; it trusts nothing in the text file
  * and checks every line with the same parsers the readers use
- * (users_parse_value, addr_parse), so a cdb it writes is one the
- * lookups accept.  The new cdb is written to <name>.cdb.tmp, fsynced
- * and renamed over the old one, and the directory is fsynced
- * (lib/atomic.h): a reader sees the old cdb or the new one, never a
- * half-written one, and a crash cannot leave an empty one.  Any error
- * leaves the old cdb as it was.
+ * (users_parse_value, addr_parse, addr_valid_domain, relay_key), so a
+ * cdb it writes is one the lookups accept.  The new cdb is written to
+ * <name>.cdb.tmp, fsynced and renamed over the old one, and the
+ * directory is fsynced (lib/atomic.h): a reader sees the old cdb or
+ * the new one, never a half-written one, and a crash cannot leave an
+ * empty one.  Any error leaves the old cdb as it was.
  *
  * Exit: 0 built, 100 bad input or usage, 111 system error.
  */
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <cdb.h>
 #include <ctype.h>
 #include <errno.h>
@@ -34,12 +37,22 @@
 #include "ctl.h"
 #include "log.h"
 #include "paths.h"
+#include "relay.h"
 #include "sa.h"
 #include "users.h"
 
 #define USAGE	"usage: qcdb [-h] [name ...]\n" \
 		"  rebuild control/<name>.cdb from control/<name>;\n" \
-		"  names: users, aliases (default: each that exists)\n"
+		"  names: users, aliases, rcpthosts, relay (default: each\n" \
+		"  whose text exists)\n"
+
+/* the kinds of file, in the order of known[] in main() */
+enum kind {
+	KIND_USERS,
+	KIND_ALIASES,
+	KIND_RCPTHOSTS,
+	KIND_RELAY
+};
 
 /* a key already added, for duplicate detection */
 struct seen_key {
@@ -49,7 +62,8 @@ struct seen_key {
 
 /* one rebuild in progress: what the error helpers need to clean up */
 struct build {
-	const char	*name;		/* "users", "aliases" */
+	const char	*name;		/* "users", "aliases", ... */
+	enum kind	 kind;
 	int		 dirfd;		/* the control directory */
 	struct atomic	 at;		/* the temporary cdb */
 	int		 is_open;	/* at holds a temporary file */
@@ -119,13 +133,15 @@ seen_cmp(const void *a, const void *b)
 }
 
 /*
- * add_key - add key/value to the cdb, refusing a key seen before.
- * tinycdb's cdb_make_exists() would read the temporary file back; we
- * keep our own set instead, which also remembers the first line.
+ * add_key - add key/value to the cdb, refusing a key seen before
+ * unless is_set (the lists with empty values: a repeated entry says
+ * nothing new, so it is skipped).  tinycdb's cdb_make_exists() would
+ * read the temporary file back; we keep our own set instead, which
+ * also remembers the first line.
  */
 static void
 add_key(struct build *b, size_t line, const char *key, const char *val,
-    size_t vlen)
+    size_t vlen, int is_set)
 {
 	struct seen_key *k, **found;
 	size_t klen = strlen(key);
@@ -135,9 +151,14 @@ add_key(struct build *b, size_t line, const char *key, const char *val,
 	k->line = line;
 	if ((found = tsearch(k, &b->seen, seen_cmp)) == NULL)
 		fail("unable to allocate memory");
-	if (*found != k)
-		bad(line, "duplicate name %s (first on line %zu)", key,
-		    (*found)->line);
+	if (*found != k) {
+		if (!is_set)
+			bad(line, "duplicate name %s (first on line %zu)", key,
+			    (*found)->line);
+		free(k->key);
+		free(k);
+		return;
+	}
 	if ((b->keys = reallocarray(b->keys, b->entries + 1,
 	    sizeof(*b->keys))) == NULL)
 		fail("unable to allocate memory");
@@ -204,7 +225,7 @@ users_line(struct build *b, size_t line, const char *s, size_t n)
 		log_warnx("control/users: line %zu: %s has uid 0; qpost "
 		    "never delivers as root, so mail to it will bounce", line,
 		    key);
-	add_key(b, line, key, v, vlen);
+	add_key(b, line, key, v, vlen, 0);
 }
 
 /* an alias being read: its name and targets, until the next name */
@@ -223,7 +244,7 @@ alias_flush(struct build *b, struct alias *al)
 		return;
 	if (al->ntargets == 0)
 		bad(al->line, "%s has no targets", al->key);
-	add_key(b, al->line, al->key, al->targets.s, al->targets.len);
+	add_key(b, al->line, al->key, al->targets.s, al->targets.len, 0);
 	al->line = 0;
 	al->ntargets = 0;
 	al->targets.len = 0;
@@ -291,6 +312,106 @@ aliases_line(struct build *b, struct alias *al, size_t line, const char *s,
 }
 
 /*
+ * rcpthosts_line - "example.org" or ".example.org" to the same key,
+ * lowercased.  Address literals are refused: smtpd never relays to
+ * one, so listing it could only mislead.
+ */
+static void
+rcpthosts_line(struct build *b, size_t line, const char *s, size_t n)
+{
+	char key[ADDR_DOMAIN_MAX + 2];
+	size_t i, dot = n > 0 && s[0] == '.';
+
+	if (n - dot > 0 && s[dot] == '[')
+		bad(line, "\"%.*s\": an address literal is not a domain here",
+		    (int)n, s);
+	if (!addr_valid_domain(s + dot, n - dot, ADDR_UTF8))
+		bad(line, "\"%.*s\" is not a domain or .domain", (int)n, s);
+	memcpy(key, s, n);
+	key[n] = '\0';
+	for (i = 0; i < n; i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	add_key(b, line, key, "", 0, 1);
+}
+
+/*
+ * relay_prefix - the length after the '/' of a relay line, decimal
+ * with no sign and no leading zero, at most max; -1 if it is not.
+ */
+static int
+relay_prefix(const char *s, size_t n, unsigned max)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	return v <= max ? (int)v : -1;
+}
+
+/*
+ * relay_line - "a.b.c.d", "a.b.c.d/len", "[v6]" or "[v6]/len" to the
+ * key relay_key() makes of it (masked, canonical, with its length).
+ */
+static void
+relay_line(struct build *b, size_t line, const char *s, size_t n)
+{
+	char text[INET6_ADDRSTRLEN], key[RELAY_KEY_MAX], host[RELAY_KEY_MAX];
+	struct in6_addr a6;
+	unsigned char a[16];
+	const char *slash, *as = s;
+	size_t an;
+	int af, len, max;
+
+	slash = memchr(s, '/', n);
+	an = slash ? (size_t)(slash - s) : n;
+	if (an >= 2 && as[0] == '[' && as[an - 1] == ']') {
+		as++;
+		an -= 2;
+		af = AF_INET6;
+		max = 128;
+	} else if (memchr(as, ':', an) != NULL) {
+		bad(line, "\"%.*s\": write an IPv6 address in brackets",
+		    (int)n, s);
+	} else {
+		af = AF_INET;
+		max = 32;
+	}
+	if (an == 0 || an >= sizeof(text))
+		bad(line, "\"%.*s\" is not an address", (int)n, s);
+	memcpy(text, as, an);
+	text[an] = '\0';
+	if (inet_pton(af, text, af == AF_INET ? (void *)a : (void *)&a6) != 1)
+		bad(line, "\"%.*s\" is not an %s address", (int)n, s,
+		    af == AF_INET ? "IPv4" : "IPv6");
+	if (af == AF_INET6)
+		memcpy(a, a6.s6_addr, 16);
+	len = max;
+	if (slash != NULL && (len = relay_prefix(slash + 1,
+	    n - (size_t)(slash - s) - 1, (unsigned)max)) == -1)
+		bad(line, "\"%.*s\": want a length from 0 to %d after the /",
+		    (int)n, s, max);
+	/* relay_allowed takes a mapped client for IPv4: never a match */
+	if (af == AF_INET6 && len >= 96 && IN6_IS_ADDR_V4MAPPED(&a6))
+		bad(line, "\"%.*s\" is IPv4-mapped: write it as IPv4, "
+		    "which is how mapped clients are matched", (int)n, s);
+	if (relay_key(af, a, (unsigned)len, key, sizeof(key)) == -1 ||
+	    relay_key(af, a, (unsigned)max, host, sizeof(host)) == -1)
+		bad(line, "\"%.*s\" is not a network", (int)n, s);
+	/* host bits set: most likely a typo, so say what is stored */
+	if (strncmp(key, host, strcspn(host, "/")) != 0 ||
+	    key[strcspn(host, "/")] != '/')
+		log_warnx("control/relay: line %zu: %.*s has host bits set; "
+		    "stored as %s", line, (int)n, s, key);
+	add_key(b, line, key, "", 0, 1);
+}
+
+/*
  * read_text - the whole text file, into raw; exits 100 if absent
  * (the caller asked for it), 111 if it cannot be read.
  */
@@ -327,7 +448,7 @@ read_text(struct build *b, struct sa *raw)
 
 /* parse - walk the lines of raw, adding entries to the cdb. */
 static void
-parse(struct build *b, const struct sa *raw, int is_aliases)
+parse(struct build *b, const struct sa *raw)
 {
 	struct alias al;
 	const char *line, *next, *end, *s;
@@ -352,22 +473,32 @@ parse(struct build *b, const struct sa *raw, int is_aliases)
 		s = trim(line, &n);
 		if (n == 0 || s[0] == '#')
 			continue;
-		if (is_aliases)
+		switch (b->kind) {
+		case KIND_ALIASES:
 			aliases_line(b, &al, lineno, s, n, is_cont);
-		else if (is_cont)
-			bad(lineno, "starts with a blank: want "
-			    "localpart:uid:gid:home");
-		else
+			break;
+		case KIND_USERS:
+			if (is_cont)
+				bad(lineno, "starts with a blank: want "
+				    "localpart:uid:gid:home");
 			users_line(b, lineno, s, n);
+			break;
+		case KIND_RCPTHOSTS:
+			rcpthosts_line(b, lineno, s, n);
+			break;
+		case KIND_RELAY:
+			relay_line(b, lineno, s, n);
+			break;
+		}
 	}
-	if (is_aliases)
+	if (b->kind == KIND_ALIASES)
 		alias_flush(b, &al);
 	sa_free(&al.targets);
 }
 
 /* build - rebuild control/<name>.cdb from control/<name>. */
 static void
-build(int dirfd, const char *name)
+build(int dirfd, const char *name, enum kind kind)
 {
 	struct build b;
 	struct sa raw = SA_INIT;
@@ -376,6 +507,7 @@ build(int dirfd, const char *name)
 
 	memset(&b, 0, sizeof(b));
 	b.name = name;
+	b.kind = kind;
 	b.dirfd = dirfd;
 	current = &b;
 	read_text(&b, &raw);
@@ -386,7 +518,7 @@ build(int dirfd, const char *name)
 	b.is_open = 1;
 	if (cdb_make_start(&b.cm, b.at.fd) != 0)
 		fail("unable to start control/%s", tmp);
-	parse(&b, &raw, strcmp(name, "aliases") == 0);
+	parse(&b, &raw);
 	if (cdb_make_finish(&b.cm) != 0)
 		fail("unable to write control/%s", tmp);
 	/* atomic_commit removes the temporary file itself on failure */
@@ -406,7 +538,13 @@ build(int dirfd, const char *name)
 int
 main(int argc, char **argv)
 {
-	static const char *const known[] = { "users", "aliases" };
+	static const char *const known[] = {
+		[KIND_USERS] = "users",
+		[KIND_ALIASES] = "aliases",
+		[KIND_RCPTHOSTS] = "rcpthosts",
+		[KIND_RELAY] = "relay",
+	};
+	const size_t nknown = sizeof(known) / sizeof(known[0]);
 	const char *dir;
 	size_t i;
 	int ch, dirfd;
@@ -425,12 +563,12 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	for (ch = 0; ch < argc; ch++) {
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		for (i = 0; i < nknown; i++)
 			if (strcmp(argv[ch], known[i]) == 0)
 				break;
-		if (i == sizeof(known) / sizeof(known[0]))
+		if (i == nknown)
 			diex(EXIT_PERM, "unknown control file %s: qcdb builds "
-			    "users and aliases", argv[ch]);
+			    "users, aliases, rcpthosts and relay", argv[ch]);
 	}
 	/* new files are 0644 whatever the umask (atomic_begin fchmods) */
 	dir = paths_control();
@@ -438,17 +576,19 @@ main(int argc, char **argv)
 		die(EXIT_TEMP, "unable to open control directory %s", dir);
 	if (argc > 0) {
 		for (ch = 0; ch < argc; ch++)
-			build(dirfd, argv[ch]);
+			for (i = 0; i < nknown; i++)
+				if (strcmp(argv[ch], known[i]) == 0)
+					build(dirfd, known[i], (enum kind)i);
 		return 0;
 	}
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+	for (i = 0; i < nknown; i++) {
 		if (faccessat(dirfd, known[i], F_OK, 0) == -1) {
 			if (errno == ENOENT)
 				continue;
 			die(EXIT_TEMP, "unable to look for control/%s",
 			    known[i]);
 		}
-		build(dirfd, known[i]);
+		build(dirfd, known[i], (enum kind)i);
 	}
 	return 0;
 }

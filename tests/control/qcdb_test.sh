@@ -81,8 +81,83 @@ durable_body() {
 	atf_check -o inline:"openat\nfsync\nrename\nfsync\n" cat calls
 }
 
+atf_test_case policy
+policy_head() {
+	atf_set "descr" "qcdb compiles rcpthosts and relay: lowercased" \
+	    "domains, masked canonical networks, duplicates allowed"
+	atf_set "require.progs" "cdb"
+}
+policy_body() {
+	setup_control
+	printf 'Example.ORG\n.Example.NET\n# c\n\nexample.org\n' \
+	    > control/rcpthosts
+	printf '127.0.0.1\n10.1.2.3/8\n[2001:DB8::1]/32\n[::1]\n' \
+	    > control/relay
+	printf '10.0.0.0/8\n192.168.1.200/25\n0.0.0.0/0\n[::]/0\n' \
+	    >> control/relay
+	# no names: every one of the four whose text exists
+	atf_check -e match:"line 2: 10.1.2.3/8 has host bits set; stored as 10.0.0.0/8" \
+	    "$(qp_top)/build/libexec/qcdb"
+	for f in users aliases rcpthosts relay; do
+		test -f control/$f.cdb || atf_fail "no control/$f.cdb"
+	done
+	for k in example.org .example.net; do
+		atf_check -o empty cdb -q control/rcpthosts.cdb "$k"
+	done
+	atf_check -s exit:100 cdb -q control/rcpthosts.cdb Example.ORG
+	atf_check -s exit:100 cdb -q control/rcpthosts.cdb example.net
+	for k in 127.0.0.1/32 10.0.0.0/8 2001:db8::/32 ::1/128 \
+	    192.168.1.128/25 0.0.0.0/0 ::/0; do
+		atf_check -o empty cdb -q control/relay.cdb "$k"
+	done
+	for k in 10.1.2.3/8 127.0.0.1 '[::1]' 192.168.1.200/25; do
+		atf_check -s exit:100 cdb -q control/relay.cdb "$k"
+	done
+	# one record per entry: the duplicates were skipped
+	atf_check -o inline:"2\n" sh -c 'cdb -l control/rcpthosts.cdb | grep -c "^+"'
+	atf_check -o inline:"7\n" sh -c 'cdb -l control/relay.cdb | grep -c "^+"'
+}
+
+atf_test_case policy_broken
+policy_broken_head() {
+	atf_set "descr" "bad rcpthosts and relay lines are refused with" \
+	    "their file and line; the old cdb stays as it was"
+	atf_set "require.progs" "cdb"
+}
+policy_broken_body() {
+	setup_control
+	printf 'example.org\n' > control/rcpthosts
+	printf '127.0.0.1\n' > control/relay
+	atf_check "$(qp_top)/build/libexec/qcdb" rcpthosts relay
+	cp control/rcpthosts.cdb good-rcpthosts.cdb
+	cp control/relay.cdb good-relay.cdb
+	for bad in 'a..b' '.' '..example.org' 'example.org.' '[127.0.0.1]' \
+	    '.[127.0.0.1]' 'a b' 'x@example.org' '-a.example' \
+	    'example.org/8' "$(printf 'a%.0s' $(seq 64)).org"; do
+		printf 'ok.example\n%s\n' "$bad" > control/rcpthosts
+		atf_check -s exit:100 -e match:"control/rcpthosts: line 2" \
+		    "$(qp_top)/build/libexec/qcdb" rcpthosts
+		atf_check cmp control/rcpthosts.cdb good-rcpthosts.cdb
+	done
+	for bad in '1.2.3' '1.2.3.4.5' '256.1.1.1' '01.2.3.4' '1.2.3.4/33' \
+	    '1.2.3.4/' '1.2.3.4/08' '1.2.3.4/-1' '1.2.3.4/+8' '1.2.3.4/8/8' \
+	    '::1' '2001:db8::/32' '[::1]/129' '[::1' '[1.2.3.4]' \
+	    '[::ffff:10.0.0.1]' '[::ffff:10.0.0.0]/104' '[fe80::1%eth0]' \
+	    '1.2.3.4 /8' 'example.org' '[]' '/8'; do
+		printf '10.0.0.0/8\n%s\n' "$bad" > control/relay
+		atf_check -s exit:100 -e match:"control/relay: line 2" \
+		    "$(qp_top)/build/libexec/qcdb" relay
+		atf_check cmp control/relay.cdb good-relay.cdb
+	done
+	atf_check -s exit:100 -e match:"unknown control file" \
+	    "$(qp_top)/build/libexec/qcdb" rcpthost
+	atf_check -o inline:"" find control -name '*.tmp'
+}
+
 atf_init_test_cases() {
 	atf_add_test_case builds
 	atf_add_test_case broken
 	atf_add_test_case durable
+	atf_add_test_case policy
+	atf_add_test_case policy_broken
 }
