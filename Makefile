@@ -60,6 +60,8 @@ LIBSRCS +=	queue/queue_trust.c
 LIBSRCS +=	queue/queue_space.c
 LIBSRCS +=	queue/header.c
 LIBSRCS +=	send/spawn_rec.c
+LIBSRCS +=	smtpd/smtpd_cmd.c
+LIBSRCS +=	smtpd/smtpd_data.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -67,7 +69,8 @@ HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/log.h lib/paths.h \
 		lib/priv.h lib/rec.h lib/sa.h control/ctl.h lookup/users.h \
 		lookup/aliases.h queue/queue_drop.h queue/queue_env.h \
 		queue/queue_id.h queue/qinject_exit.h send/spawn_rec.h \
-		queue/queue_trust.h queue/header.h queue/queue_space.h
+		queue/queue_trust.h queue/header.h queue/queue_space.h \
+		smtpd/smtpd_cmd.h smtpd/smtpd_data.h
 HDRS +=		lookup/local.h
 HDRS +=		lookup/policy_cdb.h
 HDRS +=		lookup/rcpthosts.h
@@ -93,6 +96,8 @@ UNIT_TESTS +=	tests/unit/ctl_test
 UNIT_TESTS +=	tests/unit/buf_test
 UNIT_TESTS +=	tests/unit/queue_test
 UNIT_TESTS +=	tests/unit/policy_test
+UNIT_TESTS +=	tests/unit/smtpd_cmd_test
+UNIT_TESTS +=	tests/unit/smtpd_data_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -101,6 +106,13 @@ SH_TESTS +=	tests/control/qcdb_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
 SH_TESTS +=	tests/man/man_test
+SH_TESTS +=	tests/fuzz/replay_test
+
+# Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds
+# a replay driver of each with the normal compiler for the corpus test.
+FUZZ_TARGETS =	fuzz_smtp_cmd
+FUZZ_TARGETS +=	fuzz_smtp_data
+FUZZ_REPLAY =	tests/fuzz/fuzz_smtp_cmd_replay tests/fuzz/fuzz_smtp_data_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -112,7 +124,7 @@ MANS =		$(MANS1) $(MANS5) $(MANS8)
 .c.o:
 	$(CC) $(QP_CFLAGS) -c -o $@ $<
 
-all: progs $(UNIT_TESTS) $(SH_TESTS)
+all: progs $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY)
 
 progs: $(PROGS) build/libexec
 
@@ -155,6 +167,39 @@ build/libexec: $(PROGS)
 	$(CC) $(QP_CFLAGS) $(ATF_CFLAGS) $(QP_LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS) $(ATF_LIBS)
 $(UNIT_TESTS): $(LIBA) $(HDRS)
 
+tests/fuzz/fuzz_smtp_cmd_replay: tests/fuzz/fuzz_smtp_cmd.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_cmd.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_smtp_data_replay: tests/fuzz/fuzz_smtp_data.c \
+    tests/fuzz/replay.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_data.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+# make fuzz: build each target with clang and libFuzzer in build/fuzz/
+# (its own objects, so the normal build is untouched) and run it for
+# FUZZ_SECONDS on its corpus; new corpus entries stay in the corpus
+# folder, crashes go to tests/fuzz/crashes/<target>/.
+FUZZ_SECONDS ?=	60
+FUZZ_CC ?=	clang
+FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
+FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
+		$(PKG_CFLAGS) -fno-sanitize-recover=undefined
+fuzz: $(HDRS)
+	mkdir -p build/fuzz
+	objs=; for s in $(FUZZ_SRCS); do \
+	    o=build/fuzz/$$(echo "$${s%.c}" | tr / _).o; \
+	    $(FUZZ_CC) $(FUZZ_FLAGS) \
+	    -fsanitize=fuzzer-no-link,address,undefined -c -o $$o $$s || \
+	    exit 1; objs="$$objs $$o"; done; \
+	for t in $(FUZZ_TARGETS); do \
+	    $(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o build/fuzz/$$t tests/fuzz/$$t.c $$objs $(PKG_LIBS) || exit 1; \
+	    mkdir -p tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; \
+	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -print_final_stats=1 -artifact_prefix=tests/fuzz/crashes/$$t/ \
+	    tests/fuzz/corpus/$$t || exit 1; done
+
 .sh:
 	cp $< $@
 	chmod 755 $@
@@ -194,7 +239,7 @@ install: progs
 
 clean:
 	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) $(SMTPD_OBJS) \
-	    $(UNIT_TESTS) $(SH_TESTS)
+	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY)
 	rm -rf build
 
-.PHONY: all progs check lint demo install clean
+.PHONY: all progs check lint demo install clean fuzz

@@ -1,0 +1,481 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * smtpd_cmd - the command parser of smtpd_cmd.h: split one command line
+ * into verb and argument, and check the arguments of MAIL, RCPT and
+ * BDAT strictly (RFC 5321 4.1.1, 4.1.2; RFC 1870, 6152, 6531, 4954,
+ * 3030).  Everything here comes from the network client and is
+ * hostile: every function takes a pointer and a length, never reads
+ * past them, and accepts or refuses without repairing anything.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "smtpd_cmd.h"
+
+static const struct {
+	const char	*name;
+	enum smtp_verb	 verb;
+} verbs[] = {
+	{ "HELO", VERB_HELO },
+	{ "EHLO", VERB_EHLO },
+	{ "MAIL", VERB_MAIL },
+	{ "RCPT", VERB_RCPT },
+	{ "DATA", VERB_DATA },
+	{ "BDAT", VERB_BDAT },
+	{ "RSET", VERB_RSET },
+	{ "NOOP", VERB_NOOP },
+	{ "QUIT", VERB_QUIT },
+	{ "VRFY", VERB_VRFY },
+	{ "EXPN", VERB_EXPN },
+	{ "HELP", VERB_HELP },
+	{ "STARTTLS", VERB_STARTTLS },
+	{ "AUTH", VERB_AUTH },
+};
+
+#define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
+
+/*
+ * cmd_parse - split a command line (CRLF removed) of n octets into its
+ * verb and argument.  The verb ends at the first space or the end; the
+ * argument starts after exactly that one space (further spaces belong
+ * to the argument, for the verb's parser to refuse).  Returns -1 if the
+ * line holds a NUL or a control octet other than TAB, else 0; an
+ * unknown verb is VERB_UNKNOWN with the argument still split.
+ */
+int
+cmd_parse(const char *s, size_t n, struct smtp_cmd *cmd)
+{
+	size_t i, vlen;
+
+	cmd->verb = VERB_UNKNOWN;
+	cmd->arg = "";
+	cmd->arglen = 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 32 && c != '\t') || c == 127)
+			return -1;
+	}
+	for (vlen = 0; vlen < n && s[vlen] != ' '; vlen++)
+		;
+	for (i = 0; i < NVERBS; i++) {
+		if (strlen(verbs[i].name) == vlen &&
+		    strncasecmp(s, verbs[i].name, vlen) == 0) {
+			cmd->verb = verbs[i].verb;
+			break;
+		}
+	}
+	if (vlen < n) {
+		cmd->arg = s + vlen + 1;
+		cmd->arglen = n - vlen - 1;
+	}
+	return 0;
+}
+
+/* cmd_verb_name - the verb in capitals, for logs; "UNKNOWN" if none. */
+const char *
+cmd_verb_name(enum smtp_verb v)
+{
+	size_t i;
+
+	for (i = 0; i < NVERBS; i++)
+		if (verbs[i].verb == v)
+			return verbs[i].name;
+	return "UNKNOWN";
+}
+
+/*
+ * prefix - if s (n octets) starts with word (any case), the offset just
+ * after it and any spaces following (which RFC 5321 does not allow but
+ * many clients send); else 0.
+ */
+static size_t
+prefix(const char *s, size_t n, const char *word)
+{
+	size_t w = strlen(word);
+
+	if (n < w || strncasecmp(s, word, w) != 0)
+		return 0;
+	while (w < n && s[w] == ' ')
+		w++;
+	return w;
+}
+
+/*
+ * path_span - the octets of the "<...>" path at the start of s: up to
+ * the first '>' outside a quoted string, as addr_parse_path finds it.
+ * Returns 0 if s does not start with '<' or has no closing '>'.
+ */
+static size_t
+path_span(const char *s, size_t n)
+{
+	size_t i;
+	int in_quote = 0;
+
+	if (n < 2 || s[0] != '<')
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (s[i] == '\\' && in_quote)
+			i++;
+		else if (s[i] == '"')
+			in_quote = !in_quote;
+		else if (s[i] == '>' && !in_quote)
+			return i + 1;
+	}
+	return 0;
+}
+
+/*
+ * path_too_long - whether the path (span octets, brackets included)
+ * is over a limit of RFC 5321 4.5.3.1: path 256, local part 64, domain
+ * 255.  Measured here, before the syntax check, so that a client gets
+ * 553 for a long address and 501 for a malformed one.  The source
+ * route counts toward the path but not toward the mailbox.
+ */
+static int
+path_too_long(const char *s, size_t span)
+{
+	const char *p = s + 1, *end = s + span - 1, *colon;
+	size_t i, at, n;
+	int in_quote = 0;
+
+	if (span > ADDR_PATH_MAX)
+		return 1;
+	if (p < end && *p == '@' &&
+	    (colon = memchr(p, ':', (size_t)(end - p))) != NULL)
+		p = colon + 1;
+	n = (size_t)(end - p);
+	at = n;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\\' && in_quote)
+			i++;
+		else if (p[i] == '"')
+			in_quote = !in_quote;
+		else if (p[i] == '@' && !in_quote)
+			at = i;
+	}
+	if (at > ADDR_LOCAL_MAX)
+		return 1;
+	return at < n && n - at - 1 > ADDR_DOMAIN_MAX;
+}
+
+/* digits - a decimal number of 1 to 20 digits that fits 64 bits. */
+static int
+digits(const char *s, size_t n, unsigned long long *v)
+{
+	size_t i;
+	unsigned long long x = 0;
+
+	if (n == 0 || n > 20)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		d = (unsigned)(s[i] - '0');
+		if (x > (~0ULL - d) / 10)
+			return 0;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return 1;
+}
+
+/* hexval - an uppercase hex digit's value (RFC 3461 xtext), or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * xtext_decode - decode RFC 3461 xtext into dst (size octets, NUL
+ * ended).  Refuses what decodes to a control octet, space, or octet
+ * over 126: AUTH= names a mailbox or "<>", and the value goes to logs.
+ */
+static int
+xtext_decode(const char *s, size_t n, char *dst, size_t size)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '+') {
+			int hi, lo;
+
+			if (n - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0)
+				return 0;
+			c = hi * 16 + lo;
+			i += 2;
+		} else if (c == '=')
+			return 0;
+		if (c < 33 || c > 126 || o + 1 >= size)
+			return 0;
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+	return 1;
+}
+
+#define SEEN_BODY	0x01	/* BODY= leaves no other trace in mail_args */
+
+/*
+ * mail_param - one MAIL parameter keyword["="value] into a.  Returns an
+ * ARGS_ code, with *err set when it is not ARGS_OK.
+ */
+static int
+mail_param(const char *s, size_t n, int utf8_allowed, struct mail_args *a,
+    unsigned *seen, const char **err)
+{
+	const char *eq = memchr(s, '=', n), *val = NULL;
+	size_t klen = n, vlen = 0, i;
+
+	if (eq != NULL) {
+		klen = (size_t)(eq - s);
+		val = eq + 1;
+		vlen = n - klen - 1;
+		if (vlen == 0) {
+			*err = "empty parameter value";
+			return ARGS_SYNTAX;
+		}
+	}
+	/* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
+	for (i = 0; i < klen; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || (c == '-' && i > 0))) {
+			*err = "bad parameter syntax";
+			return ARGS_SYNTAX;
+		}
+	}
+	if (klen == 0) {
+		*err = "bad parameter syntax";
+		return ARGS_SYNTAX;
+	}
+	/* esmtp-value = 1*(%d33-60 / %d62-126) */
+	for (i = 0; i < vlen; i++) {
+		unsigned char c = (unsigned char)val[i];
+
+		if (c < 33 || c > 126 || c == '=') {
+			*err = "bad parameter value";
+			return ARGS_SYNTAX;
+		}
+	}
+	if (klen == 4 && strncasecmp(s, "SIZE", 4) == 0) {
+		if (a->has_size) {
+			*err = "duplicate SIZE parameter";
+			return ARGS_SYNTAX;
+		}
+		if (val == NULL || !digits(val, vlen, &a->size)) {
+			*err = "bad SIZE parameter";
+			return ARGS_SYNTAX;
+		}
+		a->has_size = 1;
+		return ARGS_OK;
+	}
+	if (klen == 4 && strncasecmp(s, "BODY", 4) == 0) {
+		if (*seen & SEEN_BODY) {
+			*err = "duplicate BODY parameter";
+			return ARGS_SYNTAX;
+		}
+		*seen |= SEEN_BODY;
+		if (val == NULL) {
+			*err = "bad BODY parameter";
+			return ARGS_SYNTAX;
+		}
+		if (vlen == 4 && strncasecmp(val, "7BIT", 4) == 0)
+			a->body_8bit = 0;
+		else if (vlen == 8 && strncasecmp(val, "8BITMIME", 8) == 0)
+			a->body_8bit = 1;
+		else if (vlen == 10 && strncasecmp(val, "BINARYMIME", 10) == 0) {
+			*err = "BODY=BINARYMIME is not offered";
+			return ARGS_UNKNOWN;
+		} else {
+			*err = "bad BODY parameter";
+			return ARGS_SYNTAX;
+		}
+		return ARGS_OK;
+	}
+	if (klen == 8 && strncasecmp(s, "SMTPUTF8", 8) == 0) {
+		if (!utf8_allowed) {
+			*err = "SMTPUTF8 is not offered";
+			return ARGS_UNKNOWN;
+		}
+		if (a->smtputf8) {
+			*err = "duplicate SMTPUTF8 parameter";
+			return ARGS_SYNTAX;
+		}
+		if (val != NULL) {
+			*err = "SMTPUTF8 takes no value";
+			return ARGS_SYNTAX;
+		}
+		a->smtputf8 = 1;
+		return ARGS_OK;
+	}
+	if (klen == 4 && strncasecmp(s, "AUTH", 4) == 0) {
+		if (a->has_auth) {
+			*err = "duplicate AUTH parameter";
+			return ARGS_SYNTAX;
+		}
+		if (val == NULL ||
+		    !xtext_decode(val, vlen, a->auth, sizeof(a->auth))) {
+			*err = "bad AUTH parameter";
+			return ARGS_SYNTAX;
+		}
+		a->has_auth = 1;
+		return ARGS_OK;
+	}
+	*err = "unknown parameter";
+	return ARGS_UNKNOWN;
+}
+
+/*
+ * cmd_parse_path - the "<path>" at s (n octets) into a, with the addr_
+ * flags given; *span is set to its octets.  Returns an ARGS_ code;
+ * what is the sender or recipient goes in the error texts.
+ */
+static int
+cmd_parse_path(const char *s, size_t n, struct addr *a, int flags,
+    size_t *span, const char *toolong, const char *bad, const char **err)
+{
+	size_t used;
+
+	if ((*span = path_span(s, n)) == 0) {
+		*err = bad;
+		return ARGS_SYNTAX;
+	}
+	if (path_too_long(s, *span)) {
+		*err = toolong;
+		return ARGS_TOOLONG;
+	}
+	if (!addr_parse_path(s, *span, a, flags, &used) || used != *span) {
+		*err = bad;
+		return ARGS_SYNTAX;
+	}
+	return ARGS_OK;
+}
+
+/*
+ * cmd_parse_mail - the argument of MAIL: "FROM:<path>" then parameters,
+ * each after one space.  utf8_allowed: SMTPUTF8 is offered.  Fills a
+ * and returns ARGS_OK, or an ARGS_ code with *err a short reason.
+ */
+int
+cmd_parse_mail(const char *s, size_t n, int utf8_allowed,
+    struct mail_args *a, const char **err)
+{
+	const char *path;
+	size_t off, span, i, start;
+	unsigned seen = 0;
+	int rc, flags = ADDR_NULL;
+
+	memset(a, 0, sizeof(*a));
+	*err = "syntax: MAIL FROM:<address>";
+	if ((off = prefix(s, n, "FROM:")) == 0)
+		return ARGS_SYNTAX;
+	path = s + off;
+	n -= off;
+	if ((span = path_span(path, n)) == 0) {
+		*err = "bad sender address syntax";
+		return ARGS_SYNTAX;
+	}
+	/* parameters first: SMTPUTF8 changes what the path may hold */
+	if (span < n) {
+		if (path[span] != ' ') {
+			*err = "bad sender address syntax";
+			return ARGS_SYNTAX;
+		}
+		for (start = i = span + 1; i <= n; i++) {
+			if (i < n && path[i] != ' ')
+				continue;
+			if (i == start) {
+				*err = "bad parameter syntax";
+				return ARGS_SYNTAX;
+			}
+			rc = mail_param(path + start, i - start, utf8_allowed,
+			    a, &seen, err);
+			if (rc != ARGS_OK)
+				return rc;
+			start = i + 1;
+		}
+	}
+	if (a->smtputf8)
+		flags |= ADDR_UTF8;
+	rc = cmd_parse_path(path, n, &a->addr, flags, &span,
+	    "sender address too long", "bad sender address syntax", err);
+	if (rc != ARGS_OK)
+		return rc;
+	*err = "ok";
+	return ARGS_OK;
+}
+
+/*
+ * cmd_parse_rcpt - the argument of RCPT: "TO:<path>", no parameters.
+ * utf8: the transaction's MAIL had SMTPUTF8.  <Postmaster> with no
+ * domain, in any case, sets is_postmaster.  Returns as cmd_parse_mail.
+ */
+int
+cmd_parse_rcpt(const char *s, size_t n, int utf8, struct rcpt_args *r,
+    const char **err)
+{
+	const char *path;
+	size_t off, span;
+	int rc, flags = ADDR_POSTMASTER;
+
+	memset(r, 0, sizeof(*r));
+	*err = "syntax: RCPT TO:<address>";
+	if ((off = prefix(s, n, "TO:")) == 0)
+		return ARGS_SYNTAX;
+	path = s + off;
+	n -= off;
+	if (utf8)
+		flags |= ADDR_UTF8;
+	rc = cmd_parse_path(path, n, &r->addr, flags, &span,
+	    "recipient address too long", "bad recipient address syntax", err);
+	if (rc != ARGS_OK)
+		return rc;
+	if (span < n) {
+		if (path[span] != ' ' || span + 1 == n) {
+			*err = "bad recipient address syntax";
+			return ARGS_SYNTAX;
+		}
+		*err = "unknown parameter";
+		return ARGS_UNKNOWN;
+	}
+	r->is_postmaster = r->addr.domain[0] == '\0' &&
+	    strcasecmp(r->addr.local, "postmaster") == 0;
+	*err = "ok";
+	return ARGS_OK;
+}
+
+/*
+ * cmd_parse_bdat - the argument of BDAT: "<size>" [" LAST"] (RFC 3030).
+ * Returns 0 with *size and *last set, or -1.
+ */
+int
+cmd_parse_bdat(const char *s, size_t n, unsigned long long *size, int *last)
+{
+	size_t i;
+
+	for (i = 0; i < n && s[i] != ' '; i++)
+		;
+	if (!digits(s, i, size))
+		return -1;
+	*last = 0;
+	if (i == n)
+		return 0;
+	if (n - i - 1 != 4 || strncasecmp(s + i + 1, "LAST", 4) != 0)
+		return -1;
+	*last = 1;
+	return 0;
+}

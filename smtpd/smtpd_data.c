@@ -1,0 +1,227 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * smtpd_data - the DATA/BDAT byte state machine of smtpd_data.h: wire
+ * octets in, the queue form (LF line ends, dots unstuffed) out, and
+ * flags for everything that makes a message unacceptable.
+ *
+ * It trusts nothing in its input.  It is fed whatever arrives, in
+ * pieces of any size, and keeps only a few counters between pieces, so
+ * the memory it uses does not grow with the message: output goes to
+ * the caller's sa and stops as soon as the message is known to be
+ * refused.  The queue form is the input with exactly these octets left
+ * out: the CR of each CRLF, the stuffing dot of a DATA line, and the
+ * final "." CRLF; so output is copied in runs straight from the input.
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sa.h"
+#include "smtpd_data.h"
+
+enum {
+	ST_LINESTART,	/* at the very start or just after CRLF */
+	ST_MID,		/* inside a line */
+	ST_CR,		/* a CR was seen: CRLF or a bare CR */
+	ST_DOT,		/* DATA: "." at the start of a line */
+	ST_DOTCR,	/* DATA: "." CR at the start of a line */
+	ST_DONE		/* DATA: CRLF "." CRLF consumed */
+};
+
+#define RECEIVED	"Received:"
+#define RECEIVED_LEN	(sizeof(RECEIVED) - 1)
+
+/* data_init - start a message: dot_mode for DATA, 0 for BDAT. */
+void
+data_init(struct data *d, int dot_mode, unsigned long long max_size)
+{
+	memset(d, 0, sizeof(*d));
+	d->dot_mode = dot_mode != 0;
+	d->state = ST_LINESTART;
+	d->in_header = 1;
+	d->max_size = max_size;
+}
+
+/* The run of input octets that goes to the output unchanged. */
+struct run {
+	const char	*start;
+	const char	*end;
+};
+
+/* run_flush - append the pending run to out; -1 if out cannot grow. */
+static int
+run_flush(struct run *r, struct sa *out)
+{
+	int rc = 0;
+
+	if (r->end != r->start)
+		rc = sa_catb(out, r->start, (size_t)(r->end - r->start));
+	r->start = r->end = NULL;
+	return rc;
+}
+
+/*
+ * emit - the octet at p belongs to the output.  Extends the run when p
+ * follows it, else flushes it and starts a new one.  Counts the octet
+ * against max_size first: the one that would go over sets DATA_TOO_BIG
+ * and is not output.  Returns -1 only if out cannot grow.
+ */
+static int
+emit(struct data *d, struct run *r, const char *p, struct sa *out)
+{
+	if (d->flags != 0)
+		return 0;
+	if (d->max_size > 0 && d->size >= d->max_size) {
+		d->flags |= DATA_TOO_BIG;
+		return 0;
+	}
+	d->size++;
+	if (r->end != p && run_flush(r, out) == -1)
+		return -1;
+	if (r->start == NULL)
+		r->start = p;
+	r->end = p + 1;
+	return 0;
+}
+
+/*
+ * header_octet - note an octet of a line's content (after unstuffing)
+ * while in the header, to count the Received: lines.
+ */
+static void
+header_octet(struct data *d, char c)
+{
+	if (!d->in_header || d->headlen >= RECEIVED_LEN)
+		return;
+	d->head[d->headlen++] = c;
+	if (d->headlen == RECEIVED_LEN &&
+	    strncasecmp(d->head, RECEIVED, RECEIVED_LEN) == 0 &&
+	    ++d->received > DATA_RECEIVED_MAX)
+		d->flags |= DATA_LOOP;
+}
+
+/*
+ * content - an octet inside a line that is neither the CR of a line end
+ * nor a stuffing dot: a bare LF, a NUL or an ordinary octet.  A bare
+ * CR is never seen here (ST_CR decides about it).
+ */
+static int
+content(struct data *d, struct run *r, const char *p, struct sa *out)
+{
+	d->state = ST_MID;
+	if (*p == '\r') {
+		d->state = ST_CR;
+		return 0;
+	}
+	if (*p == '\n')
+		d->flags |= DATA_BARE_LF;	/* never a line end */
+	else if (*p == '\0')
+		d->flags |= DATA_NUL;
+	header_octet(d, *p);
+	return emit(d, r, p, out);
+}
+
+/*
+ * data_feed - consume n wire octets at s, appending the queue form to
+ * out.  Returns 1 when the DATA end (CRLF "." CRLF) has been consumed,
+ * with *used the octets up to and including it (the rest is the next
+ * command); else 0 with *used = n.  BDAT (dot_mode 0) never returns 1.
+ * Returns -1 (errno ENOMEM) if out cannot grow; the state is then
+ * undefined and the message must be given up.  After the end has been
+ * returned, further calls consume nothing and return 1 again.
+ */
+int
+data_feed(struct data *d, const char *s, size_t n, size_t *used,
+    struct sa *out)
+{
+	struct run r = { NULL, NULL };
+	size_t i;
+	const char *p;
+
+	*used = 0;
+	if (d->state == ST_DONE)
+		return 1;
+	for (i = 0; i < n; i++) {
+		p = s + i;
+		/*
+		 * The line length counts the wire form, before a stuffing
+		 * dot is removed, CRLF included: that is the line the client
+		 * sent, which is what RFC 5321 4.5.3.1.6 limits.  It stops
+		 * counting just past the limit, so it cannot overflow.
+		 */
+		if (d->linelen <= DATA_LINE_MAX && ++d->linelen > DATA_LINE_MAX)
+			d->flags |= DATA_LONG_LINE;
+		switch (d->state) {
+		case ST_LINESTART:
+			if (d->dot_mode && *p == '.') {
+				d->state = ST_DOT;
+				break;
+			}
+			if (content(d, &r, p, out) == -1)
+				return -1;
+			break;
+		case ST_DOT:
+			if (*p == '\r') {
+				d->state = ST_DOTCR;
+				break;
+			}
+			if (content(d, &r, p, out) == -1)
+				return -1;
+			break;
+		case ST_DOTCR:
+			if (*p == '\n') {
+				d->state = ST_DONE;
+				if (run_flush(&r, out) == -1)
+					return -1;
+				*used = i + 1;
+				return 1;
+			}
+			/* ".\r" then something else: the CR was bare */
+			d->flags |= DATA_BARE_CR;
+			if (content(d, &r, p, out) == -1)
+				return -1;
+			break;
+		case ST_MID:
+			if (content(d, &r, p, out) == -1)
+				return -1;
+			break;
+		case ST_CR:
+			if (*p == '\n') {
+				/* CRLF: the line ends; the LF is the output */
+				if (d->in_header && d->linelen == 2)
+					d->in_header = 0;
+				if (emit(d, &r, p, out) == -1)
+					return -1;
+				d->state = ST_LINESTART;
+				d->linelen = 0;
+				d->headlen = 0;
+				break;
+			}
+			d->flags |= DATA_BARE_CR;
+			if (content(d, &r, p, out) == -1)
+				return -1;
+			break;
+		default:
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	if (run_flush(&r, out) == -1)
+		return -1;
+	*used = n;
+	return 0;
+}
+
+/*
+ * data_end_chunks - BDAT: the last chunk has been fed.  A final line
+ * without CRLF is already in the output as it came; only a CR left
+ * waiting for its LF remains, and that CR was bare.
+ */
+void
+data_end_chunks(struct data *d, struct sa *out)
+{
+	(void)out;
+	if (d->state == ST_CR || d->state == ST_DOTCR)
+		d->flags |= DATA_BARE_CR;
+}

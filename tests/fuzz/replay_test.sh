@@ -1,0 +1,41 @@
+#! /usr/bin/atf-sh
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# replay: every fuzz target runs once over its corpus and its past
+# crashes (tests/fuzz/corpus/<target>/, tests/fuzz/crashes/<target>/),
+# built with the normal compiler (`make all`), so a regression of any
+# input the fuzzer ever found shows up in `make check` in seconds.
+
+# replay TARGET - run TARGET's replay binary over both folders.
+replay() {
+	dir=$(atf_get_srcdir)
+	bin=$dir/${1}_replay
+	[ -x "$bin" ] || atf_fail "$bin is not built: run make"
+	[ -d "$dir/corpus/$1" ] || atf_fail "no corpus folder for $1"
+	[ -d "$dir/crashes/$1" ] && set -- "$@" "$dir/crashes/$1"
+	atf_check -s exit:0 -e match:"inputs ran" "$bin" \
+	    "$dir/corpus/$1" ${2:+"$2"}
+	n=$(ls "$dir/corpus/$1" | wc -l)
+	[ "$n" -gt 0 ] || atf_fail "the corpus of $1 is empty"
+}
+
+atf_test_case smtp_cmd
+smtp_cmd_head() {
+	atf_set "descr" "fuzz_smtp_cmd replays its corpus and crashes"
+}
+smtp_cmd_body() {
+	replay fuzz_smtp_cmd
+}
+
+atf_test_case smtp_data
+smtp_data_head() {
+	atf_set "descr" "fuzz_smtp_data replays its corpus and crashes"
+}
+smtp_data_body() {
+	replay fuzz_smtp_data
+}
+
+atf_init_test_cases() {
+	atf_add_test_case smtp_cmd
+	atf_add_test_case smtp_data
+}
