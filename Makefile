@@ -90,6 +90,7 @@ SH_TESTS +=	tests/control/qcdb_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
 SH_TESTS +=	tests/man/man_test
+SH_TESTS +=	tests/smtpd/harness_test
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
