@@ -91,6 +91,13 @@ SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
 SH_TESTS +=	tests/man/man_test
 SH_TESTS +=	tests/smtpd/harness_test
+SH_TESTS +=	tests/smtpd/protocol_test
+SH_TESTS +=	tests/smtpd/data_test
+SH_TESTS +=	tests/smtpd/policy_test
+SH_TESTS +=	tests/smtpd/limits_test
+SH_TESTS +=	tests/smtpd/clients_test
+SH_TESTS +=	tests/smtpd/concurrency_test
+SH_TESTS +=	tests/smtpd/postfix_test
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5

@@ -10,16 +10,18 @@
 #
 # Script lines (one step each):
 #   > text              send text followed by CRLF
-#   >raw LITERAL        send a Python bytes literal as is, in ONE write,
-#                       e.g. >raw b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y>\r\n"
+#   >raw EXPR           send Python bytes literals, joined by + and *
+#                       (b"y" * 1000), as is, in ONE write, e.g.
+#                       >raw b"MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y>\r\n"
 #   >file PATH          send the bytes of PATH as is, in one write
-#   >slow SECS LITERAL  send a bytes literal one byte every SECS seconds
+#   >slow SECS EXPR     send such bytes one byte every SECS seconds
 #   < PREFIX            read one reply (all lines of a multi-line one)
 #                       and expect its last line to start with PREFIX
 #                       ("< 250", "< 250 2.1.0", "< 221 2.0.0")
 #   <~ REGEX            read one reply; REGEX must match (re.search,
 #                       MULTILINE) the reply's lines joined by "\n"
 #   <eof                expect the server to close (no more bytes)
+#   <drain              read whatever comes until the server closes
 #   sleep SECS          wait
 #   timeout SECS        the per-step timeout from here on (default 10)
 #   shutdown            half-close: the server sees end of file
@@ -138,13 +140,30 @@ class Session:
         self.sock.close()
 
 
+def _value(node):
+    """Bytes and int constants joined by + and *, nothing else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value,
+                                                      (bytes, int)):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op,
+                                                  (ast.Add, ast.Mult)):
+        a, b = _value(node.left), _value(node.right)
+        if isinstance(node.op, ast.Mult) and \
+                isinstance(a, int) == isinstance(b, int):
+            raise ValueError("* takes bytes and a count")
+        return a + b if isinstance(node.op, ast.Add) else a * b
+    raise ValueError("only bytes literals, + and * are allowed")
+
+
 def literal(text, lineno):
+    """A bytes expression: literals, + and * (b"x" * 1000)."""
     try:
-        val = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError) as e:
-        raise DialogError("line %d: not a bytes literal: %s" % (lineno, e))
+        val = _value(ast.parse(text.strip(), mode="eval").body)
+    except (ValueError, SyntaxError, TypeError) as e:
+        raise DialogError("line %d: not a bytes expression: %s"
+                          % (lineno, e))
     if not isinstance(val, bytes):
-        raise DialogError("line %d: not a bytes literal" % lineno)
+        raise DialogError("line %d: not a bytes expression" % lineno)
     return val
 
 
@@ -192,6 +211,13 @@ def run(script, host, port, timeout):
                                  re.MULTILINE):
                     raise DialogError("reply %r does not match /%s/"
                                       % (lines, st[2:].strip()))
+            elif st.strip() == "<drain":
+                deadline = time.monotonic() + s.timeout
+                while not s.eof:
+                    s._fill(deadline)
+                if s.buf:
+                    show("S: ", s.buf)
+                print("S: <closed>")
             elif st.strip() == "<eof":
                 s.expect_eof()
                 print("S: <closed>")
