@@ -106,6 +106,14 @@ SH_TESTS +=	tests/control/qcdb_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
 SH_TESTS +=	tests/man/man_test
+SH_TESTS +=	tests/smtpd/harness_test
+SH_TESTS +=	tests/smtpd/protocol_test
+SH_TESTS +=	tests/smtpd/data_test
+SH_TESTS +=	tests/smtpd/policy_test
+SH_TESTS +=	tests/smtpd/limits_test
+SH_TESTS +=	tests/smtpd/clients_test
+SH_TESTS +=	tests/smtpd/concurrency_test
+SH_TESTS +=	tests/smtpd/postfix_test
 SH_TESTS +=	tests/fuzz/replay_test
 
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds

@@ -129,11 +129,16 @@ qp_alive() {
 	[ -n "$_qp_st" ] && [ "$_qp_st" != Z ]
 }
 
-# qp_ours PID - whether PID runs one of the instance's programs, so a
-# recycled PID is never killed by mistake.
+# qp_ours PID [DIR] - whether PID runs one of the instance's programs,
+# so a recycled PID is never killed by mistake: one of the tree's, or
+# the tcpserver that qp_smtpd_start started for the instance in DIR
+# (its command line names DIR/queue).
 qp_ours() {
 	case $(readlink "/proc/$1/exe" 2>/dev/null) in
 	"$(qp_top)"/*)	return 0 ;;
+	*/tcpserver)
+		[ -n "${2:-}" ] && tr '\0' '\n' < "/proc/$1/cmdline" 2>/dev/null |
+		    grep -qxF "QPOST_QUEUE=$2/queue" && return 0 ;;
 	esac
 	return 1
 }
@@ -180,7 +185,7 @@ qp_stop_dir() {
 	[ -s "$1/pids" ] || return 0
 	_qp_pids=
 	for _qp_p in $(cat "$1/pids"); do
-		if qp_alive "$_qp_p" && qp_ours "$_qp_p"; then
+		if qp_alive "$_qp_p" && qp_ours "$_qp_p" "$1"; then
 			kill -TERM "$_qp_p" 2>/dev/null
 			_qp_pids="$_qp_pids $_qp_p"
 		fi
@@ -200,7 +205,40 @@ qp_stop_dir() {
 		    echo "qp_stop: $1: could not stop:$_qp_pids" >&2
 	fi
 	: > "$1/pids"
+	qp_stop_sessions "$1"
 	qp_sanitizer_check "$1/log"
+	qp_sanitizer_check "$1/smtpd.log"
+}
+
+# qp_stop_sessions DIR - TERM (then KILL) what tcpserver leaves behind
+# when it is stopped: smtpd sessions and their qinject, i.e. processes
+# running one of the tree's programs with QPOST_QUEUE=DIR/queue in their
+# environment (only our own processes' environments are readable).
+qp_stop_sessions() {
+	_qp_sess=
+	for _qp_e in $(grep -lszxF "QPOST_QUEUE=$1/queue" \
+	    /proc/[0-9]*/environ 2>/dev/null); do
+		_qp_p=${_qp_e#/proc/}
+		_qp_p=${_qp_p%/environ}
+		[ "$_qp_p" != "$$" ] || continue
+		if qp_alive "$_qp_p" && qp_ours "$_qp_p"; then
+			kill -TERM "$_qp_p" 2>/dev/null
+			_qp_sess="$_qp_sess $_qp_p"
+		fi
+	done
+	[ -n "$_qp_sess" ] || return 0
+	_qp_sess_gone() {
+		for _qp_p in $_qp_sess; do
+			! qp_alive "$_qp_p" || return 1
+		done
+		return 0
+	}
+	qp_deadline_loop 5 _qp_sess_gone && return 0
+	for _qp_p in $_qp_sess; do
+		kill -KILL "$_qp_p" 2>/dev/null
+	done
+	qp_deadline_loop 5 _qp_sess_gone ||
+	    echo "qp_stop: $1: sessions still running:$_qp_sess" >&2
 }
 
 # qp_sanitizer_check LOG - a sanitizer report in LOG fails the test case
@@ -381,4 +419,178 @@ qp_wait_gone() {
 	}
 	qp_deadline_loop "$2" _qp_none_left || qp_fail "qp_wait_gone:" \
 	    "processes of $_qp_gone_dir still run after $2 s"
+}
+
+# qp_free_port [HOST] - a free TCP port on HOST (default 127.0.0.1),
+# from the kernel: bind to port 0, print the port, close.
+qp_free_port() {
+	/usr/bin/python3 -c '
+import socket, sys
+h = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in h else socket.AF_INET)
+s.bind((h, 0))
+print(s.getsockname()[1])' "${1:-127.0.0.1}"
+}
+
+# qp_port_open HOST PORT - whether a TCP connection to HOST PORT opens.
+qp_port_open() {
+	/usr/bin/python3 -c '
+import socket, sys
+h, p = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in h else socket.AF_INET)
+s.settimeout(2)
+try:
+    s.connect((h, p))
+except OSError:
+    sys.exit(1)
+s.close()' "$1" "$2"
+}
+
+# qp_smtpd_start [VAR=VALUE...] - start smtpd for the instance under
+# tcpserver on a free loopback port, as brief3 says it is started:
+#
+#	tcpserver -q -R -H -c 100 127.0.0.1 PORT env QPOST_CONTROL=...
+#	    QPOST_QUEUE=... QPOST_LIBEXEC=... [VAR=VALUE...] .../smtpd
+#
+# The VAR=VALUE words (RELAYCLIENT= say) go into smtpd's environment.
+# stderr (tcpserver's and every session's) is appended to
+# $QP_DIR/smtpd.log; tcpserver's PID goes into $QP_DIR/pids so qp_stop
+# stops it (and the sessions it leaves).  Waits until the port accepts
+# a connection (QP_START_TIMEOUT seconds, 30) and exports QP_SMTP_PORT
+# and QP_SMTP_HOST.  QP_SMTPD_IP (default 127.0.0.1; ::1 for IPv6)
+# chooses the address, QP_SMTPD (default $QPOST_LIBEXEC/smtpd) the
+# program, so the helper can be tried on a stand-in.
+qp_smtpd_start() {
+	[ -n "${QP_DIR:-}" ] || atf_fail "qp_smtpd_start: no qp_instance"
+	_qp_prog=${QP_SMTPD:-$QPOST_LIBEXEC/smtpd}
+	[ -x "$_qp_prog" ] ||
+	    atf_fail "qp_smtpd_start: $_qp_prog is not built: run make"
+	command -v tcpserver >/dev/null 2>&1 ||
+	    atf_fail "qp_smtpd_start: no tcpserver (Debian ucspi-tcp)"
+	QP_SMTP_HOST=${QP_SMTPD_IP:-127.0.0.1}
+	QP_SMTP_PORT=$(qp_free_port "$QP_SMTP_HOST") ||
+	    atf_fail "qp_smtpd_start: no free port on $QP_SMTP_HOST"
+	export QP_SMTP_HOST QP_SMTP_PORT
+	(
+		tcpserver -q -R -H -c 100 "$QP_SMTP_HOST" "$QP_SMTP_PORT" \
+		    env QPOST_CONTROL="$QPOST_CONTROL" \
+		    QPOST_QUEUE="$QPOST_QUEUE" QPOST_LIBEXEC="$QPOST_LIBEXEC" \
+		    "$@" "$_qp_prog" </dev/null >/dev/null \
+		    2>>"$QP_DIR/smtpd.log" &
+		echo $! > "$QP_DIR/tcpserver.pid"
+	)
+	_qp_tcps=$(cat "$QP_DIR/tcpserver.pid")
+	echo "$_qp_tcps" >> "$QP_DIR/pids"
+	_qp_listening() {
+		qp_port_open "$QP_SMTP_HOST" "$QP_SMTP_PORT" && return 0
+		qp_alive "$_qp_tcps" || qp_fail "qp_smtpd_start: tcpserver" \
+		    "exited early" "$QP_DIR/smtpd.log"
+		return 1
+	}
+	qp_deadline_loop "${QP_START_TIMEOUT:-30}" _qp_listening ||
+	    qp_fail "qp_smtpd_start: $QP_SMTP_HOST port $QP_SMTP_PORT not" \
+	    "open after ${QP_START_TIMEOUT:-30} s" "$QP_DIR/smtpd.log"
+}
+
+# qp_smtp_dialog SCRIPT [OUT] - play SCRIPT (tests/smtp_dialog.py's
+# format; "-" reads stdin) against the instance's smtpd; the transcript
+# goes to OUT (default ./dialog.out) and, on a mismatch, with the
+# reason and the end of smtpd.log to stderr before the test case fails.
+qp_smtp_dialog() {
+	_qp_out=${2:-dialog.out}
+	if ! /usr/bin/python3 "$(qp_top)/tests/smtp_dialog.py" \
+	    -H "$QP_SMTP_HOST" -p "$QP_SMTP_PORT" "$1" >"$_qp_out" \
+	    2>"$_qp_out.err"; then
+		echo "--- transcript:" >&2
+		tail -n 40 "$_qp_out" >&2
+		cat "$_qp_out.err" >&2
+		qp_fail "SMTP dialogue $1: $(tail -n 1 "$_qp_out.err" |
+		    cut -c 1-200)" "$QP_DIR/smtpd.log"
+	fi
+}
+
+# qp_queued_ids [TRANSCRIPT] - the queue ids of the "250 ... queued as
+# ID" replies in TRANSCRIPT (default ./dialog.out), one a line.
+qp_queued_ids() {
+	sed -n 's/^S: 250 2\.0\.0 Ok: queued as \([0-9a-f]\{16\}\)$/\1/p' \
+	    "${1:-dialog.out}"
+}
+
+# qp_crlf - stdin to stdout with LF line ends made CRLF (a message in
+# the queue's form made into what a client sends).
+qp_crlf() {
+	LC_ALL=C sed 's/$/\r/'
+}
+
+# qp_dotstuff - stdin (CRLF lines) to stdout dot-stuffed for DATA, with
+# the end of data ".CRLF" added.
+qp_dotstuff() {
+	LC_ALL=C sed 's/^\./../'
+	printf '.\r\n'
+}
+
+# qp_smtpd_instance [DIR] - qp_instance for smtpd tests: besides the
+# local domain example.test (control/locals), control/rcpthosts lists
+# other.test and .hosted.test (subdomains of hosted.test), compiled by
+# qcdb.  Remote domains go to the rspawn stub, which defers them.
+qp_smtpd_instance() {
+	qp_instance "${1:-$PWD/inst}"
+	printf 'other.test\n.hosted.test\n' > "$QPOST_CONTROL/rcpthosts"
+	"$QPOST_LIBEXEC/qcdb" rcpthosts >>"$QP_DIR/qcdb.log" 2>&1 ||
+	    qp_fail "qp_smtpd_instance: qcdb rcpthosts failed" \
+	    "$QP_DIR/qcdb.log"
+}
+
+# qp_wire MSG - the message file MSG (LF line ends) as DATA sends it:
+# CRLF line ends, dot-stuffed, ended by ".CRLF"; into MSG.wire.
+qp_wire() {
+	qp_crlf < "$1" | qp_dotstuff > "$1.wire"
+}
+
+# qp_smtp_send MSG RCPT... - send the message file MSG (LF line ends)
+# in one session from <sender@example.test> to each RCPT (all must be
+# accepted) with DATA, expect "250 2.0.0 Ok: queued as ID", QUIT.  The
+# transcript is in MSG.out; sets QP_QUEUE_ID to the id.  (Not to be run
+# in $(...): a failure there would not end the test case.)
+qp_smtp_send() {
+	_qp_m=$1
+	shift
+	qp_wire "$_qp_m"
+	{
+		echo "< 220 "
+		echo "> EHLO client.test"
+		echo "< 250 "
+		echo "> MAIL FROM:<sender@example.test>"
+		echo "< 250 2.1.0"
+		for _qp_r in "$@"; do
+			echo "> RCPT TO:<$_qp_r>"
+			echo "< 250 2.1.5"
+		done
+		echo "> DATA"
+		echo "< 354"
+		echo ">file $_qp_m.wire"
+		echo "< 250 2.0.0 Ok: queued as "
+		echo "> QUIT"
+		echo "< 221 2.0.0"
+		echo "<eof"
+	} > "$_qp_m.dialog"
+	qp_smtp_dialog "$_qp_m.dialog" "$_qp_m.out"
+	QP_QUEUE_ID=$(qp_queued_ids "$_qp_m.out")
+	[ -n "$QP_QUEUE_ID" ] ||
+	    atf_fail "qp_smtp_send: no queue id in $_qp_m.out"
+}
+
+# qp_maildir_grep_count PATTERN DIR... - how many files in the Maildir
+# new/ folders DIR... contain the fixed string PATTERN.
+qp_maildir_grep_count() {
+	_qp_pat=$1
+	shift
+	_qp_n=0
+	for _qp_d in "$@"; do
+		[ -d "$_qp_d" ] || continue
+		_qp_c=$(grep -l -F -e "$_qp_pat" -r "$_qp_d" 2>/dev/null |
+		    wc -l | tr -d ' ')
+		_qp_n=$((_qp_n + _qp_c))
+	done
+	echo "$_qp_n"
 }
