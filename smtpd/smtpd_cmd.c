@@ -276,10 +276,14 @@ mail_param(const char *s, size_t n, int utf8_allowed, struct mail_args *a,
 			*err = "duplicate SIZE parameter";
 			return ARGS_SYNTAX;
 		}
-		if (val == NULL || !digits(val, vlen, &a->size)) {
+		if (val == NULL || vlen > 64 ||
+		    strspn(val, "0123456789") < vlen) {
 			*err = "bad SIZE parameter";
 			return ARGS_SYNTAX;
 		}
+		/* a size past 64 bits is over any limit: say so, as 552 */
+		if (!digits(val, vlen, &a->size))
+			a->size = ~0ULL;
 		a->has_size = 1;
 		return ARGS_OK;
 	}

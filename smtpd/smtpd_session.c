@@ -69,7 +69,7 @@ error_reply(struct session *s, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	reply(s, "%s", line);
-	if (++s->errors > s->set.maxerrors) {
+	if (++s->errors >= s->set.maxerrors) {
 		reply(s, "421 4.7.0 %s too many errors: closing", s->set.me.s);
 		log_info("session=%s ip=%s closed reason=too_many_errors",
 		    s->sid, s->ip);
@@ -187,7 +187,7 @@ start_message(struct session *s)
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	n = snprintf(line, sizeof(line), "Received: from %s (%s [%s])\n"
-	    "\tby %s (qpost) with %s id %s%s%s%s;\n\t%s\n", s->helo, s->host,
+	    "\tby %s (qpost) with %s id %s%s%s%s; %s\n", s->helo, s->host,
 	    s->ip, s->set.me.s, with(s), s->job.id,
 	    s->nrcpt == 1 ? "\n\tfor <" : "", s->nrcpt == 1 ? s->rcpts.s : "",
 	    s->nrcpt == 1 ? ">" : "", date);

@@ -545,8 +545,6 @@ qinject_fails_body() {
 > RCPT TO:<alice@example.test>
 < 250 2.1.5
 > DATA
-< 354
->file m.wire
 <~ ^45[12] 4\.3\.[01]
 > QUIT
 < 221 2.0.0

@@ -33,6 +33,7 @@ greeting_body() {
 < 220 example.test ESMTP qpost
 > EHLO client.test
 <~ ^250-example\.test
+> EHLO client.test
 <~ ^250[- ]PIPELINING$
 > EHLO client.test
 <~ ^250[- ]SIZE 0$
