@@ -114,6 +114,7 @@ SH_TESTS +=	tests/smtpd/limits_test
 SH_TESTS +=	tests/smtpd/clients_test
 SH_TESTS +=	tests/smtpd/concurrency_test
 SH_TESTS +=	tests/smtpd/postfix_test
+SH_TESTS +=	tests/smtpd/inetd_test
 SH_TESTS +=	tests/fuzz/replay_test
 
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds

@@ -136,7 +136,7 @@ qp_alive() {
 qp_ours() {
 	case $(readlink "/proc/$1/exe" 2>/dev/null) in
 	"$(qp_top)"/*)	return 0 ;;
-	*/tcpserver)
+	*/tcpserver|*/python3*)
 		[ -n "${2:-}" ] && tr '\0' '\n' < "/proc/$1/cmdline" 2>/dev/null |
 		    grep -qxF "QPOST_QUEUE=$2/queue" && return 0 ;;
 	esac
