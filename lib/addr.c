@@ -217,6 +217,29 @@ addr_parse(const char *s, size_t n, struct addr *a, int flags)
 }
 
 /*
+ * addr_path_span - the length of "<...>" at the start of s, up to the
+ * first '>' outside a quoted string, or 0 if there is none.
+ */
+size_t
+addr_path_span(const char *s, size_t n)
+{
+	size_t i;
+	int in_quote = 0;
+
+	if (n < 2 || s[0] != '<')
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (s[i] == '\\' && in_quote)
+			i++;
+		else if (s[i] == '"')
+			in_quote = !in_quote;
+		else if (s[i] == '>' && !in_quote)
+			return i + 1;
+	}
+	return 0;
+}
+
+/*
  * addr_parse_path - parse "<" [ A-d-l ":" ] Mailbox ">" at the start of
  * s (n octets), stripping a source route.  With ADDR_NULL, "<>" is the
  * null path; with ADDR_POSTMASTER, "<Postmaster>" (any case) is valid.
@@ -227,22 +250,12 @@ addr_parse_path(const char *s, size_t n, struct addr *a, int flags,
     size_t *used)
 {
 	const char *p, *end;
-	int in_quote = 0;
 	size_t i;
 
 	memset(a, 0, sizeof(*a));
-	if (n < 2 || s[0] != '<')
+	if ((i = addr_path_span(s, n)) == 0 || i > ADDR_PATH_MAX)
 		return 0;
-	for (i = 1; i < n; i++) {
-		if (s[i] == '\\' && in_quote)
-			i++;
-		else if (s[i] == '"')
-			in_quote = !in_quote;
-		else if (s[i] == '>' && !in_quote)
-			break;
-	}
-	if (i >= n || i + 1 > ADDR_PATH_MAX)
-		return 0;
+	i--;	/* the '>' */
 	*used = i + 1;
 	p = s + 1;
 	end = s + i;

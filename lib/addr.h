@@ -26,6 +26,7 @@ struct addr {
 };
 
 int	addr_parse(const char *, size_t, struct addr *, int);
+size_t	addr_path_span(const char *, size_t);
 int	addr_parse_path(const char *, size_t, struct addr *, int, size_t *);
 int	addr_valid_domain(const char *, size_t, int);
 int	addr_format(const struct addr *, char *, size_t);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <getopt.h>
 
 #include "buf.h"
 #include "log.h"
@@ -158,4 +159,25 @@ panic(const char *fmt, ...)
 	log_vline("panic", -1, fmt, ap);
 	va_end(ap);
 	leave(EXIT_TEMP);
+}
+
+/*
+ * log_options_h - the command line of a program whose one option is -h
+ * and that takes no arguments: -h prints usage on stdout and exits 0;
+ * anything else is a usage error (exit 100).
+ */
+void
+log_options_h(int argc, char *argv[], const char *usage)
+{
+	int ch;
+
+	while ((ch = getopt(argc, argv, "h")) != -1) {
+		if (ch != 'h')
+			diex(EXIT_PERM, "%s", usage);
+		(void)fd_write_all(1, usage, strlen(usage));
+		(void)fd_write_all(1, "\n", 1);
+		_exit(0);
+	}
+	if (optind != argc)
+		diex(EXIT_PERM, "%s", usage);
 }

@@ -547,15 +547,7 @@ main(int argc, char *argv[])
 	int ch;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "h")) != -1) {
-		switch (ch) {
-		case 'h':
-			printf("%s\n", USAGE);
-			return 0;
-		default:
-			diex(EXIT_PERM, "%s", USAGE);
-		}
-	}
+	log_options_h(argc, argv, USAGE);
 	if (!priv_single_user())
 		diex(EXIT_TEMP, "refusing to run as root: qpost-start drops "
 		    "to %s first", USER_QUEUE);

@@ -97,12 +97,6 @@ static char		 outstore[8192];
 static void	expand(struct resolve *, const char *, const char *, size_t,
 		    const char *const *);
 
-static void
-usage(void)
-{
-	diex(EXIT_PERM, "%s", USAGE);
-}
-
 /* log_sev - a log line with a severity word other than "warning". */
 static void
 log_sev(const char *severity, int errnum, const char *fmt, ...)
@@ -750,21 +744,11 @@ main(int argc, char *argv[])
 	struct delivery *d;
 	struct buf inb;
 	size_t n, cap = 0, k;
-	int ch, is_eof = 0, code = 0;
+	int is_eof = 0, code = 0;
 	void *np;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "h")) != -1) {
-		switch (ch) {
-		case 'h':
-			(void)fd_write_all(1, USAGE "\n", strlen(USAGE) + 1);
-			exit(0);
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
+	log_options_h(argc, argv, USAGE);
 	setup();
 	buf_init(&inb, 0, instore, sizeof(instore));
 	buf_init(&outb, 1, outstore, sizeof(outstore));

@@ -31,12 +31,6 @@
 
 #define STUB_TEXT	"4.4.1 remote delivery is not implemented yet"
 
-static void
-usage(void)
-{
-	diex(EXIT_PERM, "%s", USAGE);
-}
-
 /* valid_path - an address (or <> for the sender) that parses strictly. */
 static int
 valid_path(const char *s, int is_sender)
@@ -90,20 +84,10 @@ main(int argc, char *argv[])
 	struct buf in, out;
 	struct sa rec = SA_INIT;
 	struct spawn_req q;
-	int ch, r;
+	int r;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "h")) != -1) {
-		switch (ch) {
-		case 'h':
-			(void)fd_write_all(1, USAGE "\n", strlen(USAGE) + 1);
-			exit(0);
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
+	log_options_h(argc, argv, USAGE);
 	if (!priv_single_user())
 		priv_drop(USER_REMOTE);
 	/* a gone sched must be EPIPE, then exit 111, not a silent death */

@@ -103,18 +103,9 @@ int
 main(int argc, char *argv[])
 {
 	static struct session s;
-	int ch;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "h")) != -1) {
-		switch (ch) {
-		case 'h':
-			printf("%s\n", USAGE);
-			return 0;
-		default:
-			diex(EXIT_PERM, "%s", USAGE);
-		}
-	}
+	log_options_h(argc, argv, USAGE);
 	if (!priv_single_user())
 		priv_drop(USER_SMTPD);
 	signal(SIGPIPE, SIG_IGN);

@@ -104,30 +104,6 @@ prefix(const char *s, size_t n, const char *word)
 }
 
 /*
- * path_span - the octets of the "<...>" path at the start of s: up to
- * the first '>' outside a quoted string, as addr_parse_path finds it.
- * Returns 0 if s does not start with '<' or has no closing '>'.
- */
-static size_t
-path_span(const char *s, size_t n)
-{
-	size_t i;
-	int in_quote = 0;
-
-	if (n < 2 || s[0] != '<')
-		return 0;
-	for (i = 1; i < n; i++) {
-		if (s[i] == '\\' && in_quote)
-			i++;
-		else if (s[i] == '"')
-			in_quote = !in_quote;
-		else if (s[i] == '>' && !in_quote)
-			return i + 1;
-	}
-	return 0;
-}
-
-/*
  * path_too_long - whether the path (span octets, brackets included)
  * is over a limit of RFC 5321 4.5.3.1: path 256, local part 64, domain
  * 255.  Measured here, before the syntax check, so that a client gets
@@ -354,7 +330,7 @@ cmd_parse_path(const char *s, size_t n, struct addr *a, int flags,
 {
 	size_t used;
 
-	if ((*span = path_span(s, n)) == 0) {
+	if ((*span = addr_path_span(s, n)) == 0) {
 		*err = bad;
 		return ARGS_SYNTAX;
 	}
@@ -389,7 +365,7 @@ cmd_parse_mail(const char *s, size_t n, int utf8_allowed,
 		return ARGS_SYNTAX;
 	path = s + off;
 	n -= off;
-	if ((span = path_span(path, n)) == 0) {
+	if ((span = addr_path_span(path, n)) == 0) {
 		*err = "bad sender address syntax";
 		return ARGS_SYNTAX;
 	}
