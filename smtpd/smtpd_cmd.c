@@ -160,6 +160,20 @@ digits(const char *s, size_t n, unsigned long long *v)
 	return 1;
 }
 
+/* all_digits - 1 to 64 decimal digits (the value may not fit). */
+static int
+all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
 /* hexval - an uppercase hex digit's value (RFC 3461 xtext), or -1. */
 static int
 hexval(char c)
@@ -252,8 +266,7 @@ mail_param(const char *s, size_t n, int utf8_allowed, struct mail_args *a,
 			*err = "duplicate SIZE parameter";
 			return ARGS_SYNTAX;
 		}
-		if (val == NULL || vlen > 64 ||
-		    strspn(val, "0123456789") < vlen) {
+		if (val == NULL || !all_digits(val, vlen)) {
 			*err = "bad SIZE parameter";
 			return ARGS_SYNTAX;
 		}
