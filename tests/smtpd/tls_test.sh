@@ -391,6 +391,40 @@ renewed_cleanup() {
 	qp_stop
 }
 
+atf_test_case key_modes cleanup
+key_modes_head() {
+	atf_set "descr" "as root, qpost-setup makes the TLS key root:qpsmtpd" \
+	    "0440: qpsmtpd reads it, another account cannot"
+	atf_set "require.user" "root"
+	atf_set "require.progs" "openssl runuser"
+	atf_set "timeout" "60"
+}
+key_modes_body() {
+	base=$(mktemp -d /tmp/qp-tlskey.XXXXXX) || atf_fail "mktemp failed"
+	echo "$base" > base
+	chmod 0755 "$base"
+	mkdir "$base/control"
+	mkcert "$base/control"
+	atf_check -o ignore -e ignore sh "$(qp_top)/control/qpost-setup" \
+	    -c "$base/control" -q "$base/queue"
+	atf_check -o inline:"root qpsmtpd 440\n" \
+	    stat -c "%U %G %a" "$base/control/tls.key"
+	atf_check -o inline:"root root 644\n" \
+	    stat -c "%U %G %a" "$base/control/tls.crt"
+	atf_check -o match:"PRIVATE KEY" runuser -u qpsmtpd -- \
+	    cat "$base/control/tls.key"
+	id qptest >/dev/null 2>&1 || useradd --system --no-create-home \
+	    --shell /usr/sbin/nologin qptest
+	for u in qptest qpqueue qpremote qpauth; do
+		atf_check -s not-exit:0 -o empty -e ignore runuser -u "$u" -- \
+		    cat "$base/control/tls.key"
+	done
+}
+key_modes_cleanup() {
+	[ -s base ] && rm -rf "$(cat base)"
+	return 0
+}
+
 atf_init_test_cases() {
 	atf_add_test_case s_client
 	atf_add_test_case swaks_tls
@@ -402,4 +436,5 @@ atf_init_test_cases() {
 	atf_add_test_case bad_handshake
 	atf_add_test_case no_cert
 	atf_add_test_case renewed
+	atf_add_test_case key_modes
 }
