@@ -115,6 +115,7 @@ SH_TESTS +=	tests/smtpd/clients_test
 SH_TESTS +=	tests/smtpd/concurrency_test
 SH_TESTS +=	tests/smtpd/postfix_test
 SH_TESTS +=	tests/smtpd/inetd_test
+SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/fuzz/replay_test
 
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds
@@ -157,10 +158,11 @@ send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
 control/qcdb: control/qcdb.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qcdb.o $(LIBA) $(PKG_LIBS)
-SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o
+SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \
+		smtpd/smtpd_tls.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
-$(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h
+$(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h smtpd/smtpd_tls.h
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
 $(SCHED_OBJS): $(HDRS) queue/sched.h

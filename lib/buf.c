@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,27 +20,85 @@ buf_init(struct buf *b, int fd, char *storage, size_t size)
 	b->len = 0;
 	b->pos = 0;
 	b->timeout = -1;
+	b->io = NULL;
+	b->ctx = NULL;
 }
 
-/* wait_fd - wait up to b->timeout for fd to be ready; ETIMEDOUT if not. */
+/* buf_transport - read and write through io(ctx, ...) from now on. */
+void
+buf_transport(struct buf *b, ssize_t (*io)(void *, int, void *, size_t,
+    int), void *ctx)
+{
+	b->io = io;
+	b->ctx = ctx;
+}
+
+/*
+ * poll_fd - wait up to ms (-1: for ever) for fd to be ready; ETIMEDOUT
+ * if not.
+ */
 static int
-wait_fd(struct buf *b, short events)
+poll_fd(int fd, short events, int ms)
 {
 	struct pollfd pfd;
 	int r;
 
-	if (b->timeout < 0)
-		return 0;
-	pfd.fd = b->fd;
+	pfd.fd = fd;
 	pfd.events = events;
 	do
-		r = poll(&pfd, 1, b->timeout);
+		r = poll(&pfd, 1, ms);
 	while (r == -1 && errno == EINTR);
 	if (r == 0) {
 		errno = ETIMEDOUT;
 		return -1;
 	}
 	return r == -1 ? -1 : 0;
+}
+
+/* wait_fd - wait up to b->timeout for fd to be ready; ETIMEDOUT if not. */
+static int
+wait_fd(struct buf *b, short events)
+{
+	if (b->timeout < 0)
+		return 0;
+	return poll_fd(b->fd, events, b->timeout);
+}
+
+/*
+ * buf_wait - wait for b's fd within b->timeout, even with no timeout set
+ * (a transport's "want" must block somewhere, not spin).
+ */
+int
+buf_wait(struct buf *b, short events)
+{
+	return poll_fd(b->fd, events, b->timeout < 0 ? -1 : b->timeout);
+}
+
+/*
+ * xfer - one read or write: read(2)/write(2), or the transport, which
+ * is called again after each poll it asks for.  The timeout applies to
+ * each wait, as for a plain fd.
+ */
+static ssize_t
+xfer(struct buf *b, void *p, size_t n, int writing)
+{
+	ssize_t r;
+
+	if (b->io == NULL) {
+		if (writing)
+			return write(b->fd, p, n);
+		return fd_read(b->fd, p, n);
+	}
+	for (;;) {
+		r = b->io(b->ctx, b->fd, p, n, writing);
+		if (r == BUF_WANT_READ || r == BUF_WANT_WRITE) {
+			if (buf_wait(b, r == BUF_WANT_READ ? POLLIN :
+			    POLLOUT) == -1)
+				return -1;
+			continue;
+		}
+		return r;
+	}
 }
 
 /* fd_read - read(2) that retries on EINTR. */
@@ -107,9 +166,10 @@ buf_fill(struct buf *b)
 	}
 	if (b->len == b->size)
 		return (errno = ENOBUFS, -1);
-	if (wait_fd(b, POLLIN) == -1)
+	/* a transport may hold decrypted bytes the fd does not show */
+	if (b->io == NULL && wait_fd(b, POLLIN) == -1)
 		return -1;
-	r = fd_read(b->fd, b->p + b->len, b->size - b->len);
+	r = xfer(b, b->p + b->len, b->size - b->len, 0);
 	if (r > 0)
 		b->len += (size_t)r;
 	return r;
@@ -180,12 +240,16 @@ buf_flush(struct buf *b)
 	ssize_t w;
 
 	while (n > 0) {
-		if (wait_fd(b, POLLOUT) == -1)
+		if (b->io == NULL && wait_fd(b, POLLOUT) == -1)
 			return -1;
-		w = write(b->fd, c, n);
+		w = xfer(b, (void *)(uintptr_t)c, n, 1);
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = EPIPE;
 			return -1;
 		}
 		c += w;

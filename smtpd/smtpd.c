@@ -30,7 +30,7 @@
 #include "relay.h"
 #include "smtpd.h"
 
-#define USAGE	"usage: smtpd [-h]"
+#define USAGE	"usage: smtpd [-ahs]"
 #define NOT_NOW	"421 4.3.0 Temporary configuration problem, try again later\r\n"
 
 /* peer - the client's address: TCPREMOTEIP, else getpeername(0). */
@@ -96,6 +96,8 @@ session_load(struct session *s)
 	    &t->session_timeout) == -1)
 		return -1;
 	t->databytes = (unsigned long long)db;
+	/* a broken certificate only costs STARTTLS (454), not the session */
+	s->tls_ok = stls_load(&s->tls);
 	return 0;
 }
 
@@ -103,9 +105,26 @@ int
 main(int argc, char *argv[])
 {
 	static struct session s;
+	int ch;
 
 	log_init(argv[0]);
-	log_options_h(argc, argv, USAGE);
+	while ((ch = getopt(argc, argv, "ahs")) != -1) {
+		switch (ch) {
+		case 'a':
+			s.needs_auth = 1;	/* a submission port */
+			break;
+		case 'h':
+			(void)fd_write_all(1, USAGE "\n", sizeof(USAGE));
+			return 0;
+		case 's':
+			s.implicit_tls = 1;
+			break;
+		default:
+			diex(EXIT_PERM, "%s", USAGE);
+		}
+	}
+	if (optind != argc)
+		diex(EXIT_PERM, "%s", USAGE);
 	if (!priv_single_user())
 		priv_drop(USER_SMTPD);
 	signal(SIGPIPE, SIG_IGN);

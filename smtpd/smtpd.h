@@ -15,6 +15,7 @@
 #include "smtpd_cmd.h"
 #include "smtpd_data.h"
 #include "smtpd_queue.h"
+#include "smtpd_tls.h"
 
 enum smtp_state {
 	STATE_START,	/* greeted, no HELO/EHLO yet */
@@ -49,6 +50,13 @@ struct session {
 	time_t			 deadline;	/* end of the whole session */
 	long long		 errors;
 	unsigned		 messages;
+	/* TLS (smtpd_tls.c) and submission */
+	struct smtpd_tls	 tls;
+	int			 tls_ok;	/* stls_load: 1, 0 none, -1 broken */
+	int			 tls_active;	/* the session is inside TLS */
+	int			 implicit_tls;	/* -s: TLS from the first byte */
+	int			 needs_auth;	/* -a: AUTH before MAIL (with AUTH) */
+	int			 authenticated;	/* AUTH succeeded (with AUTH) */
 	/* the transaction */
 	struct mail_args	 mail;
 	char			 sender[ADDR_PATH_MAX + 1];

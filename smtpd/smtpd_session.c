@@ -4,6 +4,9 @@
  * smtpd_session - the SMTP state machine (RFC 5321 with PIPELINING,
  * SIZE, 8BITMIME, ENHANCEDSTATUSCODES, SMTPUTF8 and CHUNKING).
  *
+ * STARTTLS drops whatever the client pipelined behind it and starts
+ * the session over inside TLS (RFC 3207, CVE-2011-0411).
+ *
  * A command table maps each verb to a handler; each handler first
  * checks (state, arguments, policy) and replies with an error, and only
  * then proceeds.  Replies are buffered and written when no more input
@@ -94,6 +97,7 @@ static void
 hang_up(struct session *s)
 {
 	(void)buf_flush(&s->out);
+	stls_close(&s->tls, 5);
 	if (s->job.pid != 0)
 		qjob_abort(&s->job);
 	log_info("session=%s ip=%s end messages=%u errors=%lld", s->sid,
@@ -117,6 +121,17 @@ set_timeout(struct session *s)
 		hang_up(s);
 	}
 	s->in.timeout = (int)left * 1000;
+}
+
+/* tls_wait - seconds a handshake may take: the idle limit, or less. */
+static int
+tls_wait(struct session *s)
+{
+	time_t left = s->deadline - time(NULL);
+
+	if (left > s->set.timeout)
+		left = s->set.timeout;
+	return left > 0 ? (int)left : 1;
 }
 
 /* read_failed - EOF or timeout while reading: the session ends. */
@@ -161,20 +176,32 @@ reset_transaction(struct session *s)
 		s->state = STATE_HELO;
 }
 
-/* with - the protocol word of RFC 3848 and 6531 for Received:. */
+/*
+ * with - the protocol word of RFC 3848 and 6531 for Received:, with
+ * the TLS details as a comment after it: ESMTP[S][A] or UTF8SMTP[S][A]
+ * ("S": TLS; "A": authenticated), plain SMTP for HELO.
+ */
 static const char *
-with(const struct session *s)
+with(const struct session *s, char *w, size_t size)
 {
+	const char *base;
+
 	if (s->mail.smtputf8)
-		return "UTF8SMTP";
-	return s->is_esmtp ? "ESMTP" : "SMTP";
+		base = "UTF8SMTP";
+	else if (s->is_esmtp)
+		base = "ESMTP";
+	else
+		return "SMTP";
+	snprintf(w, size, "%s%s%s", base, s->tls_active ? "S" : "",
+	    s->authenticated ? "A" : "");
+	return w;
 }
 
 /* start_message - qinject, and the Received: line at the top. */
 static int
 start_message(struct session *s)
 {
-	char date[64], line[1024];
+	char date[64], line[1024], w[16], tls[160];
 	struct tm tm;
 	time_t now = time(NULL);
 	int n, code;
@@ -186,9 +213,12 @@ start_message(struct session *s)
 	}
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	tls[0] = '\0';
+	if (s->tls_active)
+		snprintf(tls, sizeof(tls), " (%s)", s->tls.info);
 	n = snprintf(line, sizeof(line), "Received: from %s (%s [%s])\n"
-	    "\tby %s (qpost) with %s id %s%s%s%s; %s\n", s->helo, s->host,
-	    s->ip, s->set.me.s, with(s), s->job.id,
+	    "\tby %s (qpost) with %s%s id %s%s%s%s; %s\n", s->helo, s->host,
+	    s->ip, s->set.me.s, with(s, w, sizeof(w)), tls, s->job.id,
 	    s->nrcpt == 1 ? "\n\tfor <" : "", s->nrcpt == 1 ? s->rcpts.s : "",
 	    s->nrcpt == 1 ? ">" : "", date);
 	if (n > 0 && (size_t)n < sizeof(line))
@@ -344,9 +374,61 @@ do_ehlo(struct session *s, const struct smtp_cmd *c)
 	if (!set_helo(s, c))
 		return;
 	s->is_esmtp = 1;
+	/* STARTTLS: only with a usable certificate, and only once */
 	reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n"
 	    "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n"
-	    "250 CHUNKING", s->set.me.s, s->set.databytes);
+	    "%s250 CHUNKING", s->set.me.s, s->set.databytes,
+	    s->tls_ok == 1 && !s->tls_active ? "250-STARTTLS\r\n" : "");
+}
+
+/*
+ * do_starttls - RFC 3207.  Whatever the client sent behind STARTTLS
+ * before the handshake is thrown away unread (CVE-2011-0411: pipelined
+ * plaintext must never run as if it came inside TLS); then the session
+ * starts over and the client must say EHLO again.
+ */
+static void
+do_starttls(struct session *s, const struct smtp_cmd *c)
+{
+	size_t dropped;
+
+	if (c->arglen > 0) {
+		error_reply(s, "501 5.5.4 Syntax: STARTTLS (no argument)");
+		return;
+	}
+	if (s->tls_active) {
+		error_reply(s, "503 5.5.1 TLS already active");
+		return;
+	}
+	if (s->tls_ok == 0) {
+		error_reply(s, "502 5.5.1 STARTTLS is not offered");
+		return;
+	}
+	if (s->tls_ok != 1) {
+		reply(s, "454 4.7.0 TLS not available due to temporary reason");
+		return;
+	}
+	reply(s, "220 2.0.0 Ready to start TLS");
+	flush(s);
+	dropped = s->in.len - s->in.pos;
+	s->in.pos = s->in.len = 0;
+	if (dropped > 0)
+		log_info("session=%s ip=%s starttls discarded=%zu "
+		    "reason=pipelined_before_handshake", s->sid, s->ip, dropped);
+	if (stls_start(&s->tls, &s->in, &s->out, tls_wait(s), s->sid,
+	    s->ip) == -1) {
+		if (s->job.pid != 0)
+			qjob_abort(&s->job);
+		exit(0);
+	}
+	s->tls_active = 1;
+	log_info("session=%s ip=%s starttls version=%s cipher=%s bits=%d",
+	    s->sid, s->ip, stls_version(&s->tls), stls_cipher(&s->tls),
+	    stls_bits(&s->tls));
+	reset_transaction(s);
+	s->state = STATE_START;
+	s->helo[0] = '\0';
+	s->is_esmtp = 0;
 }
 
 static void
@@ -653,6 +735,7 @@ static const struct command commands[] = {
 	{ VERB_VRFY, do_vrfy },
 	{ VERB_EXPN, do_expn },
 	{ VERB_HELP, do_help },
+	{ VERB_STARTTLS, do_starttls },
 };
 
 /* dispatch - run the handler of one command line (CRLF removed). */
@@ -688,6 +771,21 @@ session_run(struct session *s)
 	struct sa line = SA_INIT;
 	int r;
 
+	if (s->implicit_tls) {
+		/* RFC 8314: TLS from the first byte, the greeting inside */
+		if (s->tls_ok != 1) {
+			log_info("session=%s ip=%s closed reason=no_tls_"
+			    "certificate", s->sid, s->ip);
+			exit(0);
+		}
+		if (stls_start(&s->tls, &s->in, &s->out, tls_wait(s), s->sid,
+		    s->ip) == -1)
+			exit(0);
+		s->tls_active = 1;
+		log_info("session=%s ip=%s tls version=%s cipher=%s bits=%d",
+		    s->sid, s->ip, stls_version(&s->tls), stls_cipher(&s->tls),
+		    stls_bits(&s->tls));
+	}
 	reply(s, "220 %s ESMTP qpost", s->set.me.s);
 	for (;;) {
 		/* replies wait while a whole command is queued behind them */

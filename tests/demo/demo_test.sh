@@ -20,9 +20,10 @@ fresh_clone_body() {
 	atf_check -o ignore -e ignore env GIT_CONFIG_GLOBAL="$PWD/gitconfig" \
 	    git clone -q "$(qp_top)" clone
 	demo=$PWD/clone/demo
-	port=$(/usr/bin/python3 -c 'import socket; s = socket.socket();
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	(cd clone && DEMO_PORT=$port exec make demo > ../demo.out 2>&1) &
+	port=$(qp_free_port 127.0.0.1) || atf_fail "no free port"
+	sport=$(qp_free_port 127.0.0.1) || atf_fail "no free port"
+	(cd clone && DEMO_PORT=$port DEMO_SMTPS_PORT=$sport \
+	    exec make demo > ../demo.out 2>&1) &
 	echo $! > make.pid
 	qp_wait_file_match demo.out "sched: ready" 240
 	atf_check -o match:"$demo/bin/qinject demo@demo.test" cat demo.out
@@ -45,6 +46,25 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" \
 	qp_wait_for 2 "$demo/home/demo/Maildir/new" 30
 	atf_check -s not-exit:0 -o match:"550 5.7.1" swaks --server \
 	    "127.0.0.1:$port" --from a@demo.test --to someone@remote.test
+
+	# TLS: STARTTLS on DEMO_PORT, implicit TLS on DEMO_SMTPS_PORT,
+	# with the self-signed certificate made on the first run
+	[ -s "$demo/control/tls.crt" ] || atf_fail "no demo certificate"
+	atf_check -o match:"250 2.0.0 Ok: queued as" -o match:"TLS started" \
+	    -e ignore swaks --server "127.0.0.1:$port" --tls \
+	    --from a@demo.test --to demo@demo.test --body "by starttls"
+	sport_open() {
+		/usr/bin/python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$sport" \
+		    2>/dev/null
+	}
+	qp_deadline_loop 30 sport_open || atf_fail "no listener on $sport"
+	atf_check -o match:"250 2.0.0 Ok: queued as" -e ignore swaks \
+	    --server "127.0.0.1:$sport" --tlsc --from a@demo.test \
+	    --to demo@demo.test --body "by implicit tls"
+	qp_wait_for 4 "$demo/home/demo/Maildir/new" 30
+	atf_check -o match:"with ESMTPS \(TLSv1\.[23]:" sh -c \
+	    "cat '$demo'/home/demo/Maildir/new/*"
 
 	# SIGTERM to make stops every process the demo started
 	kill -TERM "$(cat make.pid)"

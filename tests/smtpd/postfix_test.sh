@@ -10,6 +10,9 @@
 # started as root, so that case runs as root and runs qpost's
 # single-user instance as the unprivileged account qptest (runuser);
 # Postfix's mail_owner is the account qppostfix (made if missing).
+# relay_tls: the same with smtp_tls_security_level = encrypt: Postfix
+# must use STARTTLS (with a self-signed certificate in qpost's
+# control/), and smtpd's Received: says ESMTPS.
 # smtp_source: smtp-source sends 1000 messages over 20 sessions
 # straight into smtpd; each is delivered exactly once.
 
@@ -60,11 +63,12 @@ qp_as_user() {
 	export QP_DIR QP_SMTP_PORT QPOST_QUEUE
 }
 
-# pf_start RELAYPORT - write a private Postfix configuration in
+# pf_start RELAYPORT [TLSLEVEL] - write a private Postfix configuration in
 # $PF_BASE/pf (etc/, spool/, data/) that listens on 127.0.0.1:PF_PORT
 # (a free port), relays everything for 127.0.0.0/8 to
 # [127.0.0.1]:RELAYPORT and delivers nothing locally; start it with
-# postfix -c and wait until it accepts connections.
+# postfix -c and wait until it accepts connections.  TLSLEVEL is its
+# smtp_tls_security_level (default none).
 pf_start() {
 	id "$PF_OWNER" >/dev/null 2>&1 || useradd --system --no-create-home \
 	    --shell /usr/sbin/nologin "$PF_OWNER" ||
@@ -97,7 +101,8 @@ local_transport = error:no local delivery here
 alias_maps =
 alias_database =
 smtp_dns_support_level = disabled
-smtp_tls_security_level = none
+smtp_tls_security_level = ${2:-none}
+smtp_tls_loglevel = 1
 smtpd_tls_security_level = none
 smtp_helo_name = pf.test
 maillog_file = $PF/maillog
@@ -127,6 +132,7 @@ retry     unix  - - n - - error
 discard   unix  - - n - - discard
 anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
+tlsmgr    unix  - - n 1000? 1 tlsmgr
 postlog   unix-dgram n - n - 1 postlogd
 EOM
 	echo "$PF/etc" > pf_config
@@ -193,6 +199,46 @@ relay_cleanup() {
 	pf_cleanup
 }
 
+atf_test_case relay_tls cleanup
+relay_tls_head() {
+	atf_set "descr" "a private Postfix with smtp_tls_security_level =" \
+	    "encrypt relays into smtpd over STARTTLS: delivered, ESMTPS"
+	atf_set "require.user" "root"
+	atf_set "require.progs" "postfix swaks runuser openssl"
+	atf_set "timeout" "120"
+}
+relay_tls_body() {
+	pf_base
+	qp_as_user
+	# smtpd reads control/ per connection: the certificate can come now
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj /CN=mx.example.test -days 2 -keyout "$QP_DIR/control/tls.key" \
+	    -out "$QP_DIR/control/tls.crt" > openssl.out 2>&1 ||
+	    qp_fail "openssl req failed" openssl.out
+	chown "$QP_USER" "$QP_DIR/control/tls.key" "$QP_DIR/control/tls.crt"
+	chmod 0600 "$QP_DIR/control/tls.key"
+	pf_start "$QP_SMTP_PORT" encrypt
+	qp_msg pf2 > m
+	head -c -1 m > m.swaks
+	atf_check -o match:"<-  250 " -e ignore swaks --server 127.0.0.1 \
+	    --port "$PF_PORT" --helo client.test --from sender@example.test \
+	    --to alice@example.test --data @m.swaks --timeout 10
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 60
+	qp_wait_queue_empty 30
+	f=$(ls "$QP_DIR"/home/alice/Maildir/new/*)
+	atf_check -o match:"^X-Test-Id: pf2" \
+	    -o match:"with ESMTPS \(TLSv1\.[23]:" cat "$f"
+	grep -q "TLS connection established" "$PF/maillog" ||
+	    qp_fail "Postfix did not log a TLS connection" "$PF/maillog"
+	grep -q "status=sent" "$PF/maillog" ||
+	    qp_fail "Postfix did not log status=sent" "$PF/maillog"
+	pf_stop
+	qp_stop "$QP_DIR"
+}
+relay_tls_cleanup() {
+	pf_cleanup
+}
+
 atf_test_case smtp_source cleanup
 smtp_source_head() {
 	atf_set "descr" "smtp-source -s 20 -m 1000 straight into smtpd: all" \
@@ -222,5 +268,6 @@ smtp_source_cleanup() {
 
 atf_init_test_cases() {
 	atf_add_test_case relay
+	atf_add_test_case relay_tls
 	atf_add_test_case smtp_source
 }

@@ -4,7 +4,8 @@
  * buf_test - tests of lib/buf.c: line reading with every outcome,
  * bounded memory for hostile line lengths, and writes that survive
  * short writes and EINTR (a child reads slowly while an interval timer
- * interrupts the writer).
+ * interrupts the writer), and a transport callback (TLS in smtpd) whose
+ * "want read/write" answers are polled within the timeout.
  */
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -366,6 +367,84 @@ ATF_TC_BODY(write_errors, tc)
 	ATF_CHECK_EQ(errno, EBADF);
 }
 
+/*
+ * A fake transport: each call first answers "want read" (or "want
+ * write") once, then moves bytes with read(2)/write(2), upper-casing on
+ * the way in so the test sees it was used.
+ */
+struct fake {
+	int	calls;
+	int	wants;
+};
+
+static ssize_t
+fake_io(void *ctx, int fd, void *p, size_t n, int writing)
+{
+	struct fake *f = ctx;
+	ssize_t r;
+	size_t i;
+
+	f->calls++;
+	if (f->calls % 2 == 1) {
+		f->wants++;
+		return writing ? BUF_WANT_WRITE : BUF_WANT_READ;
+	}
+	if (writing)
+		return write(fd, p, n);
+	if ((r = read(fd, p, n)) > 0)
+		for (i = 0; i < (size_t)r; i++)
+			((char *)p)[i] = (char)((((char *)p)[i] >= 'a' &&
+			    ((char *)p)[i] <= 'z') ? ((char *)p)[i] - 32 :
+			    ((char *)p)[i]);
+	return r;
+}
+
+ATF_TC_WITHOUT_HEAD(transport);
+ATF_TC_BODY(transport, tc)
+{
+	struct fake fr = { 0, 0 }, fw = { 0, 0 };
+	char storage[64], out[64];
+	struct buf b;
+	struct sa line = SA_INIT;
+	pid_t pid;
+	int fds[2], fd;
+
+	fd = reader_fd("hello\nworld\n", 12, &pid);
+	buf_init(&b, fd, storage, sizeof(storage));
+	b.timeout = 5000;
+	buf_transport(&b, fake_io, &fr);
+	ATF_REQUIRE_EQ(buf_getline(&b, &line, '\n', 100), BUF_LINE);
+	ATF_CHECK_EQ(line.len, 6);
+	ATF_CHECK(memcmp(line.s, "HELLO\n", 6) == 0);
+	ATF_CHECK(fr.wants >= 1);
+	reap(pid);
+	close(fd);
+
+	/* writes go through it too, after a poll for POLLOUT */
+	ATF_REQUIRE_EQ(pipe(fds), 0);
+	buf_init(&b, fds[1], out, sizeof(out));
+	b.timeout = 5000;
+	buf_transport(&b, fake_io, &fw);
+	ATF_REQUIRE_EQ(buf_puts(&b, "abc"), 0);
+	ATF_REQUIRE_EQ(buf_flush(&b), 0);
+	ATF_CHECK_EQ(fw.wants, 1);
+	ATF_REQUIRE_EQ(read(fds[0], storage, sizeof(storage)), 3);
+	ATF_CHECK(memcmp(storage, "abc", 3) == 0);
+	close(fds[1]);
+
+	/* a "want read" on an fd that stays silent times out */
+	ATF_REQUIRE_EQ(pipe(fds), 0);
+	buf_init(&b, fds[0], storage, sizeof(storage));
+	b.timeout = 200;
+	fr.calls = 0;
+	buf_transport(&b, fake_io, &fr);
+	ATF_CHECK_EQ(buf_fill(&b), -1);
+	ATF_CHECK_EQ(errno, ETIMEDOUT);
+	close(fds[0]);
+	close(fds[1]);
+	sa_free(&line);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, getline_table);
@@ -375,5 +454,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, write_all_short);
 	ATF_TP_ADD_TC(tp, buf_put_short);
 	ATF_TP_ADD_TC(tp, write_errors);
+	ATF_TP_ADD_TC(tp, transport);
 	return atf_no_error();
 }
