@@ -63,7 +63,8 @@ auth_b64_decode(const char *b64, size_t n, char *out, size_t outsize,
 		return -1;
 	memcpy(text, b64, n);
 	text[n] = '\0';
-	r = b64_pton(text, (unsigned char *)out, outsize - 1);
+	/* glibc wants room for one more byte when there is padding */
+	r = b64_pton(text, (unsigned char *)out, outsize);
 	explicit_bzero(text, sizeof(text));
 	if (r < 0 || (size_t)r != (n / 4) * 3 - pad) {
 		explicit_bzero(out, outsize);
