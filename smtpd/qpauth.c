@@ -369,33 +369,13 @@ attempt(char *user, const char *pass, const char *ip, const char *peer)
 		pause_for(conf.delay_max);
 		return R_BAD;
 	}
-	state_lock(&lockfd, LOCK_UN);
-
-	r = strcmp(user, "(invalid)") == 0 ? R_BAD : verify(user, pass);
-	if (r == R_TEMP) {
-		log_info("user=%s ip=%s%s result=temp", user, ip, peer);
-		return R_TEMP;
-	}
-	if (state_lock(&lockfd, LOCK_EX) == -1 ||
-	    state_read(name, &count, &last) == -1) {
-		log_warn("unable to read the state of %s in %s", ip,
-		    conf.statedir);
-		if (lockfd != -1)
-			state_lock(&lockfd, LOCK_UN);
-		log_info("user=%s ip=%s%s result=temp", user, ip, peer);
-		return R_TEMP;
-	}
-	if (r == R_GOOD) {
-		if (unlinkat(conf.statefd, name, 0) == -1 && errno != ENOENT)
-			log_warn("unable to clear the state of %s", ip);
-		state_lock(&lockfd, LOCK_UN);
-		log_info("user=%s ip=%s%s result=ok", user, ip, peer);
-		return R_GOOD;
-	}
-	if (now - last > conf.window || last > now)
-		count = 0;
+	/*
+	 * Count the attempt as a failure before checking it, and take it
+	 * back on success: attempts made in parallel then cannot all get
+	 * past the limit before any is counted, and hanging up early
+	 * saves nothing.
+	 */
 	count++;
-	/* counted before the answer: hanging up early saves nothing */
 	if (state_write(name, count, now) == -1) {
 		log_warn("unable to write the state of %s", ip);
 		state_lock(&lockfd, LOCK_UN);
@@ -403,6 +383,25 @@ attempt(char *user, const char *pass, const char *ip, const char *peer)
 		return R_TEMP;
 	}
 	state_lock(&lockfd, LOCK_UN);
+
+	r = strcmp(user, "(invalid)") == 0 ? R_BAD : verify(user, pass);
+	if (r == R_GOOD || r == R_TEMP) {
+		/* a temporary failure is ours, not the client's: no count */
+		if (state_lock(&lockfd, LOCK_EX) == -1 ||
+		    state_read(name, &count, &last) == -1)
+			log_warn("unable to clear the state of %s", ip);
+		else if (r == R_GOOD || count <= 1) {
+			if (unlinkat(conf.statefd, name, 0) == -1 &&
+			    errno != ENOENT)
+				log_warn("unable to clear the state of %s", ip);
+		} else if (state_write(name, count - 1, last) == -1)
+			log_warn("unable to write the state of %s", ip);
+		if (lockfd != -1)
+			state_lock(&lockfd, LOCK_UN);
+		log_info("user=%s ip=%s%s result=%s", user, ip, peer,
+		    r == R_GOOD ? "ok" : "temp");
+		return r;
+	}
 	log_info("user=%s ip=%s%s result=bad failures=%lld", user, ip, peer,
 	    count);
 	pause_for(fail_delay(count));
