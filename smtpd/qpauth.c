@@ -464,6 +464,7 @@ listen_on(const char *path, uid_t uid, gid_t smtpd_gid)
 {
 	struct sockaddr_un sun;
 	struct stat st;
+	char dir[sizeof(sun.sun_path)], *slash;
 	mode_t old;
 	int fd;
 
@@ -473,6 +474,13 @@ listen_on(const char *path, uid_t uid, gid_t smtpd_gid)
 	    sizeof(sun.sun_path)) >= sizeof(sun.sun_path))
 		diex(EXIT_PERM, "the socket path must be absolute and "
 		    "shorter than %zu bytes: %s", sizeof(sun.sun_path), path);
+	/* the directory (e.g. /run/qpost, on a tmpfs) may be new */
+	(void)strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			die(EXIT_TEMP, "unable to make %s", dir);
+	}
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			diex(EXIT_TEMP, "%s exists and is not a socket", path);
