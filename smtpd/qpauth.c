@@ -33,6 +33,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <cdb.h>
@@ -94,7 +95,7 @@ conf_load(void)
 	conf.delay_max = 30;
 	conf.fail_max = 10;
 	conf.window = 900;
-	if (ctl_int("authdelay", 0, 300, &conf.delay_max) == -1 ||
+	if (ctl_int("authdelay", 0, AUTH_TIMEOUT - 10, &conf.delay_max) == -1 ||
 	    ctl_int("authfailmax", 1, 100000, &conf.fail_max) == -1 ||
 	    ctl_int("authwindow", 1, 86400 * 7, &conf.window) == -1)
 		return -1;
@@ -527,6 +528,7 @@ static int
 serve(int lfd, uid_t smtpd_uid)
 {
 	struct sigaction sa;
+	struct timeval tv;
 	char peer[80];
 	size_t children = 0;
 	pid_t pid;
@@ -568,6 +570,11 @@ serve(int lfd, uid_t smtpd_uid)
 			continue;
 		case 0:
 			(void)close(lfd);
+			/* smtpd sends its request at once: no slow clients */
+			tv.tv_sec = 10;
+			tv.tv_usec = 0;
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			    sizeof(tv));
 			(void)alarm(REQUEST_SECONDS + (unsigned)conf.delay_max);
 			res = request(fd, peer);
 			answer = res == R_GOOD ? '0' : res == R_BAD ? '1' : '2';
