@@ -14,6 +14,9 @@ CC ?=		cc
 PKGS =		libbsd-overlay libtls libcdb
 PKG_CFLAGS !=	pkg-config --cflags $(PKGS) 2>/dev/null || echo -DMISSING_PKGS
 PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb
+# b64_pton (smtpd_auth.c, in the archive); linked only where it is used
+PKG_LIBS +=	-lresolv
+CRYPT_LIBS !=	pkg-config --libs libxcrypt 2>/dev/null || echo -lcrypt
 ATF_CFLAGS !=	pkg-config --cflags atf-c 2>/dev/null || true
 ATF_LIBS !=	pkg-config --libs atf-c 2>/dev/null || echo -latf-c
 
@@ -53,6 +56,7 @@ LIBSRCS +=	lookup/local.c
 LIBSRCS +=	lookup/policy_cdb.c
 LIBSRCS +=	lookup/rcpthosts.c
 LIBSRCS +=	lookup/relay.c
+LIBSRCS +=	lookup/senders.c
 LIBSRCS +=	queue/queue_drop.c
 LIBSRCS +=	queue/queue_env.c
 LIBSRCS +=	queue/queue_id.c
@@ -62,6 +66,7 @@ LIBSRCS +=	queue/header.c
 LIBSRCS +=	send/spawn_rec.c
 LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
+LIBSRCS +=	smtpd/smtpd_auth.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -75,6 +80,8 @@ HDRS +=		lookup/local.h
 HDRS +=		lookup/policy_cdb.h
 HDRS +=		lookup/rcpthosts.h
 HDRS +=		lookup/relay.h
+HDRS +=		lookup/senders.h
+HDRS +=		smtpd/smtpd_auth.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -85,9 +92,12 @@ PROGS +=	send/rspawn
 PROGS +=	control/qcdb
 PROGS +=	control/qpost-start
 PROGS +=	smtpd/smtpd
+PROGS +=	smtpd/qpauth
+PROGS +=	control/qpasswd
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
+SBIN_PROGS +=	qpasswd
 
 # Unit tests (atf-c) and scenario tests (atf-sh, from *_test.sh).
 UNIT_TESTS =	tests/unit/addr_test
@@ -98,6 +108,8 @@ UNIT_TESTS +=	tests/unit/queue_test
 UNIT_TESTS +=	tests/unit/policy_test
 UNIT_TESTS +=	tests/unit/smtpd_cmd_test
 UNIT_TESTS +=	tests/unit/smtpd_data_test
+UNIT_TESTS +=	tests/unit/smtpd_auth_test
+UNIT_TESTS +=	tests/unit/senders_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -117,6 +129,7 @@ SH_TESTS +=	tests/smtpd/postfix_test
 SH_TESTS +=	tests/smtpd/inetd_test
 SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/fuzz/replay_test
+SH_TESTS +=	tests/auth/qpauth_test
 
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds
 # a replay driver of each with the normal compiler for the corpus test.
@@ -128,6 +141,7 @@ MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
 MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qpost-setup.8 \
 		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
+MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
 MANS =		$(MANS1) $(MANS5) $(MANS8)
 
 .SUFFIXES: .c .o .sh
@@ -163,6 +177,10 @@ SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
 $(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h smtpd/smtpd_tls.h
+smtpd/qpauth: smtpd/qpauth.o $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ smtpd/qpauth.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
+control/qpasswd: control/qpasswd.o $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ control/qpasswd.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
 $(SCHED_OBJS): $(HDRS) queue/sched.h

@@ -39,11 +39,13 @@
 #include "paths.h"
 #include "relay.h"
 #include "sa.h"
+#include "senders.h"
 #include "users.h"
 
 #define USAGE	"usage: qcdb [-h] [name ...]\n" \
 		"  rebuild control/<name>.cdb from control/<name>;\n" \
-		"  names: users, aliases, rcpthosts, relay (default: each\n" \
+		"  names: users, aliases, rcpthosts, relay, senders\n" \
+		"  (default: each\n" \
 		"  whose text exists)\n"
 
 /* the kinds of file, in the order of known[] in main() */
@@ -51,7 +53,8 @@ enum kind {
 	KIND_USERS,
 	KIND_ALIASES,
 	KIND_RCPTHOSTS,
-	KIND_RELAY
+	KIND_RELAY,
+	KIND_SENDERS
 };
 
 /* a key already added, for duplicate detection */
@@ -412,6 +415,51 @@ relay_line(struct build *b, size_t line, const char *s, size_t n)
 }
 
 /*
+ * senders_line - "user: address, address" to key user (lowercased, a
+ * plain local part as qpasswd names users), value the addresses, each
+ * checked with addr_parse (a domain is required) and NUL-terminated.
+ * One line per user: a user's addresses all on its line.
+ */
+static void
+senders_line(struct build *b, size_t line, const char *s, size_t n)
+{
+	char key[ADDR_LOCAL_MAX + 1];
+	struct sa val = SA_INIT;
+	const char *colon, *name, *t, *comma, *end = s + n;
+	struct addr a;
+	size_t nn, tn, count = 0;
+
+	if ((colon = memchr(s, ':', n)) == NULL)
+		bad(line, "want user: address, address");
+	nn = (size_t)(colon - s);
+	name = trim(s, &nn);
+	if (localpart_key(name, nn, key, sizeof(key)) == -1 ||
+	    strchr(key, '"') != NULL)
+		bad(line, "\"%.*s\" is not a user name", (int)nn, name);
+	for (s = colon + 1; s < end; s = comma + 1) {
+		comma = memchr(s, ',', (size_t)(end - s));
+		tn = (size_t)((comma ? comma : end) - s);
+		t = trim(s, &tn);
+		if (tn == 0)
+			bad(line, "empty address in the list of %s", key);
+		if (addr_parse(t, tn, &a, 0) != 1 || a.domain[0] == '\0')
+			bad(line, "\"%.*s\" is not an address local@domain",
+			    (int)tn, t);
+		if (++count > SENDERS_MAX)
+			bad(line, "%s has more than %d addresses", key,
+			    SENDERS_MAX);
+		if (sa_catb(&val, t, tn) == -1 || sa_catc(&val, '\0') == -1)
+			fail("unable to allocate memory");
+		if (comma == NULL)
+			break;
+	}
+	if (count == 0)
+		bad(line, "%s has no addresses", key);
+	add_key(b, line, key, val.s, val.len, 0);
+	sa_free(&val);
+}
+
+/*
  * read_text - the whole text file, into raw; exits 100 if absent
  * (the caller asked for it), 111 if it cannot be read.
  */
@@ -489,6 +537,12 @@ parse(struct build *b, const struct sa *raw)
 		case KIND_RELAY:
 			relay_line(b, lineno, s, n);
 			break;
+		case KIND_SENDERS:
+			if (is_cont)
+				bad(lineno, "starts with a blank: want "
+				    "user: address, address on one line");
+			senders_line(b, lineno, s, n);
+			break;
 		}
 	}
 	if (b->kind == KIND_ALIASES)
@@ -543,6 +597,7 @@ main(int argc, char **argv)
 		[KIND_ALIASES] = "aliases",
 		[KIND_RCPTHOSTS] = "rcpthosts",
 		[KIND_RELAY] = "relay",
+		[KIND_SENDERS] = "senders",
 	};
 	const size_t nknown = sizeof(known) / sizeof(known[0]);
 	const char *dir;
@@ -568,7 +623,8 @@ main(int argc, char **argv)
 				break;
 		if (i == nknown)
 			diex(EXIT_PERM, "unknown control file %s: qcdb builds "
-			    "users, aliases, rcpthosts and relay", argv[ch]);
+			    "users, aliases, rcpthosts, relay and senders",
+			    argv[ch]);
 	}
 	/* new files are 0644 whatever the umask (atomic_begin fchmods) */
 	dir = paths_control();
