@@ -56,7 +56,8 @@ struct session {
 	int			 tls_active;	/* the session is inside TLS */
 	int			 implicit_tls;	/* -s: TLS from the first byte */
 	int			 needs_auth;	/* -a: AUTH before MAIL (with AUTH) */
-	int			 authenticated;	/* AUTH succeeded (with AUTH) */
+	int			 authenticated;	/* AUTH succeeded */
+	char			 auth_user[65];	/* who, when authenticated */
 	/* the transaction */
 	struct mail_args	 mail;
 	char			 sender[ADDR_PATH_MAX + 1];

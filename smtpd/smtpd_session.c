@@ -31,6 +31,8 @@
 #include "qinject_exit.h"
 #include "queue_space.h"
 #include "rcpthosts.h"
+#include "senders.h"
+#include "smtpd_auth.h"
 #include "smtpd.h"
 
 struct command {
@@ -375,10 +377,13 @@ do_ehlo(struct session *s, const struct smtp_cmd *c)
 		return;
 	s->is_esmtp = 1;
 	/* STARTTLS: only with a usable certificate, and only once */
+	/* AUTH: only inside TLS, so no password ever crosses in clear */
 	reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n"
 	    "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n"
-	    "%s250 CHUNKING", s->set.me.s, s->set.databytes,
-	    s->tls_ok == 1 && !s->tls_active ? "250-STARTTLS\r\n" : "");
+	    "%s%s250 CHUNKING", s->set.me.s, s->set.databytes,
+	    s->tls_ok == 1 && !s->tls_active ? "250-STARTTLS\r\n" : "",
+	    s->tls_active && !s->authenticated ? "250-AUTH PLAIN LOGIN\r\n" :
+	    "");
 }
 
 /*
@@ -430,6 +435,169 @@ do_starttls(struct session *s, const struct smtp_cmd *c)
 	s->helo[0] = '\0';
 	s->is_esmtp = 0;
 }
+/*
+ * owns_sender - an authenticated user may only use its own addresses
+ * as the envelope sender (control/senders), so no account can send as
+ * another.  Replies and returns 0 when it may not.
+ */
+static int
+owns_sender(struct session *s)
+{
+	int r = sender_allowed(s->auth_user, s->sender);
+
+	if (r == 1)
+		return 1;
+	if (r == -1)
+		reply(s, "451 4.3.0 Temporary policy failure, try again later");
+	else {
+		log_info("session=%s ip=%s user=%s refused sender=<%s> "
+		    "reason=not_owned", s->sid, s->ip, s->auth_user, s->sender);
+		error_reply(s, "553 5.7.1 <%s>: sender address not owned by "
+		    "user %s", s->sender, s->auth_user);
+	}
+	return 0;
+}
+
+/*
+ * auth_line - one line of an AUTH exchange (after a 334), without its
+ * CRLF, into line.  Returns 0, or -1 when it is too long or not CRLF.
+ */
+static int
+auth_line(struct session *s, struct sa *line)
+{
+	int r;
+
+	flush(s);
+	set_timeout(s);
+	r = buf_getline(&s->in, line, '\n', AUTH_B64_MAX + 2);
+	if (r == BUF_TOOLONG)
+		return -1;
+	if (r != BUF_LINE)
+		read_failed(s, r == -1 ? -1 : 0);
+	if (line->len < 2 || line->s[line->len - 2] != '\r')
+		return -1;
+	line->len -= 2;
+	line->s[line->len] = '\0';
+	return 0;
+}
+
+/*
+ * auth_response - the client's answer to a 334 challenge, or the
+ * initial response given on the AUTH line.  Returns 1 with it in line,
+ * 0 when the client cancelled with "*" (replied 501), -1 on a syntax
+ * error (replied).
+ */
+static int
+auth_response(struct session *s, const char *initial, size_t n,
+    const char *challenge, struct sa *line)
+{
+	if (initial != NULL) {
+		if (sa_copyb(line, initial, n) == -1 || sa_0(line) == -1)
+			return -1;
+	} else {
+		reply(s, "334 %s", challenge);
+		if (auth_line(s, line) == -1) {
+			error_reply(s, "501 5.5.2 Bad AUTH response");
+			return -1;
+		}
+	}
+	if (line->len == 1 && line->s[0] == '*') {
+		error_reply(s, "501 5.7.0 Authentication cancelled");
+		return 0;
+	}
+	return 1;
+}
+
+/* auth_credentials - user and password by PLAIN or LOGIN; 1 if got. */
+static int
+auth_credentials(struct session *s, int is_plain, const char *initial,
+    size_t n, char *user, char *pass)
+{
+	struct sa line = SA_INIT;
+	int r;
+
+	if (is_plain) {
+		if ((r = auth_response(s, initial, n, "", &line)) == 1 &&
+		    auth_decode_plain(line.s, line.len, user, AUTH_USER_MAX + 1,
+		    pass, AUTH_PASS_MAX + 1) == -1) {
+			error_reply(s, "501 5.5.2 Bad PLAIN response");
+			r = -1;
+		}
+	} else {
+		r = auth_response(s, initial, n, AUTH_LOGIN_USER_PROMPT, &line);
+		if (r == 1 && auth_decode_login(line.s, line.len, user,
+		    AUTH_USER_MAX + 1) == -1) {
+			error_reply(s, "501 5.5.2 Bad LOGIN response");
+			r = -1;
+		}
+		if (r == 1 && (r = auth_response(s, NULL, 0,
+		    AUTH_LOGIN_PASS_PROMPT, &line)) == 1 &&
+		    auth_decode_login(line.s, line.len, pass,
+		    AUTH_PASS_MAX + 1) == -1) {
+			error_reply(s, "501 5.5.2 Bad LOGIN response");
+			r = -1;
+		}
+	}
+	sa_wipe(&line);
+	return r == 1;
+}
+
+/*
+ * do_auth - RFC 4954, PLAIN and LOGIN, only inside TLS.  qpauth checks
+ * the password; smtpd never sees the database.  Failures are logged
+ * with the client and the user, never the password.
+ */
+static void
+do_auth(struct session *s, const struct smtp_cmd *c)
+{
+	char user[AUTH_USER_MAX + 1] = "", pass[AUTH_PASS_MAX + 1] = "";
+	const char *sp = memchr(c->arg, ' ', c->arglen), *initial = NULL;
+	size_t mlen = sp ? (size_t)(sp - c->arg) : c->arglen, n = 0;
+	int is_plain, r;
+
+	if (!s->tls_active) {
+		error_reply(s, "538 5.7.11 Encryption required: use STARTTLS "
+		    "first");
+		return;
+	}
+	if (s->state != STATE_HELO || s->authenticated) {
+		error_reply(s, "503 5.5.1 AUTH not allowed now");
+		return;
+	}
+	is_plain = mlen == 5 && strncasecmp(c->arg, "PLAIN", 5) == 0;
+	if (!is_plain && !(mlen == 5 && strncasecmp(c->arg, "LOGIN", 5) == 0)) {
+		error_reply(s, "504 5.5.4 Unrecognized authentication mechanism");
+		return;
+	}
+	if (sp != NULL) {
+		initial = sp + 1;
+		n = c->arglen - mlen - 1;
+		if (n == 1 && initial[0] == '=')
+			n = 0;	/* an empty initial response */
+	}
+	if (!auth_credentials(s, is_plain, initial, n, user, pass)) {
+		explicit_bzero(pass, sizeof(pass));
+		return;
+	}
+	r = auth_check(auth_socket_path(), user, pass, s->ip);
+	explicit_bzero(pass, sizeof(pass));
+	if (r == AUTH_OK) {
+		s->authenticated = 1;
+		strlcpy(s->auth_user, user, sizeof(s->auth_user));
+		log_info("session=%s ip=%s auth=ok user=%s mech=%s", s->sid,
+		    s->ip, user, is_plain ? "PLAIN" : "LOGIN");
+		reply(s, "235 2.7.0 Authentication successful");
+	} else if (r == AUTH_BAD) {
+		log_info("session=%s ip=%s auth=failed user=%s mech=%s",
+		    s->sid, s->ip, user, is_plain ? "PLAIN" : "LOGIN");
+		error_reply(s, "535 5.7.8 Authentication credentials invalid");
+	} else {
+		log_warnx("session=%s ip=%s auth=tempfail user=%s", s->sid,
+		    s->ip, user);
+		reply(s, "454 4.7.0 Temporary authentication failure");
+	}
+}
+
 
 static void
 do_mail(struct session *s, const struct smtp_cmd *c)
@@ -440,6 +608,10 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 
 	if (!in_transaction_order(s, STATE_HELO))
 		return;
+	if (s->needs_auth && !s->authenticated) {
+		error_reply(s, "530 5.7.0 Authentication required");
+		return;
+	}
 	r = cmd_parse_mail(c->arg, c->arglen, 1, &s->mail, &why);
 	if (r == ARGS_UNKNOWN) {
 		error_reply(s, "555 5.5.4 %s", why);
@@ -469,6 +641,8 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 		error_reply(s, "553 5.1.7 Sender address too long");
 		return;
 	}
+	if (s->authenticated && !owns_sender(s))
+		return;
 	s->state = STATE_MAIL;
 	reply(s, "250 2.1.0 Ok");
 }
@@ -517,7 +691,7 @@ rcpt_policy(struct session *s, const struct rcpt_args *r)
 		reply(s, "451 4.3.0 Temporary policy failure, try again later");
 		return 0;
 	}
-	if (s->may_relay == 1)
+	if (s->may_relay == 1 || s->authenticated)
 		return 1;
 	error_reply(s, "550 5.7.1 Relaying denied");
 	return 0;
@@ -736,6 +910,7 @@ static const struct command commands[] = {
 	{ VERB_EXPN, do_expn },
 	{ VERB_HELP, do_help },
 	{ VERB_STARTTLS, do_starttls },
+	{ VERB_AUTH, do_auth },
 };
 
 /* dispatch - run the handler of one command line (CRLF removed). */

@@ -594,3 +594,15 @@ qp_maildir_grep_count() {
 	done
 	echo "$_qp_n"
 }
+
+# qp_mkcert DIR - a self-signed P-256 certificate and key for
+# mx.example.test as DIR/tls.crt and DIR/tls.key.
+qp_mkcert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -subj /CN=mx.example.test -days 2 \
+	    -keyout "$1/tls.key.new" -out "$1/tls.crt.new" \
+	    >openssl.out 2>&1 || qp_fail "openssl req failed" openssl.out
+	chmod 0600 "$1/tls.key.new"
+	# renamed into place so a session never reads half a file
+	mv "$1/tls.key.new" "$1/tls.key" && mv "$1/tls.crt.new" "$1/tls.crt"
+}

@@ -12,24 +12,12 @@
 
 A=home/alice/Maildir/new
 
-# mkcert DIR - a self-signed P-256 certificate and key for
-# mx.example.test as DIR/tls.crt and DIR/tls.key.
-mkcert() {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -nodes -subj /CN=mx.example.test -days 2 \
-	    -keyout "$1/tls.key.new" -out "$1/tls.crt.new" \
-	    >openssl.out 2>&1 || qp_fail "openssl req failed" openssl.out
-	chmod 0600 "$1/tls.key.new"
-	# renamed into place so a session never reads half a file
-	mv "$1/tls.key.new" "$1/tls.key" && mv "$1/tls.crt.new" "$1/tls.crt"
-}
-
 # start [-s] - an instance with a certificate and smtpd listening
 # (with -s: smtpd -s, implicit TLS, through a wrapper, since
 # qp_smtpd_start puts its arguments before the program).
 start() {
 	qp_smtpd_instance "$PWD/inst"
-	mkcert "$QPOST_CONTROL"
+	qp_mkcert "$QPOST_CONTROL"
 	qp_start
 	if [ "${1:-}" = -s ]; then
 		printf '#!/bin/sh\nexec "%s" -s\n' \
@@ -381,7 +369,7 @@ renewed_body() {
 	start
 	old=$(fingerprint < "$QPOST_CONTROL/tls.crt")
 	[ "$(served)" = "$old" ] || atf_fail "served $(served), not $old"
-	mkcert "$QPOST_CONTROL"
+	qp_mkcert "$QPOST_CONTROL"
 	new=$(fingerprint < "$QPOST_CONTROL/tls.crt")
 	[ "$new" != "$old" ] || atf_fail "openssl made the same certificate"
 	[ "$(served)" = "$new" ] || atf_fail "served $(served), not $new"
@@ -404,7 +392,7 @@ key_modes_body() {
 	echo "$base" > base
 	chmod 0755 "$base"
 	mkdir "$base/control"
-	mkcert "$base/control"
+	qp_mkcert "$base/control"
 	atf_check -o ignore -e ignore sh "$(qp_top)/control/qpost-setup" \
 	    -c "$base/control" -q "$base/queue"
 	atf_check -o inline:"root qpsmtpd 440\n" \
