@@ -22,8 +22,9 @@ fresh_clone_body() {
 	demo=$PWD/clone/demo
 	port=$(qp_free_port 127.0.0.1) || atf_fail "no free port"
 	sport=$(qp_free_port 127.0.0.1) || atf_fail "no free port"
+	subport=$(qp_free_port 127.0.0.1) || atf_fail "no free port"
 	(cd clone && DEMO_PORT=$port DEMO_SMTPS_PORT=$sport \
-	    exec make demo > ../demo.out 2>&1) &
+	    DEMO_SUBMISSION_PORT=$subport exec make demo > ../demo.out 2>&1) &
 	echo $! > make.pid
 	qp_wait_file_match demo.out "sched: ready" 240
 	atf_check -o match:"$demo/bin/qinject demo@demo.test" cat demo.out
@@ -59,11 +60,28 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$sport" \
 		    2>/dev/null
 	}
 	qp_deadline_loop 30 sport_open || atf_fail "no listener on $sport"
+	# 2465 and the submission port want AUTH: the account demo/demo
+	atf_check -s not-exit:0 -o match:"530 5.7.0" -e ignore swaks \
+	    --server "127.0.0.1:$sport" --tlsc --from demo@demo.test \
+	    --to demo@demo.test
 	atf_check -o match:"250 2.0.0 Ok: queued as" -e ignore swaks \
-	    --server "127.0.0.1:$sport" --tlsc --from a@demo.test \
-	    --to demo@demo.test --body "by implicit tls"
+	    --server "127.0.0.1:$sport" --tlsc -au demo -ap demo \
+	    --from demo@demo.test --to demo@demo.test --body "by implicit tls"
+	subport_open() {
+		/usr/bin/python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$subport" \
+		    2>/dev/null
+	}
+	qp_deadline_loop 30 subport_open || atf_fail "no listener on $subport"
+	atf_check -o match:"250 2.0.0 Ok: queued as" -e ignore swaks \
+	    --server "127.0.0.1:$subport" --tls -au demo -ap demo \
+	    --from demo@demo.test --to someone@remote.test --body "relayed"
+	atf_check -s not-exit:0 -o match:"535 5.7.8" -e ignore swaks \
+	    --server "127.0.0.1:$subport" --tls -au demo -ap wrong \
+	    --from demo@demo.test --to demo@demo.test
 	qp_wait_for 4 "$demo/home/demo/Maildir/new" 30
-	atf_check -o match:"with ESMTPS \(TLSv1\.[23]:" sh -c \
+	atf_check -o match:"with ESMTPS \(TLSv1\.[23]:" \
+	    -o match:"with ESMTPSA \(TLSv1\.[23]:" sh -c \
 	    "cat '$demo'/home/demo/Maildir/new/*"
 
 	# SIGTERM to make stops every process the demo started
