@@ -20,9 +20,13 @@ fresh_clone_body() {
 	atf_check -o ignore -e ignore env GIT_CONFIG_GLOBAL="$PWD/gitconfig" \
 	    git clone -q "$(qp_top)" clone
 	demo=$PWD/clone/demo
-	port=$(qp_free_port 127.0.0.1) || atf_fail "no free port"
-	sport=$(qp_free_port 127.0.0.1) || atf_fail "no free port"
-	subport=$(qp_free_port 127.0.0.1) || atf_fail "no free port"
+	# three distinct free ports, held open together while chosen
+	set -- $(/usr/bin/python3 -c 'import socket
+s = [socket.socket() for i in range(3)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))')
+	[ $# -eq 3 ] || atf_fail "no free ports"
+	port=$1 sport=$2 subport=$3
 	(cd clone && DEMO_PORT=$port DEMO_SMTPS_PORT=$sport \
 	    DEMO_SUBMISSION_PORT=$subport exec make demo > ../demo.out 2>&1) &
 	echo $! > make.pid
