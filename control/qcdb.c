@@ -608,11 +608,9 @@ main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "h")) != -1) {
 		switch (ch) {
 		case 'h':
-			(void)fd_write_all(1, USAGE, sizeof(USAGE) - 1);
-			return 0;
+			usage_exit(USAGE, 0);
 		default:
-			(void)fd_write_all(2, USAGE, sizeof(USAGE) - 1);
-			return EXIT_PERM;
+			usage_exit(USAGE, EXIT_PERM);
 		}
 	}
 	argc -= optind;

@@ -243,11 +243,9 @@ main(int argc, char **argv)
 			del = 1;
 			break;
 		case 'h':
-			(void)fd_write_all(1, USAGE, sizeof(USAGE) - 1);
-			return 0;
+			usage_exit(USAGE, 0);
 		default:
-			(void)fd_write_all(2, USAGE, sizeof(USAGE) - 1);
-			return EXIT_PERM;
+			usage_exit(USAGE, EXIT_PERM);
 		}
 	}
 	if (argc - optind != 1) {

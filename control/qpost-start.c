@@ -179,23 +179,9 @@ main(int argc, char **argv)
 	int src[4], dst[4] = { 3, 4, 5, 6 };
 	uid_t uid;
 	gid_t gid;
-	int ch;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "h")) != -1) {
-		switch (ch) {
-		case 'h':
-			(void)fd_write_all(1, USAGE, sizeof(USAGE) - 1);
-			return 0;
-		default:
-			(void)fd_write_all(2, USAGE, sizeof(USAGE) - 1);
-			return EXIT_PERM;
-		}
-	}
-	if (optind != argc) {
-		(void)fd_write_all(2, USAGE, sizeof(USAGE) - 1);
-		return EXIT_PERM;
-	}
+	log_options_h(argc, argv, USAGE);
 	signals_default();
 	fd_std();
 	single_user_account();

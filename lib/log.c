@@ -162,22 +162,33 @@ panic(const char *fmt, ...)
 }
 
 /*
+ * usage_exit - print usage (adding a newline when it has none) on
+ * stdout and exit 0 when code is 0, as -h asks; else on stderr, and
+ * exit with code (EXIT_PERM for a usage error).
+ */
+void
+usage_exit(const char *usage, int code)
+{
+	size_t n = strlen(usage);
+	int fd = code == 0 ? 1 : 2;
+
+	(void)fd_write_all(fd, usage, n);
+	if (n == 0 || usage[n - 1] != '\n')
+		(void)fd_write_all(fd, "\n", 1);
+	_exit(code);
+}
+
+/*
  * log_options_h - the command line of a program whose one option is -h
- * and that takes no arguments: -h prints usage on stdout and exits 0;
- * anything else is a usage error (exit 100).
+ * and that takes no arguments.
  */
 void
 log_options_h(int argc, char *argv[], const char *usage)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "h")) != -1) {
-		if (ch != 'h')
-			diex(EXIT_PERM, "%s", usage);
-		(void)fd_write_all(1, usage, strlen(usage));
-		(void)fd_write_all(1, "\n", 1);
-		_exit(0);
-	}
+	while ((ch = getopt(argc, argv, "h")) != -1)
+		usage_exit(usage, ch == 'h' ? 0 : EXIT_PERM);
 	if (optind != argc)
-		diex(EXIT_PERM, "%s", usage);
+		usage_exit(usage, EXIT_PERM);
 }

@@ -19,6 +19,8 @@
 void	log_init(const char *);
 void	log_on_die(void (*)(void));
 void	log_options_h(int, char *[], const char *);
+void	usage_exit(const char *, int)
+	    __attribute__((noreturn));
 const char *log_prog(void);
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

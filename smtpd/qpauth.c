@@ -606,17 +606,13 @@ main(int argc, char **argv)
 			sock = optarg;
 			break;
 		case 'h':
-			(void)fd_write_all(1, USAGE, sizeof(USAGE) - 1);
-			return 0;
+			usage_exit(USAGE, 0);
 		default:
-			(void)fd_write_all(2, USAGE, sizeof(USAGE) - 1);
-			return EXIT_PERM;
+			usage_exit(USAGE, EXIT_PERM);
 		}
 	}
-	if (optind != argc) {
-		(void)fd_write_all(2, USAGE, sizeof(USAGE) - 1);
-		return EXIT_PERM;
-	}
+	if (optind != argc)
+		usage_exit(USAGE, EXIT_PERM);
 	if (conf_load() == -1)
 		diex(EXIT_TEMP, "broken control files: no attempt checked");
 	if (!priv_single_user()) {
