@@ -407,18 +407,41 @@ qp_mail_body_equal() {
 	return 1
 }
 
-# qp_wait_gone DIR TIMEOUT - wait until no process whose environment
-# names DIR/queue as QPOST_QUEUE is left (the demo's, say); fail on the
-# deadline.  Only our own processes' environments are readable, which
-# are the ones that matter.
+# qp_instance_pids DIR - the pids of our processes whose environment
+# names DIR/queue as QPOST_QUEUE (only our own environments are
+# readable, which are the ones that matter).
+qp_instance_pids() {
+	grep -lszxF "QPOST_QUEUE=$1/queue" /proc/[0-9]*/environ 2>/dev/null |
+	    sed 's|/proc/\([0-9]*\)/environ|\1|'
+}
+
+# qp_wait_gone DIR TIMEOUT - wait until no such process is left (the
+# demo's, say); fail on the deadline.
 qp_wait_gone() {
 	_qp_gone_dir=$1
 	_qp_none_left() {
-		! grep -lszxF "QPOST_QUEUE=$_qp_gone_dir/queue" \
-		    /proc/[0-9]*/environ >/dev/null 2>&1
+		[ -z "$(qp_instance_pids "$_qp_gone_dir")" ]
 	}
 	qp_deadline_loop "$2" _qp_none_left || qp_fail "qp_wait_gone:" \
 	    "processes of $_qp_gone_dir still run after $2 s"
+}
+
+# qp_kill_instance DIR - for cleanups: TERM, then KILL, every process
+# left of the instance in DIR.  Kyua kills a failed body's process
+# group, but daemons in sessions of their own (the demo's) outlive it.
+qp_kill_instance() {
+	for _qp_p in $(qp_instance_pids "$1"); do
+		kill -TERM "$_qp_p" 2>/dev/null
+	done
+	_qp_n=0
+	while [ -n "$(qp_instance_pids "$1")" ] && [ $_qp_n -lt 50 ]; do
+		sleep 0.1
+		_qp_n=$((_qp_n + 1))
+	done
+	for _qp_p in $(qp_instance_pids "$1"); do
+		kill -KILL "$_qp_p" 2>/dev/null
+	done
+	return 0
 }
 
 # qp_free_port [HOST] - a free TCP port on HOST (default 127.0.0.1),

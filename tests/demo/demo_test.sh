@@ -94,7 +94,7 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$subport" \
 }
 fresh_clone_cleanup() {
 	[ -f make.pid ] && kill -TERM "$(cat make.pid)" 2>/dev/null
-	[ -d clone/demo ] && qp_wait_gone "$PWD/clone/demo" 10
+	[ -d clone/demo ] && qp_kill_instance "$PWD/clone/demo"
 	return 0
 }
 
