@@ -195,7 +195,7 @@ build/libexec: $(PROGS)
 
 .c:
 	$(CC) $(QP_CFLAGS) $(ATF_CFLAGS) $(QP_LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS) $(ATF_LIBS)
-$(UNIT_TESTS): $(LIBA) $(HDRS)
+$(UNIT_TESTS): $(LIBA) $(HDRS) tests/unit/control_fixture.h
 
 tests/fuzz/fuzz_smtp_cmd_replay: tests/fuzz/fuzz_smtp_cmd.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)

@@ -16,37 +16,8 @@
 #include "ctl.h"
 #include "sa.h"
 #include "lsan_atf.h"
+#include "control_fixture.h"
 
-/* setup - make ./control and point QPOST_CONTROL at it (absolute). */
-static void
-setup(void)
-{
-	char cwd[PATH_MAX], dir[PATH_MAX + 16];
-
-	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
-	snprintf(dir, sizeof(dir), "%s/control", cwd);
-	ATF_REQUIRE_EQ(mkdir(dir, 0755), 0);
-	ATF_REQUIRE_EQ(setenv("QPOST_CONTROL", dir, 1), 0);
-}
-
-/* put - write a control file with n bytes (may hold NUL). */
-static void
-put(const char *name, const char *p, size_t n)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "control/%s", name);
-	ATF_REQUIRE((f = fopen(path, "w")) != NULL);
-	ATF_REQUIRE_EQ(fwrite(p, 1, n, f), n);
-	ATF_REQUIRE_EQ(fclose(f), 0);
-}
-
-static void
-puts0(const char *name, const char *s)
-{
-	put(name, s, strlen(s));
-}
 
 /* entries - the list as "a|b|c" for easy comparison. */
 static const char *
