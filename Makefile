@@ -49,6 +49,7 @@ LIBSRCS +=	lib/paths.c
 LIBSRCS +=	lib/priv.c
 LIBSRCS +=	lib/rec.c
 LIBSRCS +=	lib/sa.c
+LIBSRCS +=	lib/tlsio.c
 LIBSRCS +=	control/ctl.c
 LIBSRCS +=	lookup/users.c
 LIBSRCS +=	lookup/aliases.c
@@ -77,6 +78,7 @@ HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/log.h lib/paths.h \
 		queue/queue_trust.h queue/header.h queue/queue_space.h \
 		smtpd/smtpd_cmd.h smtpd/smtpd_data.h
 HDRS +=		lookup/local.h
+HDRS +=		lib/tlsio.h
 HDRS +=		lookup/policy_cdb.h
 HDRS +=		lookup/rcpthosts.h
 HDRS +=		lookup/relay.h

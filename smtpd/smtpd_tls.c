@@ -12,16 +12,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <tls.h>
 
 #include "ctl.h"
 #include "log.h"
 #include "sa.h"
 #include "smtpd_tls.h"
+#include "tlsio.h"
 
 /*
  * stls_load - the certificate and key of control/ into a server
@@ -85,50 +84,6 @@ out:
 	return ret;
 }
 
-/* tls_io - buf's transport: tls_read/tls_write, "want" mapped for buf. */
-static ssize_t
-tls_io(void *ctx, int fd, void *p, size_t n, int writing)
-{
-	struct smtpd_tls *t = ctx;
-	ssize_t r;
-
-	(void)fd;
-	r = writing ? tls_write(t->conn, p, n) : tls_read(t->conn, p, n);
-	if (r == TLS_WANT_POLLIN)
-		return BUF_WANT_READ;
-	if (r == TLS_WANT_POLLOUT)
-		return BUF_WANT_WRITE;
-	if (r == -1)
-		errno = EIO;
-	return r;
-}
-
-/* wait_until - poll fd for events until deadline (ms since epoch). */
-static int
-wait_until(int fd, short events, const struct timespec *end)
-{
-	struct pollfd pfd;
-	struct timespec now;
-	long long ms;
-	int r;
-
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (end->tv_sec - now.tv_sec) * 1000LL +
-		    (end->tv_nsec - now.tv_nsec) / 1000000;
-		if (ms <= 0)
-			return (errno = ETIMEDOUT, -1);
-		pfd.fd = fd;
-		pfd.events = events;
-		r = poll(&pfd, 1, (int)ms);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == 0)
-			return (errno = ETIMEDOUT, -1);
-		return r == -1 ? -1 : 0;
-	}
-}
-
 /*
  * stls_start - the TLS handshake on fd 0 (in) and 1 (out), within
  * timeout seconds; on success in and out read and write through TLS.
@@ -139,9 +94,7 @@ int
 stls_start(struct smtpd_tls *t, struct buf *in, struct buf *out,
     int timeout, const char *sid, const char *ip)
 {
-	struct timespec end;
 	const char *why;
-	int r;
 
 	if (fcntl(in->fd, F_SETFL, fcntl(in->fd, F_GETFL) | O_NONBLOCK) ==
 	    -1 || fcntl(out->fd, F_SETFL, fcntl(out->fd, F_GETFL) |
@@ -154,27 +107,15 @@ stls_start(struct smtpd_tls *t, struct buf *in, struct buf *out,
 		    tls_error(t->srv));
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout;
-	for (;;) {
-		r = tls_handshake(t->conn);
-		if (r == 0)
-			break;
-		if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
-			if (wait_until(r == TLS_WANT_POLLIN ? in->fd : out->fd,
-			    r == TLS_WANT_POLLIN ? POLLIN : POLLOUT, &end) == 0)
-				continue;
-			why = errno == ETIMEDOUT ? "timeout" : strerror(errno);
-		} else
-			why = tls_error(t->conn);
+	if (tlsio_handshake(t->conn, in->fd, out->fd, timeout, &why) == -1) {
 		log_info("session=%s ip=%s closed reason=tls_handshake "
-		    "error=\"%s\"", sid, ip, why != NULL ? why : "unknown");
+		    "error=\"%s\"", sid, ip, why);
 		return -1;
 	}
 	snprintf(t->info, sizeof(t->info), "%s:%s:%d", stls_version(t),
 	    stls_cipher(t), stls_bits(t));
-	buf_transport(in, tls_io, t);
-	buf_transport(out, tls_io, t);
+	buf_transport(in, tlsio_tls, t->conn);
+	buf_transport(out, tlsio_tls, t->conn);
 	return 0;
 }
 
@@ -182,18 +123,8 @@ stls_start(struct smtpd_tls *t, struct buf *in, struct buf *out,
 void
 stls_close(struct smtpd_tls *t, int timeout)
 {
-	struct timespec end;
-	int r;
-
-	if (t->conn == NULL)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout;
-	while ((r = tls_close(t->conn)) == TLS_WANT_POLLIN ||
-	    r == TLS_WANT_POLLOUT)
-		if (wait_until(r == TLS_WANT_POLLIN ? 0 : 1,
-		    r == TLS_WANT_POLLIN ? POLLIN : POLLOUT, &end) == -1)
-			break;
+	if (t->conn != NULL)
+		tlsio_close(t->conn, 0, 1, timeout);
 }
 
 const char *
