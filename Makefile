@@ -65,6 +65,7 @@ LIBSRCS +=	queue/queue_trust.c
 LIBSRCS +=	queue/queue_space.c
 LIBSRCS +=	queue/header.c
 LIBSRCS +=	send/spawn_rec.c
+LIBSRCS +=	send/spawn_msg.c
 LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
@@ -79,6 +80,7 @@ HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/log.h lib/paths.h \
 		smtpd/smtpd_cmd.h smtpd/smtpd_data.h
 HDRS +=		lookup/local.h
 HDRS +=		lib/tlsio.h
+HDRS +=		send/spawn_msg.h
 HDRS +=		lookup/policy_cdb.h
 HDRS +=		lookup/rcpthosts.h
 HDRS +=		lookup/relay.h
@@ -91,6 +93,7 @@ PROGS +=	queue/sched
 PROGS +=	send/lspawn
 PROGS +=	send/local
 PROGS +=	send/rspawn
+PROGS +=	send/remote
 PROGS +=	control/qcdb
 PROGS +=	control/qpost-start
 PROGS +=	smtpd/smtpd
@@ -173,6 +176,11 @@ send/local: send/local.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/local.o $(LIBA) $(PKG_LIBS)
 send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
+REMOTE_OBJS =	send/remote.o send/remote_cfg.o send/remote_route.o \
+		send/remote_conn.o send/remote_smtp.o send/remote_tls.o
+send/remote: $(REMOTE_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(REMOTE_OBJS) $(LIBA) $(PKG_LIBS)
+$(REMOTE_OBJS): $(HDRS) send/remote.h
 control/qcdb: control/qcdb.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qcdb.o $(LIBA) $(PKG_LIBS)
 SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \

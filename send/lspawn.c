@@ -43,6 +43,7 @@
 #include "priv.h"
 #include "queue_id.h"
 #include "rec.h"
+#include "spawn_msg.h"
 #include "spawn_rec.h"
 #include "users.h"
 
@@ -90,7 +91,7 @@ static struct delivery	*deliveries;
 static int		 queue_fd = -1;
 static uid_t		 queue_uid;
 static char		 local_prog[1024];
-static int		 sigchld_pipe[2] = { -1, -1 };
+static int		 sigchld_fd = -1;
 static struct buf	 outb;
 static char		 outstore[8192];
 
@@ -110,20 +111,6 @@ log_sev(const char *severity, int errnum, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vline(severity, errnum, fmt, ap);
 	va_end(ap);
-}
-
-/* on_sigchld - wake the poll loop; the loop reaps. */
-static void
-on_sigchld(int sig)
-{
-	int saved = errno;
-	ssize_t r;
-
-	(void)sig;
-	/* a full pipe is fine: one byte there is enough to wake us */
-	r = write(sigchld_pipe[1], "", 1);
-	(void)r;
-	errno = saved;
 }
 
 /* result_word - the log word for a status letter. */
@@ -233,42 +220,6 @@ domain_is_local(struct job *j, const char *domain)
 	return ctl_list_has(&j->locals, domain);
 }
 
-/*
- * open_message - mess/<id> below the queue directory, checked to be a
- * regular file of the queue's owner.  Returns a descriptor, or -1 with
- * text set for the result.
- */
-static int
-open_message(const char *id, char *text, size_t size)
-{
-	char name[sizeof(QDIR_MESS) + QID_LEN + 1];
-	struct stat st;
-	int fd, e;
-
-	(void)snprintf(name, sizeof(name), "%s/%s", QDIR_MESS, id);
-	fd = openat(queue_fd, name,
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd == -1) {
-		e = errno;
-		log_warn("id=%s unable to open the message file", id);
-		(void)snprintf(text, size, "4.3.0 unable to open the message "
-		    "file: %s", strerror(e));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != queue_uid) {
-		log_sev("alert", -1, "id=%s message file is not a regular file "
-		    "owned by uid %lu: refused", id, (unsigned long)queue_uid);
-		(void)snprintf(text, size, "4.3.0 the message file is not a "
-		    "queue file");
-		close(fd);
-		return -1;
-	}
-	/* O_NONBLOCK kept a FIFO from hanging the open; local needs none */
-	(void)fcntl(fd, F_SETFL, 0);
-	return fd;
-}
-
 /* setenvvar - "name=value" into dst; -1 if it does not fit. */
 static int
 setenvvar(char *dst, const char *name, const char *value)
@@ -358,7 +309,8 @@ start_delivery(struct resolve *r, const char *mailbox,
 	argv[n++] = home;
 	argv[n] = NULL;
 
-	if ((msgfd = open_message(j->req.id, text, sizeof(text))) == -1) {
+	if ((msgfd = spawn_open_message(queue_fd, queue_uid, j->req.id, text,
+	    sizeof(text))) == -1) {
 		fail_rcpt(r, SPAWN_TEMP, "%s", text);
 		return;
 	}
@@ -707,29 +659,10 @@ read_requests(struct buf *inb, struct sa *rec, int *code)
 static void
 setup(void)
 {
-	struct sigaction sa;
-	gid_t gid;
-
-	/* never let the pipes take fd 2, where the log goes */
-	if (fcntl(2, F_GETFD) == -1 && open("/dev/null", O_WRONLY) != 2)
-		_exit(EXIT_TEMP);
-	if ((queue_fd = open(paths_queue(), O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
-		die(EXIT_TEMP, "unable to open the queue %s", paths_queue());
-	if (priv_single_user())
-		queue_uid = getuid();
-	else if (priv_lookup(USER_QUEUE, &queue_uid, &gid) == -1)
-		diex(EXIT_TEMP, "unable to find user %s: run qpost-setup",
-		    USER_QUEUE);
+	spawn_setup(&queue_fd, &queue_uid);
 	if (paths_program(local_prog, sizeof(local_prog), "local") == -1)
 		die(EXIT_TEMP, "unable to name the local program");
-	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
-		die(EXIT_TEMP, "unable to make the signal pipe");
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_sigchld;
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	if (sigaction(SIGCHLD, &sa, NULL) == -1)
+	if ((sigchld_fd = spawn_sigchld_pipe()) == -1)
 		die(EXIT_TEMP, "unable to catch SIGCHLD");
 	/* a gone sched must be EPIPE, then exit 111, not a silent death */
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -738,7 +671,7 @@ setup(void)
 int
 main(int argc, char *argv[])
 {
-	char instore[8192], drain[64];
+	char instore[8192];
 	struct pollfd *pfd = NULL;
 	struct sa rec = SA_INIT;
 	struct delivery *d;
@@ -762,7 +695,7 @@ main(int argc, char *argv[])
 			pfd = np;
 			cap = n;
 		}
-		pfd[0].fd = sigchld_pipe[0];
+		pfd[0].fd = sigchld_fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = is_eof ? -1 : 0;
 		pfd[1].events = POLLIN;
@@ -777,8 +710,7 @@ main(int argc, char *argv[])
 			die(EXIT_TEMP, "poll");
 		}
 		if (pfd[0].revents != 0) {
-			while (read(sigchld_pipe[0], drain, sizeof(drain)) > 0)
-				;
+			spawn_sigchld_drain(sigchld_fd);
 		}
 		/* the pipes first: a child's text before its exit status */
 		for (k = 2, d = deliveries; d != NULL; d = d->next)

@@ -1,110 +1,495 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * rspawn - the remote spawner, for now a stub.
+ * rspawn - the remote spawner: takes remote deliveries from sched and
+ * runs `remote' for each, up to control/concurrencyremote at once.
  *
- * qpost-start starts rspawn as qpremote (or the instance's one user)
- * with requests from sched on fd 0, results to sched on fd 1 and the
- * log on fd 2.  Until the remote sender lands it delivers nothing: it
- * answers every recipient of every request with a temporary failure,
- * so sched keeps remote mail queued and retries it.
+ * qpost-start starts it as qpremote (or the instance's one user) with
+ * requests from sched on fd 0, results to sched on fd 1 and the log on
+ * fd 2.  A request is one message and all of its recipients in one
+ * domain (send/spawn_rec.h); remote gets the message file, opened here
+ * relative to the queue directory and checked to be sched's, as its fd
+ * 0, and writes one result record back on a pipe.  rspawn trusts sched
+ * for nothing (a malformed record is fatal) and remote for nothing but
+ * that record, which must hold exactly one result per recipient: a
+ * remote that crashes or says too little leaves its recipients
+ * deferred.
  *
- * It trusts sched for nothing: every record is parsed strictly and a
- * malformed one is fatal (exit 111), as it will be once rspawn forks
- * `remote'.  If it is started as root it drops to qpremote first.
+ * Addresses that remote reports as timed out are remembered for
+ * DOWN_SECONDS and passed to the next remotes (QPOST_REMOTE_DOWN), so a
+ * dead MX is not waited for by every message.
  */
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "buf.h"
+#include "ctl.h"
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
 #include "rec.h"
+#include "spawn_msg.h"
 #include "spawn_rec.h"
 
 #define USAGE	"usage: rspawn"
 
-#define STUB_TEXT	"4.4.1 remote delivery is not implemented yet"
+#define DOWN_SECONDS	300	/* how long a timed-out address is skipped */
+#define DOWN_MAX	64
+#define DOWN_TEXT	64
+#define ENV_DOWN_MAX	(DOWN_MAX * DOWN_TEXT + 32)
+#define RESULT_MAX	(SPAWN_RCPT_MAX * (SPAWN_TEXT_MAX + 32) + \
+			    DOWN_MAX * (DOWN_TEXT + 8) + 64)
 
-/* valid_path - an address (or <> for the sender) that parses strictly. */
-static int
-valid_path(const char *s, int is_sender)
+struct job {
+	struct job	*next;
+	struct spawn_req req;
+	pid_t		 pid;		/* 0 until started */
+	int		 fd;		/* remote's result pipe, -1 at EOF */
+	int		 has_exited;
+	int		 wstatus;
+	struct sa	 out;		/* what remote wrote */
+};
+
+struct down {
+	char	ip[DOWN_TEXT];
+	time_t	until;
+};
+
+static struct job	*jobs;		/* waiting and running, in order */
+static size_t		 running;
+static long long	 concurrency = 20;
+static struct down	 down[DOWN_MAX];
+static int		 queue_fd = -1;
+static uid_t		 queue_uid;
+static int		 sigchld_fd = -1;
+static char		 remote_prog[1024];
+static struct buf	 outb;
+static char		 outstore[8192];
+
+/* result_word - the log word for a status letter. */
+static const char *
+result_word(char status)
 {
-	struct addr a;
-
-	if (is_sender && s[0] == '\0')
-		return 1;
-	return addr_parse(s, strlen(s), &a, ADDR_UTF8);
+	return status == SPAWN_OK ? "sent" : status == SPAWN_PERM ? "bounce" :
+	    "defer";
 }
 
-/* answer - the result record for one request: Z for every recipient. */
+/* send_result - the job's result record to sched; fatal if it fails. */
 static void
-answer(struct buf *out, const struct spawn_req *q)
+send_result(const struct spawn_res *res)
 {
-	struct spawn_res res;
 	struct sa rec = SA_INIT;
-	int is_sender_ok;
-	size_t i;
 
-	if (spawn_res_alloc(&res, q->job, q->nrcpt) == -1)
-		die(EXIT_TEMP, "unable to allocate a result");
-	is_sender_ok = valid_path(q->sender, 1);
-	for (i = 0; i < q->nrcpt; i++) {
-		/* bad syntax would bounce later anyway; say so now */
-		if (!is_sender_ok)
-			spawn_res_set(&res, i, SPAWN_PERM, "5.1.7 bad sender "
-			    "address syntax");
-		else if (!valid_path(q->rcpt[i], 0))
-			spawn_res_set(&res, i, SPAWN_PERM, "5.1.3 bad "
-			    "recipient address syntax");
-		else
-			spawn_res_set(&res, i, SPAWN_TEMP, STUB_TEXT);
-		log_info("id=%s job=%llu to=<%s> result=%s text=\"%s\"",
-		    q->id, q->job, q->rcpt[i],
-		    res.st[i].status == SPAWN_PERM ? "bounce" : "defer",
-		    res.st[i].text);
-	}
-	if (spawn_res_encode(&rec, &res) == -1)
+	if (spawn_res_encode(&rec, res) == -1)
 		die(EXIT_TEMP, "unable to encode a result");
-	if (rec_frame_write(out, &rec) == -1)
+	if (rec_frame_write(&outb, &rec) == -1 || buf_flush(&outb) == -1)
 		die(EXIT_TEMP, "unable to write a result to sched");
 	sa_free(&rec);
+}
+
+/* answer_all - one status for every recipient of j. */
+static void
+answer_all(const struct job *j, char status, const char *text)
+{
+	struct spawn_res res;
+	size_t i;
+
+	if (spawn_res_alloc(&res, j->req.job, j->req.nrcpt) == -1)
+		die(EXIT_TEMP, "unable to allocate a result");
+	for (i = 0; i < j->req.nrcpt; i++) {
+		spawn_res_set(&res, i, status, text);
+		log_info("id=%s job=%llu to=<%s> result=%s text=\"%s\"",
+		    j->req.id, j->req.job, j->req.rcpt[i], result_word(status),
+		    text);
+	}
+	send_result(&res);
 	spawn_res_free(&res);
+}
+
+/* note_down - remember an address remote saw time out. */
+static void
+note_down(const char *ip, size_t n)
+{
+	time_t now = time(NULL);
+	size_t i, slot = 0;
+
+	if (n == 0 || n >= DOWN_TEXT || memchr(ip, ' ', n) != NULL)
+		return;
+	for (i = 0; i < DOWN_MAX; i++) {
+		if (strncmp(down[i].ip, ip, n) == 0 && down[i].ip[n] == '\0') {
+			slot = i;
+			break;
+		}
+		if (down[i].until < down[slot].until)
+			slot = i;	/* the oldest entry makes room */
+	}
+	memcpy(down[slot].ip, ip, n);
+	down[slot].ip[n] = '\0';
+	down[slot].until = now + DOWN_SECONDS;
+}
+
+/* down_env - "QPOST_REMOTE_DOWN=ip ip ..." for the addresses still down. */
+static void
+down_env(char *env, size_t size)
+{
+	time_t now = time(NULL);
+	size_t i;
+
+	(void)strlcpy(env, "QPOST_REMOTE_DOWN=", size);
+	for (i = 0; i < DOWN_MAX; i++)
+		if (down[i].ip[0] != '\0' && down[i].until > now) {
+			(void)strlcat(env, down[i].ip, size);
+			(void)strlcat(env, " ", size);
+		}
+}
+
+/*
+ * parse_result - remote's record: S and T for each recipient in order,
+ * then X fields (timed-out addresses).  Fills res; -1 if malformed.
+ */
+static int
+parse_result(const struct job *j, struct spawn_res *res)
+{
+	struct rec_reader rr;
+	struct sa rec = SA_INIT;
+	struct buf b;
+	const char *v;
+	char tag, text[SPAWN_TEXT_MAX + 1], status;
+	size_t vlen, i = 0;
+	int r;
+
+	/* remote writes exactly one frame, "LEN:record,", and no more */
+	buf_init(&b, -1, j->out.s, j->out.len);
+	b.len = j->out.len;
+	if (rec_frame_read(&b, &rec, RESULT_MAX) != 1 || b.pos != b.len) {
+		sa_free(&rec);
+		return -1;
+	}
+	rec_reader_init(&rr, rec.s, rec.len);
+	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
+		if (tag == 'X') {
+			note_down(v, vlen);
+			continue;
+		}
+		if (tag != 'S' || vlen != 1 || i == j->req.nrcpt ||
+		    (v[0] != SPAWN_OK && v[0] != SPAWN_TEMP &&
+		    v[0] != SPAWN_PERM))
+			break;
+		status = v[0];
+		if (rec_next(&rr, &tag, &v, &vlen) != 1 || tag != 'T' ||
+		    vlen > SPAWN_TEXT_MAX || !rec_value_ok(v, vlen))
+			break;
+		memcpy(text, v, vlen);
+		text[vlen] = '\0';
+		spawn_res_set(res, i++, status, text);
+	}
+	sa_free(&rec);
+	return r == 0 && i == j->req.nrcpt ? 0 : -1;
+}
+
+/* finish - remote is over: pass its results on, or defer them all. */
+static void
+finish(struct job *j)
+{
+	struct spawn_res res;
+	char text[128];
+
+	if (spawn_res_alloc(&res, j->req.job, j->req.nrcpt) == -1)
+		die(EXIT_TEMP, "unable to allocate a result");
+	if (parse_result(j, &res) == 0) {
+		send_result(&res);
+		spawn_res_free(&res);
+		return;
+	}
+	spawn_res_free(&res);
+	if (WIFSIGNALED(j->wstatus))
+		(void)snprintf(text, sizeof(text), "4.3.0 remote was killed "
+		    "by signal %d", WTERMSIG(j->wstatus));
+	else
+		(void)snprintf(text, sizeof(text), "4.3.0 remote exited %d "
+		    "without a valid result", WEXITSTATUS(j->wstatus));
+	log_warnx("id=%s job=%llu %s", j->req.id, j->req.job, text + 6);
+	answer_all(j, SPAWN_TEMP, text);
+}
+
+/* child - in the new process: fds, a clean environment, exec remote. */
+static void __attribute__((noreturn))
+child(int msgfd, int outfd, char *const argv[])
+{
+	static char down_var[ENV_DOWN_MAX];
+	char control[1100];
+	char *envp[] = { "PATH=/usr/bin:/bin", control, down_var, NULL };
+	sigset_t none;
+
+	(void)snprintf(control, sizeof(control), "QPOST_CONTROL=%s",
+	    paths_control());
+	down_env(down_var, sizeof(down_var));
+	if (dup2(msgfd, 0) == -1 || dup2(outfd, 1) == -1)
+		_exit(EXIT_TEMP);
+	closefrom(3);
+	(void)signal(SIGPIPE, SIG_DFL);
+	(void)signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(remote_prog, argv, envp);
+	log_warn("unable to run %s", remote_prog);
+	_exit(EXIT_TEMP);
+}
+
+/* start - fork remote for j; on failure its recipients are deferred. */
+static void
+start(struct job *j)
+{
+	static char none[] = "", prog_name[] = "remote", opt_i[] = "-i";
+	char text[SPAWN_TEXT_MAX + 1], **argv, *at;
+	int msgfd, p[2];
+	size_t i, n = 0;
+
+	if ((msgfd = spawn_open_message(queue_fd, queue_uid, j->req.id, text,
+	    sizeof(text))) == -1) {
+		answer_all(j, SPAWN_TEMP, text);
+		j->fd = -1;
+		j->has_exited = 1;
+		j->pid = -1;
+		return;
+	}
+	at = strrchr(j->req.rcpt[0], '@');
+	if ((argv = calloc(j->req.nrcpt + 8, sizeof(*argv))) == NULL ||
+	    pipe2(p, O_CLOEXEC) == -1)
+		die(EXIT_TEMP, "unable to start remote");
+	argv[n++] = prog_name;
+	argv[n++] = opt_i;
+	argv[n++] = j->req.id;
+	argv[n++] = at != NULL ? at + 1 : none;
+	argv[n++] = j->req.sender;
+	for (i = 0; i < j->req.nrcpt; i++)
+		argv[n++] = j->req.rcpt[i];
+	if ((j->pid = fork()) == -1)
+		die(EXIT_TEMP, "unable to fork remote");
+	if (j->pid == 0)
+		child(msgfd, p[1], argv);
+	close(p[1]);
+	close(msgfd);
+	free(argv);
+	j->fd = p[0];
+	(void)fcntl(j->fd, F_SETFL, O_NONBLOCK);
+	running++;
+}
+
+/* start_waiting - start queued jobs while there is room. */
+static void
+start_waiting(void)
+{
+	struct job *j;
+
+	for (j = jobs; j != NULL && running < (size_t)concurrency; j = j->next)
+		if (j->pid == 0)
+			start(j);
+}
+
+/* read_out - take what remote has written, within RESULT_MAX. */
+static void
+read_out(struct job *j)
+{
+	char chunk[4096];
+	ssize_t r;
+
+	while (j->fd != -1) {
+		r = fd_read(j->fd, chunk, sizeof(chunk));
+		if (r == -1 && errno == EAGAIN)
+			return;
+		if (r <= 0 || j->out.len + (size_t)r > RESULT_MAX + 32 ||
+		    sa_catb(&j->out, chunk, (size_t)r) == -1) {
+			close(j->fd);
+			j->fd = -1;
+			return;
+		}
+	}
+}
+
+/* reap - collect exited remotes. */
+static void
+reap(void)
+{
+	struct job *j;
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (j = jobs; j != NULL && j->pid != pid; j = j->next)
+			;
+		if (j == NULL)
+			continue;
+		j->has_exited = 1;
+		j->wstatus = st;
+		read_out(j);
+		if (j->fd != -1) {
+			close(j->fd);
+			j->fd = -1;
+		}
+	}
+}
+
+/* finish_done - report and free the jobs whose remote is over. */
+static void
+finish_done(void)
+{
+	struct job **jp, *j;
+
+	for (jp = &jobs; (j = *jp) != NULL;) {
+		if (j->pid != 0 && j->has_exited && j->fd == -1) {
+			*jp = j->next;
+			if (j->pid > 0) {
+				finish(j);
+				running--;
+			}
+			spawn_req_free(&j->req);
+			sa_free(&j->out);
+			free(j);
+		} else
+			jp = &j->next;
+	}
+}
+
+/* add_job - a request joins the end of the list. */
+static int
+add_job(const struct sa *rec)
+{
+	struct job *j, **jp;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		die(EXIT_TEMP, "unable to allocate a job");
+	if (spawn_req_decode(rec->s, rec->len, &j->req) == -1) {
+		free(j);
+		return -1;
+	}
+	j->fd = -1;
+	for (jp = &jobs; *jp != NULL; jp = &(*jp)->next)
+		;
+	*jp = j;
+	return 0;
+}
+
+/*
+ * read_requests - read records while input is buffered.  Returns 0,
+ * or 1 at end of input; *code is EXIT_TEMP for a malformed record.
+ */
+static int
+read_requests(struct buf *inb, struct sa *rec, int *code)
+{
+	int r;
+
+	do {
+		r = rec_frame_read(inb, rec, REC_FRAME_MAX);
+		if (r == 0)
+			return 1;
+		if (r == -1 || add_job(rec) == -1) {
+			log_warnx("fatal: %s", r == -1 && errno != EPROTO ?
+			    "unable to read requests" : "malformed request");
+			*code = EXIT_TEMP;
+			return 1;
+		}
+	} while (inb->pos < inb->len);
+	return 0;
+}
+
+/* setup - privileges, the queue, remote's path, the limit, signals. */
+static void
+setup(void)
+{
+	if (!priv_single_user())
+		priv_drop(USER_REMOTE);
+	spawn_setup(&queue_fd, &queue_uid);
+	if (paths_program(remote_prog, sizeof(remote_prog), "remote") == -1)
+		die(EXIT_TEMP, "unable to name the remote program");
+	if (ctl_int("concurrencyremote", 1, 1000, &concurrency) == -1)
+		diex(EXIT_TEMP, "control/concurrencyremote is broken");
+	if ((sigchld_fd = spawn_sigchld_pipe()) == -1)
+		die(EXIT_TEMP, "unable to catch SIGCHLD");
+	/* a gone sched must be EPIPE, then exit 111, not a silent death */
+	(void)signal(SIGPIPE, SIG_IGN);
+}
+
+/* poll_set - the self-pipe, requests, and each running remote's pipe. */
+static size_t
+poll_set(struct pollfd **pfd, size_t *cap, int is_eof)
+{
+	struct job *j;
+	size_t n = 2;
+	void *np;
+
+	for (j = jobs; j != NULL; j = j->next)
+		n += j->fd != -1;
+	if (n > *cap) {
+		if ((np = reallocarray(*pfd, n, sizeof(**pfd))) == NULL)
+			die(EXIT_TEMP, "unable to grow the poll set");
+		*pfd = np;
+		*cap = n;
+	}
+	(*pfd)[0].fd = sigchld_fd;
+	(*pfd)[0].events = POLLIN;
+	(*pfd)[1].fd = is_eof ? -1 : 0;
+	(*pfd)[1].events = POLLIN;
+	for (n = 2, j = jobs; j != NULL; j = j->next)
+		if (j->fd != -1) {
+			(*pfd)[n].fd = j->fd;
+			(*pfd)[n++].events = POLLIN;
+		}
+	return n;
 }
 
 int
 main(int argc, char *argv[])
 {
-	char instore[8192], outstore[8192];
-	struct buf in, out;
+	char instore[8192];
+	struct pollfd *pfd = NULL;
 	struct sa rec = SA_INIT;
-	struct spawn_req q;
-	int r;
+	struct buf inb;
+	struct job *j;
+	size_t n, cap = 0, k;
+	int is_eof = 0, code = 0;
 
 	log_init(argv[0]);
 	log_options_h(argc, argv, USAGE);
-	if (!priv_single_user())
-		priv_drop(USER_REMOTE);
-	/* a gone sched must be EPIPE, then exit 111, not a silent death */
-	(void)signal(SIGPIPE, SIG_IGN);
-	buf_init(&in, 0, instore, sizeof(instore));
-	buf_init(&out, 1, outstore, sizeof(outstore));
+	setup();
+	buf_init(&inb, 0, instore, sizeof(instore));
+	buf_init(&outb, 1, outstore, sizeof(outstore));
 
-	while ((r = rec_frame_read(&in, &rec, REC_FRAME_MAX)) == 1) {
-		if (spawn_req_decode(rec.s, rec.len, &q) == -1)
-			diex(EXIT_TEMP, "malformed request record");
-		answer(&out, &q);
-		spawn_req_free(&q);
+	while (!is_eof || running > 0) {
+		n = poll_set(&pfd, &cap, is_eof);
+		if (poll(pfd, n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			die(EXIT_TEMP, "poll");
+		}
+		if (pfd[0].revents != 0)
+			spawn_sigchld_drain(sigchld_fd);
+		/* the pipes first: a remote's result before its exit */
+		for (k = 2, j = jobs; j != NULL; j = j->next)
+			if (j->fd != -1 && pfd[k++].revents != 0)
+				read_out(j);
+		reap();
+		finish_done();
+		if (!is_eof && pfd[1].revents != 0) {
+			is_eof = read_requests(&inb, &rec, &code);
+			/* sched is gone: stop what it will redo anyway */
+			for (j = jobs; is_eof && j != NULL; j = j->next)
+				if (j->pid > 0 && !j->has_exited)
+					(void)kill(j->pid, SIGTERM);
+		}
+		if (!is_eof)
+			start_waiting();
 	}
-	if (r == -1 && errno == EPROTO)
-		diex(EXIT_TEMP, "malformed request frame");
-	if (r == -1)
-		die(EXIT_TEMP, "unable to read requests");
 	sa_free(&rec);
-	return 0;
+	free(pfd);
+	return code;
 }

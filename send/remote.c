@@ -1,0 +1,340 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * remote - carry one message to one domain for all of its recipients
+ * there: find the hosts (remote_route), try them in order (remote_conn,
+ * remote_smtp) until one has answered for the recipients, and report a
+ * result per recipient to rspawn.
+ *
+ * It runs as qpremote, started by rspawn: the message (as the queue
+ * stores it, LF line ends) on fd 0, a regular file it reads from its
+ * start for each attempt; the result record on fd 1; the log on fd 2.
+ * Everything it reads from DNS and from the network is hostile: both
+ * parsers are strict and bounded.  See qpost-remote(8).
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "dns.h"
+#include "log.h"
+#include "paths.h"
+#include "priv.h"
+#include "rec.h"
+#include "remote.h"
+
+#define USAGE	"usage: remote [-i id] domain sender recipient ..."
+#define ENV_DOWN	"QPOST_REMOTE_DOWN"
+
+/* remote_set - recipient i's result, unless a server has given one. */
+void
+remote_set(struct remote_job *j, size_t i, char status, int is_final,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (j->is_final[i])
+		return;
+	j->st[i].status = status;
+	va_start(ap, fmt);
+	(void)vsnprintf(j->st[i].text, sizeof(j->st[i].text), fmt, ap);
+	va_end(ap);
+	j->is_final[i] = is_final;
+}
+
+/* remote_set_all - one final result for every open recipient. */
+void
+remote_set_all(struct remote_job *j, char status, const char *fmt, ...)
+{
+	char text[SPAWN_TEXT_MAX + 1];
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < j->nrcpt; i++)
+		remote_set(j, i, status, 1, "%s", text);
+}
+
+/* is_ascii - whether s is all 7-bit. */
+static int
+is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s > 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * check_args - the recipients must be addresses in the domain, and the
+ * sender an address or empty; bad ones get a permanent result.
+ */
+static void
+check_args(struct remote_job *j)
+{
+	struct addr a;
+	size_t i;
+	int sender_ok;
+
+	sender_ok = j->sender[0] == '\0' ||
+	    addr_parse(j->sender, strlen(j->sender), &a, ADDR_UTF8) == 1;
+	j->is_utf8 = !is_ascii(j->sender);
+	for (i = 0; i < j->nrcpt; i++) {
+		if (!sender_ok)
+			remote_set(j, i, SPAWN_PERM, 1, "5.1.7 bad sender "
+			    "address syntax");
+		else if (addr_parse(j->rcpt[i], strlen(j->rcpt[i]), &a,
+		    ADDR_UTF8) != 1 || strcasecmp(a.domain, j->domain) != 0)
+			remote_set(j, i, SPAWN_PERM, 1, "5.1.3 bad recipient "
+			    "address for domain %s", j->domain);
+		j->is_utf8 |= !is_ascii(j->rcpt[i]);
+	}
+}
+
+/* scan_message - its size on the wire and whether it has 8-bit bytes. */
+static int
+scan_message(struct remote_job *j)
+{
+	char chunk[16384];
+	struct stat st;
+	ssize_t n, k;
+	off_t off = 0;
+
+	if (fstat(j->msgfd, &st) == -1 || !S_ISREG(st.st_mode))
+		return -1;
+	j->msgsize = (unsigned long long)st.st_size;
+	while ((n = pread(j->msgfd, chunk, sizeof(chunk), off)) > 0) {
+		off += n;
+		for (k = 0; k < n; k++) {
+			j->msgsize += chunk[k] == '\n';	/* becomes CRLF */
+			j->is_8bit |= (unsigned char)chunk[k] > 0x7f;
+		}
+	}
+	return n == -1 ? -1 : 0;
+}
+
+/* is_down - whether rspawn said the address timed out recently. */
+static int
+is_down(const char *ip)
+{
+	const char *list = getenv(ENV_DOWN), *p;
+	size_t n = strlen(ip);
+
+	for (p = list; p != NULL && *p != '\0'; p += strcspn(p, " ")) {
+		p += strspn(p, " ");
+		if (strncmp(p, ip, n) == 0 && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* note_down - an address that timed out, for rspawn to remember. */
+static void
+note_down(struct remote_job *j, const char *ip)
+{
+	if (j->ndown < REMOTE_DOWN_MAX)
+		(void)strlcpy(j->down[j->ndown++], ip, sizeof(j->down[0]));
+}
+
+/* result_word - the log's word for a status. */
+static const char *
+result_word(char status)
+{
+	return status == SPAWN_OK ? "sent" : status == SPAWN_PERM ? "bounce" :
+	    "defer";
+}
+
+/*
+ * log_attempt - one line for an attempt: the host, its address, TLS,
+ * the time it took and each open recipient's result with its text.
+ */
+static void
+log_attempt(const struct remote_job *j, const struct remote_attempt *at,
+    const int *was_open, const struct timespec *t0)
+{
+	struct timespec t1;
+	struct sa line = SA_INIT;
+	char part[SPAWN_TEXT_MAX + ADDR_PATH_MAX + 64];
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	(void)snprintf(part, sizeof(part), "id=%s domain=%s mx=%s ip=%s "
+	    "port=%d tls=%s verified=%s time=%.3fs", j->id, j->domain,
+	    at->host->name, at->ip, at->host->port, at->tls[0] != '\0' ?
+	    at->tls : "none", at->is_verified ? "yes" : "no",
+	    (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
+	(void)sa_cats(&line, part);
+	for (i = 0; i < j->nrcpt; i++) {
+		if (!was_open[i])
+			continue;
+		(void)snprintf(part, sizeof(part), " to=<%s> result=%s "
+		    "text=\"%s\"", j->rcpt[i], result_word(j->st[i].status),
+		    j->st[i].text);
+		(void)sa_cats(&line, part);
+	}
+	if (sa_0(&line) == 0)
+		log_info("%s", line.s);
+	sa_free(&line);
+}
+
+/* open_count - how many recipients still want an answer. */
+static size_t
+open_count(const struct remote_job *j, int *was_open)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < j->nrcpt; i++)
+		n += (was_open[i] = !j->is_final[i]);
+	return n;
+}
+
+/*
+ * try_address - one connection and session to one address of host h.
+ * Returns 1 when the next address or host should be tried.
+ */
+static int
+try_address(const struct remote_cfg *c, const struct remote_route *rt,
+    struct remote_job *j, const struct remote_host *h, size_t k,
+    int *was_open)
+{
+	struct remote_attempt at;
+	struct timespec t0;
+	char why[256];
+	int fd;
+
+	memset(&at, 0, sizeof(at));
+	at.host = h;
+	if (remote_addr_text(&h->addr[k], at.ip, sizeof(at.ip)) == -1)
+		return 1;
+	if (is_down(at.ip)) {
+		log_info("id=%s domain=%s mx=%s ip=%s skipped: it timed out "
+		    "recently", j->id, j->domain, h->name, at.ip);
+		return 1;
+	}
+	(void)open_count(j, was_open);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((fd = remote_connect(c, &h->addr[k], h->port, why,
+	    sizeof(why))) == -1) {
+		if (errno == ETIMEDOUT)
+			note_down(j, at.ip);
+		for (size_t i = 0; i < j->nrcpt; i++)
+			remote_set(j, i, SPAWN_TEMP, 0, "4.4.1 %s[%s]: %s",
+			    h->name, at.ip, why);
+		log_attempt(j, &at, was_open, &t0);
+		return 1;
+	}
+	remote_smtp(c, rt, j, fd, &at);
+	if (at.timed_out)
+		note_down(j, at.ip);
+	log_attempt(j, &at, was_open, &t0);
+	return at.is_next;
+}
+
+/* deliver - try the route's hosts in order until one answers. */
+static void
+deliver(const struct remote_cfg *c, const struct remote_route *rt,
+    struct remote_job *j)
+{
+	int *was_open;
+	size_t h, k;
+
+	if ((was_open = calloc(j->nrcpt, sizeof(int))) == NULL)
+		die(EXIT_TEMP, "unable to allocate");
+	/* until a host answers, this is what the recipients get */
+	for (k = 0; k < j->nrcpt; k++)
+		remote_set(j, k, SPAWN_TEMP, 0, "4.4.1 every host for %s timed "
+		    "out recently; will retry", j->domain);
+	for (h = 0; h < rt->nhost; h++)
+		for (k = 0; k < rt->host[h].naddr; k++) {
+			if (open_count(j, was_open) == 0 ||
+			    !try_address(c, rt, j, &rt->host[h], k, was_open))
+				goto done;
+		}
+done:
+	free(was_open);
+}
+
+/* report - the result record to rspawn: S and T per recipient, X each. */
+static void
+report(const struct remote_job *j)
+{
+	struct sa rec = SA_INIT;
+	struct buf out;
+	char store[4096];
+	size_t i;
+
+	for (i = 0; i < j->nrcpt; i++)
+		if (rec_put(&rec, 'S', &j->st[i].status, 1) == -1 ||
+		    rec_puts(&rec, 'T', j->st[i].text) == -1)
+			die(EXIT_TEMP, "unable to encode the result");
+	for (i = 0; i < j->ndown; i++)
+		if (rec_puts(&rec, 'X', j->down[i]) == -1)
+			die(EXIT_TEMP, "unable to encode the result");
+	buf_init(&out, 1, store, sizeof(store));
+	if (rec_frame_write(&out, &rec) == -1 || buf_flush(&out) == -1)
+		die(EXIT_TEMP, "unable to write the result");
+	sa_free(&rec);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct remote_cfg cfg;
+	struct remote_route *rt;
+	struct remote_job j;
+	int ch;
+
+	log_init(argv[0]);
+	memset(&j, 0, sizeof(j));
+	j.id = "-";
+	while ((ch = getopt(argc, argv, "hi:")) != -1)
+		switch (ch) {
+		case 'h':
+			usage_exit(USAGE, 0);
+		case 'i':
+			j.id = optarg;
+			break;
+		default:
+			usage_exit(USAGE, EXIT_PERM);
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc < 3)
+		usage_exit(USAGE, EXIT_PERM);
+	if (!priv_single_user())
+		priv_drop(USER_REMOTE);
+	(void)signal(SIGPIPE, SIG_IGN);
+	j.domain = argv[0];
+	j.sender = argv[1];
+	j.nrcpt = (size_t)argc - 2;
+	j.rcpt = argv + 2;
+	j.msgfd = 0;
+	if ((j.st = calloc(j.nrcpt, sizeof(*j.st))) == NULL ||
+	    (j.is_final = calloc(j.nrcpt, sizeof(int))) == NULL ||
+	    (rt = calloc(1, sizeof(*rt))) == NULL)
+		die(EXIT_TEMP, "unable to allocate");
+	check_args(&j);
+	if (scan_message(&j) == -1)
+		remote_set_all(&j, SPAWN_TEMP, "4.3.0 unable to read the "
+		    "message file");
+	else if (remote_cfg_load(&cfg, j.domain) == -1 || dns_init() != 0)
+		remote_set_all(&j, SPAWN_TEMP, "4.3.5 a control file of the "
+		    "remote sender is broken (see the log)");
+	else if (remote_route(&cfg, &j, rt) == 0)
+		deliver(&cfg, rt, &j);
+	explicit_bzero(rt, sizeof(*rt));
+	report(&j);
+	return 0;
+}

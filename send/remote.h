@@ -1,0 +1,106 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * remote - what the parts of the remote sender share: its settings
+ * from control/, the delivery it is making, and the hosts to try.
+ * See qpost-remote(8).
+ */
+#ifndef QPOST_REMOTE_H
+#define QPOST_REMOTE_H
+
+#include <sys/socket.h>
+#include <stddef.h>
+
+#include "addr.h"
+#include "dns.h"
+#include "sa.h"
+#include "spawn_rec.h"
+
+#define REMOTE_HOSTS_MAX	20	/* MX hosts tried for one domain */
+#define REMOTE_ADDRS_MAX	10	/* addresses tried for one host */
+#define REMOTE_DOWN_MAX		64	/* addresses known to be down */
+
+/* control/tlsdestinations policies */
+#define TLS_MAY		0	/* opportunistic: STARTTLS if offered */
+#define TLS_NONE	1	/* never STARTTLS */
+#define TLS_ENCRYPT	2	/* STARTTLS required, any certificate */
+#define TLS_VERIFY	3	/* STARTTLS required, certificate checked */
+
+struct remote_cfg {
+	char	helo[ADDR_DOMAIN_MAX + 1];	/* helohost, else me */
+	struct sa me;				/* control/me */
+	struct sa locals;			/* control/locals */
+	int	port;				/* control/remoteport */
+	int	timeout_connect;		/* seconds */
+	int	timeout_all;			/* timeoutremote, 0: RFC's */
+	int	has_src4, has_src6;		/* control/outgoingip */
+	struct sockaddr_storage src4, src6;
+	char	cafile[1024];			/* control/tlscafile */
+	int	tls_policy;			/* for this domain */
+};
+
+/* one host to try: an MX, an smtproutes relay, or the domain itself */
+struct remote_host {
+	char		name[DNS_NAME_MAX + 1];	/* for logs and TLS names */
+	int		port;
+	int		is_relay;		/* from smtproutes */
+	size_t		naddr;
+	struct dns_addr	addr[REMOTE_ADDRS_MAX];
+};
+
+struct remote_route {
+	size_t			nhost;
+	struct remote_host	host[REMOTE_HOSTS_MAX];
+	char			auth_user[256];	/* smarthost AUTH */
+	char			auth_pass[256];
+	int			has_auth;
+};
+
+/* the delivery: one message, one domain, its recipients there */
+struct remote_job {
+	const char		*id;	/* for logs: the queue id or "-" */
+	const char		*domain;
+	const char		*sender;
+	size_t			 nrcpt;
+	char *const		*rcpt;
+	int			 msgfd;
+	unsigned long long	 msgsize;	/* bytes on the wire */
+	int			 is_8bit;	/* body has bytes over 0x7f */
+	int			 is_utf8;	/* an address needs SMTPUTF8 */
+	struct spawn_status	*st;		/* per recipient */
+	int			*is_final;	/* a server gave st[i] */
+	size_t			 ndown;		/* timed-out addresses */
+	char			 down[REMOTE_DOWN_MAX][64];
+};
+
+/* what one SMTP session did, for the attempt's log line */
+struct remote_attempt {
+	const struct remote_host *host;
+	char		ip[64];
+	char		tls[32];	/* "" or the TLS version */
+	int		is_verified;
+	int		is_next;	/* try the next host */
+	int		timed_out;	/* the address did not answer */
+};
+
+struct buf;
+struct tls;
+
+int	remote_cfg_load(struct remote_cfg *, const char *);
+int	remote_route(const struct remote_cfg *, struct remote_job *,
+	    struct remote_route *);
+int	remote_connect(const struct remote_cfg *, const struct dns_addr *,
+	    int, char *, size_t);
+void	remote_smtp(const struct remote_cfg *, const struct remote_route *,
+	    struct remote_job *, int, struct remote_attempt *);
+void	remote_set(struct remote_job *, size_t, char, int, const char *,
+	    ...) __attribute__((format(printf, 5, 6)));
+void	remote_set_all(struct remote_job *, char, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+size_t	remote_domain_rank(const char *, size_t, const char *);
+struct tls *remote_tls_start(const struct remote_cfg *, const char *, int,
+	    struct buf *, struct buf *, int, const char **);
+void	remote_tls_end(struct tls *, int);
+int	remote_addr_text(const struct dns_addr *, char *, size_t);
+
+#endif

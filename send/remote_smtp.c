@@ -1,0 +1,584 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * remote_smtp - one SMTP client session on a connected socket: EHLO
+ * (HELO if refused), STARTTLS by the domain's policy, AUTH to a relay
+ * that has credentials, then one transaction for every recipient that
+ * has no answer yet, pipelined when the server offers PIPELINING.
+ *
+ * Every reply is read whole by smtp_reply_read within the RFC 5321
+ * 4.5.3.2 timeout for its command, so a server that stalls, floods or
+ * lies costs a bounded time and bounded memory.  The outcome goes into
+ * the job (per recipient) and the attempt (whether the next host should
+ * be tried): a session that fails before any recipient is answered
+ * moves on to the next host; after that, answers are final.
+ */
+#include <errno.h>
+#include <resolv.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tls.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "remote.h"
+#include "smtp_reply.h"
+#include "tlsio.h"
+
+/* RFC 5321 4.5.3.2, in seconds */
+#define T_GREETING	300
+#define T_EHLO		300
+#define T_MAIL		300
+#define T_RCPT		300
+#define T_DATA		120
+#define T_BLOCK		180
+#define T_FINAL		600
+#define T_QUIT		10
+
+struct session {
+	const struct remote_cfg		*c;
+	const struct remote_route	*rt;
+	struct remote_job		*j;
+	struct remote_attempt		*at;
+	int				 fd;
+	struct buf			 in, out;
+	char				 instore[4096], outstore[16384];
+	struct smtp_reply		 r;
+	struct smtp_ext			 ext;
+	struct tls			*tls;
+	int				*sent;	/* RCPT TO for it in this session */
+	int				*ok;	/* its RCPT TO was accepted */
+	char				 where[DNS_NAME_MAX + 80];
+};
+
+/* timeout_ms - a command's timeout, or control/timeoutremote's. */
+static int
+timeout_ms(const struct session *s, int rfc)
+{
+	return (s->c->timeout_all > 0 ? s->c->timeout_all : rfc) * 1000;
+}
+
+/* dsn - the enhanced status code a reply starts with, else a default. */
+static void
+dsn(const struct smtp_reply *r, char *out, size_t size)
+{
+	size_t n = strspn(r->text, "0123456789.");
+
+	if (n >= 5 && n < size && r->text[0] == '0' + r->code / 100 &&
+	    r->text[1] == '.' && (r->text[n] == ' ' || r->text[n] == '\0' ||
+	    r->text[n] == '\n')) {
+		memcpy(out, r->text, n);
+		out[n] = '\0';
+	} else
+		(void)snprintf(out, size, "%d.0.0", r->code / 100);
+}
+
+/* said - result text for a reply: "5.1.1 host[ip] said: 550 ... (cmd)" */
+static void
+said(struct session *s, const char *cmd, char *out, size_t size)
+{
+	char line[512], code[16];	/* line: the start says enough */
+
+	dsn(&s->r, code, sizeof(code));
+	smtp_reply_oneline(&s->r, line, sizeof(line));
+	(void)snprintf(out, size, "%s %s said: %s (in reply to %s)", code,
+	    s->where, line, cmd);
+}
+
+/*
+ * status_of - K for 2xx, D for 5xx, Z for the rest: 4xx, and a 3xx
+ * where none belongs (a confused server may do better later).
+ */
+static char
+status_of(int code)
+{
+	return code >= 200 && code < 300 ? SPAWN_OK : code >= 500 ?
+	    SPAWN_PERM : SPAWN_TEMP;
+}
+
+/*
+ * give_up - the session ends before any recipient was answered: every
+ * open recipient gets a temporary result and the next host is tried.
+ */
+static void __attribute__((format(printf, 2, 3)))
+give_up(struct session *s, const char *fmt, ...)
+{
+	char text[SPAWN_TEXT_MAX];
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < s->j->nrcpt; i++)
+		if (!s->j->is_final[i])
+			remote_set(s->j, i, SPAWN_TEMP, 0, "%s", text);
+	s->at->is_next = 1;
+}
+
+/* lost - words for a failed read of a reply. */
+static void
+lost(struct session *s, int r, const char *cmd)
+{
+	if (r == SMTP_R_TIMEOUT && strcmp(cmd, "the greeting") == 0)
+		s->at->timed_out = 1;
+	give_up(s, "4.4.2 %s: %s (waiting for the reply to %s)", s->where,
+	    smtp_reply_strerror(r), cmd);
+}
+
+/* command - send a line (CRLF added) and flush it. */
+static int
+command(struct session *s, const char *line)
+{
+	s->out.timeout = timeout_ms(s, T_BLOCK);
+	if (buf_puts(&s->out, line) == -1 || buf_puts(&s->out, "\r\n") == -1 ||
+	    buf_flush(&s->out) == -1)
+		return -1;
+	return 0;
+}
+
+/* reply - read one reply; its code, or an SMTP_R_* error. */
+static int
+reply(struct session *s, int rfc_timeout)
+{
+	return smtp_reply_read(&s->in, &s->r, timeout_ms(s, rfc_timeout));
+}
+
+/*
+ * step - send cmd, read its reply; the code, or 0 after give_up() when
+ * the connection failed.
+ */
+static int
+step(struct session *s, const char *cmd, const char *what, int t)
+{
+	int code;
+
+	if (command(s, cmd) == -1) {
+		give_up(s, "4.4.2 %s: connection lost sending %s: %s",
+		    s->where, what, strerror(errno));
+		return 0;
+	}
+	if ((code = reply(s, t)) < 0) {
+		lost(s, code, what);
+		return 0;
+	}
+	return code;
+}
+
+/* greet - the greeting and EHLO (HELO if EHLO is refused). 0 or -1. */
+static int
+greet(struct session *s)
+{
+	char line[ADDR_DOMAIN_MAX + 8], text[SPAWN_TEXT_MAX];
+	int code;
+
+	(void)snprintf(line, sizeof(line), "EHLO %s", s->c->helo);
+	memset(&s->ext, 0, sizeof(s->ext));
+	if ((code = step(s, line, "EHLO", T_EHLO)) == 0)
+		return -1;
+	if (code >= 500) {
+		(void)snprintf(line, sizeof(line), "HELO %s", s->c->helo);
+		if ((code = step(s, line, "HELO", T_EHLO)) == 0)
+			return -1;
+	} else if (code < 300)
+		smtp_ehlo_parse(&s->r, &s->ext);
+	if (code >= 300) {
+		said(s, "EHLO/HELO", text, sizeof(text));
+		give_up(s, "%s", text);
+		return -1;
+	}
+	return 0;
+}
+
+/* need_tls - whether the policy forbids going on without TLS. */
+static int
+need_tls(const struct session *s)
+{
+	return s->c->tls_policy == TLS_ENCRYPT ||
+	    s->c->tls_policy == TLS_VERIFY;
+}
+
+/*
+ * starttls - STARTTLS when offered (and the policy allows), then EHLO
+ * again over TLS.  0 to go on, -1 when the session is over.
+ */
+static int
+starttls(struct session *s)
+{
+	const char *why, *host = s->at->host->name;
+	int code;
+
+	if (s->c->tls_policy == TLS_NONE)
+		return 0;
+	if (!s->ext.starttls) {
+		if (!need_tls(s))
+			return 0;
+		give_up(s, "4.7.4 %s did not offer STARTTLS, which "
+		    "control/tlsdestinations requires for %s", s->where,
+		    s->j->domain);
+		return -1;
+	}
+	if ((code = step(s, "STARTTLS", "STARTTLS", T_EHLO)) == 0)
+		return -1;
+	if (code != 220) {
+		if (!need_tls(s))
+			return 0;	/* RFC 3207 4.1: go on in clear */
+		give_up(s, "4.7.4 %s refused STARTTLS (%d), which "
+		    "control/tlsdestinations requires", s->where, code);
+		return -1;
+	}
+	/* what a hostile server queued before the handshake is not TLS */
+	if (s->in.pos < s->in.len) {
+		give_up(s, "4.7.0 %s sent data after its STARTTLS reply",
+		    s->where);
+		return -1;
+	}
+	s->tls = remote_tls_start(s->c, host, s->fd, &s->in, &s->out,
+	    timeout_ms(s, T_EHLO) / 1000, &why);
+	if (s->tls == NULL) {
+		give_up(s, "4.7.5 %s: TLS handshake failed: %s", s->where, why);
+		return -1;
+	}
+	(void)snprintf(s->at->tls, sizeof(s->at->tls), "%s",
+	    tls_conn_version(s->tls) != NULL ? tls_conn_version(s->tls) :
+	    "TLS");
+	s->at->is_verified = s->c->tls_policy == TLS_VERIFY;
+	return greet(s);
+}
+
+/*
+ * authenticate - AUTH PLAIN (or LOGIN) to a relay with credentials in
+ * control/smtpauth, over TLS only.  0 to go on, -1 when over.
+ */
+static int
+authenticate(struct session *s)
+{
+	char raw[600], b64[820], line[840], text[SPAWN_TEXT_MAX];
+	size_t ul, pl;
+	int code, n;
+
+	if (!s->rt->has_auth || !s->at->host->is_relay)
+		return 0;
+	if (s->tls == NULL) {
+		give_up(s, "4.7.0 %s: not sending the control/smtpauth "
+		    "password without TLS", s->where);
+		return -1;
+	}
+	if (!s->ext.auth_plain) {
+		give_up(s, "4.7.0 %s does not offer AUTH PLAIN", s->where);
+		return -1;
+	}
+	ul = strlen(s->rt->auth_user);
+	pl = strlen(s->rt->auth_pass);
+	raw[0] = '\0';
+	memcpy(raw + 1, s->rt->auth_user, ul);
+	raw[1 + ul] = '\0';
+	memcpy(raw + 2 + ul, s->rt->auth_pass, pl);
+	n = b64_ntop((unsigned char *)raw, 2 + ul + pl, b64, sizeof(b64));
+	explicit_bzero(raw, sizeof(raw));
+	if (n < 0)
+		return (give_up(s, "4.3.0 credentials too long"), -1);
+	(void)snprintf(line, sizeof(line), "AUTH PLAIN %s", b64);
+	explicit_bzero(b64, sizeof(b64));
+	code = step(s, line, "AUTH", T_EHLO);
+	explicit_bzero(line, sizeof(line));
+	if (code == 0)
+		return -1;
+	if (code != 235) {
+		/* a wrong password is the admin's to fix: keep the mail */
+		said(s, "AUTH", text, sizeof(text));
+		give_up(s, "4.7.8 %s", text + strcspn(text, " ") + 1);
+		s->at->is_next = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * can_carry - refuse what the server cannot take (RFC 6531 3.4, RFC
+ * 6152 3, RFC 1870 6): permanent, since no retry can change it.
+ */
+static int
+can_carry(struct session *s)
+{
+	if (s->j->is_utf8 && !s->ext.smtputf8) {
+		remote_set_all(s->j, SPAWN_PERM, "5.6.7 %s does not support "
+		    "SMTPUTF8, which the non-ASCII addresses need", s->where);
+		return -1;
+	}
+	if (s->j->is_8bit && !s->ext.eightbitmime) {
+		remote_set_all(s->j, SPAWN_PERM, "5.6.3 %s does not support "
+		    "8BITMIME and the message has 8-bit content", s->where);
+		return -1;
+	}
+	if (s->ext.has_size && s->ext.size > 0 &&
+	    s->j->msgsize > s->ext.size) {
+		remote_set_all(s->j, SPAWN_PERM, "5.3.4 message size %llu "
+		    "exceeds the limit of %s (%llu)", s->j->msgsize, s->where,
+		    s->ext.size);
+		return -1;
+	}
+	return 0;
+}
+
+/* put_mail - MAIL FROM with its parameters into the buffer. */
+static int
+put_mail(struct session *s)
+{
+	char line[ADDR_PATH_MAX + 80];
+
+	(void)snprintf(line, sizeof(line), "MAIL FROM:<%s>", s->j->sender);
+	if (s->ext.has_size)
+		(void)snprintf(line + strlen(line), sizeof(line) - strlen(line),
+		    " SIZE=%llu", s->j->msgsize);
+	if (s->j->is_8bit)
+		(void)strlcat(line, " BODY=8BITMIME", sizeof(line));
+	if (s->j->is_utf8)
+		(void)strlcat(line, " SMTPUTF8", sizeof(line));
+	return buf_puts(&s->out, line) == -1 || buf_puts(&s->out, "\r\n") ==
+	    -1 ? -1 : 0;
+}
+
+/* put_rcpt - RCPT TO for recipient i into the buffer. */
+static int
+put_rcpt(struct session *s, size_t i)
+{
+	return buf_puts(&s->out, "RCPT TO:<") == -1 ||
+	    buf_puts(&s->out, s->j->rcpt[i]) == -1 ||
+	    buf_puts(&s->out, ">\r\n") == -1 ? -1 : 0;
+}
+
+/* flush_out - send what is buffered; give_up() on failure. */
+static int
+flush_out(struct session *s, const char *what)
+{
+	s->out.timeout = timeout_ms(s, T_BLOCK);
+	if (buf_flush(&s->out) == 0)
+		return 0;
+	give_up(s, "4.4.2 %s: connection lost sending %s: %s", s->where,
+	    what, strerror(errno));
+	return -1;
+}
+
+/*
+ * rcpt_reply - read the reply to recipient i's RCPT TO; its result
+ * unless accepted.  Returns 1 when accepted; *is_lost is set when the
+ * connection failed.
+ */
+static size_t
+rcpt_reply(struct session *s, size_t i, int *is_lost)
+{
+	char text[SPAWN_TEXT_MAX];
+	int code;
+
+	if ((code = reply(s, T_RCPT)) < 0) {
+		lost(s, code, "RCPT TO");
+		*is_lost = 1;
+		return 0;
+	}
+	if (code >= 200 && code < 300) {
+		s->ok[i] = 1;
+		return 1;
+	}
+	said(s, "RCPT TO", text, sizeof(text));
+	remote_set(s->j, i, status_of(code),
+	    1, "%s", text);
+	return 0;
+}
+
+/*
+ * envelope - MAIL, RCPTs and DATA, pipelined (RFC 2920) or in turn.
+ * Returns 1 when the server waits for the message (354), 0 when the
+ * session is over.
+ */
+static int
+envelope(struct session *s)
+{
+	char text[SPAWN_TEXT_MAX];
+	size_t i, naccepted = 0;
+	int code, is_lost = 0, pipe = s->ext.pipelining;
+
+	if (put_mail(s) == -1 || (!pipe && flush_out(s, "MAIL") == -1))
+		return 0;
+	for (i = 0; pipe && i < s->j->nrcpt; i++)
+		if (!s->j->is_final[i] && (s->sent[i] = 1) && put_rcpt(s, i) == -1)
+			return 0;
+	if (pipe && (buf_puts(&s->out, "DATA\r\n") == -1 ||
+	    flush_out(s, "the envelope") == -1))
+		return 0;
+	if ((code = reply(s, T_MAIL)) < 0)
+		return (lost(s, code, "MAIL FROM"), 0);
+	if (code >= 300) {
+		said(s, "MAIL FROM", text, sizeof(text));
+		if (code >= 500)
+			remote_set_all(s->j, SPAWN_PERM, "%s", text);
+		else
+			give_up(s, "%s", text);
+		return 0;
+	}
+	for (i = 0; i < s->j->nrcpt && !is_lost; i++) {
+		if (pipe ? !s->sent[i] : s->j->is_final[i])
+			continue;
+		if (!pipe && (put_rcpt(s, i) == -1 ||
+		    flush_out(s, "RCPT TO") == -1))
+			return 0;
+		s->sent[i] = 1;
+		naccepted += rcpt_reply(s, i, &is_lost);
+	}
+	if (is_lost)
+		return 0;
+	if (!pipe && naccepted == 0)
+		return 0;
+	if (!pipe && (buf_puts(&s->out, "DATA\r\n") == -1 ||
+	    flush_out(s, "DATA") == -1))
+		return 0;
+	if ((code = reply(s, T_DATA)) < 0)
+		return (lost(s, code, "DATA"), 0);
+	if (code == 354 && naccepted > 0)
+		return 1;
+	if (code == 354) {	/* pipelined, nothing accepted: end it empty */
+		(void)buf_puts(&s->out, ".\r\n");
+		(void)flush_out(s, "the end of data");
+		(void)reply(s, T_FINAL);
+		return 0;
+	}
+	said(s, "DATA", text, sizeof(text));
+	for (i = 0; i < s->j->nrcpt; i++)
+		if (s->ok[i])
+			remote_set(s->j, i, status_of(code),
+			    1, "%s", text);
+	return 0;
+}
+
+/*
+ * put_body - the message, read from its start: LF line ends become
+ * CRLF (a CRLF stays one), lines starting with '.' get another
+ * (RFC 5321 4.5.2), a last line without LF is ended, then ".".
+ */
+static int
+put_body(struct session *s)
+{
+	char chunk[16384];
+	off_t off = 0;
+	ssize_t n, k;
+	int at_bol = 1, last_cr = 0;
+
+	while ((n = pread(s->j->msgfd, chunk, sizeof(chunk), off)) > 0) {
+		off += n;
+		for (k = 0; k < n; k++) {
+			char ch = chunk[k];
+
+			if (at_bol && ch == '.' && buf_put(&s->out, ".", 1) == -1)
+				return -1;
+			if (ch == '\n' && !last_cr &&
+			    buf_put(&s->out, "\r", 1) == -1)
+				return -1;
+			if (buf_put(&s->out, &ch, 1) == -1)
+				return -1;
+			at_bol = ch == '\n';
+			last_cr = ch == '\r';
+		}
+	}
+	if (n == -1)
+		return -2;
+	if (!at_bol && buf_put(&s->out, "\r\n", 2) == -1)
+		return -1;
+	return buf_put(&s->out, ".\r\n", 3);
+}
+
+/* message - the body and the final reply, for the accepted recipients. */
+static void
+message(struct session *s)
+{
+	char text[SPAWN_TEXT_MAX];
+	size_t i;
+	int r, code;
+
+	s->out.timeout = timeout_ms(s, T_BLOCK);
+	if ((r = put_body(s)) != 0 || buf_flush(&s->out) == -1) {
+		for (i = 0; i < s->j->nrcpt; i++)
+			if (s->ok[i])
+				remote_set(s->j, i, SPAWN_TEMP, 1, r == -2 ?
+				    "4.3.0 unable to read the message file" :
+				    "4.4.2 %s: connection lost sending the "
+				    "message: %s", s->where, strerror(errno));
+		return;
+	}
+	code = reply(s, T_FINAL);
+	if (code < 0) {
+		for (i = 0; i < s->j->nrcpt; i++)
+			if (s->ok[i])
+				remote_set(s->j, i, SPAWN_TEMP, 1, "4.4.2 %s: "
+				    "%s after the message was sent (it may "
+				    "arrive twice)", s->where,
+				    smtp_reply_strerror(code));
+		return;
+	}
+	said(s, "end of data", text, sizeof(text));
+	for (i = 0; i < s->j->nrcpt; i++)
+		if (s->ok[i])
+			remote_set(s->j, i, status_of(code), 1, "%s", text);
+}
+
+/* session - everything after connecting; results are in the job. */
+static void
+session(struct session *s)
+{
+	char text[SPAWN_TEXT_MAX];
+	int code;
+
+	if ((code = reply(s, T_GREETING)) < 0) {
+		lost(s, code, "the greeting");
+		return;
+	}
+	if (code != 220) {
+		said(s, "the greeting", text, sizeof(text));
+		give_up(s, "%s", text);
+		return;
+	}
+	if (greet(s) == -1 || starttls(s) == -1 || authenticate(s) == -1)
+		return;
+	if (can_carry(s) == -1)
+		return;
+	if (envelope(s) == 1)
+		message(s);
+	if (command(s, "QUIT") == 0)
+		(void)smtp_reply_read(&s->in, &s->r, T_QUIT * 1000);
+}
+
+/*
+ * remote_smtp - one session with the host at->host, connected on fd
+ * (closed here).  Results go into j; at says how it went.
+ */
+void
+remote_smtp(const struct remote_cfg *c, const struct remote_route *rt,
+    struct remote_job *j, int fd, struct remote_attempt *at)
+{
+	struct session *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->sent = calloc(j->nrcpt, sizeof(int))) == NULL ||
+	    (s->ok = calloc(j->nrcpt, sizeof(int))) == NULL)
+		die(EXIT_TEMP, "unable to allocate a session");
+	s->c = c;
+	s->rt = rt;
+	s->j = j;
+	s->at = at;
+	s->fd = fd;
+	(void)snprintf(s->where, sizeof(s->where), "%s[%s]", at->host->name,
+	    at->ip);
+	buf_init(&s->in, fd, s->instore, sizeof(s->instore));
+	buf_init(&s->out, fd, s->outstore, sizeof(s->outstore));
+	buf_transport(&s->in, tlsio_plain, NULL);
+	buf_transport(&s->out, tlsio_plain, NULL);
+	smtp_reply_init(&s->r);
+	session(s);
+	remote_tls_end(s->tls, fd);
+	close(fd);
+	free(s->sent);
+	free(s->ok);
+	free(s);
+}
