@@ -148,6 +148,7 @@ MANS5 =		man/qpost-control.5 man/qpost-queue.5
 MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qpost-setup.8 \
 		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
 MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
+MANS8 +=	man/qpost-remote.8
 MANS =		$(MANS1) $(MANS5) $(MANS8)
 
 .SUFFIXES: .c .o .sh
