@@ -155,9 +155,60 @@ result_word(char status)
 	    "defer";
 }
 
+/* log_text - text for a quoted log field: '"' becomes '\''. */
+static void
+log_text(char *dst, size_t size, const char *src)
+{
+	size_t i;
+
+	(void)strlcpy(dst, src, size);
+	for (i = 0; dst[i] != '\0'; i++)
+		if (dst[i] == '"')
+			dst[i] = '\'';
+}
+
+/*
+ * log_results - the open recipients' results, those with the same
+ * status and text in one field ("to=<a>,<b> result=sent text=..."), so
+ * 50 recipients accepted alike make a short line.
+ */
+static void
+log_results(struct sa *line, const struct remote_job *j,
+    const int *was_open)
+{
+	char text[SPAWN_TEXT_MAX + 1];
+	size_t i, k;
+	int *done;
+
+	if ((done = calloc(j->nrcpt, sizeof(int))) == NULL)
+		return;
+	for (i = 0; i < j->nrcpt; i++) {
+		if (!was_open[i] || done[i])
+			continue;
+		(void)sa_cats(line, " to=");
+		for (k = i; k < j->nrcpt; k++) {
+			if (!was_open[k] || done[k] ||
+			    j->st[k].status != j->st[i].status ||
+			    strcmp(j->st[k].text, j->st[i].text) != 0)
+				continue;
+			done[k] = 1;
+			(void)sa_cats(line, k == i ? "<" : ",<");
+			(void)sa_cats(line, j->rcpt[k]);
+			(void)sa_cats(line, ">");
+		}
+		log_text(text, sizeof(text), j->st[i].text);
+		(void)sa_cats(line, " result=");
+		(void)sa_cats(line, result_word(j->st[i].status));
+		(void)sa_cats(line, " text=\"");
+		(void)sa_cats(line, text);
+		(void)sa_cats(line, "\"");
+	}
+	free(done);
+}
+
 /*
  * log_attempt - one line for an attempt: the host, its address, TLS,
- * the time it took and each open recipient's result with its text.
+ * the time it took and the open recipients' results with their text.
  */
 static void
 log_attempt(const struct remote_job *j, const struct remote_attempt *at,
@@ -165,25 +216,17 @@ log_attempt(const struct remote_job *j, const struct remote_attempt *at,
 {
 	struct timespec t1;
 	struct sa line = SA_INIT;
-	char part[SPAWN_TEXT_MAX + ADDR_PATH_MAX + 64];
-	size_t i;
+	char head[512];
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	(void)snprintf(part, sizeof(part), "id=%s domain=%s mx=%s ip=%s "
+	(void)snprintf(head, sizeof(head), "id=%s domain=%s mx=%s ip=%s "
 	    "port=%d tls=%s verified=%s time=%.3fs", j->id, j->domain,
 	    at->host->name, at->ip, at->host->port, at->tls[0] != '\0' ?
 	    at->tls : "none", at->is_verified ? "yes" : "no",
 	    (double)(t1.tv_sec - t0->tv_sec) +
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
-	(void)sa_cats(&line, part);
-	for (i = 0; i < j->nrcpt; i++) {
-		if (!was_open[i])
-			continue;
-		(void)snprintf(part, sizeof(part), " to=<%s> result=%s "
-		    "text=\"%s\"", j->rcpt[i], result_word(j->st[i].status),
-		    j->st[i].text);
-		(void)sa_cats(&line, part);
-	}
+	(void)sa_cats(&line, head);
+	log_results(&line, j, was_open);
 	if (sa_0(&line) == 0)
 		log_info("%s", line.s);
 	sa_free(&line);
@@ -288,10 +331,43 @@ report(const struct remote_job *j)
 	sa_free(&rec);
 }
 
+/* has_open - whether any recipient still wants a delivery. */
+static int
+has_open(const struct remote_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nrcpt; i++)
+		if (!j->is_final[i])
+			return 1;
+	return 0;
+}
+
+/* run - read the message and the control files, route, deliver. */
+static void
+run(struct remote_job *j, struct remote_route *rt)
+{
+	struct remote_cfg cfg;
+	int r;
+
+	if (scan_message(j) == -1) {
+		log_warn("id=%s unable to read the message on fd 0", j->id);
+		remote_set_all(j, SPAWN_TEMP, "4.3.0 unable to read the "
+		    "message file");
+	} else if (remote_cfg_load(&cfg, j->domain) == -1)
+		remote_set_all(j, SPAWN_TEMP, "4.3.5 a control file of the "
+		    "remote sender is broken (see the log)");
+	else if ((r = dns_init()) != 0)
+		remote_set_all(j, SPAWN_TEMP, "%s", r == DNS_BROKEN ?
+		    "4.3.5 control/resolvers is broken (see the log)" :
+		    "4.4.3 unable to set up the DNS resolver");
+	else if (remote_route(&cfg, j, rt) == 0)
+		deliver(&cfg, rt, j);
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct remote_cfg cfg;
 	struct remote_route *rt;
 	struct remote_job j;
 	int ch;
@@ -326,14 +402,8 @@ main(int argc, char *argv[])
 	    (rt = calloc(1, sizeof(*rt))) == NULL)
 		die(EXIT_TEMP, "unable to allocate");
 	check_args(&j);
-	if (scan_message(&j) == -1)
-		remote_set_all(&j, SPAWN_TEMP, "4.3.0 unable to read the "
-		    "message file");
-	else if (remote_cfg_load(&cfg, j.domain) == -1 || dns_init() != 0)
-		remote_set_all(&j, SPAWN_TEMP, "4.3.5 a control file of the "
-		    "remote sender is broken (see the log)");
-	else if (remote_route(&cfg, &j, rt) == 0)
-		deliver(&cfg, rt, &j);
+	if (has_open(&j))
+		run(&j, rt);
 	explicit_bzero(rt, sizeof(*rt));
 	report(&j);
 	return 0;

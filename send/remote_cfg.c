@@ -82,9 +82,10 @@ policy_word(const char *w)
 }
 
 /*
- * domain_rank - how well a "domain" or ".domain" key matches d: 3 for
- * the exact domain, 2 plus the key's length for a ".parent" match (the
- * longest parent wins), 1 for the empty key (the default), 0 for none.
+ * remote_domain_rank - how well a "domain" or ".domain" key matches d:
+ * SIZE_MAX for the exact domain, 2 plus the key's length for a
+ * ".parent" match (the longest parent wins), 1 for the empty key (the
+ * default), 0 for none.
  */
 size_t
 remote_domain_rank(const char *key, size_t klen, const char *d)

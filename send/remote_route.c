@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "log.h"
@@ -71,7 +72,7 @@ parse_relay(const char *s, struct relay *r)
 		if (port != NULL)
 			port++;
 	}
-	if (n >= sizeof(r->host))
+	if (n >= sizeof(r->host) || (n == 0 && port != NULL))
 		return -1;
 	memcpy(r->host, host, n);
 	r->host[n] = '\0';
@@ -136,12 +137,15 @@ find_auth(const char *host, struct remote_route *rt)
 
 	if (ctl_path(path, sizeof(path), SMTPAUTH) == -1)
 		return -1;
-	if (stat(path, &st) == -1)
+	if (lstat(path, &st) == -1)
 		return errno == ENOENT ? 0 : (log_warn("control file %s",
 		    SMTPAUTH), -1);
-	if ((st.st_mode & 077) != 0) {
-		log_warnx("control file %s: readable by others than its "
-		    "owner: chmod 600 it", SMTPAUTH);
+	/* the control directory is root's: only root can swap the file */
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0) {
+		log_warnx("control file %s: must be a regular file of uid %lu "
+		    "with mode 0600 or 0400 (it holds passwords)", SMTPAUTH,
+		    (unsigned long)geteuid());
 		return -1;
 	}
 	if ((r = ctl_list(SMTPAUTH, &list)) != 1) {
@@ -228,7 +232,7 @@ mx_hosts(const struct remote_cfg *c, struct remote_job *j,
 	struct dns_mx *mx = NULL;
 	size_t n = 0, i, k;
 	unsigned int mine = ~0u;
-	int r, nx = 0, temp = 0;
+	int r, temp = 0;
 
 	r = dns_mx(j->domain, &mx, &n);
 	if (r == DNS_NODATA) {	/* implicit MX, RFC 5321 5.1 */
@@ -260,7 +264,9 @@ mx_hosts(const struct remote_cfg *c, struct remote_job *j,
 			mine = mx[i].pref;
 	for (i = k = 0; i < n && mx[i].pref < mine; i++, k++) {
 		r = add_host(rt, mx[i].host, c->port, 0);
-		nx += r == DNS_NXDOMAIN || r == DNS_NODATA;
+		if (r != DNS_OK)
+			log_info("domain=%s mx=%s skipped: address lookup: %s",
+			    j->domain, mx[i].host, dns_strerror(r));
 		temp += r == DNS_TEMP || r == DNS_BROKEN;
 	}
 	free(mx);
@@ -289,16 +295,19 @@ literal_domain(const struct remote_cfg *c, struct remote_job *j,
 	struct remote_host *h = &rt->host[0];
 	const char *s = j->domain + 1;
 	size_t n = strlen(s);
+	int want = AF_INET;
 
 	if (n > 5 && strncasecmp(s, "IPv6:", 5) == 0) {
 		s += 5;
 		n -= 5;
+		want = AF_INET6;
 	}
 	memset(h, 0, sizeof(*h));
 	if (n >= 2 && s[n - 1] == ']' && n - 1 < sizeof(h->name)) {
 		memcpy(h->name, s, n - 1);
 		h->name[n - 1] = '\0';
-		if (literal_addr(h->name, &h->addr[0])) {
+		if (literal_addr(h->name, &h->addr[0]) &&
+		    h->addr[0].family == want) {
 			h->naddr = 1;
 			h->port = c->port;
 			rt->nhost = 1;

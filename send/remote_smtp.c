@@ -250,7 +250,7 @@ starttls(struct session *s)
 }
 
 /*
- * authenticate - AUTH PLAIN (or LOGIN) to a relay with credentials in
+ * authenticate - AUTH PLAIN to a relay with credentials in
  * control/smtpauth, over TLS only.  0 to go on, -1 when over.
  */
 static int
@@ -298,29 +298,42 @@ authenticate(struct session *s)
 }
 
 /*
+ * refuse - the server cannot take this message: permanent, unless a
+ * later host (a backup MX, or the primary next time) can.
+ */
+static int __attribute__((format(printf, 2, 3)))
+refuse(struct session *s, const char *fmt, ...)
+{
+	char text[SPAWN_TEXT_MAX];
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < s->j->nrcpt; i++)
+		remote_set(s->j, i, SPAWN_PERM, 0, "%s", text);
+	s->at->is_next = 1;
+	return -1;
+}
+
+/*
  * can_carry - refuse what the server cannot take (RFC 6531 3.4, RFC
- * 6152 3, RFC 1870 6): permanent, since no retry can change it.
+ * 6152 3, RFC 1870 6) rather than send what it may mangle.
  */
 static int
 can_carry(struct session *s)
 {
-	if (s->j->is_utf8 && !s->ext.smtputf8) {
-		remote_set_all(s->j, SPAWN_PERM, "5.6.7 %s does not support "
-		    "SMTPUTF8, which the non-ASCII addresses need", s->where);
-		return -1;
-	}
-	if (s->j->is_8bit && !s->ext.eightbitmime) {
-		remote_set_all(s->j, SPAWN_PERM, "5.6.3 %s does not support "
-		    "8BITMIME and the message has 8-bit content", s->where);
-		return -1;
-	}
+	if (s->j->is_utf8 && !s->ext.smtputf8)
+		return refuse(s, "5.6.7 %s does not support SMTPUTF8, which "
+		    "the non-ASCII addresses need", s->where);
+	if (s->j->is_8bit && !s->ext.eightbitmime)
+		return refuse(s, "5.6.3 %s does not support 8BITMIME and the "
+		    "message has 8-bit content", s->where);
 	if (s->ext.has_size && s->ext.size > 0 &&
-	    s->j->msgsize > s->ext.size) {
-		remote_set_all(s->j, SPAWN_PERM, "5.3.4 message size %llu "
-		    "exceeds the limit of %s (%llu)", s->j->msgsize, s->where,
-		    s->ext.size);
-		return -1;
-	}
+	    s->j->msgsize > s->ext.size)
+		return refuse(s, "5.3.4 message size %llu exceeds the limit "
+		    "of %s (%llu)", s->j->msgsize, s->where, s->ext.size);
 	return 0;
 }
 
@@ -349,6 +362,15 @@ put_rcpt(struct session *s, size_t i)
 	return buf_puts(&s->out, "RCPT TO:<") == -1 ||
 	    buf_puts(&s->out, s->j->rcpt[i]) == -1 ||
 	    buf_puts(&s->out, ">\r\n") == -1 ? -1 : 0;
+}
+
+/* put_failed - a buffered write failed (flushing a full buffer). */
+static int
+put_failed(struct session *s, const char *what)
+{
+	give_up(s, "4.4.2 %s: connection lost sending %s: %s", s->where,
+	    what, strerror(errno));
+	return 0;
 }
 
 /* flush_out - send what is buffered; give_up() on failure. */
@@ -401,13 +423,20 @@ envelope(struct session *s)
 	size_t i, naccepted = 0;
 	int code, is_lost = 0, pipe = s->ext.pipelining;
 
-	if (put_mail(s) == -1 || (!pipe && flush_out(s, "MAIL") == -1))
+	if (put_mail(s) == -1)
+		return put_failed(s, "MAIL FROM");
+	if (!pipe && flush_out(s, "MAIL FROM") == -1)
 		return 0;
-	for (i = 0; pipe && i < s->j->nrcpt; i++)
-		if (!s->j->is_final[i] && (s->sent[i] = 1) && put_rcpt(s, i) == -1)
-			return 0;
-	if (pipe && (buf_puts(&s->out, "DATA\r\n") == -1 ||
-	    flush_out(s, "the envelope") == -1))
+	for (i = 0; pipe && i < s->j->nrcpt; i++) {
+		if (s->j->is_final[i])
+			continue;
+		s->sent[i] = 1;
+		if (put_rcpt(s, i) == -1)
+			return put_failed(s, "RCPT TO");
+	}
+	if (pipe && buf_puts(&s->out, "DATA\r\n") == -1)
+		return put_failed(s, "DATA");
+	if (pipe && flush_out(s, "the envelope") == -1)
 		return 0;
 	if ((code = reply(s, T_MAIL)) < 0)
 		return (lost(s, code, "MAIL FROM"), 0);
@@ -422,8 +451,9 @@ envelope(struct session *s)
 	for (i = 0; i < s->j->nrcpt && !is_lost; i++) {
 		if (pipe ? !s->sent[i] : s->j->is_final[i])
 			continue;
-		if (!pipe && (put_rcpt(s, i) == -1 ||
-		    flush_out(s, "RCPT TO") == -1))
+		if (!pipe && put_rcpt(s, i) == -1)
+			return put_failed(s, "RCPT TO");
+		if (!pipe && flush_out(s, "RCPT TO") == -1)
 			return 0;
 		s->sent[i] = 1;
 		naccepted += rcpt_reply(s, i, &is_lost);
@@ -432,8 +462,9 @@ envelope(struct session *s)
 		return 0;
 	if (!pipe && naccepted == 0)
 		return 0;
-	if (!pipe && (buf_puts(&s->out, "DATA\r\n") == -1 ||
-	    flush_out(s, "DATA") == -1))
+	if (!pipe && buf_puts(&s->out, "DATA\r\n") == -1)
+		return put_failed(s, "DATA");
+	if (!pipe && flush_out(s, "DATA") == -1)
 		return 0;
 	if ((code = reply(s, T_DATA)) < 0)
 		return (lost(s, code, "DATA"), 0);
@@ -453,10 +484,20 @@ envelope(struct session *s)
 	return 0;
 }
 
+/* put_line_end - CRLF; the next byte starts a line. */
+static int
+put_line_end(struct session *s, int *at_bol)
+{
+	*at_bol = 1;
+	return buf_put(&s->out, "\r\n", 2);
+}
+
 /*
- * put_body - the message, read from its start: LF line ends become
- * CRLF (a CRLF stays one), lines starting with '.' get another
- * (RFC 5321 4.5.2), a last line without LF is ended, then ".".
+ * put_body - the message, read from its start: LF, CRLF and a bare CR
+ * each end a line, sent as CRLF (a bare CR passed on could hide an end
+ * of data from one server and not another: SMTP smuggling); a line
+ * starting with '.' gets another (RFC 5321 4.5.2); a last line without
+ * an end is ended; then ".".  Returns 0, -1 (connection), -2 (file).
  */
 static int
 put_body(struct session *s)
@@ -464,27 +505,31 @@ put_body(struct session *s)
 	char chunk[16384];
 	off_t off = 0;
 	ssize_t n, k;
-	int at_bol = 1, last_cr = 0;
+	int at_bol = 1, is_cr = 0;
 
 	while ((n = pread(s->j->msgfd, chunk, sizeof(chunk), off)) > 0) {
 		off += n;
 		for (k = 0; k < n; k++) {
-			char ch = chunk[k];
-
-			if (at_bol && ch == '.' && buf_put(&s->out, ".", 1) == -1)
+			if (is_cr && chunk[k] == '\n') {
+				is_cr = 0;
+				continue;	/* CRLF: ended at the CR */
+			}
+			is_cr = chunk[k] == '\r';
+			if (chunk[k] == '\r' || chunk[k] == '\n') {
+				if (put_line_end(s, &at_bol) == -1)
+					return -1;
+				continue;
+			}
+			if ((at_bol && chunk[k] == '.' &&
+			    buf_put(&s->out, ".", 1) == -1) ||
+			    buf_put(&s->out, chunk + k, 1) == -1)
 				return -1;
-			if (ch == '\n' && !last_cr &&
-			    buf_put(&s->out, "\r", 1) == -1)
-				return -1;
-			if (buf_put(&s->out, &ch, 1) == -1)
-				return -1;
-			at_bol = ch == '\n';
-			last_cr = ch == '\r';
+			at_bol = 0;
 		}
 	}
 	if (n == -1)
 		return -2;
-	if (!at_bol && buf_put(&s->out, "\r\n", 2) == -1)
+	if (!at_bol && put_line_end(s, &at_bol) == -1)
 		return -1;
 	return buf_put(&s->out, ".\r\n", 3);
 }
@@ -546,7 +591,7 @@ session(struct session *s)
 	if (envelope(s) == 1)
 		message(s);
 	if (command(s, "QUIT") == 0)
-		(void)smtp_reply_read(&s->in, &s->r, T_QUIT * 1000);
+		(void)smtp_reply_read(&s->in, &s->r, timeout_ms(s, T_QUIT));
 }
 
 /*

@@ -249,7 +249,8 @@ child(int msgfd, int outfd, char *const argv[])
 static void
 start(struct job *j)
 {
-	static char none[] = "", prog_name[] = "remote", opt_i[] = "-i";
+	static char none[] = "", prog_name[] = "remote", opt_i[] = "-i",
+	    opt_end[] = "--";
 	char text[SPAWN_TEXT_MAX + 1], **argv, *at;
 	int msgfd, p[2];
 	size_t i, n = 0;
@@ -269,6 +270,7 @@ start(struct job *j)
 	argv[n++] = prog_name;
 	argv[n++] = opt_i;
 	argv[n++] = j->req.id;
+	argv[n++] = opt_end;	/* an address may start with '-' */
 	argv[n++] = at != NULL ? at + 1 : none;
 	argv[n++] = j->req.sender;
 	for (i = 0; i < j->req.nrcpt; i++)

@@ -1,0 +1,178 @@
+#! /usr/bin/atf-sh
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# rspawn and remote inside a running instance: sched hands remote
+# recipients to rspawn, which runs remote and passes its results back.
+# A server that fails temporarily and then turns good gets the message
+# exactly once; a remote that crashes or lies leaves its recipients
+# deferred, never delivered or bounced by mistake; rspawn keeps to
+# control/concurrencyremote.
+
+. "$(atf_get_srcdir)/../lib.sh"
+. "$(atf_get_srcdir)/remote.sh"
+
+# instance MODE - an instance whose mail for remote.test goes to peer
+# "p" (in MODE) on 127.0.0.2, retrying every second or two.
+instance() {
+	qp_instance "$PWD/inst"
+	PORT=$(qp_free_port 127.0.0.2)
+	rm_peer_start p 127.0.0.2 "$PORT"
+	rm_mode p "$1"
+	echo "remote.test:127.0.0.2:$PORT" > "$QPOST_CONTROL/smtproutes"
+	echo 2 > "$QPOST_CONTROL/timeoutremote"
+	echo 1 > "$QPOST_CONTROL/retrymin"
+	echo 2 > "$QPOST_CONTROL/retrymax"
+}
+
+# exactly_once FIRSTMODE - the peer fails in FIRSTMODE, then turns
+# good: the message arrives exactly once and leaves the queue.
+exactly_once() {
+	instance "$1"
+	qp_start
+	qp_msg 1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	    x@remote.test y@remote.test < m
+	qp_wait_log "remote: .*to=<x@remote.test> result=defer" 30
+	rm_mode p good
+	qp_wait_queue_empty 60
+	[ "$(rm_mails p)" -eq 1 ] ||
+	    qp_fail "the peer got $(rm_mails p) copies, want 1"
+	[ "$(grep -c '^RCPT TO:' p/mail/*.env)" -eq 2 ] ||
+	    atf_fail "both recipients should be in the one copy"
+	qp_strip_added p/mail/*.eml | cmp -s - m ||
+	    atf_fail "the delivered message differs from the injected one"
+	qp_stop
+}
+
+atf_test_case defer_then_deliver cleanup
+defer_then_deliver_head() {
+	atf_set "descr" "451 after DATA, then good: delivered exactly once"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+defer_then_deliver_body() {
+	exactly_once data_4xx
+}
+defer_then_deliver_cleanup() {
+	qp_stop
+	rm_peers_stop
+}
+
+atf_test_case reset_then_deliver cleanup
+reset_then_deliver_head() {
+	atf_set "descr" "connection reset in DATA, then good: delivered exactly once"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+reset_then_deliver_body() {
+	exactly_once reset_in_data
+}
+reset_then_deliver_cleanup() {
+	qp_stop
+	rm_peers_stop
+}
+
+atf_test_case bounce cleanup
+bounce_head() {
+	atf_set "descr" "550 to a recipient: the sender gets a bounce naming the server's reply"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+bounce_body() {
+	instance rcpt_mixed
+	qp_start
+	qp_msg 1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	    perm1@remote.test ok@remote.test < m
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 60
+	grep -q "said: 550" "$QP_DIR"/home/alice/Maildir/new/* ||
+	    atf_fail "the bounce does not quote the server's reply"
+	qp_wait_queue_empty 60
+	[ "$(rm_mails p)" -eq 1 ] || atf_fail "ok@ did not get its copy"
+	qp_stop
+}
+bounce_cleanup() {
+	qp_stop
+	rm_peers_stop
+}
+
+# fake_libexec SCRIPT - ./libexec holding the instance's programs with
+# `remote' replaced by SCRIPT (sh text); QPOST_LIBEXEC points there.
+fake_libexec() {
+	mkdir libexec
+	for p in "$QPOST_LIBEXEC"/*; do
+		ln -s "$p" "libexec/${p##*/}"
+	done
+	rm libexec/remote
+	{ echo '#! /bin/sh'; echo "$1"; } > libexec/remote
+	chmod 0755 libexec/remote
+	QPOST_LIBEXEC=$PWD/libexec
+}
+
+atf_test_case bad_remote cleanup
+bad_remote_head() {
+	atf_set "descr" "a remote that crashes or writes garbage: the recipients are deferred, nothing else"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+bad_remote_body() {
+	instance good
+	fake_libexec 'cat >/dev/null; echo "7:garbage," ; exit 0'
+	qp_start
+	qp_msg 1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	    x@remote.test < m
+	qp_wait_log "rspawn: .*remote exited 0 without a valid result" 30
+	qp_wait_log "to=<x@remote.test> result=defer" 30
+	printf '#! /bin/sh\nkill -SEGV $$\n' > r && chmod 0755 r &&
+	    mv r libexec/remote
+	qp_wait_log "rspawn: .*remote was killed by signal 11" 30
+	[ -n "$(ls "$QPOST_QUEUE/env")" ] || atf_fail "the message left the queue"
+	[ ! -d "$QP_DIR/home/alice/Maildir/new" ] ||
+	    [ "$(ls "$QP_DIR/home/alice/Maildir/new" | wc -l)" -eq 0 ] ||
+	    atf_fail "a bounce was sent for a deferral"
+	qp_stop
+}
+bad_remote_cleanup() {
+	qp_stop
+	rm_peers_stop
+}
+
+atf_test_case concurrency cleanup
+concurrency_head() {
+	atf_set "descr" "no more than control/concurrencyremote remotes run at once"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+concurrency_body() {
+	instance good
+	echo 2 > "$QPOST_CONTROL/concurrencyremote"
+	# each fake remote holds a slot for a while and records the most
+	# that ever ran together, then delivers nothing (defers)
+	fake_libexec "d=$PWD/running; mkdir -p \"\$d\"; : > \"\$d/\$\$\"
+n=\$(ls \"\$d\" | wc -l); echo \$n >> $PWD/counts
+sleep 0.5; rm \"\$d/\$\$\"; exit 111"
+	qp_start
+	qp_msg 1 > m
+	for i in 1 2 3 4 5 6; do
+		"$QPOST_LIBEXEC/qinject" -f alice@example.test "x$i@d$i.remote.test" < m ||
+		    atf_fail "qinject failed"
+	done
+	_six() { [ "$(wc -l < counts 2>/dev/null || echo 0)" -ge 6 ]; }
+	qp_deadline_loop 60 _six || qp_fail "the remotes did not all run"
+	max=$(sort -n counts | tail -1)
+	[ "$max" -le 2 ] || atf_fail "$max remotes ran at once, limit 2"
+	qp_stop
+}
+concurrency_cleanup() {
+	qp_stop
+	rm_peers_stop
+}
+
+atf_init_test_cases() {
+	atf_add_test_case defer_then_deliver
+	atf_add_test_case reset_then_deliver
+	atf_add_test_case bounce
+	atf_add_test_case bad_remote
+	atf_add_test_case concurrency
+}
