@@ -45,10 +45,9 @@ check_reply(const struct smtp_reply *r, int done)
 	CHECK(strlen(r->text) == r->textlen);
 	CHECK(r->nlines <= SMTP_REPLY_LINES_MAX);
 	for (i = 0; i < r->textlen; i++)
-		CHECK((unsigned char)r->text[i] >= 0x20 ||
-		    r->text[i] == '\n' || r->text[i] == '\t');
-	for (i = 0; i < r->textlen; i++)
-		CHECK(r->text[i] != 0x7f);
+		CHECK(((unsigned char)r->text[i] >= 0x20 &&
+		    r->text[i] != 0x7f) || r->text[i] == '\n' ||
+		    r->text[i] == '\t');
 	if (done) {
 		CHECK(r->code >= 200 && r->code <= 599);
 		CHECK(r->nlines >= 1);
@@ -56,7 +55,7 @@ check_reply(const struct smtp_reply *r, int done)
 		CHECK(r->code == 0);
 }
 
-/* ehlo_text - the offer in e written as an EHLO reply, fed to r. */
+/* ehlo_again - the offer in e written as an EHLO reply, fed to r. */
 static void
 ehlo_again(const struct smtp_ext *e, struct smtp_reply *r)
 {
