@@ -69,6 +69,7 @@ LIBSRCS +=	send/spawn_msg.c
 LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
+LIBSRCS +=	send/smtp_reply.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -86,6 +87,7 @@ HDRS +=		lookup/rcpthosts.h
 HDRS +=		lookup/relay.h
 HDRS +=		lookup/senders.h
 HDRS +=		smtpd/smtpd_auth.h
+HDRS +=		send/smtp_reply.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -115,6 +117,7 @@ UNIT_TESTS +=	tests/unit/smtpd_cmd_test
 UNIT_TESTS +=	tests/unit/smtpd_data_test
 UNIT_TESTS +=	tests/unit/smtpd_auth_test
 UNIT_TESTS +=	tests/unit/senders_test
+UNIT_TESTS +=	tests/unit/smtp_reply_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -136,12 +139,15 @@ SH_TESTS +=	tests/smtpd/auth_test
 SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
+SH_TESTS +=	tests/remote/peer_test
 
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds
 # a replay driver of each with the normal compiler for the corpus test.
 FUZZ_TARGETS =	fuzz_smtp_cmd
 FUZZ_TARGETS +=	fuzz_smtp_data
 FUZZ_REPLAY =	tests/fuzz/fuzz_smtp_cmd_replay tests/fuzz/fuzz_smtp_data_replay
+FUZZ_TARGETS +=	fuzz_smtp_reply
+FUZZ_REPLAY +=	tests/fuzz/fuzz_smtp_reply_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -216,6 +222,10 @@ tests/fuzz/fuzz_smtp_data_replay: tests/fuzz/fuzz_smtp_data.c \
     tests/fuzz/replay.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_data.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_smtp_reply_replay: tests/fuzz/fuzz_smtp_reply.c \
+    tests/fuzz/replay.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_reply.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 # make fuzz: build each target with clang and libFuzzer in build/fuzz/
 # (its own objects, so the normal build is untouched) and run it for
@@ -224,8 +234,10 @@ tests/fuzz/fuzz_smtp_data_replay: tests/fuzz/fuzz_smtp_data.c \
 FUZZ_SECONDS ?=	60
 FUZZ_CC ?=	clang
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
+FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		$(PKG_CFLAGS) -fno-sanitize-recover=undefined
+FUZZ_FLAGS +=	-Isend
 fuzz: $(HDRS)
 	mkdir -p build/fuzz
 	objs=; for s in $(FUZZ_SRCS); do \

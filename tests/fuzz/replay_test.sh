@@ -35,7 +35,16 @@ smtp_data_body() {
 	replay fuzz_smtp_data
 }
 
+atf_test_case smtp_reply
+smtp_reply_head() {
+	atf_set "descr" "fuzz_smtp_reply replays its corpus and crashes"
+}
+smtp_reply_body() {
+	replay fuzz_smtp_reply
+}
+
 atf_init_test_cases() {
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
+	atf_add_test_case smtp_reply
 }
