@@ -140,6 +140,8 @@ SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
+SH_TESTS +=	tests/remote/client_test
+SH_TESTS +=	tests/remote/spawn_test
 
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds
 # a replay driver of each with the normal compiler for the corpus test.
