@@ -95,8 +95,9 @@
 #                 goes on as good after HELO (no extensions: STARTTLS
 #                 gets 502, MAIL/RCPT parameters 555).
 #   starttls_fail EHLO offers STARTTLS (with or without --cert); to
-#                 STARTTLS it answers "220 2.0.0 ready", then writes
-#                 garbage instead of a TLS handshake and closes.
+#                 STARTTLS it answers "220 2.0.0 ready", waits for the
+#                 client's first handshake bytes, then writes garbage
+#                 instead of a TLS handshake and closes.
 #   (refuse)      not a mode: a closed port is how a test refuses
 #                 connections (stop the peer, or use a free port).
 #
@@ -425,6 +426,12 @@ class Session:
         code = self.say("220 2.0.0 ready to start TLS")
         self.log("cmd %s reply=%s" % (esc(b"STARTTLS"), code))
         if self.mode == "starttls_fail":
+            # after the client's hello, so the garbage hits its handshake
+            self.sock.settimeout(2)
+            try:
+                self.sock.recv(4096)
+            except OSError:
+                pass
             self.sock.sendall(b"this is garbage, not a TLS handshake\r\n")
             raise Closed("starttls garbage sent")
         self.sock.settimeout(30)

@@ -32,7 +32,7 @@ exactly_once() {
 	qp_msg 1 > m
 	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
 	    x@remote.test y@remote.test < m
-	qp_wait_log "remote: .*to=<x@remote.test> result=defer" 30
+	qp_wait_log "remote: .*to=<x@remote.test>[^ ]* result=defer" 30
 	rm_mode p good
 	qp_wait_queue_empty 60
 	[ "$(rm_mails p)" -eq 1 ] ||
