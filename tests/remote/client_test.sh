@@ -227,6 +227,37 @@ starttls_cleanup() {
 	rm_peers_stop
 }
 
+atf_test_case server_limits cleanup
+server_limits_head() {
+	atf_set "descr" "no 8BITMIME, no SMTPUTF8, a SIZE limit: bounced, not mangled; plain commands without PIPELINING"
+	atf_set "require.user" "unprivileged"
+}
+server_limits_body() {
+	setup plain_esmtp
+	printf 'Subject: short\n\nhi\n' > msg
+	rm_remote example.test s@sender.test a@example.test b@example.test
+	rm_expect "K ^2\.0\.0" "K ^2\.0\.0"
+	grep -q "cmd \"DATA\"" p/log || atf_fail "no DATA in the peer log"
+	printf 'Subject: 8bit\n\ncaf\303\251\n' > msg
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "D ^5\.6\.3 .*8BITMIME"
+	printf 'Subject: utf8\n\nhi\n' > msg
+	rm_remote example.test s@sender.test "$(printf 'j\303\270rn@example.test')"
+	rm_expect "D ^5\.6\.7 .*SMTPUTF8"
+	qp_msg 1 > msg
+	i=0
+	while [ $i -lt 30 ]; do
+		echo "a line to make the message longer than 1000 bytes" >> msg
+		i=$((i + 1))
+	done
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "D ^5\.3\.4 .*exceeds"
+	[ "$(rm_mails p)" -eq 1 ] || atf_fail "want only the first message stored"
+}
+server_limits_cleanup() {
+	rm_peers_stop
+}
+
 atf_test_case routes cleanup
 routes_head() {
 	atf_set "descr" "smtproutes: exact, .subdomain, smarthost, IPv6 in brackets, broken"
@@ -285,6 +316,7 @@ atf_init_test_cases() {
 	atf_add_test_case broken_peers
 	atf_add_test_case stalls
 	atf_add_test_case starttls
+	atf_add_test_case server_limits
 	atf_add_test_case routes
 	atf_add_test_case bad_arguments
 }

@@ -98,6 +98,9 @@
 #                 STARTTLS it answers "220 2.0.0 ready", waits for the
 #                 client's first handshake bytes, then writes garbage
 #                 instead of a TLS handshake and closes.
+#   plain_esmtp   like good, but EHLO offers only SIZE 1000: no
+#                 PIPELINING, 8BITMIME, SMTPUTF8 (what it is sent
+#                 anyway is taken as good takes it).
 #   (refuse)      not a mode: a closed port is how a test refuses
 #                 connections (stop the peer, or use a free port).
 #
@@ -123,7 +126,8 @@ ENDLESS_MAX = 256 * 1024 * 1024
 IDLE = 600			# seconds a command may take to come
 MODES = ("good", "greet421", "rcpt_mixed", "mail_5xx", "data_5xx",
          "data_4xx", "reset_in_data", "stall_greeting", "stall_data",
-         "endless_line", "bad_multiline", "ehlo_refused", "starttls_fail")
+         "endless_line", "bad_multiline", "ehlo_refused", "starttls_fail",
+         "plain_esmtp")
 
 
 class Peer:
@@ -304,9 +308,13 @@ class Session:
         if verb == "HELO":
             return self.say("250 %s" % NAME)
         client = re.sub(rb"[^!-~]", b"?", arg[:100]).decode()
-        offers = ["250 %s greets %s" % (NAME, client),
-                  "250 PIPELINING", "250 SIZE %d" % SIZE_MAX,
-                  "250 8BITMIME", "250 SMTPUTF8", "250 ENHANCEDSTATUSCODES"]
+        if self.mode == "plain_esmtp":
+            offers = ["250 %s greets %s" % (NAME, client), "250 SIZE 1000"]
+        else:
+            offers = ["250 %s greets %s" % (NAME, client),
+                      "250 PIPELINING", "250 SIZE %d" % SIZE_MAX,
+                      "250 8BITMIME", "250 SMTPUTF8",
+                      "250 ENHANCEDSTATUSCODES"]
         if not self.tls and (self.peer.tls_ctx is not None or
                              self.mode == "starttls_fail"):
             offers.append("250 STARTTLS")
