@@ -66,6 +66,8 @@ LIBSRCS +=	queue/queue_space.c
 LIBSRCS +=	queue/header.c
 LIBSRCS +=	send/spawn_rec.c
 LIBSRCS +=	send/spawn_msg.c
+LIBSRCS +=	send/dns.c
+LIBSRCS +=	send/dns_parse.c
 LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
@@ -88,6 +90,7 @@ HDRS +=		lookup/relay.h
 HDRS +=		lookup/senders.h
 HDRS +=		smtpd/smtpd_auth.h
 HDRS +=		send/smtp_reply.h
+HDRS +=		send/dns.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -118,6 +121,7 @@ UNIT_TESTS +=	tests/unit/smtpd_data_test
 UNIT_TESTS +=	tests/unit/smtpd_auth_test
 UNIT_TESTS +=	tests/unit/senders_test
 UNIT_TESTS +=	tests/unit/smtp_reply_test
+UNIT_TESTS +=	tests/unit/dns_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -142,14 +146,20 @@ SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
 SH_TESTS +=	tests/remote/client_test
 SH_TESTS +=	tests/remote/spawn_test
+SH_TESTS +=	tests/dns/dns_test
+
+# Helper programs of the scenario tests (built, never installed).
+TEST_PROGS =	tests/dns/dnsq
 
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds
 # a replay driver of each with the normal compiler for the corpus test.
 FUZZ_TARGETS =	fuzz_smtp_cmd
 FUZZ_TARGETS +=	fuzz_smtp_data
+FUZZ_TARGETS +=	fuzz_dns
 FUZZ_REPLAY =	tests/fuzz/fuzz_smtp_cmd_replay tests/fuzz/fuzz_smtp_data_replay
 FUZZ_TARGETS +=	fuzz_smtp_reply
 FUZZ_REPLAY +=	tests/fuzz/fuzz_smtp_reply_replay
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dns_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -163,7 +173,7 @@ MANS =		$(MANS1) $(MANS5) $(MANS8)
 .c.o:
 	$(CC) $(QP_CFLAGS) -c -o $@ $<
 
-all: progs $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY)
+all: progs $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
 
 progs: $(PROGS) build/libexec
 
@@ -228,6 +238,14 @@ tests/fuzz/fuzz_smtp_reply_replay: tests/fuzz/fuzz_smtp_reply.c \
     tests/fuzz/replay.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_reply.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_dns_replay: tests/fuzz/fuzz_dns.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dns.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
+	    $(PKG_LIBS)
 
 # make fuzz: build each target with clang and libFuzzer in build/fuzz/
 # (its own objects, so the normal build is untouched) and run it for
@@ -237,9 +255,9 @@ FUZZ_SECONDS ?=	60
 FUZZ_CC ?=	clang
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
+FUZZ_SRCS +=	send/dns_parse.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
-		$(PKG_CFLAGS) -fno-sanitize-recover=undefined
-FUZZ_FLAGS +=	-Isend
+		-Isend $(PKG_CFLAGS) -fno-sanitize-recover=undefined
 fuzz: $(HDRS)
 	mkdir -p build/fuzz
 	objs=; for s in $(FUZZ_SRCS); do \
@@ -294,7 +312,7 @@ install: progs
 
 clean:
 	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) $(SMTPD_OBJS) \
-	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY)
+	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
 	rm -rf build
 
 .PHONY: all progs check lint demo install clean fuzz

@@ -1,24 +1,120 @@
-/* placeholder: the helper's version replaces this file */
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * dns - the remote sender's resolver: MX, A and AAAA lookups through
+ * libc's res_nquery on a resolver state of our own, and the strict
+ * parsers of the answers.
+ *
+ * Servers: /etc/resolv.conf (res_ninit), unless control/resolvers has
+ * entries, one a line: "address" or "address:port", IPv6 in brackets
+ * ("127.0.0.1", "127.0.0.1:5353", "[::1]", "[::1]:5353").  Blank lines
+ * and '#' comment lines are skipped; a file with no entry counts as
+ * absent.  At most DNS_SERVERS_MAX entries (libc's MAXNS).  Anything
+ * else makes the file broken: one log line names the file and line.
+ * The options of /etc/resolv.conf and RES_OPTIONS (timeout, attempts)
+ * still apply; the search list never does (res_nquery, not res_nsearch).
+ *
+ * IPv6 servers: glibc (2.26 and later; checked on 2.36) keeps an IPv6
+ * server as nsaddr_list[i].sin_family = 0 with a malloc'd sockaddr_in6
+ * in _u._ext.nsaddrs[i], the way res_ninit itself stores the IPv6
+ * "nameserver" lines of resolv.conf, and res_nclose frees it.  dns.c
+ * installs them the same way.  On other C libraries, whose private
+ * state differs, an IPv6 entry is refused with a log line.
+ *
+ * The parsers take an answer as it came off the wire and trust nothing:
+ * header (QR set, opcode 0, RCODE, TC clear), exactly one question that
+ * echoes qname (case aside), type and class IN; at most DNS_RR_MAX answer
+ * records, each read within the packet, rdata lengths exact for CNAME,
+ * MX, A and AAAA; compression pointers must point backwards (RFC 1035
+ * 4.1.4: to a prior occurrence), so they cannot loop.  Only records of
+ * class IN owned by qname, or by a name a CNAME chain inside the answer
+ * leads to from qname (at most DNS_CNAME_MAX links, no loops), count.
+ * Names come out lower case, without the trailing dot, and only of the
+ * bytes a-z, 0-9, '-' and '_'; an MX whose exchange is any other name
+ * is skipped.  An answer that breaks a rule is DNS_TEMP (a broken or
+ * hostile server may be fixed), never a guess.
+ */
 #ifndef QPOST_DNS_H
 #define QPOST_DNS_H
+
+#include <sys/socket.h>
 #include <stddef.h>
+
 #define DNS_NAME_MAX	255
+#define DNS_RR_MAX	100	/* answer records: more is a broken answer */
+#define DNS_CNAME_MAX	8	/* CNAME links followed inside one answer */
+#define DNS_SERVERS_MAX	3	/* lines in control/resolvers (MAXNS) */
+
 struct dns_mx {
 	unsigned	pref;
-	char		host[DNS_NAME_MAX + 1];
+	char		host[DNS_NAME_MAX + 1];	/* lower case, no trailing dot */
 };
-struct dns_addr {
-	int		family;
-	unsigned char	addr[16];
+
+struct dns_addr {			/* one address of a host */
+	int		family;		/* AF_INET or AF_INET6 */
+	unsigned char	addr[16];	/* 4 or 16 bytes, network order */
 };
-#define DNS_OK		0
-#define DNS_NXDOMAIN	1
-#define DNS_NODATA	2
-#define DNS_NULLMX	3
-#define DNS_TEMP	(-1)
-#define DNS_BROKEN	(-2)
+
+#define DNS_OK		0	/* answers found */
+#define DNS_NXDOMAIN	1	/* the name does not exist: permanent */
+#define DNS_NODATA	2	/* the name exists, no record of that type */
+#define DNS_NULLMX	3	/* RFC 7505 null MX: the domain takes no mail */
+#define DNS_TEMP	(-1)	/* SERVFAIL, timeout, no answer: try later */
+#define DNS_BROKEN	(-2)	/* control/resolvers is malformed (logged) */
+
 int	dns_init(void);
-int	dns_mx(const char *, struct dns_mx **, size_t *);
-int	dns_addrs(const char *, struct dns_addr **, size_t *);
-const char *dns_strerror(int);
+	/* reads control/resolvers (via control/ctl.h); 0, DNS_BROKEN when
+	   the file is unreadable or malformed (logged), or DNS_TEMP when
+	   libc's resolver cannot be set up (logged); must be called first,
+	   may be called again (it starts afresh) */
+void	dns_close(void);
+	/* frees what dns_init set up; dns_init may be called again */
+int	dns_mx(const char *domain, struct dns_mx **mx, size_t *n);
+	/* DNS_OK: *mx (malloc, caller frees) sorted by preference, equal
+	   preferences shuffled (arc4random_uniform), each host once (its
+	   lowest preference); DNS_NULLMX when any record is the null MX
+	   (pref 0, exchange "."); DNS_NODATA when the domain exists without
+	   MX (caller falls back to its A/AAAA); DNS_NXDOMAIN also for a
+	   domain that cannot be a DNS name (empty, over 253 bytes, an empty
+	   label or one over 63, a byte other than letters, digits, '-' and
+	   '_': an IDN domain must come as A-labels); DNS_TEMP also when
+	   MX records exist but none names a usable host.  A trailing dot
+	   on domain is allowed. */
+int	dns_addrs(const char *host, struct dns_addr **a, size_t *n);
+	/* AAAA and A of host, AAAA first (each family in answer order, each
+	   address once); DNS_OK if either had records; DNS_NXDOMAIN /
+	   DNS_NODATA / DNS_TEMP otherwise (TEMP wins over NODATA when one
+	   query failed temporarily) */
+
+/* the pure answer parsers, the fuzz target's entry points: */
+int	dns_parse_mx(const unsigned char *ans, size_t len, const char *qname,
+	    struct dns_mx **mx, size_t *n);
+	/* as dns_mx, on an answer to the MX query of qname;
+	   *n <= DNS_RR_MAX */
+int	dns_parse_addrs(const unsigned char *ans, size_t len, const char *qname,
+	    int type /* ns_t_a or ns_t_aaaa */, struct dns_addr **a, size_t *n);
+	/* the A (or AAAA) records of an answer: DNS_OK with *a (malloc,
+	   caller frees), or DNS_NXDOMAIN, DNS_NODATA, DNS_TEMP */
+void	dns_mx_sort(struct dns_mx *, size_t);
+	/* sort by preference, shuffle each run of equal preferences */
+const char *dns_strerror(int);	/* words for logs and result text */
+const char *dns_why(void);
+	/* why the last lookup or parse gave DNS_TEMP, for logs: "SERVFAIL
+	   or timeout", "answer: question does not echo the name"...; ""
+	   when it did not */
+
+int	dns_name_norm(const char *, char *);
+	/* a name as the parsers write them (lower case, no trailing dot)
+	   into a buffer of DNS_NAME_MAX + 1; -1 if it cannot be a host
+	   name (see dns_mx) */
+
+/* the resolvers in use, for tests and logs */
+int	dns_server_parse(const char *, struct sockaddr_storage *);
+	/* one control/resolvers entry: 0, or -1 with dns_why() saying why */
+size_t	dns_servers(struct sockaddr_storage *, size_t);
+	/* copies up to size servers of the state dns_init set up; the count */
+
+/* for dns.c only: dns_why's note lives with the parsers */
+void	dns_why_set(const char *);
+
 #endif

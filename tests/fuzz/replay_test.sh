@@ -43,8 +43,17 @@ smtp_reply_body() {
 	replay fuzz_smtp_reply
 }
 
+atf_test_case dns
+dns_head() {
+	atf_set "descr" "fuzz_dns replays its corpus and crashes"
+}
+dns_body() {
+	replay fuzz_dns
+}
+
 atf_init_test_cases() {
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
 	atf_add_test_case smtp_reply
+	atf_add_test_case dns
 }

@@ -1,0 +1,154 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * dnsq - a test driver for send/dns.c: dns_init (control/resolvers in
+ * $QPOST_CONTROL), then dns_mx or dns_addrs for each name, results on
+ * stdout one per line:
+ *
+ *	mx:	"PREF HOST" for each MX, in the order dns_mx gives
+ *	addrs:	each address as inet_ntop writes it, AAAA first
+ *	servers: the resolvers in use, "ADDRESS:PORT" ("[ADDRESS]:PORT")
+ *
+ * or, when a lookup finds nothing, one word: NXDOMAIN, NODATA, NULLMX,
+ * or "TEMP why".  -n N repeats every lookup N times (the shuffle test).
+ * Runs as whoever starts it, trusts nothing; not installed.
+ *
+ * Exit: 0 when the lookups were made (whatever they found), 100 usage,
+ * 111 when dns_init failed (its log line is on stderr).
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dns.h"
+#include "log.h"
+
+#define USAGE	"usage: dnsq [-h] [-n count] mx|addrs name ...\n" \
+		"       dnsq [-h] servers\n"
+
+/* result - the word for a lookup that found nothing. */
+static void
+result(int r)
+{
+	switch (r) {
+	case DNS_NXDOMAIN:
+		printf("NXDOMAIN\n");
+		break;
+	case DNS_NODATA:
+		printf("NODATA\n");
+		break;
+	case DNS_NULLMX:
+		printf("NULLMX\n");
+		break;
+	case DNS_TEMP:
+		printf("TEMP %s\n", dns_why());
+		break;
+	default:
+		printf("UNEXPECTED %d\n", r);
+	}
+}
+
+static void
+mx(const char *name)
+{
+	struct dns_mx *m;
+	size_t n, i;
+	int r;
+
+	if ((r = dns_mx(name, &m, &n)) != DNS_OK) {
+		result(r);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		printf("%u %s\n", m[i].pref, m[i].host);
+	free(m);
+}
+
+static void
+addrs(const char *name)
+{
+	char text[INET6_ADDRSTRLEN];
+	struct dns_addr *a;
+	size_t n, i;
+	int r;
+
+	if ((r = dns_addrs(name, &a, &n)) != DNS_OK) {
+		result(r);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		printf("%s\n", inet_ntop(a[i].family, a[i].addr, text,
+		    sizeof(text)) ? text : "?");
+	free(a);
+}
+
+static void
+servers(void)
+{
+	struct sockaddr_storage ss[DNS_SERVERS_MAX];
+	char text[INET6_ADDRSTRLEN];
+	size_t n, i;
+
+	n = dns_servers(ss, DNS_SERVERS_MAX);
+	for (i = 0; i < n && i < DNS_SERVERS_MAX; i++) {
+		if (ss[i].ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss[i];
+
+			inet_ntop(AF_INET6, &s6->sin6_addr, text, sizeof(text));
+			printf("[%s]:%u\n", text, ntohs(s6->sin6_port));
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss[i];
+
+			inet_ntop(AF_INET, &s4->sin_addr, text, sizeof(text));
+			printf("%s:%u\n", text, ntohs(s4->sin_port));
+		}
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *err;
+	long long count = 1, k;
+	int ch, i;
+
+	log_init(argv[0]);
+	while ((ch = getopt(argc, argv, "hn:")) != -1) {
+		switch (ch) {
+		case 'h':
+			usage_exit(USAGE, 0);
+		case 'n':
+			count = strtonum(optarg, 1, 10000, &err);
+			if (err != NULL)
+				usage_exit(USAGE, EXIT_PERM);
+			break;
+		default:
+			usage_exit(USAGE, EXIT_PERM);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || (strcmp(argv[0], "servers") != 0 && argc < 2) ||
+	    (strcmp(argv[0], "mx") != 0 && strcmp(argv[0], "addrs") != 0 &&
+	    strcmp(argv[0], "servers") != 0))
+		usage_exit(USAGE, EXIT_PERM);
+	if (dns_init() != 0)
+		diex(EXIT_TEMP, "unable to set up the resolver");
+	if (strcmp(argv[0], "servers") == 0)
+		servers();
+	for (k = 0; k < count; k++)
+		for (i = 1; i < argc; i++) {
+			if (strcmp(argv[0], "mx") == 0)
+				mx(argv[i]);
+			else
+				addrs(argv[i]);
+		}
+	dns_close();
+	if (fflush(stdout) == EOF)
+		die(EXIT_TEMP, "unable to write the results");
+	return 0;
+}
