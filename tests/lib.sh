@@ -79,7 +79,8 @@ qp_deadline_loop() {
 # $PWD/inst): control files for the local domain example.test, users
 # alice and bob (this uid and gid, homes DIR/home/alice and
 # DIR/home/bob) and the alias postmaster: alice, compiled with qcdb,
-# and an empty queue (QPOST_QUEUE=DIR/queue).  Exports
+# control/smtproutes sending every remote domain to a closed loopback
+# port, and an empty queue (QPOST_QUEUE=DIR/queue).  Exports
 # QP_DIR, QPOST_CONTROL, QPOST_QUEUE and QPOST_LIBEXEC.
 qp_instance() {
 	QP_DIR=${1:-$PWD/inst}
@@ -102,6 +103,10 @@ qp_instance() {
 	    "$QPOST_QUEUE" || atf_fail "qp_instance: cannot make $QP_DIR"
 	echo example.test > "$QPOST_CONTROL/me"
 	echo example.test > "$QPOST_CONTROL/locals"
+	# every remote domain goes to a closed loopback port: deferred at
+	# once, and no test reaches for the network or /etc/resolv.conf
+	# (tests of the remote sender write their own smtproutes)
+	echo ":127.0.0.1:1" > "$QPOST_CONTROL/smtproutes"
 	_qp_ids="$(id -u):$(id -g)"
 	{
 		echo "alice:$_qp_ids:$QP_DIR/home/alice"
@@ -555,7 +560,8 @@ qp_dotstuff() {
 # qp_smtpd_instance [DIR] - qp_instance for smtpd tests: besides the
 # local domain example.test (control/locals), control/rcpthosts lists
 # other.test and .hosted.test (subdomains of hosted.test), compiled by
-# qcdb.  Remote domains go to the rspawn stub, which defers them.
+# qcdb.  Remote domains go to a closed port (qp_instance), which defers
+# them.
 qp_smtpd_instance() {
 	qp_instance "${1:-$PWD/inst}"
 	printf 'other.test\n.hosted.test\n' > "$QPOST_CONTROL/rcpthosts"

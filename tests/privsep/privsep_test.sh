@@ -54,6 +54,7 @@ setup_system() {
 	done
 	echo example.test > "$QPOST_CONTROL/me"
 	echo example.test > "$QPOST_CONTROL/locals"
+	echo ":127.0.0.1:1" > "$QPOST_CONTROL/smtproutes"	# see qp_instance
 	"$QPOST_LIBEXEC/qpost-start" 2> "$R/log" &
 	echo $! > "$R/pid"
 	qp_wait_file_match "$R/log" "sched: ready" 30
@@ -132,7 +133,7 @@ modes_body() {
 	atf_check -o inline:"qpqueue:qpost 622\n" stat -c "%U:%G %a" \
 	    "$q/trigger"
 
-	# a message that stays queued (remote: the stub defers it)
+	# a message that stays queued (remote: a closed port defers it)
 	qp_msg s2 > "$R/m"
 	chmod 644 "$R/m"
 	atf_check runuser -u qpsender -- "$QPOST_LIBEXEC/qinject" \

@@ -66,14 +66,14 @@ retry_cleanup() {
 	qp_stop
 }
 
-atf_test_case remote_stub cleanup
-remote_stub_head() {
-	atf_set "descr" "a remote recipient is deferred by the rspawn stub," \
-	    "and bounced when the queue lifetime has passed"
+atf_test_case remote_expired cleanup
+remote_expired_head() {
+	atf_set "descr" "a remote recipient whose host refuses connections" \
+	    "is deferred, and bounced when the queue lifetime has passed"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
-remote_stub_body() {
+remote_expired_body() {
 	qp_instance "$PWD/inst"
 	echo 1 > "$QPOST_CONTROL/retrymin"
 	echo 3 > "$QPOST_CONTROL/queuelifetime"
@@ -81,18 +81,18 @@ remote_stub_body() {
 	qp_msg x1 > m
 	atf_check "$QPOST_LIBEXEC/qinject" -f bob@example.test \
 	    someone@remote.test < m
-	qp_wait_log "to=<someone@remote.test> result=defer" 30
+	qp_wait_log "remote: .*to=<someone@remote.test> result=defer text=\"4.4.1 127.0.0.1\[127.0.0.1\]: connect: Connection refused" 30
 	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
 	atf_check -o match:"message expired in the queue" \
 	    sh -c "cat '$QP_DIR'/home/bob/Maildir/new/*"
 	qp_wait_queue_empty 30
 }
-remote_stub_cleanup() {
+remote_expired_cleanup() {
 	qp_stop
 }
 
 atf_init_test_cases() {
 	atf_add_test_case alias_and_bounce
 	atf_add_test_case retry
-	atf_add_test_case remote_stub
+	atf_add_test_case remote_expired
 }

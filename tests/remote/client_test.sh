@@ -288,6 +288,66 @@ routes_cleanup() {
 	rm_peers_stop
 }
 
+atf_test_case smarthost_auth cleanup
+smarthost_auth_head() {
+	atf_set "descr" "AUTH PLAIN to a smarthost from control/smtpauth, inside TLS only; a wrong password or a readable file keeps the mail"
+	atf_set "require.user" "unprivileged"
+}
+smarthost_auth_body() {
+	rm_control
+	mkdir cert && qp_mkcert "$PWD/cert"
+	PORT=$(qp_free_port 127.0.0.2)
+	rm_peer_start p 127.0.0.2 "$PORT" --cert cert/tls.crt --key cert/tls.key
+	echo "relayuser:pass:word" > p/auth
+	echo ":127.0.0.2:$PORT" > control/smtproutes
+	echo "127.0.0.2:relayuser:pass:word" > control/smtpauth
+	chmod 0600 control/smtpauth
+	qp_msg 1 > msg
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "K ^2\.0\.0"
+	grep -q 'auth user="relayuser"' p/log || atf_fail "no AUTH in the peer log"
+	grep -q "pass:word" remote.log && atf_fail "the password is in the log"
+	echo "127.0.0.2:relayuser:wrong" > control/smtpauth
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "Z ^4\.7\.8 .*535"
+	[ "$(grep -c 'ip=127.0.0.2 port=' remote.log)" -eq 1 ] ||
+	    qp_fail "a wrong password should end the attempts" remote.log
+	echo "127.0.0.2:relayuser:pass:word" > control/smtpauth
+	echo ":none" > control/tlsdestinations
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "Z ^4\.7\.0 .*not sending the control/smtpauth password without TLS"
+	rm control/tlsdestinations
+	chmod 0644 control/smtpauth
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "Z ^4\.3\.5 control/smtpauth is broken"
+	grep -q "control file smtpauth: must be" remote.log ||
+	    qp_fail "no log line says why smtpauth is refused" remote.log
+	[ "$(rm_mails p)" -eq 1 ] || atf_fail "want exactly the first message"
+}
+smarthost_auth_cleanup() {
+	rm_peers_stop
+}
+
+atf_test_case source_address cleanup
+source_address_head() {
+	atf_set "descr" "control/outgoingip picks the source address"
+	atf_set "require.user" "unprivileged"
+}
+source_address_body() {
+	setup good
+	echo 127.0.0.5 > control/outgoingip
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "K ^2\.0\.0"
+	grep -q "connect .*from=127.0.0.5:" p/log ||
+	    qp_fail "the connection did not come from 127.0.0.5" p/log
+	echo "not-an-address" > control/outgoingip
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "Z ^4\.3\.5"
+}
+source_address_cleanup() {
+	rm_peers_stop
+}
+
 atf_test_case bad_arguments cleanup
 bad_arguments_head() {
 	atf_set "descr" "recipients outside the domain and a bad sender bounce, nothing is sent"
@@ -318,5 +378,7 @@ atf_init_test_cases() {
 	atf_add_test_case starttls
 	atf_add_test_case server_limits
 	atf_add_test_case routes
+	atf_add_test_case smarthost_auth
+	atf_add_test_case source_address
 	atf_add_test_case bad_arguments
 }

@@ -101,6 +101,9 @@
 #   plain_esmtp   like good, but EHLO offers only SIZE 1000: no
 #                 PIPELINING, 8BITMIME, SMTPUTF8 (what it is sent
 #                 anyway is taken as good takes it).
+#   AUTH          not a mode: when DIR/auth holds "user:password",
+#                 EHLO inside TLS offers AUTH PLAIN and checks it (235
+#                 or 535); outside TLS, or without the file, 502.
 #   (refuse)      not a mode: a closed port is how a test refuses
 #                 connections (stop the peer, or use a free port).
 #
@@ -108,6 +111,7 @@
 # logs "stop" and exits at once, closing every connection.
 
 import argparse
+import base64
 import os
 import re
 import signal
@@ -318,7 +322,35 @@ class Session:
         if not self.tls and (self.peer.tls_ctx is not None or
                              self.mode == "starttls_fail"):
             offers.append("250 STARTTLS")
+        if self.tls and self.credentials() is not None:
+            offers.append("250 AUTH PLAIN")
         return self.say(*offers)
+
+    def credentials(self):
+        """DIR/auth's "user:password", or None: AUTH is not offered."""
+        try:
+            with open(os.path.join(self.peer.dir, "auth"), "rb") as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
+    def auth(self, arg):
+        """AUTH PLAIN with an initial response, inside TLS only."""
+        want = self.credentials()
+        words = arg.split()
+        if not self.tls or want is None:
+            return self.say("502 5.5.1 AUTH not offered")
+        if len(words) != 2 or words[0].upper() != b"PLAIN":
+            return self.say("504 5.5.4 only AUTH PLAIN with a response")
+        try:
+            parts = base64.b64decode(words[1], validate=True).split(b"\0")
+        except ValueError:
+            return self.say("501 5.5.2 bad base64")
+        if len(parts) == 3 and parts[1] + b":" + parts[2] == want:
+            self.log("auth user=%s" % esc(parts[1]))
+            return self.say("235 2.7.0 authenticated")
+        self.log("auth failed")
+        return self.say("535 5.7.8 bad credentials")
 
     def params(self, words, allowed):
         """Check MAIL/RCPT parameters: an error reply, or None."""
@@ -482,7 +514,9 @@ class Session:
             return self.say("252 2.5.2 cannot verify")
         if verb == "STARTTLS":
             return self.starttls(arg)
-        if verb in ("BDAT", "AUTH"):
+        if verb == "AUTH":
+            return self.auth(arg)
+        if verb == "BDAT":
             return self.say("502 5.5.1 %s not offered" % verb)
         return self.say("500 5.5.2 unknown command")
 

@@ -183,6 +183,66 @@ dead_host_cleanup() {
 	qp_dns_stop
 }
 
+# mkcerts - ./ca (a test CA), ./self (a self-signed certificate for
+# mx.self.test) and ./signed (mx.ca.test's, signed by the CA).
+mkcerts() {
+	mkdir ca self signed
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj "/CN=qpost test CA" -days 2 -keyout ca/key -out ca/crt \
+	    > openssl.out 2>&1 &&
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj /CN=mx.self.test -addext subjectAltName=DNS:mx.self.test \
+	    -days 2 -keyout self/key -out self/crt >> openssl.out 2>&1 &&
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj /CN=mx.ca.test -keyout signed/key -out signed/csr \
+	    >> openssl.out 2>&1 &&
+	printf 'subjectAltName=DNS:mx.ca.test\n' > signed/ext &&
+	openssl x509 -req -in signed/csr -CA ca/crt -CAkey ca/key \
+	    -CAcreateserial -days 2 -extfile signed/ext -out signed/crt \
+	    >> openssl.out 2>&1 || qp_fail "openssl failed" openssl.out
+}
+
+atf_test_case tls_verify cleanup
+tls_verify_head() {
+	atf_set "descr" "tlsdestinations verify: a self-signed certificate or an unknown CA is refused, the trusted CA's delivers"
+	atf_set "require.user" "unprivileged"
+}
+tls_verify_body() {
+	setup --mx-host=self.test,mx.self.test,10 \
+	    --mx-host=ca.test,mx.ca.test,10 \
+	    --host-record=mx.self.test,127.0.0.4 \
+	    --host-record=mx.ca.test,127.0.0.5
+	mkcerts
+	rm_peer_start self 127.0.0.4 "$PORT" --cert self/crt --key self/key
+	rm_peer_start signed 127.0.0.5 "$PORT" --cert signed/crt \
+	    --key signed/key
+	printf 'self.test:verify\nca.test:verify\n' > control/tlsdestinations
+	echo "$PWD/ca/crt" > control/tlscafile
+	rm_remote self.test s@sender.test a@self.test
+	rm_expect "Z ^4\.7\.5 .*TLS handshake failed"
+	rm control/tlscafile
+	rm_remote ca.test s@sender.test a@ca.test
+	rm_expect "Z ^4\.7\.5 .*TLS handshake failed"
+	[ "$(rm_mails self)" -eq 0 ] && [ "$(rm_mails signed)" -eq 0 ] ||
+	    atf_fail "a message went to an unverified server"
+	echo "$PWD/ca/crt" > control/tlscafile
+	rm_remote ca.test s@sender.test a@ca.test
+	rm_expect "K ^2\.0\.0 mx\.ca\.test"
+	grep -q "mx=mx.ca.test .*tls=TLSv1.[23] verified=yes" remote.log ||
+	    qp_fail "the log does not say the certificate was verified" \
+	    remote.log
+	grep -q "tls=1" signed/mail/*.env || atf_fail "not sent over TLS"
+	# the right CA, the wrong name: the relay is named by its address
+	echo "ca.test:127.0.0.5:$PORT" > control/smtproutes
+	rm_remote ca.test s@sender.test a@ca.test
+	rm_expect "Z ^4\.7\.5 .*TLS handshake failed"
+	[ "$(rm_mails signed)" -eq 1 ] || atf_fail "want exactly one delivery"
+}
+tls_verify_cleanup() {
+	rm_peers_stop
+	qp_dns_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case preference
 	atf_add_test_case fallback
@@ -191,4 +251,5 @@ atf_init_test_cases() {
 	atf_add_test_case no_mail
 	atf_add_test_case loops_back
 	atf_add_test_case dead_host
+	atf_add_test_case tls_verify
 }

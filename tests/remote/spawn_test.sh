@@ -169,10 +169,35 @@ concurrency_cleanup() {
 	rm_peers_stop
 }
 
+atf_test_case dead_memory cleanup
+dead_memory_head() {
+	atf_set "descr" "rspawn remembers an address that timed out: the retry skips it instead of waiting again"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+dead_memory_body() {
+	instance stall_greeting
+	qp_start
+	qp_msg 1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	    x@remote.test < m
+	qp_wait_log "remote: .*ip=127.0.0.2 .*result=defer text=\"4.4.2 .*greeting" 30
+	qp_wait_log "remote: .*ip=127.0.0.2 skipped: it timed out recently" 30
+	qp_wait_log "sched: .*to=<x@remote.test> result=defer try=[0-9]* next=+[0-9]* text=\"4.4.1 every host for remote.test timed out recently" 30
+	[ "$(grep -c ' connect ' p/log)" -eq 1 ] ||
+	    qp_fail "the dead address was connected to again" p/log
+	qp_stop
+}
+dead_memory_cleanup() {
+	qp_stop
+	rm_peers_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case defer_then_deliver
 	atf_add_test_case reset_then_deliver
 	atf_add_test_case bounce
 	atf_add_test_case bad_remote
 	atf_add_test_case concurrency
+	atf_add_test_case dead_memory
 }

@@ -80,7 +80,7 @@ relayclient_body() {
 	    'victim@[192.0.2.1]' > s
 	qp_smtp_dialog s
 	qp_msg rc1 > m
-	qp_smtp_send m victim@remote.test	# the rspawn stub defers it
+	qp_smtp_send m victim@remote.test	# a closed port defers it
 	qp_stop "$QP_DIR"
 }
 relayclient_cleanup() {
