@@ -11,9 +11,9 @@ QUEUEDIR ?=	/var/spool/qpost
 DESTDIR ?=
 
 CC ?=		cc
-PKGS =		libbsd-overlay libtls libcdb
+PKGS =		libbsd-overlay libtls libcdb libidn2
 PKG_CFLAGS !=	pkg-config --cflags $(PKGS) 2>/dev/null || echo -DMISSING_PKGS
-PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb
+PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb -lidn2
 # b64_pton (smtpd_auth.c, in the archive); linked only where it is used
 PKG_LIBS +=	-lresolv
 CRYPT_LIBS !=	pkg-config --libs libxcrypt 2>/dev/null || echo -lcrypt

@@ -18,6 +18,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <idn2.h>
+
 #include "ctl.h"
 #include "log.h"
 #include "remote.h"
@@ -221,6 +223,30 @@ is_me(const struct remote_cfg *c, const char *host)
 }
 
 /*
+ * a_label - the domain as DNS knows it: an internationalized domain (a
+ * UTF-8 one, which SMTPUTF8 mail may carry) in A-labels (IDNA2008,
+ * RFC 5891), others as they are.  -1 if it cannot be converted.
+ */
+static int
+a_label(const char *domain, char *out, size_t size)
+{
+	const char *p;
+	char *ascii;
+	int ok;
+
+	for (p = domain; *p != '\0' && (unsigned char)*p < 0x80; p++)
+		;
+	if (*p == '\0')
+		return strlcpy(out, domain, size) < size ? 0 : -1;
+	if (idn2_to_ascii_8z(domain, &ascii, IDN2_NONTRANSITIONAL) !=
+	    IDN2_OK)
+		return -1;
+	ok = strlcpy(out, ascii, size) < size;
+	idn2_free(ascii);
+	return ok ? 0 : -1;
+}
+
+/*
  * mx_hosts - the domain's MX hosts into rt.  If this host is among
  * them it is a backup MX: only more preferred hosts may be used.
  * Returns 0, or -1 with every recipient's result set.
@@ -230,14 +256,20 @@ mx_hosts(const struct remote_cfg *c, struct remote_job *j,
     struct remote_route *rt)
 {
 	struct dns_mx *mx = NULL;
+	char name[DNS_NAME_MAX + 1];
 	size_t n = 0, i, k;
 	unsigned int mine = ~0u;
 	int r, temp = 0;
 
-	r = dns_mx(j->domain, &mx, &n);
+	if (a_label(j->domain, name, sizeof(name)) == -1) {
+		remote_set_all(j, SPAWN_PERM, "5.1.2 domain %s is not a valid "
+		    "internationalized domain name", j->domain);
+		return -1;
+	}
+	r = dns_mx(name, &mx, &n);
 	if (r == DNS_NODATA) {	/* implicit MX, RFC 5321 5.1 */
 		free(mx);
-		if ((r = add_host(rt, j->domain, c->port, 0)) == DNS_OK)
+		if ((r = add_host(rt, name, c->port, 0)) == DNS_OK)
 			return 0;
 		remote_set_all(j, r == DNS_TEMP ? SPAWN_TEMP : SPAWN_PERM,
 		    r == DNS_TEMP ? "4.4.3 DNS lookup for %s failed, will "

@@ -183,6 +183,26 @@ dead_host_cleanup() {
 	qp_dns_stop
 }
 
+atf_test_case idn cleanup
+idn_head() {
+	atf_set "descr" "an internationalized domain is looked up in A-labels and its UTF-8 address sent with SMTPUTF8"
+	atf_set "require.user" "unprivileged"
+}
+idn_body() {
+	setup --mx-host=xn--bcher-kva.test,mx1.example.test,10
+	d=$(printf 'b\303\274cher.test')
+	rm_remote "$d" s@sender.test "a@$d"
+	rm_expect "K ^2\.0\.0 mx1\.example\.test"
+	grep -q "SMTPUTF8" mx1/mail/*.env || atf_fail "SMTPUTF8 was not asked for"
+	rm_remote "$(printf 'a\342\230\203.test')" s@sender.test \
+	    "$(printf 'a@a\342\230\203.test')"
+	rm_expect "D ^5\.1\.2 .*not a valid internationalized"
+}
+idn_cleanup() {
+	rm_peers_stop
+	qp_dns_stop
+}
+
 # mkcerts - ./ca (a test CA), ./self (a self-signed certificate for
 # mx.self.test) and ./signed (mx.ca.test's, signed by the CA).
 mkcerts() {
@@ -252,4 +272,5 @@ atf_init_test_cases() {
 	atf_add_test_case loops_back
 	atf_add_test_case dead_host
 	atf_add_test_case tls_verify
+	atf_add_test_case idn
 }
