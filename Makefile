@@ -148,6 +148,7 @@ SH_TESTS +=	tests/remote/client_test
 SH_TESTS +=	tests/remote/spawn_test
 SH_TESTS +=	tests/remote/mx_test
 SH_TESTS +=	tests/remote/pf_receiver_test
+SH_TESTS +=	tests/remote/postfix_test
 SH_TESTS +=	tests/dns/dns_test
 
 # Helper programs of the scenario tests (built, never installed).
