@@ -350,6 +350,7 @@ run(struct remote_job *j, struct remote_route *rt)
 	struct remote_cfg cfg;
 	int r;
 
+	memset(&cfg, 0, sizeof(cfg));
 	if (scan_message(j) == -1) {
 		log_warn("id=%s unable to read the message on fd 0", j->id);
 		remote_set_all(j, SPAWN_TEMP, "4.3.0 unable to read the "
@@ -363,6 +364,8 @@ run(struct remote_job *j, struct remote_route *rt)
 		    "4.4.3 unable to set up the DNS resolver");
 	else if (remote_route(&cfg, j, rt) == 0)
 		deliver(&cfg, rt, j);
+	dns_close();
+	remote_cfg_free(&cfg);
 }
 
 int
@@ -406,5 +409,8 @@ main(int argc, char *argv[])
 		run(&j, rt);
 	explicit_bzero(rt, sizeof(*rt));
 	report(&j);
+	free(rt);
+	free(j.st);
+	free(j.is_final);
 	return 0;
 }

@@ -87,6 +87,7 @@ struct buf;
 struct tls;
 
 int	remote_cfg_load(struct remote_cfg *, const char *);
+void	remote_cfg_free(struct remote_cfg *);
 int	remote_route(const struct remote_cfg *, struct remote_job *,
 	    struct remote_route *);
 int	remote_connect(const struct remote_cfg *, const struct dns_addr *,

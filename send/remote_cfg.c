@@ -195,3 +195,11 @@ remote_cfg_load(struct remote_cfg *c, const char *domain)
 	sa_free(&ca);
 	return r == -1 ? -1 : 0;
 }
+
+/* remote_cfg_free - what remote_cfg_load allocated. */
+void
+remote_cfg_free(struct remote_cfg *c)
+{
+	sa_free(&c->me);
+	sa_free(&c->locals);
+}
