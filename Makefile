@@ -243,7 +243,6 @@ $(SCHED_OBJS): $(HDRS) queue/sched.h
 build/libexec: $(PROGS)
 	mkdir -p build/libexec
 	for p in $(PROGS); do ln -f $$p build/libexec/; done
-	ln -f queue/qstat build/libexec/mailq
 	touch build/libexec
 
 .c:
@@ -341,6 +340,7 @@ install: progs
 	cp $(MANS1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MANS5) $(DESTDIR)$(MANDIR)/man5/
 	cp $(MANS8) $(DESTDIR)$(MANDIR)/man8/
+	cp man/qstat.8 $(DESTDIR)$(MANDIR)/man8/mailq.8
 
 clean:
 	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) $(SMTPD_OBJS) \

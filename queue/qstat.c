@@ -32,6 +32,7 @@
 #include "qstat.h"
 #include "queue_id.h"
 
+#define USAGE_MAILQ	"usage: mailq [-h] [-t now] [id ...]\n"
 #define USAGE	"usage: qstat [-hjms] [-t now] [id ...]\n" \
 		"  -j  one JSON document    -s  summary by recipient domain\n" \
 		"  -m  as mailq prints it   -t  the time (seconds since the\n" \
@@ -199,7 +200,7 @@ main(int argc, char *argv[])
 	struct opts o;
 	struct buf out;
 	char obuf[65536];
-	const char *err;
+	const char *err, *usage;
 	size_t i;
 	int ch, r;
 
@@ -207,11 +208,12 @@ main(int argc, char *argv[])
 	memset(&q, 0, sizeof(q));
 	memset(&o, 0, sizeof(o));
 	o.mailq = is_mailq(argv[0]);
+	usage = o.mailq ? USAGE_MAILQ : USAGE;
 	q.now = time(NULL);
 	while ((ch = getopt(argc, argv, "hjmst:")) != -1) {
 		switch (ch) {
 		case 'h':
-			usage_exit(USAGE, 0);
+			usage_exit(usage, 0);
 		case 'j':
 			o.json = 1;
 			break;
@@ -224,10 +226,10 @@ main(int argc, char *argv[])
 		case 't':
 			q.now = (time_t)strtonum(optarg, 0, 1LL << 40, &err);
 			if (err != NULL)
-				usage_exit(USAGE, EXIT_PERM);
+				usage_exit(usage, EXIT_PERM);
 			break;
 		default:
-			usage_exit(USAGE, EXIT_PERM);
+			usage_exit(usage, EXIT_PERM);
 		}
 	}
 	o.ids = argv + optind;
@@ -236,10 +238,10 @@ main(int argc, char *argv[])
 		if (strlen(o.ids[ch]) != QID_LEN ||
 		    !qid_valid(o.ids[ch], QID_LEN)) {
 			log_warnx("%s is not a queue id", o.ids[ch]);
-			usage_exit(USAGE, EXIT_PERM);
+			usage_exit(usage, EXIT_PERM);
 		}
 	if (o.mailq && (o.json || o.summary))
-		usage_exit(USAGE, EXIT_PERM);
+		usage_exit(usage, EXIT_PERM);
 
 	qadmin_become_owner();
 	load(&q, &o);
