@@ -54,7 +54,7 @@ ms_now(void)
 static void
 say(const char *fmt, const char *a, const char *b)
 {
-	char line[256];
+	char line[QCTL_LINE_MAX + 64];
 	int n = snprintf(line, sizeof(line), fmt, a, b);
 
 	if (n > 0 && (size_t)n < sizeof(line))
