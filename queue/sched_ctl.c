@@ -176,6 +176,7 @@ flush(struct sched *s, const char *domain, time_t now)
 	}
 }
 
+/* hold - save the message held: dispatch starts nothing for it. */
 static void
 hold(struct sched *s, struct qmsg *m)
 {
@@ -193,6 +194,7 @@ hold(struct sched *s, struct qmsg *m)
 	log_info("id=%s ctl=hold held running=%zu", m->env.id, m->busy);
 }
 
+/* release - save it not held; its pending recipients are due now. */
 static void
 release(struct sched *s, struct qmsg *m, time_t now)
 {
@@ -225,6 +227,8 @@ delete_now(struct sched *s, struct qmsg *m)
 	size_t i, n = 0;
 
 	if (sched_remove_files(s, m->env.id) == -1) {
+		/* held, if it waited: a new delete may try again */
+		m->ctl &= ~CTL_DELETE;
 		log_warnx("id=%s ctl=delete failed: the message stays",
 		    m->env.id);
 		return;
@@ -242,6 +246,7 @@ delete_now(struct sched *s, struct qmsg *m)
 	sched_forget(s, m);
 }
 
+/* delete - now, or once the deliveries under way have reported. */
 static void
 delete(struct sched *s, struct qmsg *m)
 {
