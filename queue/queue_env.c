@@ -27,6 +27,8 @@ qenv_encode(const struct qenv *e, struct sa *out)
 		return -1;
 	if (e->bounce_id[0] != '\0' && rec_puts(out, 'B', e->bounce_id) == -1)
 		return -1;
+	if (e->held && rec_puts(out, 'H', "1") == -1)
+		return -1;
 	for (i = 0; i < e->nrcpt; i++) {
 		r = &e->rcpt[i];
 		if (rec_puts(out, 'R', r->addr) == -1 ||
@@ -136,6 +138,9 @@ qenv_decode(const char *p, size_t n, struct qenv *e)
 		else if (tag == 'B' && qid_valid(v, vlen) && e->nrcpt == 0 &&
 		    e->bounce_id[0] == '\0')
 			memcpy(e->bounce_id, v, QID_LEN);
+		else if (tag == 'H' && vlen == 1 && v[0] == '1' &&
+		    e->nrcpt == 0 && !e->held)
+			e->held = 1;	/* optional, in any place before R */
 		else if (tag == 'R') {
 			if (decode_rcpt(&rr, e, v, vlen) == -1)
 				return -1;

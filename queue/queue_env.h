@@ -6,8 +6,9 @@
  * always whole, through atomic_write_file().
  *
  *	V1:1,  I<id>  U<injector uid>  A<arrival, unix time>  F<sender>
- *	then optional O1:1, (SMTPUTF8) and B<bounce id> (a bounce planned
- *	or made for the failed recipients), then per recipient:
+ *	then optional O1:1, (SMTPUTF8), B<bounce id> (a bounce planned
+ *	or made for the failed recipients) and H1:1, (held by qctl: not
+ *	delivered until released), then per recipient:
  *	R<address> S<state> C<attempts> N<next attempt> E<last error>
  *	and the end marker Z0:, as the last bytes.
  *
@@ -49,6 +50,7 @@ struct qenv {
 	time_t		 arrival;
 	char		*sender;
 	int		 is_utf8;
+	int		 held;		/* qctl hold: no delivery starts */
 	size_t		 nrcpt;
 	struct qrcpt	*rcpt;
 };

@@ -164,13 +164,16 @@ sched_commit(struct sched *s, struct qenv *env, sched_writer writer,
  * crash in between leaves an orphan message file that recovery removes,
  * never an envelope without its message.
  */
-void
+int
 sched_remove_files(struct sched *s, const char *id)
 {
-	if (unlinkat(s->env_fd, id, 0) == -1 && errno != ENOENT)
+	if (unlinkat(s->env_fd, id, 0) == -1 && errno != ENOENT) {
 		log_warn("id=%s unable to remove env/%s", id, id);
-	else if (unlinkat(s->mess_fd, id, 0) == -1 && errno != ENOENT)
+		return -1;
+	}
+	if (unlinkat(s->mess_fd, id, 0) == -1 && errno != ENOENT)
 		log_warn("id=%s unable to remove mess/%s", id, id);
+	return 0;
 }
 
 /* sched_finish - drop a message whose recipients are all done. */
@@ -185,8 +188,15 @@ sched_finish(struct sched *s, struct qmsg *m)
 		if (m->env.rcpt[i].state == RCPT_PENDING ||
 		    m->env.rcpt[i].state == RCPT_FAILED)
 			return;
-	sched_remove_files(s, m->env.id);
+	(void)sched_remove_files(s, m->env.id);
 	log_info("id=%s removed", m->env.id);
+	sched_forget(s, m);
+}
+
+/* sched_forget - drop a message from memory (its files are gone). */
+void
+sched_forget(struct sched *s, struct qmsg *m)
+{
 	TAILQ_REMOVE(&s->msgs, m, entry);
 	s->nmsgs--;
 	qenv_free(&m->env);
@@ -284,6 +294,8 @@ dispatch(struct sched *s, time_t now)
 	int kind;
 
 	TAILQ_FOREACH(m, &s->msgs, entry) {
+		if (m->env.held || m->ctl != 0)
+			continue;	/* qctl hold, or a delete or bounce */
 		for (i = 0; i < m->env.nrcpt; i++) {
 			if (!due(&m->env.rcpt[i], now))
 				continue;
@@ -374,11 +386,14 @@ take_result(struct sched *s, int kind, time_t now)
 		record(s, j->msg, j->rcpt[i], &res.st[i], now);
 	j->msg->busy -= j->n;
 	s->running[kind]--;
-	/* a failed save keeps the old state on disk: redelivery, not loss */
-	(void)sched_save(s, j->msg);
-	if (bounce_due(j->msg))
-		(void)bounce_make(s, j->msg);
-	sched_finish(s, j->msg);
+	/* unless qctl deleted the message while these deliveries ran */
+	if (sched_ctl_result(s, j->msg) == 0) {
+		/* a failed save keeps the old state: redelivery, not loss */
+		(void)sched_save(s, j->msg);
+		if (bounce_due(j->msg))
+			(void)bounce_make(s, j->msg);
+		sched_finish(s, j->msg);
+	}
 	spawn_res_free(&res);
 	sa_free(&rec);
 	free(j->rcpt);
@@ -396,6 +411,8 @@ next_wake(const struct sched *s, time_t now)
 	size_t i;
 
 	TAILQ_FOREACH(m, &s->msgs, entry) {
+		if (m->env.held || m->ctl != 0)
+			continue;
 		for (i = 0; i < m->env.nrcpt; i++) {
 			const struct qrcpt *r = &m->env.rcpt[i];
 
@@ -499,7 +516,7 @@ drain_trigger(const struct sched *s)
 static void
 loop(struct sched *s)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	time_t now;
 	int k, timeout, more;
 
@@ -523,10 +540,13 @@ loop(struct sched *s)
 		pfd[0].fd = s->trigger_fd;
 		pfd[1].fd = FD_FROM_LOCAL;
 		pfd[2].fd = FD_FROM_REMOTE;
+		pfd[3].fd = s->ctl_fd;	/* -1, and so ignored, when absent */
 		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+		pfd[3].events = POLLIN;
+		pfd[3].revents = 0;
 		if (from[0].pos < from[0].len || from[1].pos < from[1].len)
 			timeout = 0;	/* a record is already buffered */
-		if (poll(pfd, 3, timeout) == -1 && errno != EINTR)
+		if (poll(pfd, 4, timeout) == -1 && errno != EINTR)
 			die(EXIT_TEMP, "poll");
 		now = time(NULL);
 		for (k = 0; k < 2; k++)
@@ -536,6 +556,8 @@ loop(struct sched *s)
 				pfd[1 + k].revents = 0;
 			}
 		drain_trigger(s);
+		if (pfd[3].revents & POLLIN)
+			sched_ctl_read(s, now);
 	}
 }
 
@@ -571,6 +593,7 @@ main(int argc, char *argv[])
 	memset(&s, 0, sizeof(s));
 	TAILQ_INIT(&s.msgs);
 	open_queue(&s);
+	sched_ctl_open(&s);
 	load_control(&s);
 	recover(&s);
 	log_info("ready queued=%zu", s.nmsgs);

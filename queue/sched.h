@@ -3,7 +3,8 @@
 /*
  * sched - the scheduler's shared state, split over sched.c (the loop
  * and deliveries), sched_pickup.c (drop/ intake), sched_recover.c
- * (start-up after a crash) and sched_bounce.c (failure notices).
+ * (start-up after a crash), sched_bounce.c (failure notices) and
+ * sched_ctl.c (the control FIFO qctl writes to).
  */
 #ifndef QPOST_SCHED_H
 #define QPOST_SCHED_H
@@ -20,12 +21,14 @@ struct qmsg {
 	TAILQ_ENTRY(qmsg)	 entry;
 	struct qenv		 env;
 	size_t			 busy;	/* recipients being delivered */
+	int			 ctl;	/* CTL_*: qctl waits for deliveries */
 };
 TAILQ_HEAD(qmsg_list, qmsg);
 
 struct sched {
 	int		 queue_fd, drop_fd, mess_fd, env_fd, tmp_fd;
 	int		 trigger_fd, trigger_keep_fd;
+	int		 ctl_fd, ctl_keep_fd;	/* -1: no control FIFO */
 	struct trust	 trust;
 	struct qmsg_list msgs;
 	size_t		 nmsgs;
@@ -44,8 +47,9 @@ typedef int (*sched_writer)(void *, struct buf *);
 int	sched_save(struct sched *, struct qmsg *);
 struct qmsg *sched_add(struct sched *, struct qenv *);
 int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
-void	sched_remove_files(struct sched *, const char *);
+int	sched_remove_files(struct sched *, const char *);
 void	sched_finish(struct sched *, struct qmsg *);
+void	sched_forget(struct sched *, struct qmsg *);
 
 /* sched_pickup.c */
 int	pickup_scan(struct sched *, size_t);
@@ -53,6 +57,13 @@ void	pickup_cleanup(struct sched *);
 
 /* sched_recover.c */
 void	recover(struct sched *);
+
+/* sched_ctl.c */
+#define CTL_DELETE	0x1	/* remove once no delivery runs */
+#define CTL_BOUNCE	0x2	/* fail what is pending once none runs */
+void	sched_ctl_open(struct sched *);
+void	sched_ctl_read(struct sched *, time_t);
+int	sched_ctl_result(struct sched *, struct qmsg *);
 
 /* sched_bounce.c */
 int	bounce_due(const struct qmsg *);
