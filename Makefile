@@ -72,6 +72,7 @@ LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
 LIBSRCS +=	send/smtp_reply.c
+LIBSRCS +=	queue/queue_dsn.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -91,6 +92,7 @@ HDRS +=		lookup/senders.h
 HDRS +=		smtpd/smtpd_auth.h
 HDRS +=		send/smtp_reply.h
 HDRS +=		send/dns.h
+HDRS +=		queue/queue_dsn.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -122,6 +124,7 @@ UNIT_TESTS +=	tests/unit/smtpd_auth_test
 UNIT_TESTS +=	tests/unit/senders_test
 UNIT_TESTS +=	tests/unit/smtp_reply_test
 UNIT_TESTS +=	tests/unit/dns_test
+UNIT_TESTS +=	tests/unit/dsn_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
