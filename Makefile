@@ -129,6 +129,7 @@ SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
 SH_TESTS +=	tests/queue/delivery_test
+SH_TESTS +=	tests/queue/dsn_test
 SH_TESTS +=	tests/control/qcdb_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
@@ -193,6 +194,7 @@ queue/qinject: queue/qinject.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ queue/qinject.o $(LIBA) $(PKG_LIBS)
 SCHED_OBJS =	queue/sched.o queue/sched_pickup.o queue/sched_recover.o \
 		queue/sched_bounce.o
+SCHED_OBJS +=	queue/sched_expire.o
 queue/sched: $(SCHED_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
 send/lspawn: send/lspawn.o $(LIBA)

@@ -3,7 +3,9 @@
 /*
  * sched - the scheduler's shared state, split over sched.c (the loop
  * and deliveries), sched_pickup.c (drop/ intake), sched_recover.c
- * (start-up after a crash) and sched_bounce.c (failure notices).
+ * (start-up after a crash), sched_bounce.c (bounces, delay notices
+ * and double bounces, composed by queue_dsn.c) and sched_expire.c
+ * (the queue lifetime, and notices that wait for a later turn).
  */
 #ifndef QPOST_SCHED_H
 #define QPOST_SCHED_H
@@ -20,6 +22,7 @@ struct qmsg {
 	TAILQ_ENTRY(qmsg)	 entry;
 	struct qenv		 env;
 	size_t			 busy;	/* recipients being delivered */
+	time_t			 dsn_retry;	/* a failed notice waits */
 };
 TAILQ_HEAD(qmsg_list, qmsg);
 
@@ -32,6 +35,7 @@ struct sched {
 	long long	 concurrency[2];	/* local, remote */
 	size_t		 running[2];
 	long long	 lifetime, retry_min, retry_max, cleanup_age;
+	long long	 delay_notice, bounce_max;
 	time_t		 last_cleanup;
 };
 
@@ -45,7 +49,7 @@ int	sched_save(struct sched *, struct qmsg *);
 struct qmsg *sched_add(struct sched *, struct qenv *);
 int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
 void	sched_remove_files(struct sched *, const char *);
-void	sched_finish(struct sched *, struct qmsg *);
+int	sched_finish(struct sched *, struct qmsg *);
 
 /* sched_pickup.c */
 int	pickup_scan(struct sched *, size_t);
@@ -57,6 +61,11 @@ void	recover(struct sched *);
 /* sched_bounce.c */
 int	bounce_due(const struct qmsg *);
 int	bounce_make(struct sched *, struct qmsg *);
+int	delay_check(struct sched *, struct qmsg *, time_t);
 void	rfc5322_date(char *, size_t, time_t);
+
+/* sched_expire.c */
+time_t	expire_deadline(const struct sched *, const struct qmsg *);
+int	expire_check(struct sched *, struct qmsg *, time_t);
 
 #endif
