@@ -167,6 +167,8 @@ FUZZ_REPLAY =	tests/fuzz/fuzz_smtp_cmd_replay tests/fuzz/fuzz_smtp_data_replay
 FUZZ_TARGETS +=	fuzz_smtp_reply
 FUZZ_REPLAY +=	tests/fuzz/fuzz_smtp_reply_replay
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dns_replay
+FUZZ_TARGETS +=	fuzz_dsn
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dsn_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -246,6 +248,10 @@ tests/fuzz/fuzz_smtp_reply_replay: tests/fuzz/fuzz_smtp_reply.c \
     tests/fuzz/replay.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_reply.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_dsn_replay: tests/fuzz/fuzz_dsn.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dsn.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 tests/fuzz/fuzz_dns_replay: tests/fuzz/fuzz_dns.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dns.c \
@@ -264,8 +270,9 @@ FUZZ_CC ?=	clang
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
+FUZZ_SRCS +=	queue/queue_dsn.c queue/queue_env.c queue/queue_id.c lib/rec.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
-		-Isend $(PKG_CFLAGS) -fno-sanitize-recover=undefined
+		-Isend -Iqueue $(PKG_CFLAGS) -fno-sanitize-recover=undefined
 fuzz: $(HDRS)
 	mkdir -p build/fuzz
 	objs=; for s in $(FUZZ_SRCS); do \
