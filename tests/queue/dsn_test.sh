@@ -93,6 +93,36 @@ expire_bounce_cleanup() {
 	qp_stop
 }
 
+atf_test_case lifetime_reload cleanup
+lifetime_reload_head() {
+	atf_set "descr" "a queue lifetime shortened by SIGHUP bounces a" \
+	    "recipient whose next try was far away, without that try"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+lifetime_reload_body() {
+	qp_instance "$PWD/inst"
+	echo 1000 > "$QPOST_CONTROL/retrymin"
+	qp_start
+	qp_msg h1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f bob@example.test \
+	    someone@remote.test < m
+	qp_wait_log "to=<someone@remote.test> result=defer try=1 next=+1[01][0-9][0-9] " 30
+	echo 1 > "$QPOST_CONTROL/queuelifetime"
+	qp_reload
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	qp_wait_queue_empty 30
+	qp_stop
+	grep -q "to=<someone@remote.test> result=bounce expired .* try=1 " \
+	    "$QP_DIR/log" || qp_fail "not expired after the reload"
+	dsn_ok "$(notices "$QP_DIR/home/bob/Maildir" "Undelivered mail")" \
+	    --action failed --to bob@example.test --whole --test-id h1 \
+	    --rcpt someone@remote.test=4.4.7
+}
+lifetime_reload_cleanup() {
+	qp_stop
+}
+
 atf_test_case mixed cleanup
 mixed_head() {
 	atf_set "descr" "one message: delivered, 550 and 450 recipients; one" \
@@ -421,6 +451,7 @@ kill_random_cleanup() {
 
 atf_init_test_cases() {
 	atf_add_test_case expire_bounce
+	atf_add_test_case lifetime_reload
 	atf_add_test_case mixed
 	atf_add_test_case null_sender
 	atf_add_test_case double_bounce
