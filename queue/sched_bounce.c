@@ -120,15 +120,23 @@ has8bit(const char *s)
 	return 0;
 }
 
+/* queued - whether the notice id was committed (before a crash). */
+static int
+queued(const struct sched *s, const char *id)
+{
+	struct stat st;
+
+	return fstatat(s->env_fd, id, &st, 0) == 0;
+}
+
 /* commit_notice - step 2: the notice itself, as n->id. */
 static int
 commit_notice(struct notice *n)
 {
-	struct stat st;
 	struct qenv b;
 	size_t i, count = 0;
 
-	if (fstatat(n->s->env_fd, n->id, &st, 0) == 0) {
+	if (queued(n->s, n->id)) {
 		log_info("id=%s notice for id=%s was queued before a restart",
 		    n->id, n->m->env.id);
 		return 0;
@@ -227,17 +235,21 @@ bounce_make(struct sched *s, struct qmsg *m)
 
 	if (m->env.sender[0] == '\0') {
 		if (m->env.kind == QKIND_BOUNCE) {
-			if ((r = double_to(s, &dbl)) == -1) {
+			n.kind = QKIND_DOUBLE;
+			/* queued before a crash: whatever the file says now */
+			if (m->env.bounce_id[0] != '\0' &&
+			    queued(s, m->env.bounce_id))
+				n.to = "";
+			else if ((r = double_to(s, &dbl)) == -1) {
 				log_warnx("id=%s double bounce waits: "
 				    "control/doublebounceto is broken",
 				    m->env.id);
 				return -1;
-			}
-			if (r == 0)
+			} else if (r == 0)
 				drop = "double bounce dropped: "
 				    "control/doublebounceto is empty";
-			n.to = dbl.s;
-			n.kind = QKIND_DOUBLE;
+			else
+				n.to = dbl.s;
 		} else if (m->env.kind == QKIND_DOUBLE)
 			drop = "double bounce failed: dropped";
 		else if (m->env.kind == QKIND_WARN)
@@ -304,7 +316,6 @@ delay_check(struct sched *s, struct qmsg *m, time_t now)
 {
 	struct notice n = { s, m, m->env.notice_id, m->env.sender,
 	    DSN_DELAYED, QKIND_WARN, now };
-	struct stat st;
 
 	if (m->env.notice_id[0] == '\0') {
 		if (!delay_wanted(s, m, now))
@@ -322,8 +333,7 @@ delay_check(struct sched *s, struct qmsg *m, time_t now)
 			return -1;
 		}
 		kill_point("notice-planned");
-	} else if (!pending(m, 0) &&
-	    fstatat(s->env_fd, m->env.notice_id, &st, 0) == -1) {
+	} else if (!pending(m, 0) && !queued(s, m->env.notice_id)) {
 		/* planned, then held up until nothing was left to report */
 		log_info("id=%s delay notice given up: every recipient is done",
 		    m->env.id);
