@@ -73,6 +73,7 @@ LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
 LIBSRCS +=	send/smtp_reply.c
 LIBSRCS +=	queue/queue_ctl.c
+LIBSRCS +=	queue/queue_dsn.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -93,6 +94,7 @@ HDRS +=		smtpd/smtpd_auth.h
 HDRS +=		send/smtp_reply.h
 HDRS +=		send/dns.h
 HDRS +=		queue/queue_ctl.h
+HDRS +=		queue/queue_dsn.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -129,12 +131,14 @@ UNIT_TESTS +=	tests/unit/senders_test
 UNIT_TESTS +=	tests/unit/smtp_reply_test
 UNIT_TESTS +=	tests/unit/dns_test
 UNIT_TESTS +=	tests/unit/queue_ctl_test
+UNIT_TESTS +=	tests/unit/dsn_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
 SH_TESTS +=	tests/queue/delivery_test
 SH_TESTS +=	tests/queue/qstat_test
 SH_TESTS +=	tests/queue/qctl_test
+SH_TESTS +=	tests/queue/dsn_test
 SH_TESTS +=	tests/control/qcdb_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
@@ -174,6 +178,8 @@ FUZZ_REPLAY +=	tests/fuzz/fuzz_smtp_reply_replay
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dns_replay
 FUZZ_TARGETS +=	fuzz_qstat
 FUZZ_REPLAY +=	tests/fuzz/fuzz_qstat_replay
+FUZZ_TARGETS +=	fuzz_dsn
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dsn_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -203,6 +209,7 @@ queue/qinject: queue/qinject.o $(LIBA)
 SCHED_OBJS =	queue/sched.o queue/sched_pickup.o queue/sched_recover.o \
 		queue/sched_bounce.o
 SCHED_OBJS +=	queue/sched_ctl.o
+SCHED_OBJS +=	queue/sched_expire.o
 queue/sched: $(SCHED_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
 send/lspawn: send/lspawn.o $(LIBA)
@@ -261,6 +268,10 @@ tests/fuzz/fuzz_smtp_reply_replay: tests/fuzz/fuzz_smtp_reply.c \
     tests/fuzz/replay.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_reply.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_dsn_replay: tests/fuzz/fuzz_dsn.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dsn.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 tests/fuzz/fuzz_dns_replay: tests/fuzz/fuzz_dns.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dns.c \
@@ -285,7 +296,7 @@ FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
-		queue/qstat_print.c
+		queue/qstat_print.c queue/queue_dsn.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue $(PKG_CFLAGS) -fno-sanitize-recover=undefined
 fuzz: $(HDRS)

@@ -176,21 +176,25 @@ sched_remove_files(struct sched *s, const char *id)
 	return 0;
 }
 
-/* sched_finish - drop a message whose recipients are all done. */
-void
+/*
+ * sched_finish - drop a message whose recipients are all done.
+ * Returns 1 when it was dropped (m is freed), else 0.
+ */
+int
 sched_finish(struct sched *s, struct qmsg *m)
 {
 	size_t i;
 
 	if (m->busy > 0)
-		return;
+		return 0;
 	for (i = 0; i < m->env.nrcpt; i++)
 		if (m->env.rcpt[i].state == RCPT_PENDING ||
 		    m->env.rcpt[i].state == RCPT_FAILED)
-			return;
+			return 0;
 	(void)sched_remove_files(s, m->env.id);
 	log_info("id=%s removed", m->env.id);
 	sched_forget(s, m);
+	return 1;
 }
 
 /* sched_forget - drop a message from memory (its files are gone). */
@@ -289,13 +293,16 @@ start_job(struct sched *s, struct qmsg *m, size_t first, int kind,
 static void
 dispatch(struct sched *s, time_t now)
 {
-	struct qmsg *m;
+	struct qmsg *m, *next;
 	size_t i;
 	int kind;
 
-	TAILQ_FOREACH(m, &s->msgs, entry) {
+	for (m = TAILQ_FIRST(&s->msgs); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
 		if (m->env.held || m->ctl != 0)
 			continue;	/* qctl hold, or a delete or bounce */
+		if (expire_check(s, m, now))
+			continue;	/* finished: gone */
 		for (i = 0; i < m->env.nrcpt; i++) {
 			if (!due(&m->env.rcpt[i], now))
 				continue;
@@ -334,6 +341,7 @@ record(struct sched *s, struct qmsg *m, size_t i,
 
 	r->busy = 0;
 	r->tries++;
+	r->last = now;
 	(void)qenv_set_error(r, st->text);
 	if (st->status == SPAWN_OK) {
 		r->state = RCPT_DELIVERED;
@@ -347,8 +355,12 @@ record(struct sched *s, struct qmsg *m, size_t i,
 		(void)qenv_set_error(r, expired);
 		r->state = RCPT_FAILED;
 		result = "bounce";
-	} else
+	} else {
+		/* never past the lifetime: then it expires untried */
 		r->next = now + backoff(s, r->tries);
+		if (r->next > expire_deadline(s, m))
+			r->next = expire_deadline(s, m);
+	}
 	if (r->state == RCPT_PENDING)
 		log_info("id=%s to=<%s> result=%s try=%u next=+%lld "
 		    "text=\"%s\"", m->env.id, r->addr, result, r->tries,
@@ -392,7 +404,8 @@ take_result(struct sched *s, int kind, time_t now)
 		(void)sched_save(s, j->msg);
 		if (bounce_due(j->msg))
 			(void)bounce_make(s, j->msg);
-		sched_finish(s, j->msg);
+		(void)delay_check(s, j->msg, now);
+		(void)sched_finish(s, j->msg);
 	}
 	spawn_res_free(&res);
 	sa_free(&rec);
@@ -443,6 +456,10 @@ load_control(struct sched *s)
 		    offsetof(struct sched, retry_min) },
 		{ "retrymax", 1, 100000000, 3600,
 		    offsetof(struct sched, retry_max) },
+		{ "delaynotice", 0, 100000000, 14400,
+		    offsetof(struct sched, delay_notice) },
+		{ "bouncemaxbytes", 0, 1000000000, 100000,
+		    offsetof(struct sched, bounce_max) },
 	};
 	const char *age = getenv("QPOST_CLEANUP_AGE");
 	struct trust t;

@@ -3,7 +3,9 @@
 /*
  * sched - the scheduler's shared state, split over sched.c (the loop
  * and deliveries), sched_pickup.c (drop/ intake), sched_recover.c
- * (start-up after a crash), sched_bounce.c (failure notices) and
+ * (start-up after a crash), sched_bounce.c (bounces, delay notices
+ * and double bounces, composed by queue_dsn.c), sched_expire.c (the
+ * queue lifetime, and notices that wait for a later turn) and
  * sched_ctl.c (the control FIFO qctl writes to).
  */
 #ifndef QPOST_SCHED_H
@@ -22,6 +24,7 @@ struct qmsg {
 	struct qenv		 env;
 	size_t			 busy;	/* recipients being delivered */
 	int			 ctl;	/* CTL_*: qctl waits for deliveries */
+	time_t			 dsn_retry;	/* a failed notice waits */
 };
 TAILQ_HEAD(qmsg_list, qmsg);
 
@@ -35,6 +38,7 @@ struct sched {
 	long long	 concurrency[2];	/* local, remote */
 	size_t		 running[2];
 	long long	 lifetime, retry_min, retry_max, cleanup_age;
+	long long	 delay_notice, bounce_max;
 	time_t		 last_cleanup;
 };
 
@@ -48,7 +52,7 @@ int	sched_save(struct sched *, struct qmsg *);
 struct qmsg *sched_add(struct sched *, struct qenv *);
 int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
 int	sched_remove_files(struct sched *, const char *);
-void	sched_finish(struct sched *, struct qmsg *);
+int	sched_finish(struct sched *, struct qmsg *);
 void	sched_forget(struct sched *, struct qmsg *);
 
 /* sched_pickup.c */
@@ -68,6 +72,11 @@ int	sched_ctl_result(struct sched *, struct qmsg *);
 /* sched_bounce.c */
 int	bounce_due(const struct qmsg *);
 int	bounce_make(struct sched *, struct qmsg *);
+int	delay_check(struct sched *, struct qmsg *, time_t);
 void	rfc5322_date(char *, size_t, time_t);
+
+/* sched_expire.c */
+time_t	expire_deadline(const struct sched *, const struct qmsg *);
+int	expire_check(struct sched *, struct qmsg *, time_t);
 
 #endif

@@ -310,7 +310,7 @@ bounce(struct sched *s, struct qmsg *m)
 	(void)sched_save(s, m);
 	if (bounce_due(m))
 		(void)bounce_make(s, m);
-	sched_finish(s, m);
+	(void)sched_finish(s, m);
 }
 
 /*

@@ -9,7 +9,8 @@
  *	mess/X, no env/X	a pickup or bounce that never committed,
  *				or a removal half done: removed (a drop
  *				file still there is picked up again)
- *	env/X			loaded; a bounce planned in it is finished
+ *	env/X			loaded; a bounce or delay notice planned
+ *				in it is finished
  *	drop/X with env/X	the unlink after a pickup was lost: done
  *				by the pickup scan
  */
@@ -129,6 +130,9 @@ recover(struct sched *s)
 			m->env.rcpt[i].busy = 0;
 		if (bounce_due(m))
 			(void)bounce_make(s, m);
-		sched_finish(s, m);
+		/* a delay notice under way */
+		if (m->env.notice_id[0] != '\0')
+			(void)delay_check(s, m, time(NULL));
+		(void)sched_finish(s, m);
 	}
 }

@@ -20,14 +20,15 @@ rm_control() {
 	echo 2 > control/timeoutconnect
 }
 
-# rm_peer_start NAME ADDR PORT [ARGS...] - start hostile_peer.py on
+# rm_peer_start NAME ADDR PORT [ARGS...] - start hostile_peer.py (found
+# from the top of the tree, so tests in other folders can use it) on
 # ADDR:PORT (an IPv6 ADDR in brackets) with its folder ./NAME, and wait
 # for its ready file.  Its mode is ./NAME/mode (default good).
 rm_peer_start() {
 	_rm_name=$1 _rm_addr=$2 _rm_port=$3
 	shift 3
 	mkdir -p "$_rm_name" && echo "$PWD/$_rm_name" >> "$PWD/.rm_peers"
-	/usr/bin/python3 "$(atf_get_srcdir)/hostile_peer.py" \
+	/usr/bin/python3 "$(qp_top)/tests/remote/hostile_peer.py" \
 	    --listen "$_rm_addr:$_rm_port" --dir "$PWD/$_rm_name" "$@" \
 	    >> "$_rm_name/stderr" 2>&1 &
 	_rm_ready() { [ -e "$PWD/$_rm_name/ready" ]; }
