@@ -190,6 +190,9 @@ m = email.message_from_binary_file(open(sys.argv[1], "rb"),
                                    policy=email.policy.default)
 text = []
 for part in m.walk():
+    if part.get_content_type() in ("message/rfc822", "message/global"):
+        text.append(part.as_string())	# the original, headers too
+        continue
     if part.is_multipart():
         continue
     try:

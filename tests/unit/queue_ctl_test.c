@@ -171,14 +171,12 @@ ATF_TC_BODY(env_held, tc)
 	qenv_free(&e);
 	sa_free(&out);
 
-	/* H in any place among the message's fields, before R */
+	/* H after the other optional message fields, before R */
 	ATF_REQUIRE_EQ(DECODE(HEAD "H1:1," RC "Z0:,", &d), 0);
 	ATF_CHECK_EQ(d.held, 1);
 	qenv_free(&d);
-	ATF_REQUIRE_EQ(DECODE(HEAD "H1:1,O1:1,B16:" ID1 "," RC "Z0:,", &d),
-	    0);
-	ATF_CHECK(d.held == 1 && d.is_utf8 == 1);
-	qenv_free(&d);
+	ATF_CHECK(DECODE(HEAD "H1:1,O1:1,B16:" ID1 "," RC "Z0:,", &d) != 0);
+	qenv_free(&d);	/* what a failed decode may have taken */
 	ATF_REQUIRE_EQ(DECODE(HEAD "O1:1,B16:" ID1 ",H1:1," RC "Z0:,", &d),
 	    0);
 	ATF_CHECK(d.held == 1 && d.bounce_id[0] != '\0');
