@@ -100,23 +100,33 @@ status_of(int code)
 }
 
 /*
+ * move_on - every open recipient gets status with the text, and the
+ * next host is tried (remote_set leaves answered recipients alone).
+ */
+static void
+move_on(struct session *s, char status, const char *fmt, va_list ap)
+{
+	char text[SPAWN_TEXT_MAX];
+	size_t i;
+
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	for (i = 0; i < s->j->nrcpt; i++)
+		remote_set(s->j, i, status, 0, "%s", text);
+	s->at->is_next = 1;
+}
+
+/*
  * give_up - the session ends before any recipient was answered: every
  * open recipient gets a temporary result and the next host is tried.
  */
 static void __attribute__((format(printf, 2, 3)))
 give_up(struct session *s, const char *fmt, ...)
 {
-	char text[SPAWN_TEXT_MAX];
 	va_list ap;
-	size_t i;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	move_on(s, SPAWN_TEMP, fmt, ap);
 	va_end(ap);
-	for (i = 0; i < s->j->nrcpt; i++)
-		if (!s->j->is_final[i])
-			remote_set(s->j, i, SPAWN_TEMP, 0, "%s", text);
-	s->at->is_next = 1;
 }
 
 /* lost - words for a failed read of a reply. */
@@ -304,16 +314,11 @@ authenticate(struct session *s)
 static int __attribute__((format(printf, 2, 3)))
 refuse(struct session *s, const char *fmt, ...)
 {
-	char text[SPAWN_TEXT_MAX];
 	va_list ap;
-	size_t i;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	move_on(s, SPAWN_PERM, fmt, ap);
 	va_end(ap);
-	for (i = 0; i < s->j->nrcpt; i++)
-		remote_set(s->j, i, SPAWN_PERM, 0, "%s", text);
-	s->at->is_next = 1;
 	return -1;
 }
 
