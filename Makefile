@@ -214,8 +214,14 @@ queue/sched: $(SCHED_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
 send/lspawn: send/lspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/lspawn.o $(LIBA) $(PKG_LIBS)
-send/local: send/local.o $(LIBA)
-	$(CC) $(QP_LDFLAGS) -o $@ send/local.o $(LIBA) $(PKG_LIBS)
+LOCAL_OBJS =	send/local.o send/local_maildir.o
+LOCAL_OBJS +=	send/local_mbox.o
+LOCAL_OBJS +=	send/local_program.o
+LOCAL_OBJS +=	send/local_forward.o
+LOCAL_OBJS +=	send/local_lmtp.o
+send/local: $(LOCAL_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(LOCAL_OBJS) $(LIBA) $(PKG_LIBS)
+$(LOCAL_OBJS): $(HDRS) send/local.h
 send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
 REMOTE_OBJS =	send/remote.o send/remote_cfg.o send/remote_route.o \
@@ -355,7 +361,7 @@ install: progs
 
 clean:
 	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) $(SMTPD_OBJS) \
-	    $(QSTAT_OBJS) $(QCTL_OBJS) \
+	    $(QSTAT_OBJS) $(QCTL_OBJS) $(LOCAL_OBJS) \
 	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
 	rm -rf build
 
