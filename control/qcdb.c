@@ -231,87 +231,33 @@ users_line(struct build *b, size_t line, const char *s, size_t n)
 	add_key(b, line, key, v, vlen, 0);
 }
 
-/* an alias being read: its name and targets, until the next name */
-struct alias {
-	char	 key[ADDR_LOCAL_MAX + 1];
-	size_t	 line;		/* where the name is */
-	size_t	 ntargets;
-	struct sa targets;	/* each NUL-terminated */
-};
-
-/* alias_flush - add the alias read so far, if any, to the cdb. */
-static void
-alias_flush(struct build *b, struct alias *al)
+/* alias_add - aliases_parse's callback: one alias into the cdb. */
+static int
+alias_add(void *arg, const struct aliases_entry *e, struct aliases_error *err)
 {
-	if (al->line == 0)
-		return;
-	if (al->ntargets == 0)
-		bad(al->line, "%s has no targets", al->key);
-	add_key(b, al->line, al->key, al->targets.s, al->targets.len, 0);
-	al->line = 0;
-	al->ntargets = 0;
-	al->targets.len = 0;
+	(void)err;
+	add_key(arg, e->line, e->key, e->val, e->vlen, 0);
+	return ALIASES_OK;
 }
 
 /*
- * alias_targets - the comma-separated targets in s (n bytes), each a
- * local part or an address.  A line may end with a comma (the list
- * goes on on the next line); any other empty target is an error.
+ * aliases_text - the whole of control/aliases through the parser lspawn
+ * relies on (lookup/aliases_parse.c); an error names line and alias.
  */
 static void
-alias_targets(struct alias *al, size_t line, const char *s, size_t n)
+aliases_text(struct build *b, const struct sa *raw)
 {
-	const char *t, *comma, *end = s + n;
-	struct addr a;
-	size_t tn;
+	struct aliases_error err;
+	int r;
 
-	while (s < end) {
-		comma = memchr(s, ',', (size_t)(end - s));
-		tn = (size_t)((comma ? comma : end) - s);
-		t = trim(s, &tn);
-		if (tn == 0) {
-			if (comma == NULL)
-				break;	/* the blank after a final comma */
-			bad(line, "empty target in the list of %s", al->key);
-		}
-		if (addr_parse(t, tn, &a, ADDR_BARE) != 1)
-			bad(line, "target \"%.*s\" is neither a local part nor "
-			    "an address", (int)tn, t);
-		if (++al->ntargets > ALIASES_TARGETS_MAX)
-			bad(line, "%s has more than %d targets", al->key,
-			    ALIASES_TARGETS_MAX);
-		if (sa_catb(&al->targets, t, tn) == -1 ||
-		    sa_catc(&al->targets, '\0') == -1)
-			fail("unable to allocate memory");
-		if (comma == NULL)
-			break;
-		s = comma + 1;
+	r = aliases_parse(raw->s, raw->len, alias_add, b, &err);
+	if (r == ALIASES_SYSERR)
+		fail("unable to allocate memory");
+	if (r != ALIASES_OK) {
+		if (err.name[0] != '\0')
+			bad(err.line, "alias %s: %s", err.name, err.text);
+		bad(err.line, "%s", err.text);
 	}
-}
-
-/* aliases_line - "name: target, ..." or a continuation line. */
-static void
-aliases_line(struct build *b, struct alias *al, size_t line, const char *s,
-    size_t n, int is_continuation)
-{
-	const char *colon, *name;
-	size_t nn;
-
-	if (is_continuation) {
-		if (al->line == 0)
-			bad(line, "continuation line with no name before it");
-		alias_targets(al, line, s, n);
-		return;
-	}
-	alias_flush(b, al);
-	if ((colon = memchr(s, ':', n)) == NULL)
-		bad(line, "want name: target, target");
-	nn = (size_t)(colon - s);
-	name = trim(s, &nn);
-	if (localpart_key(name, nn, al->key, sizeof(al->key)) == -1)
-		bad(line, "\"%.*s\" is not a local part", (int)nn, name);
-	al->line = line;
-	alias_targets(al, line, colon + 1, n - (size_t)(colon - s) - 1);
 }
 
 /*
@@ -498,14 +444,16 @@ read_text(struct build *b, struct sa *raw)
 static void
 parse(struct build *b, const struct sa *raw)
 {
-	struct alias al;
 	const char *line, *next, *end, *s;
 	size_t n, lineno = 0;
 	int is_cont;
 
-	memset(&al, 0, sizeof(al));
 	if (raw->len == 0)
 		return;		/* an empty file makes an empty cdb */
+	if (b->kind == KIND_ALIASES) {
+		aliases_text(b, raw);
+		return;
+	}
 	end = raw->s + raw->len;
 	for (line = raw->s; line < end; line = next) {
 		lineno++;
@@ -523,8 +471,7 @@ parse(struct build *b, const struct sa *raw)
 			continue;
 		switch (b->kind) {
 		case KIND_ALIASES:
-			aliases_line(b, &al, lineno, s, n, is_cont);
-			break;
+			break;		/* aliases_text */
 		case KIND_USERS:
 			if (is_cont)
 				bad(lineno, "starts with a blank: want "
@@ -545,9 +492,6 @@ parse(struct build *b, const struct sa *raw)
 			break;
 		}
 	}
-	if (b->kind == KIND_ALIASES)
-		alias_flush(b, &al);
-	sa_free(&al.targets);
 }
 
 /* build - rebuild control/<name>.cdb from control/<name>. */

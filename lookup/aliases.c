@@ -13,7 +13,6 @@
 #include "ctl.h"
 #include "log.h"
 
-#define ALIAS_VALUE_MAX	(256u * 1024)
 
 /*
  * aliases_lookup - the targets of name (case ignored), NUL-terminated
@@ -41,7 +40,7 @@ aliases_lookup(const char *name, struct sa *out)
 	}
 	r = cdb_seek(fd, key, (unsigned)strlen(key), &vlen);
 	if (r > 0) {
-		if (vlen == 0 || vlen > ALIAS_VALUE_MAX ||
+		if (vlen == 0 || vlen > ALIASES_VALUE_MAX ||
 		    sa_ready(out, vlen) == -1 ||
 		    cdb_bread(fd, out->s, vlen) == -1 ||
 		    out->s[vlen - 1] != '\0') {

@@ -1,40 +1,194 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * local - whether a local part can be delivered.  See local.h.
- *
- * Extensions (user-ext) and virtual domains come with issue 7; until
- * then a local part is an alias or a user exactly, as in lspawn.
+ * local - whether and where a local part goes.  See local.h.
  */
+#include <ctype.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "aliases.h"
+#include "ctl.h"
 #include "local.h"
+#include "log.h"
 #include "sa.h"
 #include "users.h"
+#include "vdomains.h"
 
 /*
- * local_exists - whether localpart (the plain form, as lspawn resolves
- * it; case ignored) is an alias or a user other than uid 0.  Returns 1,
- * 0, or -1 on a temporary error (logged by the lookups).  An alias
- * counts as it stands: its targets were checked by qcdb, and one that
- * leads nowhere bounces at delivery, as lspawn decides.
+ * local_extsep - control/extsep: one punctuation byte that cannot be
+ * part of an address's syntax ('@', quotes, brackets...), default '+'.
+ * Returns 0 and sets *sep, or -1 if the file is broken (logged).
  */
 int
-local_exists(const char *localpart)
+local_extsep(char *sep)
 {
-	struct user_entry u;
-	struct sa targets = SA_INIT;
+	struct sa v = SA_INIT;
 	int r;
 
-	if (localpart == NULL || localpart[0] == '\0')
+	*sep = LOCAL_EXTSEP_DEFAULT;
+	if ((r = ctl_line("extsep", &v)) == 1) {
+		if (v.len != 1 || !ispunct((unsigned char)v.s[0]) ||
+		    strchr("@\"\\()<>[],:;.", v.s[0]) != NULL) {
+			log_warnx("control file extsep: want one character "
+			    "such as + or -");
+			r = -1;
+		} else
+			*sep = v.s[0];
+	}
+	sa_free(&v);
+	return r == -1 ? -1 : 0;
+}
+
+/*
+ * local_is_domain - whether domain is local: in locals (control/locals,
+ * or control/me when locals is absent, as the caller loaded it) or in
+ * control/virtualdomains.  Returns 1, 0, or -1 if virtualdomains is
+ * broken.
+ */
+int
+local_is_domain(const struct sa *locals, const char *domain)
+{
+	char prefix[VDOM_PREFIX_MAX + 1];
+
+	if (ctl_list_has(locals, domain))
+		return 1;
+	return vdom_lookup(domain, prefix, sizeof(prefix));
+}
+
+/*
+ * local_rewrite - L for plain@domain: plain, or prefix<sep>plain for a
+ * virtual domain, lowercased, into out.  Returns 1 (virtual), 0 (not),
+ * -1 broken virtualdomains, -2 too long (no such mailbox can exist).
+ */
+int
+local_rewrite(const char *plain, const char *domain, char sep, char *out,
+    size_t size)
+{
+	char prefix[VDOM_PREFIX_MAX + 1];
+	size_t i;
+	int r, n;
+
+	if ((r = vdom_lookup(domain, prefix, sizeof(prefix))) == -1)
+		return -1;
+	if (r == 1)
+		n = snprintf(out, size, "%s%c%s", prefix, sep, plain);
+	else
+		n = snprintf(out, size, "%s", plain);
+	if (n < 0 || (size_t)n >= size)
+		return -2;
+	for (i = 0; out[i] != '\0'; i++)
+		out[i] = (char)tolower((unsigned char)out[i]);
+	return r;
+}
+
+/* builtin - postmaster, mailer-daemon and root when no alias says. */
+static int
+builtin(const char *name, struct local_found *f)
+{
+	struct sa admin = SA_INIT;
+	int r;
+
+	if (strcmp(name, "postmaster") == 0 ||
+	    strcmp(name, "mailer-daemon") == 0) {
+		f->kind = LFIND_DEFAULT;
+		return sa_copys(&f->targets, "root") == -1 ||
+		    sa_catc(&f->targets, '\0') == -1 ? -1 : 1;
+	}
+	if (strcmp(name, "root") != 0)
 		return 0;
-	r = aliases_lookup(localpart, &targets);
-	sa_free(&targets);
-	if (r != 0)
+	if ((r = ctl_line("admin", &admin)) == -1) {
+		sa_free(&admin);
+		return -1;
+	}
+	f->kind = r == 1 ? LFIND_DEFAULT : LFIND_NOADMIN;
+	f->targets.len = 0;
+	if (r == 1 && (sa_catb(&f->targets, admin.s, admin.len) == -1 ||
+	    sa_catc(&f->targets, '\0') == -1))
+		r = -1;
+	sa_free(&admin);
+	return r == -1 ? -1 : 1;
+}
+
+/*
+ * find_base - name in aliases, the defaults, users.cdb, then (if
+ * has_sep is false) the passwd file.  1 found, 0 not, -1 temporary.
+ */
+static int
+find_base(const char *name, int has_sep, struct local_found *f)
+{
+	int r;
+
+	if ((r = aliases_lookup(name, &f->targets)) != 0) {
+		f->kind = LFIND_ALIAS;
 		return r;
-	if ((r = users_lookup(localpart, &u)) != 1)
+	}
+	if ((r = builtin(name, f)) != 0)
 		return r;
-	/* lspawn never delivers as root: such mail would bounce */
-	return u.uid != 0;
+	r = has_sep ? users_lookup_cdb(name, &f->user) :
+	    users_lookup(name, &f->user);
+	if (r == 1)
+		f->kind = LFIND_USER;
+	return r;
+}
+
+/*
+ * local_find - resolve L (lowercased: local_rewrite's result) with the
+ * separator sep into f (f->targets must be initialised; the caller
+ * frees it).  Returns 1 found, 0 no such recipient, -1 temporary.
+ */
+int
+local_find(const char *L, char sep, struct local_found *f)
+{
+	size_t n;
+	int r;
+
+	if (strlcpy(f->local, L, sizeof(f->local)) >= sizeof(f->local) ||
+	    L[0] == '\0')
+		return 0;
+	n = strlen(f->local);
+	for (;;) {
+		memcpy(f->base, f->local, n);
+		f->base[n] = '\0';
+		f->ext = n < strlen(f->local) ? f->local + n + 1 : "";
+		r = find_base(f->base, memchr(f->base, sep, n) != NULL, f);
+		if (r != 0)
+			return r;
+		/* the next extsep from the right, before n */
+		while (n > 0 && f->local[--n] != sep)
+			;
+		if (n == 0)
+			return 0;
+	}
+}
+
+/*
+ * local_exists - whether plain@domain (plain: the local part unquoted,
+ * as lspawn resolves it; domain: a local or virtual one) has somewhere
+ * to go.  Returns 1, 0, or -1 on a temporary error (logged).  An alias
+ * counts as it stands (qcdb checked its targets; one that leads nowhere
+ * bounces at delivery); a user of uid 0 does not (lspawn never
+ * delivers as root); root with no control/admin does (the mail waits
+ * until the admin sets it).
+ */
+int
+local_exists(const char *plain, const char *domain)
+{
+	char L[ADDR_LOCAL_MAX + 1], sep;
+	struct local_found f;
+	int r;
+
+	if (plain == NULL || plain[0] == '\0')
+		return 0;
+	if (local_extsep(&sep) == -1)
+		return -1;
+	if ((r = local_rewrite(plain, domain, sep, L, sizeof(L))) < 0)
+		return r == -2 ? 0 : -1;
+	memset(&f, 0, sizeof(f));
+	r = local_find(L, sep, &f);
+	sa_free(&f.targets);
+	if (r == 1 && f.kind == LFIND_USER && f.user.uid == 0)
+		return 0;
+	return r;
 }

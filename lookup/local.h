@@ -1,15 +1,47 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * local - whether a local part of a local domain has somewhere to go,
- * decided from the data lspawn resolves it with (aliases.cdb, then
- * users.cdb and, in system mode, the accounts of the machine), so that
- * smtpd refuses an unknown recipient at RCPT time instead of accepting
- * the mail and bouncing it later.
+ * local - where a local part of a local domain goes: the lookups lspawn
+ * resolves a recipient with and smtpd's RCPT check shares, so smtpd
+ * refuses at RCPT time exactly the recipients lspawn would bounce.
+ *
+ * 1. control/virtualdomains (lookup/vdomains.h): for a virtual domain
+ *    the local part becomes prefix<extsep>local;
+ * 2. the result L, lowercased, is looked up: aliases.cdb, then the
+ *    built-in defaults (postmaster and mailer-daemon to root, root to
+ *    the user in control/admin), then users.cdb, then (system mode,
+ *    names without extsep) the passwd file; then L cut at each extsep
+ *    from the right, longest base first: a base found the same way
+ *    takes the rest as its extension EXT.
+ * control/extsep holds the one separator byte (default '+').
  */
 #ifndef QPOST_LOCAL_H
 #define QPOST_LOCAL_H
 
-int	local_exists(const char *);
+#include "addr.h"
+#include "sa.h"
+#include "users.h"
+
+#define LFIND_ALIAS	1	/* targets from aliases.cdb */
+#define LFIND_DEFAULT	2	/* a built-in alias: targets set */
+#define LFIND_USER	3	/* a mailbox: user set */
+#define LFIND_NOADMIN	4	/* root, with no control/admin to send it to */
+
+#define LOCAL_EXTSEP_DEFAULT	'+'
+
+struct local_found {
+	char		 local[ADDR_LOCAL_MAX + 1];	/* L, lowercased */
+	char		 base[ADDR_LOCAL_MAX + 1];	/* the name found */
+	const char	*ext;		/* in local, after base's extsep; "" */
+	int		 kind;		/* LFIND_* */
+	struct sa	 targets;	/* ALIAS, DEFAULT: NUL-terminated */
+	struct user_entry user;		/* USER */
+};
+
+int	local_extsep(char *);
+int	local_is_domain(const struct sa *, const char *);
+int	local_rewrite(const char *, const char *, char, char *, size_t);
+int	local_find(const char *, char, struct local_found *);
+int	local_exists(const char *, const char *);
 
 #endif

@@ -95,6 +95,34 @@ lookup_cdb(const char *key, struct user_entry *u)
 	return r;
 }
 
+/* lower_key - localpart lowercased into key; -1 if too long. */
+static int
+lower_key(const char *localpart, char *key, size_t size)
+{
+	size_t i;
+
+	if (strlcpy(key, localpart, size) >= size)
+		return -1;
+	for (i = 0; key[i] != '\0'; i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	return 0;
+}
+
+/*
+ * users_lookup_cdb - users_lookup in control/users alone: for names
+ * that hold an extension separator, which no system account is meant
+ * to have (lookup/local.h).  Returns 1, 0 or -1.
+ */
+int
+users_lookup_cdb(const char *localpart, struct user_entry *u)
+{
+	char key[256];
+
+	if (lower_key(localpart, key, sizeof(key)) == -1)
+		return 0;
+	return lookup_cdb(key, u);
+}
+
 /*
  * users_lookup - find a local part (case is ignored).  Returns 1 and
  * fills u, 0 if there is no such user, -1 on a temporary error.
@@ -106,13 +134,10 @@ users_lookup(const char *localpart, struct user_entry *u)
 {
 	char key[256];
 	struct passwd *pw;
-	size_t i;
 	int r;
 
-	if (strlcpy(key, localpart, sizeof(key)) >= sizeof(key))
+	if (lower_key(localpart, key, sizeof(key)) == -1)
 		return 0;
-	for (i = 0; key[i] != '\0'; i++)
-		key[i] = (char)tolower((unsigned char)key[i]);
 	if ((r = lookup_cdb(key, u)) != 0)
 		return r;
 	if (priv_single_user())

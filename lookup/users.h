@@ -26,5 +26,6 @@ struct user_entry {
 
 int	users_parse_value(const char *, size_t, struct user_entry *);
 int	users_lookup(const char *, struct user_entry *);
+int	users_lookup_cdb(const char *, struct user_entry *);
 
 #endif

@@ -17,6 +17,7 @@
 #include "paths.h"
 #include "priv.h"
 #include "queue_trust.h"
+#include "vdomains.h"
 
 /*
  * trust_me - this host's name: control/me, else the host name.
@@ -39,7 +40,9 @@ trust_me(struct sa *me)
 }
 
 /*
- * trust_load - read control/trusted, control/locals and control/me,
+ * trust_load - read control/trusted, control/locals, control/me and
+ * control/virtualdomains (checked now, so a broken one stops sched
+ * here rather than mis-route mail later),
  * and the queue root's owner (trusted by default: in single-user mode
  * it is the instance's user).  queue_fd is the open queue root.
  * Returns 0, or -1 when a file is broken (logged).
@@ -47,7 +50,9 @@ trust_me(struct sa *me)
 int
 trust_load(struct trust *t, int queue_fd)
 {
+	char prefix[VDOM_PREFIX_MAX + 1];
 	struct stat st;
+	size_t bad;
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -66,6 +71,14 @@ trust_load(struct trust *t, int queue_fd)
 	if (r == 0 && (sa_catb(&t->locals, t->me.s, t->me.len) == -1 ||
 	    sa_catc(&t->locals, '\0') == -1))
 		return -1;
+	if (ctl_read("virtualdomains", &t->vdomains) == -1)
+		return -1;
+	if (vdom_match(t->vdomains.s, t->vdomains.len, "", prefix,
+	    sizeof(prefix), &bad) == -1) {
+		log_warnx("control file virtualdomains: line %zu: want "
+		    "domain:prefix or .domain:prefix", bad);
+		return -1;
+	}
 	return 0;
 }
 
@@ -75,6 +88,7 @@ trust_free(struct trust *t)
 	sa_free(&t->trusted);
 	sa_free(&t->locals);
 	sa_free(&t->me);
+	sa_free(&t->vdomains);
 }
 
 /* listed - whether control/trusted names uid, by name or number. */
@@ -115,10 +129,20 @@ trust_uid_trusted(const struct trust *t, uid_t uid)
 	return priv_lookup(USER_SMTPD, &su, &sg) == 0 && su == uid;
 }
 
+/*
+ * trust_is_local_domain - whether mail for domain is delivered here:
+ * control/locals (or me), or a virtual domain of control/virtualdomains.
+ */
 int
 trust_is_local_domain(const struct trust *t, const char *domain)
 {
-	return ctl_list_has(&t->locals, domain);
+	char prefix[VDOM_PREFIX_MAX + 1];
+	size_t bad;
+
+	if (ctl_list_has(&t->locals, domain))
+		return 1;
+	return vdom_match(t->vdomains.s, t->vdomains.len, domain, prefix,
+	    sizeof(prefix), &bad) == 1;
 }
 
 /*

@@ -20,6 +20,7 @@ struct trust {
 	uid_t		queue_owner;	/* owner of the queue root */
 	struct sa	locals;		/* local domains */
 	struct sa	me;		/* control/me */
+	struct sa	vdomains;	/* control/virtualdomains' text */
 };
 
 int	trust_load(struct trust *, int);

@@ -6,9 +6,11 @@
  * qpost-start starts lspawn as root (system mode) or as the instance's
  * one user (single-user mode) with requests from sched on fd 0, results
  * to sched on fd 1 and the log on fd 2.  For each request it resolves
- * every recipient's local part through the aliases and the users
- * database, opens the message file of the queue itself and forks one
- * `local' per mailbox under that mailbox's uid and gid, never uid 0.
+ * every recipient (send/lresolve.h: virtualdomains, extensions,
+ * aliases, users), opens the message file of the queue itself and
+ * forks one `local' per mailbox under that mailbox's uid and gid, and
+ * one `local -t target' per file, program, forward or LMTP target of
+ * an alias under the alias user's, never uid 0.
  * Many deliveries run at once; a SIGCHLD self-pipe wakes the poll loop.
  * When every delivery of a request is over it writes one result record.
  *
@@ -17,8 +19,9 @@
  * the message must be mess/<id> below the queue directory, opened
  * without following a symbolic link, a regular file owned by the
  * queue's owner.  It trusts the control directory (root's) for users
- * and aliases, and trusts `local' for nothing but its exit code and one
- * line of text.
+ * and aliases, :include: files only when root or the alias user owns
+ * them, and trusts `local' for nothing but its exit code and one line
+ * of text.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -35,10 +38,10 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "aliases.h"
 #include "buf.h"
 #include "ctl.h"
 #include "log.h"
+#include "lresolve.h"
 #include "paths.h"
 #include "priv.h"
 #include "queue_id.h"
@@ -50,6 +53,7 @@
 #define USAGE	"usage: lspawn"
 
 #define ENV_MAX		8
+#define ARGV_MAX	24
 #define ENV_VAR_MAX	(USERS_HOME_MAX + 32)
 
 struct job {
@@ -58,8 +62,6 @@ struct job {
 	struct spawn_res	 res;
 	char			*seen;		/* per recipient: worst so far */
 	size_t			 pending;	/* deliveries running */
-	struct sa		 locals;	/* loaded when an alias needs it */
-	int			 has_locals;
 };
 
 struct delivery {
@@ -71,19 +73,10 @@ struct delivery {
 	int		 has_exited;
 	int		 wstatus;
 	uid_t		 uid;
-	char		 mailbox[ADDR_LOCAL_MAX + 1];
+	char		 mailbox[ADDR_LOCAL_MAX + 1];	/* "" for a target */
+	char		 target[ALIASES_TARGET_MAX + 2];
 	size_t		 textlen;
 	char		 text[SPAWN_TEXT_MAX + 1];
-};
-
-/* one recipient being resolved: how far, and which mailboxes so far */
-struct resolve {
-	struct job	*job;
-	size_t		 rcpt;
-	struct addr	 addr;		/* the recipient as sched sent it */
-	char		 plain[ADDR_LOCAL_MAX + 1];	/* its local part */
-	size_t		 nmailbox;
-	char		 (*mailbox)[ADDR_LOCAL_MAX + 1];
 };
 
 static struct job	*jobs;
@@ -94,9 +87,6 @@ static char		 local_prog[1024];
 static int		 sigchld_fd = -1;
 static struct buf	 outb;
 static char		 outstore[8192];
-
-static void	expand(struct resolve *, const char *, const char *, size_t,
-		    const char *const *);
 
 /* log_sev - a log line with a severity word other than "warning". */
 static void
@@ -151,11 +141,11 @@ note_outcome(struct job *j, size_t i, char status, const char *text)
 
 /* fail_rcpt - an outcome without a delivery: log it and note it. */
 static void
-fail_rcpt(struct resolve *r, char status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+fail_rcpt(struct job *j, size_t i, char status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void
-fail_rcpt(struct resolve *r, char status, const char *fmt, ...)
+fail_rcpt(struct job *j, size_t i, char status, const char *fmt, ...)
 {
 	char text[SPAWN_TEXT_MAX + 1];
 	va_list ap;
@@ -164,9 +154,8 @@ fail_rcpt(struct resolve *r, char status, const char *fmt, ...)
 	(void)vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	log_info("id=%s job=%llu to=<%s> user=- result=%s text=\"%s\"",
-	    r->job->req.id, r->job->req.job, r->job->req.rcpt[r->rcpt],
-	    result_word(status), text);
-	note_outcome(r->job, r->rcpt, status, text);
+	    j->req.id, j->req.job, j->req.rcpt[i], result_word(status), text);
+	note_outcome(j, i, status, text);
 }
 
 /* send_result - write a finished job's result record and forget it. */
@@ -191,33 +180,8 @@ send_result(struct job *j)
 	*jp = j->next;
 	spawn_req_free(&j->req);
 	spawn_res_free(&j->res);
-	sa_free(&j->locals);
 	free(j->seen);
 	free(j);
-}
-
-/*
- * domain_is_local - whether an alias target's domain is ours:
- * control/locals, or control/me when locals is absent.  Returns 1, 0,
- * or -1 when neither can be read.
- */
-static int
-domain_is_local(struct job *j, const char *domain)
-{
-	int r;
-
-	if (!j->has_locals) {
-		if ((r = ctl_list("locals", &j->locals)) == 0)
-			r = ctl_list("me", &j->locals);
-		if (r != 1) {
-			if (r == 0)
-				log_warnx("control files locals and me are "
-				    "both absent");
-			return -1;
-		}
-		j->has_locals = 1;
-	}
-	return ctl_list_has(&j->locals, domain);
 }
 
 /* setenvvar - "name=value" into dst; -1 if it does not fit. */
@@ -252,245 +216,125 @@ child(int msgfd, int outfd, const struct user_entry *u, char *const argv[],
 }
 
 /*
- * start_delivery - fork local for one mailbox of recipient r.  A
- * failure to start it is a temporary outcome for the recipient.
+ * start_delivery - fork local for delivery d of recipient i of job j
+ * (whose domain is domain).
+ * A failure to start it is a temporary outcome for the recipient.
  */
 static void
-start_delivery(struct resolve *r, const char *mailbox,
-    const struct user_entry *u)
+start_delivery(struct job *j, size_t i, struct lres_delivery *d,
+    char *domain)
 {
-	struct job *j = r->job;
-	char env[ENV_MAX][ENV_VAR_MAX], *envp[ENV_MAX + 1], *argv[16];
-	char rcpt[ADDR_PATH_MAX + 1], text[SPAWN_TEXT_MAX + 1];
+	char env[ENV_MAX][ENV_VAR_MAX], *envp[ENV_MAX + 1], *argv[ARGV_MAX];
+	char text[SPAWN_TEXT_MAX + 1];
 	char a_local[] = "local", a_i[] = "-i", a_u[] = "-u", a_s[] = "-s";
-	char a_r[] = "-r", a_d[] = "-d", mbox[ADDR_LOCAL_MAX + 1];
-	char home[USERS_HOME_MAX];
-	struct delivery *d;
+	char a_r[] = "-r", a_d[] = "-d", a_l[] = "-l", a_e[] = "-e";
+	char a_m[] = "-m", a_t[] = "-t";
+	struct delivery *dv;
 	int msgfd, p[2], n;
 	size_t k = 0;
 
-	/* Delivered-To names the mailbox the message finally reached */
-	if (strcasecmp(mailbox, r->plain) == 0)
-		n = snprintf(rcpt, sizeof(rcpt), "%s", j->req.rcpt[r->rcpt]);
-	else
-		n = snprintf(rcpt, sizeof(rcpt), "%s@%s", mailbox,
-		    r->addr.domain);
-	if (n < 0 || (size_t)n >= sizeof(rcpt)) {
-		fail_rcpt(r, SPAWN_PERM, "5.1.3 <%s@%s>: address too long",
-		    mailbox, r->addr.domain);
-		return;
-	}
 	if (setenvvar(env[k++], "PATH", "/usr/bin:/bin") == -1 ||
-	    setenvvar(env[k++], "HOME", u->home) == -1 ||
-	    setenvvar(env[k++], "USER", mailbox) == -1 ||
+	    setenvvar(env[k++], "HOME", d->user.home) == -1 ||
+	    setenvvar(env[k++], "USER", d->name) == -1 ||
 	    setenvvar(env[k++], "QPOST_CONTROL", paths_control()) == -1 ||
 	    setenvvar(env[k++], "QPOST_QUEUE", paths_queue()) == -1 ||
 	    setenvvar(env[k++], "QPOST_LIBEXEC", paths_libexec()) == -1) {
-		fail_rcpt(r, SPAWN_TEMP, "4.3.0 <%s>: environment too long",
-		    rcpt);
+		fail_rcpt(j, i, SPAWN_TEMP, "4.3.0 <%s>: environment too long",
+		    d->rcpt);
 		return;
 	}
 	for (n = 0; (size_t)n < k; n++)
 		envp[n] = env[n];
 	envp[k] = NULL;
-	strlcpy(mbox, mailbox, sizeof(mbox));
-	strlcpy(home, u->home, sizeof(home));
 	n = 0;
 	argv[n++] = a_local;
 	argv[n++] = a_i;
 	argv[n++] = j->req.id;
 	argv[n++] = a_u;
-	argv[n++] = mbox;
+	argv[n++] = d->name;
 	argv[n++] = a_s;
 	argv[n++] = j->req.sender;
 	argv[n++] = a_r;
-	argv[n++] = rcpt;
+	argv[n++] = d->rcpt;
 	argv[n++] = a_d;
-	argv[n++] = home;
+	argv[n++] = d->user.home;
+	argv[n++] = a_l;
+	argv[n++] = d->local;
+	argv[n++] = a_e;
+	argv[n++] = d->ext;
+	argv[n++] = a_m;
+	argv[n++] = domain;
+	if (!d->is_mailbox) {
+		argv[n++] = a_t;
+		argv[n++] = d->target;
+	}
 	argv[n] = NULL;
 
 	if ((msgfd = spawn_open_message(queue_fd, queue_uid, j->req.id, text,
 	    sizeof(text))) == -1) {
-		fail_rcpt(r, SPAWN_TEMP, "%s", text);
+		fail_rcpt(j, i, SPAWN_TEMP, "%s", text);
 		return;
 	}
-	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	if ((dv = calloc(1, sizeof(*dv))) == NULL ||
 	    pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("id=%s unable to start a delivery", j->req.id);
-		fail_rcpt(r, SPAWN_TEMP, "4.3.0 <%s>: out of resources", rcpt);
-		free(d);
+		fail_rcpt(j, i, SPAWN_TEMP, "4.3.0 <%s>: out of resources",
+		    d->rcpt);
+		free(dv);
 		close(msgfd);
 		return;
 	}
-	switch (d->pid = fork()) {
+	switch (dv->pid = fork()) {
 	case -1:
 		log_warn("id=%s unable to fork", j->req.id);
-		fail_rcpt(r, SPAWN_TEMP, "4.3.0 <%s>: unable to fork", rcpt);
+		fail_rcpt(j, i, SPAWN_TEMP, "4.3.0 <%s>: unable to fork",
+		    d->rcpt);
 		close(p[0]);
 		close(p[1]);
 		close(msgfd);
-		free(d);
+		free(dv);
 		return;
 	case 0:
-		child(msgfd, p[1], u, argv, envp);
+		child(msgfd, p[1], &d->user, argv, envp);
 	}
 	close(p[1]);
 	close(msgfd);
 	(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
-	d->fd = p[0];
-	d->job = j;
-	d->rcpt = r->rcpt;
-	d->uid = u->uid;
-	strlcpy(d->mailbox, mailbox, sizeof(d->mailbox));
-	d->next = deliveries;
-	deliveries = d;
+	dv->fd = p[0];
+	dv->job = j;
+	dv->rcpt = i;
+	dv->uid = d->user.uid;
+	if (d->is_mailbox)
+		strlcpy(dv->mailbox, d->name, sizeof(dv->mailbox));
+	else
+		strlcpy(dv->target, d->target, sizeof(dv->target));
+	dv->next = deliveries;
+	deliveries = dv;
 	j->pending++;
 }
 
 /*
- * as_mailbox - deliver recipient r to the user called name (shown as
- * shown in texts), once however many aliases lead there.
- */
-static void
-as_mailbox(struct resolve *r, const char *name, const char *shown)
-{
-	struct user_entry u;
-	size_t i;
-	void *nm;
-	int found;
-
-	for (i = 0; i < r->nmailbox; i++)
-		if (strcasecmp(r->mailbox[i], name) == 0)
-			return;
-	if (r->nmailbox == ALIASES_TARGETS_MAX) {
-		fail_rcpt(r, SPAWN_PERM, "5.4.6 <%s>: more than %d mailboxes",
-		    r->job->req.rcpt[r->rcpt], ALIASES_TARGETS_MAX);
-		return;
-	}
-	nm = reallocarray(r->mailbox, r->nmailbox + 1, sizeof(*r->mailbox));
-	if (nm == NULL) {
-		fail_rcpt(r, SPAWN_TEMP, "4.3.0 <%s>: out of memory", shown);
-		return;
-	}
-	r->mailbox = nm;
-	strlcpy(r->mailbox[r->nmailbox++], name, sizeof(*r->mailbox));
-
-	found = users_lookup(name, &u);
-	if (found == -1)
-		fail_rcpt(r, SPAWN_TEMP, "4.3.0 <%s>: unable to look up the "
-		    "user", shown);
-	else if (found == 0)
-		fail_rcpt(r, SPAWN_PERM, "5.1.1 <%s>: no mailbox here by that "
-		    "name", shown);
-	else if (u.uid == 0)
-		fail_rcpt(r, SPAWN_PERM, "5.7.1 <%s>: refusing to deliver as "
-		    "uid 0: alias the name to a user", shown);
-	else
-		start_delivery(r, name, &u);
-}
-
-/*
- * expand_target - one target of an alias: a bare local part or an
- * address in a local domain, expanded in turn; anything else fails.
- */
-static void
-expand_target(struct resolve *r, const char *target, size_t depth,
-    const char *const *path)
-{
-	char plain[ADDR_LOCAL_MAX + 1];
-	struct addr a;
-	int local;
-
-	if (!addr_parse(target, strlen(target), &a, ADDR_UTF8 | ADDR_BARE) ||
-	    addr_localpart_plain(&a, plain, sizeof(plain)) == -1) {
-		fail_rcpt(r, SPAWN_PERM, "5.1.2 alias target <%s> is not a "
-		    "local mailbox", target);
-		return;
-	}
-	if (a.domain[0] != '\0') {
-		local = domain_is_local(r->job, a.domain);
-		if (local == -1) {
-			fail_rcpt(r, SPAWN_TEMP, "4.3.0 <%s>: unable to read "
-			    "control/locals", target);
-			return;
-		}
-		if (local == 0) {
-			fail_rcpt(r, SPAWN_PERM, "5.1.2 alias target <%s> is "
-			    "not a local mailbox", target);
-			return;
-		}
-	}
-	expand(r, plain, target, depth + 1, path);
-}
-
-/*
- * expand - resolve name: a mailbox, or an alias whose targets are
- * expanded recursively.  path holds the names above this one; a name
- * that reappears in its own expansion is taken as a mailbox rather
- * than expanded again ("root: root, admin" works and a loop ends).
- */
-static void
-expand(struct resolve *r, const char *name, const char *shown, size_t depth,
-    const char *const *path)
-{
-	const char *below[ALIASES_DEPTH_MAX + 1];
-	struct sa targets = SA_INIT;
-	const char *t;
-	size_t i;
-	int found;
-
-	for (i = 0; i < depth; i++)
-		if (strcasecmp(path[i], name) == 0) {
-			as_mailbox(r, name, shown);
-			return;
-		}
-	found = aliases_lookup(name, &targets);
-	if (found == -1) {
-		fail_rcpt(r, SPAWN_TEMP, "4.3.0 <%s>: unable to read the "
-		    "aliases", shown);
-	} else if (found == 0) {
-		as_mailbox(r, name, shown);
-	} else if (depth == ALIASES_DEPTH_MAX) {
-		fail_rcpt(r, SPAWN_PERM, "5.4.6 <%s>: aliases nested more "
-		    "than %d deep", r->job->req.rcpt[r->rcpt],
-		    ALIASES_DEPTH_MAX);
-	} else {
-		for (i = 0; i < depth; i++)
-			below[i] = path[i];
-		below[depth] = name;
-		for (t = targets.s; t < targets.s + targets.len;
-		    t += strlen(t) + 1)
-			expand_target(r, t, depth, below);
-	}
-	sa_free(&targets);
-}
-
-/*
- * resolve_rcpt - start every delivery for recipient i of job j; a
- * sender that is not an address (or <>) fails every recipient.
+ * resolve_rcpt - start every delivery for recipient i of job j, or
+ * none if it does not resolve (lresolve.h: all or nothing); a sender
+ * that is not an address (or <>) fails every recipient.
  */
 static void
 resolve_rcpt(struct job *j, size_t i, int is_sender_ok)
 {
-	struct resolve r;
-	const char *s = j->req.rcpt[i];
+	struct lres r;
+	size_t k;
 
-	memset(&r, 0, sizeof(r));
-	r.job = j;
-	r.rcpt = i;
 	if (!is_sender_ok) {
-		fail_rcpt(&r, SPAWN_PERM, "5.1.7 <%s>: bad sender address "
+		fail_rcpt(j, i, SPAWN_PERM, "5.1.7 <%s>: bad sender address "
 		    "syntax", j->req.sender);
 		return;
 	}
-	if (!addr_parse(s, strlen(s), &r.addr, ADDR_UTF8) ||
-	    addr_localpart_plain(&r.addr, r.plain, sizeof(r.plain)) == -1) {
-		fail_rcpt(&r, SPAWN_PERM, "5.1.3 <%s>: bad recipient address "
-		    "syntax", s);
-		return;
-	}
-	expand(&r, r.plain, s, 0, NULL);
-	free(r.mailbox);
+	if (lres_resolve(&r, j->req.rcpt[i]) == -1)
+		fail_rcpt(j, i, r.status, "%s", r.text);
+	else
+		for (k = 0; k < r.n; k++)
+			start_delivery(j, i, &r.d[k], r.addr.domain);
+	lres_free(&r);
 }
 
 /* handle_request - decode one record and start its deliveries. */
@@ -575,9 +419,16 @@ finish_delivery(struct delivery *d)
 			    status == SPAWN_PERM ? "5.3.0" : "4.3.0",
 			    WEXITSTATUS(d->wstatus));
 	}
-	log_info("id=%s job=%llu to=<%s> mailbox=%s user=%lu result=%s "
-	    "text=\"%s\"", j->req.id, j->req.job, j->req.rcpt[d->rcpt],
-	    d->mailbox, (unsigned long)d->uid, result_word(status), d->text);
+	if (d->mailbox[0] != '\0')
+		log_info("id=%s job=%llu to=<%s> mailbox=%s user=%lu "
+		    "result=%s text=\"%s\"", j->req.id, j->req.job,
+		    j->req.rcpt[d->rcpt], d->mailbox, (unsigned long)d->uid,
+		    result_word(status), d->text);
+	else
+		log_info("id=%s job=%llu to=<%s> target=\"%s\" user=%lu "
+		    "result=%s text=\"%s\"", j->req.id, j->req.job,
+		    j->req.rcpt[d->rcpt], d->target, (unsigned long)d->uid,
+		    result_word(status), d->text);
 	note_outcome(j, d->rcpt, status, d->text);
 	if (--j->pending == 0)
 		send_result(j);

@@ -649,7 +649,8 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 
 /*
  * rcpt_policy - may this recipient be accepted?  Returns 0 and replies
- * with the refusal, or 1.  Local domains: the local part must exist;
+ * with the refusal, or 1.  Local domains (locals, me, virtualdomains):
+ * the local part must exist, as lspawn would resolve it;
  * rcpthosts: accepted; else only a relay client, and never a local
  * part with % or ! (a relay through us by another name).
  */
@@ -665,14 +666,19 @@ rcpt_policy(struct session *s, const struct rcpt_args *r)
 		error_reply(s, "553 5.1.3 Bad recipient address syntax");
 		return 0;
 	}
-	if (ctl_list_has(&s->set.locals, r->addr.domain)) {
+	/* a virtual domain (control/virtualdomains) is as local as any */
+	if ((found = local_is_domain(&s->set.locals, r->addr.domain)) == -1) {
+		reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		return 0;
+	}
+	if (found == 1) {
 		if (strpbrk(plain, "%!@") != NULL) {
 			error_reply(s, "550 5.7.1 Relaying denied");
 			return 0;
 		}
 		if (strcasecmp(plain, "postmaster") == 0)
 			return 1;
-		found = local_exists(plain);
+		found = local_exists(plain, r->addr.domain);
 		if (found == 1)
 			return 1;
 		if (found == -1) {
