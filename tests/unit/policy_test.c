@@ -427,7 +427,7 @@ corrupt_probe(const char *what, size_t n)
 		    "%d", what, n, ips[i], r);
 	}
 	for (i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
-		r = local_exists(domains[i]);
+		r = local_exists(domains[i], "example.test");
 		ATF_CHECK_MSG(r == 0 || r == -1, "%s %zu bytes: local %s gave "
 		    "%d", what, n, domains[i], r);
 	}
@@ -533,10 +533,13 @@ ATF_TC_BODY(local, tc)
 		{ "PostMaster", 1 },
 		{ "list", 1 },
 		{ "toroot", 1 },		/* an alias, even to root */
-		{ "root", 0 },			/* uid 0 never receives */
+		{ "root", 1 },			/* built in: to control/admin */
+		{ "mailer-daemon", 1 },		/* built in: to root */
 		{ "qp-no-such-user", 0 },
-		{ "demo-ext", 0 },		/* extensions: issue 7 */
-		{ "demo+ext", 0 },
+		{ "demo-ext", 0 },		/* the separator is + */
+		{ "demo+ext", 1 },		/* demo, EXT "ext" */
+		{ "demo+a+b", 1 },
+		{ "nosuch+ext", 0 },
 		{ "", 0 },
 		{ "demo\n", 0 },
 		{ " demo", 0 },
@@ -548,7 +551,8 @@ ATF_TC_BODY(local, tc)
 	size_t i;
 
 	setup();
-	ATF_CHECK_EQ(local_exists("demo"), 0);	/* nothing at all yet */
+	/* nothing at all yet */
+	ATF_CHECK_EQ(local_exists("demo", "example.test"), 0);
 	puts0("users", "Demo:1000:1000:/home/demo\nroot:0:0:/root\n"
 	    "bob:1001:1001:/home/bob\n");
 	puts0("aliases", "postmaster: demo\nList: demo, bob\n"
@@ -556,23 +560,24 @@ ATF_TC_BODY(local, tc)
 	qcdb(tc, "users", 0);
 	qcdb(tc, "aliases", 0);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		ATF_CHECK_EQ_MSG(local_exists(t[i].localpart), t[i].want,
+		ATF_CHECK_EQ_MSG(local_exists(t[i].localpart, "example.test"),
+		    t[i].want,
 		    "case %zu: \"%s\"", i, t[i].localpart);
-	ATF_CHECK_EQ(local_exists(NULL), 0);
+	ATF_CHECK_EQ(local_exists(NULL, "example.test"), 0);
 	memset(big, 'd', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	ATF_CHECK_EQ(local_exists(big), 0);
+	ATF_CHECK_EQ(local_exists(big, "example.test"), 0);
 
 	/* an unreadable cdb is a temporary error, not "no such user" */
 	ATF_REQUIRE_EQ(rename("control/aliases.cdb", "control/a.cdb"), 0);
 	ATF_REQUIRE_EQ(mkdir("control/aliases.cdb", 0755), 0);
-	ATF_CHECK_EQ(local_exists("postmaster"), -1);
-	ATF_CHECK_EQ(local_exists("demo"), -1);
+	ATF_CHECK_EQ(local_exists("postmaster", "example.test"), -1);
+	ATF_CHECK_EQ(local_exists("demo", "example.test"), -1);
 	ATF_REQUIRE_EQ(rmdir("control/aliases.cdb"), 0);
 	ATF_REQUIRE_EQ(rename("control/a.cdb", "control/aliases.cdb"), 0);
 	put("users.cdb", "0123456789", 10);
-	ATF_CHECK_EQ(local_exists("postmaster"), 1);
-	ATF_CHECK_EQ(local_exists("demo"), -1);
+	ATF_CHECK_EQ(local_exists("postmaster", "example.test"), 1);
+	ATF_CHECK_EQ(local_exists("demo", "example.test"), -1);
 }
 
 ATF_TP_ADD_TCS(tp)
