@@ -137,6 +137,7 @@ UNIT_TESTS +=	tests/unit/smtp_reply_test
 UNIT_TESTS +=	tests/unit/dns_test
 UNIT_TESTS +=	tests/unit/queue_ctl_test
 UNIT_TESTS +=	tests/unit/dsn_test
+UNIT_TESTS +=	tests/unit/aliases_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test

@@ -31,7 +31,7 @@
 #define ALIASES_DEPTH_MAX	10
 #define ALIASES_TARGETS_MAX	1000
 #define ALIASES_TARGET_MAX	1000		/* bytes in one target */
-#define ALIASES_VALUE_MAX	(256u * 1024)	/* bytes of one entry's targets */
+#define ALIASES_VALUE_MAX	(256u * 1024)	/* bytes: one entry's targets */
 #define ALIASES_INCLUDE_MAX	(1024u * 1024)	/* bytes in an :include: file */
 
 /* what a stored target is (aliases_kind) */
