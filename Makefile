@@ -169,6 +169,7 @@ SH_TESTS +=	tests/remote/mx_test
 SH_TESTS +=	tests/remote/pf_receiver_test
 SH_TESTS +=	tests/remote/postfix_test
 SH_TESTS +=	tests/dns/dns_test
+SH_TESTS +=	tests/local/aliases_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
@@ -186,6 +187,8 @@ FUZZ_TARGETS +=	fuzz_qstat
 FUZZ_REPLAY +=	tests/fuzz/fuzz_qstat_replay
 FUZZ_TARGETS +=	fuzz_dsn
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dsn_replay
+FUZZ_TARGETS +=	fuzz_aliases
+FUZZ_REPLAY +=	tests/fuzz/fuzz_aliases_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -289,6 +292,11 @@ tests/fuzz/fuzz_dns_replay: tests/fuzz/fuzz_dns.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dns.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_aliases_replay: tests/fuzz/fuzz_aliases.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_aliases.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/fuzz/fuzz_qstat_replay: tests/fuzz/fuzz_qstat.c tests/fuzz/replay.c \
     queue/qstat_print.o $(LIBA) $(HDRS) queue/qstat.h
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_qstat.c \
@@ -309,8 +317,16 @@ FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 		queue/qstat_print.c queue/queue_dsn.c
+FUZZ_SRCS +=	lookup/aliases_parse.c lookup/vdomains.c control/ctl.c \
+		lib/log.c lib/paths.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
-		-Isend -Iqueue $(PKG_CFLAGS) -fno-sanitize-recover=undefined
+		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
+		-fno-sanitize-recover=undefined
+# lib/paths.c (for control/ctl.c, which fuzz_aliases links) wants these;
+# the fuzzers read no control file
+FUZZ_FLAGS +=	-DQPOST_CONTROLDIR='"/nonexistent"' \
+		-DQPOST_QUEUEDIR='"/nonexistent"' \
+		-DQPOST_LIBEXECDIR='"/nonexistent"'
 fuzz: $(HDRS)
 	mkdir -p build/fuzz
 	objs=; for s in $(FUZZ_SRCS); do \

@@ -74,6 +74,7 @@ struct delivery {
 	int		 wstatus;
 	uid_t		 uid;
 	char		 mailbox[ADDR_LOCAL_MAX + 1];	/* "" for a target */
+	char		 ext[ADDR_LOCAL_MAX + 1];	/* EXT, for the log */
 	char		 target[ALIASES_TARGET_MAX + 2];
 	size_t		 textlen;
 	char		 text[SPAWN_TEXT_MAX + 1];
@@ -304,6 +305,7 @@ start_delivery(struct job *j, size_t i, struct lres_delivery *d,
 	dv->job = j;
 	dv->rcpt = i;
 	dv->uid = d->user.uid;
+	strlcpy(dv->ext, d->ext, sizeof(dv->ext));
 	if (d->is_mailbox)
 		strlcpy(dv->mailbox, d->name, sizeof(dv->mailbox));
 	else
@@ -419,11 +421,13 @@ finish_delivery(struct delivery *d)
 			    status == SPAWN_PERM ? "5.3.0" : "4.3.0",
 			    WEXITSTATUS(d->wstatus));
 	}
+	/* ext= only when there is one: the usual line stays as it was */
 	if (d->mailbox[0] != '\0')
-		log_info("id=%s job=%llu to=<%s> mailbox=%s user=%lu "
+		log_info("id=%s job=%llu to=<%s> mailbox=%s%s%s user=%lu "
 		    "result=%s text=\"%s\"", j->req.id, j->req.job,
-		    j->req.rcpt[d->rcpt], d->mailbox, (unsigned long)d->uid,
-		    result_word(status), d->text);
+		    j->req.rcpt[d->rcpt], d->mailbox, d->ext[0] ? " ext=" : "",
+		    d->ext, (unsigned long)d->uid, result_word(status),
+		    d->text);
 	else
 		log_info("id=%s job=%llu to=<%s> target=\"%s\" user=%lu "
 		    "result=%s text=\"%s\"", j->req.id, j->req.job,

@@ -94,6 +94,15 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$subport" \
 	    -o match:"with ESMTPSA \(TLSv1\.[23]:" sh -c \
 	    "cat '$demo'/home/demo/Maildir/new/*"
 
+	# root (so postmaster and mailer-daemon too) reaches the demo
+	# user: the demo's control/admin names it
+	atf_check -o inline:"demo\n" cat "$demo/control/admin"
+	printf 'Subject: to root\n\nfor the admin\n' > r
+	atf_check "$demo/bin/qinject" root@demo.test < r
+	qp_wait_for 5 "$demo/home/demo/Maildir/new" 30
+	atf_check -o match:"^Delivered-To: <demo@demo.test>" sh -c \
+	    "cat \$(grep -l 'for the admin' '$demo'/home/demo/Maildir/new/*)"
+
 	# SIGTERM to make stops every process the demo started
 	kill -TERM "$(cat make.pid)"
 	qp_wait_gone "$demo" 30
