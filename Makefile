@@ -170,6 +170,7 @@ SH_TESTS +=	tests/remote/pf_receiver_test
 SH_TESTS +=	tests/remote/postfix_test
 SH_TESTS +=	tests/dns/dns_test
 SH_TESTS +=	tests/local/aliases_test
+SH_TESTS +=	tests/local/virtual_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
