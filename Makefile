@@ -193,6 +193,7 @@ FUZZ_REPLAY +=	tests/fuzz/fuzz_aliases_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
+MANS5 +=	man/qpost-aliases.5
 MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qpost-setup.8 \
 		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
 MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
