@@ -104,10 +104,17 @@ processes_body() {
 	atf_check -o match:"sched: id=[0-9a-f]* queued from=<qpsender@example.test> uid=$(id -u qpsender)" \
 	    cat "$R/log"
 
-	# mail for root is never delivered as uid 0
+	# mail for root is never delivered as uid 0: root leads to
+	# control/admin (unset here: it waits), and a mailbox of uid 0
+	# bounces
 	atf_check runuser -u qpsender -- "$QPOST_LIBEXEC/qinject" \
 	    root@example.test < "$R/m"
-	qp_wait_file_match "$R/log" "uid 0" 30
+	qp_wait_file_match "$R/log" "root@example.test>: mail to root goes to the administrator: set control/admin" 30
+	echo "toor:0:0:/root" > "$QPOST_CONTROL/users"
+	atf_check -e match:"toor has uid 0" "$QPOST_LIBEXEC/qcdb" users
+	atf_check runuser -u qpsender -- "$QPOST_LIBEXEC/qinject" \
+	    toor@example.test < "$R/m"
+	qp_wait_file_match "$R/log" "5.7.1 <toor@example.test>: refusing to deliver to toor as uid 0" 30
 }
 processes_cleanup() {
 	stop_system
