@@ -75,12 +75,13 @@ grow(struct lres *r)
 
 /*
  * add_mailbox - deliver to user name (found as L with extension ext),
- * once however many aliases lead there.  is_own: the recipient itself,
- * so RECIPIENT is the envelope's address; else L@domain, as before.
+ * once however many aliases lead there.  RECIPIENT is the address that
+ * named it (the envelope's for the recipient itself, an alias target's
+ * address), else, for a bare local part, L@domain as before.
  */
 static void
 add_mailbox(struct lres *r, const char *name, const struct user_entry *u,
-    const char *L, const char *ext, int is_own, const char *alias)
+    const char *L, const char *ext, const char *shown, const char *alias)
 {
 	struct lres_delivery *d;
 	size_t i;
@@ -102,8 +103,8 @@ add_mailbox(struct lres *r, const char *name, const struct user_entry *u,
 	(void)strlcpy(d->local, L, sizeof(d->local));
 	(void)strlcpy(d->ext, ext, sizeof(d->ext));
 	(void)strlcpy(d->alias, alias, sizeof(d->alias));
-	if (is_own)
-		n = snprintf(d->rcpt, sizeof(d->rcpt), "%s", r->rcpt);
+	if (strchr(shown, '@') != NULL)
+		n = snprintf(d->rcpt, sizeof(d->rcpt), "%s", shown);
 	else
 		n = snprintf(d->rcpt, sizeof(d->rcpt), "%s@%s", L,
 		    r->addr.domain);
@@ -399,7 +400,7 @@ expand_mailbox(struct lres *r, const char *t, const char *alias)
 		failed(r, SPAWN_PERM, "5.1.1 <%s>: alias %s: no mailbox %s "
 		    "here", r->rcpt, alias, plain);
 	else
-		add_mailbox(r, plain, &u, plain, "", 0, alias);
+		add_mailbox(r, plain, &u, plain, "", plain, alias);
 }
 
 /* expand_target - one target of alias, by its kind. */
@@ -451,7 +452,7 @@ expand_name(struct lres *r, const char *L, const char *shown,
 		failed(r, SPAWN_TEMP, "4.3.0 <%s>: mail to root goes to the "
 		    "administrator: set control/admin", r->rcpt);
 	else if (f.kind == LFIND_USER)
-		add_mailbox(r, f.base, &f.user, f.local, f.ext, p->depth == 0,
+		add_mailbox(r, f.base, &f.user, f.local, f.ext, shown,
 		    p->depth > 0 ? p->name[p->depth - 1] : "");
 	else if (enter(r, p, f.base) == 0) {
 		if (p->depth == 1)

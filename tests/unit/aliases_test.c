@@ -456,6 +456,7 @@ ATF_TC_BODY(resolve, tc)
 	ATF_CHECK_STREQ(r.d[0].rcpt, "qpt7al@example.test");
 	ATF_CHECK_STREQ(r.d[0].alias, "team");
 	ATF_CHECK_STREQ(r.d[1].name, "qpt7bo");
+	ATF_CHECK_STREQ(r.d[1].rcpt, "qpt7bo@example.test");
 	lres_free(&r);
 
 	ok(&r, "nest1@example.test", 1);
@@ -472,6 +473,7 @@ ATF_TC_BODY(resolve, tc)
 	ATF_CHECK_STREQ(r.d[4].target, "&someone@remote.test");
 	ATF_CHECK(r.d[5].is_mailbox);
 	ATF_CHECK_STREQ(r.d[5].name, "vd+joe");
+	ATF_CHECK_STREQ(r.d[5].rcpt, "joe@virt.test");	/* as named */
 	for (i = 0; i < 5; i++) {
 		ATF_CHECK(!r.d[i].is_mailbox);
 		ATF_CHECK(r.d[i].user.uid != 0);
