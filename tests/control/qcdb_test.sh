@@ -26,6 +26,12 @@ builds_body() {
 	atf_check -o inline:"1000:1000:/home/demo" cdb -q control/users.cdb demo
 	atf_check -o inline:"demo\0000bob@example.test\0000" \
 	    cdb -q control/aliases.cdb list
+	# every target kind, quoted forms stored unquoted (qpost-aliases(5))
+	printf '"Help Desk": "|cmd a, b", /m/Maildir/, \\bob,\n %s\n' \
+	    ':include:/l, lmtp:unix:/s' > control/aliases
+	atf_check "$(qp_top)/build/libexec/qcdb" aliases
+	atf_check -o inline:"|cmd a, b\0000/m/Maildir/\0000\\\\bob\0000:include:/l\0000lmtp:unix:/s\0000" \
+	    cdb -q control/aliases.cdb "help desk"
 	atf_check -s exit:100 cdb -q control/users.cdb nobody
 	atf_check -o inline:"644\n" stat -c %a control/users.cdb
 }
@@ -57,6 +63,13 @@ broken_body() {
 	printf 'ok: demo\nok: bob\n' > control/aliases
 	atf_check -s exit:100 -e match:"line 2" \
 	    "$(qp_top)/build/libexec/qcdb" aliases
+	# the error names the line and the alias
+	printf 'ok: demo\nstaff: a,\n  b,,c\n' > control/aliases
+	atf_check -s exit:100 \
+	    -e match:"control/aliases: line 3: alias staff: an empty target" \
+	    -e match:"control/aliases.cdb left as it was" \
+	    "$(qp_top)/build/libexec/qcdb" aliases
+	atf_check cmp control/aliases.cdb good-aliases.cdb
 	printf 'a: b\0c\n' > control/aliases
 	atf_check -s not-exit:0 -e not-empty "$(qp_top)/build/libexec/qcdb" aliases
 	atf_check cmp control/aliases.cdb good-aliases.cdb
