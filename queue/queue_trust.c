@@ -165,6 +165,7 @@ trust_sender_ok(const struct trust *t, uid_t uid, const char *sender)
 	if (strncasecmp(sender, pw->pw_name, n) != 0 ||
 	    (sender + n != at && sender[n] != '+'))
 		return 0;
+	/* not a virtual domain: login@virt names another's mailbox */
 	return strcasecmp(at + 1, t->me.s) == 0 ||
-	    trust_is_local_domain(t, at + 1);
+	    ctl_list_has(&t->locals, at + 1);
 }
