@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aliases.h"
 #include "ctl.h"
@@ -177,7 +178,7 @@ local_exists(const char *plain, const char *domain)
 {
 	char L[ADDR_LOCAL_MAX + 1], sep;
 	struct local_found f;
-	int r;
+	int r, is_virtual;
 
 	if (plain == NULL || plain[0] == '\0')
 		return 0;
@@ -185,8 +186,12 @@ local_exists(const char *plain, const char *domain)
 		return -1;
 	if ((r = local_rewrite(plain, domain, sep, L, sizeof(L))) < 0)
 		return r == -2 ? 0 : -1;
+	is_virtual = r;
 	memset(&f, 0, sizeof(f));
 	r = local_find(L, sep, &f);
+	/* a virtual domain's postmaster is ours, as lspawn has it */
+	if (r == 0 && is_virtual && strcasecmp(plain, "postmaster") == 0)
+		r = local_find("postmaster", sep, &f);
 	sa_free(&f.targets);
 	if (r == 1 && f.kind == LFIND_USER && f.user.uid == 0)
 		return 0;

@@ -23,6 +23,7 @@
 
 #include "aliases.h"
 #include "ctl.h"
+#include "local.h"
 #include "lresolve.h"
 #include "sa.h"
 #include "spawn_rec.h"
@@ -545,6 +546,44 @@ ATF_TC_BODY(resolve_fail, tc)
 	no("bad syntax@example.test", SPAWN_PERM, "5.1.3");
 }
 
+ATF_TC(exists);
+ATF_TC_HEAD(exists, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "local_exists (smtpd's RCPT check) "
+	    "agrees with lresolve on virtual domains, extensions, defaults");
+}
+ATF_TC_BODY(exists, tc)
+{
+	static const struct {
+		const char	*local, *domain;
+		int		 want;
+	} t[] = {
+		{ "joe", "virt.test", 1 },
+		{ "JOE", "VIRT.TEST", 1 },
+		{ "joe+x", "virt.test", 1 },
+		{ "nobody", "virt.test", 0 },
+		{ "postmaster", "virt.test", 1 },
+		{ "qpt7al", "virt.test", 0 },
+		{ "qpt7al", "example.test", 1 },
+		{ "qpt7al+x+y", "example.test", 1 },
+		{ "team", "example.test", 1 },
+		{ "loopa", "example.test", 1 },	/* bounces at delivery */
+		{ "root", "example.test", 1 },	/* waits for control/admin */
+		{ "mailer-daemon", "example.test", 1 },
+		{ "qpt7zed", "example.test", 0 },	/* uid 0 */
+		{ "nosuch", "example.test", 0 },
+		{ "+qpt7al", "example.test", 0 },
+	};
+	size_t i;
+
+	instance(tc);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ATF_CHECK_EQ_MSG(local_exists(t[i].local, t[i].domain),
+		    t[i].want, "%s@%s", t[i].local, t[i].domain);
+	puts0("virtualdomains", "broken\n");
+	ATF_CHECK_EQ(local_exists("joe", "virt.test"), -1);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, parse_good);
@@ -556,5 +595,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, vdomains);
 	ATF_TP_ADD_TC(tp, resolve);
 	ATF_TP_ADD_TC(tp, resolve_fail);
+	ATF_TP_ADD_TC(tp, exists);
 	return atf_no_error();
 }
