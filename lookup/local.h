@@ -13,6 +13,7 @@
  *    names without extsep) the passwd file; then L cut at each extsep
  *    from the right, longest base first: a base found the same way
  *    takes the rest as its extension EXT.
+ * A virtual domain's postmaster not found that way is the local one.
  * control/extsep holds the one separator byte (default '+').
  */
 #ifndef QPOST_LOCAL_H
