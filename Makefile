@@ -190,6 +190,9 @@ queue/qinject: queue/qinject.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ queue/qinject.o $(LIBA) $(PKG_LIBS)
 SCHED_OBJS =	queue/sched.o queue/sched_pickup.o queue/sched_recover.o \
 		queue/sched_bounce.o
+SCHED_OBJS +=	queue/sched_heap.o
+SCHED_OBJS +=	queue/sched_fair.o
+SCHED_OBJS +=	queue/sched_dom.o
 queue/sched: $(SCHED_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
 send/lspawn: send/lspawn.o $(LIBA)
@@ -216,7 +219,7 @@ control/qpasswd: control/qpasswd.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpasswd.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
-$(SCHED_OBJS): $(HDRS) queue/sched.h
+$(SCHED_OBJS): $(HDRS) queue/sched.h queue/sched_heap.h queue/sched_fair.h
 
 # build/libexec: every program in one folder, as an install lays them
 # out, for tests (QPOST_LIBEXEC) and the demo to run from.

@@ -40,6 +40,7 @@ struct qrcpt {
 	time_t		 next;
 	char		*error;
 	int		 busy;	/* in memory only: a delivery is running */
+	int		 queued;	/* in memory only: waiting for a slot */
 };
 
 struct qenv {

@@ -3,7 +3,10 @@
 /*
  * sched - the scheduler's shared state, split over sched.c (the loop
  * and deliveries), sched_pickup.c (drop/ intake), sched_recover.c
- * (start-up after a crash) and sched_bounce.c (failure notices).
+ * (start-up after a crash), sched_bounce.c (failure notices),
+ * sched_fair.c and sched_dom.c (what is due, and who goes next: timers,
+ * destinations, fairness, backoff of unreachable domains) and
+ * sched_heap.c (the timer heap).
  */
 #ifndef QPOST_SCHED_H
 #define QPOST_SCHED_H
@@ -15,11 +18,20 @@
 #include "buf.h"
 #include "queue_env.h"
 #include "queue_trust.h"
+#include "sched_heap.h"
+
+struct dom;
+struct fair;
+struct spawn_res;
+struct work;
 
 struct qmsg {
 	TAILQ_ENTRY(qmsg)	 entry;
 	struct qenv		 env;
 	size_t			 busy;	/* recipients being delivered */
+	struct tmr		 tmr;	/* sched_fair.c: when it is due */
+	struct qmsg		*idnext;	/* sched_fair.c: the id index */
+	struct work		*works;	/* sched_fair.c: where it waits */
 };
 TAILQ_HEAD(qmsg_list, qmsg);
 
@@ -33,6 +45,8 @@ struct sched {
 	size_t		 running[2];
 	long long	 lifetime, retry_min, retry_max, cleanup_age;
 	time_t		 last_cleanup;
+	long long	 concurrency_domain;	/* remote, per domain */
+	struct fair	*fair;
 };
 
 #define SPAWN_LOCAL	0
@@ -45,7 +59,25 @@ int	sched_save(struct sched *, struct qmsg *);
 struct qmsg *sched_add(struct sched *, struct qenv *);
 int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
 void	sched_remove_files(struct sched *, const char *);
-void	sched_finish(struct sched *, struct qmsg *);
+int	sched_finish(struct sched *, struct qmsg *);
+long long sched_backoff(const struct sched *, unsigned);
+int	sched_start(struct sched *, struct qmsg *, const size_t *, size_t,
+	    int, struct dom *, int);
+void	sched_expire(struct sched *, struct qmsg *, size_t, const char *);
+void	sched_settle(struct sched *, struct qmsg *);
+
+/* sched_fair.c */
+void	fair_init(struct sched *);
+void	fair_index(struct sched *, struct qmsg *);
+struct qmsg *fair_find(const struct sched *, const char *);
+void	fair_add(struct sched *, struct qmsg *, int, time_t);
+void	fair_update(struct sched *, struct qmsg *);
+void	fair_forget(struct sched *, struct qmsg *);
+int	fair_timers(struct sched *, time_t, size_t);
+void	fair_dispatch(struct sched *);
+void	fair_result(struct sched *, struct dom *, int,
+	    const struct spawn_res *, time_t);
+int	fair_next_wake(const struct sched *, time_t);
 
 /* sched_pickup.c */
 int	pickup_scan(struct sched *, size_t);
@@ -53,6 +85,7 @@ void	pickup_cleanup(struct sched *);
 
 /* sched_recover.c */
 void	recover(struct sched *);
+int	recover_step(struct sched *, size_t);
 
 /* sched_bounce.c */
 int	bounce_due(const struct qmsg *);
