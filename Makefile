@@ -122,10 +122,12 @@ UNIT_TESTS +=	tests/unit/smtpd_auth_test
 UNIT_TESTS +=	tests/unit/senders_test
 UNIT_TESTS +=	tests/unit/smtp_reply_test
 UNIT_TESTS +=	tests/unit/dns_test
+UNIT_TESTS +=	tests/unit/sched_heap_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
 SH_TESTS +=	tests/queue/delivery_test
+SH_TESTS +=	tests/queue/fair_test
 SH_TESTS +=	tests/control/qcdb_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
@@ -248,6 +250,13 @@ tests/fuzz/fuzz_dns_replay: tests/fuzz/fuzz_dns.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dns.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+# sched's timer heap is sched's own, not the archive's: linked in here
+tests/unit/sched_heap_test: tests/unit/sched_heap_test.c queue/sched_heap.o \
+    queue/sched_heap.h
+	$(CC) $(QP_CFLAGS) $(ATF_CFLAGS) $(QP_LDFLAGS) -o $@ \
+	    tests/unit/sched_heap_test.c queue/sched_heap.o $(LIBA) \
+	    $(PKG_LIBS) $(ATF_LIBS)
 
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \

@@ -140,7 +140,8 @@ work_free(struct sched *s, struct work *w)
 	for (i = 0; i < w->n; i++)
 		w->m->env.rcpt[w->rcpt[i]].queued = 0;
 	d->nwait -= w->n;
-	free(w->rcpt);
+	if (w->rcpt != &w->one)
+		free(w->rcpt);
 	free(w);
 	dom_maybe_free(s, d);
 }
@@ -161,15 +162,21 @@ enqueue(struct sched *s, struct qmsg *m, size_t i, int is_fresh)
 		w->m = m;
 		w->d = d;
 		w->is_fresh = is_fresh;
+		/* most wait alone: no second allocation for them */
+		w->rcpt = &w->one;
+		w->cap = 1;
 		TAILQ_INSERT_TAIL(is_fresh ? &d->fresh : &d->retry, w, line);
 		w->mnext = m->works;
 		m->works = w;
 	}
 	if (w->n == w->cap) {
-		w->cap = w->cap == 0 ? 1 : w->cap * 2;
-		if ((nr = reallocarray(w->rcpt, w->cap, sizeof(*nr))) == NULL)
+		if ((nr = reallocarray(w->rcpt == &w->one ? NULL : w->rcpt,
+		    w->cap * 2, sizeof(*nr))) == NULL)
 			fair_oom();
+		if (w->rcpt == &w->one)
+			nr[0] = w->one;
 		w->rcpt = nr;
+		w->cap *= 2;
 	}
 	w->rcpt[w->n++] = i;
 	m->env.rcpt[i].queued = 1;

@@ -41,6 +41,7 @@ struct work {
 	int			 is_fresh;	/* new mail, not a retry */
 	size_t			 n, cap;
 	size_t			*rcpt;		/* indices into m->env.rcpt */
+	size_t			 one;		/* rcpt's room while cap is 1 */
 };
 TAILQ_HEAD(work_list, work);
 

@@ -27,7 +27,7 @@ rm_peer_start() {
 	_rm_name=$1 _rm_addr=$2 _rm_port=$3
 	shift 3
 	mkdir -p "$_rm_name" && echo "$PWD/$_rm_name" >> "$PWD/.rm_peers"
-	/usr/bin/python3 "$(atf_get_srcdir)/hostile_peer.py" \
+	/usr/bin/python3 "$(qp_top)/tests/remote/hostile_peer.py" \
 	    --listen "$_rm_addr:$_rm_port" --dir "$PWD/$_rm_name" "$@" \
 	    >> "$_rm_name/stderr" 2>&1 &
 	_rm_ready() { [ -e "$PWD/$_rm_name/ready" ]; }
