@@ -286,6 +286,19 @@ fair_add(struct sched *s, struct qmsg *m, int is_new, time_t now)
 	fair_update(s, m);
 }
 
+/*
+ * fair_park - take m out of its timer and its lines, so nothing of it
+ * is started (a message put on hold, say); it stays findable by id,
+ * and fair_add puts it back.
+ */
+void
+fair_park(struct sched *s, struct qmsg *m)
+{
+	heap_del(&s->fair->timers, &m->tmr);
+	while (m->works != NULL)
+		work_free(s, m->works);
+}
+
 /* fair_forget - m leaves memory: out of its timer, lines and index. */
 void
 fair_forget(struct sched *s, struct qmsg *m)
@@ -293,9 +306,7 @@ fair_forget(struct sched *s, struct qmsg *m)
 	struct fair *f = s->fair;
 	struct qmsg **mp;
 
-	heap_del(&f->timers, &m->tmr);
-	while (m->works != NULL)
-		work_free(s, m->works);
+	fair_park(s, m);
 	if (f->mcap == 0)
 		return;
 	for (mp = &f->mtab[id_hash(m->env.id) & (f->mcap - 1)];

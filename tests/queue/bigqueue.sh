@@ -75,8 +75,9 @@ QPOST_QUEUE=$DIR/queue
 QPOST_LIBEXEC=$LIBEXEC
 export QPOST_CONTROL QPOST_QUEUE QPOST_LIBEXEC
 
+# now - seconds since boot (a clock that does not jump), 10 ms steps
 now() {
-	date +%s.%N
+	cut -d ' ' -f 1 /proc/uptime
 }
 
 # since T - seconds from T to now, to the millisecond.

@@ -197,9 +197,42 @@ dead_expire_cleanup() {
 	rm_peers_stop
 }
 
+atf_test_case retry_backlog cleanup
+retry_backlog_head() {
+	atf_set "descr" "new mail is not starved by a backlog of due retries:" \
+	    "with 2,000 retries for a broken local mailbox due at once, a" \
+	    "new message to another mailbox takes a slot in turn with them"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+retry_backlog_body() {
+	qp_instance "$PWD/inst"
+	control concurrencylocal 2
+	control retrymin 600
+	rm -rf "$QP_DIR/home/bob"
+	touch "$QP_DIR/home/bob"	# a file where the home should be
+	mkqueue --count 2000 --rcpt bob@example.test --tries 1 --next -1 \
+	    --error "4.2.0 mailbox unavailable"
+	qp_start
+	qp_msg new > m
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 30
+	# every retry before it would be 2,000 attempts; taking turns, it
+	# goes after a handful
+	bob=$(log_count 'start to=<bob@example.test>')
+	echo "retries started before the new message was delivered: $bob"
+	[ "$bob" -lt 1000 ] ||
+	    qp_fail "the new message waited for $bob retries"
+	qp_stop
+}
+retry_backlog_cleanup() {
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case per_domain
 	atf_add_test_case dead_domain
 	atf_add_test_case release
 	atf_add_test_case dead_expire
+	atf_add_test_case retry_backlog
 }
