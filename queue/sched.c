@@ -484,6 +484,7 @@ loop(struct sched *s)
 		if (got_hup) {
 			got_hup = 0;
 			load_control(s);
+			fair_rekey(s);
 			log_info("control files read again");
 		}
 		now = time(NULL);

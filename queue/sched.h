@@ -73,6 +73,8 @@ struct qmsg *fair_find(const struct sched *, const char *);
 void	fair_add(struct sched *, struct qmsg *, int, time_t);
 void	fair_update(struct sched *, struct qmsg *);
 void	fair_park(struct sched *, struct qmsg *);
+void	fair_rekey(struct sched *);
+size_t	fair_flush_domain(struct sched *, const char *);
 void	fair_forget(struct sched *, struct qmsg *);
 int	fair_timers(struct sched *, time_t, size_t);
 void	fair_dispatch(struct sched *);

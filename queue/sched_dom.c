@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "sched_fair.h"
@@ -268,4 +269,37 @@ dom_timer(struct sched *s, struct dom *d)
 	log_info("domain=%s state=probe failures=%u waiting=%zu", d->name,
 	    d->failures, d->nwait);
 	dom_activate(s, d);
+}
+
+/*
+ * fair_flush_domain - forget the backoff of the remote domain name
+ * (any case), or of every domain if name is NULL, as an admin's flush
+ * asks: its waiting mail starts at once, within the per-domain limit.
+ * Returns how many domains were released.
+ */
+size_t
+fair_flush_domain(struct sched *s, const char *name)
+{
+	struct fair *f = s->fair;
+	struct dom *d, *next;
+	size_t i, n = 0;
+	int was;
+
+	for (i = 0; i < f->dcap; i++)
+		for (d = f->dtab[i]; d != NULL; d = next) {
+			next = d->hnext;	/* d may be freed below */
+			if (d->state == DOM_OK ||
+			    (name != NULL && strcasecmp(d->name, name) != 0))
+				continue;
+			was = d->state;
+			heap_del(&f->timers, &d->tmr);
+			d->state = DOM_OK;
+			d->failures = 0;
+			log_info("domain=%s state=ok was=%s waiting=%zu: flushed",
+			    d->name, state_name[was], d->nwait);
+			n++;
+			dom_activate(s, d);
+			dom_maybe_free(s, d);
+		}
+	return n;
 }

@@ -266,6 +266,21 @@ fair_update(struct sched *s, struct qmsg *m)
 }
 
 /*
+ * fair_rekey - every message's timer again, after the control files
+ * changed (a shorter queue lifetime moves expiries closer).  Once per
+ * SIGHUP, in proportion to the queue.
+ */
+void
+fair_rekey(struct sched *s)
+{
+	struct qmsg *m;
+
+	TAILQ_FOREACH(m, &s->msgs, entry)
+		if (m->tmr.slot != TMR_OUT || m->works != NULL)
+			fair_update(s, m);
+}
+
+/*
  * fair_add - a message now in memory: new mail (is_new) goes straight
  * into its destinations' lines for new mail; a message loaded from the
  * queue waits for its timer, like any retry.

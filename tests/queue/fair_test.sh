@@ -197,6 +197,30 @@ dead_expire_cleanup() {
 	rm_peers_stop
 }
 
+atf_test_case expire_on_hup cleanup
+expire_on_hup_head() {
+	atf_set "descr" "a queue lifetime shortened by SIGHUP moves every" \
+	    "timer: mail waiting for a backed-off domain expires at once"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+expire_on_hup_body() {
+	qp_instance "$PWD/inst"
+	control retrymin 600
+	control retrymax 600
+	mkqueue --count 20 --rcpt 'd{n}@dead.test' --age 60
+	qp_start
+	qp_wait_log "domain=dead.test state=backoff" 30
+	control queuelifetime 30
+	qp_reload
+	qp_wait_for 20 "$QP_DIR/home/alice/Maildir/new" 30
+	qp_wait_queue_empty 30
+	qp_stop
+}
+expire_on_hup_cleanup() {
+	qp_stop
+}
+
 atf_test_case retry_backlog cleanup
 retry_backlog_head() {
 	atf_set "descr" "new mail is not starved by a backlog of due retries:" \
@@ -234,5 +258,6 @@ atf_init_test_cases() {
 	atf_add_test_case dead_domain
 	atf_add_test_case release
 	atf_add_test_case dead_expire
+	atf_add_test_case expire_on_hup
 	atf_add_test_case retry_backlog
 }
