@@ -72,6 +72,8 @@ LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
 LIBSRCS +=	send/smtp_reply.c
+LIBSRCS +=	queue/queue_ctl.c
+LIBSRCS +=	queue/queue_dsn.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -91,6 +93,8 @@ HDRS +=		lookup/senders.h
 HDRS +=		smtpd/smtpd_auth.h
 HDRS +=		send/smtp_reply.h
 HDRS +=		send/dns.h
+HDRS +=		queue/queue_ctl.h
+HDRS +=		queue/queue_dsn.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -104,10 +108,14 @@ PROGS +=	control/qpost-start
 PROGS +=	smtpd/smtpd
 PROGS +=	smtpd/qpauth
 PROGS +=	control/qpasswd
+PROGS +=	queue/qstat
+PROGS +=	queue/qctl
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
 SBIN_PROGS +=	qpasswd
+SBIN_PROGS +=	qstat
+SBIN_PROGS +=	qctl
 
 # Unit tests (atf-c) and scenario tests (atf-sh, from *_test.sh).
 UNIT_TESTS =	tests/unit/addr_test
@@ -123,11 +131,16 @@ UNIT_TESTS +=	tests/unit/senders_test
 UNIT_TESTS +=	tests/unit/smtp_reply_test
 UNIT_TESTS +=	tests/unit/dns_test
 UNIT_TESTS +=	tests/unit/sched_heap_test
+UNIT_TESTS +=	tests/unit/queue_ctl_test
+UNIT_TESTS +=	tests/unit/dsn_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
 SH_TESTS +=	tests/queue/delivery_test
 SH_TESTS +=	tests/queue/fair_test
+SH_TESTS +=	tests/queue/qstat_test
+SH_TESTS +=	tests/queue/qctl_test
+SH_TESTS +=	tests/queue/dsn_test
 SH_TESTS +=	tests/control/qcdb_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
@@ -165,6 +178,10 @@ FUZZ_REPLAY =	tests/fuzz/fuzz_smtp_cmd_replay tests/fuzz/fuzz_smtp_data_replay
 FUZZ_TARGETS +=	fuzz_smtp_reply
 FUZZ_REPLAY +=	tests/fuzz/fuzz_smtp_reply_replay
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dns_replay
+FUZZ_TARGETS +=	fuzz_qstat
+FUZZ_REPLAY +=	tests/fuzz/fuzz_qstat_replay
+FUZZ_TARGETS +=	fuzz_dsn
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dsn_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -172,6 +189,7 @@ MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qp
 		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
 MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
 MANS8 +=	man/qpost-remote.8
+MANS8 +=	man/qstat.8 man/qctl.8
 MANS =		$(MANS1) $(MANS5) $(MANS8)
 
 .SUFFIXES: .c .o .sh
@@ -195,12 +213,20 @@ SCHED_OBJS =	queue/sched.o queue/sched_pickup.o queue/sched_recover.o \
 SCHED_OBJS +=	queue/sched_heap.o
 SCHED_OBJS +=	queue/sched_fair.o
 SCHED_OBJS +=	queue/sched_dom.o
+SCHED_OBJS +=	queue/sched_ctl.o
+SCHED_OBJS +=	queue/sched_expire.o
 queue/sched: $(SCHED_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
 send/lspawn: send/lspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/lspawn.o $(LIBA) $(PKG_LIBS)
-send/local: send/local.o $(LIBA)
-	$(CC) $(QP_LDFLAGS) -o $@ send/local.o $(LIBA) $(PKG_LIBS)
+LOCAL_OBJS =	send/local.o send/local_maildir.o
+LOCAL_OBJS +=	send/local_mbox.o
+LOCAL_OBJS +=	send/local_program.o
+LOCAL_OBJS +=	send/local_forward.o
+LOCAL_OBJS +=	send/local_lmtp.o
+send/local: $(LOCAL_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(LOCAL_OBJS) $(LIBA) $(PKG_LIBS)
+$(LOCAL_OBJS): $(HDRS) send/local.h
 send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
 REMOTE_OBJS =	send/remote.o send/remote_cfg.o send/remote_route.o \
@@ -219,6 +245,13 @@ smtpd/qpauth: smtpd/qpauth.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ smtpd/qpauth.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
 control/qpasswd: control/qpasswd.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpasswd.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
+QSTAT_OBJS =	queue/qstat.o queue/qstat_print.o queue/qadmin.o
+queue/qstat: $(QSTAT_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(QSTAT_OBJS) $(LIBA) $(PKG_LIBS)
+QCTL_OBJS =	queue/qctl.o queue/qadmin.o
+queue/qctl: $(QCTL_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(QCTL_OBJS) $(LIBA) $(PKG_LIBS)
+$(QSTAT_OBJS) $(QCTL_OBJS): $(HDRS) queue/qstat.h queue/qadmin.h
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
 $(SCHED_OBJS): $(HDRS) queue/sched.h queue/sched_heap.h queue/sched_fair.h
@@ -246,6 +279,10 @@ tests/fuzz/fuzz_smtp_reply_replay: tests/fuzz/fuzz_smtp_reply.c \
     tests/fuzz/replay.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_reply.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_dsn_replay: tests/fuzz/fuzz_dsn.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dsn.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 tests/fuzz/fuzz_dns_replay: tests/fuzz/fuzz_dns.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dns.c \
@@ -257,6 +294,10 @@ tests/unit/sched_heap_test: tests/unit/sched_heap_test.c queue/sched_heap.o \
 	$(CC) $(QP_CFLAGS) $(ATF_CFLAGS) $(QP_LDFLAGS) -o $@ \
 	    tests/unit/sched_heap_test.c queue/sched_heap.o $(LIBA) \
 	    $(PKG_LIBS) $(ATF_LIBS)
+tests/fuzz/fuzz_qstat_replay: tests/fuzz/fuzz_qstat.c tests/fuzz/replay.c \
+    queue/qstat_print.o $(LIBA) $(HDRS) queue/qstat.h
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_qstat.c \
+	    tests/fuzz/replay.c queue/qstat_print.o $(LIBA) $(PKG_LIBS)
 
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
@@ -271,8 +312,10 @@ FUZZ_CC ?=	clang
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
+FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
+		queue/qstat_print.c queue/queue_dsn.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
-		-Isend $(PKG_CFLAGS) -fno-sanitize-recover=undefined
+		-Isend -Iqueue $(PKG_CFLAGS) -fno-sanitize-recover=undefined
 fuzz: $(HDRS)
 	mkdir -p build/fuzz
 	objs=; for s in $(FUZZ_SRCS); do \
@@ -319,14 +362,17 @@ install: progs
 	    cp $(DESTDIR)$(LIBEXECDIR)/$$p $(DESTDIR)$(BINDIR)/; done
 	for p in $(SBIN_PROGS); do \
 	    cp $(DESTDIR)$(LIBEXECDIR)/$$p $(DESTDIR)$(SBINDIR)/; done
+	cp $(DESTDIR)$(LIBEXECDIR)/qstat $(DESTDIR)$(BINDIR)/mailq
 	cp control/qpost-setup $(DESTDIR)$(SBINDIR)/
 	chmod 755 $(DESTDIR)$(SBINDIR)/qpost-setup
 	cp $(MANS1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MANS5) $(DESTDIR)$(MANDIR)/man5/
 	cp $(MANS8) $(DESTDIR)$(MANDIR)/man8/
+	cp man/qstat.8 $(DESTDIR)$(MANDIR)/man8/mailq.8
 
 clean:
 	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) $(SMTPD_OBJS) \
+	    $(QSTAT_OBJS) $(QCTL_OBJS) $(LOCAL_OBJS) \
 	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
 	rm -rf build
 

@@ -5,6 +5,7 @@
  * queue_env.h and qpost-queue(5).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,14 @@ qenv_encode(const struct qenv *e, struct sa *out)
 		return -1;
 	if (e->bounce_id[0] != '\0' && rec_puts(out, 'B', e->bounce_id) == -1)
 		return -1;
+	if (e->kind != QKIND_MAIL && rec_put(out, 'K', &e->kind, 1) == -1)
+		return -1;
+	if (e->notice_id[0] != '\0' && rec_puts(out, 'P', e->notice_id) == -1)
+		return -1;
+	if (e->warned && rec_puts(out, 'W', "1") == -1)
+		return -1;
+	if (e->held && rec_puts(out, 'H', "1") == -1)
+		return -1;
 	for (i = 0; i < e->nrcpt; i++) {
 		r = &e->rcpt[i];
 		if (rec_puts(out, 'R', r->addr) == -1 ||
@@ -34,6 +43,9 @@ qenv_encode(const struct qenv *e, struct sa *out)
 		    rec_putu(out, 'C', r->tries) == -1 ||
 		    rec_putu(out, 'N', (unsigned long long)r->next) == -1 ||
 		    rec_puts(out, 'E', r->error ? r->error : "") == -1)
+			return -1;
+		if (r->last != 0 &&
+		    rec_putu(out, 'L', (unsigned long long)r->last) == -1)
 			return -1;
 	}
 	return rec_put(out, 'Z', "", 0);
@@ -96,6 +108,41 @@ decode_rcpt(struct rec_reader *rr, struct qenv *e, const char *v, size_t n)
 	return 0;
 }
 
+/* the optional message fields, in the one order they may come */
+#define HEAD_TAGS	"OBKPWH"
+
+/* decode_head - one optional message field; -1 if its value is wrong. */
+static int
+decode_head(struct qenv *e, char tag, const char *v, size_t n)
+{
+	switch (tag) {
+	case 'O':
+	case 'W':
+	case 'H':
+		if (n != 1 || v[0] != '1')
+			return -1;
+		if (tag == 'O')
+			e->is_utf8 = 1;
+		else if (tag == 'W')
+			e->warned = 1;
+		else
+			e->held = 1;
+		return 0;
+	case 'B':
+	case 'P':
+		if (!qid_valid(v, n))
+			return -1;
+		memcpy(tag == 'B' ? e->bounce_id : e->notice_id, v, QID_LEN);
+		return 0;
+	case 'K':
+		if (n != 1 || v[0] == '\0' || strchr("bwd", v[0]) == NULL)
+			return -1;
+		e->kind = v[0];
+		return 0;
+	}
+	return -1;
+}
+
 /*
  * qenv_decode - parse an env file of n bytes into e (zeroed first).
  * Returns 0, or -1 for anything truncated, unknown or out of order;
@@ -106,10 +153,11 @@ qenv_decode(const char *p, size_t n, struct qenv *e)
 {
 	struct rec_reader rr;
 	unsigned long long u;
-	const char *v;
+	const char *v, *stage;
 	size_t vlen;
 	char tag;
-	int r;
+	int r, has_last = 0;
+	ptrdiff_t next_head = 0;
 
 	memset(e, 0, sizeof(*e));
 	rec_reader_init(&rr, p, n);
@@ -130,15 +178,22 @@ qenv_decode(const char *p, size_t n, struct qenv *e)
 	    (e->sender = dupv(v, vlen)) == NULL)
 		return -1;
 	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
-		if (tag == 'O' && vlen == 1 && v[0] == '1' && e->nrcpt == 0 &&
-		    !e->is_utf8 && e->bounce_id[0] == '\0')
-			e->is_utf8 = 1;
-		else if (tag == 'B' && qid_valid(v, vlen) && e->nrcpt == 0 &&
-		    e->bounce_id[0] == '\0')
-			memcpy(e->bounce_id, v, QID_LEN);
-		else if (tag == 'R') {
+		if (e->nrcpt == 0 && (stage = strchr(HEAD_TAGS, tag)) != NULL &&
+		    tag != '\0') {
+			/* the optional message fields, each once, in order */
+			if (stage - HEAD_TAGS < next_head ||
+			    decode_head(e, tag, v, vlen) == -1)
+				return -1;
+			next_head = stage - HEAD_TAGS + 1;
+		} else if (tag == 'R') {
 			if (decode_rcpt(&rr, e, v, vlen) == -1)
 				return -1;
+			has_last = 0;
+		} else if (tag == 'L' && e->nrcpt > 0 && !has_last) {
+			if (rec_getu(v, vlen, &u) == -1 || u > (1ULL << 40))
+				return -1;
+			e->rcpt[e->nrcpt - 1].last = (time_t)u;
+			has_last = 1;
 		} else if (tag == 'Z' && vlen == 0 && e->nrcpt > 0)
 			return rec_next(&rr, &tag, &v, &vlen) == 0 ? 0 : -1;
 		else

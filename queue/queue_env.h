@@ -6,10 +6,15 @@
  * always whole, through atomic_write_file().
  *
  *	V1:1,  I<id>  U<injector uid>  A<arrival, unix time>  F<sender>
- *	then optional O1:1, (SMTPUTF8) and B<bounce id> (a bounce planned
- *	or made for the failed recipients), then per recipient:
+ *	then, each optional and in this order, O1:1, (SMTPUTF8),
+ *	B<bounce id> (a bounce planned or made for the failed recipients),
+ *	K<kind> (a notice sched made: b bounce, w delay warning, d double
+ *	bounce), P<notice id> (a delay notice planned or made), W1:1,
+ *	(the delay notice is done: never another) and H1:1, (held by
+ *	qctl: not delivered until released), then per recipient:
  *	R<address> S<state> C<attempts> N<next attempt> E<last error>
- *	and the end marker Z0:, as the last bytes.
+ *	and optionally L<last attempt>, and the end marker Z0:, as the
+ *	last bytes.
  *
  * States: p pending, d delivered, f failed for good (a bounce is due),
  * b bounced (the bounce is queued, or was not needed).
@@ -33,12 +38,19 @@
 #define RCPT_FAILED	'f'
 #define RCPT_BOUNCED	'b'
 
+/* what a message is, when sched made it (K): how its failure is told */
+#define QKIND_MAIL	'\0'	/* anybody's mail: bounced to its sender */
+#define QKIND_BOUNCE	'b'	/* a bounce: a double bounce if it fails */
+#define QKIND_WARN	'w'	/* a delay notice: dropped if it fails */
+#define QKIND_DOUBLE	'd'	/* a double bounce: dropped if it fails */
+
 struct qrcpt {
 	char		*addr;
 	char		 state;
 	unsigned	 tries;
 	time_t		 next;
 	char		*error;
+	time_t		 last;	/* last attempt, 0 if none known (L) */
 	int		 busy;	/* in memory only: a delivery is running */
 	int		 queued;	/* in memory only: waiting for a slot */
 };
@@ -50,6 +62,10 @@ struct qenv {
 	time_t		 arrival;
 	char		*sender;
 	int		 is_utf8;
+	char		 kind;		/* QKIND_* */
+	char		 notice_id[QID_LEN + 1];	/* delay notice or "" */
+	int		 warned;	/* the delay notice is done (W) */
+	int		 held;		/* qctl hold: no delivery starts */
 	size_t		 nrcpt;
 	struct qrcpt	*rcpt;
 };

@@ -171,18 +171,21 @@ sched_commit(struct sched *s, struct qenv *env, sched_writer writer,
  * crash in between leaves an orphan message file that recovery removes,
  * never an envelope without its message.
  */
-void
+int
 sched_remove_files(struct sched *s, const char *id)
 {
-	if (unlinkat(s->env_fd, id, 0) == -1 && errno != ENOENT)
+	if (unlinkat(s->env_fd, id, 0) == -1 && errno != ENOENT) {
 		log_warn("id=%s unable to remove env/%s", id, id);
-	else if (unlinkat(s->mess_fd, id, 0) == -1 && errno != ENOENT)
+		return -1;
+	}
+	if (unlinkat(s->mess_fd, id, 0) == -1 && errno != ENOENT)
 		log_warn("id=%s unable to remove mess/%s", id, id);
+	return 0;
 }
 
 /*
  * sched_finish - drop a message whose recipients are all done.
- * Returns 1 if it was (m is freed), else 0.
+ * Returns 1 when it was dropped (m is freed), else 0.
  */
 int
 sched_finish(struct sched *s, struct qmsg *m)
@@ -195,29 +198,43 @@ sched_finish(struct sched *s, struct qmsg *m)
 		if (m->env.rcpt[i].state == RCPT_PENDING ||
 		    m->env.rcpt[i].state == RCPT_FAILED)
 			return 0;
-	sched_remove_files(s, m->env.id);
+	(void)sched_remove_files(s, m->env.id);
 	log_info("id=%s removed", m->env.id);
+	sched_forget(s, m);
+	return 1;
+}
+
+/* sched_forget - drop a message from memory (its files are gone). */
+void
+sched_forget(struct sched *s, struct qmsg *m)
+{
 	fair_forget(s, m);
 	TAILQ_REMOVE(&s->msgs, m, entry);
 	s->nmsgs--;
 	qenv_free(&m->env);
 	free(m);
-	return 1;
 }
 
 /*
- * sched_settle - after recipients changed state: save the env file,
- * bounce what failed, remove the message if it is done (m may be
- * freed).
+ * sched_settle - after m changed (its recipients' states, if changed,
+ * or its notices' time came): save the env file, make the bounce and
+ * delay notice that are due, remove the message if it is done, else
+ * set its timer again (m may be freed).  A notice that cannot be
+ * queued now (a full disk, say) is tried again retrymin seconds later.
  */
 void
-sched_settle(struct sched *s, struct qmsg *m)
+sched_settle(struct sched *s, struct qmsg *m, time_t now, int changed)
 {
 	/* a failed save keeps the old state on disk: redelivery, not loss */
-	(void)sched_save(s, m);
-	if (bounce_due(m))
-		(void)bounce_make(s, m);
-	(void)sched_finish(s, m);
+	if (changed)
+		(void)sched_save(s, m);
+	if ((bounce_due(m) && bounce_make(s, m) == -1) ||
+	    delay_check(s, m, now) == -1)
+		m->dsn_retry = now + (time_t)s->retry_min;
+	else
+		m->dsn_retry = 0;
+	if (!sched_finish(s, m))
+		fair_update(s, m);
 }
 
 /* ---- deliveries ---------------------------------------------------- */
@@ -290,25 +307,6 @@ sched_backoff(const struct sched *s, unsigned tries)
 	return d + (long long)arc4random_uniform((uint32_t)(d / 10 + 1));
 }
 
-/*
- * sched_expire - recipient i of m outlived control/queuelifetime: it
- * fails for good, with the last error it (or its domain) had; logged.
- */
-void
-sched_expire(struct sched *s, struct qmsg *m, size_t i, const char *last)
-{
-	struct qrcpt *r = &m->env.rcpt[i];
-	char expired[QENV_ERR_MAX + 64];
-
-	(void)s;
-	snprintf(expired, sizeof(expired), "4.4.7 message expired in the "
-	    "queue; last error: %s", last != NULL ? last : "");
-	(void)qenv_set_error(r, expired);
-	r->state = RCPT_FAILED;
-	log_info("id=%s to=<%s> result=bounce try=%u text=\"%s\"",
-	    m->env.id, r->addr, r->tries, r->error ? r->error : "");
-}
-
 /* record - one recipient's outcome into memory; logged. */
 static void
 record(struct sched *s, struct qmsg *m, size_t i,
@@ -319,6 +317,7 @@ record(struct sched *s, struct qmsg *m, size_t i,
 
 	r->busy = 0;
 	r->tries++;
+	r->last = now;
 	(void)qenv_set_error(r, st->text);
 	if (st->status == SPAWN_OK) {
 		r->state = RCPT_DELIVERED;
@@ -327,10 +326,14 @@ record(struct sched *s, struct qmsg *m, size_t i,
 		r->state = RCPT_FAILED;
 		result = "bounce";
 	} else if (now - m->env.arrival >= s->lifetime) {
-		sched_expire(s, m, i, st->text);
+		expire_rcpt(s, m, i, st->text, now);
 		return;
-	} else
+	} else {
+		/* never past the lifetime: then it expires untried */
 		r->next = now + sched_backoff(s, r->tries);
+		if (r->next > expire_deadline(s, m))
+			r->next = expire_deadline(s, m);
+	}
 	if (r->state == RCPT_PENDING)
 		log_info("id=%s to=<%s> result=%s try=%u next=+%lld "
 		    "text=\"%s\"", m->env.id, r->addr, result, r->tries,
@@ -369,8 +372,9 @@ take_result(struct sched *s, int kind, time_t now)
 	j->msg->busy -= j->n;
 	s->running[kind]--;
 	fair_result(s, j->dom, j->is_probe, &res, now);
-	fair_update(s, j->msg);
-	sched_settle(s, j->msg);
+	/* unless qctl deleted the message while these deliveries ran */
+	if (sched_ctl_result(s, j->msg) == 0)
+		sched_settle(s, j->msg, now, 1);
 	spawn_res_free(&res);
 	sa_free(&rec);
 	free(j->rcpt);
@@ -400,6 +404,10 @@ load_control(struct sched *s)
 		    offsetof(struct sched, retry_min) },
 		{ "retrymax", 1, 100000000, 3600,
 		    offsetof(struct sched, retry_max) },
+		{ "delaynotice", 0, 100000000, 14400,
+		    offsetof(struct sched, delay_notice) },
+		{ "bouncemaxbytes", 0, 1000000000, 100000,
+		    offsetof(struct sched, bounce_max) },
 	};
 	const char *age = getenv("QPOST_CLEANUP_AGE");
 	struct trust t;
@@ -473,7 +481,7 @@ drain_trigger(const struct sched *s)
 static void
 loop(struct sched *s)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	time_t now;
 	size_t n;
 	int k, timeout, more;
@@ -507,10 +515,13 @@ loop(struct sched *s)
 		pfd[0].fd = s->trigger_fd;
 		pfd[1].fd = FD_FROM_LOCAL;
 		pfd[2].fd = FD_FROM_REMOTE;
+		pfd[3].fd = s->ctl_fd;	/* -1, and so ignored, when absent */
 		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+		pfd[3].events = POLLIN;
+		pfd[3].revents = 0;
 		if (from[0].pos < from[0].len || from[1].pos < from[1].len)
 			timeout = 0;	/* a record is already buffered */
-		if (poll(pfd, 3, timeout) == -1 && errno != EINTR)
+		if (poll(pfd, 4, timeout) == -1 && errno != EINTR)
 			die(EXIT_TEMP, "poll");
 		now = time(NULL);
 		for (k = 0; k < 2; k++)
@@ -521,6 +532,8 @@ loop(struct sched *s)
 				pfd[1 + k].revents = 0;
 			}
 		drain_trigger(s);
+		if (pfd[3].revents & POLLIN)
+			sched_ctl_read(s, now);
 	}
 }
 
@@ -556,6 +569,7 @@ main(int argc, char *argv[])
 	memset(&s, 0, sizeof(s));
 	TAILQ_INIT(&s.msgs);
 	open_queue(&s);
+	sched_ctl_open(&s);
 	load_control(&s);
 	fair_init(&s);
 	/* the queue loads while new mail is served: see sched_recover.c */

@@ -3,7 +3,9 @@
 /*
  * sched - the scheduler's shared state, split over sched.c (the loop
  * and deliveries), sched_pickup.c (drop/ intake), sched_recover.c
- * (start-up after a crash), sched_bounce.c (failure notices),
+ * (start-up after a crash), sched_bounce.c (bounces, delay notices
+ * and double bounces, composed by queue_dsn.c), sched_expire.c (the
+ * queue lifetime), sched_ctl.c (the control FIFO qctl writes to),
  * sched_fair.c and sched_dom.c (what is due, and who goes next: timers,
  * destinations, fairness, backoff of unreachable domains) and
  * sched_heap.c (the timer heap).
@@ -13,12 +15,15 @@
 
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "buf.h"
 #include "queue_env.h"
 #include "queue_trust.h"
 #include "sched_heap.h"
+
+#define TIME_NEVER	((time_t)INT64_MAX)	/* no timer */
 
 struct dom;
 struct fair;
@@ -32,18 +37,22 @@ struct qmsg {
 	struct tmr		 tmr;	/* sched_fair.c: when it is due */
 	struct qmsg		*idnext;	/* sched_fair.c: the id index */
 	struct work		*works;	/* sched_fair.c: where it waits */
+	int			 ctl;	/* CTL_*: qctl waits for deliveries */
+	time_t			 dsn_retry;	/* a failed notice waits */
 };
 TAILQ_HEAD(qmsg_list, qmsg);
 
 struct sched {
 	int		 queue_fd, drop_fd, mess_fd, env_fd, tmp_fd;
 	int		 trigger_fd, trigger_keep_fd;
+	int		 ctl_fd, ctl_keep_fd;	/* -1: no control FIFO */
 	struct trust	 trust;
 	struct qmsg_list msgs;
 	size_t		 nmsgs;
 	long long	 concurrency[2];	/* local, remote */
 	size_t		 running[2];
 	long long	 lifetime, retry_min, retry_max, cleanup_age;
+	long long	 delay_notice, bounce_max;
 	time_t		 last_cleanup;
 	long long	 concurrency_domain;	/* remote, per domain */
 	struct fair	*fair;
@@ -58,13 +67,13 @@ typedef int (*sched_writer)(void *, struct buf *);
 int	sched_save(struct sched *, struct qmsg *);
 struct qmsg *sched_add(struct sched *, struct qenv *);
 int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
-void	sched_remove_files(struct sched *, const char *);
+int	sched_remove_files(struct sched *, const char *);
 int	sched_finish(struct sched *, struct qmsg *);
+void	sched_forget(struct sched *, struct qmsg *);
 long long sched_backoff(const struct sched *, unsigned);
 int	sched_start(struct sched *, struct qmsg *, const size_t *, size_t,
 	    int, struct dom *, int);
-void	sched_expire(struct sched *, struct qmsg *, size_t, const char *);
-void	sched_settle(struct sched *, struct qmsg *);
+void	sched_settle(struct sched *, struct qmsg *, time_t, int);
 
 /* sched_fair.c */
 void	fair_init(struct sched *);
@@ -89,10 +98,25 @@ void	pickup_cleanup(struct sched *);
 /* sched_recover.c */
 void	recover(struct sched *);
 int	recover_step(struct sched *, size_t);
+struct qmsg *recover_find(struct sched *, const char *);
+
+/* sched_ctl.c */
+#define CTL_DELETE	0x1	/* remove once no delivery runs */
+#define CTL_BOUNCE	0x2	/* fail what is pending once none runs */
+void	sched_ctl_open(struct sched *);
+void	sched_ctl_read(struct sched *, time_t);
+int	sched_ctl_result(struct sched *, struct qmsg *);
 
 /* sched_bounce.c */
 int	bounce_due(const struct qmsg *);
 int	bounce_make(struct sched *, struct qmsg *);
+int	delay_check(struct sched *, struct qmsg *, time_t);
+time_t	delay_wake(const struct sched *, const struct qmsg *);
 void	rfc5322_date(char *, size_t, time_t);
+
+/* sched_expire.c */
+time_t	expire_deadline(const struct sched *, const struct qmsg *);
+void	expire_rcpt(struct sched *, struct qmsg *, size_t, const char *,
+	    time_t);
 
 #endif

@@ -23,7 +23,6 @@
 #include "sched_fair.h"
 #include "spawn_rec.h"
 
-#define TIME_NEVER	((time_t)INT64_MAX)
 #define WAKE_MAX	60	/* seconds between turns at the most */
 #define SETTLE_MAX	16	/* expiries (each saves a file) per turn */
 
@@ -226,15 +225,18 @@ is_blocked(const struct qmsg *m)
 
 /*
  * msg_wake - when m must be looked at next: its earliest idle
- * recipient's next attempt, or the end of its lifetime if a recipient
+ * recipient's next attempt; the end of its lifetime if a recipient
  * could expire then (one that was tried, or that waits for a domain
  * that is backed off: a never-tried recipient of a reachable domain
- * gets its first attempt, as it would with a lifetime of 0).
+ * gets its first attempt, as it would with a lifetime of 0); the time
+ * its delay notice is due, or a failed notice is to be tried again.
+ * Each of these times makes pop() do something, so a timer never fires
+ * again and again for nothing.
  */
 static time_t
 msg_wake(const struct sched *s, const struct qmsg *m)
 {
-	time_t wake = TIME_NEVER;
+	time_t wake = TIME_NEVER, notice;
 	int can_expire = is_blocked(m);
 	size_t i;
 
@@ -248,17 +250,27 @@ msg_wake(const struct sched *s, const struct qmsg *m)
 		if (!r->queued && r->next < wake)
 			wake = r->next;
 	}
-	if (can_expire && m->env.arrival + s->lifetime < wake)
-		wake = m->env.arrival + s->lifetime;
-	return wake;
+	if (can_expire && expire_deadline(s, m) < wake)
+		wake = expire_deadline(s, m);
+	notice = m->dsn_retry != 0 ? m->dsn_retry : delay_wake(s, m);
+	return notice < wake ? notice : wake;
 }
 
-/* fair_update - m's recipients changed: move its timer. */
+/*
+ * fair_update - m's recipients changed: move its timer.  A held
+ * message, or one qctl is deleting or bouncing, has no timer and waits
+ * in no line.
+ */
 void
 fair_update(struct sched *s, struct qmsg *m)
 {
-	time_t wake = msg_wake(s, m);
+	time_t wake;
 
+	if (m->env.held || m->ctl != 0) {
+		fair_park(s, m);
+		return;
+	}
+	wake = msg_wake(s, m);
 	if (wake == TIME_NEVER)
 		heap_del(&s->fair->timers, &m->tmr);
 	else if (heap_set(&s->fair->timers, &m->tmr, wake) == -1)
@@ -290,7 +302,7 @@ fair_add(struct sched *s, struct qmsg *m, int is_new, time_t now)
 {
 	size_t i;
 
-	if (is_new)
+	if (is_new && !m->env.held && m->ctl == 0)
 		for (i = 0; i < m->env.nrcpt; i++) {
 			struct qrcpt *r = &m->env.rcpt[i];
 
@@ -337,7 +349,7 @@ fair_forget(struct sched *s, struct qmsg *m)
  * msg_wake) fails for good.  Returns how many did.
  */
 static size_t
-expire(struct sched *s, struct qmsg *m)
+expire(struct sched *s, struct qmsg *m, time_t now)
 {
 	struct qrcpt *r;
 	struct dom *d;
@@ -361,8 +373,8 @@ expire(struct sched *s, struct qmsg *m)
 		if (r->tries == 0 && (d == NULL || d->state == DOM_OK))
 			continue;
 		/* before unqueue, which may free d */
-		sched_expire(s, m, i, r->tries > 0 || d->why == NULL ?
-		    r->error : d->why);
+		expire_rcpt(s, m, i, r->tries > 0 || d->why == NULL ?
+		    r->error : d->why, now);
 		(void)unqueue(s, m, i);
 		n++;
 	}
@@ -371,16 +383,17 @@ expire(struct sched *s, struct qmsg *m)
 
 /*
  * pop - m's timer fired: expire what has outlived the queue lifetime,
- * put its due recipients in line, and set the timer again.  Returns 1
- * if files were written (an expiry), else 0.
+ * put its due recipients in line, make the notices that are due, and
+ * set the timer again.  Returns 1 if files were written, else 0.
  */
 static int
 pop(struct sched *s, struct qmsg *m, time_t now)
 {
 	size_t i, nexp = 0;
+	time_t notice;
 
-	if (now >= m->env.arrival + s->lifetime)
-		nexp = expire(s, m);
+	if (now >= expire_deadline(s, m))
+		nexp = expire(s, m, now);
 	for (i = 0; i < m->env.nrcpt; i++) {
 		struct qrcpt *r = &m->env.rcpt[i];
 
@@ -388,10 +401,13 @@ pop(struct sched *s, struct qmsg *m, time_t now)
 		    r->next <= now)
 			enqueue(s, m, i, 0);
 	}
-	fair_update(s, m);
-	if (nexp > 0)
-		sched_settle(s, m);	/* may free m */
-	return nexp > 0;
+	notice = m->dsn_retry != 0 ? m->dsn_retry : delay_wake(s, m);
+	if (nexp == 0 && notice > now) {
+		fair_update(s, m);
+		return 0;
+	}
+	sched_settle(s, m, now, nexp > 0);	/* may free m */
+	return 1;
 }
 
 /*

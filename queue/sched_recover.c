@@ -9,7 +9,8 @@
  *	mess/X, no env/X	a pickup or bounce that never committed,
  *				or a removal half done: removed (a drop
  *				file still there is picked up again)
- *	env/X			loaded; a bounce planned in it is finished
+ *	env/X			loaded; a bounce or delay notice planned
+ *				in it is finished
  *	drop/X with env/X	the unlink after a pickup was lost: done
  *				by the pickup scan
  *
@@ -128,13 +129,29 @@ load_env(struct sched *s, const char *name)
 		die(EXIT_TEMP, "out of memory loading the queue");
 	else {
 		nloaded++;
-		/* a bounce planned in it is finished; a done one removed */
-		if (bounce_due(m))
-			(void)bounce_make(s, m);
-		if (!sched_finish(s, m))
+		/*
+		 * A bounce or delay notice planned in it is finished, a done
+		 * one removed; a notice merely due waits for its timer, so
+		 * that loading does not stop to queue notices.
+		 */
+		if (bounce_due(m) || m->env.notice_id[0] != '\0')
+			sched_settle(s, m, time(NULL), 0);
+		else if (!sched_finish(s, m))
 			fair_add(s, m, 0, time(NULL));
 	}
 	sa_free(&raw);
+}
+
+/*
+ * recover_find - the message with this id, loaded now if the background
+ * pass has not come to it yet, so that qctl works while sched loads.
+ */
+struct qmsg *
+recover_find(struct sched *s, const char *id)
+{
+	if (pass == PASS_ENV && fair_find(s, id) == NULL)
+		load_env(s, id);	/* checks the id's form itself */
+	return fair_find(s, id);
 }
 
 static void

@@ -1,15 +1,15 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * local - one Maildir delivery.
+ * local - one local delivery: the message to one recipient, by the
+ * instructions lspawn named with -t or, without -t, those of the
+ * user's dot file (else "./Maildir/").  See local.h for the forms.
  *
- * lspawn starts local under the recipient's uid and gid (never 0), with
+ * lspawn starts local under the recipient's uid and gid (or the alias
+ * user's, for files and programs named in the aliases; never 0), with
  * the message file of the queue open read-only on fd 0 and a pipe on
- * fd 1.  local writes "Return-Path: <sender>", "Delivered-To:
- * <recipient>" and the message into <home>/Maildir/tmp, fsyncs it,
- * renames it into new/ and fsyncs new/, then prints one line of result
- * text on stdout and exits 0 (delivered), 100 (permanent failure) or
- * 111 (temporary failure).  Nothing half-written is ever left in new/.
+ * fd 1.  local prints one line of result text on stdout and exits 0
+ * (delivered), 100 (permanent failure) or 111 (temporary failure).
  *
  * It trusts its arguments (lspawn checked them) only as far as
  * refusing CR, LF and NUL in them; it trusts the message to be bytes
@@ -17,9 +17,7 @@
  * never depends on, or moves, a file offset it might share.
  */
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,70 +25,58 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "atomic.h"
 #include "buf.h"
+#include "local.h"
 #include "log.h"
 #include "queue_id.h"
 #include "spawn_rec.h"
 
 #define USAGE	"usage: local [-i id] [-u user] -s sender -r recipient " \
-		"-d home"
+		"-d home [-l local] [-e ext] [-m domain] [-t instruction]"
 
-#define MAILDIR		"Maildir"
-#define NAME_TRIES	5	/* attempts at a fresh tmp/ name */
-#define HOST_MAX	256
+#define DEFAULT_INSTRUCTION	"./Maildir/"
 
 static const char *qid = "-";	/* for the log; "-" when not given */
-
-/*
- * A SIGTERM (lspawn sends one when sched has gone away) abandons the
- * delivery unless the message is already being moved into new/: sched
- * will make it again, and a delivery stopped early is one fewer copy.
- */
-static volatile sig_atomic_t has_tmp;
-static int term_dirfd = -1;
-static char term_name[HOST_MAX * 4 + 128];
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	if (has_tmp)
-		(void)unlinkat(term_dirfd, term_name, 0);
-	_exit(EXIT_TEMP);
-}
 static const char *rcpt_log = "";
 
 /*
- * finish - print the result text as one line on stdout, log it and
- * exit with code.  The text travels back to sched through lspawn.
+ * finish - print the result text as one line on stdout, log a failure
+ * and exit with code.  The text travels back to sched through lspawn.
  */
-static void __attribute__((format(printf, 2, 3), noreturn))
-finish(int code, const char *fmt, ...)
+static void __attribute__((noreturn))
+finish(int code, const char *text)
 {
-	char text[SPAWN_TEXT_MAX + 1];
-	va_list ap;
-	int n;
+	char line[SPAWN_TEXT_MAX + 2];
+	size_t n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof(text) - 2)
-		n = (int)sizeof(text) - 2;
-	if (code != 0)
+	if (code == LOCAL_STOP)
+		code = LOCAL_OK;
+	if (code != LOCAL_OK)
 		log_warnx("id=%s failed to=<%s> result=%s text=\"%s\"", qid,
-		    rcpt_log, code == EXIT_PERM ? "bounce" : "defer", text);
-	text[n++] = '\n';
-	(void)fd_write_all(1, text, (size_t)n);
+		    rcpt_log, code == LOCAL_PERM ? "bounce" : "defer", text);
+	n = strlcpy(line, text, sizeof(line) - 1);
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)fd_write_all(1, line, n);
 	exit(code);
 }
 
-/* temp_code - the enhanced status code for a temporary errno. */
-static const char *
-temp_code(int e)
+/* finishf - finish with a formatted text. */
+static void __attribute__((format(printf, 2, 3), noreturn))
+finishf(int code, const char *fmt, ...)
+{
+	char text[SPAWN_TEXT_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	finish(code, text);
+}
+
+const char *
+local_temp_code(int e)
 {
 	if (e == EDQUOT)
 		return "4.2.2";		/* mailbox full */
@@ -99,69 +85,8 @@ temp_code(int e)
 	return "4.3.0";
 }
 
-/* arg_ok - a command-line value fit for a header line: no CR, LF, NUL. */
-static int
-arg_ok(const char *s)
-{
-	return strpbrk(s, "\r\n") == NULL;
-}
-
-/* host_part - gethostname() with '/' and ':' escaped as Maildir asks. */
-static void
-host_part(char *dst, size_t size)
-{
-	char host[HOST_MAX];
-	size_t i, n = 0;
-
-	if (gethostname(host, sizeof(host)) == -1)
-		strlcpy(host, "localhost", sizeof(host));
-	host[sizeof(host) - 1] = '\0';
-	for (i = 0; host[i] != '\0' && n + 5 < size; i++) {
-		if (host[i] == '/') {
-			memcpy(dst + n, "\\057", 4);
-			n += 4;
-		} else if (host[i] == ':') {
-			memcpy(dst + n, "\\072", 4);
-			n += 4;
-		} else
-			dst[n++] = host[i];
-	}
-	dst[n] = '\0';
-}
-
-/* maildir_name - a unique name: time.M<usec>P<pid>Q<n>R<random>.host */
-static void
-maildir_name(char *dst, size_t size, unsigned int q, const char *host)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	(void)snprintf(dst, size, "%lld.M%ldP%ldQ%uR%08x.%s",
-	    (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(), q,
-	    arc4random(), host);
-}
-
-/*
- * open_dir - open dirfd/name as a directory, creating it 0700 first if
- * it is absent.  Returns the descriptor or -1.
- */
-static int
-open_dir(int dirfd, const char *name)
-{
-	int fd;
-
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT) {
-		if (mkdirat(dirfd, name, 0700) == -1 && errno != EEXIST)
-			return -1;
-		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	return fd;
-}
-
-/* copy_message - the header lines, then fd 0 from offset 0, into out. */
-static int
-copy_message(int out, const char *sender, const char *rcpt)
+int
+local_copy(const struct local_msg *m, int out)
 {
 	char chunk[65536], obuf[65536];
 	struct buf b;
@@ -169,14 +94,11 @@ copy_message(int out, const char *sender, const char *rcpt)
 	ssize_t r;
 
 	buf_init(&b, out, obuf, sizeof(obuf));
-	if (buf_puts(&b, "Return-Path: <") == -1 ||
-	    buf_puts(&b, sender) == -1 ||
-	    buf_puts(&b, ">\nDelivered-To: <") == -1 ||
-	    buf_puts(&b, rcpt) == -1 || buf_puts(&b, ">\n") == -1)
+	if (buf_puts(&b, m->rpline) == -1 || buf_puts(&b, m->dtline) == -1)
 		return -1;
 	for (;;) {
 		do
-			r = pread(0, chunk, sizeof(chunk), off);
+			r = pread(m->msgfd, chunk, sizeof(chunk), off);
 		while (r == -1 && errno == EINTR);
 		if (r == -1)
 			return -1;
@@ -189,142 +111,129 @@ copy_message(int out, const char *sender, const char *rcpt)
 	return buf_flush(&b);
 }
 
-/*
- * deliver - the Maildir rules: a fresh name in tmp/, the whole message,
- * fsync, rename into new/, fsync new/.  Calls finish() on failure.
- * Stores the name delivered in name.
- */
-static void
-deliver(const char *home, const char *sender, const char *rcpt, char *name,
-    size_t namesize)
+int
+local_instruction(const struct local_msg *m, const char *line, char *text,
+    size_t size)
 {
-	char host[HOST_MAX * 4];
-	struct atomic a;
-	sigset_t term;
-	int homefd, mdfd, tmpfd, newfd, curfd, i, e;
+	size_t n = strlen(line);
 
-	if ((homefd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		e = errno;
-		finish(EXIT_TEMP, "%s <%s>: unable to open home directory %s: "
-		    "%s", temp_code(e), rcpt, home, strerror(e));
-	}
-	if ((mdfd = open_dir(homefd, MAILDIR)) == -1 ||
-	    (tmpfd = open_dir(mdfd, "tmp")) == -1 ||
-	    (newfd = open_dir(mdfd, "new")) == -1 ||
-	    (curfd = open_dir(mdfd, "cur")) == -1) {
-		e = errno;
-		finish(EXIT_TEMP, "%s <%s>: unable to set up %s/%s: %s",
-		    temp_code(e), rcpt, home, MAILDIR, strerror(e));
-	}
-	close(curfd);
-	close(homefd);
-	host_part(host, sizeof(host));
-	for (i = 0;; i++) {
-		maildir_name(name, namesize, (unsigned int)i + 1, host);
-		/* atomic_begin would replace a file of the same name */
-		if (faccessat(tmpfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
-		    errno == ENOENT &&
-		    atomic_begin(&a, tmpfd, name, newfd, name, 0600) == 0)
-			break;
-		if (i + 1 == NAME_TRIES) {
-			e = errno;
-			finish(EXIT_TEMP, "%s <%s>: unable to create a file "
-			    "in %s/%s/tmp: %s", temp_code(e), rcpt, home,
-			    MAILDIR, strerror(e));
-		}
-	}
-	term_dirfd = tmpfd;
-	strlcpy(term_name, name, sizeof(term_name));
-	has_tmp = 1;
-	/* SIGTERM, blocked until the tmp/ file is known, may stop us now */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigprocmask(SIG_UNBLOCK, &term, NULL);
-	if (copy_message(a.fd, sender, rcpt) == -1) {
-		e = errno;
-		atomic_abort(&a);
-		finish(EXIT_TEMP, "%s <%s>: unable to write the message to "
-		    "%s/%s/tmp: %s", temp_code(e), rcpt, home, MAILDIR,
-		    strerror(e));
-	}
-	/* from here on the delivery completes: SIGTERM waits */
-	sigprocmask(SIG_BLOCK, &term, NULL);
-	if (atomic_commit(&a, ATOMIC_SYNC_DIR) == -1) {
-		e = errno;
-		/*
-		 * Either nothing reached new/ (atomic_commit removed the
-		 * tmp file) or new/ could not be synced; then take the file
-		 * back out, since sched will retry and a second copy is
-		 * worse than none.
-		 */
-		(void)unlinkat(newfd, name, 0);
-		finish(EXIT_TEMP, "%s <%s>: unable to commit the message to "
-		    "%s/%s: %s", temp_code(e), rcpt, home, MAILDIR,
-		    strerror(e));
-	}
-	close(tmpfd);
-	close(newfd);
-	close(mdfd);
+	if (line[0] == '|')
+		return local_program(m, line + 1, text, size);
+	if (line[0] == '/' || line[0] == '.')
+		return n > 0 && line[n - 1] == '/' ?
+		    local_maildir(m, line, text, size) :
+		    local_mbox(m, line, text, size);
+	if (strncmp(line, "lmtp:", 5) == 0)
+		return local_lmtp(m, line + 5, text, size);
+	if (line[0] == '&')
+		return local_forward(m, line + 1, text, size);
+	return local_forward(m, line, text, size);
+}
+
+/* arg_ok - a command-line value fit for a header line: no CR, LF. */
+static int
+arg_ok(const char *s)
+{
+	return strpbrk(s, "\r\n") == NULL;
+}
+
+/* header_line - "name: <value>\n" in a new string, or die. */
+static char *
+header_line(const char *name, const char *value)
+{
+	char *s;
+
+	if (asprintf(&s, "%s: <%s>\n", name, value) == -1)
+		finishf(LOCAL_TEMP, "4.3.0 out of memory");
+	return s;
 }
 
 int
 main(int argc, char *argv[])
 {
-	const char *sender = NULL, *rcpt = NULL, *home = NULL, *user = "-";
-	char name[HOST_MAX * 4 + 128];
+	const char *instruction = NULL;
+	char text[SPAWN_TEXT_MAX + 1];
+	struct local_msg m;
 	struct stat st;
 	sigset_t term;
 	int ch;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "hi:u:s:r:d:")) != -1) {
+	memset(&m, 0, sizeof(m));
+	m.id = qid;
+	m.user = "-";
+	m.local = m.ext = m.host = "";
+	while ((ch = getopt(argc, argv, "hi:u:s:r:d:l:e:m:t:")) != -1) {
 		switch (ch) {
 		case 'h':
 			(void)fd_write_all(1, USAGE "\n", strlen(USAGE) + 1);
 			exit(0);
 		case 'i':
-			qid = optarg;
+			m.id = qid = optarg;
 			break;
 		case 'u':
-			user = optarg;
+			m.user = optarg;
 			break;
 		case 's':
-			sender = optarg;
+			m.sender = optarg;
 			break;
 		case 'r':
-			rcpt = optarg;
+			m.recipient = optarg;
 			break;
 		case 'd':
-			home = optarg;
+			m.home = optarg;
+			break;
+		case 'l':
+			m.local = optarg;
+			break;
+		case 'e':
+			m.ext = optarg;
+			break;
+		case 'm':
+			m.host = optarg;
+			break;
+		case 't':
+			instruction = optarg;
 			break;
 		default:
-			finish(EXIT_PERM, "5.3.5 " USAGE);
+			finish(LOCAL_PERM, "5.3.5 " USAGE);
 		}
 	}
-	if (optind != argc || sender == NULL || rcpt == NULL || home == NULL)
-		finish(EXIT_PERM, "5.3.5 " USAGE);
-	rcpt_log = arg_ok(rcpt) ? rcpt : "";
+	if (optind != argc || m.sender == NULL || m.recipient == NULL ||
+	    m.home == NULL)
+		finish(LOCAL_PERM, "5.3.5 " USAGE);
+	rcpt_log = arg_ok(m.recipient) ? m.recipient : "";
 	if (!qid_valid(qid, strlen(qid)) && strcmp(qid, "-") != 0)
-		finish(EXIT_PERM, "5.3.5 bad message id");
+		finish(LOCAL_PERM, "5.3.5 bad message id");
 	if (getuid() == 0 || geteuid() == 0)
-		finish(EXIT_TEMP, "4.3.0 local refuses to run as root");
-	if (!arg_ok(sender) || !arg_ok(rcpt) || !arg_ok(user) ||
-	    rcpt[0] == '\0')
-		finish(EXIT_PERM, "5.1.3 bad sender or recipient argument");
-	if (home[0] != '/' || !arg_ok(home))
-		finish(EXIT_PERM, "5.3.5 <%s>: home directory must be an "
-		    "absolute path", rcpt);
+		finish(LOCAL_TEMP, "4.3.0 local refuses to run as root");
+	if (!arg_ok(m.sender) || !arg_ok(m.recipient) || !arg_ok(m.user) ||
+	    !arg_ok(m.local) || !arg_ok(m.ext) || !arg_ok(m.host) ||
+	    m.recipient[0] == '\0' ||
+	    (instruction != NULL && !arg_ok(instruction)))
+		finish(LOCAL_PERM, "5.1.3 bad sender or recipient argument");
+	if (m.home[0] != '/' || !arg_ok(m.home))
+		finishf(LOCAL_PERM, "5.3.5 <%s>: home directory must be an "
+		    "absolute path", m.recipient);
 	if (fstat(0, &st) == -1 || !S_ISREG(st.st_mode))
-		finish(EXIT_TEMP, "4.3.0 <%s>: the message on fd 0 is not a "
-		    "regular file", rcpt);
+		finishf(LOCAL_TEMP, "4.3.0 <%s>: the message on fd 0 is not "
+		    "a regular file", m.recipient);
+	m.msgfd = 0;
+	m.size = st.st_size;
+	m.rpline = header_line("Return-Path", m.sender);
+	m.dtline = header_line("Delivered-To", m.recipient);
+	if (chdir(m.home) == -1)
+		finishf(LOCAL_TEMP, "%s <%s>: unable to enter home directory "
+		    "%s: %s", local_temp_code(errno), m.recipient, m.home,
+		    strerror(errno));
 
-	/* a SIGTERM before the tmp/ file exists waits for it: see on_term */
+	/* a SIGTERM waits until a delivery can stop cleanly: local_on_term */
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigprocmask(SIG_BLOCK, &term, NULL);
-	signal(SIGTERM, on_term);
-	deliver(home, sender, rcpt, name, sizeof(name));
-	log_info("id=%s delivered to=<%s> user=%s size=%lld path=%s/%s/new/%s",
-	    qid, rcpt, user, (long long)st.st_size, home, MAILDIR, name);
-	finish(0, "2.0.0 <%s> delivered to %s/%s", rcpt, home, MAILDIR);
+	signal(SIGTERM, local_on_term);
+	if (instruction == NULL)
+		instruction = DEFAULT_INSTRUCTION;
+	text[0] = '\0';
+	finish(local_instruction(&m, instruction, text, sizeof(text)), text);
 }

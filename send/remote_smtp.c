@@ -100,23 +100,33 @@ status_of(int code)
 }
 
 /*
+ * move_on - every open recipient gets status with the text, and the
+ * next host is tried (remote_set leaves answered recipients alone).
+ */
+static void
+move_on(struct session *s, char status, const char *fmt, va_list ap)
+{
+	char text[SPAWN_TEXT_MAX];
+	size_t i;
+
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	for (i = 0; i < s->j->nrcpt; i++)
+		remote_set(s->j, i, status, 0, "%s", text);
+	s->at->is_next = 1;
+}
+
+/*
  * give_up - the session ends before any recipient was answered: every
  * open recipient gets a temporary result and the next host is tried.
  */
 static void __attribute__((format(printf, 2, 3)))
 give_up(struct session *s, const char *fmt, ...)
 {
-	char text[SPAWN_TEXT_MAX];
 	va_list ap;
-	size_t i;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	move_on(s, SPAWN_TEMP, fmt, ap);
 	va_end(ap);
-	for (i = 0; i < s->j->nrcpt; i++)
-		if (!s->j->is_final[i])
-			remote_set(s->j, i, SPAWN_TEMP, 0, "%s", text);
-	s->at->is_next = 1;
 }
 
 /* lost - words for a failed read of a reply. */
@@ -304,16 +314,11 @@ authenticate(struct session *s)
 static int __attribute__((format(printf, 2, 3)))
 refuse(struct session *s, const char *fmt, ...)
 {
-	char text[SPAWN_TEXT_MAX];
 	va_list ap;
-	size_t i;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	move_on(s, SPAWN_PERM, fmt, ap);
 	va_end(ap);
-	for (i = 0; i < s->j->nrcpt; i++)
-		remote_set(s->j, i, SPAWN_PERM, 0, "%s", text);
-	s->at->is_next = 1;
 	return -1;
 }
 
@@ -412,59 +417,81 @@ rcpt_reply(struct session *s, size_t i, int *is_lost)
 }
 
 /*
- * envelope - MAIL, RCPTs and DATA, pipelined (RFC 2920) or in turn.
- * Returns 1 when the server waits for the message (354), 0 when the
- * session is over.
+ * mail_step - MAIL FROM; pipelined (RFC 2920), also every open RCPT TO
+ * and DATA in the same write.  Returns 1 when MAIL was accepted.
  */
 static int
-envelope(struct session *s)
+mail_step(struct session *s, int is_pipe)
 {
 	char text[SPAWN_TEXT_MAX];
-	size_t i, naccepted = 0;
-	int code, is_lost = 0, pipe = s->ext.pipelining;
+	size_t i;
+	int code;
 
 	if (put_mail(s) == -1)
 		return put_failed(s, "MAIL FROM");
-	if (!pipe && flush_out(s, "MAIL FROM") == -1)
-		return 0;
-	for (i = 0; pipe && i < s->j->nrcpt; i++) {
+	for (i = 0; is_pipe && i < s->j->nrcpt; i++) {
 		if (s->j->is_final[i])
 			continue;
 		s->sent[i] = 1;
 		if (put_rcpt(s, i) == -1)
 			return put_failed(s, "RCPT TO");
 	}
-	if (pipe && buf_puts(&s->out, "DATA\r\n") == -1)
+	if (is_pipe && buf_puts(&s->out, "DATA\r\n") == -1)
 		return put_failed(s, "DATA");
-	if (pipe && flush_out(s, "the envelope") == -1)
+	if (flush_out(s, is_pipe ? "the envelope" : "MAIL FROM") == -1)
 		return 0;
 	if ((code = reply(s, T_MAIL)) < 0)
 		return (lost(s, code, "MAIL FROM"), 0);
-	if (code >= 300) {
-		said(s, "MAIL FROM", text, sizeof(text));
-		if (code >= 500)
-			remote_set_all(s->j, SPAWN_PERM, "%s", text);
-		else
-			give_up(s, "%s", text);
-		return 0;
-	}
+	if (code < 300)
+		return 1;
+	said(s, "MAIL FROM", text, sizeof(text));
+	if (code >= 500)
+		remote_set_all(s->j, SPAWN_PERM, "%s", text);
+	else
+		give_up(s, "%s", text);
+	return 0;
+}
+
+/*
+ * rcpt_steps - the RCPT replies (each after its command unless
+ * pipelined).  Returns how many were accepted, or -1 when the
+ * connection failed.
+ */
+static long
+rcpt_steps(struct session *s, int is_pipe)
+{
+	size_t i, naccepted = 0;
+	int is_lost = 0;
+
 	for (i = 0; i < s->j->nrcpt && !is_lost; i++) {
-		if (pipe ? !s->sent[i] : s->j->is_final[i])
+		if (is_pipe ? !s->sent[i] : s->j->is_final[i])
 			continue;
-		if (!pipe && put_rcpt(s, i) == -1)
-			return put_failed(s, "RCPT TO");
-		if (!pipe && flush_out(s, "RCPT TO") == -1)
-			return 0;
+		if (!is_pipe && put_rcpt(s, i) == -1) {
+			(void)put_failed(s, "RCPT TO");
+			return -1;
+		}
+		if (!is_pipe && flush_out(s, "RCPT TO") == -1)
+			return -1;
 		s->sent[i] = 1;
 		naccepted += rcpt_reply(s, i, &is_lost);
 	}
-	if (is_lost)
-		return 0;
-	if (!pipe && naccepted == 0)
-		return 0;
-	if (!pipe && buf_puts(&s->out, "DATA\r\n") == -1)
+	return is_lost ? -1 : (long)naccepted;
+}
+
+/*
+ * data_step - DATA's reply (DATA itself sent here unless pipelined).
+ * Returns 1 when the server waits for the message.
+ */
+static int
+data_step(struct session *s, int is_pipe, long naccepted)
+{
+	char text[SPAWN_TEXT_MAX];
+	size_t i;
+	int code;
+
+	if (!is_pipe && buf_puts(&s->out, "DATA\r\n") == -1)
 		return put_failed(s, "DATA");
-	if (!pipe && flush_out(s, "DATA") == -1)
+	if (!is_pipe && flush_out(s, "DATA") == -1)
 		return 0;
 	if ((code = reply(s, T_DATA)) < 0)
 		return (lost(s, code, "DATA"), 0);
@@ -479,9 +506,28 @@ envelope(struct session *s)
 	said(s, "DATA", text, sizeof(text));
 	for (i = 0; i < s->j->nrcpt; i++)
 		if (s->ok[i])
-			remote_set(s->j, i, status_of(code),
-			    1, "%s", text);
+			remote_set(s->j, i, status_of(code), 1, "%s", text);
 	return 0;
+}
+
+/*
+ * envelope - MAIL, RCPTs and DATA, pipelined (RFC 2920) when offered,
+ * else in turn.  Returns 1 when the server waits for the message
+ * (354), 0 when the session is over.
+ */
+static int
+envelope(struct session *s)
+{
+	int is_pipe = s->ext.pipelining;
+	long naccepted;
+
+	if (!mail_step(s, is_pipe))
+		return 0;
+	if ((naccepted = rcpt_steps(s, is_pipe)) == -1)
+		return 0;
+	if (!is_pipe && naccepted == 0)
+		return 0;
+	return data_step(s, is_pipe, naccepted);
 }
 
 /* put_line_end - CRLF; the next byte starts a line. */

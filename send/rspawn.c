@@ -176,10 +176,8 @@ parse_result(const struct job *j, struct spawn_res *res)
 	}
 	rec_reader_init(&rr, rec.s, rec.len);
 	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
-		if (tag == 'X') {
-			note_down(v, vlen);
-			continue;
-		}
+		if (tag == 'X')
+			continue;	/* taken below, once all is valid */
 		if (tag != 'S' || vlen != 1 || i == j->req.nrcpt ||
 		    (v[0] != SPAWN_OK && v[0] != SPAWN_TEMP &&
 		    v[0] != SPAWN_PERM))
@@ -191,6 +189,12 @@ parse_result(const struct job *j, struct spawn_res *res)
 		memcpy(text, v, vlen);
 		text[vlen] = '\0';
 		spawn_res_set(res, i++, status, text);
+	}
+	if (r == 0 && i == j->req.nrcpt) {
+		rec_reader_init(&rr, rec.s, rec.len);
+		while (rec_next(&rr, &tag, &v, &vlen) == 1)
+			if (tag == 'X')
+				note_down(v, vlen);
 	}
 	sa_free(&rec);
 	return r == 0 && i == j->req.nrcpt ? 0 : -1;

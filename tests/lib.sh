@@ -80,7 +80,8 @@ qp_deadline_loop() {
 # alice and bob (this uid and gid, homes DIR/home/alice and
 # DIR/home/bob) and the alias postmaster: alice, compiled with qcdb,
 # control/smtproutes sending every remote domain to a closed loopback
-# port, and an empty queue (QPOST_QUEUE=DIR/queue).  Exports
+# port, and an empty queue (QPOST_QUEUE=DIR/queue) with its trigger and
+# control FIFOs.  Exports
 # QP_DIR, QPOST_CONTROL, QPOST_QUEUE and QPOST_LIBEXEC.
 qp_instance() {
 	QP_DIR=${1:-$PWD/inst}
@@ -120,7 +121,7 @@ qp_instance() {
 		cd "$QPOST_QUEUE" &&
 		mkdir drop mess env tmp &&
 		chmod 1777 drop && chmod 0700 mess env tmp &&
-		mkfifo -m 0622 trigger
+		mkfifo -m 0622 trigger && mkfifo -m 0600 ctl
 	) || atf_fail "qp_instance: cannot make the queue in $QPOST_QUEUE"
 	: > "$QP_DIR/log"
 	: > "$QP_DIR/pids"

@@ -32,6 +32,12 @@ print(" ".join(str(x.getsockname()[1]) for x in s))')
 	echo $! > make.pid
 	qp_wait_file_match demo.out "sched: ready" 240
 	atf_check -o match:"$demo/bin/qinject demo@demo.test" cat demo.out
+	atf_check -o match:"$demo/bin/qstat" -o match:"$demo/bin/qctl flush" \
+	    cat demo.out
+	# the queue tools reach the demo's queue and its sched
+	atf_check -o inline:"flush: sent to sched\n" "$demo/bin/qctl" flush
+	qp_wait_file_match demo.out 'ctl command="flush"' 30
+	atf_check -o inline:"Mail queue is empty\n" "$demo/bin/qstat" -m
 	printf 'Subject: demo\n\nhello from the test\n' > m
 	atf_check "$demo/bin/qinject" demo@demo.test < m
 	qp_wait_for 1 "$demo/home/demo/Maildir/new" 30

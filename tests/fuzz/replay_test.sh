@@ -51,9 +51,27 @@ dns_body() {
 	replay fuzz_dns
 }
 
+atf_test_case qstat
+qstat_head() {
+	atf_set "descr" "fuzz_qstat replays its corpus and crashes"
+}
+qstat_body() {
+	replay fuzz_qstat
+}
+
+atf_test_case dsn
+dsn_head() {
+	atf_set "descr" "fuzz_dsn replays its corpus and crashes"
+}
+dsn_body() {
+	replay fuzz_dsn
+}
+
 atf_init_test_cases() {
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
 	atf_add_test_case smtp_reply
 	atf_add_test_case dns
+	atf_add_test_case qstat
+	atf_add_test_case dsn
 }

@@ -142,6 +142,20 @@ modes_body() {
 	atf_check -o match:"^qpqueue:qpost 640$" sh -c "stat -c '%U:%G %a' $q/mess/*"
 	atf_check -o match:"^qpqueue:qpost 600$" sh -c "stat -c '%U:%G %a' $q/env/*"
 
+	# the control FIFO: root and qpqueue only; root's qstat and qctl
+	# work as qpqueue, an ordinary user's do not get in
+	atf_check -o inline:"qpqueue:qpost 600\n" stat -c "%U:%G %a" "$q/ctl"
+	atf_check -s not-exit:0 -e ignore runuser -u qprcpt -- sh -c \
+	    "echo flush > $q/ctl"
+	id=$(ls "$q/env")
+	atf_check -o match:"^id=$id .* held=no$" "$QPOST_LIBEXEC/qstat"
+	atf_check -o inline:"$id: held\n" "$QPOST_LIBEXEC/qctl" hold "$id"
+	atf_check -o match:"^id=$id .* held=yes$" "$QPOST_LIBEXEC/qstat"
+	atf_check -s exit:111 -e match:"unable to open the queue" \
+	    runuser -u qprcpt -- "$QPOST_LIBEXEC/qstat"
+	atf_check -s exit:111 -e match:"unable to open the queue" \
+	    runuser -u qprcpt -- "$QPOST_LIBEXEC/qctl" flush
+
 	# a drop file being written: 0640, group qpost through the setgid dir
 	atf_check runuser -u qpsender -- sh -c \
 	    "umask 0; echo x > $q/drop/0123456789abcdef.tmp; chmod 640 $q/drop/0123456789abcdef.tmp"

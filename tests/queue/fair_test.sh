@@ -168,6 +168,35 @@ release_cleanup() {
 	rm_peers_stop
 }
 
+atf_test_case flush_backoff cleanup
+flush_backoff_head() {
+	atf_set "descr" "qctl flush of a backed-off domain forgets its backoff:" \
+	    "its mail goes at once, not at the next retry round"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+flush_backoff_body() {
+	qp_instance "$PWD/inst"
+	pr=$(qp_free_port 127.0.0.2)
+	echo "fl.test:127.0.0.2:$pr" > "$QPOST_CONTROL/smtproutes"
+	# without the flush, nothing would be tried for ten minutes
+	control retrymin 600
+	control retrymax 600
+	mkqueue --count 5 --rcpt 'f{n}@fl.test'
+	qp_start
+	qp_wait_log "domain=fl.test state=backoff" 30
+	rm_peer_start pr 127.0.0.2 "$pr"
+	atf_check -o ignore "$QPOST_LIBEXEC/qctl" flush -d fl.test
+	qp_wait_log "domain=fl.test state=ok was=backoff .*flushed" 30
+	wait_mails pr 5 30
+	qp_wait_queue_empty 30
+	qp_stop
+}
+flush_backoff_cleanup() {
+	qp_stop
+	rm_peers_stop
+}
+
 atf_test_case dead_expire cleanup
 dead_expire_head() {
 	atf_set "descr" "mail waiting for a backed-off domain is bounced when" \
@@ -257,6 +286,7 @@ atf_init_test_cases() {
 	atf_add_test_case per_domain
 	atf_add_test_case dead_domain
 	atf_add_test_case release
+	atf_add_test_case flush_backoff
 	atf_add_test_case dead_expire
 	atf_add_test_case expire_on_hup
 	atf_add_test_case retry_backlog

@@ -20,7 +20,8 @@ rm_control() {
 	echo 2 > control/timeoutconnect
 }
 
-# rm_peer_start NAME ADDR PORT [ARGS...] - start hostile_peer.py on
+# rm_peer_start NAME ADDR PORT [ARGS...] - start hostile_peer.py (found
+# from the top of the tree, so tests in other folders can use it) on
 # ADDR:PORT (an IPv6 ADDR in brackets) with its folder ./NAME, and wait
 # for its ready file.  Its mode is ./NAME/mode (default good).
 rm_peer_start() {

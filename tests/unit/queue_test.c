@@ -276,11 +276,15 @@ make_env(struct qenv *e)
 	e->arrival = 1790000000;
 	ATF_REQUIRE((e->sender = strdup("s@example.test")) != NULL);
 	e->is_utf8 = 1;
+	e->kind = QKIND_BOUNCE;
+	strlcpy(e->notice_id, ID1, sizeof(e->notice_id));
+	e->warned = 1;
 	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
 		ATF_REQUIRE_EQ(qenv_add_rcpt(e, r[i].addr), 0);
 		e->rcpt[i].state = r[i].state;
 		e->rcpt[i].tries = r[i].tries;
 		e->rcpt[i].next = r[i].next;
+		e->rcpt[i].last = i % 2 ? (time_t)(1790000000 + i) : 0;
 		if (r[i].error != NULL)
 			ATF_REQUIRE_EQ(qenv_set_error(&e->rcpt[i],
 			    r[i].error), 0);
@@ -298,12 +302,16 @@ same_env(const struct qenv *a, const struct qenv *b)
 	ATF_CHECK_EQ(a->arrival, b->arrival);
 	ATF_CHECK_STREQ(a->sender, b->sender);
 	ATF_CHECK_EQ(a->is_utf8, b->is_utf8);
+	ATF_CHECK_EQ(a->kind, b->kind);
+	ATF_CHECK_STREQ(a->notice_id, b->notice_id);
+	ATF_CHECK_EQ(a->warned, b->warned);
 	ATF_REQUIRE_EQ(a->nrcpt, b->nrcpt);
 	for (i = 0; i < a->nrcpt; i++) {
 		ATF_CHECK_STREQ(a->rcpt[i].addr, b->rcpt[i].addr);
 		ATF_CHECK_EQ(a->rcpt[i].state, b->rcpt[i].state);
 		ATF_CHECK_EQ(a->rcpt[i].tries, b->rcpt[i].tries);
 		ATF_CHECK_EQ(a->rcpt[i].next, b->rcpt[i].next);
+		ATF_CHECK_EQ(a->rcpt[i].last, b->rcpt[i].last);
 		ATF_CHECK_STREQ(a->rcpt[i].error ? a->rcpt[i].error : "",
 		    b->rcpt[i].error ? b->rcpt[i].error : "");
 		ATF_CHECK_EQ(b->rcpt[i].busy, 0);
@@ -327,9 +335,12 @@ ATF_TC_BODY(env_round_trip, tc)
 	    memcmp(again.s, out.s, out.len) == 0);
 	qenv_free(&d);
 
-	/* no bounce id, no utf8, empty sender, one recipient */
+	/* no bounce id, no utf8, none of the notice fields, empty sender */
 	e.bounce_id[0] = '\0';
 	e.is_utf8 = 0;
+	e.kind = QKIND_MAIL;
+	e.notice_id[0] = '\0';
+	e.warned = 0;
 	e.sender[0] = '\0';
 	e.uid = 0;
 	e.arrival = 0;
@@ -418,6 +429,32 @@ ATF_TC_BODY(env_rejects, tc)
 		E(HEAD "B16:" ID2 ",O1:1," RC "Z0:,"),	/* O after B */
 		E(HEAD "O1:1,O1:1," RC "Z0:,"),
 		E(HEAD "O1:0," RC "Z0:,"),
+		/* the notice fields: values, order, once each */
+		E(HEAD "K1:x," RC "Z0:,"),
+		E(HEAD "K1:B," RC "Z0:,"),
+		E(HEAD "K0:," RC "Z0:,"),
+		E(HEAD "K2:bw," RC "Z0:,"),
+		E(HEAD "K1:\0," RC "Z0:,"),
+		E(HEAD "K1:b,K1:b," RC "Z0:,"),
+		E(HEAD "P3:abc," RC "Z0:,"),
+		E(HEAD "P16:0123456789ABCDEF," RC "Z0:,"),
+		E(HEAD "W1:0," RC "Z0:,"),
+		E(HEAD "W0:," RC "Z0:,"),
+		E(HEAD "W1:1,W1:1," RC "Z0:,"),
+		E(HEAD "W1:1,K1:b," RC "Z0:,"),		/* K after W */
+		E(HEAD "P16:" ID2 ",B16:" ID2 "," RC "Z0:,"),	/* B after P */
+		E(HEAD "K1:d,O1:1," RC "Z0:,"),		/* O after K */
+		E(HEAD RC "K1:b,Z0:,"),			/* K after R */
+		E(HEAD RC "W1:1,Z0:,"),
+		E(HEAD RC "P16:" ID2 ",Z0:,"),
+		/* the last attempt: after E, once, a number */
+		E(HEAD "L1:5," RC "Z0:,"),			/* before R */
+		E(HEAD RC "L1:5,L1:5,Z0:,"),
+		E(HEAD RC "L1:x,Z0:,"),
+		E(HEAD RC "L0:,Z0:,"),
+		E(HEAD RC "L2:05,Z0:,"),
+		E(HEAD RC "L13:1099511627777,Z0:,"),
+		E(HEAD "R3:c@d,S1:p,C1:0,L1:5,N1:0,E0:,Z0:,"),	/* order */
 		/* numbers */
 		E("V1:1,I16:" ID1 ",U11:99999999999,A1:5,F0:," RC "Z0:,"),
 		E("V1:1,I16:" ID1 ",U10:4294967296,A1:5,F0:," RC "Z0:,"),
@@ -464,6 +501,26 @@ ATF_TC_BODY(env_rejects, tc)
 	ATF_CHECK_EQ(d.nrcpt, 2);
 	ATF_CHECK_EQ(d.is_utf8, 1);
 	ATF_CHECK_STREQ(d.bounce_id, ID2);
+	qenv_free(&d);
+	/* every optional field, and L on some recipients only */
+#define ALL	HEAD "O1:1,B16:" ID2 ",K1:w,P16:" ID1 ",W1:1," RC "L2:42," RC \
+	    RC "L1:7,Z0:,"
+	ATF_REQUIRE_EQ(qenv_decode(ALL, sizeof(ALL) - 1, &d), 0);
+	ATF_CHECK_EQ(d.nrcpt, 3);
+	ATF_CHECK_EQ(d.kind, QKIND_WARN);
+	ATF_CHECK_STREQ(d.notice_id, ID1);
+	ATF_CHECK_EQ(d.warned, 1);
+	ATF_CHECK_EQ(d.rcpt[0].last, 42);
+	ATF_CHECK_EQ(d.rcpt[1].last, 0);
+	ATF_CHECK_EQ(d.rcpt[2].last, 7);
+	qenv_free(&d);
+#undef ALL
+	/* an old file (no K, P, W or L) still loads, as mail of anybody's */
+	ATF_REQUIRE_EQ(qenv_decode(HEAD "B16:" ID2 "," RC "Z0:,",
+	    sizeof(HEAD "B16:" ID2 "," RC "Z0:,") - 1, &d), 0);
+	ATF_CHECK_EQ(d.kind, QKIND_MAIL);
+	ATF_CHECK_EQ(d.warned, 0);
+	ATF_CHECK_STREQ(d.notice_id, "");
 	qenv_free(&d);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		ATF_CHECK_EQ_MSG(qenv_decode(t[i].in, t[i].n, &d), -1,
