@@ -103,6 +103,7 @@ open_dot(const struct local_msg *m, const char *name, struct dotfile *d,
 {
 	struct stat st;
 	char chunk[8192];
+	const char *why = NULL;
 	ssize_t r;
 	int fd;
 
@@ -112,15 +113,18 @@ open_dot(const struct local_msg *m, const char *name, struct dotfile *d,
 		return failf(LOCAL_TEMP, text, size, "4.3.0 <%s>: unable to "
 		    "open %s: %s", m->recipient, name, strerror(errno));
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		why = "is not a regular file";
+	else if (st.st_uid != geteuid())
+		why = "is not owned by the user";
+	else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		why = "is writable by group or others";
+	if (why != NULL) {
 		close(fd);
-		log_warnx("id=%s refused dotfile=%s/%s to=<%s>: not a "
-		    "file of the user's that only the user may write", m->id,
-		    m->home, name, m->recipient);
-		return failf(LOCAL_TEMP, text, size, "4.7.0 <%s>: %s is "
-		    "writable by group or others, or not the user's own "
-		    "file: refused", m->recipient, name);
+		log_warnx("id=%s refused dotfile=%s/%s to=<%s>: it %s", m->id,
+		    m->home, name, m->recipient, why);
+		return failf(LOCAL_TEMP, text, size, "4.7.0 <%s>: %s %s: "
+		    "refused", m->recipient, name, why);
 	}
 	d->name = name;
 	sa_free(&d->text);
