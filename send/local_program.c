@@ -312,9 +312,23 @@ kill_group(struct prog *p)
 }
 
 /*
+ * term_pending - whether lspawn asked local to stop (SIGTERM, blocked
+ * in local while it delivers): then the program is stopped too, since
+ * sched will make the delivery again.
+ */
+static int
+term_pending(void)
+{
+	sigset_t set;
+
+	return sigpending(&set) == 0 && sigismember(&set, SIGTERM);
+}
+
+/*
  * run - feed it, read it and wait for it until it exits or the time
  * limit passes.  Returns 0 when it exited, 1 when it was killed for
- * the time, -1 on a read error of the message (it is killed then too).
+ * the time, 2 when it was killed because local is asked to stop, -1
+ * on a read error of the message (it is killed then too).
  */
 static int
 run(struct prog *p, long long limit)
@@ -322,7 +336,6 @@ run(struct prog *p, long long limit)
 	struct pollfd pfd[2];
 	time_t until = now_sec() + (time_t)limit;
 	nfds_t n;
-	int wait_ms;
 
 	for (;;) {
 		if (p->in != -1 && feed(p) == -1) {
@@ -342,6 +355,10 @@ run(struct prog *p, long long limit)
 			kill_group(p);
 			return 1;
 		}
+		if (term_pending()) {
+			kill_group(p);
+			return 2;
+		}
 		n = 0;
 		if (p->in != -1) {
 			pfd[n].fd = p->in;
@@ -352,8 +369,7 @@ run(struct prog *p, long long limit)
 			pfd[n++].events = POLLIN;
 		}
 		/* no SIGCHLD handler: look for its exit ten times a second */
-		wait_ms = 100;
-		(void)poll(pfd, n, wait_ms);
+		(void)poll(pfd, n, 100);
 	}
 }
 
@@ -413,6 +429,11 @@ outcome(const struct prog *p, int how, long long limit, char *text,
 	if (how == 1) {
 		(void)snprintf(text, size, "4.3.0 <%s>: program timed out "
 		    "after %lld s%s%s", r, limit, said[0] ? ": " : "", said);
+		return LOCAL_TEMP;
+	}
+	if (how == 2) {
+		(void)snprintf(text, size, "4.3.0 <%s>: program stopped: "
+		    "qpost is stopping", r);
 		return LOCAL_TEMP;
 	}
 	if (how == -1) {

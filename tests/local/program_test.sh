@@ -143,6 +143,33 @@ EOF
 	    -e match:"timeoutprogram" ./dl
 }
 
+atf_test_case term
+term_head() {
+	atf_set "descr" "a SIGTERM to local (qpost stopping) stops a running" \
+	    "program's group and fails temporarily at once"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+term_body() {
+	setup_local
+	echo '|sleep 50 & echo $! > child.pid; sleep 40' > home/.qpost
+	./dl > out 2> err &
+	pid=$!
+	qp_wait_file_match home/child.pid . 20
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 111 ] || atf_fail "exit $rc, not 111: $(cat out)"
+	grep -q "^4.3.0 .*program stopped: qpost is stopping" out ||
+	    atf_fail "text: $(cat out)"
+	child=$(cat home/child.pid)
+	gone() { ! qp_alive "$child"; }
+	qp_deadline_loop 10 gone || {
+		kill -KILL "$child"
+		atf_fail "the program's child survived"
+	}
+}
+
 atf_test_case output_bounded
 output_bounded_head() {
 	atf_set "descr" "a program's output in the result text is cut to" \
@@ -228,6 +255,7 @@ atf_init_test_cases() {
 	atf_add_test_case exit_codes
 	atf_add_test_case environment
 	atf_add_test_case timeout
+	atf_add_test_case term
 	atf_add_test_case output_bounded
 	atf_add_test_case bounce
 	atf_add_test_case retry
