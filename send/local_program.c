@@ -507,8 +507,10 @@ local_program(const struct local_msg *m, const char *command, char *text,
 		if (p->out != -1)
 			close(p->out);
 		code = outcome(p, how, limit, text, size);
-		log_info("id=%s program to=<%s> pid=%ld status=%d",
-		    m->id, m->recipient, (long)p->pid, code);
+		log_info("id=%s program to=<%s> pid=%ld result=%s", m->id,
+		    m->recipient, (long)p->pid, code == LOCAL_OK ? "ok" :
+		    code == LOCAL_STOP ? "stop" : code == LOCAL_PERM ?
+		    "bounce" : "defer");
 	}
 	(void)signal(SIGPIPE, old_pipe);
 	free_env(env);
