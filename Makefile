@@ -74,6 +74,8 @@ LIBSRCS +=	smtpd/smtpd_auth.c
 LIBSRCS +=	send/smtp_reply.c
 LIBSRCS +=	queue/queue_ctl.c
 LIBSRCS +=	queue/queue_dsn.c
+LIBSRCS +=	send/local_parse.c
+LIBSRCS +=	send/local_loop.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -95,6 +97,7 @@ HDRS +=		send/smtp_reply.h
 HDRS +=		send/dns.h
 HDRS +=		queue/queue_ctl.h
 HDRS +=		queue/queue_dsn.h
+HDRS +=		send/local_parse.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -133,6 +136,7 @@ UNIT_TESTS +=	tests/unit/dns_test
 UNIT_TESTS +=	tests/unit/sched_heap_test
 UNIT_TESTS +=	tests/unit/queue_ctl_test
 UNIT_TESTS +=	tests/unit/dsn_test
+UNIT_TESTS +=	tests/unit/local_parse_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -165,6 +169,9 @@ SH_TESTS +=	tests/remote/mx_test
 SH_TESTS +=	tests/remote/pf_receiver_test
 SH_TESTS +=	tests/remote/postfix_test
 SH_TESTS +=	tests/dns/dns_test
+SH_TESTS +=	tests/local/program_test
+SH_TESTS +=	tests/local/dot_test
+SH_TESTS +=	tests/local/forward_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
@@ -182,9 +189,12 @@ FUZZ_TARGETS +=	fuzz_qstat
 FUZZ_REPLAY +=	tests/fuzz/fuzz_qstat_replay
 FUZZ_TARGETS +=	fuzz_dsn
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dsn_replay
+FUZZ_TARGETS +=	fuzz_dotfile
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dotfile_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
+MANS5 +=	man/dot-qpost.5
 MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qpost-setup.8 \
 		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
 MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
@@ -224,6 +234,7 @@ LOCAL_OBJS +=	send/local_mbox.o
 LOCAL_OBJS +=	send/local_program.o
 LOCAL_OBJS +=	send/local_forward.o
 LOCAL_OBJS +=	send/local_lmtp.o
+LOCAL_OBJS +=	send/local_dot.o
 send/local: $(LOCAL_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(LOCAL_OBJS) $(LIBA) $(PKG_LIBS)
 $(LOCAL_OBJS): $(HDRS) send/local.h
@@ -287,6 +298,10 @@ tests/fuzz/fuzz_dns_replay: tests/fuzz/fuzz_dns.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dns.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_dotfile_replay: tests/fuzz/fuzz_dotfile.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dotfile.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 # sched's timer heap is sched's own, not the archive's: linked in here
 tests/unit/sched_heap_test: tests/unit/sched_heap_test.c queue/sched_heap.o \
@@ -312,6 +327,7 @@ FUZZ_CC ?=	clang
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
+FUZZ_SRCS +=	send/local_parse.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 		queue/qstat_print.c queue/queue_dsn.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \

@@ -66,4 +66,11 @@ const char *local_temp_code(int);
 /* write rpline, dtline and the message (from offset 0) to fd */
 int	local_copy(const struct local_msg *, int);
 
+/* the loop stop (local_loop.c): 5.4.6 when the header shows a loop */
+int	local_loop_check(const struct local_msg *, char *, size_t);
+/* run the user's dot file, else the default delivery (local_dot.c) */
+int	local_dot(const struct local_msg *, char *, size_t);
+/* local_program's output made one printable line (local_program.c) */
+size_t	local_printable(char *, size_t, const char *, size_t);
+
 #endif
