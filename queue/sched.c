@@ -367,8 +367,14 @@ take_result(struct sched *s, int kind, time_t now)
 		diex(EXIT_TEMP, "result for unknown job %llu from %s", res.job,
 		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
 	*jp = j->next;
-	for (i = 0; i < j->n; i++)
+	for (i = 0; i < j->n; i++) {
+		/* only lspawn reports forwards; a K makes them first */
+		if (res.st[i].nfwd > 0 && kind != SPAWN_LOCAL)
+			diex(EXIT_TEMP, "forwards in a result from rspawn");
+		if (res.st[i].nfwd > 0)
+			(void)forward_make(s, j->msg, &res.st[i]);
 		record(s, j->msg, j->rcpt[i], &res.st[i], now);
+	}
 	j->msg->busy -= j->n;
 	s->running[kind]--;
 	fair_result(s, j->dom, j->is_probe, &res, now);

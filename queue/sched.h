@@ -114,6 +114,11 @@ int	delay_check(struct sched *, struct qmsg *, time_t);
 time_t	delay_wake(const struct sched *, const struct qmsg *);
 void	rfc5322_date(char *, size_t, time_t);
 
+/* sched_forward.c */
+struct spawn_status;
+int	forward_make(struct sched *, const struct qmsg *,
+	    struct spawn_status *);
+
 /* sched_expire.c */
 time_t	expire_deadline(const struct sched *, const struct qmsg *);
 void	expire_rcpt(struct sched *, struct qmsg *, size_t, const char *,
