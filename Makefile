@@ -74,6 +74,9 @@ LIBSRCS +=	smtpd/smtpd_auth.c
 LIBSRCS +=	send/smtp_reply.c
 LIBSRCS +=	queue/queue_ctl.c
 LIBSRCS +=	queue/queue_dsn.c
+LIBSRCS +=	send/smtp_dot.c
+LIBSRCS +=	send/sock_connect.c
+LIBSRCS +=	send/lmtp_client.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -95,6 +98,9 @@ HDRS +=		send/smtp_reply.h
 HDRS +=		send/dns.h
 HDRS +=		queue/queue_ctl.h
 HDRS +=		queue/queue_dsn.h
+HDRS +=		send/smtp_dot.h
+HDRS +=		send/sock_connect.h
+HDRS +=		send/lmtp_client.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -132,6 +138,7 @@ UNIT_TESTS +=	tests/unit/smtp_reply_test
 UNIT_TESTS +=	tests/unit/dns_test
 UNIT_TESTS +=	tests/unit/queue_ctl_test
 UNIT_TESTS +=	tests/unit/dsn_test
+UNIT_TESTS +=	tests/unit/lmtp_client_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -180,6 +187,8 @@ FUZZ_TARGETS +=	fuzz_qstat
 FUZZ_REPLAY +=	tests/fuzz/fuzz_qstat_replay
 FUZZ_TARGETS +=	fuzz_dsn
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dsn_replay
+FUZZ_TARGETS +=	fuzz_lmtp
+FUZZ_REPLAY +=	tests/fuzz/fuzz_lmtp_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -282,6 +291,10 @@ tests/fuzz/fuzz_dns_replay: tests/fuzz/fuzz_dns.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dns.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_lmtp_replay: tests/fuzz/fuzz_lmtp.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_lmtp.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 tests/fuzz/fuzz_qstat_replay: tests/fuzz/fuzz_qstat.c tests/fuzz/replay.c \
     queue/qstat_print.o $(LIBA) $(HDRS) queue/qstat.h
@@ -301,6 +314,7 @@ FUZZ_CC ?=	clang
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
+FUZZ_SRCS +=	send/smtp_dot.c send/sock_connect.c send/lmtp_client.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 		queue/qstat_print.c queue/queue_dsn.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
