@@ -170,9 +170,11 @@ SH_TESTS +=	tests/remote/mx_test
 SH_TESTS +=	tests/remote/pf_receiver_test
 SH_TESTS +=	tests/remote/postfix_test
 SH_TESTS +=	tests/dns/dns_test
+SH_TESTS +=	tests/local/lmtp_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
+TEST_PROGS +=	tests/local/lmtpq
 
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds
 # a replay driver of each with the normal compiler for the corpus test.
@@ -300,6 +302,10 @@ tests/fuzz/fuzz_qstat_replay: tests/fuzz/fuzz_qstat.c tests/fuzz/replay.c \
     queue/qstat_print.o $(LIBA) $(HDRS) queue/qstat.h
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_qstat.c \
 	    tests/fuzz/replay.c queue/qstat_print.o $(LIBA) $(PKG_LIBS)
+
+tests/local/lmtpq: tests/local/lmtpq.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/local/lmtpq.c $(LIBA) \
+	    $(PKG_LIBS)
 
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
