@@ -311,6 +311,54 @@ hostile_peer_cleanup() {
 	lm_cleanup
 }
 
+atf_test_case queue_three_recipients cleanup
+queue_three_recipients_head() {
+	atf_set "descr" "through the queue: aliases name LMTP targets for" \
+	    "three recipients, Dovecot refuses one; each gets its own result"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+queue_three_recipients_body() {
+	# lspawn sends alias targets `lmtp:...' to local from issue 7's
+	# resolver (send/lresolve.c); without it there is nothing to test
+	[ -f "$(qp_top)/send/lresolve.c" ] || atf_skip "lspawn has no" \
+	    "alias targets yet (send/lresolve.c): enable after the merge"
+	lm_setup
+	dv_start
+	qp_instance "$PWD/inst"
+	{
+		echo "dalice: lmtp:unix:$DV_SOCK"
+		echo "dbob: lmtp:127.0.0.1:$DV_PORT"
+		echo "dnobody: lmtp:unix:$DV_SOCK"
+	} >> "$QPOST_CONTROL/aliases"
+	"$QPOST_LIBEXEC/qcdb" aliases > qcdb.log 2>&1 ||
+	    qp_fail "qcdb aliases failed" qcdb.log
+	qp_start
+	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	    dalice@example.test dnobody@example.test dbob@example.test < msg
+	qp_wait_for 1 dv/home/dalice/Maildir/new 30
+	qp_wait_for 1 dv/home/dbob/Maildir/new 30
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 30
+	# Dovecot's Return-Path, our Delivered-To, sched's Received: then
+	# the message as it was sent
+	for u in dalice dbob; do
+		qp_mail_body_equal "$(dv_mail $u)" msg ||
+		    atf_fail "$u's copy differs"
+		grep -q "^Delivered-To: <$u@example.test>$" "$(dv_mail $u)" ||
+		    atf_fail "no Delivered-To for $u"
+	done
+	qp_wait_log "to=<dnobody@example.test> result=bounce .*5\.1\.1 lmtp unix:.*User doesn't exist" 30
+	qp_wait_log "to=<dalice@example.test> result=ok" 30
+	qp_wait_log "to=<dbob@example.test> result=ok" 30
+	grep -l "dnobody@example.test" "$QP_DIR"/home/alice/Maildir/new/* \
+	    > /dev/null || atf_fail "the bounce does not name dnobody"
+	qp_stop
+}
+queue_three_recipients_cleanup() {
+	qp_stop
+	lm_cleanup
+}
+
 atf_test_case bad_destination
 bad_destination_head() {
 	atf_set "descr" "a destination that is none of the forms is a" \
@@ -333,5 +381,6 @@ atf_init_test_cases() {
 	atf_add_test_case dovecot_three_recipients
 	atf_add_test_case dovecot_stopped
 	atf_add_test_case hostile_peer
+	atf_add_test_case queue_three_recipients
 	atf_add_test_case bad_destination
 }
