@@ -44,6 +44,8 @@ lm_setup() {
 		echo "From: Sender <sender@client.test>"
 		echo "To: everyone"
 		echo "Subject: lmtp test"
+		echo "Date: Sat, 28 Nov 2026 12:00:00 +0000"
+		echo "Message-ID: <lmtp.qptest@client.test>"
 		echo
 		echo ".a line starting with a dot"
 		echo "."
@@ -334,7 +336,8 @@ queue_three_recipients_body() {
 	"$QPOST_LIBEXEC/qcdb" aliases > qcdb.log 2>&1 ||
 	    qp_fail "qcdb aliases failed" qcdb.log
 	qp_start
-	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	# -i: a lone "." in the message is a line, not its end
+	atf_check "$QPOST_LIBEXEC/qinject" -i -f alice@example.test \
 	    dalice@example.test dnobody@example.test dbob@example.test < msg
 	qp_wait_for 1 dv/home/dalice/Maildir/new 30
 	qp_wait_for 1 dv/home/dbob/Maildir/new 30
