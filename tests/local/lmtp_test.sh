@@ -66,12 +66,19 @@ dv_start() {
 	    "and dovecot-lmtpd (sh .ci/need check)"
 	[ -f /usr/lib/dovecot/lmtp ] || atf_skip "no dovecot-lmtpd"
 	W=$PWD/dv
-	mkdir -p "$W/run" "$W/state" "$W/home/dalice" "$W/home/dbob"
+	mkdir -p "$W/run" "$W/state" "$W/home/dalice" "$W/home/dbob" \
+	    "$W/home/dcarol"
 	DV_PORT=$(qp_free_port)
+	# IPv6 loopback too, where the machine has it
+	DV_ADDRS=127.0.0.1 DV_V6=
+	if qp_free_port ::1 > /dev/null 2>&1; then
+		DV_ADDRS="127.0.0.1, ::1" DV_V6=1
+	fi
 	_u=$(id -un) _g=$(id -gn) _uid=$(id -u) _gid=$(id -g)
 	{
 		echo "dalice::$_uid:$_gid::$W/home/dalice::"
 		echo "dbob::$_uid:$_gid::$W/home/dbob::"
+		echo "dcarol::$_uid:$_gid::$W/home/dcarol::"
 	} > "$W/users"
 	cat > "$W/dovecot.conf" <<EOF2
 # a private Dovecot for qpost's tests; nothing from /etc/dovecot
@@ -107,7 +114,7 @@ service lmtp {
     mode = 0600
   }
   inet_listener lmtp {
-    address = 127.0.0.1
+    address = $DV_ADDRS
     port = $DV_PORT
   }
 }
@@ -175,8 +182,8 @@ lm_cleanup() {
 
 atf_test_case dovecot_delivers cleanup
 dovecot_delivers_head() {
-	atf_set "descr" "lmtp:unix:SOCKET and lmtp:127.0.0.1:PORT deliver" \
-	    "into Dovecot byte for byte"
+	atf_set "descr" "lmtp:unix:SOCKET, lmtp:127.0.0.1:PORT and" \
+	    "lmtp:[::1]:PORT deliver into Dovecot byte for byte"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "90"
 }
@@ -189,9 +196,15 @@ dovecot_delivers_body() {
 	lm_expect 0 "^2\.0\.0 lmtp 127\.0\.0\.1:$DV_PORT said: 250 "
 	grep -q "delivered to=<dbob@example.test> lmtp=127.0.0.1:$DV_PORT" \
 	    err || qp_fail "no log line for the delivery" err
+	users="dalice dbob"
+	if [ -n "$DV_V6" ]; then
+		lm_local "[::1]:$DV_PORT" dcarol@example.test
+		lm_expect 0 "^2\.0\.0 lmtp \[::1\]:$DV_PORT said: 250 "
+		users="$users dcarol"
+	fi
 	# Dovecot adds Return-Path (from MAIL FROM); the rest is ours:
 	# the Delivered-To line and the message, byte for byte
-	for u in dalice dbob; do
+	for u in $users; do
 		{
 			echo "Return-Path: <sender@client.test>"
 			echo "Delivered-To: <$u@example.test>"
