@@ -139,6 +139,7 @@ UNIT_TESTS +=	tests/unit/dns_test
 UNIT_TESTS +=	tests/unit/queue_ctl_test
 UNIT_TESTS +=	tests/unit/dsn_test
 UNIT_TESTS +=	tests/unit/lmtp_client_test
+UNIT_TESTS +=	tests/unit/smtp_dot_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
