@@ -76,6 +76,9 @@ LIBSRCS +=	queue/queue_ctl.c
 LIBSRCS +=	queue/queue_dsn.c
 LIBSRCS +=	send/local_parse.c
 LIBSRCS +=	send/local_loop.c
+LIBSRCS +=	send/smtp_dot.c
+LIBSRCS +=	send/sock_connect.c
+LIBSRCS +=	send/lmtp_client.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -98,6 +101,9 @@ HDRS +=		send/dns.h
 HDRS +=		queue/queue_ctl.h
 HDRS +=		queue/queue_dsn.h
 HDRS +=		send/local_parse.h
+HDRS +=		send/smtp_dot.h
+HDRS +=		send/sock_connect.h
+HDRS +=		send/lmtp_client.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -137,6 +143,8 @@ UNIT_TESTS +=	tests/unit/sched_heap_test
 UNIT_TESTS +=	tests/unit/queue_ctl_test
 UNIT_TESTS +=	tests/unit/dsn_test
 UNIT_TESTS +=	tests/unit/local_parse_test
+UNIT_TESTS +=	tests/unit/lmtp_client_test
+UNIT_TESTS +=	tests/unit/smtp_dot_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -172,9 +180,11 @@ SH_TESTS +=	tests/dns/dns_test
 SH_TESTS +=	tests/local/program_test
 SH_TESTS +=	tests/local/dot_test
 SH_TESTS +=	tests/local/forward_test
+SH_TESTS +=	tests/local/lmtp_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
+TEST_PROGS +=	tests/local/lmtpq
 
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds
 # a replay driver of each with the normal compiler for the corpus test.
@@ -191,6 +201,8 @@ FUZZ_TARGETS +=	fuzz_dsn
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dsn_replay
 FUZZ_TARGETS +=	fuzz_dotfile
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dotfile_replay
+FUZZ_TARGETS +=	fuzz_lmtp
+FUZZ_REPLAY +=	tests/fuzz/fuzz_lmtp_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -304,6 +316,11 @@ tests/fuzz/fuzz_dotfile_replay: tests/fuzz/fuzz_dotfile.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dotfile.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_lmtp_replay: tests/fuzz/fuzz_lmtp.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_lmtp.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 # sched's timer heap is sched's own, not the archive's: linked in here
 tests/unit/sched_heap_test: tests/unit/sched_heap_test.c queue/sched_heap.o \
     queue/sched_heap.h
@@ -314,6 +331,10 @@ tests/fuzz/fuzz_qstat_replay: tests/fuzz/fuzz_qstat.c tests/fuzz/replay.c \
     queue/qstat_print.o $(LIBA) $(HDRS) queue/qstat.h
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_qstat.c \
 	    tests/fuzz/replay.c queue/qstat_print.o $(LIBA) $(PKG_LIBS)
+
+tests/local/lmtpq: tests/local/lmtpq.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/local/lmtpq.c $(LIBA) \
+	    $(PKG_LIBS)
 
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
@@ -329,6 +350,7 @@ FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
 FUZZ_SRCS +=	send/local_parse.c
+FUZZ_SRCS +=	send/smtp_dot.c send/sock_connect.c send/lmtp_client.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 		queue/qstat_print.c queue/queue_dsn.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \

@@ -75,6 +75,14 @@ dotfile_body() {
 	replay fuzz_dotfile
 }
 
+atf_test_case lmtp
+lmtp_head() {
+	atf_set "descr" "fuzz_lmtp replays its corpus and crashes"
+}
+lmtp_body() {
+	replay fuzz_lmtp
+}
+
 atf_init_test_cases() {
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
@@ -83,4 +91,5 @@ atf_init_test_cases() {
 	atf_add_test_case qstat
 	atf_add_test_case dsn
 	atf_add_test_case dotfile
+	atf_add_test_case lmtp
 }
