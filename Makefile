@@ -74,6 +74,7 @@ LIBSRCS +=	smtpd/smtpd_auth.c
 LIBSRCS +=	send/smtp_reply.c
 LIBSRCS +=	queue/queue_ctl.c
 LIBSRCS +=	queue/queue_dsn.c
+LIBSRCS +=	send/mbox_quote.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -95,6 +96,7 @@ HDRS +=		send/smtp_reply.h
 HDRS +=		send/dns.h
 HDRS +=		queue/queue_ctl.h
 HDRS +=		queue/queue_dsn.h
+HDRS +=		send/mbox_quote.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -132,6 +134,7 @@ UNIT_TESTS +=	tests/unit/smtp_reply_test
 UNIT_TESTS +=	tests/unit/dns_test
 UNIT_TESTS +=	tests/unit/queue_ctl_test
 UNIT_TESTS +=	tests/unit/dsn_test
+UNIT_TESTS +=	tests/unit/mbox_quote_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -219,8 +222,10 @@ LOCAL_OBJS +=	send/local_mbox.o
 LOCAL_OBJS +=	send/local_program.o
 LOCAL_OBJS +=	send/local_forward.o
 LOCAL_OBJS +=	send/local_lmtp.o
+# liblockfile: the mbox dotlock (local_mbox.c), as Debian policy 11.6 asks
+LOCAL_LIBS =	-llockfile
 send/local: $(LOCAL_OBJS) $(LIBA)
-	$(CC) $(QP_LDFLAGS) -o $@ $(LOCAL_OBJS) $(LIBA) $(PKG_LIBS)
+	$(CC) $(QP_LDFLAGS) -o $@ $(LOCAL_OBJS) $(LIBA) $(PKG_LIBS) $(LOCAL_LIBS)
 $(LOCAL_OBJS): $(HDRS) send/local.h
 send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
