@@ -154,6 +154,7 @@ SH_TESTS +=	tests/smtpd/limits_test
 SH_TESTS +=	tests/smtpd/clients_test
 SH_TESTS +=	tests/smtpd/concurrency_test
 SH_TESTS +=	tests/smtpd/postfix_test
+SH_TESTS +=	tests/local/mbox_test
 SH_TESTS +=	tests/smtpd/inetd_test
 SH_TESTS +=	tests/smtpd/auth_test
 SH_TESTS +=	tests/smtpd/tls_test
