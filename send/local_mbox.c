@@ -73,6 +73,24 @@ on_alarm(int sig)
 }
 
 /*
+ * term_window - let SIGTERM in (1) or block it again (0) while we only
+ * wait for a lock: nothing is written and no dotlock is ours then, so
+ * local_on_term may end local at once, and the fcntl lock goes with it.
+ */
+static void
+term_window(int let_in, sigset_t *saved)
+{
+	sigset_t term;
+
+	if (let_in) {
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_UNBLOCK, &term, saved);
+	} else
+		sigprocmask(SIG_SETMASK, saved, NULL);
+}
+
+/*
  * fcntl_lock - a write lock on the whole file, waiting until the
  * deadline.  A repeating interval timer interrupts F_SETLKW; repeating,
  * so a tick that fires just before the call cannot leave it waiting
@@ -84,6 +102,7 @@ fcntl_lock(struct mbox *b)
 	struct itimerval tick = { { 0, 200000 }, { 0, 200000 } }, off;
 	struct sigaction sa, old;
 	struct flock fl;
+	sigset_t saved;
 	int r, e;
 
 	memset(&fl, 0, sizeof(fl));
@@ -99,10 +118,12 @@ fcntl_lock(struct mbox *b)
 	sa.sa_flags = 0;	/* no SA_RESTART: F_SETLKW must return */
 	sigaction(SIGALRM, &sa, &old);
 	setitimer(ITIMER_REAL, &tick, NULL);
+	term_window(1, &saved);
 	while ((r = fcntl(b->fd, F_SETLKW, &fl)) == -1 && errno == EINTR &&
 	    remaining_ms(b) > 0)
 		;
 	e = r == -1 && errno == EINTR ? ETIMEDOUT : errno;
+	term_window(0, &saved);
 	memset(&off, 0, sizeof(off));
 	setitimer(ITIMER_REAL, &off, NULL);
 	sigaction(SIGALRM, &old, NULL);
@@ -113,12 +134,16 @@ fcntl_lock(struct mbox *b)
 /*
  * dot_lock - create path.lock with our pid in it (liblockfile removes
  * a lock whose pid is gone, or one over 5 minutes old without a pid),
- * trying again until the deadline.  0, or -1 with errno (ETIMEDOUT).
+ * trying again until the deadline.  For a mailbox in a directory only
+ * group mail may write (/var/mail), liblockfile calls the setgid helper
+ * dotlockfile(1), which allows it for the user's own existing mailbox.
+ * 0, or -1 with errno (ETIMEDOUT).
  */
 static int
 dot_lock(struct mbox *b)
 {
 	struct timespec pause = { 0, LOCK_POLL_MS * 1000000L };
+	sigset_t saved;
 	int r;
 
 	if ((size_t)snprintf(b->lock, sizeof(b->lock), "%s.lock", b->path) >=
@@ -135,7 +160,9 @@ dot_lock(struct mbox *b)
 			return (errno = errno != 0 ? errno : EPERM, -1);
 		if (remaining_ms(b) == 0)
 			return (errno = ETIMEDOUT, -1);
+		term_window(1, &saved);
 		nanosleep(&pause, NULL);
+		term_window(0, &saved);
 	}
 }
 

@@ -271,8 +271,9 @@ mb_still_running() {
 
 atf_test_case dotlock_wait cleanup
 dotlock_wait_head() {
-	atf_set "descr" "a dotlock held by a live process: local waits, then" \
-	    "delivers when it is removed; a stale one (dead pid) is removed"
+	atf_set "descr" "a dotlock held by a live process: local waits (and" \
+	    "SIGTERM ends the wait), then delivers when it is removed; a" \
+	    "stale one (dead pid) is removed"
 	atf_set "require.user" "unprivileged"
 	atf_set "require.progs" "/usr/bin/python3"
 	atf_set "timeout" "60"
@@ -283,6 +284,14 @@ dotlock_wait_body() {
 	sleep 60 &
 	echo $! > holder
 	cat holder > home/mbox.lock
+	# SIGTERM (lspawn's, when sched is gone) ends a wait at once
+	./mb_local m1 ./mbox > out 2> err &
+	pid=$!
+	mb_still_running "$pid" 1 || atf_fail "local did not wait: $(cat out)"
+	kill -TERM "$pid"
+	wait "$pid"
+	[ $? -eq 111 ] || atf_fail "SIGTERM while waiting: not exit 111"
+	[ ! -s home/mbox ] || atf_fail "local wrote under a held dotlock"
 	./mb_local m1 ./mbox > out 2> err &
 	pid=$!
 	mb_still_running "$pid" 2 || atf_fail "local did not wait: $(cat out)"
@@ -377,31 +386,37 @@ unsafe_paths_body() {
 	    -e ignore ./mb_local m1 ./dir
 }
 
-# mb_root_setup - as root: a world-searchable folder under /tmp (the
-# work directory of a root test may not be), a 256 kB tmpfs in it owned
-# by nobody, holding home/; LOCAL run as nobody.
+# mb_root_setup - as root: a world-searchable folder R under /tmp (the
+# work directory of a root test may not be), with R/fs/home owned by
+# nobody; ./mb_root_local MSG INSTRUCTION runs local as nobody with that
+# home.  mb_root_mount first mounts a 256 kB tmpfs on R/fs.
 mb_root_setup() {
 	mb_setup
 	id nobody >/dev/null 2>&1 || atf_skip "no account nobody"
+	[ -x "$LOCAL" ] && runuser -u nobody -- test -x "$LOCAL" ||
+	    atf_skip "nobody cannot run $LOCAL (a checkout in a private folder)"
 	R=$(mktemp -d /tmp/qpost-mbox.XXXXXX) || atf_fail "mktemp"
 	echo "$R" > root_dir
 	chmod 755 "$R"
 	mkdir "$R/fs" "$R/control"
-	mount -t tmpfs -o size=256k,mode=0755 qpost-mbox-test "$R/fs" ||
-	    atf_skip "cannot mount a tmpfs here"
-	mkdir "$R/fs/home"
-	chown nobody "$R/fs/home"
 	QPOST_CONTROL=$R/control
 	export QPOST_CONTROL
-	[ -x "$LOCAL" ] && runuser -u nobody -- test -x "$LOCAL" ||
-	    atf_skip "nobody cannot run $LOCAL (a checkout in a private folder)"
-	# ./mb_root_local MSG INSTRUCTION: local as nobody, home in the tmpfs
 	cat > mb_root_local <<EOF
 #!/bin/sh
 exec runuser -u nobody -- "$LOCAL" -s sender@example.test \\
     -r alice@example.test -d "$R/fs/home" -t "\$2" < "\$1"
 EOF
 	chmod 755 mb_root_local
+}
+
+mb_root_mount() {
+	mount -t tmpfs -o size=256k,mode=0755 qpost-mbox-test "$R/fs" ||
+	    atf_skip "cannot mount a tmpfs here"
+}
+
+mb_root_home() {
+	mkdir "$R/fs/home" && chown nobody "$R/fs/home" ||
+	    atf_fail "cannot make $R/fs/home"
 }
 
 mb_root_cleanup() {
@@ -422,6 +437,8 @@ full_disk_head() {
 }
 full_disk_body() {
 	mb_root_setup
+	mb_root_mount
+	mb_root_home
 	printf 'Subject: small\n\nsmall\n' > m1
 	mb_big m2 full
 	chmod 644 m1 m2
@@ -450,7 +467,40 @@ full_disk_cleanup() {
 	mb_root_cleanup
 }
 
+atf_test_case spool_dotlock cleanup
+spool_dotlock_head() {
+	atf_set "descr" "as root: an mbox in a spool folder like /var/mail" \
+	    "(root:mail 2775, the mailbox the user's): the dotlock is made" \
+	    "through liblockfile's setgid helper dotlockfile, the mail lands" \
+	    "and no lock is left; a mailbox absent there fails temporarily"
+	atf_set "require.user" "root"
+	atf_set "require.progs" "runuser dotlockfile /usr/bin/python3"
+	atf_set "timeout" "60"
+}
+spool_dotlock_body() {
+	mb_root_setup
+	getent group mail >/dev/null || atf_skip "no group mail"
+	mb_root_home
+	printf 'Subject: spool\n\nFrom the spool\n' > m1
+	chmod 644 m1
+	mkdir "$R/spool"
+	chown root:mail "$R/spool"
+	chmod 2775 "$R/spool"
+	atf_check -s exit:111 -o match:"^4.3.0 <alice@example.test>: unable to open mbox" \
+	    -e ignore ./mb_root_local m1 "$R/spool/nobody"
+	touch "$R/spool/nobody"
+	chown nobody:mail "$R/spool/nobody"
+	chmod 660 "$R/spool/nobody"
+	atf_check -o match:"^2.0.0 " -e ignore ./mb_root_local m1 "$R/spool/nobody"
+	atf_check $CHECK "$R/spool/nobody" sender@example.test m1
+	atf_check -o inline:"nobody\n" ls "$R/spool"
+}
+spool_dotlock_cleanup() {
+	mb_root_cleanup
+}
+
 atf_init_test_cases() {
+	atf_add_test_case spool_dotlock
 	atf_add_test_case contents
 	atf_add_test_case race
 	atf_add_test_case enospc_mid_write
