@@ -10,7 +10,8 @@
 # final blank line); racing deliveries land whole; a delivery that
 # fails at any point leaves the mbox byte for byte as it was and a
 # Maildir with nothing in tmp/ and new/ unchanged; the codes are those
-# of qpost-local(8).
+# of qpost-local(8).  One case runs a whole instance to the default
+# Maildir.
 
 . "$(atf_get_srcdir)/../lib.sh"
 
@@ -499,7 +500,35 @@ spool_dotlock_cleanup() {
 	mb_root_cleanup
 }
 
+atf_test_case instance_maildir cleanup
+instance_maildir_head() {
+	atf_set "descr" "through a running instance to the default Maildir:" \
+	    "the message byte for byte (no >From quoting in a Maildir)," \
+	    "tmp/ left empty, and control/mailboxsizelimit (an mbox limit)" \
+	    "does not hold Maildir mail back"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+instance_maildir_body() {
+	qp_instance "$PWD/inst"
+	echo 10 > "$QPOST_CONTROL/mailboxsizelimit"
+	qp_start
+	qp_msg md1 > m
+	printf '>From a quoted line\n' >> m
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 30
+	qp_mail_body_equal "$QP_DIR"/home/alice/Maildir/new/* m ||
+	    atf_fail "the delivered message differs"
+	atf_check -o empty ls -A "$QP_DIR/home/alice/Maildir/tmp"
+	qp_wait_queue_empty 30
+	qp_stop
+}
+instance_maildir_cleanup() {
+	qp_stop
+}
+
 atf_init_test_cases() {
+	atf_add_test_case instance_maildir
 	atf_add_test_case spool_dotlock
 	atf_add_test_case contents
 	atf_add_test_case race
