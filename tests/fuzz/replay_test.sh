@@ -67,6 +67,14 @@ dsn_body() {
 	replay fuzz_dsn
 }
 
+atf_test_case mbox_quote
+mbox_quote_head() {
+	atf_set "descr" "fuzz_mbox_quote replays its corpus and crashes"
+}
+mbox_quote_body() {
+	replay fuzz_mbox_quote
+}
+
 atf_init_test_cases() {
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
@@ -74,4 +82,5 @@ atf_init_test_cases() {
 	atf_add_test_case dns
 	atf_add_test_case qstat
 	atf_add_test_case dsn
+	atf_add_test_case mbox_quote
 }
