@@ -116,8 +116,9 @@ mb_inject() {
 	mb_big m2 "$1"
 	atf_check -o ignore -e ignore ./mb_local m1 ./mbox
 	cp home/mbox before
+	# LeakSanitizer (make SANITIZE=1) cannot work under ptrace
 	atf_check -s exit:111 -o match:"^$5 <alice@example.test>: unable to write mbox" \
-	    -e ignore strace -f -o trace -e trace=write,fsync \
+	    -e ignore env ASAN_OPTIONS=detect_leaks=0 strace -f -o trace -e trace=write,fsync \
 	    -e inject="$2:error=$3:when=$4" \
 	    "$LOCAL" -s sender@example.test -r alice@example.test \
 	    -d "$PWD/home" -t ./mbox < m2
@@ -191,7 +192,7 @@ maildir_edquot_body() {
 	atf_check -o ignore -e ignore ./mb_local m1 ./Maildir/
 	ls home/Maildir/new > new_before
 	atf_check -s exit:111 -o match:"^4.2.2 <alice@example.test>" \
-	    -e ignore strace -f -o trace -e trace=write \
+	    -e ignore env ASAN_OPTIONS=detect_leaks=0 strace -f -o trace -e trace=write \
 	    -e inject=write:error=EDQUOT:when=2 \
 	    "$LOCAL" -s sender@example.test -r alice@example.test \
 	    -d "$PWD/home" -t ./Maildir/ < m2
