@@ -45,6 +45,7 @@ struct mbox {
 	int			 fd;
 	int			 has_dotlock;
 	int			 is_unfit;	/* not a regular file, or linked */
+	int			 is_new;	/* we created the file */
 	struct timespec		 deadline;
 	long long		 limit;		/* mailboxsizelimit; 0: none */
 	long long		 timeout;	/* timeoutmboxlock */
@@ -187,10 +188,16 @@ unlock(struct mbox *b)
 static int
 open_mbox(struct mbox *b)
 {
+	const int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC;
 	struct stat st;
 
-	b->fd = open(b->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC, 0600);
+	b->is_new = 0;
+	b->fd = open(b->path, flags);
+	if (b->fd == -1 && errno == ENOENT) {
+		b->fd = open(b->path, flags | O_CREAT | O_EXCL, 0600);
+		b->is_new = b->fd != -1;
+	}
 	if (b->fd == -1)
 		return -1;
 	if (fstat(b->fd, &st) == -1)
@@ -469,6 +476,9 @@ local_mbox(const struct local_msg *m, const char *path, char *text,
 	oldxfsz = signal(SIGXFSZ, SIG_IGN);
 	code = deliver(&b, text, size);
 	signal(SIGXFSZ, oldxfsz);
+	/* a failed first delivery leaves no empty mbox behind either */
+	if (code != LOCAL_OK && b.is_new && b.old == 0)
+		(void)unlink(path);
 	unlock(&b);
 	if (code != LOCAL_OK)
 		return code;

@@ -453,6 +453,10 @@ full_disk_body() {
 	    -e ignore ./mb_root_local m2 ./mbox
 	cmp "$R/fs/home/mbox" before || atf_fail "the mbox changed"
 	[ ! -e "$R/fs/home/mbox.lock" ] || atf_fail "the dotlock was left"
+	# a new mbox that could not take its first message is not left empty
+	atf_check -s exit:111 -o match:"^4.3.1 " -e ignore \
+	    ./mb_root_local m2 ./newbox
+	[ ! -e "$R/fs/home/newbox" ] || atf_fail "an empty newbox was left"
 	atf_check -s exit:111 \
 	    -o match:"^4.3.1 <alice@example.test>: .*No space left on device" \
 	    -e ignore ./mb_root_local m2 ./Maildir/
