@@ -191,12 +191,21 @@ open_mbox(struct mbox *b)
 	const int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC;
 	struct stat st;
+	int i;
 
+	/* twice: another delivery may create it between our two opens */
 	b->is_new = 0;
-	b->fd = open(b->path, flags);
-	if (b->fd == -1 && errno == ENOENT) {
+	for (i = 0; i < 2; i++) {
+		b->fd = open(b->path, flags);
+		if (b->fd != -1 || errno != ENOENT)
+			break;
 		b->fd = open(b->path, flags | O_CREAT | O_EXCL, 0600);
-		b->is_new = b->fd != -1;
+		if (b->fd != -1) {
+			b->is_new = 1;
+			break;
+		}
+		if (errno != EEXIST)
+			break;
 	}
 	if (b->fd == -1)
 		return -1;
