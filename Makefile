@@ -79,6 +79,7 @@ LIBSRCS +=	send/local_loop.c
 LIBSRCS +=	send/smtp_dot.c
 LIBSRCS +=	send/sock_connect.c
 LIBSRCS +=	send/lmtp_client.c
+LIBSRCS +=	send/mbox_quote.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -104,6 +105,7 @@ HDRS +=		send/local_parse.h
 HDRS +=		send/smtp_dot.h
 HDRS +=		send/sock_connect.h
 HDRS +=		send/lmtp_client.h
+HDRS +=		send/mbox_quote.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -145,6 +147,7 @@ UNIT_TESTS +=	tests/unit/dsn_test
 UNIT_TESTS +=	tests/unit/local_parse_test
 UNIT_TESTS +=	tests/unit/lmtp_client_test
 UNIT_TESTS +=	tests/unit/smtp_dot_test
+UNIT_TESTS +=	tests/unit/mbox_quote_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -165,6 +168,7 @@ SH_TESTS +=	tests/smtpd/limits_test
 SH_TESTS +=	tests/smtpd/clients_test
 SH_TESTS +=	tests/smtpd/concurrency_test
 SH_TESTS +=	tests/smtpd/postfix_test
+SH_TESTS +=	tests/local/mbox_test
 SH_TESTS +=	tests/smtpd/inetd_test
 SH_TESTS +=	tests/smtpd/auth_test
 SH_TESTS +=	tests/smtpd/tls_test
@@ -203,6 +207,8 @@ FUZZ_TARGETS +=	fuzz_dotfile
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dotfile_replay
 FUZZ_TARGETS +=	fuzz_lmtp
 FUZZ_REPLAY +=	tests/fuzz/fuzz_lmtp_replay
+FUZZ_TARGETS +=	fuzz_mbox_quote
+FUZZ_REPLAY +=	tests/fuzz/fuzz_mbox_quote_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -248,8 +254,10 @@ LOCAL_OBJS +=	send/local_program.o
 LOCAL_OBJS +=	send/local_forward.o
 LOCAL_OBJS +=	send/local_lmtp.o
 LOCAL_OBJS +=	send/local_dot.o
+# liblockfile: the mbox dotlock (local_mbox.c), as Debian policy 11.6 asks
+LOCAL_LIBS =	-llockfile
 send/local: $(LOCAL_OBJS) $(LIBA)
-	$(CC) $(QP_LDFLAGS) -o $@ $(LOCAL_OBJS) $(LIBA) $(PKG_LIBS)
+	$(CC) $(QP_LDFLAGS) -o $@ $(LOCAL_OBJS) $(LIBA) $(PKG_LIBS) $(LOCAL_LIBS)
 $(LOCAL_OBJS): $(HDRS) send/local.h
 send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
@@ -307,6 +315,10 @@ tests/fuzz/fuzz_dsn_replay: tests/fuzz/fuzz_dsn.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dsn.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_mbox_quote_replay: tests/fuzz/fuzz_mbox_quote.c \
+    tests/fuzz/replay.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_mbox_quote.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 tests/fuzz/fuzz_dns_replay: tests/fuzz/fuzz_dns.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dns.c \
@@ -353,6 +365,7 @@ FUZZ_SRCS +=	send/local_parse.c
 FUZZ_SRCS +=	send/smtp_dot.c send/sock_connect.c send/lmtp_client.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 		queue/qstat_print.c queue/queue_dsn.c
+FUZZ_SRCS +=	send/mbox_quote.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue $(PKG_CFLAGS) -fno-sanitize-recover=undefined
 fuzz: $(HDRS)

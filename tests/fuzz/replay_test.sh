@@ -83,6 +83,14 @@ lmtp_body() {
 	replay fuzz_lmtp
 }
 
+atf_test_case mbox_quote
+mbox_quote_head() {
+	atf_set "descr" "fuzz_mbox_quote replays its corpus and crashes"
+}
+mbox_quote_body() {
+	replay fuzz_mbox_quote
+}
+
 atf_init_test_cases() {
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
@@ -92,4 +100,5 @@ atf_init_test_cases() {
 	atf_add_test_case dsn
 	atf_add_test_case dotfile
 	atf_add_test_case lmtp
+	atf_add_test_case mbox_quote
 }
