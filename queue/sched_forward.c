@@ -81,7 +81,8 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
     const char *pairs, size_t n)
 {
 	struct copy c = { s, m, dt };
-	const char *a;
+	char id[QID_LEN + 1];
+	const char *a, *first = pairs + strlen(pairs) + 1;
 	struct qenv e;
 	size_t k;
 
@@ -100,10 +101,11 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 		e.is_utf8 |= is_8bit(a);
 		pairs = a + strlen(a) + 1;
 	}
+	memcpy(id, e.id, sizeof(id));	/* sched_commit takes e over */
 	if (sched_commit(s, &e, write_copy, &c) == -1)
 		goto fail;
-	log_info("id=%s forward queued for id=%s delivered-to=<%s> rcpts=%zu",
-	    e.id, m->env.id, dt, n);
+	log_info("id=%s forward queued for id=%s delivered-to=<%s> to=<%s> "
+	    "rcpts=%zu", id, m->env.id, dt, first, n);
 	return 0;
 fail:
 	log_warn("id=%s unable to queue a forward delivered-to=<%s>",

@@ -56,7 +56,9 @@ finish(int code, const char *text)
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	(void)fd_write_all(1, line, n);
+	if (fd_write_all(1, line, n) == -1 ||
+	    (code == LOCAL_OK && local_forward_report(1) == -1))
+		exit(LOCAL_TEMP);
 	exit(code);
 }
 

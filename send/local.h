@@ -11,7 +11,7 @@
  *	/path/ or ./path/	a Maildir (the trailing slash says so)
  *	/path or ./path		an mbox file
  *	|command		a program, run with /bin/sh -c
- *	&address or address	forward: re-inject with the same sender
+ *	&address or address	forward: sched queues a copy, same sender
  *	lmtp:unix:/path		hand over by LMTP (RFC 2033) on a socket
  *	lmtp:host:port		... or over TCP
  *	# text			a comment; empty lines are ignored too
@@ -54,6 +54,8 @@ int	local_maildir(const struct local_msg *, const char *, char *, size_t);
 int	local_mbox(const struct local_msg *, const char *, char *, size_t);
 int	local_program(const struct local_msg *, const char *, char *, size_t);
 int	local_forward(const struct local_msg *, const char *, char *, size_t);
+/* the "forward <address>" lines for lspawn, after a success */
+int	local_forward_report(int);
 int	local_lmtp(const struct local_msg *, const char *, char *, size_t);
 
 /* run one instruction line; the code of the kind that ran it */

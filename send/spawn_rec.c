@@ -184,20 +184,26 @@ spawn_res_encode(struct sa *out, const struct spawn_res *res)
 
 /*
  * decode_forward - a V or A field after a recipient's K and T: V sets
- * the Delivered-To address (in dt) of the A fields after it.
+ * the Delivered-To address (in dt) of the one or more A fields after it
+ * (*need_a says one is still owed).
  */
 static int
 decode_forward(struct spawn_res *res, char tag, const char *v, size_t vlen,
-    char dt[ADDR_PATH_MAX + 1])
+    char dt[ADDR_PATH_MAX + 1], int *need_a)
 {
 	char addr[ADDR_PATH_MAX + 1];
 
 	if (res->n == 0 || res->st[res->n - 1].status != SPAWN_OK)
 		return -1;
-	if (tag == 'V')
+	if (tag == 'V') {
+		if (*need_a || vlen == 0)
+			return -1;
+		*need_a = 1;
 		return copy_text(dt, ADDR_PATH_MAX + 1, v, vlen);
+	}
 	if (dt[0] == '\0' || copy_text(addr, sizeof(addr), v, vlen) == -1)
 		return -1;
+	*need_a = 0;
 	return spawn_res_forward(res, res->n - 1, dt, addr);
 }
 
@@ -205,6 +211,7 @@ int
 spawn_res_decode(const char *p, size_t n, struct spawn_res *res)
 {
 	char dt[ADDR_PATH_MAX + 1];
+	int need_a = 0;
 	struct rec_reader rr;
 	const char *v;
 	size_t vlen;
@@ -219,11 +226,12 @@ spawn_res_decode(const char *p, size_t n, struct spawn_res *res)
 		return -1;
 	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
 		if (tag == 'V' || tag == 'A') {
-			if (decode_forward(res, tag, v, vlen, dt) == -1)
+			if (decode_forward(res, tag, v, vlen, dt,
+			    &need_a) == -1)
 				return -1;
 			continue;
 		}
-		if (tag != 'S' || vlen != 1 || v[0] == '\0' ||
+		if (need_a || tag != 'S' || vlen != 1 || v[0] == '\0' ||
 		    strchr("KZD", v[0]) == NULL || res->n == SPAWN_RCPT_MAX)
 			return -1;
 		ns = reallocarray(res->st, res->n + 1, sizeof(*res->st));
@@ -239,7 +247,7 @@ spawn_res_decode(const char *p, size_t n, struct spawn_res *res)
 			return -1;
 		res->n++;
 	}
-	return r == 0 && res->n > 0 ? 0 : -1;
+	return r == 0 && res->n > 0 && !need_a ? 0 : -1;
 }
 
 void

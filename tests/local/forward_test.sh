@@ -39,7 +39,7 @@ keeps_sender_body() {
 	qp_mail_body_equal "$f" m || atf_fail "forwarded copy differs"
 	test ! -d "$QP_DIR/home/alice/Maildir" ||
 	    atf_fail "alice kept a copy without a ./Maildir/ line"
-	atf_check -o match:"forwarded to=<alice@example.test>.*new_rcpt=<bob@example.test>" \
+	atf_check -o match:"forward queued for id=[0-9a-f]* delivered-to=<alice@example.test> to=<bob@example.test>" \
 	    cat "$QP_DIR/log"
 
 	qp_msg f2 > m2
