@@ -77,6 +77,12 @@ LIBSRCS +=	smtpd/smtpd_auth.c
 LIBSRCS +=	send/smtp_reply.c
 LIBSRCS +=	queue/queue_ctl.c
 LIBSRCS +=	queue/queue_dsn.c
+LIBSRCS +=	send/local_parse.c
+LIBSRCS +=	send/local_loop.c
+LIBSRCS +=	send/smtp_dot.c
+LIBSRCS +=	send/sock_connect.c
+LIBSRCS +=	send/lmtp_client.c
+LIBSRCS +=	send/mbox_quote.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -100,6 +106,11 @@ HDRS +=		send/smtp_reply.h
 HDRS +=		send/dns.h
 HDRS +=		queue/queue_ctl.h
 HDRS +=		queue/queue_dsn.h
+HDRS +=		send/local_parse.h
+HDRS +=		send/smtp_dot.h
+HDRS +=		send/sock_connect.h
+HDRS +=		send/lmtp_client.h
+HDRS +=		send/mbox_quote.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -135,13 +146,19 @@ UNIT_TESTS +=	tests/unit/smtpd_auth_test
 UNIT_TESTS +=	tests/unit/senders_test
 UNIT_TESTS +=	tests/unit/smtp_reply_test
 UNIT_TESTS +=	tests/unit/dns_test
+UNIT_TESTS +=	tests/unit/sched_heap_test
 UNIT_TESTS +=	tests/unit/queue_ctl_test
 UNIT_TESTS +=	tests/unit/dsn_test
 UNIT_TESTS +=	tests/unit/aliases_test
+UNIT_TESTS +=	tests/unit/local_parse_test
+UNIT_TESTS +=	tests/unit/lmtp_client_test
+UNIT_TESTS +=	tests/unit/smtp_dot_test
+UNIT_TESTS +=	tests/unit/mbox_quote_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
 SH_TESTS +=	tests/queue/delivery_test
+SH_TESTS +=	tests/queue/fair_test
 SH_TESTS +=	tests/queue/qstat_test
 SH_TESTS +=	tests/queue/qctl_test
 SH_TESTS +=	tests/queue/dsn_test
@@ -157,6 +174,7 @@ SH_TESTS +=	tests/smtpd/limits_test
 SH_TESTS +=	tests/smtpd/clients_test
 SH_TESTS +=	tests/smtpd/concurrency_test
 SH_TESTS +=	tests/smtpd/postfix_test
+SH_TESTS +=	tests/local/mbox_test
 SH_TESTS +=	tests/smtpd/inetd_test
 SH_TESTS +=	tests/smtpd/auth_test
 SH_TESTS +=	tests/smtpd/tls_test
@@ -171,9 +189,14 @@ SH_TESTS +=	tests/remote/postfix_test
 SH_TESTS +=	tests/dns/dns_test
 SH_TESTS +=	tests/local/aliases_test
 SH_TESTS +=	tests/local/virtual_test
+SH_TESTS +=	tests/local/program_test
+SH_TESTS +=	tests/local/dot_test
+SH_TESTS +=	tests/local/forward_test
+SH_TESTS +=	tests/local/lmtp_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
+TEST_PROGS +=	tests/local/lmtpq
 
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds
 # a replay driver of each with the normal compiler for the corpus test.
@@ -190,9 +213,16 @@ FUZZ_TARGETS +=	fuzz_dsn
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dsn_replay
 FUZZ_TARGETS +=	fuzz_aliases
 FUZZ_REPLAY +=	tests/fuzz/fuzz_aliases_replay
+FUZZ_TARGETS +=	fuzz_dotfile
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dotfile_replay
+FUZZ_TARGETS +=	fuzz_lmtp
+FUZZ_REPLAY +=	tests/fuzz/fuzz_lmtp_replay
+FUZZ_TARGETS +=	fuzz_mbox_quote
+FUZZ_REPLAY +=	tests/fuzz/fuzz_mbox_quote_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
+MANS5 +=	man/dot-qpost.5
 MANS5 +=	man/qpost-aliases.5
 MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qpost-setup.8 \
 		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
@@ -219,8 +249,12 @@ queue/qinject: queue/qinject.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ queue/qinject.o $(LIBA) $(PKG_LIBS)
 SCHED_OBJS =	queue/sched.o queue/sched_pickup.o queue/sched_recover.o \
 		queue/sched_bounce.o
+SCHED_OBJS +=	queue/sched_heap.o
+SCHED_OBJS +=	queue/sched_fair.o
+SCHED_OBJS +=	queue/sched_dom.o
 SCHED_OBJS +=	queue/sched_ctl.o
 SCHED_OBJS +=	queue/sched_expire.o
+SCHED_OBJS +=	queue/sched_forward.o
 queue/sched: $(SCHED_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
 send/lspawn: send/lspawn.o $(LIBA)
@@ -230,8 +264,11 @@ LOCAL_OBJS +=	send/local_mbox.o
 LOCAL_OBJS +=	send/local_program.o
 LOCAL_OBJS +=	send/local_forward.o
 LOCAL_OBJS +=	send/local_lmtp.o
+LOCAL_OBJS +=	send/local_dot.o
+# liblockfile: the mbox dotlock (local_mbox.c), as Debian policy 11.6 asks
+LOCAL_LIBS =	-llockfile
 send/local: $(LOCAL_OBJS) $(LIBA)
-	$(CC) $(QP_LDFLAGS) -o $@ $(LOCAL_OBJS) $(LIBA) $(PKG_LIBS)
+	$(CC) $(QP_LDFLAGS) -o $@ $(LOCAL_OBJS) $(LIBA) $(PKG_LIBS) $(LOCAL_LIBS)
 $(LOCAL_OBJS): $(HDRS) send/local.h
 send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
@@ -260,7 +297,7 @@ queue/qctl: $(QCTL_OBJS) $(LIBA)
 $(QSTAT_OBJS) $(QCTL_OBJS): $(HDRS) queue/qstat.h queue/qadmin.h
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
-$(SCHED_OBJS): $(HDRS) queue/sched.h
+$(SCHED_OBJS): $(HDRS) queue/sched.h queue/sched_heap.h queue/sched_fair.h
 
 # build/libexec: every program in one folder, as an install lays them
 # out, for tests (QPOST_LIBEXEC) and the demo to run from.
@@ -289,9 +326,17 @@ tests/fuzz/fuzz_dsn_replay: tests/fuzz/fuzz_dsn.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dsn.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_mbox_quote_replay: tests/fuzz/fuzz_mbox_quote.c \
+    tests/fuzz/replay.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_mbox_quote.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 tests/fuzz/fuzz_dns_replay: tests/fuzz/fuzz_dns.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dns.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_dotfile_replay: tests/fuzz/fuzz_dotfile.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dotfile.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 tests/fuzz/fuzz_aliases_replay: tests/fuzz/fuzz_aliases.c tests/fuzz/replay.c \
@@ -299,10 +344,25 @@ tests/fuzz/fuzz_aliases_replay: tests/fuzz/fuzz_aliases.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_aliases.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_lmtp_replay: tests/fuzz/fuzz_lmtp.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_lmtp.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+# sched's timer heap is sched's own, not the archive's: linked in here
+tests/unit/sched_heap_test: tests/unit/sched_heap_test.c queue/sched_heap.o \
+    queue/sched_heap.h
+	$(CC) $(QP_CFLAGS) $(ATF_CFLAGS) $(QP_LDFLAGS) -o $@ \
+	    tests/unit/sched_heap_test.c queue/sched_heap.o $(LIBA) \
+	    $(PKG_LIBS) $(ATF_LIBS)
 tests/fuzz/fuzz_qstat_replay: tests/fuzz/fuzz_qstat.c tests/fuzz/replay.c \
     queue/qstat_print.o $(LIBA) $(HDRS) queue/qstat.h
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_qstat.c \
 	    tests/fuzz/replay.c queue/qstat_print.o $(LIBA) $(PKG_LIBS)
+
+tests/local/lmtpq: tests/local/lmtpq.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/local/lmtpq.c $(LIBA) \
+	    $(PKG_LIBS)
 
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
@@ -317,10 +377,13 @@ FUZZ_CC ?=	clang
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
+FUZZ_SRCS +=	send/local_parse.c
+FUZZ_SRCS +=	send/smtp_dot.c send/sock_connect.c send/lmtp_client.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 		queue/qstat_print.c queue/queue_dsn.c
 FUZZ_SRCS +=	lookup/aliases_parse.c lookup/vdomains.c control/ctl.c \
 		lib/log.c lib/paths.c
+FUZZ_SRCS +=	send/mbox_quote.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -52,6 +52,7 @@ struct qrcpt {
 	char		*error;
 	time_t		 last;	/* last attempt, 0 if none known (L) */
 	int		 busy;	/* in memory only: a delivery is running */
+	int		 queued;	/* in memory only: waiting for a slot */
 };
 
 struct qenv {

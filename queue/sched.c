@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -40,8 +39,11 @@
 #define FD_FROM_LOCAL	4
 #define FD_TO_REMOTE	5
 #define FD_FROM_REMOTE	6
-#define PICKUP_BATCH	200	/* drop files per turn, so results flow */
-#define WAKE_MAX	60	/* seconds between turns at the most */
+/* the work of one turn of the loop is bounded for each kind of work */
+#define PICKUP_BATCH	50	/* drop files taken */
+#define LOAD_BATCH	500	/* env files loaded, while loading at start */
+#define TIMER_BATCH	1000	/* due timers acted on */
+#define RESULT_BATCH	64	/* results taken from each spawner */
 
 struct job {
 	unsigned long long	 id;
@@ -49,6 +51,8 @@ struct job {
 	size_t			*rcpt;	/* indices into msg->env.rcpt */
 	size_t			 n;
 	int			 kind;	/* SPAWN_LOCAL or SPAWN_REMOTE */
+	struct dom		*dom;	/* its destination (sched_fair.c) */
+	int			 is_probe;	/* the domain's probe */
 	struct job		*next;
 };
 
@@ -107,6 +111,7 @@ sched_add(struct sched *s, struct qenv *env)
 		return NULL;
 	m->env = *env;
 	memset(env, 0, sizeof(*env));
+	fair_index(s, m);
 	TAILQ_INSERT_TAIL(&s->msgs, m, entry);
 	s->nmsgs++;
 	return m;
@@ -150,12 +155,14 @@ sched_commit(struct sched *s, struct qenv *env, sched_writer writer,
 	if (sched_save(s, m) == -1) {
 		(void)unlinkat(s->env_fd, m->env.id, 0);
 		(void)unlinkat(s->mess_fd, m->env.id, 0);
+		fair_forget(s, m);
 		*env = m->env;
 		TAILQ_REMOVE(&s->msgs, m, entry);
 		s->nmsgs--;
 		free(m);
 		return -1;
 	}
+	fair_add(s, m, 1, time(NULL));
 	return 0;
 }
 
@@ -201,47 +208,45 @@ sched_finish(struct sched *s, struct qmsg *m)
 void
 sched_forget(struct sched *s, struct qmsg *m)
 {
+	fair_forget(s, m);
 	TAILQ_REMOVE(&s->msgs, m, entry);
 	s->nmsgs--;
 	qenv_free(&m->env);
 	free(m);
 }
 
+/*
+ * sched_settle - after m changed (its recipients' states, if changed,
+ * or its notices' time came): save the env file, make the bounce and
+ * delay notice that are due, remove the message if it is done, else
+ * set its timer again (m may be freed).  A notice that cannot be
+ * queued now (a full disk, say) is tried again retrymin seconds later.
+ */
+void
+sched_settle(struct sched *s, struct qmsg *m, time_t now, int changed)
+{
+	/* a failed save keeps the old state on disk: redelivery, not loss */
+	if (changed)
+		(void)sched_save(s, m);
+	if ((bounce_due(m) && bounce_make(s, m) == -1) ||
+	    delay_check(s, m, now) == -1)
+		m->dsn_retry = now + (time_t)s->retry_min;
+	else
+		m->dsn_retry = 0;
+	if (!sched_finish(s, m))
+		fair_update(s, m);
+}
+
 /* ---- deliveries ---------------------------------------------------- */
 
-/* rcpt_kind - SPAWN_LOCAL if the domain is ours, else SPAWN_REMOTE. */
-static int
-rcpt_kind(const struct sched *s, const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-
-	return at != NULL && trust_is_local_domain(&s->trust, at + 1) ?
-	    SPAWN_LOCAL : SPAWN_REMOTE;
-}
-
-/* same_domain - whether two addresses share a domain (any case). */
-static int
-same_domain(const char *a, const char *b)
-{
-	const char *da = strrchr(a, '@'), *db = strrchr(b, '@');
-
-	return da != NULL && db != NULL && strcasecmp(da, db) == 0;
-}
-
-/* due - a pending recipient whose time has come and that is not busy. */
-static int
-due(const struct qrcpt *r, time_t now)
-{
-	return r->state == RCPT_PENDING && !r->busy && r->next <= now;
-}
-
 /*
- * start_job - send one request: a local recipient alone, or every due
- * remote recipient of the message in the first one's domain.
+ * sched_start - send one request: recipients rcpt[0..n-1] of m (indices
+ * into its env), all local (then n is 1) or all of one remote domain.
+ * Returns 0, or -1 (out of memory) with nothing changed.
  */
-static int
-start_job(struct sched *s, struct qmsg *m, size_t first, int kind,
-    time_t now)
+int
+sched_start(struct sched *s, struct qmsg *m, const size_t *rcpt, size_t n,
+    int kind, struct dom *d, int is_probe)
 {
 	const char **addrs;
 	struct sa rec = SA_INIT;
@@ -249,26 +254,23 @@ start_job(struct sched *s, struct qmsg *m, size_t first, int kind,
 	size_t i;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->rcpt = calloc(m->env.nrcpt, sizeof(*j->rcpt))) == NULL ||
-	    (addrs = calloc(m->env.nrcpt, sizeof(*addrs))) == NULL) {
+	    (j->rcpt = calloc(n, sizeof(*j->rcpt))) == NULL ||
+	    (addrs = calloc(n, sizeof(*addrs))) == NULL) {
 		if (j != NULL)
 			free(j->rcpt);
 		free(j);
 		return -1;
 	}
-	for (i = first; i < m->env.nrcpt && j->n < SPAWN_RCPT_MAX; i++) {
-		struct qrcpt *r = &m->env.rcpt[i];
-
-		if (i != first && (kind == SPAWN_LOCAL || !due(r, now) ||
-		    rcpt_kind(s, r->addr) != kind ||
-		    !same_domain(r->addr, m->env.rcpt[first].addr)))
-			continue;
-		addrs[j->n] = r->addr;
-		j->rcpt[j->n++] = i;
+	for (i = 0; i < n; i++) {
+		addrs[i] = m->env.rcpt[rcpt[i]].addr;
+		j->rcpt[i] = rcpt[i];
 	}
+	j->n = n;
 	j->id = ++last_job;
 	j->msg = m;
 	j->kind = kind;
+	j->dom = d;
+	j->is_probe = is_probe;
 	if (spawn_req_encode(&rec, j->id, m->env.id, m->env.sender, addrs,
 	    j->n) == -1 || rec_frame_write(&to[kind], &rec) == -1)
 		die(EXIT_TEMP, "unable to send a request to %s",
@@ -289,37 +291,12 @@ start_job(struct sched *s, struct qmsg *m, size_t first, int kind,
 	return 0;
 }
 
-/* dispatch - start every due delivery the concurrency limits allow. */
-static void
-dispatch(struct sched *s, time_t now)
-{
-	struct qmsg *m, *next;
-	size_t i;
-	int kind;
-
-	for (m = TAILQ_FIRST(&s->msgs); m != NULL; m = next) {
-		next = TAILQ_NEXT(m, entry);
-		if (m->env.held || m->ctl != 0)
-			continue;	/* qctl hold, or a delete or bounce */
-		if (expire_check(s, m, now))
-			continue;	/* finished: gone */
-		for (i = 0; i < m->env.nrcpt; i++) {
-			if (!due(&m->env.rcpt[i], now))
-				continue;
-			kind = rcpt_kind(s, m->env.rcpt[i].addr);
-			if ((long long)s->running[kind] >= s->concurrency[kind])
-				continue;
-			if (start_job(s, m, i, kind, now) == -1) {
-				log_warnx("out of memory: deliveries wait");
-				return;
-			}
-		}
-	}
-}
-
-/* backoff - seconds until the next try: doubling, with 10% jitter. */
-static long long
-backoff(const struct sched *s, unsigned tries)
+/*
+ * sched_backoff - seconds until the next try after the given number of
+ * failures: retrymin, doubling up to retrymax, with 10% jitter.
+ */
+long long
+sched_backoff(const struct sched *s, unsigned tries)
 {
 	long long d = s->retry_min;
 
@@ -336,7 +313,6 @@ record(struct sched *s, struct qmsg *m, size_t i,
     const struct spawn_status *st, time_t now)
 {
 	struct qrcpt *r = &m->env.rcpt[i];
-	char expired[SPAWN_TEXT_MAX + 64];
 	const char *result = "defer";
 
 	r->busy = 0;
@@ -350,14 +326,11 @@ record(struct sched *s, struct qmsg *m, size_t i,
 		r->state = RCPT_FAILED;
 		result = "bounce";
 	} else if (now - m->env.arrival >= s->lifetime) {
-		snprintf(expired, sizeof(expired), "4.4.7 message expired in "
-		    "the queue; last error: %s", st->text);
-		(void)qenv_set_error(r, expired);
-		r->state = RCPT_FAILED;
-		result = "bounce";
+		expire_rcpt(s, m, i, st->text, now);
+		return;
 	} else {
 		/* never past the lifetime: then it expires untried */
-		r->next = now + backoff(s, r->tries);
+		r->next = now + sched_backoff(s, r->tries);
 		if (r->next > expire_deadline(s, m))
 			r->next = expire_deadline(s, m);
 	}
@@ -394,19 +367,20 @@ take_result(struct sched *s, int kind, time_t now)
 		diex(EXIT_TEMP, "result for unknown job %llu from %s", res.job,
 		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
 	*jp = j->next;
-	for (i = 0; i < j->n; i++)
+	for (i = 0; i < j->n; i++) {
+		/* only lspawn reports forwards; a K makes them first */
+		if (res.st[i].nfwd > 0 && kind != SPAWN_LOCAL)
+			diex(EXIT_TEMP, "forwards in a result from rspawn");
+		if (res.st[i].nfwd > 0)
+			(void)forward_make(s, j->msg, &res.st[i]);
 		record(s, j->msg, j->rcpt[i], &res.st[i], now);
+	}
 	j->msg->busy -= j->n;
 	s->running[kind]--;
+	fair_result(s, j->dom, j->is_probe, &res, now);
 	/* unless qctl deleted the message while these deliveries ran */
-	if (sched_ctl_result(s, j->msg) == 0) {
-		/* a failed save keeps the old state: redelivery, not loss */
-		(void)sched_save(s, j->msg);
-		if (bounce_due(j->msg))
-			(void)bounce_make(s, j->msg);
-		(void)delay_check(s, j->msg, now);
-		(void)sched_finish(s, j->msg);
-	}
+	if (sched_ctl_result(s, j->msg) == 0)
+		sched_settle(s, j->msg, now, 1);
 	spawn_res_free(&res);
 	sa_free(&rec);
 	free(j->rcpt);
@@ -414,28 +388,6 @@ take_result(struct sched *s, int kind, time_t now)
 }
 
 /* ---- the loop ------------------------------------------------------ */
-
-/* next_wake - milliseconds until the earliest due recipient. */
-static int
-next_wake(const struct sched *s, time_t now)
-{
-	const struct qmsg *m;
-	time_t soonest = now + WAKE_MAX;
-	size_t i;
-
-	TAILQ_FOREACH(m, &s->msgs, entry) {
-		if (m->env.held || m->ctl != 0)
-			continue;
-		for (i = 0; i < m->env.nrcpt; i++) {
-			const struct qrcpt *r = &m->env.rcpt[i];
-
-			if (r->state == RCPT_PENDING && !r->busy &&
-			    r->next < soonest)
-				soonest = r->next;
-		}
-	}
-	return soonest <= now ? 0 : (int)(soonest - now) * 1000;
-}
 
 /* load_control - the settings, at start and on SIGHUP. */
 static void
@@ -450,6 +402,8 @@ load_control(struct sched *s)
 		    offsetof(struct sched, concurrency[SPAWN_LOCAL]) },
 		{ "concurrencyremote", 1, 1000, 20,
 		    offsetof(struct sched, concurrency[SPAWN_REMOTE]) },
+		{ "concurrencyperdomain", 1, 1000, 10,
+		    offsetof(struct sched, concurrency_domain) },
 		{ "queuelifetime", 0, 100000000, 432000,
 		    offsetof(struct sched, lifetime) },
 		{ "retrymin", 1, 100000000, 60,
@@ -535,6 +489,7 @@ loop(struct sched *s)
 {
 	struct pollfd pfd[4];
 	time_t now;
+	size_t n;
 	int k, timeout, more;
 
 	for (;;) {
@@ -543,6 +498,7 @@ loop(struct sched *s)
 		if (got_hup) {
 			got_hup = 0;
 			load_control(s);
+			fair_rekey(s);
 			log_info("control files read again");
 		}
 		now = time(NULL);
@@ -550,10 +506,18 @@ loop(struct sched *s)
 			pickup_cleanup(s);
 			s->last_cleanup = now;
 		}
-		/* drop/ is scanned every turn: the trigger only hurries it */
-		more = pickup_scan(s, PICKUP_BATCH);
-		dispatch(s, now);
-		timeout = more ? 0 : next_wake(s, now);
+		/*
+		 * Each kind of work gets a bounded share of every turn, so
+		 * none starves the others: loading the queue at start, new
+		 * mail from drop/ (scanned every turn: the trigger only
+		 * hurries it), due timers, then deliveries into the free
+		 * slots, and below the results.
+		 */
+		more = recover_step(s, LOAD_BATCH);
+		more |= pickup_scan(s, PICKUP_BATCH);
+		more |= fair_timers(s, now, TIMER_BATCH);
+		fair_dispatch(s);
+		timeout = more ? 0 : fair_next_wake(s, now);
 		pfd[0].fd = s->trigger_fd;
 		pfd[1].fd = FD_FROM_LOCAL;
 		pfd[2].fd = FD_FROM_REMOTE;
@@ -567,8 +531,9 @@ loop(struct sched *s)
 			die(EXIT_TEMP, "poll");
 		now = time(NULL);
 		for (k = 0; k < 2; k++)
-			while ((pfd[1 + k].revents & (POLLIN | POLLHUP)) ||
-			    from[k].pos < from[k].len) {
+			for (n = 0; n < RESULT_BATCH &&
+			    ((pfd[1 + k].revents & (POLLIN | POLLHUP)) ||
+			    from[k].pos < from[k].len); n++) {
 				take_result(s, k, now);
 				pfd[1 + k].revents = 0;
 			}
@@ -612,7 +577,9 @@ main(int argc, char *argv[])
 	open_queue(&s);
 	sched_ctl_open(&s);
 	load_control(&s);
+	fair_init(&s);
+	/* the queue loads while new mail is served: see sched_recover.c */
 	recover(&s);
-	log_info("ready queued=%zu", s.nmsgs);
+	log_info("ready queued=%zu loading=1", s.nmsgs);
 	loop(&s);
 }

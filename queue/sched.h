@@ -5,24 +5,38 @@
  * and deliveries), sched_pickup.c (drop/ intake), sched_recover.c
  * (start-up after a crash), sched_bounce.c (bounces, delay notices
  * and double bounces, composed by queue_dsn.c), sched_expire.c (the
- * queue lifetime, and notices that wait for a later turn) and
- * sched_ctl.c (the control FIFO qctl writes to).
+ * queue lifetime), sched_ctl.c (the control FIFO qctl writes to),
+ * sched_fair.c and sched_dom.c (what is due, and who goes next: timers,
+ * destinations, fairness, backoff of unreachable domains) and
+ * sched_heap.c (the timer heap).
  */
 #ifndef QPOST_SCHED_H
 #define QPOST_SCHED_H
 
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "buf.h"
 #include "queue_env.h"
 #include "queue_trust.h"
+#include "sched_heap.h"
+
+#define TIME_NEVER	((time_t)INT64_MAX)	/* no timer */
+
+struct dom;
+struct fair;
+struct spawn_res;
+struct work;
 
 struct qmsg {
 	TAILQ_ENTRY(qmsg)	 entry;
 	struct qenv		 env;
 	size_t			 busy;	/* recipients being delivered */
+	struct tmr		 tmr;	/* sched_fair.c: when it is due */
+	struct qmsg		*idnext;	/* sched_fair.c: the id index */
+	struct work		*works;	/* sched_fair.c: where it waits */
 	int			 ctl;	/* CTL_*: qctl waits for deliveries */
 	time_t			 dsn_retry;	/* a failed notice waits */
 };
@@ -40,6 +54,8 @@ struct sched {
 	long long	 lifetime, retry_min, retry_max, cleanup_age;
 	long long	 delay_notice, bounce_max;
 	time_t		 last_cleanup;
+	long long	 concurrency_domain;	/* remote, per domain */
+	struct fair	*fair;
 };
 
 #define SPAWN_LOCAL	0
@@ -54,6 +70,26 @@ int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
 int	sched_remove_files(struct sched *, const char *);
 int	sched_finish(struct sched *, struct qmsg *);
 void	sched_forget(struct sched *, struct qmsg *);
+long long sched_backoff(const struct sched *, unsigned);
+int	sched_start(struct sched *, struct qmsg *, const size_t *, size_t,
+	    int, struct dom *, int);
+void	sched_settle(struct sched *, struct qmsg *, time_t, int);
+
+/* sched_fair.c */
+void	fair_init(struct sched *);
+void	fair_index(struct sched *, struct qmsg *);
+struct qmsg *fair_find(const struct sched *, const char *);
+void	fair_add(struct sched *, struct qmsg *, int, time_t);
+void	fair_update(struct sched *, struct qmsg *);
+void	fair_park(struct sched *, struct qmsg *);
+void	fair_rekey(struct sched *);
+size_t	fair_flush_domain(struct sched *, const char *);
+void	fair_forget(struct sched *, struct qmsg *);
+int	fair_timers(struct sched *, time_t, size_t);
+void	fair_dispatch(struct sched *);
+void	fair_result(struct sched *, struct dom *, int,
+	    const struct spawn_res *, time_t);
+int	fair_next_wake(const struct sched *, time_t);
 
 /* sched_pickup.c */
 int	pickup_scan(struct sched *, size_t);
@@ -61,6 +97,8 @@ void	pickup_cleanup(struct sched *);
 
 /* sched_recover.c */
 void	recover(struct sched *);
+int	recover_step(struct sched *, size_t);
+struct qmsg *recover_find(struct sched *, const char *);
 
 /* sched_ctl.c */
 #define CTL_DELETE	0x1	/* remove once no delivery runs */
@@ -73,10 +111,17 @@ int	sched_ctl_result(struct sched *, struct qmsg *);
 int	bounce_due(const struct qmsg *);
 int	bounce_make(struct sched *, struct qmsg *);
 int	delay_check(struct sched *, struct qmsg *, time_t);
+time_t	delay_wake(const struct sched *, const struct qmsg *);
 void	rfc5322_date(char *, size_t, time_t);
+
+/* sched_forward.c */
+struct spawn_status;
+int	forward_make(struct sched *, const struct qmsg *,
+	    struct spawn_status *);
 
 /* sched_expire.c */
 time_t	expire_deadline(const struct sched *, const struct qmsg *);
-int	expire_check(struct sched *, struct qmsg *, time_t);
+void	expire_rcpt(struct sched *, struct qmsg *, size_t, const char *,
+	    time_t);
 
 #endif

@@ -293,17 +293,19 @@ pending(const struct qmsg *m, int tried)
 }
 
 /*
- * delay_wanted - whether m needs its delay notice now: mail of
+ * delay_wake - when m needs its delay notice, or TIME_NEVER: mail of
  * anybody's (not a notice of ours), a recipient still pending after
  * control/delaynotice seconds and at least one attempt, none sent yet.
+ * sched_fair.c sets m's timer by it, so it must not name a time that
+ * passes without delay_check sending the notice or failing.
  */
-static int
-delay_wanted(const struct sched *s, const struct qmsg *m, time_t now)
+time_t
+delay_wake(const struct sched *s, const struct qmsg *m)
 {
 	if (m->env.warned || m->env.kind != QKIND_MAIL ||
-	    s->delay_notice == 0 || now - m->env.arrival < s->delay_notice)
-		return 0;
-	return pending(m, 1);
+	    s->delay_notice == 0 || !pending(m, 1))
+		return TIME_NEVER;
+	return m->env.arrival + (time_t)s->delay_notice;
 }
 
 /*
@@ -318,7 +320,7 @@ delay_check(struct sched *s, struct qmsg *m, time_t now)
 	    DSN_DELAYED, QKIND_WARN, now };
 
 	if (m->env.notice_id[0] == '\0') {
-		if (!delay_wanted(s, m, now))
+		if (now < delay_wake(s, m))
 			return 0;
 		if (m->env.sender[0] == '\0') {
 			/* decided once, and remembered */

@@ -112,18 +112,6 @@ reject(const char *why, const char *text, size_t n)
 	    n > CTL_SHOW ? "..." : "");
 }
 
-/* find - the message with this id, or NULL. */
-static struct qmsg *
-find(struct sched *s, const char *id)
-{
-	struct qmsg *m;
-
-	TAILQ_FOREACH(m, &s->msgs, entry)
-		if (strcmp(m->env.id, id) == 0)
-			return m;
-	return NULL;
-}
-
 /* in_domain - whether addr's domain (after its last '@') is domain. */
 static int
 in_domain(const char *addr, const char *domain)
@@ -171,9 +159,13 @@ flush(struct sched *s, const char *domain, time_t now)
 				    m->env.id);
 			continue;
 		}
-		if ((n = make_due(m, domain, now, 1)) > 0)
+		if ((n = make_due(m, domain, now, 1)) > 0) {
 			log_info("id=%s ctl=flush rcpts=%zu", m->env.id, n);
+			fair_update(s, m);
+		}
 	}
+	/* a domain backed off would hold its mail back all the same */
+	(void)fair_flush_domain(s, domain);
 }
 
 /* hold - save the message held: dispatch starts nothing for it. */
@@ -191,6 +183,7 @@ hold(struct sched *s, struct qmsg *m)
 		    "saved", m->env.id);
 		return;
 	}
+	fair_park(s, m);
 	log_info("id=%s ctl=hold held running=%zu", m->env.id, m->busy);
 }
 
@@ -213,6 +206,7 @@ release(struct sched *s, struct qmsg *m, time_t now)
 		return;
 	}
 	n = make_due(m, NULL, now, 1);
+	fair_add(s, m, 1, now);
 	log_info("id=%s ctl=release rcpts=%zu", m->env.id, n);
 }
 
@@ -259,6 +253,7 @@ delete(struct sched *s, struct qmsg *m)
 		return;
 	}
 	m->ctl |= CTL_DELETE;
+	fair_park(s, m);
 	if (!m->env.held) {
 		m->env.held = 1;	/* a crash now leaves it held */
 		(void)sched_save(s, m);
@@ -300,6 +295,7 @@ bounce(struct sched *s, struct qmsg *m)
 {
 	size_t n;
 
+	fair_park(s, m);	/* out of its lines before its states change */
 	n = fail_pending(m);
 	if (m->busy > 0)
 		m->ctl |= CTL_BOUNCE;	/* and the rest when they return */
@@ -307,10 +303,7 @@ bounce(struct sched *s, struct qmsg *m)
 	    m->busy);
 	if (m->busy > 0)
 		return;
-	(void)sched_save(s, m);
-	if (bounce_due(m))
-		(void)bounce_make(s, m);
-	(void)sched_finish(s, m);
+	sched_settle(s, m, time(NULL), 1);
 }
 
 /*
@@ -356,7 +349,7 @@ apply(struct sched *s, const char *text, size_t n, time_t now)
 		return;
 	}
 	log_info("ctl command=\"%s %s\"", qctl_verb_name(c.verb), c.id);
-	if ((m = find(s, c.id)) == NULL) {
+	if ((m = recover_find(s, c.id)) == NULL) {
 		log_warnx("id=%s ctl=%s no such message: ignored", c.id,
 		    qctl_verb_name(c.verb));
 		return;

@@ -13,8 +13,18 @@
  *				in it is finished
  *	drop/X with env/X	the unlink after a pickup was lost: done
  *				by the pickup scan
+ *
+ * Only tmp/ is cleaned before sched says it is ready.  The env files
+ * are loaded a batch per turn of the loop (recover_step), while new
+ * mail is picked up and delivered, so a queue of 100,000 messages does
+ * not hold new mail back for the time it takes to read them; mess/ is
+ * checked for orphans after that, the same way.  Either pass may meet
+ * files made after it started (pickups, bounces): a message already in
+ * memory is not loaded twice, and a message file whose env file exists
+ * is kept, since sched always writes the message first.
  */
 #include <sys/stat.h>
+#include <time.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +38,16 @@
 #include "sched.h"
 
 typedef void (*entry_fn)(struct sched *, const char *);
+
+/* the background passes over env/ and then mess/ */
+#define PASS_ENV	0
+#define PASS_MESS	1
+#define PASS_DONE	2
+
+static DIR		*pass_dir;
+static int		 pass = PASS_DONE;
+static size_t		 nloaded;
+static struct timespec	 t_start;
 
 /* each_entry - call fn for every name in the directory dirfd. */
 static void
@@ -81,13 +101,21 @@ load_env(struct sched *s, const char *name)
 	struct sa raw = SA_INIT;
 	struct stat st;
 	struct qenv e;
+	struct qmsg *m;
 
 	if (!qid_valid(name, strlen(name))) {
 		log_warnx("alert: env/%s is not a queue file: left alone", name);
 		return;
 	}
-	if (read_env(s, name, &raw) == -1)
+	if (fair_find(s, name) != NULL)
+		return;		/* queued since the pass began */
+	if (read_env(s, name, &raw) == -1) {
+		if (errno == ENOENT) {
+			sa_free(&raw);
+			return;	/* done and removed since the pass began */
+		}
 		die(EXIT_TEMP, "unable to read env/%s", name);
+	}
 	if (qenv_decode(raw.s, raw.len, &e) == -1 ||
 	    strcmp(e.id, name) != 0) {
 		log_warnx("alert: env/%s cannot be parsed: left for the admin",
@@ -97,9 +125,33 @@ load_env(struct sched *s, const char *name)
 		log_warnx("alert: env/%s has no message file: removed", name);
 		(void)unlinkat(s->env_fd, name, 0);
 		qenv_free(&e);
-	} else if (sched_add(s, &e) == NULL)
+	} else if ((m = sched_add(s, &e)) == NULL)
 		die(EXIT_TEMP, "out of memory loading the queue");
+	else {
+		nloaded++;
+		/*
+		 * A bounce or delay notice planned in it is finished, a done
+		 * one removed; a notice merely due waits for its timer, so
+		 * that loading does not stop to queue notices.
+		 */
+		if (bounce_due(m) || m->env.notice_id[0] != '\0')
+			sched_settle(s, m, time(NULL), 0);
+		else if (!sched_finish(s, m))
+			fair_add(s, m, 0, time(NULL));
+	}
 	sa_free(&raw);
+}
+
+/*
+ * recover_find - the message with this id, loaded now if the background
+ * pass has not come to it yet, so that qctl works while sched loads.
+ */
+struct qmsg *
+recover_find(struct sched *s, const char *id)
+{
+	if (pass == PASS_ENV && fair_find(s, id) == NULL)
+		load_env(s, id);	/* checks the id's form itself */
+	return fair_find(s, id);
 }
 
 static void
@@ -114,25 +166,69 @@ clean_mess(struct sched *s, const char *name)
 		    name);
 }
 
-/* recover - see the table at the top of this file. */
+/* open_pass - start reading the directory dirfd for a background pass. */
+static void
+open_pass(int dirfd, const char *what)
+{
+	int fd;
+
+	if ((fd = dup(dirfd)) == -1 || (pass_dir = fdopendir(fd)) == NULL)
+		die(EXIT_TEMP, "unable to read %s/", what);
+	rewinddir(pass_dir);
+}
+
+/*
+ * recover - see the table at the top of this file: tmp/ now, the rest
+ * in the background.
+ */
 void
 recover(struct sched *s)
 {
-	struct qmsg *m, *next;
-	size_t i;
-
 	each_entry(s, s->tmp_fd, "tmp", clean_tmp);
-	each_entry(s, s->env_fd, "env", load_env);
-	each_entry(s, s->mess_fd, "mess", clean_mess);
-	for (m = TAILQ_FIRST(&s->msgs); m != NULL; m = next) {
-		next = TAILQ_NEXT(m, entry);
-		for (i = 0; i < m->env.nrcpt; i++)
-			m->env.rcpt[i].busy = 0;
-		if (bounce_due(m))
-			(void)bounce_make(s, m);
-		/* a delay notice under way */
-		if (m->env.notice_id[0] != '\0')
-			(void)delay_check(s, m, time(NULL));
-		(void)sched_finish(s, m);
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	open_pass(s->env_fd, "env");
+	pass = PASS_ENV;
+}
+
+/*
+ * recover_step - up to max more entries of the background pass.
+ * Returns 1 while there is more to do, 0 once it is over.
+ */
+int
+recover_step(struct sched *s, size_t max)
+{
+	struct timespec t;
+	struct dirent *de;
+	size_t n = 0;
+
+	while (pass != PASS_DONE && n < max) {
+		errno = 0;
+		if ((de = readdir(pass_dir)) == NULL) {
+			if (errno != 0)
+				die(EXIT_TEMP, "unable to read %s/",
+				    pass == PASS_ENV ? "env" : "mess");
+			closedir(pass_dir);
+			pass_dir = NULL;
+			if (pass == PASS_ENV) {
+				clock_gettime(CLOCK_MONOTONIC, &t);
+				log_info("loaded messages=%zu queued=%zu ms=%lld",
+				    nloaded, s->nmsgs,
+				    (long long)(t.tv_sec - t_start.tv_sec) * 1000 +
+				    (t.tv_nsec - t_start.tv_nsec) / 1000000);
+				open_pass(s->mess_fd, "mess");
+				pass = PASS_MESS;
+			} else
+				pass = PASS_DONE;
+			continue;
+		}
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		n++;
+		if (pass == PASS_ENV)
+			load_env(s, de->d_name);
+		else
+			clean_mess(s, de->d_name);
 	}
+	return pass != PASS_DONE;
 }

@@ -34,8 +34,6 @@
 #define USAGE	"usage: local [-i id] [-u user] -s sender -r recipient " \
 		"-d home [-l local] [-e ext] [-m domain] [-t instruction]"
 
-#define DEFAULT_INSTRUCTION	"./Maildir/"
-
 static const char *qid = "-";	/* for the log; "-" when not given */
 static const char *rcpt_log = "";
 
@@ -58,7 +56,9 @@ finish(int code, const char *text)
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	(void)fd_write_all(1, line, n);
+	if (fd_write_all(1, line, n) == -1 ||
+	    (code == LOCAL_OK && local_forward_report(1) == -1))
+		exit(LOCAL_TEMP);
 	exit(code);
 }
 
@@ -148,6 +148,28 @@ header_line(const char *name, const char *value)
 	return s;
 }
 
+/*
+ * default_names - LOCAL and HOST from the recipient when lspawn gave
+ * no -l or -m (a delivery from the aliases): programs still get both.
+ */
+static void
+default_names(struct local_msg *m)
+{
+	static char local[1024];
+	const char *at = strrchr(m->recipient, '@');
+
+	if (at == NULL)
+		return;
+	if (m->local[0] == '\0' &&
+	    (size_t)(at - m->recipient) < sizeof(local)) {
+		memcpy(local, m->recipient, (size_t)(at - m->recipient));
+		local[at - m->recipient] = '\0';
+		m->local = local;
+	}
+	if (m->host[0] == '\0')
+		m->host = at + 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -156,7 +178,7 @@ main(int argc, char *argv[])
 	struct local_msg m;
 	struct stat st;
 	sigset_t term;
-	int ch;
+	int ch, code;
 
 	log_init(argv[0]);
 	memset(&m, 0, sizeof(m));
@@ -220,6 +242,7 @@ main(int argc, char *argv[])
 		    "a regular file", m.recipient);
 	m.msgfd = 0;
 	m.size = st.st_size;
+	default_names(&m);
 	m.rpline = header_line("Return-Path", m.sender);
 	m.dtline = header_line("Delivered-To", m.recipient);
 	if (chdir(m.home) == -1)
@@ -232,8 +255,10 @@ main(int argc, char *argv[])
 	sigaddset(&term, SIGTERM);
 	sigprocmask(SIG_BLOCK, &term, NULL);
 	signal(SIGTERM, local_on_term);
-	if (instruction == NULL)
-		instruction = DEFAULT_INSTRUCTION;
 	text[0] = '\0';
+	if ((code = local_loop_check(&m, text, sizeof(text))) != LOCAL_OK)
+		finish(code, text);
+	if (instruction == NULL)
+		finish(local_dot(&m, text, sizeof(text)), text);
 	finish(local_instruction(&m, instruction, text, sizeof(text)), text);
 }

@@ -11,7 +11,7 @@
  *	/path/ or ./path/	a Maildir (the trailing slash says so)
  *	/path or ./path		an mbox file
  *	|command		a program, run with /bin/sh -c
- *	&address or address	forward: re-inject with the same sender
+ *	&address or address	forward: sched queues a copy, same sender
  *	lmtp:unix:/path		hand over by LMTP (RFC 2033) on a socket
  *	lmtp:host:port		... or over TCP
  *	# text			a comment; empty lines are ignored too
@@ -54,6 +54,8 @@ int	local_maildir(const struct local_msg *, const char *, char *, size_t);
 int	local_mbox(const struct local_msg *, const char *, char *, size_t);
 int	local_program(const struct local_msg *, const char *, char *, size_t);
 int	local_forward(const struct local_msg *, const char *, char *, size_t);
+/* the "forward <address>" lines for lspawn, after a success */
+int	local_forward_report(int);
 int	local_lmtp(const struct local_msg *, const char *, char *, size_t);
 
 /* run one instruction line; the code of the kind that ran it */
@@ -65,5 +67,12 @@ void	local_on_term(int);
 const char *local_temp_code(int);
 /* write rpline, dtline and the message (from offset 0) to fd */
 int	local_copy(const struct local_msg *, int);
+
+/* the loop stop (local_loop.c): 5.4.6 when the header shows a loop */
+int	local_loop_check(const struct local_msg *, char *, size_t);
+/* run the user's dot file, else the default delivery (local_dot.c) */
+int	local_dot(const struct local_msg *, char *, size_t);
+/* local_program's output made one printable line (local_program.c) */
+size_t	local_printable(char *, size_t, const char *, size_t);
 
 #endif

@@ -54,6 +54,9 @@
 
 #define ENV_MAX		8
 #define ARGV_MAX	24
+/* what local may print: its result line, then one line per forward */
+#define OUT_MAX		(SPAWN_TEXT_MAX + 1 + \
+			    SPAWN_FWD_MAX * (sizeof("forward \n") + ADDR_PATH_MAX))
 #define ENV_VAR_MAX	(USERS_HOME_MAX + 32)
 
 struct job {
@@ -76,8 +79,9 @@ struct delivery {
 	char		 mailbox[ADDR_LOCAL_MAX + 1];	/* "" for a target */
 	char		 ext[ADDR_LOCAL_MAX + 1];	/* EXT, for the log */
 	char		 target[ALIASES_TARGET_MAX + 2];
+	char		 dt[ADDR_PATH_MAX + 1];	/* local's -r: Delivered-To */
 	size_t		 textlen;
-	char		 text[SPAWN_TEXT_MAX + 1];
+	char		 text[OUT_MAX + 1];	/* result line, forward lines */
 };
 
 static struct job	*jobs;
@@ -306,6 +310,7 @@ start_delivery(struct job *j, size_t i, struct lres_delivery *d,
 	dv->rcpt = i;
 	dv->uid = d->user.uid;
 	strlcpy(dv->ext, d->ext, sizeof(dv->ext));
+	strlcpy(dv->dt, d->rcpt, sizeof(dv->dt));
 	if (d->is_mailbox)
 		strlcpy(dv->mailbox, d->name, sizeof(dv->mailbox));
 	else
@@ -369,7 +374,7 @@ handle_request(const struct sa *rec)
 	return 0;
 }
 
-/* read_text - take what local has written, at most SPAWN_TEXT_MAX. */
+/* read_text - take what local has written, at most OUT_MAX. */
 static void
 read_text(struct delivery *d)
 {
@@ -387,11 +392,35 @@ read_text(struct delivery *d)
 			return;
 		}
 		n = (size_t)r;
-		if (n > SPAWN_TEXT_MAX - d->textlen)
-			n = SPAWN_TEXT_MAX - d->textlen;
+		if (n > OUT_MAX - d->textlen)
+			n = OUT_MAX - d->textlen;
 		memcpy(d->text + d->textlen, chunk, n);
 		d->textlen += n;
 	}
+}
+
+/*
+ * take_forwards - the lines after local's result line: each must be
+ * "forward <address>", an address for sched to forward the message to.
+ * Returns 0, or -1 when they are malformed, too many or cut short.
+ */
+static int
+take_forwards(struct delivery *d, char *lines)
+{
+	char *nl;
+
+	if (d->textlen == OUT_MAX)
+		return -1;	/* more than local may print */
+	for (; *lines != '\0'; lines = nl + 1) {
+		if ((nl = strchr(lines, '\n')) == NULL ||
+		    strncmp(lines, "forward ", 8) != 0)
+			return -1;
+		*nl = '\0';
+		if (spawn_res_forward(&d->job->res, d->rcpt, d->dt,
+		    lines + 8) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* finish_delivery - turn local's exit and text into an outcome. */
@@ -399,17 +428,27 @@ static void
 finish_delivery(struct delivery *d)
 {
 	struct job *j = d->job;
-	char *nl, status;
+	char *nl, *rest = NULL, status;
 
 	d->text[d->textlen] = '\0';
-	if ((nl = strchr(d->text, '\n')) != NULL)
+	if ((nl = strchr(d->text, '\n')) != NULL) {
 		*nl = '\0';
+		rest = nl + 1;
+	}
+	if (strlen(d->text) > SPAWN_TEXT_MAX)
+		d->text[SPAWN_TEXT_MAX] = '\0';
 	if (WIFEXITED(d->wstatus) && WEXITSTATUS(d->wstatus) == 0)
 		status = SPAWN_OK;
 	else if (WIFEXITED(d->wstatus) && WEXITSTATUS(d->wstatus) == EXIT_PERM)
 		status = SPAWN_PERM;
 	else
 		status = SPAWN_TEMP;
+	if (status == SPAWN_OK && rest != NULL &&
+	    take_forwards(d, rest) == -1) {
+		status = SPAWN_TEMP;
+		(void)snprintf(d->text, SPAWN_TEXT_MAX + 1, "4.3.0 local "
+		    "reported forwards that are malformed or too many");
+	}
 	if (d->text[0] == '\0') {
 		if (WIFSIGNALED(d->wstatus))
 			(void)snprintf(d->text, sizeof(d->text), "4.3.0 local "

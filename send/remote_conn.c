@@ -9,12 +9,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "remote.h"
+#include "sock_connect.h"
 
 /* remote_addr_text - an address as text: 192.0.2.1 or 2001:db8::1. */
 int
@@ -44,31 +44,11 @@ sockaddr_of(const struct dns_addr *a, int port, struct sockaddr_storage *ss)
 	return sizeof(*s4);
 }
 
-/* wait_connected - the outcome of a non-blocking connect, in time. */
-static int
-wait_connected(int fd, int timeout)
-{
-	struct pollfd pfd;
-	socklen_t len = sizeof(int);
-	int r, err;
-
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	while ((r = poll(&pfd, 1, timeout * 1000)) == -1 && errno == EINTR)
-		;
-	if (r == 0)
-		return (errno = ETIMEDOUT, -1);
-	if (r == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		return -1;
-	if (err != 0)
-		return (errno = err, -1);
-	return 0;
-}
-
 /*
  * remote_connect - connect to a, port.  Returns the socket, still
- * non-blocking (every wait on it has a deadline), or -1 with errno set (ETIMEDOUT when the host did not answer)
- * and why holding words for the logs.
+ * non-blocking (every wait on it has a deadline), or -1 with errno set
+ * (ETIMEDOUT when the host did not answer) and why holding words for
+ * the logs.
  */
 int
 remote_connect(const struct remote_cfg *c, const struct dns_addr *a,
@@ -96,9 +76,8 @@ remote_connect(const struct remote_cfg *c, const struct dns_addr *a,
 		return (errno = e, -1);
 	}
 	len = sockaddr_of(a, port, &ss);
-	if ((connect(fd, (struct sockaddr *)&ss, len) == -1 &&
-	    errno != EINPROGRESS) ||
-	    wait_connected(fd, c->timeout_connect) == -1) {
+	if (sock_connect(fd, (struct sockaddr *)&ss, len,
+	    c->timeout_connect) == -1) {
 		e = errno;
 		(void)snprintf(why, size, "connect: %s", e == ETIMEDOUT ?
 		    "timed out" : strerror(e));

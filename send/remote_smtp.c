@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "log.h"
 #include "remote.h"
+#include "smtp_dot.h"
 #include "smtp_reply.h"
 #include "tlsio.h"
 
@@ -61,28 +62,13 @@ timeout_ms(const struct session *s, int rfc)
 	return (s->c->timeout_all > 0 ? s->c->timeout_all : rfc) * 1000;
 }
 
-/* dsn - the enhanced status code a reply starts with, else a default. */
-static void
-dsn(const struct smtp_reply *r, char *out, size_t size)
-{
-	size_t n = strspn(r->text, "0123456789.");
-
-	if (n >= 5 && n < size && r->text[0] == '0' + r->code / 100 &&
-	    r->text[1] == '.' && (r->text[n] == ' ' || r->text[n] == '\0' ||
-	    r->text[n] == '\n')) {
-		memcpy(out, r->text, n);
-		out[n] = '\0';
-	} else
-		(void)snprintf(out, size, "%d.0.0", r->code / 100);
-}
-
 /* said - result text for a reply: "5.1.1 host[ip] said: 550 ... (cmd)" */
 static void
 said(struct session *s, const char *cmd, char *out, size_t size)
 {
 	char line[512], code[16];	/* line: the start says enough */
 
-	dsn(&s->r, code, sizeof(code));
+	smtp_reply_dsn(&s->r, code, sizeof(code));
 	smtp_reply_oneline(&s->r, line, sizeof(line));
 	(void)snprintf(out, size, "%s %s said: %s (in reply to %s)", code,
 	    s->where, line, cmd);
@@ -530,54 +516,20 @@ envelope(struct session *s)
 	return data_step(s, is_pipe, naccepted);
 }
 
-/* put_line_end - CRLF; the next byte starts a line. */
-static int
-put_line_end(struct session *s, int *at_bol)
-{
-	*at_bol = 1;
-	return buf_put(&s->out, "\r\n", 2);
-}
-
 /*
- * put_body - the message, read from its start: LF, CRLF and a bare CR
- * each end a line, sent as CRLF (a bare CR passed on could hide an end
- * of data from one server and not another: SMTP smuggling); a line
- * starting with '.' gets another (RFC 5321 4.5.2); a last line without
- * an end is ended; then ".".  Returns 0, -1 (connection), -2 (file).
+ * put_body - the message, from its start, as DATA (smtp_dot.h), then
+ * ".".  Returns 0, -1 (connection), -2 (file).
  */
 static int
 put_body(struct session *s)
 {
-	char chunk[16384];
-	off_t off = 0;
-	ssize_t n, k;
-	int at_bol = 1, is_cr = 0;
+	struct smtp_dot d;
+	int r;
 
-	while ((n = pread(s->j->msgfd, chunk, sizeof(chunk), off)) > 0) {
-		off += n;
-		for (k = 0; k < n; k++) {
-			if (is_cr && chunk[k] == '\n') {
-				is_cr = 0;
-				continue;	/* CRLF: ended at the CR */
-			}
-			is_cr = chunk[k] == '\r';
-			if (chunk[k] == '\r' || chunk[k] == '\n') {
-				if (put_line_end(s, &at_bol) == -1)
-					return -1;
-				continue;
-			}
-			if ((at_bol && chunk[k] == '.' &&
-			    buf_put(&s->out, ".", 1) == -1) ||
-			    buf_put(&s->out, chunk + k, 1) == -1)
-				return -1;
-			at_bol = 0;
-		}
-	}
-	if (n == -1)
-		return -2;
-	if (!at_bol && put_line_end(s, &at_bol) == -1)
-		return -1;
-	return buf_put(&s->out, ".\r\n", 3);
+	smtp_dot_init(&d);
+	if ((r = smtp_dot_file(&d, &s->out, s->j->msgfd)) != 0)
+		return r;
+	return smtp_dot_end(&d, &s->out);
 }
 
 /* message - the body and the final reply, for the accepted recipients. */

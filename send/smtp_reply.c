@@ -449,3 +449,21 @@ smtp_reply_oneline(const struct smtp_reply *r, char *out, size_t size)
 	}
 	out[o] = '\0';
 }
+
+/*
+ * smtp_reply_dsn - the enhanced status code that leads the reply's
+ * text, if it has the reply's class; else the class's default.
+ */
+void
+smtp_reply_dsn(const struct smtp_reply *r, char *out, size_t size)
+{
+	size_t n = strspn(r->text, "0123456789.");
+
+	if (n >= 5 && n < size && r->text[0] == '0' + r->code / 100 &&
+	    r->text[1] == '.' && (r->text[n] == ' ' || r->text[n] == '\0' ||
+	    r->text[n] == '\n')) {
+		memcpy(out, r->text, n);
+		out[n] = '\0';
+	} else
+		(void)snprintf(out, size, "%d.0.0", r->code / 100);
+}

@@ -77,5 +77,9 @@ void	smtp_ehlo_parse(const struct smtp_reply *, struct smtp_ext *);
 void	smtp_reply_oneline(const struct smtp_reply *, char *out, size_t size);
 	/* "550 5.1.1 text of line one / text of line two" on one line,
 	   truncated to size, for logs and result text */
+void	smtp_reply_dsn(const struct smtp_reply *, char *out, size_t size);
+	/* added: the enhanced status code (RFC 3463) the text starts with
+	   when its class is the reply's, else "2.0.0", "4.0.0", "5.0.0"
+	   by the code; for result texts that lead with one */
 
 #endif

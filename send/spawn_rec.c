@@ -111,6 +111,58 @@ spawn_res_set(struct spawn_res *res, size_t i, char status, const char *text)
 			*c = ' ';
 }
 
+/* addr_ok - an address fit for a forward pair. */
+static int
+addr_ok(const char *a, size_t n)
+{
+	return n > 0 && n <= ADDR_PATH_MAX && rec_value_ok(a, n);
+}
+
+/*
+ * spawn_res_forward - one more forward for recipient i (which must end
+ * delivered for it to count): a copy with "Delivered-To: <dt>" on top,
+ * to addr.  Returns 0, or -1 when there are SPAWN_FWD_MAX already, an
+ * address does not fit, or memory is short.
+ */
+int
+spawn_res_forward(struct spawn_res *res, size_t i, const char *dt,
+    const char *addr)
+{
+	struct spawn_status *st = &res->st[i];
+	size_t dn = strlen(dt), an = strlen(addr), len = st->fwd.len;
+
+	if (st->nfwd == SPAWN_FWD_MAX || !addr_ok(dt, dn) ||
+	    !addr_ok(addr, an))
+		return -1;
+	if (sa_catb(&st->fwd, dt, dn + 1) == -1 ||
+	    sa_catb(&st->fwd, addr, an + 1) == -1) {
+		st->fwd.len = len;
+		return -1;
+	}
+	st->nfwd++;
+	return 0;
+}
+
+/* encode_forwards - st's pairs: V only where the Delivered-To changes. */
+static int
+encode_forwards(struct sa *out, const struct spawn_status *st)
+{
+	const char *dt, *a, *last = NULL;
+	size_t k;
+
+	for (dt = st->fwd.s, k = 0; k < st->nfwd; k++) {
+		a = dt + strlen(dt) + 1;
+		if ((last == NULL || strcmp(last, dt) != 0) &&
+		    rec_puts(out, 'V', dt) == -1)
+			return -1;
+		if (rec_puts(out, 'A', a) == -1)
+			return -1;
+		last = dt;
+		dt = a + strlen(a) + 1;
+	}
+	return 0;
+}
+
 int
 spawn_res_encode(struct sa *out, const struct spawn_res *res)
 {
@@ -119,16 +171,47 @@ spawn_res_encode(struct sa *out, const struct spawn_res *res)
 	out->len = 0;
 	if (rec_putu(out, 'J', res->job) == -1)
 		return -1;
-	for (i = 0; i < res->n; i++)
+	for (i = 0; i < res->n; i++) {
 		if (rec_put(out, 'S', &res->st[i].status, 1) == -1 ||
 		    rec_puts(out, 'T', res->st[i].text) == -1)
 			return -1;
+		if (res->st[i].status == SPAWN_OK &&
+		    encode_forwards(out, &res->st[i]) == -1)
+			return -1;
+	}
 	return 0;
+}
+
+/*
+ * decode_forward - a V or A field after a recipient's K and T: V sets
+ * the Delivered-To address (in dt) of the one or more A fields after it
+ * (*need_a says one is still owed).
+ */
+static int
+decode_forward(struct spawn_res *res, char tag, const char *v, size_t vlen,
+    char dt[ADDR_PATH_MAX + 1], int *need_a)
+{
+	char addr[ADDR_PATH_MAX + 1];
+
+	if (res->n == 0 || res->st[res->n - 1].status != SPAWN_OK)
+		return -1;
+	if (tag == 'V') {
+		if (*need_a || vlen == 0)
+			return -1;
+		*need_a = 1;
+		return copy_text(dt, ADDR_PATH_MAX + 1, v, vlen);
+	}
+	if (dt[0] == '\0' || copy_text(addr, sizeof(addr), v, vlen) == -1)
+		return -1;
+	*need_a = 0;
+	return spawn_res_forward(res, res->n - 1, dt, addr);
 }
 
 int
 spawn_res_decode(const char *p, size_t n, struct spawn_res *res)
 {
+	char dt[ADDR_PATH_MAX + 1];
+	int need_a = 0;
 	struct rec_reader rr;
 	const char *v;
 	size_t vlen;
@@ -142,26 +225,38 @@ spawn_res_decode(const char *p, size_t n, struct spawn_res *res)
 	    rec_getu(v, vlen, &res->job) == -1)
 		return -1;
 	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
-		if (tag != 'S' || vlen != 1 || v[0] == '\0' ||
+		if (tag == 'V' || tag == 'A') {
+			if (decode_forward(res, tag, v, vlen, dt,
+			    &need_a) == -1)
+				return -1;
+			continue;
+		}
+		if (need_a || tag != 'S' || vlen != 1 || v[0] == '\0' ||
 		    strchr("KZD", v[0]) == NULL || res->n == SPAWN_RCPT_MAX)
 			return -1;
 		ns = reallocarray(res->st, res->n + 1, sizeof(*res->st));
 		if (ns == NULL)
 			return -1;
 		res->st = ns;
+		memset(&res->st[res->n], 0, sizeof(res->st[0]));
 		res->st[res->n].status = v[0];
+		dt[0] = '\0';	/* each recipient's forwards start with a V */
 		if (rec_next(&rr, &tag, &v, &vlen) != 1 || tag != 'T' ||
 		    copy_text(res->st[res->n].text, sizeof(res->st[0].text), v,
 		    vlen) == -1)
 			return -1;
 		res->n++;
 	}
-	return r == 0 && res->n > 0 ? 0 : -1;
+	return r == 0 && res->n > 0 && !need_a ? 0 : -1;
 }
 
 void
 spawn_res_free(struct spawn_res *res)
 {
+	size_t i;
+
+	for (i = 0; res->st != NULL && i < res->n; i++)
+		sa_free(&res->st[i].fwd);
 	free(res->st);
 	res->st = NULL;
 	res->n = 0;

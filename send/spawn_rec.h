@@ -7,10 +7,16 @@
  *	request (sched to spawner): J<job> I<message id> F<sender>
  *	    R<recipient> ... (one or more)
  *	result (spawner to sched): J<job>, then for each recipient of the
- *	    request, in order, S<K|Z|D> T<text>
+ *	    request, in order, S<K|Z|D> T<text>, and after a K from
+ *	    lspawn forwards sched must queue: groups of V<delivered-to>
+ *	    (the Delivered-To address of the copy) A<address> ...
  *
  * K is delivered, Z a temporary failure, D a permanent one (the
- * letters of qmail-remote).  See qpost-queue(5).
+ * letters of qmail-remote).  A forward is queued by sched, not by the
+ * user's `local', so that it keeps the original envelope sender
+ * without the user being trusted to choose senders: the delivery is
+ * done only once the copy to the forward addresses is in the queue.
+ * See qpost-queue(5).
  */
 #ifndef QPOST_SPAWN_REC_H
 #define QPOST_SPAWN_REC_H
@@ -23,6 +29,7 @@
 
 #define SPAWN_RCPT_MAX	1000	/* recipients in one request */
 #define SPAWN_TEXT_MAX	1000	/* bytes of result text */
+#define SPAWN_FWD_MAX	100	/* forward addresses for one recipient */
 
 #define SPAWN_OK	'K'
 #define SPAWN_TEMP	'Z'
@@ -37,8 +44,11 @@ struct spawn_req {
 };
 
 struct spawn_status {
-	char	status;
-	char	text[SPAWN_TEXT_MAX + 1];
+	char		 status;
+	char		 text[SPAWN_TEXT_MAX + 1];
+	size_t		 nfwd;
+	struct sa	 fwd;	/* nfwd pairs of NUL-terminated strings:
+				   Delivered-To address, forward address */
 };
 
 struct spawn_res {
@@ -56,5 +66,7 @@ int	spawn_res_decode(const char *, size_t, struct spawn_res *);
 void	spawn_res_free(struct spawn_res *);
 int	spawn_res_alloc(struct spawn_res *, unsigned long long, size_t);
 void	spawn_res_set(struct spawn_res *, size_t, char, const char *);
+int	spawn_res_forward(struct spawn_res *, size_t, const char *,
+	    const char *);
 
 #endif

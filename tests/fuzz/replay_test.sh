@@ -67,6 +67,38 @@ dsn_body() {
 	replay fuzz_dsn
 }
 
+atf_test_case dotfile
+dotfile_head() {
+	atf_set "descr" "fuzz_dotfile replays its corpus and crashes"
+}
+dotfile_body() {
+	replay fuzz_dotfile
+}
+
+atf_test_case lmtp
+lmtp_head() {
+	atf_set "descr" "fuzz_lmtp replays its corpus and crashes"
+}
+lmtp_body() {
+	replay fuzz_lmtp
+}
+
+atf_test_case mbox_quote
+mbox_quote_head() {
+	atf_set "descr" "fuzz_mbox_quote replays its corpus and crashes"
+}
+mbox_quote_body() {
+	replay fuzz_mbox_quote
+}
+
+atf_test_case addrlist
+addrlist_head() {
+	atf_set "descr" "fuzz_addrlist replays its corpus and crashes"
+}
+addrlist_body() {
+	replay fuzz_addrlist
+}
+
 atf_test_case aliases
 aliases_head() {
 	atf_set "descr" "fuzz_aliases replays its corpus and crashes"
@@ -76,6 +108,7 @@ aliases_body() {
 }
 
 atf_init_test_cases() {
+	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
 	atf_add_test_case smtp_reply
@@ -83,4 +116,7 @@ atf_init_test_cases() {
 	atf_add_test_case qstat
 	atf_add_test_case dsn
 	atf_add_test_case aliases
+	atf_add_test_case dotfile
+	atf_add_test_case lmtp
+	atf_add_test_case mbox_quote
 }

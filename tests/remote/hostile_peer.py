@@ -15,6 +15,12 @@
 #   pid      written once it listens (then port, then ready)
 #   port     the port it listens on
 #   ready    created last: the test's signal that connections will work
+#   maxactive  the most connections that were ever open at once (a
+#            number and a newline), rewritten (through a rename) each
+#            time the most grows: how a test sees a client's
+#            concurrency from the server's side.
+#   delay    seconds (a decimal number, default 1) that slow_data
+#            waits before its final reply; read at each use.
 #   mode     read at EACH new connection: one word, "good" when absent
 #            or empty.  A test switches behaviour between attempts by
 #            writing it (write a temporary file and rename it, so a
@@ -23,7 +29,8 @@
 #   log      one line per event, appended (strings from the wire are
 #            quoted, with \xNN for anything not printable):
 #              start pid=N listen=ADDR:PORT port=N tls=0|1
-#              conn=N connect mode="M" from=ADDR:PORT
+#              conn=N connect mode="M" from=ADDR:PORT active=K
+#                  (K: connections open now, this one included)
 #              conn=N cmd "LINE" reply=CODE      (each command line)
 #              conn=N data bytes=N reply=CODE [mail=N]
 #                  [warning=8bit-undeclared]     (after the final dot)
@@ -32,6 +39,7 @@
 #              conn=N stall greeting | data bytes=N stall | reset |
 #                  endless sent=N stopped="..."  (the hostile modes)
 #              conn=N close reason="quit" | "client closed" | ...
+#                  active=K                (K: those left open)
 #              stop
 #   mail/N.eml  each accepted transaction's message: the DATA bytes as
 #            they came on the wire, with each CRLF made LF, the leading
@@ -78,6 +86,11 @@
 #                 (SO_LINGER 0, close: a TCP RST) with no reply.
 #   stall_greeting  accepts and never sends a greeting; reads and drops
 #                 what the client sends until the client closes.
+#   slow_data     like good, but waits DIR/delay seconds after the final
+#                 dot before it stores the message and answers 250, so
+#                 a client's sessions overlap (keep the delay under the
+#                 client's timeout, or the client defers what was
+#                 stored).
 #   stall_data    like good until the final dot, then never answers
 #                 (nothing stored); holds the connection until the
 #                 client closes.
@@ -131,7 +144,7 @@ IDLE = 600			# seconds a command may take to come
 MODES = ("good", "greet421", "rcpt_mixed", "mail_5xx", "data_5xx",
          "data_4xx", "reset_in_data", "stall_greeting", "stall_data",
          "endless_line", "bad_multiline", "ehlo_refused", "starttls_fail",
-         "plain_esmtp")
+         "plain_esmtp", "slow_data")
 
 
 class Peer:
@@ -142,6 +155,8 @@ class Peer:
         self.tls_ctx = tls_ctx
         self.lock = threading.Lock()
         self.nconn = 0
+        self.active = 0
+        self.maxactive = 0
         os.makedirs(os.path.join(folder, "mail"), exist_ok=True)
         os.makedirs(os.path.join(folder, "tmp"), exist_ok=True)
         self.nmail = 0
@@ -160,6 +175,29 @@ class Peer:
         with self.lock:
             self.nconn += 1
             return self.nconn
+
+    def enter(self):
+        """One more connection open; DIR/maxactive follows the most."""
+        with self.lock:
+            self.active += 1
+            if self.active > self.maxactive:
+                self.maxactive = self.active
+                write_file(os.path.join(self.dir, "maxactive"),
+                           "%d\n" % self.maxactive)
+            return self.active
+
+    def leave(self):
+        with self.lock:
+            self.active -= 1
+            return self.active
+
+    def delay(self):
+        """DIR/delay in seconds, read afresh; 1 if absent or bad."""
+        try:
+            with open(os.path.join(self.dir, "delay"), "rb") as f:
+                return min(max(float(f.read(64).strip() or b"1"), 0), 600)
+        except (OSError, ValueError):
+            return 1.0
 
     def mode(self):
         """The first word of DIR/mode, read afresh; "good" if none."""
@@ -436,6 +474,8 @@ class Session:
         if self.mode == "stall_data":
             self.log("data bytes=%d stall%s" % (len(body), extra))
             hold(self)
+        if self.mode == "slow_data":
+            time.sleep(self.peer.delay())
         if big:
             code = self.say("552 5.3.4 message too big")
         elif self.mode == "data_5xx":
@@ -582,8 +622,9 @@ def endless(s):
 def serve(peer, sock, addr):
     n = peer.next_conn()
     mode = peer.mode()
-    peer.log("conn=%d connect mode=%s from=%s:%d" % (n, esc(mode.encode()),
-                                                   addr[0], addr[1]))
+    active = peer.enter()
+    peer.log("conn=%d connect mode=%s from=%s:%d active=%d" %
+             (n, esc(mode.encode()), addr[0], addr[1], active))
     s = Session(peer, sock, n, mode)
     why = "?"
     try:
@@ -601,7 +642,9 @@ def serve(peer, sock, addr):
         s.sock.close()
     except OSError:
         pass
-    peer.log("conn=%d close reason=%s" % (n, esc(why.encode())))
+    active = peer.leave()
+    peer.log("conn=%d close reason=%s active=%d" % (n, esc(why.encode()),
+                                                    active))
 
 
 def listen_on(spec):

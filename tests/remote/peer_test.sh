@@ -459,6 +459,60 @@ stalls_cleanup() {
 	peer_stop_all
 }
 
+atf_test_case slow_and_count cleanup
+slow_and_count_head() {
+	atf_set "descr" "slow_data answers the final dot only after DIR/delay" \
+	    "seconds and stores the message; DIR/maxactive and the log's" \
+	    "active=K count the connections open at once"
+	atf_set "timeout" "60"
+}
+slow_and_count_body() {
+	peer_start "$PWD/p"
+	mode p slow_data
+	echo 1.5 > p/delay
+	cat > d <<'EOF'
+< 220
+> EHLO c.test
+< 250
+> MAIL FROM:<a@x.test>
+< 250
+> RCPT TO:<b@y.test>
+< 250
+> DATA
+< 354
+>raw b"x\r\n.\r\n"
+timeout 10
+< 250
+> QUIT
+< 221
+EOF
+	# two sessions at once: both wait for their reply together
+	for n in 1 2; do
+		(
+			/usr/bin/python3 "$(qp_top)/tests/smtp_dialog.py" \
+			    -p "$PEER_PORT" d >"d$n.out" 2>"d$n.err"
+			echo $? > "d$n.rc"
+		) &
+	done
+	_both() { [ -s d1.rc ] && [ -s d2.rc ]; }
+	qp_deadline_loop 20 _both || atf_fail "the dialogues did not end"
+	atf_check -o inline:"0\n" cat d1.rc
+	atf_check -o inline:"0\n" cat d2.rc
+	atf_check -o inline:"2\n" cat p/maxactive
+	[ "$(ls p/mail/*.eml | wc -l)" -eq 2 ] || atf_fail "not both stored"
+	atf_check -o match:'conn=[12] connect .* active=2$' \
+	    -o match:'conn=[12] close reason="quit" active=0$' cat p/log
+	# one more, alone: the most stays 2
+	mode p good
+	dialog p d
+	atf_check -o inline:"2\n" cat p/maxactive
+	atf_check -o match:'conn=3 connect .* active=1$' cat p/log
+	peer_stop "$PWD/p"
+}
+slow_and_count_cleanup() {
+	peer_stop_all
+}
+
 atf_test_case endless_line cleanup
 endless_line_head() {
 	atf_set "descr" "endless_line: \"220-\" and then no newline ever," \
@@ -621,6 +675,7 @@ atf_init_test_cases() {
 	atf_add_test_case rcpt_and_data
 	atf_add_test_case reset_in_data
 	atf_add_test_case stalls
+	atf_add_test_case slow_and_count
 	atf_add_test_case endless_line
 	atf_add_test_case bad_multiline
 	atf_add_test_case starttls_fail

@@ -719,6 +719,71 @@ ATF_TC_BODY(spawn_res_round_trip, tc)
 	sa_free(&out);
 }
 
+ATF_TC_WITHOUT_HEAD(spawn_res_forwards);
+ATF_TC_BODY(spawn_res_forwards, tc)
+{
+	static const char *bad[] = {
+		"J1:1,S1:Z,T0:,V3:a@b,A3:c@d,",	/* forwards of a failure */
+		"J1:1,S1:D,T0:,V3:a@b,A3:c@d,",
+		"J1:1,S1:K,T0:,A3:c@d,",	/* A without V */
+		"J1:1,S1:K,T0:,V3:a@b,",	/* V without A */
+		"J1:1,S1:K,T0:,V3:a@b,V3:a@b,A3:c@d,",
+		"J1:1,S1:K,T0:,V3:a@b,S1:K,T0:,",
+		"J1:1,S1:K,T0:,V0:,A3:c@d,",
+		"J1:1,S1:K,T0:,V3:a@b,A0:,",
+		"J1:1,V3:a@b,A3:c@d,S1:K,T0:,",	/* before any status */
+		"J1:1,S1:K,T0:,V3:a@b,A3:c\n,",
+	};
+	struct spawn_res res, got;
+	struct sa out = SA_INIT, many = SA_INIT;
+	const char *p;
+	size_t i;
+
+	ATF_REQUIRE_EQ(spawn_res_alloc(&res, 7, 2), 0);
+	spawn_res_set(&res, 0, SPAWN_OK, "forwarded");
+	spawn_res_set(&res, 1, SPAWN_PERM, "no");
+	ATF_REQUIRE_EQ(spawn_res_forward(&res, 0, "al@x.test", "b@y.test"), 0);
+	ATF_REQUIRE_EQ(spawn_res_forward(&res, 0, "al@x.test", "c@y.test"), 0);
+	ATF_REQUIRE_EQ(spawn_res_forward(&res, 0, "ro@x.test", "d@y.test"), 0);
+	ATF_CHECK_EQ(spawn_res_forward(&res, 0, "", "d@y.test"), -1);
+	ATF_CHECK_EQ(spawn_res_forward(&res, 0, "ro@x.test", "a\nb"), -1);
+	/* forwards of a recipient that failed are not sent */
+	ATF_REQUIRE_EQ(spawn_res_forward(&res, 1, "z@x.test", "e@y.test"), 0);
+	ATF_REQUIRE_EQ(spawn_res_encode(&out, &res), 0);
+	ATF_REQUIRE_EQ(sa_0(&out), 0);
+	ATF_CHECK(strstr(out.s, "V9:al@x.test,A8:b@y.test,A8:c@y.test,"
+	    "V9:ro@x.test,A8:d@y.test,") != NULL);
+	ATF_CHECK(strstr(out.s, "e@y.test") == NULL);
+	ATF_REQUIRE_EQ(spawn_res_decode(out.s, out.len, &got), 0);
+	ATF_REQUIRE_EQ(got.n, 2);
+	ATF_REQUIRE_EQ(got.st[0].nfwd, 3);
+	ATF_CHECK_EQ(got.st[1].nfwd, 0);
+	p = got.st[0].fwd.s;
+	ATF_CHECK_STREQ(p, "al@x.test");
+	p += strlen(p) + 1;
+	ATF_CHECK_STREQ(p, "b@y.test");
+	p += strlen(p) + 1;
+	p += strlen(p) + 1;
+	p += strlen(p) + 1;
+	ATF_CHECK_STREQ(p, "ro@x.test");
+	spawn_res_free(&got);
+	spawn_res_free(&res);
+	sa_free(&out);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ATF_CHECK_EQ_MSG(spawn_res_decode(bad[i], strlen(bad[i]),
+		    &got), -1, "accepted %s", bad[i]);
+		spawn_res_free(&got);
+	}
+	/* at most SPAWN_FWD_MAX forwards for one recipient */
+	ATF_REQUIRE_EQ(sa_cats(&many, "J1:1,S1:K,T0:,V3:a@b,"), 0);
+	for (i = 0; i <= SPAWN_FWD_MAX; i++)
+		ATF_REQUIRE_EQ(sa_cats(&many, "A3:c@d,"), 0);
+	ATF_CHECK_EQ(spawn_res_decode(many.s, many.len, &got), -1);
+	spawn_res_free(&got);
+	sa_free(&many);
+}
+
 ATF_TC_WITHOUT_HEAD(spawn_res_rejects);
 ATF_TC_BODY(spawn_res_rejects, tc)
 {
@@ -876,6 +941,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, spawn_req_rejects);
 	ATF_TP_ADD_TC(tp, spawn_res_round_trip);
 	ATF_TP_ADD_TC(tp, spawn_res_rejects);
+	ATF_TP_ADD_TC(tp, spawn_res_forwards);
 	ATF_TP_ADD_TC(tp, users_value);
 	ATF_TP_ADD_TC(tp, qid);
 	return atf_no_error();

@@ -1,0 +1,147 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * sched_forward - the forwards lspawn reports with a delivery (an
+ * `&address' line of a dot file, a .forward, an address in the
+ * aliases).  sched queues them itself, as a new message from the
+ * original envelope sender with "Delivered-To: <address delivered to>"
+ * on top of the message, so that neither the user's `local' nor the
+ * alias user has to be trusted to choose envelope senders (qinject
+ * lets an untrusted user send only as itself), and <> stays <>.
+ *
+ * The recipient counts as delivered only once every copy is committed;
+ * a copy that cannot be queued makes the delivery a temporary failure,
+ * tried again later with its forwards: as in qmail, a retry may give a
+ * mailbox a second copy, never lose one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "queue_id.h"
+#include "sched.h"
+#include "spawn_rec.h"
+
+struct copy {
+	struct sched		*s;
+	const struct qmsg	*m;
+	const char		*dt;	/* the Delivered-To address */
+};
+
+/* write_copy - the Delivered-To line, then the message (a sched_writer). */
+static int
+write_copy(void *ctx, struct buf *out)
+{
+	struct copy *c = ctx;
+	char chunk[65536];
+	ssize_t r;
+	int fd, e;
+
+	fd = openat(c->s->mess_fd, c->m->env.id, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (buf_puts(out, "Delivered-To: <") == -1 ||
+	    buf_puts(out, c->dt) == -1 || buf_puts(out, ">\n") == -1)
+		goto fail;
+	while ((r = fd_read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_put(out, chunk, (size_t)r) == -1)
+			goto fail;
+	if (r == -1)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* is_8bit - whether an address needs SMTPUTF8. */
+static int
+is_8bit(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s > 127)
+			return 1;
+	return 0;
+}
+
+/*
+ * queue_copy - one new message: m's content under "Delivered-To: <dt>"
+ * to the n addresses at addrs (pairs of dt and address, all with this
+ * dt).  Returns 0, or -1 (logged) with nothing queued.
+ */
+static int
+queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
+    const char *pairs, size_t n)
+{
+	struct copy c = { s, m, dt };
+	char id[QID_LEN + 1];
+	const char *a, *first = pairs + strlen(pairs) + 1;
+	struct qenv e;
+	size_t k;
+
+	memset(&e, 0, sizeof(e));
+	qid_new(e.id);
+	e.uid = (unsigned long)getuid();
+	e.arrival = time(NULL);
+	e.is_utf8 = m->env.is_utf8;
+	e.kind = QKIND_MAIL;
+	if ((e.sender = strdup(m->env.sender)) == NULL)
+		goto fail;
+	for (k = 0; k < n; k++) {
+		a = pairs + strlen(pairs) + 1;
+		if (qenv_add_rcpt(&e, a) == -1)
+			goto fail;
+		e.is_utf8 |= is_8bit(a);
+		pairs = a + strlen(a) + 1;
+	}
+	memcpy(id, e.id, sizeof(id));	/* sched_commit takes e over */
+	if (sched_commit(s, &e, write_copy, &c) == -1)
+		goto fail;
+	log_info("id=%s forward queued for id=%s delivered-to=<%s> to=<%s> "
+	    "rcpts=%zu", id, m->env.id, dt, first, n);
+	return 0;
+fail:
+	log_warn("id=%s unable to queue a forward delivered-to=<%s>",
+	    m->env.id, dt);
+	qenv_free(&e);
+	return -1;
+}
+
+/*
+ * forward_make - queue the forwards of st (a delivered recipient of
+ * m): one message for each run of pairs with the same Delivered-To
+ * address.  Returns 0, or -1 when one could not be queued (st then
+ * says so, as a temporary failure).
+ */
+int
+forward_make(struct sched *s, const struct qmsg *m, struct spawn_status *st)
+{
+	const char *p = st->fwd.s, *q, *dt;
+	size_t left = st->nfwd, n;
+
+	while (left > 0) {
+		dt = p;
+		/* the run of pairs that share this Delivered-To address */
+		for (q = p, n = 0; n < left && strcmp(q, dt) == 0; n++) {
+			q += strlen(q) + 1;
+			q += strlen(q) + 1;
+		}
+		if (queue_copy(s, m, dt, p, n) == -1) {
+			st->status = SPAWN_TEMP;
+			(void)snprintf(st->text, sizeof(st->text), "4.3.0 "
+			    "delivered, but the forward could not be queued: "
+			    "%s", strerror(errno));
+			return -1;
+		}
+		p = q;
+		left -= n;
+	}
+	return 0;
+}

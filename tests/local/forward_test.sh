@@ -1,0 +1,132 @@
+#! /usr/bin/atf-sh
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# Forwarding (`&address' and bare addresses in a dot file, addresses
+# in ~/.forward): the message is injected again with the original
+# envelope sender and the Delivered-To line, and a loop is stopped by
+# that line with one bounce.
+
+. "$(atf_get_srcdir)/../lib.sh"
+
+# add_user NAME - another mailbox of this uid with its own home.
+add_user() {
+	mkdir -p "$QP_DIR/home/$1"
+	echo "$1:$(id -u):$(id -g):$QP_DIR/home/$1" >> "$QPOST_CONTROL/users"
+	"$QPOST_LIBEXEC/qcdb" users > /dev/null 2>&1 ||
+	    atf_fail "qcdb users failed"
+}
+
+atf_test_case keeps_sender cleanup
+keeps_sender_head() {
+	atf_set "descr" "a forward keeps the envelope sender (<> stays <>)," \
+	    "adds Delivered-To and the contents are byte-identical"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+keeps_sender_body() {
+	qp_instance "$PWD/inst"
+	echo "&bob@example.test" > "$QP_DIR/home/alice/.qpost"
+	qp_start
+	qp_msg f1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f carol@elsewhere.test \
+	    alice@example.test < m
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	f=$(ls "$QP_DIR"/home/bob/Maildir/new/*)
+	atf_check -o inline:"Return-Path: <carol@elsewhere.test>\n" \
+	    head -n 1 "$f"
+	atf_check -o match:"^Delivered-To: <alice@example.test>$" \
+	    -o match:"^Delivered-To: <bob@example.test>$" cat "$f"
+	qp_mail_body_equal "$f" m || atf_fail "forwarded copy differs"
+	test ! -d "$QP_DIR/home/alice/Maildir" ||
+	    atf_fail "alice kept a copy without a ./Maildir/ line"
+	atf_check -o match:"forward queued for id=[0-9a-f]* delivered-to=<alice@example.test> to=<bob@example.test>" \
+	    cat "$QP_DIR/log"
+
+	qp_msg f2 > m2
+	atf_check "$QPOST_LIBEXEC/qinject" -f "" alice@example.test < m2
+	qp_wait_for 2 "$QP_DIR/home/bob/Maildir/new" 30
+	atf_check -o inline:"Return-Path: <>\n" sh -c \
+	    "head -q -n 1 \$(grep -l 'X-Test-Id: f2' '$QP_DIR'/home/bob/Maildir/new/*)"
+	qp_wait_queue_empty 30
+	qp_stop
+}
+keeps_sender_cleanup() {
+	qp_stop
+}
+
+atf_test_case dot_forward cleanup
+dot_forward_head() {
+	atf_set "descr" "~/.forward, with no .qpost, forwards to every" \
+	    "address it names"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+dot_forward_body() {
+	qp_instance "$PWD/inst"
+	add_user carol
+	printf '# sendmail style\nbob@example.test, "carol"\n' \
+	    > "$QP_DIR/home/alice/.forward"
+	qp_start
+	qp_msg f3 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f sender@example.test \
+	    alice@example.test < m
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	qp_wait_for 1 "$QP_DIR/home/carol/Maildir/new" 30
+	qp_mail_body_equal "$QP_DIR"/home/carol/Maildir/new/* m ||
+	    atf_fail "carol's copy differs"
+	qp_wait_queue_empty 30
+	qp_stop
+}
+dot_forward_cleanup() {
+	qp_stop
+}
+
+atf_test_case loop cleanup
+loop_head() {
+	atf_set "descr" "two users forwarding to each other, and a user" \
+	    "forwarding to itself: Delivered-To stops the loop and the" \
+	    "sender gets one bounce each (5.4.6)"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "90"
+}
+loop_body() {
+	qp_instance "$PWD/inst"
+	add_user carol
+	add_user dave
+	echo "&bob@example.test" > "$QP_DIR/home/alice/.qpost"
+	echo "alice@example.test" > "$QP_DIR/home/bob/.qpost"
+	echo "&dave" > "$QP_DIR/home/dave/.qpost"
+	qp_start
+	qp_msg l1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f carol@example.test \
+	    alice@example.test < m
+	qp_wait_for 1 "$QP_DIR/home/carol/Maildir/new" 30
+	qp_wait_queue_empty 30
+	atf_check -o match:"5.4.6" -o match:"mail loop" \
+	    -o match:"X-Test-Id: l1" \
+	    sh -c "cat '$QP_DIR'/home/carol/Maildir/new/*"
+
+	qp_msg l2 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f carol@example.test \
+	    dave@example.test < m
+	qp_wait_for 2 "$QP_DIR/home/carol/Maildir/new" 30
+	qp_wait_queue_empty 30
+	atf_check -o match:"X-Test-Id: l2" -o match:"mail loop" \
+	    sh -c "cat '$QP_DIR'/home/carol/Maildir/new/*"
+	[ "$(qp_nfiles "$QP_DIR/home/carol/Maildir/new")" -eq 2 ] ||
+	    atf_fail "more than one bounce per loop"
+	for u in alice bob dave; do
+		test ! -d "$QP_DIR/home/$u/Maildir" ||
+		    atf_fail "$u got a copy in the loop"
+	done
+	qp_stop
+}
+loop_cleanup() {
+	qp_stop
+}
+
+atf_init_test_cases() {
+	atf_add_test_case keeps_sender
+	atf_add_test_case dot_forward
+	atf_add_test_case loop
+}
