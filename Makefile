@@ -74,6 +74,8 @@ LIBSRCS +=	smtpd/smtpd_auth.c
 LIBSRCS +=	send/smtp_reply.c
 LIBSRCS +=	queue/queue_ctl.c
 LIBSRCS +=	queue/queue_dsn.c
+LIBSRCS +=	queue/addrlist.c
+LIBSRCS +=	queue/sendmail_body.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -95,6 +97,8 @@ HDRS +=		send/smtp_reply.h
 HDRS +=		send/dns.h
 HDRS +=		queue/queue_ctl.h
 HDRS +=		queue/queue_dsn.h
+HDRS +=		queue/addrlist.h
+HDRS +=		queue/sendmail.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -110,6 +114,7 @@ PROGS +=	smtpd/qpauth
 PROGS +=	control/qpasswd
 PROGS +=	queue/qstat
 PROGS +=	queue/qctl
+PROGS +=	queue/sendmail
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
@@ -132,6 +137,7 @@ UNIT_TESTS +=	tests/unit/smtp_reply_test
 UNIT_TESTS +=	tests/unit/dns_test
 UNIT_TESTS +=	tests/unit/queue_ctl_test
 UNIT_TESTS +=	tests/unit/dsn_test
+UNIT_TESTS +=	tests/unit/addrlist_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -163,6 +169,7 @@ SH_TESTS +=	tests/remote/mx_test
 SH_TESTS +=	tests/remote/pf_receiver_test
 SH_TESTS +=	tests/remote/postfix_test
 SH_TESTS +=	tests/dns/dns_test
+SH_TESTS +=	tests/local/sendmail_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
@@ -180,6 +187,8 @@ FUZZ_TARGETS +=	fuzz_qstat
 FUZZ_REPLAY +=	tests/fuzz/fuzz_qstat_replay
 FUZZ_TARGETS +=	fuzz_dsn
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dsn_replay
+FUZZ_TARGETS +=	fuzz_addrlist
+FUZZ_REPLAY +=	tests/fuzz/fuzz_addrlist_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -188,6 +197,7 @@ MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qp
 MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
 MANS8 +=	man/qpost-remote.8
 MANS8 +=	man/qstat.8 man/qctl.8
+MANS8 +=	man/sendmail.8
 MANS =		$(MANS1) $(MANS5) $(MANS8)
 
 .SUFFIXES: .c .o .sh
@@ -247,6 +257,10 @@ QCTL_OBJS =	queue/qctl.o queue/qadmin.o
 queue/qctl: $(QCTL_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(QCTL_OBJS) $(LIBA) $(PKG_LIBS)
 $(QSTAT_OBJS) $(QCTL_OBJS): $(HDRS) queue/qstat.h queue/qadmin.h
+SENDMAIL_OBJS =	queue/sendmail.o queue/sendmail_inject.o smtpd/smtpd_queue.o
+queue/sendmail: $(SENDMAIL_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(SENDMAIL_OBJS) $(LIBA) $(PKG_LIBS)
+queue/sendmail_inject.o: $(HDRS) smtpd/smtpd_queue.h
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
 $(SCHED_OBJS): $(HDRS) queue/sched.h
@@ -288,6 +302,11 @@ tests/fuzz/fuzz_qstat_replay: tests/fuzz/fuzz_qstat.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_qstat.c \
 	    tests/fuzz/replay.c queue/qstat_print.o $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_addrlist_replay: tests/fuzz/fuzz_addrlist.c \
+    tests/fuzz/replay.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_addrlist.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -303,6 +322,7 @@ FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 		queue/qstat_print.c queue/queue_dsn.c
+FUZZ_SRCS +=	queue/addrlist.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue $(PKG_CFLAGS) -fno-sanitize-recover=undefined
 fuzz: $(HDRS)
@@ -361,7 +381,7 @@ install: progs
 
 clean:
 	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) $(SMTPD_OBJS) \
-	    $(QSTAT_OBJS) $(QCTL_OBJS) $(LOCAL_OBJS) \
+	    $(QSTAT_OBJS) $(QCTL_OBJS) $(LOCAL_OBJS) $(SENDMAIL_OBJS) \
 	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
 	rm -rf build
 
