@@ -371,13 +371,19 @@ install: progs
 	    cp $(DESTDIR)$(LIBEXECDIR)/$$p $(DESTDIR)$(BINDIR)/; done
 	for p in $(SBIN_PROGS); do \
 	    cp $(DESTDIR)$(LIBEXECDIR)/$$p $(DESTDIR)$(SBINDIR)/; done
-	cp $(DESTDIR)$(LIBEXECDIR)/qstat $(DESTDIR)$(BINDIR)/mailq
+	cp $(DESTDIR)$(LIBEXECDIR)/sendmail $(DESTDIR)$(SBINDIR)/sendmail
+	ln -f $(DESTDIR)$(SBINDIR)/sendmail $(DESTDIR)$(SBINDIR)/mailq
+	ln -f $(DESTDIR)$(SBINDIR)/sendmail $(DESTDIR)$(SBINDIR)/newaliases
+	cp $(DESTDIR)$(LIBEXECDIR)/sendmail $(DESTDIR)$(BINDIR)/mailq
 	cp control/qpost-setup $(DESTDIR)$(SBINDIR)/
 	chmod 755 $(DESTDIR)$(SBINDIR)/qpost-setup
 	cp $(MANS1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MANS5) $(DESTDIR)$(MANDIR)/man5/
 	cp $(MANS8) $(DESTDIR)$(MANDIR)/man8/
-	cp man/qstat.8 $(DESTDIR)$(MANDIR)/man8/mailq.8
+	ln -f $(DESTDIR)$(MANDIR)/man8/sendmail.8 \
+	    $(DESTDIR)$(MANDIR)/man8/mailq.8
+	ln -f $(DESTDIR)$(MANDIR)/man8/sendmail.8 \
+	    $(DESTDIR)$(MANDIR)/man8/newaliases.8
 
 clean:
 	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) $(SMTPD_OBJS) \
