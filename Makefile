@@ -322,7 +322,7 @@ FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 		queue/qstat_print.c queue/queue_dsn.c
-FUZZ_SRCS +=	queue/addrlist.c
+FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue $(PKG_CFLAGS) -fno-sanitize-recover=undefined
 fuzz: $(HDRS)

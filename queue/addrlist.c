@@ -156,7 +156,8 @@ quoted(struct parser *p, char close)
 		if (c == '\\') {
 			if (++p->i == p->n)
 				break;
-			if (is_ctl((unsigned char)p->v[p->i]))
+			if (is_ctl((unsigned char)p->v[p->i]) ||
+			    p->v[p->i] == '\r' || p->v[p->i] == '\n')
 				return bad(p, "a control byte in quotes");
 		} else if (c == close) {
 			p->i++;

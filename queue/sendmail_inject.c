@@ -325,15 +325,18 @@ static void
 unique(struct msg *m)
 {
 	struct sa out = SA_INIT;
-	const char *r, *q, *end = m->rcpts.s + m->rcpts.len;
+	const char *r, *q, *end;
 	size_t n = 0;
 
+	if (m->rcpts.len == 0)
+		return;
+	end = m->rcpts.s + m->rcpts.len;
 	for (r = m->rcpts.s; r < end; r += strlen(r) + 1) {
-		for (q = out.s; q != NULL && q < out.s + out.len;
+		for (q = out.s; out.len > 0 && q < out.s + out.len;
 		    q += strlen(q) + 1)
 			if (strcmp(q, r) == 0)
 				break;
-		if (q != NULL && q < out.s + out.len)
+		if (out.len > 0 && q < out.s + out.len)
 			continue;
 		if (sa_catb(&out, r, strlen(r) + 1) == -1)
 			nomem();
