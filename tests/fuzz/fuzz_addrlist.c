@@ -9,9 +9,9 @@
  * is non-empty, at most 254 octets, has an '@' with text on both sides
  * and holds no control byte (a tab only, inside quotes); the accepted
  * addresses, joined with ", ", parse again to the same list (parse,
- * format, parse).  The filter,
- * without the lone-dot rule, turns exactly each CRLF into LF, whole or
- * fed in two pieces.  A broken property aborts.
+ * format, parse).  The filter, without the lone-dot rule, turns
+ * exactly each CRLF into LF, whole or fed in two pieces.  A broken
+ * property aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
