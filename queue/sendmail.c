@@ -150,7 +150,7 @@ main(int argc, char *argv[])
 	struct sm_opts o;
 	enum sm_mode mode;
 	const char *qarg = NULL;
-	int ch, want_flush = 0;
+	int ch, code, want_flush = 0;
 
 	log_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
@@ -219,7 +219,9 @@ main(int argc, char *argv[])
 		args[1] = "-m";
 		memcpy(args + 2, argv, (size_t)argc * sizeof(*args));
 		args[argc + 2] = NULL;
-		return run("qstat", args);
+		code = run("qstat", args);
+		free(args);
+		return code;
 	}
 	case MODE_ALIASES: {
 		char *args[] = { "qcdb", "aliases", NULL };

@@ -93,8 +93,8 @@ next_line(struct input *in, const char **p, size_t *n)
 	const char *nl;
 
 	for (;;) {
-		nl = memchr(in->data.s + in->used, '\n',
-		    in->data.len - in->used);
+		nl = in->used < in->data.len ? memchr(in->data.s + in->used,
+		    '\n', in->data.len - in->used) : NULL;
 		if (nl != NULL || (in->eof && in->used < in->data.len))
 			break;
 		if (in->eof)
@@ -191,7 +191,8 @@ read_header(struct msg *m, const struct sm_opts *o, struct input *in)
 	if (cur.len > 0) {
 		field(m, o, cur.s, cur.len);
 		/* a header with no body: end its last line */
-		if (m->header.s[m->header.len - 1] != '\n' &&
+		if (m->header.len > 0 &&
+		    m->header.s[m->header.len - 1] != '\n' &&
 		    sa_catc(&m->header, '\n') == -1)
 			nomem();
 	}
@@ -354,7 +355,9 @@ static void
 pump(struct input *in, struct qjob *job)
 {
 	do {
-		qjob_write(job, in->data.s + in->used, in->data.len - in->used);
+		if (in->used < in->data.len)
+			qjob_write(job, in->data.s + in->used,
+			    in->data.len - in->used);
 		in->used = in->data.len;
 	} while (more(in));
 }
@@ -398,9 +401,15 @@ sendmail_inject(const struct sm_opts *o)
 	memset(&in, 0, sizeof(in));
 	body_filter_init(&in.f, o->dot_ends);
 	who(&m);
-	for (i = 0; i < o->nrcpts; i++)
+	for (i = 0; i < o->nrcpts; i++) {
+		/* an option where a recipient should be: a caller passed
+		 * its input on unchecked (Postfix refuses these too) */
+		if (o->rcpts[i][0] == '-')
+			diex(SM_EX_USAGE, "%s: a recipient may not start with "
+			    "'-': nothing sent", o->rcpts[i]);
 		add_list(&m, SM_EX_NOUSER, o->rcpts[i], o->rcpts[i],
 		    strlen(o->rcpts[i]));
+	}
 	read_header(&m, o, &in);
 	unique(&m);
 	if (m.nrcpt == 0)
@@ -422,8 +431,10 @@ sendmail_inject(const struct sm_opts *o)
 	if (n < 0 || (size_t)n >= sizeof(from))
 		diex(SM_EX_USAGE, "the sender is too long");
 	added(&m, o, job.id, from, &top);
-	qjob_write(&job, top.s, top.len);
-	qjob_write(&job, m.header.s, m.header.len);
+	if (top.len > 0)
+		qjob_write(&job, top.s, top.len);
+	if (m.header.len > 0)
+		qjob_write(&job, m.header.s, m.header.len);
 	if (m.needs_blank)
 		qjob_write(&job, "\n", 1);
 	pump(&in, &job);

@@ -195,6 +195,7 @@ sys.exit(p.wait())
 EOF2
 	    qp_fail "the SMTP dialogue failed: $(cat dialog.err)" dialog.out
 	atf_check -o match:"queued as [0-9a-f]{16}" cat dialog.out
+	qp_sanitizer_check dialog.err	# smtpd's and qinject's stderr
 	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
 	f=$(one_file "$QP_DIR/home/bob/Maildir/new")
 	qp_mail_body_equal "$f" m || atf_fail "the message was changed"
@@ -300,6 +301,12 @@ flags_body() {
 	printf 'To: "unclosed <a@b>\n\nbody\n' > m.bad
 	atf_check -s exit:65 -e match:"To: field" "$SM" -t < m.bad
 	atf_check -s exit:67 -e match:"nothing sent" "$SM" 'a b c' < m
+	# options after the first recipient are not options, and a
+	# recipient that looks like one is refused
+	atf_check -s exit:64 -e match:"may not start with '-'" "$SM" \
+	    alice@example.test -oi < m
+	atf_check -s exit:64 -e match:"may not start with '-'" "$SM" \
+	    -- -X/tmp/log < m
 	atf_check -o match:"usage: sendmail" "$SM" -h
 	# nothing of the refused ones was queued
 	atf_check -o inline:"0\n" sh -c "ls '$QPOST_QUEUE/drop' | wc -l"
