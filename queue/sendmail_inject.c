@@ -68,8 +68,13 @@ more(struct input *in)
 
 	if (in->eof)
 		return 0;
-	if (in->used > 0 && in->used == in->data.len)
-		in->data.len = in->used = 0;
+	/* what was used is gone: keep memory to the line being read */
+	if (in->used > 0) {
+		memmove(in->data.s, in->data.s + in->used,
+		    in->data.len - in->used);
+		in->data.len -= in->used;
+		in->used = 0;
+	}
 	r = fd_read(0, raw, sizeof(raw));
 	if (r == -1)
 		die(SM_EX_IOERR, "unable to read the message");

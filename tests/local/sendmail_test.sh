@@ -109,6 +109,41 @@ lone_dot_cleanup() {
 	qp_stop
 }
 
+atf_test_case big_and_headerless cleanup
+big_and_headerless_head() {
+	atf_set "descr" "a 3 MB message with a 300 kB line and no final" \
+	    "newline arrives byte-identical; a message with no header gets" \
+	    "the added fields, then a blank line, then its text"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "90"
+}
+big_and_headerless_body() {
+	sm_setup
+	qp_start
+	/usr/bin/python3 -c '
+import sys
+out = sys.stdout.buffer
+out.write(b"From: a@example.test\nDate: x\nMessage-ID: <big@x>\n"
+    b"Subject: big\n\n")
+for i in range(30000):
+    out.write(b"line %d with some text to make it longer ....\n" % i)
+out.write(b"x" * 300000 + b"\n")
+out.write(b"no final newline")' > m
+	atf_check "$SM" -i alice@example.test < m
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 60
+	qp_mail_body_equal "$(one_file "$QP_DIR/home/alice/Maildir/new")" m ||
+	    atf_fail "the big message was changed"
+	printf 'just text, no header\nsecond line\n' > t
+	atf_check "$SM" bob@example.test < t
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	f=$(one_file "$QP_DIR/home/bob/Maildir/new")
+	atf_check -o file:t sh -c "sed '1,/^\$/d' '$f'"
+	atf_check -o match:"^From: .*<$ME@example.test>" cat "$f"
+}
+big_and_headerless_cleanup() {
+	qp_stop
+}
+
 atf_test_case sender_name cleanup
 sender_name_head() {
 	atf_set "descr" "-f sets the envelope sender, -F the full name of" \
@@ -379,6 +414,7 @@ install_body() {
 atf_init_test_cases() {
 	atf_add_test_case cron_t
 	atf_add_test_case lone_dot
+	atf_add_test_case big_and_headerless
 	atf_add_test_case sender_name
 	atf_add_test_case smtp_bs
 	atf_add_test_case smtpd_local_refuses_network
