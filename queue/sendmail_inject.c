@@ -205,16 +205,19 @@ read_header(struct msg *m, const struct sm_opts *o, struct input *in)
 }
 
 /* put_name - the display name of the From: line, quoted if it must
- * be; a name with control bytes (a header injection) is refused. */
+ * be.  A name with control bytes (a header injection) is refused when
+ * given with -F, and left out when it came from NAME or the GECOS. */
 static void
-put_name(struct sa *s, const char *name)
+put_name(struct sa *s, const char *name, int is_given)
 {
 	const char *c;
 	int plain = 1;
 
 	for (c = name; *c != '\0'; c++) {
-		if ((unsigned char)*c < 32 || *c == 127)
+		if (((unsigned char)*c < 32 || *c == 127) && is_given)
 			diex(SM_EX_USAGE, "the full name has a control byte");
+		if ((unsigned char)*c < 32 || *c == 127)
+			return;
 		if (strchr("()<>[]:;@\\,.\"", *c) != NULL)
 			plain = 0;
 	}
@@ -274,7 +277,8 @@ added(struct msg *m, const struct sm_opts *o, const char *id,
 	if (!m->has_from) {
 		if (sa_cats(s, "From: ") == -1)
 			nomem();
-		put_name(s, full_name(o, gecos, sizeof(gecos)));
+		put_name(s, full_name(o, gecos, sizeof(gecos)),
+		    o->fullname != NULL);
 		if (sa_catf(s, "<%s>\n", from) == -1)
 			nomem();
 	}
