@@ -94,6 +94,19 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$subport" \
 	    -o match:"with ESMTPSA \(TLSv1\.[23]:" sh -c \
 	    "cat '$demo'/home/demo/Maildir/new/*"
 
+	# the sendmail interface in bin/, bound to the demo instance
+	atf_check -o match:"$demo/bin/sendmail -t -i" \
+	    -o match:"$demo/bin/mailq" cat demo.out
+	printf '%s\n' 'To: Demo <demo@demo.test>' 'Bcc: postmaster' \
+	    'Subject: cron' '' 'by sendmail -t' > t
+	atf_check "$demo/bin/sendmail" -t -i < t
+	qp_wait_for 6 "$demo/home/demo/Maildir/new" 30
+	atf_check -o match:"^by sendmail -t" sh -c \
+	    "cat '$demo'/home/demo/Maildir/new/*"
+	atf_check -o match:"someone@remote.test|Mail queue is empty" \
+	    "$demo/bin/mailq"
+	atf_check "$demo/bin/newaliases"
+
 	# SIGTERM to make stops every process the demo started
 	kill -TERM "$(cat make.pid)"
 	qp_wait_gone "$demo" 30

@@ -91,7 +91,16 @@ mbox_quote_body() {
 	replay fuzz_mbox_quote
 }
 
+atf_test_case addrlist
+addrlist_head() {
+	atf_set "descr" "fuzz_addrlist replays its corpus and crashes"
+}
+addrlist_body() {
+	replay fuzz_addrlist
+}
+
 atf_init_test_cases() {
+	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
 	atf_add_test_case smtp_reply
