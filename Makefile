@@ -83,6 +83,8 @@ LIBSRCS +=	send/smtp_dot.c
 LIBSRCS +=	send/sock_connect.c
 LIBSRCS +=	send/lmtp_client.c
 LIBSRCS +=	send/mbox_quote.c
+LIBSRCS +=	queue/addrlist.c
+LIBSRCS +=	queue/sendmail_body.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -111,6 +113,8 @@ HDRS +=		send/smtp_dot.h
 HDRS +=		send/sock_connect.h
 HDRS +=		send/lmtp_client.h
 HDRS +=		send/mbox_quote.h
+HDRS +=		queue/addrlist.h
+HDRS +=		queue/sendmail.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -126,6 +130,7 @@ PROGS +=	smtpd/qpauth
 PROGS +=	control/qpasswd
 PROGS +=	queue/qstat
 PROGS +=	queue/qctl
+PROGS +=	queue/sendmail
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
@@ -154,6 +159,7 @@ UNIT_TESTS +=	tests/unit/local_parse_test
 UNIT_TESTS +=	tests/unit/lmtp_client_test
 UNIT_TESTS +=	tests/unit/smtp_dot_test
 UNIT_TESTS +=	tests/unit/mbox_quote_test
+UNIT_TESTS +=	tests/unit/addrlist_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -193,6 +199,7 @@ SH_TESTS +=	tests/local/program_test
 SH_TESTS +=	tests/local/dot_test
 SH_TESTS +=	tests/local/forward_test
 SH_TESTS +=	tests/local/lmtp_test
+SH_TESTS +=	tests/local/sendmail_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
@@ -219,6 +226,8 @@ FUZZ_TARGETS +=	fuzz_lmtp
 FUZZ_REPLAY +=	tests/fuzz/fuzz_lmtp_replay
 FUZZ_TARGETS +=	fuzz_mbox_quote
 FUZZ_REPLAY +=	tests/fuzz/fuzz_mbox_quote_replay
+FUZZ_TARGETS +=	fuzz_addrlist
+FUZZ_REPLAY +=	tests/fuzz/fuzz_addrlist_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -229,6 +238,7 @@ MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qp
 MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
 MANS8 +=	man/qpost-remote.8
 MANS8 +=	man/qstat.8 man/qctl.8
+MANS8 +=	man/sendmail.8
 MANS =		$(MANS1) $(MANS5) $(MANS8)
 
 .SUFFIXES: .c .o .sh
@@ -295,6 +305,10 @@ QCTL_OBJS =	queue/qctl.o queue/qadmin.o
 queue/qctl: $(QCTL_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(QCTL_OBJS) $(LIBA) $(PKG_LIBS)
 $(QSTAT_OBJS) $(QCTL_OBJS): $(HDRS) queue/qstat.h queue/qadmin.h
+SENDMAIL_OBJS =	queue/sendmail.o queue/sendmail_inject.o smtpd/smtpd_queue.o
+queue/sendmail: $(SENDMAIL_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(SENDMAIL_OBJS) $(LIBA) $(PKG_LIBS)
+queue/sendmail_inject.o: $(HDRS) smtpd/smtpd_queue.h
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
 $(SCHED_OBJS): $(HDRS) queue/sched.h queue/sched_heap.h queue/sched_fair.h
@@ -364,6 +378,11 @@ tests/local/lmtpq: tests/local/lmtpq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/local/lmtpq.c $(LIBA) \
 	    $(PKG_LIBS)
 
+tests/fuzz/fuzz_addrlist_replay: tests/fuzz/fuzz_addrlist.c \
+    tests/fuzz/replay.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_addrlist.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -384,6 +403,7 @@ FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 FUZZ_SRCS +=	lookup/aliases_parse.c lookup/vdomains.c control/ctl.c \
 		lib/log.c lib/paths.c
 FUZZ_SRCS +=	send/mbox_quote.c
+FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined
@@ -438,17 +458,23 @@ install: progs
 	    cp $(DESTDIR)$(LIBEXECDIR)/$$p $(DESTDIR)$(BINDIR)/; done
 	for p in $(SBIN_PROGS); do \
 	    cp $(DESTDIR)$(LIBEXECDIR)/$$p $(DESTDIR)$(SBINDIR)/; done
-	cp $(DESTDIR)$(LIBEXECDIR)/qstat $(DESTDIR)$(BINDIR)/mailq
+	cp $(DESTDIR)$(LIBEXECDIR)/sendmail $(DESTDIR)$(SBINDIR)/sendmail
+	ln -f $(DESTDIR)$(SBINDIR)/sendmail $(DESTDIR)$(SBINDIR)/mailq
+	ln -f $(DESTDIR)$(SBINDIR)/sendmail $(DESTDIR)$(SBINDIR)/newaliases
+	cp $(DESTDIR)$(LIBEXECDIR)/sendmail $(DESTDIR)$(BINDIR)/mailq
 	cp control/qpost-setup $(DESTDIR)$(SBINDIR)/
 	chmod 755 $(DESTDIR)$(SBINDIR)/qpost-setup
 	cp $(MANS1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MANS5) $(DESTDIR)$(MANDIR)/man5/
 	cp $(MANS8) $(DESTDIR)$(MANDIR)/man8/
-	cp man/qstat.8 $(DESTDIR)$(MANDIR)/man8/mailq.8
+	ln -f $(DESTDIR)$(MANDIR)/man8/sendmail.8 \
+	    $(DESTDIR)$(MANDIR)/man8/mailq.8
+	ln -f $(DESTDIR)$(MANDIR)/man8/sendmail.8 \
+	    $(DESTDIR)$(MANDIR)/man8/newaliases.8
 
 clean:
 	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) $(SMTPD_OBJS) \
-	    $(QSTAT_OBJS) $(QCTL_OBJS) $(LOCAL_OBJS) \
+	    $(QSTAT_OBJS) $(QCTL_OBJS) $(LOCAL_OBJS) $(SENDMAIL_OBJS) \
 	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
 	rm -rf build
 

@@ -10,6 +10,12 @@
  * arrives, and hands each accepted message to qinject -Q over pipes;
  * the queue sees it only through drop/, like any local user.  It
  * answers 250 only once qinject has exited 0.
+ *
+ * With -l (sendmail -bs) it serves a local user on a pipe instead: it
+ * keeps that user's uid, so qinject queues the message as that user's
+ * (who may claim only their own senders unless trusted), and relaying
+ * is allowed, as for any mail a local user injects.  -l refuses to run
+ * on a network socket, so a tcpserver line with -l opens no relay.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -30,7 +36,7 @@
 #include "relay.h"
 #include "smtpd.h"
 
-#define USAGE	"usage: smtpd [-ahs]"
+#define USAGE	"usage: smtpd [-ahls]"
 #define NOT_NOW	"421 4.3.0 Temporary configuration problem, try again later\r\n"
 
 /* peer - the client's address: TCPREMOTEIP, else getpeername(0). */
@@ -56,6 +62,21 @@ peer(struct session *s)
 	    strspn(host, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(host) ?
 	    host : "unknown", sizeof(s->host));
+}
+
+/* local_peer - -l: the peer is a local user; never a network one. */
+static void
+local_peer(struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(0, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		diex(EXIT_PERM, "-l is for local users (sendmail -bs): "
+		    "refusing a network connection");
+	strlcpy(s->ip, "local", sizeof(s->ip));
+	snprintf(s->host, sizeof(s->host), "uid-%lu", (unsigned long)getuid());
 }
 
 /* knob - an integer control file with its default; -1 if broken. */
@@ -108,7 +129,7 @@ main(int argc, char *argv[])
 	int ch;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "ahs")) != -1) {
+	while ((ch = getopt(argc, argv, "ahls")) != -1) {
 		switch (ch) {
 		case 'a':
 			s.needs_auth = 1;	/* a submission port */
@@ -116,6 +137,9 @@ main(int argc, char *argv[])
 		case 'h':
 			(void)fd_write_all(1, USAGE "\n", sizeof(USAGE));
 			return 0;
+		case 'l':
+			s.is_local = 1;
+			break;
 		case 's':
 			s.implicit_tls = 1;
 			break;
@@ -125,13 +149,17 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		diex(EXIT_PERM, "%s", USAGE);
-	if (!priv_single_user())
+	/* -l keeps the local user's uid: qinject runs as that user */
+	if (!s.is_local && !priv_single_user())
 		priv_drop(USER_SMTPD);
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(s.sid, sizeof(s.sid), "%ld", (long)getpid());
 	buf_init(&s.in, 0, s.inbuf, sizeof(s.inbuf));
 	buf_init(&s.out, 1, s.outbuf, sizeof(s.outbuf));
-	peer(&s);
+	if (s.is_local)
+		local_peer(&s);
+	else
+		peer(&s);
 	log_info("session=%s connect ip=%s host=%s", s.sid, s.ip, s.host);
 	s.queue_fd = open(paths_queue(), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s.queue_fd == -1 || session_load(&s) == -1) {
@@ -140,7 +168,11 @@ main(int argc, char *argv[])
 		(void)fd_write_all(1, NOT_NOW, sizeof(NOT_NOW) - 1);
 		return 0;
 	}
-	s.may_relay = getenv("RELAYCLIENT") != NULL ? 1 : relay_allowed(s.ip);
+	if (s.is_local)
+		s.may_relay = 1;
+	else
+		s.may_relay = getenv("RELAYCLIENT") != NULL ? 1 :
+		    relay_allowed(s.ip);
 	s.deadline = time(NULL) + s.set.session_timeout;
 	session_run(&s);
 	return 0;

@@ -47,6 +47,7 @@ struct session {
 	char			 host[256];	/* TCPREMOTEHOST or "unknown" */
 	char			 sid[24];	/* for the log */
 	int			 may_relay;	/* -1: relay policy broken */
+	int			 is_local;	/* -l: a local user (sendmail -bs) */
 	time_t			 deadline;	/* end of the whole session */
 	long long		 errors;
 	unsigned		 messages;

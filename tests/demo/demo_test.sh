@@ -94,12 +94,25 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$subport" \
 	    -o match:"with ESMTPSA \(TLSv1\.[23]:" sh -c \
 	    "cat '$demo'/home/demo/Maildir/new/*"
 
+	# the sendmail interface in bin/, bound to the demo instance
+	atf_check -o match:"$demo/bin/sendmail -t -i" \
+	    -o match:"$demo/bin/mailq" cat demo.out
+	printf '%s\n' 'To: Demo <demo@demo.test>' 'Bcc: postmaster' \
+	    'Subject: cron' '' 'by sendmail -t' > t
+	atf_check "$demo/bin/sendmail" -t -i < t
+	qp_wait_for 6 "$demo/home/demo/Maildir/new" 30
+	atf_check -o match:"^by sendmail -t" sh -c \
+	    "cat '$demo'/home/demo/Maildir/new/*"
+	atf_check -o match:"someone@remote.test|Mail queue is empty" \
+	    "$demo/bin/mailq"
+	atf_check "$demo/bin/newaliases"
+
 	# root (so postmaster and mailer-daemon too) reaches the demo
 	# user: the demo's control/admin names it
 	atf_check -o inline:"demo\n" cat "$demo/control/admin"
 	printf 'Subject: to root\n\nfor the admin\n' > r
 	atf_check "$demo/bin/qinject" root@demo.test < r
-	qp_wait_for 5 "$demo/home/demo/Maildir/new" 30
+	qp_wait_for 7 "$demo/home/demo/Maildir/new" 30
 	atf_check -o match:"^Delivered-To: <demo@demo.test>" sh -c \
 	    "cat \$(grep -l 'for the admin' '$demo'/home/demo/Maildir/new/*)"
 
