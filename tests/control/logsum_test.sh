@@ -75,7 +75,33 @@ real_instance_cleanup() {
 	qp_stop
 }
 
+atf_test_case installed
+installed_head() {
+	atf_set "descr" "make install puts qpost-logsum in sbin/ with its" \
+	    "page, and qpost(7) and qpost-log(7) in man7/"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "make"
+	atf_set "timeout" "120"
+}
+installed_body() {
+	top=$(qp_top)
+	make -q -C "$top" progs >/dev/null 2>&1 ||
+	    atf_skip "the tree is not built (run make first)"
+	atf_check -o ignore -e ignore make -C "$top" install \
+	    DESTDIR="$PWD/stage" PREFIX=/usr
+	for f in usr/share/man/man8/qpost-logsum.8 \
+	    usr/share/man/man7/qpost.7 usr/share/man/man7/qpost-log.7; do
+		[ -f "stage/$f" ] || atf_fail "make install did not install $f"
+	done
+	[ -x stage/usr/sbin/qpost-logsum ] ||
+	    atf_fail "qpost-logsum is not installed executable"
+	g=$(atf_get_srcdir)/golden
+	atf_check -o file:"$g/logsum.out" stage/usr/sbin/qpost-logsum \
+	    < "$g/logsum.log"
+}
+
 atf_init_test_cases() {
 	atf_add_test_case golden
+	atf_add_test_case installed
 	atf_add_test_case real_instance
 }
