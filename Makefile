@@ -169,6 +169,7 @@ SH_TESTS +=	tests/queue/qstat_test
 SH_TESTS +=	tests/queue/qctl_test
 SH_TESTS +=	tests/queue/dsn_test
 SH_TESTS +=	tests/control/qcdb_test
+SH_TESTS +=	tests/control/logsum_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
 SH_TESTS +=	tests/man/man_test
@@ -239,7 +240,9 @@ MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
 MANS8 +=	man/qpost-remote.8
 MANS8 +=	man/qstat.8 man/qctl.8
 MANS8 +=	man/sendmail.8
-MANS =		$(MANS1) $(MANS5) $(MANS8)
+MANS8 +=	man/qpost-logsum.8
+MANS7 =		man/qpost.7 man/qpost-log.7
+MANS =		$(MANS1) $(MANS5) $(MANS7) $(MANS8)
 
 .SUFFIXES: .c .o .sh
 .c.o:
@@ -450,7 +453,8 @@ demo:
 install: progs
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8
 	for p in $(PROGS); do \
 	    cp $$p $(DESTDIR)$(LIBEXECDIR)/ && \
 	    chmod 755 $(DESTDIR)$(LIBEXECDIR)/$${p##*/}; done
@@ -464,8 +468,10 @@ install: progs
 	cp $(DESTDIR)$(LIBEXECDIR)/sendmail $(DESTDIR)$(BINDIR)/mailq
 	cp control/qpost-setup $(DESTDIR)$(SBINDIR)/
 	chmod 755 $(DESTDIR)$(SBINDIR)/qpost-setup
+	cp control/qpost-logsum $(DESTDIR)$(SBINDIR)/ && chmod 755 $(DESTDIR)$(SBINDIR)/qpost-logsum
 	cp $(MANS1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MANS5) $(DESTDIR)$(MANDIR)/man5/
+	cp $(MANS7) $(DESTDIR)$(MANDIR)/man7/
 	cp $(MANS8) $(DESTDIR)$(MANDIR)/man8/
 	ln -f $(DESTDIR)$(MANDIR)/man8/sendmail.8 \
 	    $(DESTDIR)$(MANDIR)/man8/mailq.8

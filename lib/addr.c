@@ -339,3 +339,16 @@ addr_localpart_plain(const struct addr *a, char *dst, size_t size)
 	dst[n] = '\0';
 	return 0;
 }
+
+/*
+ * addr_is_ascii - whether s has no byte over 0x7f: an address that has
+ * one can travel only with SMTPUTF8 (RFC 6531).
+ */
+int
+addr_is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s > 0x7f)
+			return 0;
+	return 1;
+}

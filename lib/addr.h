@@ -31,5 +31,6 @@ int	addr_parse_path(const char *, size_t, struct addr *, int, size_t *);
 int	addr_valid_domain(const char *, size_t, int);
 int	addr_format(const struct addr *, char *, size_t);
 int	addr_localpart_plain(const struct addr *, char *, size_t);
+int	addr_is_ascii(const char *);
 
 #endif

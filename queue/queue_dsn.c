@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "queue_dsn.h"
 #include "sa.h"
 
@@ -134,15 +135,6 @@ dsn_parse_result(const char *text, char action, struct dsn_result *r)
 }
 
 /* ---- safe text ----------------------------------------------------- */
-
-static int
-has8bit(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s > 127)
-			return 1;
-	return 0;
-}
 
 /* cat_safe - n bytes of s: control bytes as spaces, 8-bit as '?'
  * unless the notice is internationalized. */
@@ -285,10 +277,12 @@ dsn_is_global(const struct dsn_params *p)
 {
 	size_t i;
 
-	if (p->e->is_utf8 || has8bit(p->to) || has8bit(p->e->sender))
+	if (p->e->is_utf8 || !addr_is_ascii(p->to) ||
+	    !addr_is_ascii(p->e->sender))
 		return 1;
 	for (i = 0; i < p->e->nrcpt; i++)
-		if (chosen(p, &p->e->rcpt[i]) && has8bit(p->e->rcpt[i].addr))
+		if (chosen(p, &p->e->rcpt[i]) &&
+		    !addr_is_ascii(p->e->rcpt[i].addr))
 			return 1;
 	return 0;
 }
@@ -381,7 +375,7 @@ report_rcpt(struct compose *c, const struct qrcpt *rc)
 	int r;
 
 	dsn_parse_result(rc->error, p->action, &res);
-	r = sa_catf(&v, "%s; %s", has8bit(rc->addr) ? "utf-8" : "rfc822",
+	r = sa_catf(&v, "%s; %s", !addr_is_ascii(rc->addr) ? "utf-8" : "rfc822",
 	    rc->addr) == -1 || sa_catc(&c->report, '\n') == -1 ||
 	    field(&c->report, c->global, "Final-Recipient", v.s, v.len) ==
 	    -1 || fields(&c->report, c->global, "Action",

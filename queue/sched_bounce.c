@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "ctl.h"
 #include "log.h"
@@ -110,16 +111,6 @@ write_notice(void *ctx, struct buf *out)
 	return r;
 }
 
-/* has8bit - an address that only SMTPUTF8 can carry. */
-static int
-has8bit(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s > 127)
-			return 1;
-	return 0;
-}
-
 /* queued - whether the notice id was committed (before a crash). */
 static int
 queued(const struct sched *s, const char *id)
@@ -145,7 +136,7 @@ commit_notice(struct notice *n)
 	memcpy(b.id, n->id, QID_LEN);
 	b.uid = (unsigned long)getuid();
 	b.arrival = n->now;
-	b.is_utf8 = n->m->env.is_utf8 || has8bit(n->to);
+	b.is_utf8 = n->m->env.is_utf8 || !addr_is_ascii(n->to);
 	b.kind = n->kind;
 	if ((b.sender = strdup("")) == NULL ||
 	    qenv_add_rcpt(&b, n->to) == -1 ||

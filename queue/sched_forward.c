@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "log.h"
 #include "queue_id.h"
 #include "sched.h"
@@ -61,16 +62,6 @@ fail:
 	return -1;
 }
 
-/* is_8bit - whether an address needs SMTPUTF8. */
-static int
-is_8bit(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s > 127)
-			return 1;
-	return 0;
-}
-
 /*
  * queue_copy - one new message: m's content under "Delivered-To: <dt>"
  * to the n addresses at addrs (pairs of dt and address, all with this
@@ -98,7 +89,7 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 		a = pairs + strlen(pairs) + 1;
 		if (qenv_add_rcpt(&e, a) == -1)
 			goto fail;
-		e.is_utf8 |= is_8bit(a);
+		e.is_utf8 |= !addr_is_ascii(a);
 		pairs = a + strlen(a) + 1;
 	}
 	memcpy(id, e.id, sizeof(id));	/* sched_commit takes e over */

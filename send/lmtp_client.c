@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "lmtp_client.h"
 #include "smtp_dot.h"
@@ -277,16 +278,6 @@ refused(struct session *s, const char *what, int is_perm_ok)
 	set_open(s, 0, st, s->r.code, "%s", text);
 }
 
-/* is_ascii - no byte over 0x7f in s. */
-static int
-is_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s > 0x7f)
-			return 0;
-	return 1;
-}
-
 /* is_8bit - the prefix or the message has a byte over 0x7f. */
 static int
 is_8bit(const struct lmtp_msg *m)
@@ -295,7 +286,7 @@ is_8bit(const struct lmtp_msg *m)
 	off_t off = 0;
 	ssize_t n, k;
 
-	if (!is_ascii(m->prefix))
+	if (!addr_is_ascii(m->prefix))
 		return 1;
 	while ((n = pread(m->fd, chunk, sizeof(chunk), off)) > 0) {
 		for (k = 0; k < n; k++)
@@ -312,10 +303,10 @@ needs_utf8(const struct lmtp_msg *m)
 {
 	size_t i;
 
-	if (!is_ascii(m->sender))
+	if (!addr_is_ascii(m->sender))
 		return 1;
 	for (i = 0; i < m->nrcpt; i++)
-		if (!is_ascii(m->rcpt[i]))
+		if (!addr_is_ascii(m->rcpt[i]))
 			return 1;
 	return 0;
 }

@@ -66,16 +66,6 @@ remote_set_all(struct remote_job *j, char status, const char *fmt, ...)
 		remote_set(j, i, status, 1, "%s", text);
 }
 
-/* is_ascii - whether s is all 7-bit. */
-static int
-is_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s > 0x7f)
-			return 0;
-	return 1;
-}
-
 /*
  * check_args - the recipients must be addresses in the domain, and the
  * sender an address or empty; bad ones get a permanent result.
@@ -89,7 +79,7 @@ check_args(struct remote_job *j)
 
 	sender_ok = j->sender[0] == '\0' ||
 	    addr_parse(j->sender, strlen(j->sender), &a, ADDR_UTF8) == 1;
-	j->is_utf8 = !is_ascii(j->sender);
+	j->is_utf8 = !addr_is_ascii(j->sender);
 	for (i = 0; i < j->nrcpt; i++) {
 		if (!sender_ok)
 			remote_set(j, i, SPAWN_PERM, 1, "5.1.7 bad sender "
@@ -98,7 +88,7 @@ check_args(struct remote_job *j)
 		    ADDR_UTF8) != 1 || strcasecmp(a.domain, j->domain) != 0)
 			remote_set(j, i, SPAWN_PERM, 1, "5.1.3 bad recipient "
 			    "address for domain %s", j->domain);
-		j->is_utf8 |= !is_ascii(j->rcpt[i]);
+		j->is_utf8 |= !addr_is_ascii(j->rcpt[i]);
 	}
 }
 

@@ -5,6 +5,28 @@
 
 . "$(atf_get_srcdir)/../lib.sh"
 
+# readme_commands README - the commands of the README's Quick start
+# section, one a line: its lines indented by four spaces, a line
+# ending in a backslash joined with the next.  The test runs these, so
+# the README and the test cannot drift apart.
+readme_commands() {
+	awk '
+	/^-+$/ {
+		if (prev == "Quick start") { on = 1; next }
+		if (on) exit
+	}
+	{ prev = $0 }
+	on && /^    [^ ]/ {
+		c = substr($0, 5)
+		while (c ~ /\\$/ && (getline nx) > 0) {
+			sub(/\\$/, "", c)
+			sub(/^ +/, "", nx)
+			c = c nx
+		}
+		print c
+	}' "$1"
+}
+
 atf_test_case fresh_clone cleanup
 fresh_clone_head() {
 	atf_set "descr" "make demo from a fresh clone runs an instance; a" \
@@ -27,8 +49,12 @@ for x in s: x.bind(("127.0.0.1", 0))
 print(" ".join(str(x.getsockname()[1]) for x in s))')
 	[ $# -eq 3 ] || atf_fail "no free ports"
 	port=$1 sport=$2 subport=$3
+	# the README's first command is the one this test starts
+	first=$(readme_commands clone/README | head -n 1)
+	[ "$first" = "make demo" ] ||
+	    atf_fail "the README's Quick start starts with '$first'"
 	(cd clone && DEMO_PORT=$port DEMO_SMTPS_PORT=$sport \
-	    DEMO_SUBMISSION_PORT=$subport exec make demo > ../demo.out 2>&1) &
+	    DEMO_SUBMISSION_PORT=$subport exec $first > ../demo.out 2>&1) &
 	echo $! > make.pid
 	qp_wait_file_match demo.out "sched: ready" 240
 	atf_check -o match:"$demo/bin/qinject demo@demo.test" cat demo.out
@@ -43,6 +69,10 @@ print(" ".join(str(x.getsockname()[1]) for x in s))')
 	qp_wait_for 1 "$demo/home/demo/Maildir/new" 30
 	atf_check -o match:"hello from the test" sh -c \
 	    "cat '$demo'/home/demo/Maildir/new/*"
+
+	# relayed mail goes to a closed port: no test reaches for the
+	# network (remote reads its control files at each delivery)
+	echo ":127.0.0.1:1" > "$demo/control/smtproutes"
 
 	# and by SMTP on DEMO_PORT; 127.0.0.1 may not relay
 	port_open() {
@@ -111,10 +141,41 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$subport" \
 	# user: the demo's control/admin names it
 	atf_check -o inline:"demo\n" cat "$demo/control/admin"
 	printf 'Subject: to root\n\nfor the admin\n' > r
+	before=$(qp_nfiles "$demo/home/demo/Maildir/new")
 	atf_check "$demo/bin/qinject" root@demo.test < r
-	qp_wait_for 7 "$demo/home/demo/Maildir/new" 30
+	qp_wait_for $((before + 1)) "$demo/home/demo/Maildir/new" 30
 	atf_check -o match:"^Delivered-To: <demo@demo.test>" sh -c \
 	    "cat \$(grep -l 'for the admin' '$demo'/home/demo/Maildir/new/*)"
+
+	# the rest of the README's Quick start, word for word but for the
+	# ports: every command after make demo but make check (the suite
+	# this test is part of), in the clone, with the files it names
+	printf 'Subject: readme\n\nby the README\n' > clone/message
+	printf 'To: demo@demo.test\nSubject: readme\n\nby the README -t\n' \
+	    > "clone/message-with-a-To:-line"
+	before=$(qp_nfiles "$demo/home/demo/Maildir/new")
+	readme_commands clone/README | sed 1d > readme.cmds
+	mails=0 n=0
+	while IFS= read -r c; do
+		[ "$c" = "make check" ] && continue
+		c=$(printf '%s\n' "$c" | sed -e "s/:2525 /:$port /" \
+		    -e "s/:2587 /:$subport /" -e "s/:2465 /:$sport /")
+		n=$((n + 1))
+		(cd clone && sh -c "$c") < /dev/null > "readme.$n" 2>&1 ||
+		    qp_fail "README command failed: $c" "readme.$n"
+		case $c in
+		swaks*)	grep -q "250 2.0.0 Ok: queued as" "readme.$n" ||
+			    qp_fail "not queued: $c" "readme.$n"
+			mails=$((mails + 1)) ;;
+		*/qinject*|*/sendmail*)
+			mails=$((mails + 1)) ;;
+		esac
+	done < readme.cmds
+	# qinject, sendmail -t and four swaks, at the least
+	[ "$mails" -ge 6 ] || atf_fail "only $mails mails in the README"
+	qp_wait_for $((before + mails)) "$demo/home/demo/Maildir/new" 30
+	atf_check -o match:"^by the README -t" -o match:"^by the README$" \
+	    sh -c "cat '$demo'/home/demo/Maildir/new/*"
 
 	# SIGTERM to make stops every process the demo started
 	kill -TERM "$(cat make.pid)"

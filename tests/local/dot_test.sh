@@ -7,26 +7,7 @@
 # delivery runs under the recipient's uid.
 
 . "$(atf_get_srcdir)/../lib.sh"
-
-# setup_local - a home and a control folder for running local by hand,
-# and a message m.
-setup_local() {
-	L=$(qp_top)/build/libexec
-	export QPOST_CONTROL=$PWD/control QPOST_LIBEXEC=$L
-	export QPOST_QUEUE=$PWD/queue
-	mkdir -p control home
-	chmod 755 home
-	qp_msg d1 > m
-	# ./dl [EXT] - local for alice (with extension EXT) on m, as lspawn
-	# runs it without -t: the dot files decide
-	cat > dl <<EOF
-#!/bin/sh
-exec "$L/local" -i - -u alice -s sender@example.test \\
-    -r "alice\${1:++\$1}@example.test" -d "$PWD/home" -l alice \\
-    \${1:+-e "\$1"} -m example.test < m
-EOF
-	chmod +x dl
-}
+. "$(atf_get_srcdir)/local.sh"
 
 # lands EXT FOLDER - a delivery for alice+EXT lands in home/FOLDER/new.
 lands() {
@@ -44,7 +25,7 @@ lookup_order_head() {
 	atf_set "timeout" "60"
 }
 lookup_order_body() {
-	setup_local
+	setup_local d1
 	echo "./plain/" > home/.qpost
 	echo "./default/" > home/.qpost-default
 	echo "./list/" > home/.qpost-list-default
@@ -76,7 +57,7 @@ forward_fallback_head() {
 	atf_set "timeout" "60"
 }
 forward_fallback_body() {
-	setup_local
+	setup_local d1
 	printf '\\alice, "|cat > fwd.out"\n' > home/.forward
 	atf_check -s exit:0 -o match:"^2.0.0 .forward line 1" -e ignore ./dl
 	test -f home/fwd.out || atf_fail ".forward program did not run"
@@ -104,7 +85,7 @@ defaultdelivery_head() {
 	atf_set "timeout" "60"
 }
 defaultdelivery_body() {
-	setup_local
+	setup_local d1
 	atf_check -s exit:0 -o match:"Maildir" -e ignore ./dl
 	printf '# site default\n./Mail/\n|touch prog.ran\n' \
 	    > control/defaultdelivery
@@ -122,7 +103,7 @@ refused_head() {
 	atf_set "timeout" "60"
 }
 refused_body() {
-	setup_local
+	setup_local d1
 	echo "./Maildir/" > home/.qpost
 	for mode in 664 646 666; do
 		chmod $mode home/.qpost
@@ -150,7 +131,7 @@ bad_lines_head() {
 	atf_set "timeout" "60"
 }
 bad_lines_body() {
-	setup_local
+	setup_local d1
 	{ echo "# long"; printf '|%05000d\n' 0; } > home/.qpost
 	atf_check -s exit:100 -o match:"^5.3.5 .*\.qpost line 2: line too long" \
 	    -e ignore ./dl
@@ -171,7 +152,7 @@ loop_stop_head() {
 	atf_set "timeout" "60"
 }
 loop_stop_body() {
-	setup_local
+	setup_local d1
 	echo '|touch ran' > home/.qpost
 	{ echo "Delivered-To: <ALICE@example.test>"; cat m; } > m2
 	mv m2 m

@@ -7,26 +7,7 @@
 # then through a whole instance for the bounce and the retry.
 
 . "$(atf_get_srcdir)/../lib.sh"
-
-# setup_local - a home and a control folder for running local by hand,
-# and a message m.
-setup_local() {
-	L=$(qp_top)/build/libexec
-	export QPOST_CONTROL=$PWD/control QPOST_LIBEXEC=$L
-	export QPOST_QUEUE=$PWD/queue
-	mkdir -p control home
-	chmod 755 home
-	qp_msg p1 > m
-	# ./dl [EXT] - local for alice (with extension EXT) on m, as lspawn
-	# runs it without -t: the dot files decide
-	cat > dl <<EOF
-#!/bin/sh
-exec "$L/local" -i - -u alice -s sender@example.test \\
-    -r "alice\${1:++\$1}@example.test" -d "$PWD/home" -l alice \\
-    \${1:+-e "\$1"} -m example.test < m
-EOF
-	chmod +x dl
-}
+. "$(atf_get_srcdir)/local.sh"
 
 atf_test_case exit_codes
 exit_codes_head() {
@@ -37,7 +18,7 @@ exit_codes_head() {
 	atf_set "timeout" "60"
 }
 exit_codes_body() {
-	setup_local
+	setup_local p1
 	printf '|exit 0\n|touch ran2\n' > home/.qpost
 	atf_check -s exit:0 -o match:"^2.0.0 .*program delivered" \
 	    -e ignore ./dl
@@ -79,7 +60,7 @@ environment_head() {
 	atf_set "timeout" "60"
 }
 environment_body() {
-	setup_local
+	setup_local p1
 	cat > home/.qpost-default <<'EOF'
 |env > env.out; pwd > pwd.out; cat > in.out
 EOF
@@ -120,7 +101,7 @@ timeout_head() {
 	atf_set "timeout" "60"
 }
 timeout_body() {
-	setup_local
+	setup_local p1
 	echo 1 > control/timeoutprogram
 	# the child ignores TERM: only the group's SIGKILL ends it
 	cat > home/.qpost <<'EOF'
@@ -151,7 +132,7 @@ term_head() {
 	atf_set "timeout" "60"
 }
 term_body() {
-	setup_local
+	setup_local p1
 	echo '|sleep 50 & echo $! > child.pid; sleep 40' > home/.qpost
 	./dl > out 2> err &
 	pid=$!
@@ -178,7 +159,7 @@ output_bounded_head() {
 	atf_set "timeout" "60"
 }
 output_bounded_body() {
-	setup_local
+	setup_local p1
 	cat > home/.qpost <<'EOF'
 |printf 'a\001b\tc\r\nd\377e '; i=0; while [ $i -lt 400 ]; do printf 'xxxxxxxxxx\n'; i=$((i+1)); done; exit 100
 EOF
