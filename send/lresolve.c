@@ -33,6 +33,7 @@ struct path {
 	size_t		 depth;
 };
 
+static void	expand_mailbox(struct lres *, const char *, const char *);
 static void	expand_name(struct lres *, const char *, const char *,
 		    struct path *);
 static void	expand_target(struct lres *, const char *, const char *,
@@ -343,6 +344,18 @@ expand_address(struct lres *r, const char *t, const char *alias,
 	if (a.domain[0] == '\0') {
 		for (i = 0; plain[i] != '\0'; i++)
 			plain[i] = (char)tolower((unsigned char)plain[i]);
+		/*
+		 * An alias naming itself ("bob: bob, bob@elsewhere") means
+		 * the mailbox of that name, as sendmail and Postfix read it,
+		 * not a loop: the same as "\bob".
+		 */
+		if (strcasecmp(plain, alias) == 0) {
+			char self[ADDR_LOCAL_MAX + 2];
+
+			(void)snprintf(self, sizeof(self), "\\%s", plain);
+			expand_mailbox(r, self, alias);
+			return;
+		}
 		expand_name(r, plain, t, p);
 		return;
 	}
