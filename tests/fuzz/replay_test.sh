@@ -99,6 +99,14 @@ addrlist_body() {
 	replay fuzz_addrlist
 }
 
+atf_test_case proxy
+proxy_head() {
+	atf_set "descr" "fuzz_proxy replays its corpus and crashes"
+}
+proxy_body() {
+	replay fuzz_proxy
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -110,4 +118,5 @@ atf_init_test_cases() {
 	atf_add_test_case dotfile
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
+	atf_add_test_case proxy
 }
