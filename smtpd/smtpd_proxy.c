@@ -11,9 +11,11 @@
  * SMTP session as an unknown command (500) and changes nothing.
  */
 #include <sys/socket.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "log.h"
@@ -24,11 +26,27 @@
 #define NOT_NOW	"421 4.3.0 Temporary configuration problem, try again later\r\n"
 #define NO_HEADER "421 4.7.0 No valid PROXY header from the balancer: closing\r\n"
 
-/* refuse - the reply and end of a connection that cannot go on. */
+/*
+ * refuse - the reply and end of a connection that cannot go on.  The
+ * peer may have sent more than was read (garbage after a bad header):
+ * closing with unread bytes would reset the connection and could
+ * destroy the reply before it is read, so say we are done (SHUT_WR)
+ * and discard what comes for a moment, until the peer closes.
+ */
 static void __attribute__((noreturn))
 refuse(const char *reply, size_t len)
 {
+	char junk[4096];
+	struct pollfd pfd;
+	int i;
+
 	(void)fd_write_all(1, reply, len);
+	(void)shutdown(1, SHUT_WR);
+	pfd.fd = 0;
+	pfd.events = POLLIN;
+	for (i = 0; i < 16 && poll(&pfd, 1, 1000) == 1; i++)
+		if (read(0, junk, sizeof(junk)) <= 0)
+			break;
 	exit(0);
 }
 
