@@ -396,7 +396,23 @@ proxyfrom_broken_cleanup() {
 	qp_stop
 }
 
+atf_test_case example_config
+example_config_head() {
+	atf_set "descr" "doc/haproxy.cfg.example, which the README and" \
+	    "qpost-smtpd(8) point to, is a configuration HAProxy accepts," \
+	    "and sends version 2 headers with LOCAL health checks"
+	atf_set "require.progs" "/usr/sbin/haproxy"
+}
+example_config_body() {
+	ex=$(qp_top)/doc/haproxy.cfg.example
+	atf_check -o match:"Configuration file is valid" -e ignore \
+	    "$HAPROXY" -c -f "$ex"
+	atf_check -o match:"^	server .* send-proxy-v2 check check-send-proxy" \
+	    -o not-match:"^	server .* send-proxy " cat "$ex"
+}
+
 atf_init_test_cases() {
+	atf_add_test_case example_config
 	atf_add_test_case v2_received
 	atf_add_test_case v1_received
 	atf_add_test_case relay
