@@ -36,8 +36,11 @@ start() {
 # loopback port (HP_PORT) with one server, smtpd, and these options on
 # its line (send-proxy-v2, ...).  Foreground (-db) in the background,
 # its PID in ./haproxy.pid for haproxy_stop; waits for its port.
+# HP_HOST (default 127.0.0.1) is the address it listens on, HP_BIND
+# the same as HAProxy writes it ("[::1]" for IPv6).
 haproxy_start() {
-	HP_PORT=$(qp_free_port) || atf_fail "no free port for HAProxy"
+	HP_PORT=$(qp_free_port "${HP_HOST:-127.0.0.1}") ||
+	    atf_fail "no free port for HAProxy"
 	cat > haproxy.cfg <<EOF
 # a private HAProxy for one test case: no log, no stats socket, no user
 global
@@ -50,7 +53,7 @@ defaults
 	timeout server 30s
 
 frontend smtp
-	bind 127.0.0.1:$HP_PORT
+	bind ${HP_BIND:-127.0.0.1}:$HP_PORT
 	default_backend qpost
 
 backend qpost
@@ -63,7 +66,7 @@ EOF
 		echo $! > haproxy.pid
 	)
 	_hp_up() {
-		qp_port_open 127.0.0.1 "$HP_PORT" && return 0
+		qp_port_open "${HP_HOST:-127.0.0.1}" "$HP_PORT" && return 0
 		qp_alive "$(cat haproxy.pid)" ||
 		    qp_fail "HAProxy exited early" haproxy.log
 		return 1
@@ -88,10 +91,12 @@ haproxy_stop() {
 }
 
 # dialog SOURCE PORT SCRIPT - play SCRIPT from the address SOURCE to
-# 127.0.0.1 PORT (HAProxy's or smtpd's); transcript in SCRIPT.out.
+# PORT (HAProxy's or smtpd's) at DIALOG_HOST (default 127.0.0.1);
+# transcript in SCRIPT.out.
 dialog() {
 	if ! /usr/bin/python3 "$(qp_top)/tests/smtp_dialog.py" -b "$1" \
-	    -H 127.0.0.1 -p "$2" "$3" > "$3.out" 2> "$3.err"; then
+	    -H "${DIALOG_HOST:-127.0.0.1}" -p "$2" "$3" > "$3.out" \
+	    2> "$3.err"; then
 		cat "$3.out" "$3.err" >&2
 		qp_fail "SMTP dialogue $3 from $1 failed" "$QP_DIR/smtpd.log"
 	fi
@@ -205,6 +210,36 @@ v1_received_body() {
 	qp_stop "$QP_DIR"
 }
 v1_received_cleanup() {
+	haproxy_stop
+	qp_stop
+}
+
+atf_test_case ipv6_client cleanup
+ipv6_client_head() {
+	atf_set "descr" "a client over IPv6 (::1) through HAProxy to smtpd" \
+	    "on IPv4: the v2 header carries an IPv6 address, which" \
+	    "Received: and the log name"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "/usr/sbin/haproxy tcpserver"
+	atf_set "timeout" "60"
+}
+ipv6_client_body() {
+	/usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' ||
+	    atf_skip "no IPv6 loopback"
+	start
+	HP_HOST=::1 HP_BIND=[::1] haproxy_start send-proxy-v2
+	qp_msg p6 > m
+	send_script m > s
+	DIALOG_HOST=::1 dialog ::1 "$HP_PORT" s
+	qp_wait_for 1 "$QP_DIR/$A" 30
+	atf_check -o match:"^Received: from client\.test \(unknown \[::1\]\)" \
+	    sh -c "cat '$QP_DIR'/$A/*"
+	atf_check -o match:"proxy from=127\.0\.0\.1 client=\[::1\]:[0-9]+ version=2$" \
+	    -o match:"connect ip=::1 host=unknown" cat "$QP_DIR/smtpd.log"
+	haproxy_stop
+	qp_stop "$QP_DIR"
+}
+ipv6_client_cleanup() {
 	haproxy_stop
 	qp_stop
 }
@@ -415,6 +450,7 @@ atf_init_test_cases() {
 	atf_add_test_case example_config
 	atf_add_test_case v2_received
 	atf_add_test_case v1_received
+	atf_add_test_case ipv6_client
 	atf_add_test_case relay
 	atf_add_test_case smtps
 	atf_add_test_case health_check
