@@ -315,6 +315,76 @@ smtps_cleanup() {
 	qp_stop
 }
 
+atf_test_case auth_client cleanup
+auth_client_head() {
+	atf_set "descr" "AUTH through HAProxy to smtpd -s: qpauth counts" \
+	    "the failure against the client 127.0.0.3, not the balancer," \
+	    "and a good login from there may relay"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "/usr/sbin/haproxy tcpserver openssl"
+	atf_set "timeout" "60"
+}
+auth_client_body() {
+	qp_smtpd_instance "$PWD/inst"
+	qp_mkcert "$QPOST_CONTROL"
+	echo 127.0.0.1 > "$QPOST_CONTROL/proxyfrom"
+	QPOST_AUTHSOCKET=$QP_DIR/qpauth.sock
+	QPOST_AUTHSTATE=$QP_DIR/authstate
+	export QPOST_AUTHSOCKET QPOST_AUTHSTATE
+	echo 1 > "$QPOST_CONTROL/authdelay"
+	printf 'secret1\n' | "$QPOST_LIBEXEC/qpasswd" alice \
+	    2>>"$QP_DIR/log" || qp_fail "qpasswd failed" "$QP_DIR/log"
+	"$QPOST_LIBEXEC/qpauth" -d "$QPOST_AUTHSOCKET" \
+	    2>>"$QP_DIR/qpauth.log" &
+	echo $! >> "$QP_DIR/pids"
+	qp_deadline_loop 10 test -S "$QPOST_AUTHSOCKET" ||
+	    qp_fail "qpauth did not start" "$QP_DIR/qpauth.log"
+	qp_start
+	printf '#!/bin/sh\nexec "%s" -s\n' "$QPOST_LIBEXEC/smtpd" > smtpd_s
+	chmod 755 smtpd_s
+	QP_SMTPD=$PWD/smtpd_s qp_smtpd_start \
+	    "QPOST_AUTHSOCKET=$QPOST_AUTHSOCKET"
+	haproxy_start send-proxy-v2
+	cat > t.py <<'EOF2'
+import smtplib, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def session():
+    s = smtplib.SMTP_SSL("127.0.0.1", int(sys.argv[1]), timeout=30,
+        context=ctx, source_address=("127.0.0.3", 0))
+    s.ehlo("client.test")
+    return s
+s = session()
+try:
+    s.login("alice", "wrong")
+    sys.exit("a bad password was accepted")
+except smtplib.SMTPAuthenticationError as e:
+    if e.smtp_code != 535:
+        sys.exit("expected 535, got %r" % (e,))
+s.quit()
+s = session()
+s.login("alice", "secret1")
+s.sendmail("alice@example.test", ["someone@remote.test"],
+    b"Subject: through the balancer\r\n\r\nhello\r\n")
+s.quit()
+print("ok")
+EOF2
+	atf_check -o inline:"ok\n" /usr/bin/python3 t.py "$HP_PORT"
+	atf_check -o match:"user=alice ip=127\.0\.0\.3 .*result=bad" \
+	    -o match:"user=alice ip=127\.0\.0\.3 .*result=ok" \
+	    -o not-match:"ip=127\.0\.0\.1" cat "$QP_DIR/qpauth.log"
+	atf_check -o match:"ip=127\.0\.0\.3 auth=failed user=alice" \
+	    -o match:"ip=127\.0\.0\.3 auth=ok user=alice" \
+	    cat "$QP_DIR/smtpd.log"
+	haproxy_stop
+	qp_stop "$QP_DIR"
+}
+auth_client_cleanup() {
+	haproxy_stop
+	qp_stop
+}
+
 atf_test_case health_check cleanup
 health_check_head() {
 	atf_set "descr" "HAProxy's health checks with check-send-proxy (v2" \
@@ -453,6 +523,7 @@ atf_init_test_cases() {
 	atf_add_test_case ipv6_client
 	atf_add_test_case relay
 	atf_add_test_case smtps
+	atf_add_test_case auth_client
 	atf_add_test_case health_check
 	atf_add_test_case unlisted
 	atf_add_test_case listed_garbage
