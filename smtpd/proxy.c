@@ -306,8 +306,9 @@ proxy_client(const struct proxy_hdr *h, char *ip, size_t size)
 {
 	if (h->is_local || (h->family != AF_INET && h->family != AF_INET6))
 		return -1;
-	if (size > 0xffff)
-		size = 0xffff;
+	/* inet_ntop takes a socklen_t; more than this is never needed */
+	if (size > INET6_ADDRSTRLEN)
+		size = INET6_ADDRSTRLEN;
 	return inet_ntop(h->family, h->src, ip, (socklen_t)size) == NULL ?
 	    -1 : 0;
 }

@@ -44,11 +44,12 @@
 struct proxy_hdr {
 	int		 version;	/* 1 or 2 */
 	int		 is_local;	/* no client address: see above */
-	int		 family;	/* AF_INET or AF_INET6 unless is_local */
-	unsigned char	 src[16], dst[16];	/* network order, 4 or 16 */
+	int		 family;	/* AF_INET, AF_INET6 (not is_local) */
+	unsigned char	 src[16];	/* network order, 4 or 16 bytes */
+	unsigned char	 dst[16];
 	unsigned	 sport, dport;
 	size_t		 len;		/* bytes of the whole header */
-	const char	*why;		/* PROXY_BAD: one word (a_b_c) for logs */
+	const char	*why;		/* PROXY_BAD: one word, for logs */
 };
 
 int	proxy_parse(const unsigned char *, size_t, struct proxy_hdr *,

@@ -23,8 +23,10 @@
 #include "smtpd.h"
 
 #define PROXY_WAIT	30	/* seconds for the header, at most */
-#define NOT_NOW	"421 4.3.0 Temporary configuration problem, try again later\r\n"
-#define NO_HEADER "421 4.7.0 No valid PROXY header from the balancer: closing\r\n"
+#define NOT_NOW	\
+	"421 4.3.0 Temporary configuration problem, try again later\r\n"
+#define NO_HEADER \
+	"421 4.7.0 No valid PROXY header from the balancer: closing\r\n"
 
 /*
  * refuse - the reply and end of a connection that cannot go on.  The
@@ -51,9 +53,10 @@ refuse(const char *reply, size_t len)
 }
 
 /*
- * header_wait - how long a balancer may take to send its header:
- * control/timeoutsmtpd (default 300) but at most PROXY_WAIT, since a
- * balancer sends it with the connection.  -1 if the file is broken.
+ * header_wait - how long a balancer may take to send its header, in
+ * milliseconds: control/timeoutsmtpd (default 300 s) but at most
+ * PROXY_WAIT, since a balancer sends it with the connection.  -1 if
+ * the file is broken (logged).
  */
 static int
 header_wait(void)

@@ -196,7 +196,8 @@ ATF_TC_BODY(v1_good, tc)
 		{ "PROXY UNKNOWN 2001:db8::1 garbage ! 99999\r\n", 0, NULL, 0 },
 		{ "PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
 		    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n",
-		    AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535 },
+		    AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		    65535 },
 		/* the longest line the spec allows: 107 bytes */
 		{ "PROXY UNKNOWN ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
 		    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n",
@@ -449,7 +450,7 @@ ATF_TC_BODY(v2_bad, tc)
 	bad_v2(&v, "v2_tlv_overrun");
 	v2_inet(&v, "192.0.2.1", "198.51.100.2", 1, 2);
 	v2_tlv(&v, 0x01, 3, 'x');
-	v2_add(&v, "\x02\xff\xff", 3);		/* 65535 more than there is */
+	v2_add(&v, "\x02\xff\xff", 3);	/* 65535 more than there is */
 	bad_v2(&v, "v2_tlv_overrun");
 
 	/* a signature wrong at any byte */
