@@ -217,8 +217,8 @@ v1_received_cleanup() {
 atf_test_case ipv6_client cleanup
 ipv6_client_head() {
 	atf_set "descr" "a client over IPv6 (::1) through HAProxy to smtpd" \
-	    "on IPv4: the v2 header carries an IPv6 address, which" \
-	    "Received: and the log name"
+	    "on IPv4: the v2 header and the v1 TCP6 line carry an IPv6" \
+	    "address, which Received: and the log name"
 	atf_set "require.user" "unprivileged"
 	atf_set "require.progs" "/usr/sbin/haproxy tcpserver"
 	atf_set "timeout" "60"
@@ -236,6 +236,13 @@ ipv6_client_body() {
 	    sh -c "cat '$QP_DIR'/$A/*"
 	atf_check -o match:"proxy from=127\.0\.0\.1 client=\[::1\]:[0-9]+ version=2$" \
 	    -o match:"connect ip=::1 host=unknown" cat "$QP_DIR/smtpd.log"
+	# v1 writes a TCP6 line, the IPv4 server end as ::ffff:127.0.0.1
+	haproxy_stop
+	HP_HOST=::1 HP_BIND=[::1] haproxy_start send-proxy
+	DIALOG_HOST=::1 dialog ::1 "$HP_PORT" s
+	qp_wait_for 2 "$QP_DIR/$A" 30
+	atf_check -o match:"proxy from=127\.0\.0\.1 client=\[::1\]:[0-9]+ version=1$" \
+	    cat "$QP_DIR/smtpd.log"
 	haproxy_stop
 	qp_stop "$QP_DIR"
 }
