@@ -85,6 +85,9 @@ LIBSRCS +=	send/lmtp_client.c
 LIBSRCS +=	send/mbox_quote.c
 LIBSRCS +=	queue/addrlist.c
 LIBSRCS +=	queue/sendmail_body.c
+LIBSRCS +=	smtpd/proxy.c
+LIBSRCS +=	smtpd/proxy_from.c
+LIBSRCS +=	smtpd/proxy_read.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -115,6 +118,7 @@ HDRS +=		send/lmtp_client.h
 HDRS +=		send/mbox_quote.h
 HDRS +=		queue/addrlist.h
 HDRS +=		queue/sendmail.h
+HDRS +=		smtpd/proxy.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -160,6 +164,7 @@ UNIT_TESTS +=	tests/unit/lmtp_client_test
 UNIT_TESTS +=	tests/unit/smtp_dot_test
 UNIT_TESTS +=	tests/unit/mbox_quote_test
 UNIT_TESTS +=	tests/unit/addrlist_test
+UNIT_TESTS +=	tests/unit/proxy_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -185,6 +190,7 @@ SH_TESTS +=	tests/local/mbox_test
 SH_TESTS +=	tests/smtpd/inetd_test
 SH_TESTS +=	tests/smtpd/auth_test
 SH_TESTS +=	tests/smtpd/tls_test
+SH_TESTS +=	tests/smtpd/proxy_test
 SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
@@ -229,6 +235,8 @@ FUZZ_TARGETS +=	fuzz_mbox_quote
 FUZZ_REPLAY +=	tests/fuzz/fuzz_mbox_quote_replay
 FUZZ_TARGETS +=	fuzz_addrlist
 FUZZ_REPLAY +=	tests/fuzz/fuzz_addrlist_replay
+FUZZ_TARGETS +=	fuzz_proxy
+FUZZ_REPLAY +=	tests/fuzz/fuzz_proxy_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -294,6 +302,7 @@ control/qcdb: control/qcdb.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qcdb.o $(LIBA) $(PKG_LIBS)
 SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \
 		smtpd/smtpd_tls.o
+SMTPD_OBJS +=	smtpd/smtpd_proxy.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
 $(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h smtpd/smtpd_tls.h
@@ -386,6 +395,11 @@ tests/fuzz/fuzz_addrlist_replay: tests/fuzz/fuzz_addrlist.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_addrlist.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_proxy_replay: tests/fuzz/fuzz_proxy.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_proxy.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -407,6 +421,7 @@ FUZZ_SRCS +=	lookup/aliases_parse.c lookup/vdomains.c control/ctl.c \
 		lib/log.c lib/paths.c
 FUZZ_SRCS +=	send/mbox_quote.c
 FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
+FUZZ_SRCS +=	smtpd/proxy.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -284,73 +284,23 @@ rcpthosts_line(struct build *b, size_t line, const char *s, size_t n)
 }
 
 /*
- * relay_prefix - the length after the '/' of a relay line, decimal
- * with no sign and no leading zero, at most max; -1 if it is not.
- */
-static int
-relay_prefix(const char *s, size_t n, unsigned max)
-{
-	unsigned v = 0;
-	size_t i;
-
-	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	return v <= max ? (int)v : -1;
-}
-
-/*
- * relay_line - "a.b.c.d", "a.b.c.d/len", "[v6]" or "[v6]/len" to the
- * key relay_key() makes of it (masked, canonical, with its length).
+ * relay_line - "a.b.c.d", "a.b.c.d/len", "[v6]" or "[v6]/len" (read by
+ * relay_net_parse, as smtpd reads control/proxyfrom) to the key
+ * relay_key() makes of it (masked, canonical, with its length).
  */
 static void
 relay_line(struct build *b, size_t line, const char *s, size_t n)
 {
-	char text[INET6_ADDRSTRLEN], key[RELAY_KEY_MAX], host[RELAY_KEY_MAX];
-	struct in6_addr a6;
-	unsigned char a[16];
-	const char *slash, *as = s;
-	size_t an;
-	int af, len, max;
+	char key[RELAY_KEY_MAX], host[RELAY_KEY_MAX];
+	struct relay_net net;
+	const char *why;
+	unsigned max;
 
-	slash = memchr(s, '/', n);
-	an = slash ? (size_t)(slash - s) : n;
-	if (an >= 2 && as[0] == '[' && as[an - 1] == ']') {
-		as++;
-		an -= 2;
-		af = AF_INET6;
-		max = 128;
-	} else if (memchr(as, ':', an) != NULL) {
-		bad(line, "\"%.*s\": write an IPv6 address in brackets",
-		    (int)n, s);
-	} else {
-		af = AF_INET;
-		max = 32;
-	}
-	if (an == 0 || an >= sizeof(text))
-		bad(line, "\"%.*s\" is not an address", (int)n, s);
-	memcpy(text, as, an);
-	text[an] = '\0';
-	if (inet_pton(af, text, af == AF_INET ? (void *)a : (void *)&a6) != 1)
-		bad(line, "\"%.*s\" is not an %s address", (int)n, s,
-		    af == AF_INET ? "IPv4" : "IPv6");
-	if (af == AF_INET6)
-		memcpy(a, a6.s6_addr, 16);
-	len = max;
-	if (slash != NULL && (len = relay_prefix(slash + 1,
-	    n - (size_t)(slash - s) - 1, (unsigned)max)) == -1)
-		bad(line, "\"%.*s\": want a length from 0 to %d after the /",
-		    (int)n, s, max);
-	/* relay_allowed takes a mapped client for IPv4: never a match */
-	if (af == AF_INET6 && len >= 96 && IN6_IS_ADDR_V4MAPPED(&a6))
-		bad(line, "\"%.*s\" is IPv4-mapped: write it as IPv4, "
-		    "which is how mapped clients are matched", (int)n, s);
-	if (relay_key(af, a, (unsigned)len, key, sizeof(key)) == -1 ||
-	    relay_key(af, a, (unsigned)max, host, sizeof(host)) == -1)
+	if ((why = relay_net_parse(s, n, &net)) != NULL)
+		bad(line, "\"%.*s\": %s", (int)n, s, why);
+	max = net.af == AF_INET ? 32 : 128;
+	if (relay_key(net.af, net.addr, net.len, key, sizeof(key)) == -1 ||
+	    relay_key(net.af, net.addr, max, host, sizeof(host)) == -1)
 		bad(line, "\"%.*s\" is not a network", (int)n, s);
 	/* host bits set: most likely a typo, so say what is stored */
 	if (strncmp(key, host, strcspn(host, "/")) != 0 ||

@@ -56,12 +56,12 @@ relay_key(int af, const void *addr, unsigned len, char *key, size_t size)
 }
 
 /*
- * parse_ip - the client address as TCPREMOTEIP writes it: IPv4 dotted
- * quad or IPv6, an IPv4-mapped IPv6 address becoming IPv4.  Fills a
- * (16 bytes) and returns the family, or -1 if ip is no address.
+ * relay_parse_ip - the client address as TCPREMOTEIP writes it: IPv4
+ * dotted quad or IPv6, an IPv4-mapped IPv6 address becoming IPv4.
+ * Fills a (16 bytes) and returns the family, or -1 if ip is no address.
  */
-static int
-parse_ip(const char *ip, unsigned char *a)
+int
+relay_parse_ip(const char *ip, unsigned char *a)
 {
 	struct in6_addr a6;
 
@@ -92,7 +92,7 @@ relay_allowed(const char *ip)
 
 	/* INET6_ADDRSTRLEN bounds what inet_pton can accept anyway */
 	if (ip == NULL || strnlen(ip, INET6_ADDRSTRLEN) >= INET6_ADDRSTRLEN ||
-	    (af = parse_ip(ip, a)) == -1)
+	    (af = relay_parse_ip(ip, a)) == -1)
 		return 0;
 	if ((r = policy_cdb_open("relay", &fd)) != 1)
 		return r;
@@ -124,4 +124,100 @@ relay_allowed(const char *ip)
 	}
 	(void)close(fd);
 	return r;
+}
+
+/*
+ * net_prefix - the length after the '/' of a line, decimal with no
+ * sign and no leading zero, at most max; -1 if it is not.
+ */
+static int
+net_prefix(const char *s, size_t n, unsigned max)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	return v <= max ? (int)v : -1;
+}
+
+/*
+ * relay_net_parse - one line of control/relay (or proxyfrom) of n
+ * bytes: "a.b.c.d", "a.b.c.d/len", "[v6]" or "[v6]/len", into net
+ * (host bits kept as written: relay_key and relay_net_match mask
+ * them).  Returns NULL, or why the line is refused.
+ */
+const char *
+relay_net_parse(const char *s, size_t n, struct relay_net *net)
+{
+	char text[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
+	const char *slash, *as = s;
+	size_t an;
+	int len, max;
+
+	memset(net, 0, sizeof(*net));
+	slash = memchr(s, '/', n);
+	an = slash ? (size_t)(slash - s) : n;
+	if (an >= 2 && as[0] == '[' && as[an - 1] == ']') {
+		as++;
+		an -= 2;
+		net->af = AF_INET6;
+		max = 128;
+	} else if (memchr(as, ':', an) != NULL) {
+		return "write an IPv6 address in brackets";
+	} else {
+		net->af = AF_INET;
+		max = 32;
+	}
+	if (an == 0 || an >= sizeof(text))
+		return "not an address";
+	memcpy(text, as, an);
+	text[an] = '\0';
+	if (inet_pton(net->af, text, net->af == AF_INET ? (void *)net->addr :
+	    (void *)&a6) != 1)
+		return net->af == AF_INET ? "not an IPv4 address" :
+		    "not an IPv6 address";
+	if (net->af == AF_INET6)
+		memcpy(net->addr, a6.s6_addr, 16);
+	len = max;
+	if (slash != NULL && (len = net_prefix(slash + 1,
+	    n - (size_t)(slash - s) - 1, (unsigned)max)) == -1)
+		return max == 32 ? "want a length from 0 to 32 after the /" :
+		    "want a length from 0 to 128 after the /";
+	/* clients are matched by relay_parse_ip: a mapped one as IPv4 */
+	if (net->af == AF_INET6 && len >= 96 && IN6_IS_ADDR_V4MAPPED(&a6))
+		return "IPv4-mapped: write it as IPv4, which is how mapped "
+		    "clients are matched";
+	net->len = (unsigned)len;
+	return NULL;
+}
+
+/*
+ * relay_net_match - whether the client at ip (text, as relay_allowed
+ * takes it) is inside net.  Returns 1 or 0 (also for no address).
+ */
+int
+relay_net_match(const struct relay_net *net, const char *ip)
+{
+	unsigned char a[16];
+	unsigned full, rest, mask;
+
+	if (ip == NULL || strnlen(ip, INET6_ADDRSTRLEN) >= INET6_ADDRSTRLEN ||
+	    relay_parse_ip(ip, a) != net->af ||
+	    net->len > (net->af == AF_INET ? 32u : 128u))
+		return 0;
+	full = net->len / 8;
+	rest = net->len % 8;
+	if (memcmp(a, net->addr, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	mask = 0xff00u >> rest & 0xff;
+	return ((a[full] ^ net->addr[full]) & mask) == 0;
 }

@@ -27,7 +27,21 @@
 /* "ffff:...:255.255.255.255/128" and its NUL fit */
 #define RELAY_KEY_MAX	64
 
+/*
+ * One network of a relay line, as relay_net_parse reads it; the same
+ * syntax serves control/proxyfrom (smtpd/proxy_from.c), so the two
+ * lists of addresses are written and matched alike.
+ */
+struct relay_net {
+	int		 af;		/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];	/* 4 or 16 bytes, as written */
+	unsigned	 len;		/* prefix length */
+};
+
 int	relay_key(int, const void *, unsigned, char *, size_t);
 int	relay_allowed(const char *);
+int	relay_parse_ip(const char *, unsigned char *);
+const char *relay_net_parse(const char *, size_t, struct relay_net *);
+int	relay_net_match(const struct relay_net *, const char *);
 
 #endif

@@ -11,6 +11,10 @@
  * the queue sees it only through drop/, like any local user.  It
  * answers 250 only once qinject has exited 0.
  *
+ * Behind a load balancer listed in control/proxyfrom it first reads
+ * the balancer's PROXY header (smtpd_proxy.c) and serves the client
+ * the header names, as if it had connected itself.
+ *
  * With -l (sendmail -bs) it serves a local user on a pipe instead: it
  * keeps that user's uid, so qinject queues the message as that user's
  * (who may claim only their own senders unless trusted), and relaying
@@ -158,8 +162,11 @@ main(int argc, char *argv[])
 	buf_init(&s.out, 1, s.outbuf, sizeof(s.outbuf));
 	if (s.is_local)
 		local_peer(&s);
-	else
+	else {
 		peer(&s);
+		/* a listed balancer's header first: it names the client */
+		session_proxy(&s);
+	}
 	log_info("session=%s connect ip=%s host=%s", s.sid, s.ip, s.host);
 	s.queue_fd = open(paths_queue(), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s.queue_fd == -1 || session_load(&s) == -1) {

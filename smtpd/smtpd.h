@@ -71,5 +71,6 @@ struct session {
 
 void	session_run(struct session *);
 int	session_load(struct session *);
+void	session_proxy(struct session *);	/* smtpd_proxy.c */
 
 #endif

@@ -6,7 +6,11 @@
 # pipelined writes).  Run with /usr/bin/python3 (the test user cannot
 # reach another python3).
 #
-# usage: smtp_dialog.py [-H host] -p port [-t step-timeout] SCRIPT|-
+# usage: smtp_dialog.py [-H host] -p port [-t step-timeout] [-b source]
+#        SCRIPT|-
+#
+# -b binds the client to a source address first (127.0.0.3 say: any
+# 127/8 address is the loopback on Linux), to connect as another client.
 #
 # Script lines (one step each):
 #   > text              send text followed by CRLF
@@ -34,7 +38,7 @@
 # "smtp_dialog: line N: ..." on stderr with the reply and exits 1.
 # Usage errors exit 2.
 #
-# As a module: Session(host, port, timeout) has send(bytes), line(text),
+# As a module: Session(host, port, timeout, source) has send(bytes), line(text),
 # reply() -> (code, [lines]), expect(prefix), and close().
 
 import ast
@@ -51,11 +55,13 @@ class DialogError(Exception):
 class Session:
     """One SMTP connection with a reply reader that keeps unread bytes."""
 
-    def __init__(self, host, port, timeout=10.0):
+    def __init__(self, host, port, timeout=10.0, source=None):
         self.timeout = timeout
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
+        if source:
+            self.sock.bind((source, 0))
         self.sock.connect((host, int(port)))
         self.buf = b""
         self.eof = False
@@ -175,7 +181,7 @@ def show(prefix, data):
         print(prefix + out)
 
 
-def run(script, host, port, timeout):
+def run(script, host, port, timeout, source=None):
     s = None
     for lineno, raw in enumerate(script.splitlines(), 1):
         st = raw.rstrip("\n")
@@ -183,7 +189,7 @@ def run(script, host, port, timeout):
             continue
         try:
             if s is None:
-                s = Session(host, port, timeout)
+                s = Session(host, port, timeout, source)
             if st.startswith(">raw "):
                 data = literal(st[5:], lineno)
                 show("C: ", data)
@@ -258,6 +264,7 @@ def main():
     ap.add_argument("-H", "--host", default="127.0.0.1")
     ap.add_argument("-p", "--port", required=True, type=int)
     ap.add_argument("-t", "--timeout", default=10.0, type=float)
+    ap.add_argument("-b", "--bind", default=None)
     ap.add_argument("script")
     a = ap.parse_args()
     if a.script == "-":
@@ -265,7 +272,7 @@ def main():
     else:
         with open(a.script, encoding="utf-8", errors="surrogateescape") as f:
             text = f.read()
-    sys.exit(run(text, a.host, a.port, a.timeout))
+    sys.exit(run(text, a.host, a.port, a.timeout, a.bind))
 
 
 if __name__ == "__main__":

@@ -107,6 +107,14 @@ aliases_body() {
 	replay fuzz_aliases
 }
 
+atf_test_case proxy
+proxy_head() {
+	atf_set "descr" "fuzz_proxy replays its corpus and crashes"
+}
+proxy_body() {
+	replay fuzz_proxy
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -119,4 +127,5 @@ atf_init_test_cases() {
 	atf_add_test_case dotfile
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
+	atf_add_test_case proxy
 }
