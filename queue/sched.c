@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "buf.h"
 #include "ctl.h"
 #include "log.h"
 #include "paths.h"
@@ -543,6 +544,32 @@ loop(struct sched *s)
 	}
 }
 
+/*
+ * notify_ready - tell the supervisor that new mail is being served:
+ * qpost-start -r puts s6's notification descriptor on the one named by
+ * $QPOST_READYFD; write one newline to it and close it, as s6's
+ * readiness protocol asks.  Without the variable, nothing to do.
+ */
+static void
+notify_ready(void)
+{
+	const char *v = getenv("QPOST_READYFD"), *err;
+	int fd;
+
+	if (v == NULL)
+		return;
+	fd = strtonum(v, FD_FROM_REMOTE + 1, 1023, &err);
+	if (err != NULL) {
+		log_warnx("QPOST_READYFD=%s is %s: readiness not told", v,
+		    err);
+		return;
+	}
+	if (fd_write_all(fd, "\n", 1) == -1)
+		log_warn("unable to tell readiness on descriptor %d", fd);
+	(void)close(fd);
+	(void)unsetenv("QPOST_READYFD");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -581,5 +608,6 @@ main(int argc, char *argv[])
 	/* the queue loads while new mail is served: see sched_recover.c */
 	recover(&s);
 	log_info("ready queued=%zu loading=1", s.nmsgs);
+	notify_ready();
 	loop(&s);
 }
