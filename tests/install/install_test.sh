@@ -42,7 +42,8 @@ add_user() {
 # setup_services KIND - qpost-setup for KIND, listeners on free
 # loopback ports
 setup_services() {
-	atf_check "$R/usr/sbin/qpost-setup" -D "$R" -s "$R/service" -t "$1"
+	atf_check "$R/usr/sbin/qpost-setup" -D "$R" -s "$R/service" -t "$1" \
+	    -a "$U"
 	ME=$(cat "$R/etc/qpost/me")
 	for s in smtpd submission smtps; do
 		echo 127.0.0.1 > "$R/service/$s/ip"
@@ -87,10 +88,10 @@ listening() {
 	    "$R/service/$1/log/main/current"
 }
 
-# send_smtp TOKEN - one message through the smtpd service
+# send_smtp TOKEN [LOCALPART] - one message through the smtpd service
 send_smtp() {
 	swaks --server 127.0.0.1 --port "$(port_of smtpd)" \
-	    --from sender@example.org --to "$U@$ME" \
+	    --from sender@example.org --to "${2:-$U}@$ME" \
 	    --header "Subject: $1" --body "token=$1" > "swaks.$1" 2>&1 ||
 	    qp_fail "swaks failed for $1" "swaks.$1"
 	SENT="$SENT $1"
@@ -159,6 +160,8 @@ s6_body() {
 	for s in smtpd submission smtps; do listening "$s"; done
 	send_smtp first-smtp
 	send_inject first-inject
+	# qpost-setup -a: postmaster's mail reaches the administrator
+	send_smtp to-postmaster postmaster
 	check_delivered
 	for s in qpost qpauth smtpd submission smtps; do
 		send_smtp "before-$s"
@@ -264,10 +267,13 @@ setup_twice_body() {
 	atf_check diff before after
 
 	atf_check -o inline:"root:root 755\n" stat -c "%U:%G %a" "$c"
-	for f in me locals rcpthosts admin tls.crt; do
+	for f in me locals rcpthosts aliases tls.crt; do
 		atf_check -o inline:"root:root 644\n" stat -c "%U:%G %a" "$c/$f"
 	done
-	atf_check -o inline:"postmaster@example.org\n" cat "$c/admin"
+	atf_check -o match:"^postmaster: postmaster@example.org\$" \
+	    cat "$c/aliases"
+	atf_check -o inline:"root:root 644\n" stat -c "%U:%G %a" \
+	    "$c/aliases.cdb"
 	atf_check -o inline:"root:qpsmtpd 440\n" stat -c "%U:%G %a" "$c/tls.key"
 	atf_check -o inline:"qpqueue:qpost 751\n" stat -c "%U:%G %a" "$q"
 	atf_check -o inline:"qpqueue:qpost 3777\n" stat -c "%U:%G %a" "$q/drop"
