@@ -290,6 +290,19 @@ setup_twice_body() {
 	# nothing setuid or setgid outside the queue's drop/ directory
 	atf_check -o inline:"" find "$R" \( -perm -4000 -o -perm -2000 \) \
 	    ! -path "$q/drop"
+	# the systemd units are examples, not enabled: they parse cleanly
+	# (their programs pointed into the temporary root)
+	u=$R/usr/share/doc/qpost/examples/systemd
+	test -f "$u/qpost-smtpd.socket" || atf_fail "no systemd units installed"
+	atf_check -o match:"^Accept=yes" cat "$u/qpost-smtpd.socket"
+	if command -v systemd-analyze >/dev/null 2>&1; then
+		mkdir units
+		for f in "$u"/*; do
+			sed "s|/usr/libexec/qpost|$R/usr/libexec/qpost|" "$f" \
+			    > "units/${f##*/}"
+		done
+		atf_check systemd-analyze verify --man=no units/*
+	fi
 	# an upgrade: a new install and setup keep edits and the queue
 	echo mail.example.org > "$c/me"
 	echo 7 > "$R/service/smtpd/concurrency"
