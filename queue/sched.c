@@ -45,6 +45,7 @@
 #define LOAD_BATCH	500	/* env files loaded, while loading at start */
 #define TIMER_BATCH	1000	/* due timers acted on */
 #define RESULT_BATCH	64	/* results taken from each spawner */
+#define DRAIN_MAX	30	/* seconds to wait for results on SIGTERM */
 
 struct job {
 	unsigned long long	 id;
@@ -489,13 +490,30 @@ static void
 loop(struct sched *s)
 {
 	struct pollfd pfd[4];
-	time_t now;
+	time_t now, drain_until = 0;
 	size_t n;
 	int k, timeout, more;
 
 	for (;;) {
-		if (got_term)
-			diex(0, "exiting on a signal");
+		/*
+		 * SIGTERM (a supervisor's restart) starts nothing more but
+		 * waits, DRAIN_MAX seconds at most, for the results of the
+		 * deliveries running, as qmail-send does: a result lost
+		 * here would deliver the message again after the restart.
+		 * A second signal, or none running, ends it at once.
+		 */
+		if (got_term) {
+			got_term = 0;
+			if (drain_until != 0 || jobs == NULL)
+				diex(0, "exiting on a signal");
+			drain_until = time(NULL) + DRAIN_MAX;
+			log_info("stopping: waiting for the deliveries running");
+		}
+		if (drain_until != 0 && jobs == NULL)
+			diex(0, "exiting on a signal: no delivery running");
+		if (drain_until != 0 && time(NULL) >= drain_until)
+			diex(0, "exiting on a signal: deliveries still running "
+			    "after %d s", DRAIN_MAX);
 		if (got_hup) {
 			got_hup = 0;
 			load_control(s);
@@ -514,11 +532,14 @@ loop(struct sched *s)
 		 * hurries it), due timers, then deliveries into the free
 		 * slots, and below the results.
 		 */
-		more = recover_step(s, LOAD_BATCH);
-		more |= pickup_scan(s, PICKUP_BATCH);
-		more |= fair_timers(s, now, TIMER_BATCH);
-		fair_dispatch(s);
-		timeout = more ? 0 : fair_next_wake(s, now);
+		if (drain_until == 0) {
+			more = recover_step(s, LOAD_BATCH);
+			more |= pickup_scan(s, PICKUP_BATCH);
+			more |= fair_timers(s, now, TIMER_BATCH);
+			fair_dispatch(s);
+			timeout = more ? 0 : fair_next_wake(s, now);
+		} else
+			timeout = 1000;	/* results, or the deadline */
 		pfd[0].fd = s->trigger_fd;
 		pfd[1].fd = FD_FROM_LOCAL;
 		pfd[2].fd = FD_FROM_REMOTE;
