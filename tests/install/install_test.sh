@@ -128,6 +128,14 @@ check_delivered() {
 	}
 }
 
+# no_sanitizer_report - a SANITIZE=1 build reported nothing in any log
+no_sanitizer_report() {
+	if grep -l -e 'AddressSanitizer' -e 'runtime error' -e 'LeakSanitizer' \
+	    "$R"/service/*/log/main/current >&2; then
+		atf_fail "a sanitizer report in the logs above"
+	fi
+}
+
 # stop_all - kill what is left of the session, remove user and root
 stop_all() {
 	[ -f scan_pid ] && SID=$(cat scan_pid) && {
@@ -188,6 +196,7 @@ s6_body() {
 		ps -o pid,args -s "$SID" >&2
 		atf_fail "processes left after s6-svscanctl -t"
 	}
+	no_sanitizer_report
 }
 s6_cleanup() {
 	stop_all
@@ -230,6 +239,7 @@ daemontools_body() {
 		ps -o pid,args -s "$SID" >&2
 		atf_fail "processes left after svc -dx"
 	}
+	no_sanitizer_report
 }
 daemontools_cleanup() {
 	stop_all
