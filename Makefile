@@ -6,6 +6,8 @@ BINDIR ?=	$(PREFIX)/bin
 SBINDIR ?=	$(PREFIX)/sbin
 LIBEXECDIR ?=	$(PREFIX)/libexec/qpost
 MANDIR ?=	$(PREFIX)/share/man
+DATADIR ?=	$(PREFIX)/share/qpost
+DOCDIR ?=	$(PREFIX)/share/doc/qpost
 CONTROLDIR ?=	/etc/qpost
 QUEUEDIR ?=	/var/spool/qpost
 DESTDIR ?=
@@ -178,6 +180,7 @@ SH_TESTS +=	tests/control/logsum_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
 SH_TESTS +=	tests/man/man_test
+SH_TESTS +=	tests/install/install_test
 SH_TESTS +=	tests/smtpd/harness_test
 SH_TESTS +=	tests/smtpd/protocol_test
 SH_TESTS +=	tests/smtpd/data_test
@@ -250,7 +253,17 @@ MANS8 +=	man/qstat.8 man/qctl.8
 MANS8 +=	man/sendmail.8
 MANS8 +=	man/qpost-logsum.8
 MANS7 =		man/qpost.7 man/qpost-log.7
+MANS7 +=	man/qpost-services.7
 MANS =		$(MANS1) $(MANS5) $(MANS7) $(MANS8)
+
+# Service directory templates that qpost-setup -s fills in (DATADIR),
+# and the systemd units installed as examples only (DOCDIR).
+SVC_TEMPLATES =	control/services/run.qpost control/services/run.qpauth \
+		control/services/run.tcp control/services/log.run
+SYSTEMD_UNITS =	qpost.service qpost-auth.service
+SYSTEMD_UNITS += qpost-smtpd.socket qpost-smtpd@.service
+SYSTEMD_UNITS += qpost-submission.socket qpost-submission@.service
+SYSTEMD_UNITS += qpost-smtps.socket qpost-smtps@.service
 
 .SUFFIXES: .c .o .sh
 .c.o:
@@ -465,11 +478,15 @@ demo:
 	$(MAKE) progs
 	exec sh control/qpost-demo
 
+# Nothing installed is setuid or setgid: qinject needs no privilege
+# (DESIGN.md), and tests/install checks it.
 install: progs
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-	    $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/services \
+	    $(DESTDIR)$(DOCDIR)/examples/services \
+	    $(DESTDIR)$(DOCDIR)/examples/systemd
 	for p in $(PROGS); do \
 	    cp $$p $(DESTDIR)$(LIBEXECDIR)/ && \
 	    chmod 755 $(DESTDIR)$(LIBEXECDIR)/$${p##*/}; done
@@ -481,9 +498,18 @@ install: progs
 	ln -f $(DESTDIR)$(SBINDIR)/sendmail $(DESTDIR)$(SBINDIR)/mailq
 	ln -f $(DESTDIR)$(SBINDIR)/sendmail $(DESTDIR)$(SBINDIR)/newaliases
 	cp $(DESTDIR)$(LIBEXECDIR)/sendmail $(DESTDIR)$(BINDIR)/mailq
-	cp control/qpost-setup $(DESTDIR)$(SBINDIR)/
+	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|' -e 's|@DATADIR@|$(DATADIR)|' \
+	    control/qpost-setup > $(DESTDIR)$(SBINDIR)/qpost-setup
 	chmod 755 $(DESTDIR)$(SBINDIR)/qpost-setup
 	cp control/qpost-logsum $(DESTDIR)$(SBINDIR)/ && chmod 755 $(DESTDIR)$(SBINDIR)/qpost-logsum
+	for f in $(SVC_TEMPLATES); do \
+	    cp $$f $(DESTDIR)$(DATADIR)/services/ && \
+	    cp $$f $(DESTDIR)$(DOCDIR)/examples/services/; done
+	chmod 644 $(DESTDIR)$(DATADIR)/services/* \
+	    $(DESTDIR)$(DOCDIR)/examples/services/*
+	for u in $(SYSTEMD_UNITS); do \
+	    sed 's|@LIBEXEC@|$(LIBEXECDIR)|g' control/services/systemd/$$u \
+	    > $(DESTDIR)$(DOCDIR)/examples/systemd/$$u; done
 	cp $(MANS1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MANS5) $(DESTDIR)$(MANDIR)/man5/
 	cp $(MANS7) $(DESTDIR)$(MANDIR)/man7/

@@ -14,6 +14,10 @@
  *
  * If any of the three dies the others see end of file and exit, and the
  * supervisor runs qpost-start again: the group is the unit of restart.
+ * With -r fd (s6's notification-fd), that descriptor is passed to sched
+ * alone, as descriptor FD_READY named by $QPOST_READYFD; sched writes a
+ * newline to it once it serves new mail.
+ *
  * Exit 111 on any failure before the exec.
  */
 #include <sys/types.h>
@@ -33,12 +37,15 @@
 #include "priv.h"
 #include "sa.h"
 
-#define USAGE	"usage: qpost-start [-h]\n" \
-		"  start sched, lspawn and rspawn, joined by pipes\n"
+#define USAGE	"usage: qpost-start [-h] [-r fd]\n" \
+		"  start sched, lspawn and rspawn, joined by pipes;\n" \
+		"  -r: sched writes a newline to fd when ready (s6)\n"
 
 #define PROG_SCHED	"sched"
 #define PROG_LSPAWN	"lspawn"
 #define PROG_RSPAWN	"rspawn"
+#define FD_READY	7	/* above sched's pipes, 3 to 6 */
+#define FD_READY_S	"7"
 
 /*
  * fd_std - make sure 0, 1 and 2 are open (on /dev/null if need be), so
@@ -172,18 +179,57 @@ single_user_account(void)
 	sa_free(&name);
 }
 
+/*
+ * ready_fd - the -r argument: an open descriptor above 2, moved out of
+ * the way of the pipes (to 10 or above, close-on-exec) so that placing
+ * sched's descriptors cannot clobber it.
+ */
+static int
+ready_fd(const char *arg)
+{
+	const char *err;
+	int fd, moved;
+
+	fd = strtonum(arg, 3, 1023, &err);
+	if (err != NULL)
+		diex(EXIT_PERM, "-r %s: the descriptor is %s", arg, err);
+	if (fcntl(fd, F_GETFD) == -1)
+		diex(EXIT_TEMP, "-r %d: the descriptor is not open", fd);
+	if ((moved = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
+		die(EXIT_TEMP, "unable to duplicate descriptor %d", fd);
+	(void)close(fd);
+	return moved;
+}
+
 int
 main(int argc, char **argv)
 {
 	int to_l[2], from_l[2], to_r[2], from_r[2];
-	int src[4], dst[4] = { 3, 4, 5, 6 };
+	int src[5], dst[5] = { 3, 4, 5, 6, FD_READY };
+	int ch, nfd = 4, readyfd = -1;
+	const char *readyarg = NULL;
 	uid_t uid;
 	gid_t gid;
 
 	log_init(argv[0]);
-	log_options_h(argc, argv, USAGE);
+	while ((ch = getopt(argc, argv, "hr:")) != -1) {
+		switch (ch) {
+		case 'h':
+			(void)fd_write_all(1, USAGE, sizeof(USAGE) - 1);
+			return 0;
+		case 'r':
+			readyarg = optarg;
+			break;
+		default:
+			diex(EXIT_PERM, "%s", USAGE);
+		}
+	}
+	if (optind != argc)
+		diex(EXIT_PERM, "%s", USAGE);
 	signals_default();
 	fd_std();
+	if (readyarg != NULL)
+		readyfd = ready_fd(readyarg);
 	single_user_account();
 	/* find both accounts before forking, so a missing one stops us whole */
 	if (!priv_single_user()) {
@@ -208,7 +254,12 @@ main(int argc, char **argv)
 	src[1] = from_l[0];
 	src[2] = to_r[1];
 	src[3] = from_r[0];
-	fd_place(src, dst, 4, 7);
+	if (readyfd != -1) {
+		src[nfd++] = readyfd;
+		if (setenv("QPOST_READYFD", FD_READY_S, 1) == -1)
+			die(EXIT_TEMP, "unable to set QPOST_READYFD");
+	}
+	fd_place(src, dst, nfd, FD_READY + 1);
 	priv_drop(USER_QUEUE);
 	exec_prog(PROG_SCHED);
 }

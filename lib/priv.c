@@ -14,11 +14,20 @@
 #include "log.h"
 #include "priv.h"
 
+/*
+ * Set once priv_drop has made a process started as root into one of
+ * the system accounts: it stays in system mode (smtpd must still find
+ * the system's users after becoming qpsmtpd), although it is no longer
+ * root.  A drop to a single-user account (priv_drop_ids alone, as
+ * qpost-start does for control/singleuser) leaves it unset.
+ */
+static int system_dropped;
+
 /* priv_single_user - true when not started as root. */
 int
 priv_single_user(void)
 {
-	return getuid() != 0 && geteuid() != 0;
+	return !system_dropped && getuid() != 0 && geteuid() != 0;
 }
 
 /* priv_lookup - uid and primary gid of a user; -1 if there is none. */
@@ -71,4 +80,5 @@ priv_drop(const char *user)
 	if (priv_lookup(user, &uid, &gid) == -1)
 		diex(EXIT_TEMP, "unable to find user %s: run qpost-setup", user);
 	priv_drop_ids(uid, gid);
+	system_dropped = 1;
 }

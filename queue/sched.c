@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "buf.h"
 #include "ctl.h"
 #include "log.h"
 #include "paths.h"
@@ -44,6 +45,7 @@
 #define LOAD_BATCH	500	/* env files loaded, while loading at start */
 #define TIMER_BATCH	1000	/* due timers acted on */
 #define RESULT_BATCH	64	/* results taken from each spawner */
+#define DRAIN_MAX	30	/* seconds to wait for results on SIGTERM */
 
 struct job {
 	unsigned long long	 id;
@@ -488,13 +490,30 @@ static void
 loop(struct sched *s)
 {
 	struct pollfd pfd[4];
-	time_t now;
+	time_t now, drain_until = 0;
 	size_t n;
 	int k, timeout, more;
 
 	for (;;) {
-		if (got_term)
-			diex(0, "exiting on a signal");
+		/*
+		 * SIGTERM (a supervisor's restart) starts nothing more but
+		 * waits, DRAIN_MAX seconds at most, for the results of the
+		 * deliveries running, as qmail-send does: a result lost
+		 * here would deliver the message again after the restart.
+		 * A second signal, or none running, ends it at once.
+		 */
+		if (got_term) {
+			got_term = 0;
+			if (drain_until != 0 || jobs == NULL)
+				diex(0, "exiting on a signal");
+			drain_until = time(NULL) + DRAIN_MAX;
+			log_info("stopping: waiting for the deliveries running");
+		}
+		if (drain_until != 0 && jobs == NULL)
+			diex(0, "exiting on a signal: no delivery running");
+		if (drain_until != 0 && time(NULL) >= drain_until)
+			diex(0, "exiting on a signal: deliveries still running "
+			    "after %d s", DRAIN_MAX);
 		if (got_hup) {
 			got_hup = 0;
 			load_control(s);
@@ -513,11 +532,14 @@ loop(struct sched *s)
 		 * hurries it), due timers, then deliveries into the free
 		 * slots, and below the results.
 		 */
-		more = recover_step(s, LOAD_BATCH);
-		more |= pickup_scan(s, PICKUP_BATCH);
-		more |= fair_timers(s, now, TIMER_BATCH);
-		fair_dispatch(s);
-		timeout = more ? 0 : fair_next_wake(s, now);
+		if (drain_until == 0) {
+			more = recover_step(s, LOAD_BATCH);
+			more |= pickup_scan(s, PICKUP_BATCH);
+			more |= fair_timers(s, now, TIMER_BATCH);
+			fair_dispatch(s);
+			timeout = more ? 0 : fair_next_wake(s, now);
+		} else
+			timeout = 1000;	/* results, or the deadline */
 		pfd[0].fd = s->trigger_fd;
 		pfd[1].fd = FD_FROM_LOCAL;
 		pfd[2].fd = FD_FROM_REMOTE;
@@ -541,6 +563,32 @@ loop(struct sched *s)
 		if (pfd[3].revents & POLLIN)
 			sched_ctl_read(s, now);
 	}
+}
+
+/*
+ * notify_ready - tell the supervisor that new mail is being served:
+ * qpost-start -r puts s6's notification descriptor on the one named by
+ * $QPOST_READYFD; write one newline to it and close it, as s6's
+ * readiness protocol asks.  Without the variable, nothing to do.
+ */
+static void
+notify_ready(void)
+{
+	const char *v = getenv("QPOST_READYFD"), *err;
+	int fd;
+
+	if (v == NULL)
+		return;
+	fd = strtonum(v, FD_FROM_REMOTE + 1, 1023, &err);
+	if (err != NULL) {
+		log_warnx("QPOST_READYFD=%s is %s: readiness not told", v,
+		    err);
+		return;
+	}
+	if (fd_write_all(fd, "\n", 1) == -1)
+		log_warn("unable to tell readiness on descriptor %d", fd);
+	(void)close(fd);
+	(void)unsetenv("QPOST_READYFD");
 }
 
 int
@@ -581,5 +629,6 @@ main(int argc, char *argv[])
 	/* the queue loads while new mail is served: see sched_recover.c */
 	recover(&s);
 	log_info("ready queued=%zu loading=1", s.nmsgs);
+	notify_ready();
 	loop(&s);
 }
