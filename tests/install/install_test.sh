@@ -272,18 +272,18 @@ setup_twice_body() {
 	atf_check "$R/usr/sbin/qpost-setup" -D "$R" -s "$R/service" -t s6
 	listing before
 	atf_check "$R/usr/sbin/qpost-setup" -D "$R" -s "$R/service" -t s6 \
-	    -a other@example.org
+	    -a postmaster@example.org
 	listing after
 	atf_check diff before after
+	# -a names a new administrator: control/admin alone changes
+	atf_check "$R/usr/sbin/qpost-setup" -D "$R" -s "$R/service" -t s6 \
+	    -a other@example.org
+	atf_check -o inline:"other@example.org\n" cat "$R/etc/qpost/admin"
 
 	atf_check -o inline:"root:root 755\n" stat -c "%U:%G %a" "$c"
-	for f in me locals rcpthosts aliases tls.crt; do
+	for f in me locals rcpthosts admin tls.crt; do
 		atf_check -o inline:"root:root 644\n" stat -c "%U:%G %a" "$c/$f"
 	done
-	atf_check -o match:"^postmaster: postmaster@example.org\$" \
-	    cat "$c/aliases"
-	atf_check -o inline:"root:root 644\n" stat -c "%U:%G %a" \
-	    "$c/aliases.cdb"
 	atf_check -o inline:"root:qpsmtpd 440\n" stat -c "%U:%G %a" "$c/tls.key"
 	atf_check -o inline:"qpqueue:qpost 751\n" stat -c "%U:%G %a" "$q"
 	atf_check -o inline:"qpqueue:qpost 3777\n" stat -c "%U:%G %a" "$q/drop"
