@@ -484,6 +484,18 @@ drain_trigger(const struct sched *s)
 		;
 }
 
+/*
+ * sched_reload - read the control files again: on SIGHUP, and for the
+ * FIFO's "reload", which qctl can send where it may not signal sched.
+ */
+void
+sched_reload(struct sched *s)
+{
+	load_control(s);
+	fair_rekey(s);
+	log_info("control files read again");
+}
+
 static void
 loop(struct sched *s)
 {
@@ -497,9 +509,7 @@ loop(struct sched *s)
 			diex(0, "exiting on a signal");
 		if (got_hup) {
 			got_hup = 0;
-			load_control(s);
-			fair_rekey(s);
-			log_info("control files read again");
+			sched_reload(s);
 		}
 		now = time(NULL);
 		if (now - s->last_cleanup >= 3600 || s->cleanup_age == 0) {
