@@ -126,12 +126,14 @@ PROGS +=	control/qpasswd
 PROGS +=	queue/qstat
 PROGS +=	queue/qctl
 PROGS +=	queue/sendmail
+PROGS +=	control/qpost-check
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
 SBIN_PROGS +=	qpasswd
 SBIN_PROGS +=	qstat
 SBIN_PROGS +=	qctl
+SBIN_PROGS +=	qpost-check
 
 # Unit tests (atf-c) and scenario tests (atf-sh, from *_test.sh).
 UNIT_TESTS =	tests/unit/addr_test
@@ -163,6 +165,7 @@ SH_TESTS +=	tests/queue/qstat_test
 SH_TESTS +=	tests/queue/qctl_test
 SH_TESTS +=	tests/queue/dsn_test
 SH_TESTS +=	tests/control/qcdb_test
+SH_TESTS +=	tests/control/check_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
 SH_TESTS +=	tests/man/man_test
@@ -228,6 +231,7 @@ MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
 MANS8 +=	man/qpost-remote.8
 MANS8 +=	man/qstat.8 man/qctl.8
 MANS8 +=	man/sendmail.8
+MANS8 +=	man/qpost-check.8
 MANS =		$(MANS1) $(MANS5) $(MANS8)
 
 .SUFFIXES: .c .o .sh
@@ -272,6 +276,7 @@ $(LOCAL_OBJS): $(HDRS) send/local.h
 send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
 REMOTE_OBJS =	send/remote.o send/remote_cfg.o send/remote_route.o \
+		send/remote_routes.o \
 		send/remote_conn.o send/remote_smtp.o send/remote_tls.o
 send/remote: $(REMOTE_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(REMOTE_OBJS) $(LIBA) $(PKG_LIBS)
@@ -298,6 +303,11 @@ SENDMAIL_OBJS =	queue/sendmail.o queue/sendmail_inject.o smtpd/smtpd_queue.o
 queue/sendmail: $(SENDMAIL_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SENDMAIL_OBJS) $(LIBA) $(PKG_LIBS)
 queue/sendmail_inject.o: $(HDRS) smtpd/smtpd_queue.h
+# qpost-check reads remote's files through remote's own loaders
+CHECK_OBJS =	control/qpost-check.o send/remote_cfg.o send/remote_routes.o
+$(CHECK_OBJS): $(HDRS) send/remote.h
+control/qpost-check: $(CHECK_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(CHECK_OBJS) $(LIBA) $(PKG_LIBS)
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
 $(SCHED_OBJS): $(HDRS) queue/sched.h queue/sched_heap.h queue/sched_fair.h
