@@ -22,7 +22,7 @@
 
 /* source_address - one line of control/outgoingip into cfg. */
 static int
-source_address(struct remote_cfg *c, const char *line)
+source_address(struct remote_cfg *c, const char *line, size_t entry)
 {
 	char text[64];
 	size_t n = strlen(line);
@@ -43,8 +43,8 @@ source_address(struct remote_cfg *c, const char *line)
 		c->has_src4 = 1;
 		return 0;
 	}
-	log_warnx("control file outgoingip: \"%s\" is not an IPv4 address "
-	    "or an IPv6 address in brackets", line);
+	log_warnx("control file outgoingip: entry %zu: \"%s\" is not an "
+	    "IPv4 address or an IPv6 address in brackets", entry, line);
 	return -1;
 }
 
@@ -54,11 +54,12 @@ load_sources(struct remote_cfg *c)
 {
 	struct sa list = SA_INIT;
 	const char *p;
+	size_t entry = 0;
 	int r;
 
 	if ((r = ctl_list("outgoingip", &list)) == 1)
 		for (p = list.s; p < list.s + list.len; p += strlen(p) + 1)
-			if (source_address(c, p) == -1) {
+			if (source_address(c, p, ++entry) == -1) {
 				r = -1;
 				break;
 			}

@@ -103,14 +103,16 @@ static int
 auth_scan(const struct sa *list, const char *host, struct remote_route *rt)
 {
 	const char *p, *c1, *c2;
+	size_t entry = 0;
 
 	for (p = list->s; p < list->s + list->len; p += strlen(p) + 1) {
+		entry++;
 		if ((c1 = strchr(p, ':')) == NULL ||
 		    (c2 = strchr(c1 + 1, ':')) == NULL ||
 		    (size_t)(c2 - c1 - 1) >= sizeof(rt->auth_user) ||
 		    strlen(c2 + 1) >= sizeof(rt->auth_pass)) {
-			log_warnx("control file %s: want host:user:password",
-			    SMTPAUTH);
+			log_warnx("control file %s: entry %zu: want "
+			    "host:user:password", SMTPAUTH, entry);
 			return -1;
 		}
 		if ((size_t)(c1 - p) == strlen(host) &&
