@@ -309,6 +309,7 @@ struct value {
 	struct sa	 text;		/* K_LINE, K_INT: the value */
 	struct sa	 list;		/* entries, NUL-terminated */
 	char		 secret[128];	/* K_SECRET, K_FILE: what to print */
+	int		 is_cdb_only;	/* a cdb in force without its text */
 };
 
 static struct value	values[NSETTINGS];
@@ -502,8 +503,10 @@ check_file(const struct setting *s, struct value *v)
 		run_qcdb(s->name);
 	/* smtpd's own test: a cdb missing, unreadable or older */
 	cap_begin();
-	if ((r = policy_cdb_open(s->name, &fd)) == 1)
+	if ((r = policy_cdb_open(s->name, &fd)) == 1) {
 		(void)close(fd);
+		v->is_cdb_only = v->state == 0;
+	}
 	cap_end(s->name, r == -1);
 }
 
@@ -673,6 +676,11 @@ print_config(void)
 	for (i = 0; i < NSETTINGS; i++) {
 		s = &settings[i];
 		v = &values[i];
+		if (v->is_cdb_only) {
+			out("%s: <%s.cdb alone, without its text>", s->name,
+			    s->name);
+			continue;
+		}
 		if (v->state != 1) {
 			out("%s: %s", s->name, s->dflt);
 			continue;

@@ -84,6 +84,12 @@ empty_body() {
 	echo mail.example.org > control/me
 	export QPOST_CONTROL=$PWD/control QPOST_LIBEXEC=$(qp_top)/build/libexec
 	check 0 empty.ok
+	# a cdb without its text is in force, and said to be
+	echo example.com > control/rcpthosts
+	atf_check "$QPOST_LIBEXEC/qcdb" rcpthosts
+	rm control/rcpthosts
+	atf_check -o match:"^rcpthosts: <rcpthosts.cdb alone, without its text>$" \
+	    "$QPOST_LIBEXEC/qpost-check"
 }
 
 # broken CASE GOLDEN - break the good directory with CASE's commands,
