@@ -82,6 +82,7 @@ LIBSRCS +=	send/lmtp_client.c
 LIBSRCS +=	send/mbox_quote.c
 LIBSRCS +=	queue/addrlist.c
 LIBSRCS +=	queue/sendmail_body.c
+LIBSRCS +=	control/check_log.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -110,6 +111,7 @@ HDRS +=		send/lmtp_client.h
 HDRS +=		send/mbox_quote.h
 HDRS +=		queue/addrlist.h
 HDRS +=		queue/sendmail.h
+HDRS +=		control/check_log.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -156,6 +158,7 @@ UNIT_TESTS +=	tests/unit/lmtp_client_test
 UNIT_TESTS +=	tests/unit/smtp_dot_test
 UNIT_TESTS +=	tests/unit/mbox_quote_test
 UNIT_TESTS +=	tests/unit/addrlist_test
+UNIT_TESTS +=	tests/unit/check_log_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test

@@ -12,7 +12,7 @@
  * remote_cfg_load and remote_route_check for the remote sender's files,
  * dns_init for resolvers, dot_next for defaultdelivery.  They report a
  * problem by a log line on stderr; qpost-check catches those lines on
- * a pipe and rewrites them as file:line.  What only qpost-check checks:
+ * a pipe and rewrites them as file:line (check_log.c).  What only qpost-check checks:
  * the owner and mode of the secret files, and unknown files.
  *
  * Exit: 0 no error (warnings allowed unless -w), 1 warnings only with
@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "check_log.h"
 #include "ctl.h"
 #include "dns.h"
 #include "local_parse.h"
@@ -204,56 +205,16 @@ out:
 	return 0;
 }
 
-/*
- * from_log - one log line of a parser as a problem of file.  The
- * parsers write "prog: [warning: ]control file NAME: line N: what",
- * "control/NAME: line N: what" (qcdb), "... entry N: ..." (an entry of
- * a list, which is turned back into its line) or other text about
- * file.
- */
+/* from_log - one log line of a parser as a problem of file. */
 static void
-from_log(const char *file, char *text, int is_warning)
+from_log(const char *file, const char *text, int is_warning)
 {
-	char name[64];
-	const char *rest;
-	char *p;
-	size_t n, num, line = 0;
+	struct check_log l;
 
-	if ((p = strstr(text, ": ")) != NULL)
-		text = p + 2;			/* the program's name */
-	if (strncmp(text, "warning: ", 9) == 0)
-		text += 9;
-	else if (strncmp(text, "fatal: ", 7) == 0)
-		text += 7;
-	if (strncmp(text, "control file ", 13) == 0)
-		rest = text + 13;
-	else if (strncmp(text, "control/", 8) == 0)
-		rest = text + 8;
-	else {
-		add_problem(file, 0, is_warning, text);
-		return;
-	}
-	n = strcspn(rest, ": ");
-	if (n == 0 || n >= sizeof(name)) {
-		add_problem(file, 0, is_warning, text);
-		return;
-	}
-	memcpy(name, rest, n);
-	name[n] = '\0';
-	if (strchr(name, '/') != NULL)		/* a full path: its file */
-		(void)strlcpy(name, strrchr(rest, '/') + 1, sizeof(name));
-	if (name[0] == '\0')
-		(void)strlcpy(name, file, sizeof(name));
-	rest += n;
-	rest += strspn(rest, ": ");
-	if (sscanf(rest, "line %zu: ", &num) == 1) {
-		line = num;
-		rest = strstr(rest, ": ") + 2;
-	} else if (sscanf(rest, "entry %zu: ", &num) == 1) {
-		line = entry_line(name, num);
-		rest = strstr(rest, ": ") + 2;
-	}
-	add_problem(name, line, is_warning, rest);
+	check_log_parse(file, text, &l);
+	if (l.entry > 0)
+		l.line = entry_line(l.file, l.entry);
+	add_problem(l.file, l.line, is_warning, l.what);
 }
 
 /* cap_begin - send the log (fd 2) into the capture pipe. */
