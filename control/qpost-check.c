@@ -672,17 +672,22 @@ single_user(void)
 {
 	struct sa name = SA_INIT;
 	struct passwd *pw;
+	int r;
 
 	single_uid = geteuid();
 	if (geteuid() != 0)
 		return;
 	cap_begin();
-	if (ctl_line("singleuser", &name) == 1 &&
-	    (pw = getpwnam(name.s)) != NULL)
+	r = ctl_line("singleuser", &name);
+	cap_end("singleuser", r == -1);
+	if (r == 1 && (pw = getpwnam(name.s)) != NULL && pw->pw_uid != 0)
 		single_uid = pw->pw_uid;
-	else
+	else {
+		if (r == 1)	/* qpost-start refuses to start */
+			add_problem("singleuser", 1, 0, "names no account "
+			    "but root's or none");
 		is_system = 1;
-	cap_end("singleuser", 0);
+	}
 	sa_free(&name);
 }
 

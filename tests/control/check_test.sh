@@ -147,6 +147,33 @@ warnings_body() {
 	grep -q '^concurrencylocal: 5$' out || atf_fail "no configuration"
 }
 
+atf_test_case owners_as_root
+owners_as_root_head() {
+	atf_set "descr" "run by root, the owner a secret must have is that" \
+	    "of the mode qpost-start would choose: singleuser's account," \
+	    "else qpremote for smtpauth"
+	atf_set "require.user" "root"
+}
+owners_as_root_body() {
+	good_control
+	id qptest > /dev/null 2>&1 || atf_skip "no account qptest"
+	echo qptest > control/singleuser
+	atf_check -s exit:100 -o inline:"smtpauth: wrong owner: want qptest\n" \
+	    "$QPOST_LIBEXEC/qpost-check" -q
+	chown qptest control/smtpauth
+	atf_check -o match:"^smtpauth: <set, 0600 qptest>$" \
+	    "$QPOST_LIBEXEC/qpost-check"
+	echo root > control/singleuser
+	atf_check -s exit:100 -o match:"^singleuser:1: names no account" \
+	    "$QPOST_LIBEXEC/qpost-check" -q
+	rm control/singleuser
+	if id qpremote > /dev/null 2>&1; then
+		atf_check -s exit:100 \
+		    -o inline:"smtpauth: wrong owner: want qpremote\n" \
+		    "$QPOST_LIBEXEC/qpost-check" -q
+	fi
+}
+
 atf_test_case cannot_check
 cannot_check_head() {
 	atf_set "descr" "a control directory that does not exist: exit 111"
@@ -163,5 +190,6 @@ atf_init_test_cases() {
 	atf_add_test_case empty
 	atf_add_test_case broken_files
 	atf_add_test_case warnings
+	atf_add_test_case owners_as_root
 	atf_add_test_case cannot_check
 }
