@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "check_log.h"
 #include "ctl.h"
@@ -40,6 +41,7 @@
 #include "log.h"
 #include "paths.h"
 #include "policy_cdb.h"
+#include "queue_trust.h"
 #include "remote.h"
 #include "sa.h"
 
@@ -422,6 +424,39 @@ check_dot(const char *name, struct value *v)
 	}
 }
 
+/*
+ * check_address - doublebounceto's first entry as sched uses it (one
+ * without '@' is at me), through the address parser the queue applies
+ * to every recipient: sched would find out only when a double bounce
+ * could not be queued.
+ */
+static void
+check_address(const char *name, const struct value *v)
+{
+	struct sa me = SA_INIT, a = SA_INIT;
+	struct addr parsed;
+	char what[512];
+
+	if (v->state != 1 || v->list.len == 0)
+		return;			/* absent: postmaster; empty: none */
+	cap_begin();
+	if (trust_me(&me) == -1 || sa_cats(&a, v->list.s) == -1 ||
+	    (strchr(v->list.s, '@') == NULL &&
+	    sa_catf(&a, "@%s", me.s) == -1)) {
+		cap_end(name, 1);
+		goto out;
+	}
+	cap_end(name, 0);
+	if (addr_parse(a.s, a.len, &parsed, ADDR_UTF8) != 1) {
+		(void)snprintf(what, sizeof(what), "\"%s\" is not an address",
+		    v->list.s);
+		add_problem(name, entry_line(name, 1), 0, what);
+	}
+out:
+	sa_free(&me);
+	sa_free(&a);
+}
+
 /* check_file - one setting through the reader its kind has. */
 static void
 check_file(const struct setting *s, struct value *v)
@@ -458,6 +493,8 @@ check_file(const struct setting *s, struct value *v)
 		add_problem(s->name, 1, 0, "want one character");
 		v->state = -1;
 	}
+	if (strcmp(s->name, "doublebounceto") == 0)
+		check_address(s->name, v);
 	if (s->kind != K_CDB && s->kind != K_ALIASES)
 		return;
 	if (v->state == 1)

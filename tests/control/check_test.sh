@@ -38,6 +38,7 @@ good_control() {
 	printf './Maildir/\n|/usr/bin/true\n' > $c/defaultdelivery
 	echo - > $c/extsep
 	echo 2525 > $c/remoteport
+	echo bounces@example.org > $c/doublebounceto
 	atf_check "$QPOST_LIBEXEC/qcdb"
 }
 
@@ -123,6 +124,7 @@ broken_files_body() {
 	    'resolvers:printf "1.1.1.1\nnot-an-address\n" > $c/resolvers' \
 	    'defaultdelivery:printf "./Maildir/\n:include:/etc/list\n" > $c/defaultdelivery' \
 	    'extsep:echo ab > $c/extsep' \
+	    'doublebounceto:printf "# where\nbad address@x\n" > $c/doublebounceto' \
 	    'users:printf "ok:1:1:/h\nbob:x:1:/h\n" > $c/users; touch -d "-1 min" $c/users' \
 	    'tlskey:echo key > $c/tls.key; chmod 644 $c/tls.key' \
 	    'passwd:echo "u:\$y\$x" > $c/passwd; chmod 640 $c/passwd'; do
