@@ -80,7 +80,8 @@ struct setting {
 };
 
 /*
- * Every control file of qpost-control(5).  The ranges are those of the
+ * Every control file of qpost-control(5), sorted by name (checked at
+ * start: the output's order is this order).  The ranges are those of the
  * programs that read the files (sched.c, smtpd.c, qpauth.c,
  * remote_cfg.c, local_*.c, queue_space.c); keep them in step.
  */
@@ -767,6 +768,10 @@ main(int argc, char *argv[])
 		die(EXIT_TEMP, "unable to make a pipe");
 	cap_rd = p[0];
 	cap_wr = p[1];
+	/* the output is sorted because the table is: keep it so */
+	for (i = 1; i < NSETTINGS; i++)
+		if (strcmp(settings[i - 1].name, settings[i].name) >= 0)
+			panic("settings[] is not sorted at %s", settings[i].name);
 	single_user();
 	for (i = 0; i < NSETTINGS; i++)
 		check_file(&settings[i], &values[i]);
