@@ -372,6 +372,32 @@ check_secret(const struct setting *s, struct value *v)
 	}
 }
 
+/*
+ * check_passwd_cdb - passwd.cdb, the only file qpauth reads, must be
+ * at least as new as passwd: an edit of the text by hand, without
+ * qpasswd, is not in force (policy_cdb_open's test, with qpasswd's name).
+ */
+static void
+check_passwd_cdb(void)
+{
+	char text[PATH_MAX], cdb[PATH_MAX];
+	struct stat ts, cs;
+
+	if (ctl_path(text, sizeof(text), "passwd") == -1 ||
+	    ctl_path(cdb, sizeof(cdb), "passwd.cdb") == -1)
+		die(EXIT_TEMP, "control directory path too long");
+	if (lstat(text, &ts) == -1)
+		return;
+	if (lstat(cdb, &cs) == -1)
+		add_problem("passwd", 0, 0, "passwd.cdb does not exist: "
+		    "run qpasswd");
+	else if (cs.st_mtim.tv_sec < ts.st_mtim.tv_sec ||
+	    (cs.st_mtim.tv_sec == ts.st_mtim.tv_sec &&
+	    cs.st_mtim.tv_nsec < ts.st_mtim.tv_nsec))
+		add_problem("passwd.cdb", 0, 0, "is older than control/passwd: "
+		    "run qpasswd");
+}
+
 /* run_qcdb - "qcdb -n name": the text checked by qcdb's own parser. */
 static void
 run_qcdb(const char *name)
@@ -776,6 +802,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < NSETTINGS; i++)
 		check_file(&settings[i], &values[i]);
 	check_programs();
+	check_passwd_cdb();
 	check_unknown(paths_control());
 	print_problems();
 	if (nerrors > 0)

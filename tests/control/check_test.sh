@@ -127,7 +127,9 @@ broken_files_body() {
 	    'doublebounceto:printf "# where\nbad address@x\n" > $c/doublebounceto' \
 	    'users:printf "ok:1:1:/h\nbob:x:1:/h\n" > $c/users; touch -d "-1 min" $c/users' \
 	    'tlskey:echo key > $c/tls.key; chmod 644 $c/tls.key' \
-	    'passwd:echo "u:\$y\$x" > $c/passwd; chmod 640 $c/passwd'; do
+	    'passwd:echo "u:\$y\$x" > $c/passwd; chmod 640 $c/passwd; touch -d "-1 min" $c/passwd; cp -p $c/passwd $c/passwd.cdb; chmod 600 $c/passwd.cdb' \
+	    'passwd_nocdb:echo "u:\$y\$x" > $c/passwd; chmod 600 $c/passwd' \
+	    'passwd_old:echo "u:\$y\$x" > $c/passwd; chmod 600 $c/passwd; cp -p $c/passwd $c/passwd.cdb; touch -d "-1 min" $c/passwd.cdb'; do
 		rm -rf control
 		broken "${t#*:}" "${t%%:*}.ok"
 	done
