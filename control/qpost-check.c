@@ -484,6 +484,30 @@ out:
 	sa_free(&a);
 }
 
+/*
+ * check_trusted - each entry of trusted names an account, or is a uid
+ * (queue_trust.c's listed() takes both): a name that is no account
+ * trusts no one, which is likely a typo, so it is a warning.
+ */
+static void
+check_trusted(const char *name, const struct value *v)
+{
+	const char *p;
+	char what[512];
+	size_t entry = 0;
+
+	if (v->state != 1)
+		return;
+	for (p = v->list.s; p < v->list.s + v->list.len; p += strlen(p) + 1) {
+		entry++;
+		if (p[strspn(p, "0123456789")] == '\0' || getpwnam(p) != NULL)
+			continue;
+		(void)snprintf(what, sizeof(what), "no account is named %s",
+		    p);
+		add_problem(name, entry_line(name, entry), 1, what);
+	}
+}
+
 /* check_file - one setting through the reader its kind has. */
 static void
 check_file(const struct setting *s, struct value *v)
@@ -522,6 +546,8 @@ check_file(const struct setting *s, struct value *v)
 	}
 	if (strcmp(s->name, "doublebounceto") == 0)
 		check_address(s->name, v);
+	if (strcmp(s->name, "trusted") == 0)
+		check_trusted(s->name, v);
 	if (s->kind != K_CDB && s->kind != K_ALIASES)
 		return;
 	if (v->state == 1)

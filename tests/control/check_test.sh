@@ -144,6 +144,7 @@ warnings_head() {
 warnings_body() {
 	good_control
 	echo 3 > control/concurencylocal
+	printf 'root\n0\nno-such-account-here\n' > control/trusted
 	check 1 unknown.ok -q -w
 	"$QPOST_LIBEXEC/qpost-check" > out || atf_fail "warnings made it fail"
 	grep -q '^concurencylocal: warning: unknown file' out ||
