@@ -83,6 +83,7 @@ LIBSRCS +=	send/mbox_quote.c
 LIBSRCS +=	queue/addrlist.c
 LIBSRCS +=	queue/sendmail_body.c
 LIBSRCS +=	control/check_log.c
+LIBSRCS +=	control/ctl_knob.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -112,6 +113,7 @@ HDRS +=		send/mbox_quote.h
 HDRS +=		queue/addrlist.h
 HDRS +=		queue/sendmail.h
 HDRS +=		control/check_log.h
+HDRS +=		control/ctl_knob.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject

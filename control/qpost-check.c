@@ -36,6 +36,7 @@
 #include "buf.h"
 #include "check_log.h"
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "dns.h"
 #include "local_parse.h"
 #include "log.h"
@@ -74,67 +75,66 @@ enum owner {
 struct setting {
 	const char	*name;
 	enum kind	 kind;
-	long long	 min, max;
-	const char	*dflt;		/* what absent means, as printed */
+	const char	*dflt;		/* what absent means, as printed;
+					   NULL for K_INT: ctl_knob's */
 	enum owner	 owner;
 };
 
 /*
  * Every control file of qpost-control(5), sorted by name (checked at
- * start: the output's order is this order).  The ranges are those of the
- * programs that read the files (sched.c, smtpd.c, qpauth.c,
- * remote_cfg.c, local_*.c, queue_space.c); keep them in step.
+ * start: the output's order is this order).  The numbers' ranges and
+ * defaults are ctl_knob.c's, which the programs read them with.
  */
 static const struct setting settings[] = {
-	{ "aliases", K_ALIASES, 0, 0, "<none>", O_NONE },
-	{ "authdelay", K_INT, 0, 50, "30", O_NONE },
-	{ "authfailmax", K_INT, 1, 100000, "10", O_NONE },
-	{ "authstate", K_LINE, 0, 0, "/var/lib/qpost/auth", O_NONE },
-	{ "authwindow", K_INT, 1, 86400 * 7, "900", O_NONE },
-	{ "bouncemaxbytes", K_INT, 0, 1000000000, "100000", O_NONE },
-	{ "concurrencylocal", K_INT, 1, 1000, "10", O_NONE },
-	{ "concurrencyperdomain", K_INT, 1, 1000, "10", O_NONE },
-	{ "concurrencyremote", K_INT, 1, 1000, "20", O_NONE },
-	{ "databytes", K_INT, 0, 1LL << 40, "0", O_NONE },
-	{ "defaultdelivery", K_DOT, 0, 0, "./Maildir/", O_NONE },
-	{ "delaynotice", K_INT, 0, 100000000, "14400", O_NONE },
-	{ "doublebounceto", K_LIST, 0, 0, "postmaster", O_NONE },
-	{ "extsep", K_LINE, 0, 0, "+", O_NONE },
-	{ "helohost", K_LINE, 0, 0, "<me>", O_NONE },
-	{ "locals", K_LIST, 0, 0, "<me>", O_NONE },
-	{ "mailboxsizelimit", K_INT, 0, LLONG_MAX, "0", O_NONE },
-	{ "maxerrors", K_INT, 1, 100000, "20", O_NONE },
-	{ "maxrcpt", K_INT, 1, 100000, "100", O_NONE },
-	{ "me", K_LINE, 0, 0, "<the host name>", O_NONE },
-	{ "minfree", K_INT, 0, 1LL << 50, "10000000", O_NONE },
-	{ "outgoingip", K_LIST, 0, 0, "<the kernel chooses>", O_NONE },
-	{ "passwd", K_SECRET, 0, 0, "<none: AUTH fails>", O_QPAUTH },
-	{ "passwd.cdb", K_SECRET, 0, 0, "<none: AUTH fails>", O_QPAUTH },
-	{ "proxyfrom", K_LIST, 0, 0, "<none>", O_NONE },
-	{ "queuelifetime", K_INT, 0, 100000000, "432000", O_NONE },
-	{ "rcpthosts", K_CDB, 0, 0, "<none>", O_NONE },
-	{ "relay", K_CDB, 0, 0, "<none>", O_NONE },
-	{ "remoteport", K_INT, 1, 65535, "25", O_NONE },
-	{ "resolvers", K_LIST, 0, 0, "</etc/resolv.conf>", O_NONE },
-	{ "retrymax", K_INT, 1, 100000000, "3600", O_NONE },
-	{ "retrymin", K_INT, 1, 100000000, "60", O_NONE },
-	{ "senders", K_CDB, 0, 0, "<none>", O_NONE },
-	{ "singleuser", K_LINE, 0, 0, "<none>", O_NONE },
-	{ "smtpauth", K_SECRET, 0, 0, "<none>", O_QPREMOTE },
-	{ "smtproutes", K_LIST, 0, 0, "<none: MX>", O_NONE },
-	{ "timeoutconnect", K_INT, 1, 3600, "60", O_NONE },
-	{ "timeoutmboxlock", K_INT, 1, 86400, "60", O_NONE },
-	{ "timeoutprogram", K_INT, 1, 7 * 86400, "3600", O_NONE },
-	{ "timeoutremote", K_INT, 1, 3600, "<RFC 5321>", O_NONE },
-	{ "timeoutsession", K_INT, 1, 864000, "3600", O_NONE },
-	{ "timeoutsmtpd", K_INT, 1, 86400, "300", O_NONE },
-	{ "tls.crt", K_FILE, 0, 0, "<none: no STARTTLS>", O_NONE },
-	{ "tls.key", K_SECRET, 0, 0, "<none>", O_ROOT_QPSMTPD },
-	{ "tlscafile", K_LINE, 0, 0, "<the libtls bundle>", O_NONE },
-	{ "tlsdestinations", K_LIST, 0, 0, "<may>", O_NONE },
-	{ "trusted", K_LIST, 0, 0, "<root, and qpsmtpd in system mode>",
+	{ "aliases", K_ALIASES, "<none>", O_NONE },
+	{ "authdelay", K_INT, NULL, O_NONE },
+	{ "authfailmax", K_INT, NULL, O_NONE },
+	{ "authstate", K_LINE, "/var/lib/qpost/auth", O_NONE },
+	{ "authwindow", K_INT, NULL, O_NONE },
+	{ "bouncemaxbytes", K_INT, NULL, O_NONE },
+	{ "concurrencylocal", K_INT, NULL, O_NONE },
+	{ "concurrencyperdomain", K_INT, NULL, O_NONE },
+	{ "concurrencyremote", K_INT, NULL, O_NONE },
+	{ "databytes", K_INT, NULL, O_NONE },
+	{ "defaultdelivery", K_DOT, "./Maildir/", O_NONE },
+	{ "delaynotice", K_INT, NULL, O_NONE },
+	{ "doublebounceto", K_LIST, "postmaster", O_NONE },
+	{ "extsep", K_LINE, "+", O_NONE },
+	{ "helohost", K_LINE, "<me>", O_NONE },
+	{ "locals", K_LIST, "<me>", O_NONE },
+	{ "mailboxsizelimit", K_INT, NULL, O_NONE },
+	{ "maxerrors", K_INT, NULL, O_NONE },
+	{ "maxrcpt", K_INT, NULL, O_NONE },
+	{ "me", K_LINE, "<the host name>", O_NONE },
+	{ "minfree", K_INT, NULL, O_NONE },
+	{ "outgoingip", K_LIST, "<the kernel chooses>", O_NONE },
+	{ "passwd", K_SECRET, "<none: AUTH fails>", O_QPAUTH },
+	{ "passwd.cdb", K_SECRET, "<none: AUTH fails>", O_QPAUTH },
+	{ "proxyfrom", K_LIST, "<none>", O_NONE },
+	{ "queuelifetime", K_INT, NULL, O_NONE },
+	{ "rcpthosts", K_CDB, "<none>", O_NONE },
+	{ "relay", K_CDB, "<none>", O_NONE },
+	{ "remoteport", K_INT, NULL, O_NONE },
+	{ "resolvers", K_LIST, "</etc/resolv.conf>", O_NONE },
+	{ "retrymax", K_INT, NULL, O_NONE },
+	{ "retrymin", K_INT, NULL, O_NONE },
+	{ "senders", K_CDB, "<none>", O_NONE },
+	{ "singleuser", K_LINE, "<none>", O_NONE },
+	{ "smtpauth", K_SECRET, "<none>", O_QPREMOTE },
+	{ "smtproutes", K_LIST, "<none: MX>", O_NONE },
+	{ "timeoutconnect", K_INT, NULL, O_NONE },
+	{ "timeoutmboxlock", K_INT, NULL, O_NONE },
+	{ "timeoutprogram", K_INT, NULL, O_NONE },
+	{ "timeoutremote", K_INT, "<RFC 5321>", O_NONE },
+	{ "timeoutsession", K_INT, NULL, O_NONE },
+	{ "timeoutsmtpd", K_INT, NULL, O_NONE },
+	{ "tls.crt", K_FILE, "<none: no STARTTLS>", O_NONE },
+	{ "tls.key", K_SECRET, "<none>", O_ROOT_QPSMTPD },
+	{ "tlscafile", K_LINE, "<the libtls bundle>", O_NONE },
+	{ "tlsdestinations", K_LIST, "<may>", O_NONE },
+	{ "trusted", K_LIST, "<root, and qpsmtpd in system mode>",
 	    O_NONE },
-	{ "users", K_CDB, 0, 0, "<none>", O_NONE },
+	{ "users", K_CDB, "<none>", O_NONE },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 
@@ -526,7 +526,7 @@ check_file(const struct setting *s, struct value *v)
 		if (v->state == 1 && s->kind == K_INT) {
 			long long n;
 
-			v->state = ctl_int(s->name, s->min, s->max, &n);
+			v->state = ctl_knob(s->name, &n);
 		}
 		break;
 	case K_DOT:
@@ -732,6 +732,10 @@ print_config(void)
 			    s->name);
 			continue;
 		}
+		if (v->state != 1 && s->dflt == NULL) {
+			out("%s: %lld", s->name, ctl_knob_find(s->name)->dflt);
+			continue;
+		}
 		if (v->state != 1) {
 			out("%s: %s", s->name, s->dflt);
 			continue;
@@ -786,7 +790,7 @@ main(int argc, char *argv[])
 {
 	char dir[PATH_MAX];
 	int ch, quiet = 0, strict = 0, p[2];
-	size_t i;
+	size_t i, n;
 
 	log_init(argv[0]);
 	while ((ch = getopt(argc, argv, "c:hqw")) != -1) {
@@ -824,6 +828,15 @@ main(int argc, char *argv[])
 	for (i = 1; i < NSETTINGS; i++)
 		if (strcmp(settings[i - 1].name, settings[i].name) >= 0)
 			panic("settings[] is not sorted at %s", settings[i].name);
+	/* every number here is in ctl_knob.c, and the other way round */
+	for (i = 0, n = 0; i < NSETTINGS; i++)
+		if ((settings[i].kind == K_INT) !=
+		    (ctl_knob_find(settings[i].name) != NULL) ||
+		    (settings[i].kind == K_INT && ++n == 0))
+			panic("settings[] and ctl_knobs[] disagree on %s",
+			    settings[i].name);
+	if (n != ctl_nknobs)
+		panic("ctl_knobs[] has a file settings[] lacks");
 	single_user();
 	for (i = 0; i < NSETTINGS; i++)
 		check_file(&settings[i], &values[i]);
