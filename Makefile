@@ -90,6 +90,8 @@ LIBSRCS +=	queue/sendmail_body.c
 LIBSRCS +=	smtpd/proxy.c
 LIBSRCS +=	smtpd/proxy_from.c
 LIBSRCS +=	smtpd/proxy_read.c
+LIBSRCS +=	control/check_log.c
+LIBSRCS +=	control/ctl_knob.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -121,6 +123,8 @@ HDRS +=		send/mbox_quote.h
 HDRS +=		queue/addrlist.h
 HDRS +=		queue/sendmail.h
 HDRS +=		smtpd/proxy.h
+HDRS +=		control/check_log.h
+HDRS +=		control/ctl_knob.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -137,12 +141,14 @@ PROGS +=	control/qpasswd
 PROGS +=	queue/qstat
 PROGS +=	queue/qctl
 PROGS +=	queue/sendmail
+PROGS +=	control/qpost-check
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
 SBIN_PROGS +=	qpasswd
 SBIN_PROGS +=	qstat
 SBIN_PROGS +=	qctl
+SBIN_PROGS +=	qpost-check
 
 # Unit tests (atf-c) and scenario tests (atf-sh, from *_test.sh).
 UNIT_TESTS =	tests/unit/addr_test
@@ -167,6 +173,7 @@ UNIT_TESTS +=	tests/unit/smtp_dot_test
 UNIT_TESTS +=	tests/unit/mbox_quote_test
 UNIT_TESTS +=	tests/unit/addrlist_test
 UNIT_TESTS +=	tests/unit/proxy_test
+UNIT_TESTS +=	tests/unit/check_log_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -177,6 +184,7 @@ SH_TESTS +=	tests/queue/qctl_test
 SH_TESTS +=	tests/queue/dsn_test
 SH_TESTS +=	tests/control/qcdb_test
 SH_TESTS +=	tests/control/logsum_test
+SH_TESTS +=	tests/control/check_test
 SH_TESTS +=	tests/privsep/privsep_test
 SH_TESTS +=	tests/demo/demo_test
 SH_TESTS +=	tests/man/man_test
@@ -252,6 +260,7 @@ MANS8 +=	man/qpost-remote.8
 MANS8 +=	man/qstat.8 man/qctl.8
 MANS8 +=	man/sendmail.8
 MANS8 +=	man/qpost-logsum.8
+MANS8 +=	man/qpost-check.8
 MANS7 =		man/qpost.7 man/qpost-log.7
 MANS7 +=	man/qpost-services.7
 MANS =		$(MANS1) $(MANS5) $(MANS7) $(MANS8)
@@ -307,6 +316,7 @@ $(LOCAL_OBJS): $(HDRS) send/local.h
 send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
 REMOTE_OBJS =	send/remote.o send/remote_cfg.o send/remote_route.o \
+		send/remote_routes.o \
 		send/remote_conn.o send/remote_smtp.o send/remote_tls.o
 send/remote: $(REMOTE_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(REMOTE_OBJS) $(LIBA) $(PKG_LIBS)
@@ -334,6 +344,11 @@ SENDMAIL_OBJS =	queue/sendmail.o queue/sendmail_inject.o smtpd/smtpd_queue.o
 queue/sendmail: $(SENDMAIL_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SENDMAIL_OBJS) $(LIBA) $(PKG_LIBS)
 queue/sendmail_inject.o: $(HDRS) smtpd/smtpd_queue.h
+# qpost-check reads remote's files through remote's own loaders
+CHECK_OBJS =	control/qpost-check.o send/remote_cfg.o send/remote_routes.o
+$(CHECK_OBJS): $(HDRS) send/remote.h
+control/qpost-check: $(CHECK_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(CHECK_OBJS) $(LIBA) $(PKG_LIBS)
 control/qpost-start: control/qpost-start.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpost-start.o $(LIBA) $(PKG_LIBS)
 $(SCHED_OBJS): $(HDRS) queue/sched.h queue/sched_heap.h queue/sched_fair.h

@@ -13,7 +13,11 @@
  * the new one, never a half-written one, and a crash cannot leave an
  * empty one.  Any error leaves the old cdb as it was.
  *
- * Exit: 0 built, 100 bad input or usage, 111 system error.
+ * With -n it only checks: the same parsers, no cdb written (qpost-check
+ * runs it so that the text files are read by the one parser there is).
+ *
+ * Exit: 0 built (or, with -n, good), 100 bad input or usage, 111 system
+ * error.
  */
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -42,8 +46,9 @@
 #include "senders.h"
 #include "users.h"
 
-#define USAGE	"usage: qcdb [-h] [name ...]\n" \
+#define USAGE	"usage: qcdb [-hn] [name ...]\n" \
 		"  rebuild control/<name>.cdb from control/<name>;\n" \
+		"  -n: check the text only, write nothing;\n" \
 		"  names: users, aliases, rcpthosts, relay, senders\n" \
 		"  (default: each\n" \
 		"  whose text exists)\n"
@@ -77,6 +82,7 @@ struct build {
 };
 
 static struct build *current;
+static int	 check_only;	/* -n: parse, write nothing */
 
 /* cleanup - remove the temporary cdb, so the old one stays in force. */
 static void
@@ -108,7 +114,8 @@ bad(size_t line, const char *fmt, ...)
 		log_info("control/%s: line %zu: %s", current->name, line, msg);
 	else
 		log_info("control/%s: %s", current->name, msg);
-	log_info("control/%s.cdb left as it was", current->name);
+	if (!check_only)
+		log_info("control/%s.cdb left as it was", current->name);
 	_exit(EXIT_PERM);
 }
 
@@ -166,6 +173,10 @@ add_key(struct build *b, size_t line, const char *key, const char *val,
 	    sizeof(*b->keys))) == NULL)
 		fail("unable to allocate memory");
 	b->keys[b->entries] = k;
+	if (check_only) {
+		b->entries++;
+		return;
+	}
 	if (klen > 0xffffffffu || vlen > 0xffffffffu ||
 	    cdb_make_add(&b->cm, key, (unsigned)klen, val, (unsigned)vlen) != 0)
 		fail("unable to write control/%s.cdb.tmp", b->name);
@@ -459,6 +470,10 @@ build(int dirfd, const char *name, enum kind kind)
 	b.dirfd = dirfd;
 	current = &b;
 	read_text(&b, &raw);
+	if (check_only) {
+		parse(&b, &raw);
+		goto done;
+	}
 	(void)snprintf(tmp, sizeof(tmp), "%s.cdb.tmp", name);
 	(void)snprintf(dst, sizeof(dst), "%s.cdb", name);
 	if (atomic_begin(&b.at, dirfd, tmp, dirfd, dst, 0644) == -1)
@@ -473,6 +488,7 @@ build(int dirfd, const char *name, enum kind kind)
 	b.is_open = 0;
 	if (atomic_commit(&b.at, ATOMIC_SYNC_DIR) == -1)
 		die(EXIT_TEMP, "unable to put control/%s in place", dst);
+done:
 	sa_free(&raw);
 	for (i = 0; i < b.entries; i++) {
 		(void)tdelete(b.keys[i], &b.seen, seen_cmp);
@@ -499,10 +515,13 @@ main(int argc, char **argv)
 	int ch, dirfd;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "h")) != -1) {
+	while ((ch = getopt(argc, argv, "hn")) != -1) {
 		switch (ch) {
 		case 'h':
 			usage_exit(USAGE, 0);
+		case 'n':
+			check_only = 1;
+			break;
 		default:
 			usage_exit(USAGE, EXIT_PERM);
 		}

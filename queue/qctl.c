@@ -2,7 +2,9 @@
 
 /*
  * qctl - steer the queue through sched: flush (all, or one domain),
- * hold, release, delete or bounce messages.
+ * hold, release, delete or bounce messages, make sched read its control
+ * files again (reload), or check the control files (check runs
+ * qpost-check from the libexec folder).
  *
  * Run by the admin: root (which becomes the queue's owner first, see
  * qadmin.c) or the queue's owner.  qctl never changes a queue file: it
@@ -10,7 +12,8 @@
  * (queue_ctl.h), which only sched reads, and sched applies it in its
  * own loop.  Then, for a command on messages, it reads the envelope
  * (read-only) until the effect shows: held, released, gone; a flush
- * leaves nothing to check, so it only reports that it was sent.
+ * leaves nothing to check, so it only reports that it was sent, and so
+ * does a reload: sched logs "control files read again".
  *
  * Exit: 0 done (each effect seen, or the flush sent), 100 usage or a
  * message not in the queue, 111 sched is not running or the effect did
@@ -34,7 +37,9 @@
 
 #define USAGE	"usage: qctl [-h] [-n | -w seconds] flush [-d domain]\n" \
 		"       qctl [-h] [-n | -w seconds] " \
-		"hold|release|delete|bounce id ...\n"
+		"hold|release|delete|bounce id ...\n" \
+		"       qctl [-h] [-n | -w seconds] reload\n" \
+		"       qctl check [-q] [-c dir]\n"
 #define WAIT_DEFAULT	30	/* seconds for an effect to show */
 #define POLL_MS		100	/* between looks at an envelope */
 
@@ -211,6 +216,40 @@ flush_cmd(int argc, char **argv, long long deadline)
 	return 0;
 }
 
+/* reload_cmd - "reload": sched reads its control files as on SIGHUP. */
+static int
+reload_cmd(int argc, long long deadline)
+{
+	struct qctl_cmd c;
+
+	if (argc != 0)
+		usage_exit(USAGE, EXIT_PERM);
+	memset(&c, 0, sizeof(c));
+	c.verb = QCTL_RELOAD;
+	open_fifo();
+	send_cmd(&c, deadline);
+	say("reload%s%s: sent to sched\n", "", "");
+	return 0;
+}
+
+/*
+ * check_cmd - "check [args]": qpost-check, with qctl's own ids; it
+ * needs no queue, so it runs before qctl becomes the queue's owner.
+ */
+static void __attribute__((noreturn))
+check_cmd(char **argv)
+{
+	char path[1024];
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/qpost-check", paths_libexec());
+	if (n < 0 || (size_t)n >= sizeof(path))
+		diex(EXIT_TEMP, "the libexec path is too long");
+	argv[0] = path;
+	execv(path, argv);
+	die(EXIT_TEMP, "unable to run %s", path);
+}
+
 /* id_cmd - a verb on each id: check, send, then wait for each effect. */
 static int
 id_cmd(enum qctl_verb v, int argc, char **argv, int wait,
@@ -290,6 +329,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (argc >= 1 && strcmp(argv[0], "check") == 0)
+		check_cmd(argv);
 	if (argc < 1 || qctl_verb(argv[0], &v) == -1)
 		usage_exit(USAGE, EXIT_PERM);
 	qadmin_become_owner();
@@ -297,5 +338,7 @@ main(int argc, char *argv[])
 	deadline = ms_now() + secs * 1000;
 	if (v == QCTL_FLUSH)
 		return flush_cmd(argc - 1, argv + 1, deadline);
+	if (v == QCTL_RELOAD)
+		return reload_cmd(argc - 1, deadline);
 	return id_cmd(v, argc - 1, argv + 1, wait, deadline);
 }

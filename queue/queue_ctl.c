@@ -18,6 +18,7 @@ static const char *const verbs[] = {
 	[QCTL_RELEASE] = "release",
 	[QCTL_DELETE] = "delete",
 	[QCTL_BOUNCE] = "bounce",
+	[QCTL_RELOAD] = "reload",
 };
 #define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
 
@@ -113,6 +114,8 @@ qctl_parse(const char *line, size_t n, struct qctl_cmd *c, const char **why)
 		c->domain[alen] = '\0';
 		return 0;
 	}
+	if (v == QCTL_RELOAD)
+		return sp == NULL ? 0 : (*why = "reload takes no argument", -1);
 	if (sp == NULL)
 		return (*why = "no queue id", -1);
 	if (alen != QID_LEN || !qid_valid(arg, alen))

@@ -12,6 +12,7 @@
  *	delete <id>		remove the message; no bounce
  *	bounce <id>		fail every pending recipient now: the sender
  *				gets one bounce
+ *	reload			read the control files again, as on SIGHUP
  *
  * Strict: lowercase verbs, one space before the argument, a 16-digit
  * queue id or an ASCII domain name, no other byte; the line without
@@ -33,12 +34,13 @@ enum qctl_verb {
 	QCTL_HOLD,
 	QCTL_RELEASE,
 	QCTL_DELETE,
-	QCTL_BOUNCE
+	QCTL_BOUNCE,
+	QCTL_RELOAD
 };
 
 struct qctl_cmd {
 	enum qctl_verb	 verb;
-	char		 id[QID_LEN + 1];	/* "" for flush */
+	char		 id[QID_LEN + 1];	/* "" for flush, reload */
 	char		 domain[QCTL_DOMAIN_MAX + 1];	/* flush; "" = all */
 };
 

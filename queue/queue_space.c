@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "log.h"
 #include "queue_space.h"
 
@@ -18,12 +19,9 @@ int
 queue_space_ok(int queue_fd, long long *minfree)
 {
 	struct statvfs vfs;
-	int r;
 
-	if ((r = ctl_int("minfree", 0, 1LL << 50, minfree)) == -1)
+	if (ctl_knob("minfree", minfree) == -1)
 		return -1;
-	if (r == 0)
-		*minfree = MINFREE_DEFAULT;
 	if (fstatvfs(queue_fd, &vfs) == -1) {
 		log_warn("unable to check free space in the queue");
 		return -1;

@@ -28,6 +28,7 @@
 #include "atomic.h"
 #include "buf.h"
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
@@ -395,42 +396,33 @@ take_result(struct sched *s, int kind, time_t now)
 static void
 load_control(struct sched *s)
 {
+	/* the ranges and defaults: control/ctl_knob.c */
 	static const struct {
 		const char	*name;
-		long long	 min, max, dflt;
 		size_t		 off;
 	} knobs[] = {
-		{ "concurrencylocal", 1, 1000, 10,
+		{ "concurrencylocal",
 		    offsetof(struct sched, concurrency[SPAWN_LOCAL]) },
-		{ "concurrencyremote", 1, 1000, 20,
+		{ "concurrencyremote",
 		    offsetof(struct sched, concurrency[SPAWN_REMOTE]) },
-		{ "concurrencyperdomain", 1, 1000, 10,
+		{ "concurrencyperdomain",
 		    offsetof(struct sched, concurrency_domain) },
-		{ "queuelifetime", 0, 100000000, 432000,
-		    offsetof(struct sched, lifetime) },
-		{ "retrymin", 1, 100000000, 60,
-		    offsetof(struct sched, retry_min) },
-		{ "retrymax", 1, 100000000, 3600,
-		    offsetof(struct sched, retry_max) },
-		{ "delaynotice", 0, 100000000, 14400,
-		    offsetof(struct sched, delay_notice) },
-		{ "bouncemaxbytes", 0, 1000000000, 100000,
-		    offsetof(struct sched, bounce_max) },
+		{ "queuelifetime", offsetof(struct sched, lifetime) },
+		{ "retrymin", offsetof(struct sched, retry_min) },
+		{ "retrymax", offsetof(struct sched, retry_max) },
+		{ "delaynotice", offsetof(struct sched, delay_notice) },
+		{ "bouncemaxbytes", offsetof(struct sched, bounce_max) },
 	};
 	const char *age = getenv("QPOST_CLEANUP_AGE");
 	struct trust t;
 	size_t i;
 	long long *v;
-	int r;
 
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		v = (long long *)(void *)((char *)s + knobs[i].off);
-		r = ctl_int(knobs[i].name, knobs[i].min, knobs[i].max, v);
-		if (r == -1)
+		if (ctl_knob(knobs[i].name, v) == -1)
 			diex(EXIT_TEMP, "control/%s is broken: fix it and "
 			    "restart", knobs[i].name);
-		if (r == 0)
-			*v = knobs[i].dflt;
 	}
 	/* test-only: the age at which a stale drop file is removed */
 	s->cleanup_age = age != NULL ? atoll(age) : 129600;
@@ -486,6 +478,18 @@ drain_trigger(const struct sched *s)
 		;
 }
 
+/*
+ * sched_reload - read the control files again: on SIGHUP, and for the
+ * FIFO's "reload", which qctl can send where it may not signal sched.
+ */
+void
+sched_reload(struct sched *s)
+{
+	load_control(s);
+	fair_rekey(s);
+	log_info("control files read again");
+}
+
 static void
 loop(struct sched *s)
 {
@@ -516,9 +520,7 @@ loop(struct sched *s)
 			    "after %d s", DRAIN_MAX);
 		if (got_hup) {
 			got_hup = 0;
-			load_control(s);
-			fair_rekey(s);
-			log_info("control files read again");
+			sched_reload(s);
 		}
 		now = time(NULL);
 		if (now - s->last_cleanup >= 3600 || s->cleanup_age == 0) {

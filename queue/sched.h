@@ -105,6 +105,7 @@ struct qmsg *recover_find(struct sched *, const char *);
 #define CTL_BOUNCE	0x2	/* fail what is pending once none runs */
 void	sched_ctl_open(struct sched *);
 void	sched_ctl_read(struct sched *, time_t);
+void	sched_reload(struct sched *);
 int	sched_ctl_result(struct sched *, struct qmsg *);
 
 /* sched_bounce.c */

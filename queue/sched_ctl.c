@@ -342,6 +342,12 @@ apply(struct sched *s, const char *text, size_t n, time_t now)
 		reject(why, text, n);
 		return;
 	}
+	if (c.verb == QCTL_RELOAD) {
+		/* the same code as SIGHUP: qctl may not signal sched */
+		log_info("ctl command=\"reload\"");
+		sched_reload(s);
+		return;
+	}
 	if (c.verb == QCTL_FLUSH) {
 		log_info("ctl command=\"flush%s%s\"", c.domain[0] ? " " : "",
 		    c.domain);
@@ -368,6 +374,7 @@ apply(struct sched *s, const char *text, size_t n, time_t now)
 		bounce(s, m);
 		break;
 	case QCTL_FLUSH:
+	case QCTL_RELOAD:
 		break;
 	}
 }

@@ -20,12 +20,12 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "lmtp_client.h"
 #include "local.h"
 #include "log.h"
 #include "sa.h"
 
-#define TIMEOUT_MAX	3600
 
 /* name_ok - fit for the LHLO line: printable, no space. */
 static int
@@ -55,8 +55,8 @@ load_cfg(struct lmtp_cfg *c, char *helo, size_t hsize, char *text,
 	if ((r = ctl_line("helohost", &name)) == 0)
 		r = ctl_line("me", &name);
 	if (r == -1 || (r == 1 && !name_ok(name.s)) ||
-	    ctl_int("timeoutconnect", 1, TIMEOUT_MAX, &tc) == -1 ||
-	    ctl_int("timeoutremote", 1, TIMEOUT_MAX, &tr) == -1) {
+	    ctl_knob("timeoutconnect", &tc) == -1 ||
+	    ctl_knob("timeoutremote", &tr) == -1) {
 		sa_free(&name);
 		(void)snprintf(text, size, "4.3.5 unable to read control/ "
 		    "(helohost, me, timeoutconnect or timeoutremote)");

@@ -29,11 +29,11 @@
 
 #include "buf.h"
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "local.h"
 #include "log.h"
 #include "mbox_quote.h"
 
-#define LOCK_TIMEOUT	60	/* seconds, unless control/timeoutmboxlock */
 #define LOCK_POLL_MS	100	/* between tries at a held dotlock */
 #define OPEN_TRIES	3	/* the mbox replaced while we waited */
 
@@ -396,11 +396,8 @@ controls(struct mbox *b, char *text, size_t size)
 {
 	int r;
 
-	if ((r = ctl_int("mailboxsizelimit", 0, LLONG_MAX, &b->limit)) == 0)
-		b->limit = 0;
-	if (r != -1 && (r = ctl_int("timeoutmboxlock", 1, 86400,
-	    &b->timeout)) == 0)
-		b->timeout = LOCK_TIMEOUT;
+	if ((r = ctl_knob("mailboxsizelimit", &b->limit)) != -1)
+		r = ctl_knob("timeoutmboxlock", &b->timeout);
 	if (r != -1)
 		return 0;
 	(void)snprintf(text, size, "4.3.0 <%s>: a control file is broken "

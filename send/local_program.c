@@ -28,13 +28,12 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "local.h"
 #include "log.h"
 #include "sa.h"
 
 #define OUT_KEEP	800		/* bytes of the program's output kept */
-#define TIMEOUT_DEFAULT	3600		/* seconds, control/timeoutprogram */
-#define TIMEOUT_MAX	(7 * 86400)
 #define TERM_GRACE	5		/* seconds from SIGTERM to SIGKILL */
 #define ENV_MAX		64		/* variables passed to the program */
 
@@ -407,9 +406,9 @@ local_printable(char *dst, size_t size, const char *s, size_t n)
 static long long
 timeout_limit(void)
 {
-	long long v = TIMEOUT_DEFAULT;
+	long long v;
 
-	if (ctl_int("timeoutprogram", 1, TIMEOUT_MAX, &v) == -1)
+	if (ctl_knob("timeoutprogram", &v) == -1)
 		return -1;
 	return v;
 }

@@ -86,7 +86,16 @@ struct remote_attempt {
 struct buf;
 struct tls;
 
+/* remote_relay - an smtproutes entry's right-hand side, split. */
+struct remote_relay {
+	char	host[DNS_NAME_MAX + 1];	/* name or address, no brackets */
+	int	port;
+};
+
 int	remote_cfg_load(struct remote_cfg *, const char *);
+int	remote_find_route(const char *, struct remote_relay *);
+int	remote_find_auth(const char *, struct remote_route *);
+int	remote_route_check(void);
 void	remote_cfg_free(struct remote_cfg *);
 int	remote_route(const struct remote_cfg *, struct remote_job *,
 	    struct remote_route *);

@@ -14,15 +14,15 @@
 #include <strings.h>
 
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "log.h"
 #include "queue_trust.h"
 #include "remote.h"
 
-#define TIMEOUT_MAX	3600
 
 /* source_address - one line of control/outgoingip into cfg. */
 static int
-source_address(struct remote_cfg *c, const char *line)
+source_address(struct remote_cfg *c, const char *line, size_t entry)
 {
 	char text[64];
 	size_t n = strlen(line);
@@ -43,8 +43,8 @@ source_address(struct remote_cfg *c, const char *line)
 		c->has_src4 = 1;
 		return 0;
 	}
-	log_warnx("control file outgoingip: \"%s\" is not an IPv4 address "
-	    "or an IPv6 address in brackets", line);
+	log_warnx("control file outgoingip: entry %zu: \"%s\" is not an "
+	    "IPv4 address or an IPv6 address in brackets", entry, line);
 	return -1;
 }
 
@@ -54,11 +54,12 @@ load_sources(struct remote_cfg *c)
 {
 	struct sa list = SA_INIT;
 	const char *p;
+	size_t entry = 0;
 	int r;
 
 	if ((r = ctl_list("outgoingip", &list)) == 1)
 		for (p = list.s; p < list.s + list.len; p += strlen(p) + 1)
-			if (source_address(c, p) == -1) {
+			if (source_address(c, p, ++entry) == -1) {
 				r = -1;
 				break;
 			}
@@ -135,14 +136,13 @@ load_tls_policy(struct remote_cfg *c, const char *domain)
 	return 0;
 }
 
-/* load_int - a numeric control file with a default. */
+/* load_int - a numeric control file (range, default: ctl_knob.c). */
 static int
-load_int(const char *name, long long min, long long max, long long def,
-    int *out)
+load_int(const char *name, int *out)
 {
-	long long v = def;
+	long long v;
 
-	if (ctl_int(name, min, max, &v) == -1)
+	if (ctl_knob(name, &v) == -1)
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -180,10 +180,9 @@ remote_cfg_load(struct remote_cfg *c, const char *domain)
 	memset(c, 0, sizeof(*c));
 	if (load_names(c) == -1 || load_sources(c) == -1 ||
 	    load_tls_policy(c, domain) == -1 ||
-	    load_int("remoteport", 1, 65535, 25, &c->port) == -1 ||
-	    load_int("timeoutconnect", 1, TIMEOUT_MAX, 60,
-	    &c->timeout_connect) == -1 ||
-	    load_int("timeoutremote", 1, TIMEOUT_MAX, 0, &c->timeout_all) == -1)
+	    load_int("remoteport", &c->port) == -1 ||
+	    load_int("timeoutconnect", &c->timeout_connect) == -1 ||
+	    load_int("timeoutremote", &c->timeout_all) == -1)
 		return -1;
 	if ((r = ctl_line("tlscafile", &ca)) == -1)
 		return -1;

@@ -27,12 +27,6 @@
 #define SMTPROUTES	"smtproutes"
 #define SMTPAUTH	"smtpauth"
 
-/* relay - an smtproutes entry's right-hand side, split. */
-struct relay {
-	char	host[DNS_NAME_MAX + 1];	/* name or address, no brackets */
-	int	port;
-};
-
 /* literal_addr - s as an IPv4 or IPv6 address; 1 if it is one. */
 static int
 literal_addr(const char *s, struct dns_addr *a)
@@ -46,137 +40,6 @@ literal_addr(const char *s, struct dns_addr *a)
 		a->family = AF_INET6;
 		return 1;
 	}
-	return 0;
-}
-
-/*
- * parse_relay - "host", "host:port", "[v6]" or "[v6]:port" into r; an
- * empty string leaves r->host empty (use the MX records).  -1 if bad.
- */
-static int
-parse_relay(const char *s, struct relay *r)
-{
-	const char *host = s, *port, *end, *err;
-	size_t n;
-
-	memset(r, 0, sizeof(*r));
-	r->port = 25;
-	if (s[0] == '[') {
-		if ((end = strchr(s, ']')) == NULL ||
-		    (end[1] != ':' && end[1] != '\0'))
-			return -1;
-		host = s + 1;
-		n = (size_t)(end - host);
-		port = end[1] == ':' ? end + 2 : NULL;
-	} else {
-		port = strchr(s, ':');
-		n = port != NULL ? (size_t)(port - s) : strlen(s);
-		if (port != NULL)
-			port++;
-	}
-	if (n >= sizeof(r->host) || (n == 0 && port != NULL))
-		return -1;
-	memcpy(r->host, host, n);
-	r->host[n] = '\0';
-	if (port != NULL) {
-		r->port = (int)strtonum(port, 1, 65535, &err);
-		if (err != NULL)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * find_route - the smtproutes entry for domain: 1 with r set, 0 when
- * none applies, -1 when the file is broken (logged).
- */
-static int
-find_route(const char *domain, struct relay *r)
-{
-	struct sa list = SA_INIT;
-	const char *p, *colon, *best = NULL;
-	size_t rank, top = 0, lineno = 0;
-	int ret;
-
-	if ((ret = ctl_list(SMTPROUTES, &list)) != 1) {
-		sa_free(&list);
-		return ret;
-	}
-	for (p = list.s; p < list.s + list.len; p += strlen(p) + 1) {
-		lineno++;
-		if ((colon = strchr(p, ':')) == NULL ||
-		    parse_relay(colon + 1, r) == -1) {
-			log_warnx("control file %s: entry %zu: want "
-			    "domain:host[:port], not \"%s\"", SMTPROUTES,
-			    lineno, p);
-			sa_free(&list);
-			return -1;
-		}
-		rank = remote_domain_rank(p, (size_t)(colon - p), domain);
-		if (rank > top) {
-			top = rank;
-			best = colon + 1;
-		}
-	}
-	ret = best != NULL && parse_relay(best, r) == 0;
-	sa_free(&list);
-	return ret;
-}
-
-/*
- * find_auth - control/smtpauth's "host:user:password" for the relay
- * host.  The file holds secrets: it must be readable by its owner
- * alone, or remote refuses to use it.  -1 when broken (logged).
- */
-static int
-find_auth(const char *host, struct remote_route *rt)
-{
-	struct sa list = SA_INIT;
-	char path[1024];
-	struct stat st;
-	const char *p, *c1, *c2;
-	int r;
-
-	if (ctl_path(path, sizeof(path), SMTPAUTH) == -1)
-		return -1;
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : (log_warn("control file %s",
-		    SMTPAUTH), -1);
-	/* the control directory is root's: only root can swap the file */
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) != 0) {
-		log_warnx("control file %s: must be a regular file of uid %lu "
-		    "with mode 0600 or 0400 (it holds passwords)", SMTPAUTH,
-		    (unsigned long)geteuid());
-		return -1;
-	}
-	if ((r = ctl_list(SMTPAUTH, &list)) != 1) {
-		sa_free(&list);
-		return r;
-	}
-	for (p = list.s; p < list.s + list.len; p += strlen(p) + 1) {
-		if ((c1 = strchr(p, ':')) == NULL ||
-		    (c2 = strchr(c1 + 1, ':')) == NULL ||
-		    (size_t)(c2 - c1 - 1) >= sizeof(rt->auth_user) ||
-		    strlen(c2 + 1) >= sizeof(rt->auth_pass)) {
-			log_warnx("control file %s: want host:user:password",
-			    SMTPAUTH);
-			explicit_bzero(list.s, list.len);
-			sa_free(&list);
-			return -1;
-		}
-		if ((size_t)(c1 - p) == strlen(host) &&
-		    strncasecmp(p, host, strlen(host)) == 0) {
-			memcpy(rt->auth_user, c1 + 1, (size_t)(c2 - c1 - 1));
-			rt->auth_user[c2 - c1 - 1] = '\0';
-			(void)strlcpy(rt->auth_pass, c2 + 1,
-			    sizeof(rt->auth_pass));
-			rt->has_auth = 1;
-			break;
-		}
-	}
-	explicit_bzero(list.s, list.len);
-	sa_free(&list);
 	return 0;
 }
 
@@ -359,17 +222,17 @@ int
 remote_route(const struct remote_cfg *c, struct remote_job *j,
     struct remote_route *rt)
 {
-	struct relay relay;
+	struct remote_relay relay;
 	int r;
 
 	memset(rt, 0, sizeof(*rt));
-	if ((r = find_route(j->domain, &relay)) == -1) {
+	if ((r = remote_find_route(j->domain, &relay)) == -1) {
 		remote_set_all(j, SPAWN_TEMP, "4.3.5 control/%s is broken",
 		    SMTPROUTES);
 		return -1;
 	}
 	if (r == 1 && relay.host[0] != '\0') {
-		if (find_auth(relay.host, rt) == -1) {
+		if (remote_find_auth(relay.host, rt) == -1) {
 			remote_set_all(j, SPAWN_TEMP, "4.3.5 control/%s is "
 			    "broken", SMTPAUTH);
 			return -1;

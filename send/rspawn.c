@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
@@ -417,7 +418,7 @@ setup(void)
 	spawn_setup(&queue_fd, &queue_uid);
 	if (paths_program(remote_prog, sizeof(remote_prog), "remote") == -1)
 		die(EXIT_TEMP, "unable to name the remote program");
-	if (ctl_int("concurrencyremote", 1, 1000, &concurrency) == -1)
+	if (ctl_knob("concurrencyremote", &concurrency) == -1)
 		diex(EXIT_TEMP, "control/concurrencyremote is broken");
 	if ((sigchld_fd = spawn_sigchld_pipe()) == -1)
 		die(EXIT_TEMP, "unable to catch SIGCHLD");

@@ -51,6 +51,7 @@
 #include "atomic.h"
 #include "buf.h"
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
@@ -95,9 +96,9 @@ conf_load(void)
 	conf.delay_max = 30;
 	conf.fail_max = 10;
 	conf.window = 900;
-	if (ctl_int("authdelay", 0, AUTH_TIMEOUT - 10, &conf.delay_max) == -1 ||
-	    ctl_int("authfailmax", 1, 100000, &conf.fail_max) == -1 ||
-	    ctl_int("authwindow", 1, 86400 * 7, &conf.window) == -1)
+	if (ctl_knob("authdelay", &conf.delay_max) == -1 ||
+	    ctl_knob("authfailmax", &conf.fail_max) == -1 ||
+	    ctl_knob("authwindow", &conf.window) == -1)
 		return -1;
 	if ((env = getenv("QPOST_AUTHSTATE")) != NULL && env[0] == '/') {
 		if (strlcpy(conf.statedir, env, sizeof(conf.statedir)) >=

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
@@ -83,16 +84,11 @@ local_peer(struct session *s)
 	snprintf(s->host, sizeof(s->host), "uid-%lu", (unsigned long)getuid());
 }
 
-/* knob - an integer control file with its default; -1 if broken. */
+/* knob - an integer control file (ctl_knob.c); -1 if broken. */
 static int
-knob(const char *name, long long min, long long max, long long dflt,
-    long long *v)
+knob(const char *name, long long *v)
 {
-	int r = ctl_int(name, min, max, v);
-
-	if (r == 0)
-		*v = dflt;
-	return r == -1 ? -1 : 0;
+	return ctl_knob(name, v) == -1 ? -1 : 0;
 }
 
 /*
@@ -113,12 +109,11 @@ session_load(struct session *s)
 	if (r == 0 && (sa_catb(&t->locals, t->me.s, t->me.len) == -1 ||
 	    sa_catc(&t->locals, '\0') == -1))
 		return -1;
-	if (knob("databytes", 0, 1LL << 40, 0, &db) == -1 ||
-	    knob("maxrcpt", 1, 100000, 100, &t->maxrcpt) == -1 ||
-	    knob("maxerrors", 1, 100000, 20, &t->maxerrors) == -1 ||
-	    knob("timeoutsmtpd", 1, 86400, 300, &t->timeout) == -1 ||
-	    knob("timeoutsession", 1, 864000, 3600,
-	    &t->session_timeout) == -1)
+	if (knob("databytes", &db) == -1 ||
+	    knob("maxrcpt", &t->maxrcpt) == -1 ||
+	    knob("maxerrors", &t->maxerrors) == -1 ||
+	    knob("timeoutsmtpd", &t->timeout) == -1 ||
+	    knob("timeoutsession", &t->session_timeout) == -1)
 		return -1;
 	t->databytes = (unsigned long long)db;
 	/* a broken certificate only costs STARTTLS (454), not the session */

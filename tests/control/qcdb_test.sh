@@ -167,7 +167,23 @@ policy_broken_body() {
 	atf_check -o inline:"" find control -name '*.tmp'
 }
 
+atf_test_case check_only
+check_only_head() {
+	atf_set "descr" "qcdb -n parses as a rebuild does and writes nothing"
+}
+check_only_body() {
+	setup_control
+	atf_check "$(qp_top)/build/libexec/qcdb" -n
+	atf_check -s exit:1 test -e control/users.cdb
+	printf 'ok: demo\nnocolon\n' > control/aliases
+	atf_check -s exit:100 -e match:"control/aliases: line 2" \
+	    -e not-match:"left as it was" "$(qp_top)/build/libexec/qcdb" -n aliases
+	atf_check -s exit:1 test -e control/aliases.cdb
+	atf_check -s exit:1 test -e control/aliases.cdb.tmp
+}
+
 atf_init_test_cases() {
+	atf_add_test_case check_only
 	atf_add_test_case builds
 	atf_add_test_case broken
 	atf_add_test_case durable

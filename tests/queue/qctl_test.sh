@@ -440,6 +440,40 @@ fifo_checks_cleanup() {
 	qp_stop
 }
 
+atf_test_case reload cleanup
+reload_head() {
+	atf_set "descr" "qctl reload makes sched read its control files as" \
+	    "SIGHUP does: a shortened queue lifetime bounces a recipient" \
+	    "whose next try was far away"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+reload_body() {
+	qp_instance "$PWD/inst"
+	echo 1000 > "$QPOST_CONTROL/retrymin"
+	qp_start
+	qp_msg r1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f bob@example.test \
+	    someone@remote.test < m
+	qp_wait_log "to=<someone@remote.test> result=defer try=1 next=+1[01][0-9][0-9] " 30
+	echo 1 > "$QPOST_CONTROL/queuelifetime"
+	atf_check -o inline:"reload: sent to sched\n" "$QPOST_LIBEXEC/qctl" reload
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	qp_wait_queue_empty 30
+	qp_stop
+	grep -q 'ctl command="reload"' "$QP_DIR/log" ||
+	    qp_fail "sched did not log the reload"
+	grep -q "control files read again" "$QP_DIR/log" ||
+	    qp_fail "sched did not read its files again"
+	grep -q "to=<someone@remote.test> result=bounce expired .* try=1 " \
+	    "$QP_DIR/log" || qp_fail "not expired after qctl reload"
+	# reload takes no argument: refused before anything is sent
+	atf_check -s exit:100 -e match:usage "$QPOST_LIBEXEC/qctl" reload now
+}
+reload_cleanup() {
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case hold_release
 	atf_add_test_case delete
@@ -449,4 +483,5 @@ atf_init_test_cases() {
 	atf_add_test_case bounce_running
 	atf_add_test_case hostile_fifo
 	atf_add_test_case fifo_checks
+	atf_add_test_case reload
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_knob.h"
 #include "sa.h"
 #include "lsan_atf.h"
 #include "control_fixture.h"
@@ -268,6 +269,42 @@ ATF_TC_BODY(relative_env, tc)
 	ATF_CHECK_EQ(ctl_path(path, 6, "me"), 0);
 }
 
+/* knobs - ctl_knob.c's table is sorted, sane, and applies itself. */
+ATF_TC_WITHOUT_HEAD(knobs);
+ATF_TC_BODY(knobs, tc)
+{
+	const struct ctl_knob *k;
+	size_t i;
+	long long v = 77;
+	FILE *f;
+
+	for (i = 0; i < ctl_nknobs; i++) {
+		k = &ctl_knobs[i];
+		ATF_CHECK_MSG(k->min <= k->max, "%s", k->name);
+		/* a default out of range is "none" (0): say so in the table */
+		ATF_CHECK_MSG((k->dflt >= k->min && k->dflt <= k->max) ||
+		    k->dflt == 0, "%s", k->name);
+		if (i > 0)
+			ATF_CHECK_MSG(strcmp(ctl_knobs[i - 1].name, k->name) <
+			    0, "not sorted at %s", k->name);
+		ATF_CHECK_EQ(ctl_knob_find(k->name), k);
+	}
+	ATF_CHECK(ctl_knob_find("me") == NULL);
+	ATF_CHECK(ctl_knob_find("") == NULL);
+	setup();
+	ATF_CHECK_EQ(ctl_knob("remoteport", &v), 0);
+	ATF_CHECK_EQ(v, 25);
+	ATF_REQUIRE((f = fopen("control/remoteport", "w")) != NULL);
+	fputs("65536\n", f);
+	fclose(f);
+	ATF_CHECK_EQ(ctl_knob("remoteport", &v), -1);
+	ATF_REQUIRE((f = fopen("control/remoteport", "w")) != NULL);
+	fputs("2525\n", f);
+	fclose(f);
+	ATF_CHECK_EQ(ctl_knob("remoteport", &v), 1);
+	ATF_CHECK_EQ(v, 2525);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, absent);
@@ -278,5 +315,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, unreadable);
 	ATF_TP_ADD_TC(tp, list_has);
 	ATF_TP_ADD_TC(tp, relative_env);
+	ATF_TP_ADD_TC(tp, knobs);
 	return atf_no_error();
 }

@@ -52,6 +52,7 @@ ATF_TC_BODY(good_lines, tc)
 		{ "release " ID1, QCTL_RELEASE, ID1, "", "release " ID1 "\n" },
 		{ "delete " ID1, QCTL_DELETE, ID1, "", "delete " ID1 "\n" },
 		{ "bounce " ID1, QCTL_BOUNCE, ID1, "", "bounce " ID1 "\n" },
+		{ "reload", QCTL_RELOAD, "", "", "reload\n" },
 	};
 	struct qctl_cmd c;
 	char buf[QCTL_LINE_MAX + 2];
@@ -83,6 +84,8 @@ ATF_TC_BODY(bad_lines, tc)
 		"hold 0123456789abcdeg", "hold " ID1 "\r", "purge " ID1,
 		"delete", "bounce x", "release 0x23456789abcdef",
 		"\033[31m", "hold\t" ID1,
+		"reload ", "reload " ID1, "reload now", "Reload", "reload\r",
+		" reload", "reloadx",
 	};
 	struct qctl_cmd c;
 	char label[64], domain[QCTL_DOMAIN_MAX + 32];
