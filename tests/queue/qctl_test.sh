@@ -122,9 +122,11 @@ delete_head() {
 }
 delete_body() {
 	instance
-	qp_start
+	# both queued before sched starts, so both are tried in its first
+	# turn: injected later, d2 could wait for remote.test's backoff
 	inject d1 bob@example.test x@remote.test y@remote.test
 	inject d2 bob@example.test z@remote.test
+	qp_start
 	qp_wait_log "id=$(qid d1) to=<y@remote.test> result=defer try=1" 30
 	qp_wait_log "id=$(qid d2) to=<z@remote.test> result=defer try=1" 30
 	[ -n "$(qstat_line "$(qid d1)")" ] || atf_fail "qstat does not list d1"
@@ -221,9 +223,10 @@ flush_domain_head() {
 }
 flush_domain_body() {
 	instance
-	qp_start
+	# both tried in sched's first turn, before b.test is backed off
 	inject f1 bob@example.test x@a.test y@b.test
 	inject f2 bob@example.test z@B.TEST
+	qp_start
 	qp_wait_log "id=$(qid f1) to=<x@a.test> result=defer try=1" 30
 	qp_wait_log "id=$(qid f1) to=<y@b.test> result=defer try=1" 30
 	qp_wait_log "id=$(qid f2) to=<z@B.TEST> result=defer try=1" 30
