@@ -86,7 +86,7 @@ int
 ctl_list(const char *name, struct sa *out)
 {
 	struct sa raw = SA_INIT;
-	char *line, *next, *end;
+	const char *line, *next, *end;
 	size_t n, lineno = 0;
 	int r;
 
@@ -107,12 +107,7 @@ ctl_list(const char *name, struct sa *out)
 			sa_free(&raw);
 			return -1;
 		}
-		while (n > 0 && strchr(" \t\r\n", line[n - 1]) != NULL)
-			n--;
-		while (n > 0 && (line[0] == ' ' || line[0] == '\t')) {
-			line++;
-			n--;
-		}
+		line = ctl_trim(line, &n);
 		if (n == 0 || line[0] == '#')
 			continue;
 		if (sa_catb(out, line, n) == -1 || sa_catc(out, '\0') == -1) {
@@ -181,4 +176,20 @@ ctl_cdb_open(const char *name)
 	if (ctl_path(path, sizeof(path), name) == -1)
 		return -1;
 	return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/*
+ * ctl_trim - s[0..*n) without the blanks at both ends (and a CR or LF
+ * at the end): how every control-file line is read.
+ */
+const char *
+ctl_trim(const char *s, size_t *n)
+{
+	while (*n > 0 && strchr(" \t\r\n", s[*n - 1]) != NULL)
+		(*n)--;
+	while (*n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+		s++;
+		(*n)--;
+	}
+	return s;
 }

@@ -25,6 +25,7 @@ int	ctl_line(const char *, struct sa *);
 int	ctl_int(const char *, long long, long long, long long *);
 int	ctl_list(const char *, struct sa *);
 int	ctl_list_has(const struct sa *, const char *);
+const char *ctl_trim(const char *, size_t *);
 int	ctl_cdb_open(const char *);
 
 #endif

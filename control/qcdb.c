@@ -201,19 +201,6 @@ localpart_key(const char *s, size_t n, char *key, size_t keysize)
 	return 0;
 }
 
-/* trim - drop blanks (and a CR) from both ends of s[0..*n). */
-static const char *
-trim(const char *s, size_t *n)
-{
-	while (*n > 0 && strchr(" \t\r", s[*n - 1]) != NULL)
-		(*n)--;
-	while (*n > 0 && (s[0] == ' ' || s[0] == '\t')) {
-		s++;
-		(*n)--;
-	}
-	return s;
-}
-
 /*
  * users_line - "localpart:uid:gid:home" to key localpart (lowercased),
  * value "uid:gid:home", checked with users_parse_value().
@@ -339,14 +326,14 @@ senders_line(struct build *b, size_t line, const char *s, size_t n)
 	if ((colon = memchr(s, ':', n)) == NULL)
 		bad(line, "want user: address, address");
 	nn = (size_t)(colon - s);
-	name = trim(s, &nn);
+	name = ctl_trim(s, &nn);
 	if (localpart_key(name, nn, key, sizeof(key)) == -1 ||
 	    strchr(key, '"') != NULL)
 		bad(line, "\"%.*s\" is not a user name", (int)nn, name);
 	for (s = colon + 1; s < end; s = comma + 1) {
 		comma = memchr(s, ',', (size_t)(end - s));
 		tn = (size_t)((comma ? comma : end) - s);
-		t = trim(s, &tn);
+		t = ctl_trim(s, &tn);
 		if (tn == 0)
 			bad(line, "empty address in the list of %s", key);
 		if (addr_parse(t, tn, &a, 0) != 1 || a.domain[0] == '\0')
@@ -427,7 +414,7 @@ parse(struct build *b, const struct sa *raw)
 		if (memchr(line, '\0', n) != NULL)
 			bad(lineno, "contains a NUL byte");
 		is_cont = n > 0 && (line[0] == ' ' || line[0] == '\t');
-		s = trim(line, &n);
+		s = ctl_trim(line, &n);
 		if (n == 0 || s[0] == '#')
 			continue;
 		switch (b->kind) {

@@ -40,19 +40,6 @@ fail(struct aliases_error *err, size_t line, const char *name,
 	return ALIASES_SYNTAX;
 }
 
-/* trim - drop blanks (and a CR) from both ends of s[0..*n). */
-static const char *
-trim(const char *s, size_t *n)
-{
-	while (*n > 0 && strchr(" \t\r", s[*n - 1]) != NULL)
-		(*n)--;
-	while (*n > 0 && (s[0] == ' ' || s[0] == '\t')) {
-		s++;
-		(*n)--;
-	}
-	return s;
-}
-
 /*
  * quote_end - the index just past the quoted string that starts s[0]
  * ('"'), a backslash escaping the next byte; 0 if it never closes.
@@ -256,7 +243,7 @@ targets(const char *s, size_t n, struct sa *out, size_t *count, size_t line,
 		if (open)
 			return fail(err, line, name, "a quote is not closed");
 		tn = (size_t)((comma ? comma : end) - s);
-		t = trim(s, &tn);
+		t = ctl_trim(s, &tn);
 		if (tn == 0) {
 			if (comma == NULL)
 				break;	/* the blank after a final comma */
@@ -342,7 +329,7 @@ one_line(struct alias *al, size_t line, const char *s, size_t n,
 	if (colon == NULL)
 		return fail(err, line, NULL, "want name: target, target");
 	nn = (size_t)(colon - s);
-	name = trim(s, &nn);
+	name = ctl_trim(s, &nn);
 	if (name_key(name, nn, al->key, sizeof(al->key)) == -1)
 		return fail(err, line, NULL, "\"%.*s\" is not a name",
 		    (int)(nn > 64 ? 64 : nn), name);
@@ -400,7 +387,7 @@ aliases_parse(const char *text, size_t len, aliases_add_fn add, void *arg,
 		if (r != ALIASES_OK)
 			break;
 		is_cont = n > 0 && (line[0] == ' ' || line[0] == '\t');
-		s = trim(line, &n);
+		s = ctl_trim(line, &n);
 		if (n == 0 || s[0] == '#')
 			continue;
 		r = one_line(&al, lineno, s, n, is_cont, add, arg, err);
@@ -436,7 +423,7 @@ aliases_parse_list(const char *text, size_t len, struct sa *out,
 		if ((r = next_line(&p, end, &line, &n, lineno, NULL, err)) !=
 		    ALIASES_OK)
 			return r;
-		s = trim(line, &n);
+		s = ctl_trim(line, &n);
 		if (n == 0 || s[0] == '#')
 			continue;
 		if ((r = targets(s, n, out, count, lineno, NULL, err)) !=

@@ -51,12 +51,7 @@ vdom_match(const char *text, size_t len, const char *domain, char *prefix,
 		line = p;
 		n = (size_t)((nl ? nl : end) - p);
 		p = nl ? nl + 1 : end;
-		while (n > 0 && strchr(" \t\r", line[n - 1]) != NULL)
-			n--;
-		while (n > 0 && (line[0] == ' ' || line[0] == '\t')) {
-			line++;
-			n--;
-		}
+		line = ctl_trim(line, &n);
 		if (n == 0 || line[0] == '#')
 			continue;
 		colon = memchr(line, ':', n);
