@@ -2,7 +2,7 @@
 # Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
 #
 # Local delivery through the whole group: aliases, unknown users,
-# temporary failures retried, the remote stub deferring.
+# temporary failures retried, remote mail to a dead route deferring.
 
 . "$(atf_get_srcdir)/../lib.sh"
 
