@@ -298,6 +298,7 @@ SCHED_OBJS +=	queue/sched_dom.o
 SCHED_OBJS +=	queue/sched_ctl.o
 SCHED_OBJS +=	queue/sched_expire.o
 SCHED_OBJS +=	queue/sched_forward.o
+SCHED_OBJS +=	queue/sched_commit.o
 queue/sched: $(SCHED_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
 send/lspawn: send/lspawn.o $(LIBA)

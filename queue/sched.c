@@ -121,55 +121,6 @@ sched_add(struct sched *s, struct qenv *env)
 }
 
 /*
- * sched_commit - bring a new message into the queue: the writer fills
- * mess/<id> (through tmp/m.<id>), then env/<id> is written; each is
- * fsynced and renamed and its directory fsynced, so no env file ever
- * names a message that is not whole on disk.  Takes env over on
- * success.  Returns 0, or -1 (logged) with nothing left behind.
- */
-int
-sched_commit(struct sched *s, struct qenv *env, sched_writer writer,
-    void *ctx)
-{
-	struct atomic a;
-	struct buf out;
-	char tmp[QID_LEN + 3], obuf[65536];
-	struct qmsg *m;
-
-	snprintf(tmp, sizeof(tmp), "m.%s", env->id);
-	if (atomic_begin(&a, s->tmp_fd, tmp, s->mess_fd, env->id, 0640) == -1) {
-		log_warn("id=%s unable to create tmp/%s", env->id, tmp);
-		return -1;
-	}
-	buf_init(&out, a.fd, obuf, sizeof(obuf));
-	if (writer(ctx, &out) == -1 || buf_flush(&out) == -1) {
-		atomic_abort(&a);
-		return -1;
-	}
-	if (atomic_commit(&a, ATOMIC_SYNC_DIR) == -1) {
-		log_warn("id=%s unable to commit mess/%s", env->id, env->id);
-		(void)unlinkat(s->mess_fd, env->id, 0);
-		return -1;
-	}
-	if ((m = sched_add(s, env)) == NULL) {
-		(void)unlinkat(s->mess_fd, env->id, 0);
-		return -1;
-	}
-	if (sched_save(s, m) == -1) {
-		(void)unlinkat(s->env_fd, m->env.id, 0);
-		(void)unlinkat(s->mess_fd, m->env.id, 0);
-		fair_forget(s, m);
-		*env = m->env;
-		TAILQ_REMOVE(&s->msgs, m, entry);
-		s->nmsgs--;
-		free(m);
-		return -1;
-	}
-	fair_add(s, m, 1, time(NULL));
-	return 0;
-}
-
-/*
  * sched_remove_files - a finished message: env/<id> goes first, so a
  * crash in between leaves an orphan message file that recovery removes,
  * never an envelope without its message.
@@ -186,12 +137,9 @@ sched_remove_files(struct sched *s, const char *id)
 	return 0;
 }
 
-/*
- * sched_finish - drop a message whose recipients are all done.
- * Returns 1 when it was dropped (m is freed), else 0.
- */
-int
-sched_finish(struct sched *s, struct qmsg *m)
+/* is_done - no delivery of m runs or waits, no bounce is due. */
+static int
+is_done(const struct qmsg *m)
 {
 	size_t i;
 
@@ -201,6 +149,18 @@ sched_finish(struct sched *s, struct qmsg *m)
 		if (m->env.rcpt[i].state == RCPT_PENDING ||
 		    m->env.rcpt[i].state == RCPT_FAILED)
 			return 0;
+	return 1;
+}
+
+/*
+ * sched_finish - drop a message whose recipients are all done.
+ * Returns 1 when it was dropped (m is freed), else 0.
+ */
+int
+sched_finish(struct sched *s, struct qmsg *m)
+{
+	if (!is_done(m))
+		return 0;
 	(void)sched_remove_files(s, m->env.id);
 	log_info("id=%s removed", m->env.id);
 	sched_forget(s, m);
@@ -228,8 +188,12 @@ sched_forget(struct sched *s, struct qmsg *m)
 void
 sched_settle(struct sched *s, struct qmsg *m, time_t now, int changed)
 {
-	/* a failed save keeps the old state on disk: redelivery, not loss */
-	if (changed)
+	/*
+	 * A failed save keeps the old state on disk: redelivery, not loss.
+	 * A message about to be removed needs no save: a crash before the
+	 * removal redelivers, as one before the save would have.
+	 */
+	if (changed && !is_done(m))
 		(void)sched_save(s, m);
 	if ((bounce_due(m) && bounce_make(s, m) == -1) ||
 	    delay_check(s, m, now) == -1)

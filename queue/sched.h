@@ -6,6 +6,7 @@
  * (start-up after a crash), sched_bounce.c (bounces, delay notices
  * and double bounces, composed by queue_dsn.c), sched_expire.c (the
  * queue lifetime), sched_ctl.c (the control FIFO qctl writes to),
+ * sched_commit.c (new messages into the queue, in groups),
  * sched_fair.c and sched_dom.c (what is due, and who goes next: timers,
  * destinations, fairness, backoff of unreachable domains) and
  * sched_heap.c (the timer heap).
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "atomic.h"
 #include "buf.h"
 #include "queue_env.h"
 #include "queue_trust.h"
@@ -66,7 +68,6 @@ typedef int (*sched_writer)(void *, struct buf *);
 /* sched.c */
 int	sched_save(struct sched *, struct qmsg *);
 struct qmsg *sched_add(struct sched *, struct qenv *);
-int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
 int	sched_remove_files(struct sched *, const char *);
 int	sched_finish(struct sched *, struct qmsg *);
 void	sched_forget(struct sched *, struct qmsg *);
@@ -74,6 +75,21 @@ long long sched_backoff(const struct sched *, unsigned);
 int	sched_start(struct sched *, struct qmsg *, const size_t *, size_t,
 	    int, struct dom *, int);
 void	sched_settle(struct sched *, struct qmsg *, time_t, int);
+
+/* sched_commit.c: a new message on its way into the queue */
+struct qnew {
+	struct qenv	env;
+	struct atomic	mess, envf;	/* tmp/m.<id>, tmp/e.<id> */
+	int		state;
+};
+#define QNEW_FAILED	0	/* nothing of it on disk */
+#define QNEW_WRITTEN	1	/* both temporary files written */
+#define QNEW_MESS	2	/* mess/<id> in place */
+#define QNEW_ENV	3	/* env/<id> in place: durable */
+#define QNEW_QUEUED	4	/* in memory too: env taken over */
+int	qnew_write(struct sched *, struct qnew *, sched_writer, void *);
+size_t	qnew_commit(struct sched *, struct qnew *, size_t);
+int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
 
 /* sched_fair.c */
 void	fair_init(struct sched *);

@@ -173,23 +173,28 @@ make_env(struct qenv *e, const struct drop *d, const struct qdrop_env *de)
 	return 0;
 }
 
+/* a drop file on its way into the queue: its message is a struct qnew */
+struct pick {
+	struct drop		d;
+	struct qdrop_env	de;
+};
+
 /*
- * pickup_one - take one drop file into the queue.  Returns 0 when the
- * file is dealt with (queued or removed), -1 when it must wait (a
- * temporary failure: out of memory, disk full).
+ * pickup_read - read and check one drop file and write its message's
+ * temporary files into q.  Returns 1 when q waits to be committed with its
+ * group, 0 when the file is dealt with (removed), -1 when it must wait
+ * (a temporary failure: out of memory, disk full).  p->d.fd, when not
+ * -1, is for the caller to close.
  */
 static int
-pickup_one(struct sched *s, const char *name)
+pickup_read(struct sched *s, const char *name, struct pick *p,
+    struct qnew *q)
 {
-	struct qdrop_env de;
-	struct qenv e;
-	struct drop d;
 	struct stat st;
 	const char *why;
-	int r = 0;
 
-	memset(&d, 0, sizeof(d));
-	d.id = name;
+	p->d.fd = -1;
+	p->d.id = name;
 	if (fstatat(s->env_fd, name, &st, 0) == 0) {
 		/* committed before a crash took sched: only the unlink is due */
 		if (unlinkat(s->drop_fd, name, 0) == 0)
@@ -197,9 +202,9 @@ pickup_one(struct sched *s, const char *name)
 			    name);
 		return 0;
 	}
-	d.fd = openat(s->drop_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (d.fd == -1) {
+	p->d.fd = openat(s->drop_fd, name, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC);
+	if (p->d.fd == -1) {
 		if (errno == ELOOP || errno == EACCES || errno == ENXIO ||
 		    errno == EPERM) {
 			bad(s, name, -1, errno == ELOOP ? "a symbolic link" :
@@ -211,31 +216,70 @@ pickup_one(struct sched *s, const char *name)
 		log_warn("unable to open drop/%s", name);
 		return -1;
 	}
-	memset(&de, 0, sizeof(de));
-	memset(&e, 0, sizeof(e));
-	if ((why = check_file(&d, &st)) != NULL ||
-	    (why = read_envelope(&d, &de)) != NULL)
-		bad(s, name, (long)d.uid, why);
-	else if (!trust_sender_ok(&s->trust, d.uid, de.sender.s))
-		bad(s, name, (long)d.uid, "forged sender: this uid may only "
+	if ((why = check_file(&p->d, &st)) != NULL ||
+	    (why = read_envelope(&p->d, &p->de)) != NULL)
+		bad(s, name, (long)p->d.uid, why);
+	else if (!trust_sender_ok(&s->trust, p->d.uid, p->de.sender.s))
+		bad(s, name, (long)p->d.uid, "forged sender: this uid may only "
 		    "send as itself (control/trusted)");
-	else if (make_env(&e, &d, &de) == -1)
-		r = -1;
-	else if (sched_commit(s, &e, write_message, &d) == -1) {
-		if (errno == EPROTO)
-			bad(s, name, (long)d.uid, "truncated while being read");
-		else
-			r = -1;
-	} else {
-		log_info("id=%s queued from=<%s> uid=%lu size=%llu rcpts=%zu",
-		    name, de.sender.s, (unsigned long)d.uid,
-		    (unsigned long long)d.msglen, de.nrcpt);
-		if (unlinkat(s->drop_fd, name, 0) == -1)
-			log_warn("id=%s unable to remove drop/%s", name, name);
+	else if (make_env(&q->env, &p->d, &p->de) == -1)
+		return -1;
+	else if (qnew_write(s, q, write_message, &p->d) == -1) {
+		if (errno != EPROTO)
+			return -1;
+		bad(s, name, (long)p->d.uid, "truncated while being read");
+	} else
+		return 1;
+	return 0;
+}
+
+/*
+ * pickup_group - read the drop files names[0..n-1] and commit the good
+ * ones as one group (sched_commit.c); each queued one is logged and its
+ * drop file removed.  Returns 0, or -1 when a temporary failure (out of
+ * memory, a full disk) left some waiting for a later turn.
+ */
+static int
+pickup_group(struct sched *s, char (*names)[256], size_t n)
+{
+	struct pick *p;
+	struct qnew *q;
+	size_t i, written = 0;
+	int r = 0;
+
+	p = calloc(n, sizeof(*p));
+	q = calloc(n, sizeof(*q));
+	if (p == NULL || q == NULL)
+		r = -1, n = 0;
+	for (i = 0; r == 0 && i < n; i++) {
+		p[i].d.fd = -1;
+		if (!qid_valid(names[i], strlen(names[i])))
+			bad(s, names[i], -1, "name is not a queue id");
+		else if ((r = pickup_read(s, names[i], &p[i], &q[i])) == 1) {
+			written++;
+			r = 0;
+		}
 	}
-	qenv_free(&e);
-	qdrop_env_free(&de);
-	close(d.fd);
+	n = i;	/* those touched; a failed one is QNEW_FAILED */
+	if (written > 0 && qnew_commit(s, q, n) < written)
+		r = -1;
+	for (i = 0; i < n; i++) {
+		if (q[i].state == QNEW_QUEUED) {
+			log_info("id=%s queued from=<%s> uid=%lu size=%llu "
+			    "rcpts=%zu", names[i], p[i].de.sender.s,
+			    (unsigned long)p[i].d.uid,
+			    (unsigned long long)p[i].d.msglen, p[i].de.nrcpt);
+			if (unlinkat(s->drop_fd, names[i], 0) == -1)
+				log_warn("id=%s unable to remove drop/%s",
+				    names[i], names[i]);
+		}
+		qenv_free(&q[i].env);
+		qdrop_env_free(&p[i].de);
+		if (p[i].d.fd != -1)
+			close(p[i].d.fd);
+	}
+	free(p);
+	free(q);
 	return r;
 }
 
@@ -258,7 +302,7 @@ pickup_scan(struct sched *s, size_t max)
 {
 	char (*names)[256];
 	struct dirent *de;
-	size_t n = 0, i;
+	size_t n = 0;
 	DIR *dir;
 	int fd;
 
@@ -280,14 +324,8 @@ pickup_scan(struct sched *s, size_t max)
 		strlcpy(names[n++], de->d_name, sizeof(names[0]));
 	}
 	closedir(dir);
-	for (i = 0; i < n; i++) {
-		if (!qid_valid(names[i], strlen(names[i])))
-			bad(s, names[i], -1, "name is not a queue id");
-		else if (pickup_one(s, names[i]) == -1) {
-			n = 0;	/* the rest waits for a later turn */
-			break;
-		}
-	}
+	if (n > 0 && pickup_group(s, names, n) == -1)
+		n = 0;	/* the rest waits for a later turn */
 	free(names);
 	return n == max;
 }

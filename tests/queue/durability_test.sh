@@ -167,8 +167,101 @@ recovery_cleanup() {
 	qp_stop
 }
 
+atf_test_case sched_group_commit cleanup
+sched_group_commit_head() {
+	atf_set "descr" "sched takes five waiting drop files in as one group:" \
+	    "each message file fsynced before its rename, mess/ synced once" \
+	    "before any envelope is renamed, env/ synced once before any" \
+	    "drop file is removed"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace"
+	atf_set "timeout" "90"
+}
+sched_group_commit_body() {
+	qp_instance "$PWD/inst"
+	mkdir sent
+	for i in 1 2 3 4 5; do
+		qp_msg "g$i" > "sent/g$i"
+		echo "g$i" >> accepted
+		atf_check "$QPOST_LIBEXEC/qinject" alice@example.test \
+		    < "sent/g$i"
+	done
+	export ASAN_OPTIONS=detect_leaks=0	# no LeakSanitizer under ptrace
+	strace -f -o trace.txt \
+	    -e trace=openat,fsync,fdatasync,rename,renameat,renameat2,unlinkat \
+	    "$QPOST_LIBEXEC/qpost-start" </dev/null >>"$QP_DIR/log" 2>&1 &
+	echo $! > strace.pid
+	qp_wait_for 5 "$QP_DIR/home/alice/Maildir/new" 60
+	qp_wait_queue_empty 30
+	# strace's child became sched: stop it, and strace ends with it
+	kill -TERM "$(ps -o pid= --ppid "$(cat strace.pid)" | head -n 1)"
+	qp_deadline_loop 30 sh -c "! kill -0 $(cat strace.pid) 2>/dev/null" ||
+	    atf_fail "sched did not stop"
+	atf_check -o inline:"ok\n" /usr/bin/python3 - trace.txt <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+sched = lines[0].split()[0]         # strace's child: qpost-start, then sched
+names = {}                          # fd -> what it was opened as, last
+ev = []
+for l in lines:
+    pid, _, call = l.partition(" ")
+    if pid != sched:
+        continue
+    call = call.strip()
+    m = re.match(r'openat\(\d+, "([^"]+)", .*\) = (\d+)$', call)
+    if m:
+        names[m.group(2)] = m.group(1)
+        continue
+    m = re.match(r'f(?:data)?sync\((\d+)\)', call)
+    if m:
+        ev.append(("fsync", names.get(m.group(1), "?")))
+        continue
+    m = re.match(r'renameat2?\(\d+, "([me])\.([0-9a-f]{16})", \d+, "\2"', call)
+    if m:
+        ev.append(("rename-" + m.group(1), m.group(2)))
+        continue
+    m = re.match(r'unlinkat\(\d+, "([0-9a-f]{16})", 0\) = 0', call)
+    if m:
+        ev.append(("unlink", m.group(1)))
+ids = sorted({x for k, x in ev if k == "rename-m"})
+def pos(kind, x):
+    return [i for i, e in enumerate(ev) if e == (kind, x)]
+bad = []
+if len(ids) != 5:
+    bad.append("%d messages renamed into mess/" % len(ids))
+# the pickup: up to the last envelope renamed in
+end = max(pos("rename-e", x)[0] for x in ids) if ids else 0
+mdir = [i for i, e in enumerate(ev[:end + 1]) if e == ("fsync", "mess")]
+edir = [i for i, e in enumerate(ev) if e == ("fsync", "env")]
+if len(mdir) != 1:
+    bad.append("mess/ synced %d times for the group" % len(mdir))
+for x in ids:
+    fm, rm = pos("fsync", "m." + x), pos("rename-m", x)[0]
+    fe, re_ = pos("fsync", "e." + x), pos("rename-e", x)[0]
+    un = pos("unlink", x)
+    if not fm or fm[0] > rm:
+        bad.append(x + ": message file not fsynced before its rename")
+    if not mdir or not rm < mdir[0] < re_:
+        bad.append(x + ": envelope renamed before mess/ was synced")
+    if not fe or fe[0] > re_:
+        bad.append(x + ": envelope not fsynced before its rename")
+    after = [i for i in edir if i > re_]
+    if not un or not after or after[0] > un[0]:
+        bad.append(x + ": drop file removed before env/ was synced")
+print("\n".join(bad) if bad else "ok")
+PY
+	atf_check -o match:"delivered=5 duplicates=0 missing=0 corrupt=0" \
+	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
+	    --maildir "$QP_DIR/home/alice/Maildir"
+}
+sched_group_commit_cleanup() {
+	[ -f strace.pid ] && kill -TERM "$(cat strace.pid)" 2>/dev/null
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case recovery
 	atf_add_test_case syscall_order
 	atf_add_test_case kill_sched
+	atf_add_test_case sched_group_commit
 }
