@@ -182,6 +182,7 @@ SH_TESTS +=	tests/queue/fair_test
 SH_TESTS +=	tests/queue/qstat_test
 SH_TESTS +=	tests/queue/qctl_test
 SH_TESTS +=	tests/queue/dsn_test
+SH_TESTS +=	tests/queue/faults_test
 SH_TESTS +=	tests/control/qcdb_test
 SH_TESTS +=	tests/control/logsum_test
 SH_TESTS +=	tests/control/check_test
