@@ -143,6 +143,9 @@ sched_commit(struct sched *s, struct qenv *env, sched_writer writer,
 	}
 	buf_init(&out, a.fd, obuf, sizeof(obuf));
 	if (writer(ctx, &out) == -1 || buf_flush(&out) == -1) {
+		/* EPROTO: the caller logs the drop file as truncated */
+		if (errno != EPROTO)
+			log_warn("id=%s unable to write tmp/%s", env->id, tmp);
 		atomic_abort(&a);
 		return -1;
 	}
@@ -201,8 +204,12 @@ sched_finish(struct sched *s, struct qmsg *m)
 		if (m->env.rcpt[i].state == RCPT_PENDING ||
 		    m->env.rcpt[i].state == RCPT_FAILED)
 			return 0;
-	(void)sched_remove_files(s, m->env.id);
-	log_info("id=%s removed", m->env.id);
+	/* the env file on disk says done: the next start removes it */
+	if (sched_remove_files(s, m->env.id) == 0)
+		log_info("id=%s removed", m->env.id);
+	else
+		log_warnx("id=%s done, its files left to the next start",
+		    m->env.id);
 	sched_forget(s, m);
 	return 1;
 }

@@ -11,10 +11,7 @@
 # mbox_test local's mbox faults; this file does not repeat them.
 
 . "$(atf_get_srcdir)/../lib.sh"
-
-# the calls every trace here records: injection only acts on traced
-# calls (strace's "-e trace=none" would silently disable it)
-FI_TRACE=openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat
+. "$(atf_get_srcdir)/faults.sh"
 
 # FI_STRACE - the words that run a command under strace -f, before
 # "-o TRACE -e inject=SPEC COMMAND..." (atf_check runs no shell
@@ -285,7 +282,104 @@ EOF
 	done < cases
 }
 
+atf_test_case sched_errno cleanup
+sched_errno_head() {
+	atf_set "descr" "the running sched with EIO or ENOSPC on each write," \
+	    "fsync, rename and unlink of its queue files in one message's" \
+	    "pickup, commit and removal, and EMFILE on its openat: a log" \
+	    "line naming the message, nothing half-done, the message kept" \
+	    "and delivered once the fault is gone, and a clean queue"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace /usr/bin/python3"
+	atf_set "timeout" "120"
+}
+sched_errno_body() {
+	qp_instance "$PWD/inst"
+	md=$QP_DIR/home/alice/Maildir
+	q=$QPOST_QUEUE
+	mkdir sent
+	: > accepted
+	qp_start
+	# one message's calls, as a run without faults shows them (after
+	# the attach): write 1 mess/, 2 env/, 3 log, 4 the request to
+	# lspawn, 5 and 6 log, 7 env/ after the delivery, 8 log; fsync 1
+	# to 4 pickup (file, mess/, file, env/), 5 and 6 the save after
+	# delivery; renameat 1 mess, 2 env, 3 env after delivery; unlinkat
+	# 1 drop/, 2 env/, 3 mess/; openat 2 tmp/m., 3 tmp/e.
+	# spec | the log line | pickup: the fault keeps it in drop/;
+	# restart: its env/ (saying done) or mess/ stay until a restart
+	cat > cases <<'EOF'
+write:error=ENOSPC:when=1|unable to write tmp/m\.|pickup
+write:error=EIO:when=2|unable to save env/|pickup
+write:error=ENOSPC:when=7|unable to save env/|after
+fsync:error=EIO:when=1|unable to commit mess/|pickup
+fsync:error=EIO:when=2|unable to commit mess/|pickup
+fsync:error=EIO:when=3|unable to save env/|pickup
+fsync:error=EIO:when=4|unable to save env/|pickup
+fsync:error=EIO:when=5|unable to save env/|after
+fsync:error=EIO:when=6|unable to save env/|after
+rename,renameat,renameat2:error=EIO:when=1|unable to commit mess/|pickup
+rename,renameat,renameat2:error=ENOSPC:when=2|unable to save env/|pickup
+rename,renameat,renameat2:error=EIO:when=3|unable to save env/|after
+unlink,unlinkat:error=EIO:when=1|unable to remove drop/|after
+unlink,unlinkat:error=EIO:when=2|unable to remove env/|restart
+unlink,unlinkat:error=EIO:when=3|unable to remove mess/|restart
+openat:error=EMFILE:when=2|unable to create tmp/m\.|pickup
+openat:error=EMFILE:when=3|unable to save env/|pickup
+EOF
+	n=0
+	while IFS='|' read -r spec line phase; do
+		n=$((n + 1))
+		echo "case $n: $spec"
+		qp_msg "e$n" > "sent/e$n"
+		have=$(qp_nfiles "$md/new")
+		fi_attach "$spec" "trace$n"
+		fi_inject "sent/e$n" || atf_fail "case $n: qinject failed"
+		echo "e$n" >> accepted
+		qp_deadline_loop 10 grep -q INJECTED "trace$n" ||
+		    qp_fail "case $n: strace injected nothing" "trace$n"
+		qp_wait_log "sched: .*id=$FI_ID $line.*: [A-Z]" 10
+		if [ "$phase" = pickup ]; then
+			# kept in drop/, and nothing of it anywhere else
+			atf_check -o inline:"$FI_ID\n" ls "$q/drop"
+			atf_check -o inline:"" find "$q/mess" "$q/env" \
+			    "$q/tmp" -mindepth 1
+		fi
+		fi_detach
+		if [ "$phase" = restart ]; then
+			qp_stop
+			qp_start
+		fi
+		# the fault is gone: the next wake-up (a trigger, or the
+		# timer) finishes the job
+		qp_trigger
+		qp_wait_for "$((have + 1))" "$md/new" 30
+		qp_wait_queue_empty 30
+	done < cases
+	qp_stop
+	# each delivered once, intact
+	atf_check -o match:"duplicates=0 missing=0 corrupt=0 phantom=0" \
+	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
+	    --maildir "$md"
+	# a restart with cleanup on leaves a clean queue, and delivers
+	# nothing again
+	QPOST_CLEANUP_AGE=0 qp_start
+	qp_wait_queue_empty 30
+	atf_check -o inline:"" find "$q/drop" "$q/mess" "$q/env" "$q/tmp" \
+	    -mindepth 1
+	qp_stop
+	atf_check -o match:"duplicates=0 missing=0 corrupt=0 phantom=0" \
+	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
+	    --maildir "$md"
+}
+sched_errno_cleanup() {
+	. "$(atf_get_srcdir)/faults.sh"
+	fi_detach
+	qp_stop
+}
+
 atf_init_test_cases() {
+	atf_add_test_case sched_errno
 	atf_add_test_case qinject_errno
 	atf_add_test_case qinject_shortwrite
 	atf_add_test_case local_errno
