@@ -8,6 +8,12 @@
 # calls (strace's "-e trace=none" would silently disable it)
 FI_TRACE=openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat
 
+# FI_STRACE - the words that run a command under strace -f, before
+# "-o TRACE -e inject=SPEC COMMAND..." (atf_check runs no shell
+# functions); LeakSanitizer cannot run under ptrace.
+FI_STRACE="env ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=$FI_TRACE"
+
+
 # fi_attach SPEC TRACE - attach strace to the instance's sched (no -f:
 # only sched, whose call counters then start at zero) with the fault
 # SPEC; FI_STRACE_PID is strace's PID.  Waits until it is attached.

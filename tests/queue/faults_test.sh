@@ -13,11 +13,6 @@
 . "$(atf_get_srcdir)/../lib.sh"
 . "$(atf_get_srcdir)/faults.sh"
 
-# FI_STRACE - the words that run a command under strace -f, before
-# "-o TRACE -e inject=SPEC COMMAND..." (atf_check runs no shell
-# functions); LeakSanitizer cannot run under ptrace.
-FI_STRACE="env ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=$FI_TRACE"
-
 # fi_injected TRACE - fail unless strace injected something.
 fi_injected() {
 	grep -q "INJECTED" "$1" || atf_fail "strace injected nothing: $1"
