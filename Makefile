@@ -204,6 +204,7 @@ SH_TESTS +=	tests/smtpd/inetd_test
 SH_TESTS +=	tests/smtpd/auth_test
 SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/smtpd/proxy_test
+SH_TESTS +=	tests/smtpd/fulldisk_test
 SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
