@@ -148,10 +148,13 @@ qinject_shortwrite_head() {
 }
 qinject_shortwrite_body() {
 	qp_instance "$PWD/inst"
+	# fiu's preload wraps write before the ASan runtime is up: under
+	# make SANITIZE=1 qinject dies of a segmentation fault in it (the
+	# plain build of CI's second pass runs this case)
+	! grep -q __asan_init "$QPOST_LIBEXEC/qinject" ||
+	    atf_skip "libfiu's preload cannot run a sanitizer build"
 	mkdir sent
 	: > accepted
-	# an ASan runtime must come first, and fiu's preload would not
-	export ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0
 	i=0
 	while [ $i -lt 5 ]; do
 		fi_big "s$i" > "sent/s$i"
@@ -162,7 +165,6 @@ qinject_shortwrite_body() {
 		echo "s$i" >> accepted
 		i=$((i + 1))
 	done
-	unset ASAN_OPTIONS
 	qp_start
 	qp_wait_for 5 "$QP_DIR/home/alice/Maildir/new" 30
 	qp_wait_queue_empty 30
