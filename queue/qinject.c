@@ -155,10 +155,19 @@ begin_drop(struct inject *q)
 		if (atomic_begin(&q->file, q->drop_fd, tmp, q->drop_fd, q->id,
 		    0640) == 0)
 			break;
+		/* a name clash (another uid's stale file) is worth a retry */
+		if (errno != EEXIST && errno != EPERM && errno != EACCES) {
+			tries = 3;
+			break;
+		}
 	}
+	/*
+	 * Out of inodes or quota is a full queue (53, which smtpd turns
+	 * into 452 4.3.1), not a broken drop file (63).
+	 */
 	if (tries == 3)
-		die(QI_DROPFILE, "unable to create a drop file in %s/drop",
-		    paths_queue());
+		die(errno == ENOSPC || errno == EDQUOT ? QI_WRITE : QI_DROPFILE,
+		    "unable to create a drop file in %s/drop", paths_queue());
 	pending = &q->file;
 	log_on_die(remove_pending);
 	report_id(q->id);
@@ -166,6 +175,31 @@ begin_drop(struct inject *q)
 	memset(hdr, '0', sizeof(hdr));
 	if (buf_put(&q->out, hdr, sizeof(hdr)) == -1)
 		fail(QI_WRITE, "unable to write the drop file");
+}
+
+/*
+ * pwrite_all - write all n bytes at offset off: a short pwrite (a full
+ * disk, a signal) is not an error, and must not leave a header cut off.
+ */
+static int
+pwrite_all(int fd, const void *p, size_t n, off_t off)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(fd, c, n, off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return -1;
+		if (w == 0)
+			return (errno = ENOSPC, -1);
+		c += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
 }
 
 /*
@@ -184,7 +218,7 @@ commit_drop(struct inject *q)
 	if (buf_put(&q->out, env.s, env.len) == -1 || buf_flush(&q->out) == -1)
 		fail(QI_WRITE, "unable to write the drop file");
 	qdrop_header(hdr, q->msglen);
-	if (pwrite(q->file.fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+	if (pwrite_all(q->file.fd, hdr, sizeof(hdr), 0) == -1)
 		fail(QI_WRITE, "unable to write the drop file");
 	if (atomic_commit(&q->file, ATOMIC_SYNC_DIR) == -1)
 		fail(QI_WRITE, "unable to commit the drop file");

@@ -161,8 +161,15 @@ sched_finish(struct sched *s, struct qmsg *m)
 {
 	if (!is_done(m))
 		return 0;
-	(void)sched_remove_files(s, m->env.id);
-	log_info("id=%s removed", m->env.id);
+	if (sched_remove_files(s, m->env.id) == 0)
+		log_info("id=%s removed", m->env.id);
+	else if (sched_save(s, m) == 0)
+		/* the env file now says done: the next start removes it */
+		log_warnx("id=%s done, its files left to the next start",
+		    m->env.id);
+	else
+		log_warnx("id=%s done, but its env file neither removed nor "
+		    "saved: the next start delivers it again", m->env.id);
 	sched_forget(s, m);
 	return 1;
 }

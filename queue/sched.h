@@ -44,6 +44,8 @@ struct qmsg {
 };
 TAILQ_HEAD(qmsg_list, qmsg);
 
+#define STUCK_MAX	64	/* drop files whose unlink failed, remembered */
+
 struct sched {
 	int		 queue_fd, drop_fd, mess_fd, env_fd, tmp_fd;
 	int		 trigger_fd, trigger_keep_fd;
@@ -58,6 +60,13 @@ struct sched {
 	time_t		 last_cleanup;
 	long long	 concurrency_domain;	/* remote, per domain */
 	struct fair	*fair;
+	/*
+	 * drop files taken into the queue whose unlink failed: never taken
+	 * again (the message may be done and gone by the next scan, and
+	 * would be delivered twice), their unlink retried each scan
+	 */
+	char		 stuck[STUCK_MAX][QID_LEN + 1];
+	size_t		 nstuck;
 };
 
 #define SPAWN_LOCAL	0

@@ -180,6 +180,58 @@ struct pick {
 };
 
 /*
+ * stuck_add - a drop file taken into the queue could not be removed:
+ * remember it, so that no later scan takes it again (once the message
+ * is delivered and gone, nothing else would tell it was queued).
+ */
+static void
+stuck_add(struct sched *s, const char *name)
+{
+	int e = errno;
+
+	if (s->nstuck < STUCK_MAX) {
+		strlcpy(s->stuck[s->nstuck++], name, sizeof(s->stuck[0]));
+		errno = e;
+		log_warn("id=%s unable to remove drop/%s: retried later", name,
+		    name);
+	} else {
+		errno = e;
+		log_warn("id=%s unable to remove drop/%s, and too many such "
+		    "files to remember: it may be delivered again", name, name);
+	}
+}
+
+/* stuck_retry - try again to remove the drop files stuck_add kept. */
+static void
+stuck_retry(struct sched *s)
+{
+	size_t i = 0;
+
+	while (i < s->nstuck) {
+		if (unlinkat(s->drop_fd, s->stuck[i], 0) == 0 ||
+		    errno == ENOENT) {
+			log_info("id=%s drop file removed at last", s->stuck[i]);
+			memmove(s->stuck[i], s->stuck[s->nstuck - 1],
+			    sizeof(s->stuck[0]));
+			s->nstuck--;
+		} else
+			i++;
+	}
+}
+
+/* is_stuck - whether name is a drop file already taken (stuck_add). */
+static int
+is_stuck(const struct sched *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nstuck; i++)
+		if (strcmp(s->stuck[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * pickup_read - read and check one drop file and write its message's
  * temporary files into q.  Returns 1 when q waits to be committed with its
  * group, 0 when the file is dealt with (removed), -1 when it must wait
@@ -270,8 +322,7 @@ pickup_group(struct sched *s, char (*names)[256], size_t n)
 			    (unsigned long)p[i].d.uid,
 			    (unsigned long long)p[i].d.msglen, p[i].de.nrcpt);
 			if (unlinkat(s->drop_fd, names[i], 0) == -1)
-				log_warn("id=%s unable to remove drop/%s",
-				    names[i], names[i]);
+				stuck_add(s, names[i]);
 		}
 		qenv_free(&q[i].env);
 		qdrop_env_free(&p[i].de);
@@ -312,6 +363,7 @@ pickup_scan(struct sched *s, size_t max)
 			close(fd);
 		return 0;
 	}
+	stuck_retry(s);
 	rewinddir(dir);
 	if ((names = calloc(max, sizeof(*names))) == NULL) {
 		closedir(dir);
@@ -319,7 +371,8 @@ pickup_scan(struct sched *s, size_t max)
 	}
 	while (n < max && (de = readdir(dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 || is_tmp(de->d_name))
+		    strcmp(de->d_name, "..") == 0 || is_tmp(de->d_name) ||
+		    is_stuck(s, de->d_name))
 			continue;
 		strlcpy(names[n++], de->d_name, sizeof(names[0]));
 	}
@@ -348,6 +401,7 @@ pickup_cleanup(struct sched *s)
 			close(fd);
 		return;
 	}
+	stuck_retry(s);
 	rewinddir(dir);
 	while ((de = readdir(dir)) != NULL) {
 		if (!is_tmp(de->d_name) ||

@@ -1,0 +1,204 @@
+#! /usr/bin/atf-sh
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# Crash points (RELIABILITY.md 1.2 queue_crashpoints, 3 (a')): qinject
+# and sched killed with SIGKILL at the Nth write, pwrite, fsync, rename,
+# link or unlink, for every N that one message's whole cycle makes
+# (strace --inject=...:signal=KILL:when=N; strace counts each call per
+# process), each followed by the audit: restart, drain, then I1 (exit 0
+# => delivered), I3 (intact), I4 (nothing refused delivered) and I5 (no
+# partial file, a clean queue).  durability_test kills sched at random
+# moments; this walks every point of one cycle instead.
+
+. "$(atf_get_srcdir)/../lib.sh"
+. "$(atf_get_srcdir)/faults.sh"
+
+# the kinds of call a crash point can be, as strace syscall sets
+CP_KINDS="write pwrite64 fsync,fdatasync rename,renameat,renameat2
+link,linkat unlink,unlinkat"
+
+# cp_count TRACE SET PID - how many calls of the syscall SET (strace's
+# comma list) the process PID (or, for "", the only one) made in TRACE.
+cp_count() {
+	/usr/bin/python3 - "$1" "$2" "$3" <<'EOF'
+import re, sys
+names = sys.argv[2].split(",")
+pat = re.compile(r"^(?:(\d+)\s+)?(%s)\(" % "|".join(names))
+n = 0
+for line in open(sys.argv[1]):
+    m = pat.match(line)
+    if m and (not sys.argv[3] or m.group(1) == sys.argv[3]):
+        n += 1
+print(n)
+EOF
+}
+
+atf_test_case qinject cleanup
+qinject_head() {
+	atf_set "descr" "qinject killed at each of its writes, fsyncs," \
+	    "renames, links and unlinks in turn: a committed drop file is" \
+	    "whole and delivered, an uncommitted one never seen nor" \
+	    "delivered, the next qinject works, and sched's cleanup leaves" \
+	    "a clean queue"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace /usr/bin/python3"
+	atf_set "timeout" "120"
+}
+qinject_body() {
+	qp_instance "$PWD/inst"
+	drop=$QPOST_QUEUE/drop
+	mkdir sent
+	: > accepted
+	: > refused
+	# a message of a few 64 kB buffers, so there are several writes
+	qp_msg probe > m
+	/usr/bin/python3 -c '
+for i in range(4000):
+    print("line %05d of the crash-point message, long enough" % i)' >> m
+	atf_check -e ignore $FI_STRACE -o probe.trace -e inject=fsync:delay_enter=1 \
+	    "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	rm -f "$drop"/*
+	points=0
+	committed=0
+	for kind in $CP_KINDS; do
+		count=$(cp_count probe.trace "$kind" "")
+		echo "$kind: $count calls"
+		n=1
+		while [ "$n" -le "$count" ]; do
+			points=$((points + 1))
+			id=k$points
+			sed "s/probe/$id/" m > "sent/$id"
+			ls -A "$drop" > before
+			QPOST_ID_FD=3 $FI_STRACE -o "trace.$id" \
+			    -e inject="$kind:signal=KILL:when=$n" \
+			    "$QPOST_LIBEXEC/qinject" alice@example.test \
+			    < "sent/$id" 3>qid 2>err
+			rc=$?
+			grep -q "killed by SIGKILL" "trace.$id" ||
+			    atf_fail "$kind #$n: no kill (exit $rc)"
+			[ "$rc" -ne 0 ] || atf_fail "$kind #$n: exit 0 after a kill"
+			ls -A "$drop" > after
+			qid=$(head -n 1 qid)
+			# visible => complete: it is delivered and audited
+			# below; an uncommitted one must never be delivered
+			if [ -n "$qid" ] && grep -qx "$qid" after; then
+				echo "$id" >> accepted
+				committed=$((committed + 1))
+			else
+				echo "$id" >> refused
+			fi
+			comm -13 before after | grep -v -e '\.tmp$' \
+			    -e "^${qid:-none}\$" && atf_fail "$kind #$n:" \
+			    "an unexpected file in drop/"
+			# the next try works
+			sed "s/probe/n$points/" m > "sent/n$points"
+			atf_check "$QPOST_LIBEXEC/qinject" alice@example.test \
+			    < "sent/n$points"
+			echo "n$points" >> accepted
+			n=$((n + 1))
+		done
+	done
+	echo "crash points: $points, committed when killed: $committed"
+	[ "$points" -ge 5 ] || atf_fail "only $points crash points"
+	# restart (the first start of sched here), drain, clean up
+	QPOST_CLEANUP_AGE=0 qp_start
+	qp_wait_for "$(wc -l < accepted)" "$QP_DIR/home/alice/Maildir/new" 60
+	qp_wait_queue_empty 30
+	atf_check -o match:"duplicates=0 missing=0 corrupt=0 phantom=0 maildir_tmp=0" \
+	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
+	    --refused refused --maildir "$QP_DIR/home/alice/Maildir"
+	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
+	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
+	qp_stop
+}
+qinject_cleanup() {
+	qp_stop
+}
+
+atf_test_case sched cleanup
+sched_head() {
+	atf_set "descr" "sched killed at each write, fsync, rename, link and" \
+	    "unlink of one message's cycle (pickup from drop/, delivery," \
+	    "removal of env/ and mess/) in turn, restarted and drained each" \
+	    "time: the message delivered, intact, twice only when the kill" \
+	    "fell in its delivery window, and a clean queue"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace /usr/bin/python3"
+	atf_set "timeout" "300"
+}
+sched_body() {
+	qp_instance "$PWD/inst"
+	md=$QP_DIR/home/alice/Maildir
+	q=$QPOST_QUEUE
+	mkdir sent
+	: > accepted
+	# one cycle without a kill: how many calls of each kind
+	qp_start
+	qp_msg probe > sent/probe
+	fi_attach fsync:delay_enter=1 probe.trace
+	fi_inject sent/probe || atf_fail "qinject failed"
+	echo probe >> accepted
+	qp_wait_for 1 "$md/new" 30
+	qp_wait_queue_empty 30
+	qp_wait_log "sched: id=$FI_ID removed" 10
+	fi_detach
+	points=0
+	dups=0
+	for kind in $CP_KINDS; do
+		count=$(cp_count probe.trace "$kind" "")
+		echo "$kind: $count calls"
+		n=1
+		while [ "$n" -le "$count" ]; do
+			points=$((points + 1))
+			id=c$points
+			qp_msg "$id" > "sent/$id"
+			fi_attach "$kind:signal=KILL:when=$n" "trace.$id"
+			fi_inject "sent/$id" || atf_fail "$kind #$n: qinject failed"
+			echo "$id" >> accepted
+			sched=$(head -n 1 "$QP_DIR/pids")
+			_cp_dead() { ! qp_alive "$sched"; }
+			qp_deadline_loop 20 _cp_dead ||
+			    qp_fail "$kind #$n: sched was not killed"
+			fi_detach
+			grep -q "killed by SIGKILL" "trace.$id" ||
+			    atf_fail "$kind #$n: strace did not kill sched"
+			# the delivery window: the request to lspawn went out
+			# (fd 3) and the envelope saying done was not yet in
+			# place (the third rename)
+			if grep -q '^write(3, ' "trace.$id" &&
+			    [ "$(grep -c '^renameat.* = 0$' "trace.$id")" -lt 3 ]
+			then
+				dups=$((dups + 1))
+			fi
+			# the spawners finish what runs, and exit
+			qp_kill_sched
+			qp_start
+			qp_wait_queue_empty 30
+			qp_wait_for "$(wc -l < accepted)" "$md/new" 30
+			atf_check -o save:audit.out \
+			    "$(qp_top)/tests/audit.py" --sent sent \
+			    --accepted accepted --maildir "$md" \
+			    --max-dups "$dups"
+			n=$((n + 1))
+		done
+	done
+	cat audit.out
+	echo "crash points: $points, in the delivery window: $dups"
+	[ "$points" -ge 10 ] || atf_fail "only $points crash points"
+	qp_stop
+	QPOST_CLEANUP_AGE=0 qp_start
+	qp_wait_queue_empty 30
+	atf_check -o inline:"" find "$q/drop" "$q/mess" "$q/env" "$q/tmp" \
+	    -mindepth 1
+	qp_stop
+}
+sched_cleanup() {
+	. "$(atf_get_srcdir)/faults.sh"
+	fi_detach
+	qp_stop
+}
+
+atf_init_test_cases() {
+	atf_add_test_case qinject
+	atf_add_test_case sched
+}
