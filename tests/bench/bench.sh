@@ -293,9 +293,9 @@ for i in range(64):
 	chmod 0644 "$BASE/msg4k"
 }
 
-# load MTA TEST - the load generator command of TEST against MTA, into
-# the positional parameters' stand-in: prints "COUNT COPIES" and sets
-# CMD (a word list, no quoting needed) and BM_OPTS
+# load MTA TEST - the load of TEST against MTA: sets c (messages),
+# copies (files expected in new/), CMD (a word list, no quoting needed)
+# and BM_OPTS (benchmon's options for it)
 load() {
 	if [ "$1" = pf ]; then port=$PF_PORT; else port=$QP_PORT; fi
 	src="smtp-source -4 -N -M client.test -f sender@client.test"
@@ -317,16 +317,16 @@ load() {
 	inject)	c=$(n 5000); copies=$c
 		BM_OPTS="-j -P 10 -N $c -I $BASE/msg4k"
 		if [ "$1" = pf ]; then
-			CMD="sendmail -C $PF/etc -i -f sender@client.test"
-			CMD="$CMD %n@bench.test"
+			CMD="/usr/sbin/sendmail -C $PF/etc -i"
+			CMD="$CMD -f sender@client.test %n@bench.test"
 		else
-			CMD="runuser -u $QP_USER -- env QPOST_QUEUE=$Q/inst/queue"
-			CMD="$CMD QPOST_CONTROL=$Q/inst/control"
-			CMD="$CMD $top/build/libexec/qinject -f sender@client.test"
+			# benchmon becomes qptest itself (-u): no PAM
+			# session of runuser counted as qpost's work
+			BM_OPTS="$BM_OPTS -u $QP_USER"
+			CMD="$top/build/libexec/qinject -f sender@client.test"
 			CMD="$CMD %n@bench.test"
 		fi ;;
 	esac
-	echo "$c $copies"
 }
 
 # run MTA TEST ROUND - one measured run, its line into results
@@ -337,13 +337,14 @@ run() {
 		cg=$CG_QP newdir=$QP_NEW
 	fi
 	find "$newdir" -mindepth 1 -delete
-	set -- "$1" "$2" "$3" $(load "$1" "$2")
-	load "$1" "$2" > /dev/null	# sets CMD in this shell
+	load "$1" "$2"
+	# qinject's environment; Postfix's sendmail ignores it
 	# shellcheck disable=SC2086 # word lists
-	res=$("$bin/benchmon" -g "$cg" -d "$newdir" -n "$5" -i "$PSS_MS" \
+	res=$(env QPOST_QUEUE="$Q/inst/queue" QPOST_CONTROL="$Q/inst/control" \
+	    "$bin/benchmon" -g "$cg" -d "$newdir" -n "$copies" -i "$PSS_MS" \
 	    -T 300 $BM_OPTS -- $CMD 2>>"$BASE/benchmon.err")
 	rc=$?
-	echo "test=$2 mta=$1 round=$3 msgs=$4 copies=$5 $res rc=$rc" |
+	echo "test=$2 mta=$1 round=$3 msgs=$c copies=$copies $res rc=$rc" |
 	    tee -a "$BASE/results"
 	[ $rc -eq 0 ] || {
 		echo "bench: $1 $2 round $3 failed; last errors:" >&2

@@ -5,13 +5,16 @@
  * measure what the MTA under test did with it.
  *
  *	benchmon -g CGROUP [-d NEWDIR -n EXPECT] [-P PAR -N COUNT -I FILE]
- *	    [-j] [-i MS] [-T SECONDS] -- command [arg ...]
+ *	    [-j] [-u USER] [-i MS] [-T SECONDS] -- command [arg ...]
  *
  * Runs the command once (the load generator, smtp-source), or with -P
  * COUNT times, PAR at a time, each with FILE on stdin (local injection:
  * qinject or Postfix's sendmail).  With -j the commands join CGROUP
  * before exec (an injector is the MTA's own work, a load generator is
  * not).  "%n" in an argument becomes the command's number, 1 to COUNT.
+ * With -u the commands run as USER (its uid and gid, no other groups):
+ * set here rather than by runuser, whose PAM session would be counted
+ * as the MTA's work.
  * While they run, and until NEWDIR holds EXPECT files, it:
  *
  *   - counts the files appearing in NEWDIR (inotify: IN_CREATE for a
@@ -43,7 +46,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +60,7 @@ static const char	*cgroup, *newdir, *input;
 static long		 expect = -1, par = 0, count = 1, interval_ms = 15;
 static long		 timeout_s = 600;
 static int		 join_cg;
+static struct passwd	*as_user;
 
 static double
 now(void)
@@ -193,6 +199,11 @@ start(char **argv, long seq)
 		}
 		close(fd);
 	}
+	if (as_user != NULL && (setgroups(0, NULL) == -1 ||
+	    setgid(as_user->pw_gid) == -1 || setuid(as_user->pw_uid) == -1)) {
+		perror("benchmon: -u");
+		_exit(111);
+	}
 	if (input != NULL) {
 		if ((fd = open(input, O_RDONLY)) == -1) {
 			perror(input);
@@ -230,7 +241,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: benchmon -g CGROUP [-d NEWDIR -n EXPECT] "
-	    "[-P PAR -N COUNT -I FILE] [-j] [-i MS] [-T S] -- cmd ...\n");
+	    "[-P PAR -N COUNT -I FILE] [-j] [-u USER] [-i MS] [-T S] -- cmd ...\n");
 	exit(100);
 }
 
@@ -244,7 +255,7 @@ main(int argc, char **argv)
 	int c, ifd = -1, np, np_max = 0, st, settle;
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "g:d:n:P:N:I:ji:T:")) != -1)
+	while ((c = getopt(argc, argv, "g:d:n:P:N:I:ju:i:T:")) != -1)
 		switch (c) {
 		case 'g': cgroup = optarg; break;
 		case 'd': newdir = optarg; break;
@@ -253,6 +264,13 @@ main(int argc, char **argv)
 		case 'N': count = atol(optarg); break;
 		case 'I': input = optarg; break;
 		case 'j': join_cg = 1; break;
+		case 'u':
+			if ((as_user = getpwnam(optarg)) == NULL) {
+				fprintf(stderr, "benchmon: no user %s\n",
+				    optarg);
+				return 1;
+			}
+			break;
 		case 'i': interval_ms = atol(optarg); break;
 		case 'T': timeout_s = atol(optarg); break;
 		default: usage();
