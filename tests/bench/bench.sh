@@ -269,8 +269,22 @@ qp_setup() {
 		"$QPOST_LIBEXEC/qcdb" users >>"$QP_DIR/qcdb.log" 2>&1 ||
 		    exit 1
 		qp_start || exit 1
-		qp_smtpd_start || exit 1
-		echo "$QP_SMTP_PORT" > "$base/inst/port"
+		# smtpd under tcpserver as control/services/run.tcp runs
+		# it: env once, before tcpserver (lib.sh'"'"'s qp_smtpd_start
+		# puts an env exec into every connection)
+		port=$(qp_free_port 127.0.0.1) || exit 1
+		(
+			exec env QPOST_CONTROL="$QPOST_CONTROL" \
+			    QPOST_QUEUE="$QPOST_QUEUE" \
+			    QPOST_LIBEXEC="$QPOST_LIBEXEC" \
+			    tcpserver -q -R -H -c 100 127.0.0.1 "$port" \
+			    "$QPOST_LIBEXEC/smtpd" </dev/null >/dev/null \
+			    2>>"$QP_DIR/smtpd.log" &
+			echo $! > "$QP_DIR/tcpserver.pid"
+		)
+		cat "$QP_DIR/tcpserver.pid" >> "$QP_DIR/pids"
+		qp_deadline_loop 30 qp_port_open 127.0.0.1 "$port" || exit 1
+		echo "$port" > "$base/inst/port"
 	    ' qp_setup "$top/tests/bench" "$Q" > "$BASE/q.out" 2>&1 ||
 	    { cat "$BASE/q.out" >&2; die "cannot start qpost"; }
 	QP_PORT=$(cat "$Q/inst/port")
