@@ -226,6 +226,13 @@ SH_TESTS +=	tests/local/sendmail_test
 TEST_PROGS =	tests/dns/dnsq
 TEST_PROGS +=	tests/local/lmtpq
 
+# The side-by-side benchmark's programs (make bench; issue 10): built
+# by make all so a warning shows in CI, run only by make bench.
+BENCH_PROGS =	build/bench/benchmon
+BENCH_PROGS +=	build/bench/diskbench
+# plain libc programs: no libbsd overlay (its getopt), no sanitizer
+BENCH_CFLAGS =	$(CFLAGS) $(WARNINGS) $(WERROR) -std=c11 -D_GNU_SOURCE
+
 # Fuzz targets (libFuzzer): each tests/fuzz/<target>.c; `make all` builds
 # a replay driver of each with the normal compiler for the corpus test.
 FUZZ_TARGETS =	fuzz_smtp_cmd
@@ -281,7 +288,8 @@ SYSTEMD_UNITS += qpost-smtps.socket qpost-smtps@.service
 .c.o:
 	$(CC) $(QP_CFLAGS) -c -o $@ $<
 
-all: progs $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
+all: progs $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS) \
+    $(BENCH_PROGS)
 
 progs: $(PROGS) build/libexec
 
@@ -432,6 +440,14 @@ tests/fuzz/fuzz_proxy_replay: tests/fuzz/fuzz_proxy.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_proxy.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+build/bench/benchmon: tests/bench/benchmon.c
+	mkdir -p build/bench
+	$(CC) $(BENCH_CFLAGS) -o $@ tests/bench/benchmon.c
+
+build/bench/diskbench: tests/bench/diskbench.c
+	mkdir -p build/bench
+	$(CC) $(BENCH_CFLAGS) -o $@ tests/bench/diskbench.c
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -491,6 +507,12 @@ check:
 lint:
 	mandoc -Tlint -W warning $(MANS)
 
+# bench: qpost against a private Postfix, side by side (issue 10), as
+# root; writes BENCHMARKS.md.  Never part of check.  BENCH_SCALE=0.1
+# BENCH_ROUNDS=1 for a quick run: see tests/bench/bench.sh.
+bench: progs $(BENCH_PROGS)
+	sh tests/bench/bench.sh
+
 # exec: make is then the demo's parent, which it watches to stop with it.
 demo:
 	sh .ci/need demo
@@ -544,4 +566,4 @@ clean:
 	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
 	rm -rf build
 
-.PHONY: all progs check lint demo install clean fuzz
+.PHONY: all progs check lint demo install clean fuzz bench
