@@ -141,9 +141,12 @@ commit_step(struct sched *s, struct qnew *q, size_t n, int from, int dirfd,
 	}
 	if (k == 0 || fsync_dir(dirfd) == 0)
 		return 0;
-	log_warn("unable to sync %s/: the group of new messages waits", dir);
-	for (i = 0; i < n; i++)
+	/* one line for each message of the group: each waits */
+	for (i = 0; i < n; i++) {
+		if (q[i].state != QNEW_FAILED)
+			log_warn("id=%s unable to sync %s/", q[i].env.id, dir);
 		fail(s, &q[i]);
+	}
 	return -1;
 }
 

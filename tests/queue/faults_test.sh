@@ -298,31 +298,27 @@ sched_errno_body() {
 	: > accepted
 	qp_start
 	# one message's calls, as a run without faults shows them (after
-	# the attach): write 1 mess/, 2 env/, 3 log, 4 the request to
-	# lspawn, 5 and 6 log, 7 env/ after the delivery, 8 log; fsync 1
-	# to 4 pickup (file, mess/, file, env/), 5 and 6 the save after
-	# delivery; renameat 1 mess, 2 env, 3 env after delivery; unlinkat
-	# 1 drop/, 2 env/, 3 mess/; openat 2 tmp/m., 3 tmp/e.
+	# the attach): write 1 tmp/m., 2 tmp/e., 3 log, 4 the request to
+	# lspawn, 5 to 7 log; fsync 1 to 4 the pickup (file, mess/, file,
+	# env/); renameat 1 mess, 2 env; unlinkat 1 drop/, 2 env/, 3 mess/;
+	# openat 1 the drop file, 2 tmp/m., 3 tmp/e.  A finished message's
+	# env is not written again before it is removed.
 	# spec | the log line | pickup: the fault keeps it in drop/;
 	# restart: its env/ (saying done) or mess/ stay until a restart
 	cat > cases <<'EOF'
 write:error=ENOSPC:when=1|unable to write tmp/m\.|pickup
-write:error=EIO:when=2|unable to save env/|pickup
-write:error=ENOSPC:when=7|unable to save env/|after
+write:error=EIO:when=2|unable to write tmp/e\.|pickup
 fsync:error=EIO:when=1|unable to commit mess/|pickup
-fsync:error=EIO:when=2|unable to commit mess/|pickup
-fsync:error=EIO:when=3|unable to save env/|pickup
-fsync:error=EIO:when=4|unable to save env/|pickup
-fsync:error=EIO:when=5|unable to save env/|after
-fsync:error=EIO:when=6|unable to save env/|after
+fsync:error=EIO:when=2|unable to sync mess/|pickup
+fsync:error=EIO:when=3|unable to commit env/|pickup
+fsync:error=EIO:when=4|unable to sync env/|pickup
 rename,renameat,renameat2:error=EIO:when=1|unable to commit mess/|pickup
-rename,renameat,renameat2:error=ENOSPC:when=2|unable to save env/|pickup
-rename,renameat,renameat2:error=EIO:when=3|unable to save env/|after
+rename,renameat,renameat2:error=ENOSPC:when=2|unable to commit env/|pickup
 unlink,unlinkat:error=EIO:when=1|unable to remove drop/|after
 unlink,unlinkat:error=EIO:when=2|unable to remove env/|restart
 unlink,unlinkat:error=EIO:when=3|unable to remove mess/|restart
 openat:error=EMFILE:when=2|unable to create tmp/m\.|pickup
-openat:error=EMFILE:when=3|unable to save env/|pickup
+openat:error=EMFILE:when=3|unable to write tmp/e\.|pickup
 EOF
 	n=0
 	while IFS='|' read -r spec line phase; do
