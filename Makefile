@@ -16,6 +16,15 @@ CC ?=		cc
 PKGS =		libbsd-overlay libtls libcdb libidn2
 PKG_CFLAGS !=	pkg-config --cflags $(PKGS) 2>/dev/null || echo -DMISSING_PKGS
 PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb -lidn2
+# smtpd runs once for every connection, qinject, local and remote once
+# for every message: the dynamic loader's relocations and page faults
+# for libtls, libssl and libcrypto were a quarter of their CPU (make
+# bench, BENCHMARKS.md).  So those, and the small libraries beside
+# them, are linked statically; libc and what is rarely used stay
+# shared.  STATIC_LIBS= links everything dynamically.
+STATIC_LIBS ?=	-ltls -lssl -lcrypto -lcdb -lbsd -lmd
+PKG_LIBS :=	-Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
+		$(filter-out $(STATIC_LIBS),$(PKG_LIBS))
 # b64_pton (smtpd_auth.c, in the archive); linked only where it is used
 PKG_LIBS +=	-lresolv
 CRYPT_LIBS !=	pkg-config --libs libxcrypt 2>/dev/null || echo -lcrypt
