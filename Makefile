@@ -248,6 +248,8 @@ FUZZ_TARGETS +=	fuzz_addrlist
 FUZZ_REPLAY +=	tests/fuzz/fuzz_addrlist_replay
 FUZZ_TARGETS +=	fuzz_proxy
 FUZZ_REPLAY +=	tests/fuzz/fuzz_proxy_replay
+FUZZ_TARGETS +=	fuzz_addr
+FUZZ_REPLAY +=	tests/fuzz/fuzz_addr_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -428,6 +430,11 @@ tests/fuzz/fuzz_proxy_replay: tests/fuzz/fuzz_proxy.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_proxy.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_addr_replay: tests/fuzz/fuzz_addr.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_addr.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -435,7 +442,9 @@ tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 # make fuzz: build each target with clang and libFuzzer in build/fuzz/
 # (its own objects, so the normal build is untouched) and run it for
 # FUZZ_SECONDS on its corpus; new corpus entries stay in the corpus
-# folder, crashes go to tests/fuzz/crashes/<target>/.
+# folder, crashes go to tests/fuzz/crashes/<target>/.  A subset:
+# `make fuzz FUZZ_TARGETS="fuzz_dns fuzz_addr"`.  `make fuzz-build` only
+# builds (tests/fuzz/campaign.sh uses it for its long runs).
 FUZZ_SECONDS ?=	60
 FUZZ_CC ?=	clang
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
@@ -458,7 +467,7 @@ FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 FUZZ_FLAGS +=	-DQPOST_CONTROLDIR='"/nonexistent"' \
 		-DQPOST_QUEUEDIR='"/nonexistent"' \
 		-DQPOST_LIBEXECDIR='"/nonexistent"'
-fuzz: $(HDRS)
+fuzz-build: $(HDRS)
 	mkdir -p build/fuzz
 	objs=; for s in $(FUZZ_SRCS); do \
 	    o=build/fuzz/$$(echo "$${s%.c}" | tr / _).o; \
@@ -468,7 +477,9 @@ fuzz: $(HDRS)
 	for t in $(FUZZ_TARGETS); do \
 	    $(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
 	    -o build/fuzz/$$t tests/fuzz/$$t.c $$objs $(PKG_LIBS) || exit 1; \
-	    mkdir -p tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; \
+	    mkdir -p tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; done
+fuzz: fuzz-build
+	for t in $(FUZZ_TARGETS); do \
 	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    -print_final_stats=1 -artifact_prefix=tests/fuzz/crashes/$$t/ \
 	    tests/fuzz/corpus/$$t || exit 1; done
@@ -540,4 +551,4 @@ clean:
 	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
 	rm -rf build
 
-.PHONY: all progs check lint demo install clean fuzz
+.PHONY: all progs check lint demo install clean fuzz fuzz-build

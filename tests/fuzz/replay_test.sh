@@ -115,6 +115,14 @@ proxy_body() {
 	replay fuzz_proxy
 }
 
+atf_test_case addr
+addr_head() {
+	atf_set "descr" "fuzz_addr replays its corpus and crashes"
+}
+addr_body() {
+	replay fuzz_addr
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -128,4 +136,5 @@ atf_init_test_cases() {
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
+	atf_add_test_case addr
 }
