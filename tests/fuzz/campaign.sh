@@ -9,7 +9,8 @@
 # of the Makefile) runs under `nice -n 15` until it has made RUNS
 # executions (default 10000000) or SECONDS have passed (default 1800),
 # or it finds a crash; then its corpus is minimised (-merge=1 into a
-# fresh folder that replaces the old one) and one line is appended to
+# fresh folder that replaces the old one; again with -use_counters=0
+# while it holds more than MAXFILES, default 199) and one line is appended to
 # tests/fuzz/CAMPAIGN.md: date, target, executions, seconds, corpus
 # size, findings (the crash files it left in tests/fuzz/crashes/<target>/).
 # One target at a time, because the machine is shared: the fuzzers are
@@ -20,6 +21,7 @@
 RUNS=${RUNS:-10000000}
 SECONDS=${SECONDS:-1800}
 MAXLEN=${MAXLEN:-4096}
+MAXFILES=${MAXFILES:-199}
 LOG=tests/fuzz/CAMPAIGN.md
 FUZZDIR=build/fuzz
 
@@ -36,6 +38,17 @@ nice -n 15 make fuzz-build FUZZ_TARGETS="$*" >/dev/null ||
     '# Fuzz campaigns (tests/fuzz/campaign.sh appends one line a target)' \
     '| date (UTC) | target | executions | seconds | corpus files | findings |' \
     '| --- | --- | --- | --- | --- | --- |' >"$LOG"
+
+# minimise TARGET CORPUS [FLAG] - replace CORPUS by a -merge=1 of it
+minimise() {
+	merged=$(mktemp -d) || exit 111
+	if nice -n 15 "$FUZZDIR/$1" -merge=1 -max_len="$MAXLEN" ${3:+"$3"} \
+	    "$merged" "$2" && [ -n "$(ls "$merged")" ]; then
+		rm -f "$2"/*
+		mv "$merged"/* "$2"/
+	fi
+	rm -rf "$merged"
+}
 
 found=0
 for t in "$@"; do
@@ -61,14 +74,11 @@ for t in "$@"; do
 	new=$(ls "$crashes" | sort | grep -vxF "$before" | grep -v '^\.' |
 	    tr '\n' ' ' | sed 's/ $//')
 	# minimise: merge into a fresh folder, which then replaces the old
-	merged=$(mktemp -d) || exit 111
-	if nice -n 15 "$FUZZDIR/$t" -merge=1 -max_len="$MAXLEN" \
-	    "$merged" "$corpus" >>"$out" 2>&1 &&
-	    [ -n "$(ls "$merged")" ]; then
-		rm -f "$corpus"/*
-		mv "$merged"/* "$corpus"/ 2>/dev/null
-	fi
-	rm -rf "$merged"
+	minimise "$t" "$corpus" "" >>"$out" 2>&1
+	# hit counts make many files "new": over MAXFILES, keep only those
+	# that add an edge, so the corpus in git stays small
+	[ "$(ls "$corpus" | wc -l)" -le "$MAXFILES" ] ||
+	    minimise "$t" "$corpus" -use_counters=0 >>"$out" 2>&1
 	size=$(ls "$corpus" | wc -l)
 	findings=${new:-none}
 	[ "$findings" = none ] || found=1
