@@ -250,6 +250,8 @@ FUZZ_TARGETS +=	fuzz_proxy
 FUZZ_REPLAY +=	tests/fuzz/fuzz_proxy_replay
 FUZZ_TARGETS +=	fuzz_addr
 FUZZ_REPLAY +=	tests/fuzz/fuzz_addr_replay
+FUZZ_TARGETS +=	fuzz_rec
+FUZZ_REPLAY +=	tests/fuzz/fuzz_rec_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -435,6 +437,11 @@ tests/fuzz/fuzz_addr_replay: tests/fuzz/fuzz_addr.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_addr.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_rec_replay: tests/fuzz/fuzz_rec.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_rec.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -444,9 +451,11 @@ tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 # FUZZ_SECONDS on its corpus; new corpus entries stay in the corpus
 # folder, crashes go to tests/fuzz/crashes/<target>/.  A subset:
 # `make fuzz FUZZ_TARGETS="fuzz_dns fuzz_addr"`.  `make fuzz-build` only
-# builds (tests/fuzz/campaign.sh uses it for its long runs).
+# builds (tests/fuzz/campaign.sh uses it for its long runs); FUZZ_DIR
+# moves the build out of build/fuzz.
 FUZZ_SECONDS ?=	60
 FUZZ_CC ?=	clang
+FUZZ_DIR ?=	build/fuzz
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
@@ -459,6 +468,7 @@ FUZZ_SRCS +=	lookup/aliases_parse.c lookup/vdomains.c control/ctl.c \
 FUZZ_SRCS +=	send/mbox_quote.c
 FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_SRCS +=	smtpd/proxy.c
+FUZZ_SRCS +=	send/spawn_rec.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined
@@ -468,19 +478,19 @@ FUZZ_FLAGS +=	-DQPOST_CONTROLDIR='"/nonexistent"' \
 		-DQPOST_QUEUEDIR='"/nonexistent"' \
 		-DQPOST_LIBEXECDIR='"/nonexistent"'
 fuzz-build: $(HDRS)
-	mkdir -p build/fuzz
+	mkdir -p $(FUZZ_DIR)
 	objs=; for s in $(FUZZ_SRCS); do \
-	    o=build/fuzz/$$(echo "$${s%.c}" | tr / _).o; \
+	    o=$(FUZZ_DIR)/$$(echo "$${s%.c}" | tr / _).o; \
 	    $(FUZZ_CC) $(FUZZ_FLAGS) \
 	    -fsanitize=fuzzer-no-link,address,undefined -c -o $$o $$s || \
 	    exit 1; objs="$$objs $$o"; done; \
 	for t in $(FUZZ_TARGETS); do \
 	    $(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
-	    -o build/fuzz/$$t tests/fuzz/$$t.c $$objs $(PKG_LIBS) || exit 1; \
+	    -o $(FUZZ_DIR)/$$t tests/fuzz/$$t.c $$objs $(PKG_LIBS) || exit 1; \
 	    mkdir -p tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; done
 fuzz: fuzz-build
 	for t in $(FUZZ_TARGETS); do \
-	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    -print_final_stats=1 -artifact_prefix=tests/fuzz/crashes/$$t/ \
 	    tests/fuzz/corpus/$$t || exit 1; done
 

@@ -23,7 +23,7 @@ SECONDS=${SECONDS:-1800}
 MAXLEN=${MAXLEN:-4096}
 MAXFILES=${MAXFILES:-199}
 LOG=tests/fuzz/CAMPAIGN.md
-FUZZDIR=build/fuzz
+FUZZDIR=${FUZZ_DIR:-build/fuzz}
 
 [ -f tests/fuzz/replay.c ] || { echo "campaign: run me from the top" \
     "of the qpost tree" >&2; exit 111; }
@@ -32,7 +32,7 @@ if [ $# -eq 0 ]; then
 	set -- $(sed -n 's/^FUZZ_TARGETS[ +]*=[ 	]*//p' Makefile)
 fi
 [ $# -gt 0 ] || { echo "campaign: no target" >&2; exit 111; }
-nice -n 15 make fuzz-build FUZZ_TARGETS="$*" >/dev/null ||
+nice -n 15 make fuzz-build FUZZ_DIR="$FUZZDIR" FUZZ_TARGETS="$*" >/dev/null ||
     { echo "campaign: make fuzz-build failed" >&2; exit 111; }
 [ -f "$LOG" ] || printf '%s\n\n%s\n%s\n' \
     '# Fuzz campaigns (tests/fuzz/campaign.sh appends one line a target)' \

@@ -123,6 +123,14 @@ addr_body() {
 	replay fuzz_addr
 }
 
+atf_test_case rec
+rec_head() {
+	atf_set "descr" "fuzz_rec replays its corpus and crashes"
+}
+rec_body() {
+	replay fuzz_rec
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -136,5 +144,6 @@ atf_init_test_cases() {
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
+	atf_add_test_case rec
 	atf_add_test_case addr
 }
