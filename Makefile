@@ -252,6 +252,10 @@ FUZZ_TARGETS +=	fuzz_addr
 FUZZ_REPLAY +=	tests/fuzz/fuzz_addr_replay
 FUZZ_TARGETS +=	fuzz_rec
 FUZZ_REPLAY +=	tests/fuzz/fuzz_rec_replay
+FUZZ_TARGETS +=	fuzz_drop
+FUZZ_REPLAY +=	tests/fuzz/fuzz_drop_replay
+FUZZ_TARGETS +=	fuzz_env
+FUZZ_REPLAY +=	tests/fuzz/fuzz_env_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -442,6 +446,16 @@ tests/fuzz/fuzz_rec_replay: tests/fuzz/fuzz_rec.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_rec.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_drop_replay: tests/fuzz/fuzz_drop.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_drop.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+tests/fuzz/fuzz_env_replay: tests/fuzz/fuzz_env.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_env.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -468,7 +482,7 @@ FUZZ_SRCS +=	lookup/aliases_parse.c lookup/vdomains.c control/ctl.c \
 FUZZ_SRCS +=	send/mbox_quote.c
 FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_SRCS +=	smtpd/proxy.c
-FUZZ_SRCS +=	send/spawn_rec.c
+FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -131,6 +131,22 @@ rec_body() {
 	replay fuzz_rec
 }
 
+atf_test_case drop
+drop_head() {
+	atf_set "descr" "fuzz_drop replays its corpus and crashes"
+}
+drop_body() {
+	replay fuzz_drop
+}
+
+atf_test_case env
+env_head() {
+	atf_set "descr" "fuzz_env replays its corpus and crashes"
+}
+env_body() {
+	replay fuzz_env
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -144,6 +160,8 @@ atf_init_test_cases() {
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
+	atf_add_test_case env
+	atf_add_test_case drop
 	atf_add_test_case rec
 	atf_add_test_case addr
 }
