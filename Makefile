@@ -256,6 +256,8 @@ FUZZ_TARGETS +=	fuzz_drop
 FUZZ_REPLAY +=	tests/fuzz/fuzz_drop_replay
 FUZZ_TARGETS +=	fuzz_env
 FUZZ_REPLAY +=	tests/fuzz/fuzz_env_replay
+FUZZ_TARGETS +=	fuzz_header
+FUZZ_REPLAY +=	tests/fuzz/fuzz_header_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -456,6 +458,11 @@ tests/fuzz/fuzz_env_replay: tests/fuzz/fuzz_env.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_env.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_header_replay: tests/fuzz/fuzz_header.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_header.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -482,7 +489,7 @@ FUZZ_SRCS +=	lookup/aliases_parse.c lookup/vdomains.c control/ctl.c \
 FUZZ_SRCS +=	send/mbox_quote.c
 FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_SRCS +=	smtpd/proxy.c
-FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c
+FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -147,6 +147,14 @@ env_body() {
 	replay fuzz_env
 }
 
+atf_test_case header
+header_head() {
+	atf_set "descr" "fuzz_header replays its corpus and crashes"
+}
+header_body() {
+	replay fuzz_header
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -160,6 +168,7 @@ atf_init_test_cases() {
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
+	atf_add_test_case header
 	atf_add_test_case env
 	atf_add_test_case drop
 	atf_add_test_case rec
