@@ -155,6 +155,14 @@ header_body() {
 	replay fuzz_header
 }
 
+atf_test_case control
+control_head() {
+	atf_set "descr" "fuzz_control replays its corpus and crashes"
+}
+control_body() {
+	replay fuzz_control
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -168,6 +176,7 @@ atf_init_test_cases() {
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
+	atf_add_test_case control
 	atf_add_test_case header
 	atf_add_test_case env
 	atf_add_test_case drop
