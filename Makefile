@@ -260,6 +260,8 @@ FUZZ_TARGETS +=	fuzz_header
 FUZZ_REPLAY +=	tests/fuzz/fuzz_header_replay
 FUZZ_TARGETS +=	fuzz_control
 FUZZ_REPLAY +=	tests/fuzz/fuzz_control_replay
+FUZZ_TARGETS +=	fuzz_auth
+FUZZ_REPLAY +=	tests/fuzz/fuzz_auth_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -472,6 +474,11 @@ tests/fuzz/fuzz_control_replay: tests/fuzz/fuzz_control.c tests/fuzz/replay.c \
 	    tests/fuzz/replay.c send/remote_routes.o send/remote_cfg.o \
 	    $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_auth_replay: tests/fuzz/fuzz_auth.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_auth.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -501,7 +508,7 @@ FUZZ_SRCS +=	smtpd/proxy.c
 FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c
 FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c send/dns.c \
-		lib/priv.c lookup/policy_cdb.c
+		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

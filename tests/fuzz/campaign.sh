@@ -13,7 +13,9 @@
 # while it holds more than MAXFILES, default 199) and one line is appended to
 # tests/fuzz/CAMPAIGN.md: date, target, executions, seconds, corpus
 # size, findings (the crash files it left in tests/fuzz/crashes/<target>/).
-# One target at a time, because the machine is shared: the fuzzers are
+# The targets' own stderr is closed (their logging of refused input
+# would slow them; libFuzzer keeps its reports).  One target at a time,
+# because the machine is shared: the fuzzers are
 # single-threaded, so the campaign takes one core at most.
 # Exit: 0 when every target ran without finding, 1 when one found
 # something, 111 on a build or setup failure.
@@ -62,7 +64,7 @@ for t in "$@"; do
 	# the fuzzer's own exit code says "found something"; the crash
 	# files are counted below instead
 	nice -n 15 "$FUZZDIR/$t" -runs="$RUNS" -max_total_time="$SECONDS" \
-	    -max_len="$MAXLEN" -timeout=25 -print_final_stats=1 \
+	    -max_len="$MAXLEN" -timeout=25 -close_fd_mask=2 -print_final_stats=1 \
 	    -artifact_prefix="$crashes/" "$corpus" >"$out" 2>&1
 	secs=$(( $(date +%s) - start ))
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" |

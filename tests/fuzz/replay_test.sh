@@ -163,6 +163,14 @@ control_body() {
 	replay fuzz_control
 }
 
+atf_test_case auth
+auth_head() {
+	atf_set "descr" "fuzz_auth replays its corpus and crashes"
+}
+auth_body() {
+	replay fuzz_auth
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -176,6 +184,7 @@ atf_init_test_cases() {
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
+	atf_add_test_case auth
 	atf_add_test_case control
 	atf_add_test_case header
 	atf_add_test_case env
