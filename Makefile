@@ -262,6 +262,8 @@ FUZZ_TARGETS +=	fuzz_control
 FUZZ_REPLAY +=	tests/fuzz/fuzz_control_replay
 FUZZ_TARGETS +=	fuzz_auth
 FUZZ_REPLAY +=	tests/fuzz/fuzz_auth_replay
+FUZZ_TARGETS +=	fuzz_cdb
+FUZZ_REPLAY +=	tests/fuzz/fuzz_cdb_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -479,6 +481,11 @@ tests/fuzz/fuzz_auth_replay: tests/fuzz/fuzz_auth.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_auth.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_cdb_replay: tests/fuzz/fuzz_cdb.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_cdb.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -509,6 +516,7 @@ FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c
 FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c send/dns.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
+FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -171,6 +171,14 @@ auth_body() {
 	replay fuzz_auth
 }
 
+atf_test_case cdb
+cdb_head() {
+	atf_set "descr" "fuzz_cdb replays its corpus and crashes"
+}
+cdb_body() {
+	replay fuzz_cdb
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -184,6 +192,7 @@ atf_init_test_cases() {
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
+	atf_add_test_case cdb
 	atf_add_test_case auth
 	atf_add_test_case control
 	atf_add_test_case header
