@@ -9,7 +9,8 @@
  * file); what is fuzzed is our handling of what a lookup returns: any
  * value, of any length, for the key asked, and a file corrupted after
  * it was made.  The input is "key TAB value" lines, an empty line, then
- * (offset, byte) pairs that overwrite the made file.  The cdb is made
+ * (offset, byte) pairs that overwrite the made file; or, when the first
+ * byte is 001, the rest is the cdb file as it is.  The cdb is made
  * with tinycdb's cdb_make from the records, patched, and installed
  * under each name in a private control directory ($QPOST_CONTROL, in
  * /dev/shm where there is one); the first record's key is asked of each
@@ -104,6 +105,17 @@ make(const char *path, const char *p, size_t n, char *probe, size_t psize)
 	close(fd);
 }
 
+/* raw - the file is the n bytes at p, as they are. */
+static void
+raw(const char *path, const uint8_t *p, size_t n)
+{
+	int fd;
+
+	CHECK((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != -1);
+	CHECK(n == 0 || write(fd, p, n) == (ssize_t)n);
+	close(fd);
+}
+
 /* patch - overwrite bytes of the file: (offset, byte) pairs. */
 static void
 patch(const char *path, const uint8_t *p, size_t n)
@@ -135,12 +147,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 8192)
 		return 0;
 	setup();
-	sep = size >= 2 ? memmem(s, size, "\n\n", 2) : NULL;
-	recs = sep ? (size_t)(sep - s) : size;
 	snprintf(first, sizeof(first), "%s/%s", dir, names[0]);
-	make(first, s, recs, probe, sizeof(probe));
-	if (sep != NULL)
-		patch(first, data + recs + 2, size - recs - 2);
+	if (size > 0 && data[0] == '\001') {
+		/* raw: the rest of the input is the cdb file itself */
+		raw(first, data + 1, size - 1);
+		probe[0] = '\0';
+	} else {
+		sep = size >= 2 ? memmem(s, size, "\n\n", 2) : NULL;
+		recs = sep ? (size_t)(sep - s) : size;
+		make(first, s, recs, probe, sizeof(probe));
+		if (sep != NULL)
+			patch(first, data + recs + 2, size - recs - 2);
+	}
 	for (i = 1; i < NNAMES; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		(void)unlink(path);
