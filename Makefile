@@ -267,6 +267,22 @@ FUZZ_TARGETS +=	fuzz_addrlist
 FUZZ_REPLAY +=	tests/fuzz/fuzz_addrlist_replay
 FUZZ_TARGETS +=	fuzz_proxy
 FUZZ_REPLAY +=	tests/fuzz/fuzz_proxy_replay
+FUZZ_TARGETS +=	fuzz_addr
+FUZZ_REPLAY +=	tests/fuzz/fuzz_addr_replay
+FUZZ_TARGETS +=	fuzz_rec
+FUZZ_REPLAY +=	tests/fuzz/fuzz_rec_replay
+FUZZ_TARGETS +=	fuzz_drop
+FUZZ_REPLAY +=	tests/fuzz/fuzz_drop_replay
+FUZZ_TARGETS +=	fuzz_env
+FUZZ_REPLAY +=	tests/fuzz/fuzz_env_replay
+FUZZ_TARGETS +=	fuzz_header
+FUZZ_REPLAY +=	tests/fuzz/fuzz_header_replay
+FUZZ_TARGETS +=	fuzz_control
+FUZZ_REPLAY +=	tests/fuzz/fuzz_control_replay
+FUZZ_TARGETS +=	fuzz_auth
+FUZZ_REPLAY +=	tests/fuzz/fuzz_auth_replay
+FUZZ_TARGETS +=	fuzz_cdb
+FUZZ_REPLAY +=	tests/fuzz/fuzz_cdb_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -457,6 +473,48 @@ build/bench/diskbench: tests/bench/diskbench.c
 	mkdir -p build/bench
 	$(CC) $(BENCH_CFLAGS) -o $@ tests/bench/diskbench.c
 
+tests/fuzz/fuzz_addr_replay: tests/fuzz/fuzz_addr.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_addr.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+tests/fuzz/fuzz_rec_replay: tests/fuzz/fuzz_rec.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_rec.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+tests/fuzz/fuzz_drop_replay: tests/fuzz/fuzz_drop.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_drop.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+tests/fuzz/fuzz_env_replay: tests/fuzz/fuzz_env.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_env.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+tests/fuzz/fuzz_header_replay: tests/fuzz/fuzz_header.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_header.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+# smtproutes is read by remote's own objects, not the archive's
+tests/fuzz/fuzz_control_replay: tests/fuzz/fuzz_control.c tests/fuzz/replay.c \
+    send/remote_routes.o send/remote_cfg.o $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_control.c \
+	    tests/fuzz/replay.c send/remote_routes.o send/remote_cfg.o \
+	    $(LIBA) $(PKG_LIBS)
+
+tests/fuzz/fuzz_auth_replay: tests/fuzz/fuzz_auth.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_auth.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+tests/fuzz/fuzz_cdb_replay: tests/fuzz/fuzz_cdb.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_cdb.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -464,9 +522,13 @@ tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 # make fuzz: build each target with clang and libFuzzer in build/fuzz/
 # (its own objects, so the normal build is untouched) and run it for
 # FUZZ_SECONDS on its corpus; new corpus entries stay in the corpus
-# folder, crashes go to tests/fuzz/crashes/<target>/.
+# folder, crashes go to tests/fuzz/crashes/<target>/.  A subset:
+# `make fuzz FUZZ_TARGETS="fuzz_dns fuzz_addr"`.  `make fuzz-build` only
+# builds (tests/fuzz/campaign.sh uses it for its long runs); FUZZ_DIR
+# moves the build out of build/fuzz.
 FUZZ_SECONDS ?=	60
 FUZZ_CC ?=	clang
+FUZZ_DIR ?=	build/fuzz
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
 FUZZ_SRCS +=	send/dns_parse.c
@@ -479,6 +541,11 @@ FUZZ_SRCS +=	lookup/aliases_parse.c lookup/vdomains.c control/ctl.c \
 FUZZ_SRCS +=	send/mbox_quote.c
 FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_SRCS +=	smtpd/proxy.c
+FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c
+FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
+		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c send/dns.c \
+		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
+FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined
@@ -487,18 +554,20 @@ FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 FUZZ_FLAGS +=	-DQPOST_CONTROLDIR='"/nonexistent"' \
 		-DQPOST_QUEUEDIR='"/nonexistent"' \
 		-DQPOST_LIBEXECDIR='"/nonexistent"'
-fuzz: $(HDRS)
-	mkdir -p build/fuzz
+fuzz-build: $(HDRS)
+	mkdir -p $(FUZZ_DIR)
 	objs=; for s in $(FUZZ_SRCS); do \
-	    o=build/fuzz/$$(echo "$${s%.c}" | tr / _).o; \
+	    o=$(FUZZ_DIR)/$$(echo "$${s%.c}" | tr / _).o; \
 	    $(FUZZ_CC) $(FUZZ_FLAGS) \
 	    -fsanitize=fuzzer-no-link,address,undefined -c -o $$o $$s || \
 	    exit 1; objs="$$objs $$o"; done; \
 	for t in $(FUZZ_TARGETS); do \
 	    $(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
-	    -o build/fuzz/$$t tests/fuzz/$$t.c $$objs $(PKG_LIBS) || exit 1; \
-	    mkdir -p tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; \
-	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -o $(FUZZ_DIR)/$$t tests/fuzz/$$t.c $$objs $(PKG_LIBS) || exit 1; \
+	    mkdir -p tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; done
+fuzz: fuzz-build
+	for t in $(FUZZ_TARGETS); do \
+	    $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    -print_final_stats=1 -artifact_prefix=tests/fuzz/crashes/$$t/ \
 	    tests/fuzz/corpus/$$t || exit 1; done
 
@@ -575,4 +644,4 @@ clean:
 	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
 	rm -rf build
 
-.PHONY: all progs check lint demo install clean fuzz bench
+.PHONY: all progs check lint demo install clean fuzz fuzz-build bench

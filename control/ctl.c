@@ -116,7 +116,9 @@ ctl_list(const char *name, struct sa *out)
 		}
 	}
 	sa_free(&raw);
-	return 1;
+	/* out->s is never NULL on success, even with no entry: callers
+	   walk it with out->s + out->len, undefined on a null pointer */
+	return sa_0(out) == -1 ? -1 : 1;
 }
 
 /* ctl_line - the first entry of a file (see ctl_list). */

@@ -69,9 +69,12 @@ header_addresses(const char *v, size_t n, struct sa *out, size_t *count)
 		char c = i < n ? v[i] : ',';
 
 		if (in_quote) {
-			if (c == '\\' && i + 1 < n)
-				r = sa_catc(&cur, v[i++]);
-			else if (c == '"')
+			/* a quoted-pair is kept whole: the backslash, then
+			   the byte it quotes (not the backslash twice) */
+			if (c == '\\' && i + 1 < n) {
+				r = sa_catc(&cur, c);
+				c = v[++i];
+			} else if (c == '"')
 				in_quote = 0;
 			if (r == 0)
 				r = sa_catc(&cur, c);

@@ -44,6 +44,22 @@ qdrop_parse_header(const char *p, size_t n, uint64_t *len)
 }
 
 /*
+ * qdrop_layout - whether a drop file of size bytes whose header says
+ * msglen can hold that message and an envelope of a sane size (at
+ * least the 4 bytes of the end marker).  NULL if so, else the reason.
+ */
+const char *
+qdrop_layout(uint64_t size, uint64_t msglen)
+{
+	if (msglen > QDROP_MSG_MAX)
+		return "too large";
+	if (size < QDROP_HDR_LEN + msglen + 4 ||
+	    size - QDROP_HDR_LEN - msglen > QDROP_ENV_MAX)
+		return "size does not match its header";
+	return NULL;
+}
+
+/*
  * qdrop_env_encode - append the envelope: sender, the NUL-separated
  * recipients in rcpts, the SMTPUTF8 flag and the end marker.
  */

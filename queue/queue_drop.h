@@ -24,6 +24,8 @@
 #define QDROP_HDR_LEN	29
 #define QDROP_ENV_MAX	(8u * 1024 * 1024)	/* envelope bytes */
 #define QDROP_RCPT_MAX	100000			/* recipients */
+#define QDROP_MSG_MAX	(1024ULL * 1024 * 1024)	/* message bytes */
+#define QDROP_MIN	(QDROP_HDR_LEN + 8)	/* header, F0:, T, Z0: */
 
 struct qdrop_env {
 	struct sa	 sender;	/* NUL-terminated */
@@ -34,6 +36,7 @@ struct qdrop_env {
 
 void	qdrop_header(char [QDROP_HDR_LEN], uint64_t);
 int	qdrop_parse_header(const char *, size_t, uint64_t *);
+const char *qdrop_layout(uint64_t, uint64_t);
 int	qdrop_env_encode(struct sa *, const char *, const struct sa *, int);
 int	qdrop_env_parse(const char *, size_t, struct qdrop_env *);
 void	qdrop_env_free(struct qdrop_env *);

@@ -24,8 +24,6 @@
 #include "queue_id.h"
 #include "sched.h"
 
-#define DROP_MSG_MAX	(1024ULL * 1024 * 1024)
-#define DROP_MIN	(QDROP_HDR_LEN + 8)	/* header, F0:, T, Z0: */
 #define COMPLAINED_MAX	64
 
 struct drop {
@@ -121,17 +119,12 @@ check_file(struct drop *d, struct stat *st)
 		return "not a regular file";
 	if (st->st_nlink != 1)
 		return "has more than one link";
-	if (st->st_size < DROP_MIN)
+	if (st->st_size < QDROP_MIN)
 		return "truncated";
 	if (fd_read_all(d->fd, hdr, sizeof(hdr)) == -1 ||
 	    qdrop_parse_header(hdr, sizeof(hdr), &d->msglen) == -1)
 		return "bad header";
-	if (d->msglen > DROP_MSG_MAX)
-		return "too large";
-	if ((uint64_t)st->st_size < QDROP_HDR_LEN + d->msglen + 4 ||
-	    (uint64_t)st->st_size - QDROP_HDR_LEN - d->msglen > QDROP_ENV_MAX)
-		return "size does not match its header";
-	return NULL;
+	return qdrop_layout((uint64_t)st->st_size, d->msglen);
 }
 
 /* read_envelope - the envelope after the message, parsed strictly. */

@@ -419,7 +419,7 @@ static int
 request(int fd, const char *peer)
 {
 	char buf[AUTH_REQUEST_MAX + 1];
-	char *user, *pass, *ip, *end;
+	char *user, *pass, *ip;
 	size_t n = 0;
 	ssize_t r;
 	int res;
@@ -434,12 +434,7 @@ request(int fd, const char *peer)
 			break;
 		n += (size_t)r;
 	}
-	end = buf + n;
-	user = buf;
-	if (n > AUTH_REQUEST_MAX || n == 0 || buf[n - 1] != '\0' ||
-	    (pass = memchr(user, '\0', n)) == NULL || ++pass >= end ||
-	    (ip = memchr(pass, '\0', (size_t)(end - pass))) == NULL ||
-	    ++ip >= end || memchr(ip, '\0', (size_t)(end - ip)) != end - 1) {
+	if (auth_request_parse(buf, n, &user, &pass, &ip) == -1) {
 		explicit_bzero(buf, sizeof(buf));
 		log_info("malformed request%s result=bad", peer);
 		return R_BAD;

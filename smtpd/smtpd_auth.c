@@ -167,6 +167,26 @@ auth_user_valid(const char *s)
 	return 1;
 }
 
+/*
+ * auth_request_parse - qpauth's side of the wire format: n bytes in buf
+ * must be exactly "user\0password\0client-ip\0", no more NULs, at
+ * most AUTH_REQUEST_MAX in all.  0 with the three pointing into buf
+ * (each string may be empty: qpauth judges them), or -1.
+ */
+int
+auth_request_parse(char *buf, size_t n, char **user, char **pass, char **ip)
+{
+	char *end = buf + n;
+
+	*user = buf;
+	if (n > AUTH_REQUEST_MAX || n == 0 || buf[n - 1] != '\0' ||
+	    (*pass = memchr(*user, '\0', n)) == NULL || ++*pass >= end ||
+	    (*ip = memchr(*pass, '\0', (size_t)(end - *pass))) == NULL ||
+	    ++*ip >= end || memchr(*ip, '\0', (size_t)(end - *ip)) != end - 1)
+		return -1;
+	return 0;
+}
+
 /* auth_socket_path - $QPOST_AUTHSOCKET, else AUTH_SOCKET_DEFAULT. */
 const char *
 auth_socket_path(void)

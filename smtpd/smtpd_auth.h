@@ -42,6 +42,7 @@ int	auth_decode_login(const char *, size_t, char *, size_t);
 int	auth_decode_plain(const char *, size_t, char *, size_t, char *,
 	    size_t);
 int	auth_user_valid(const char *);
+int	auth_request_parse(char *, size_t, char **, char **, char **);
 const char *auth_socket_path(void);
 int	auth_check(const char *, const char *, const char *, const char *);
 

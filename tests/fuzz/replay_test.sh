@@ -115,6 +115,70 @@ proxy_body() {
 	replay fuzz_proxy
 }
 
+atf_test_case addr
+addr_head() {
+	atf_set "descr" "fuzz_addr replays its corpus and crashes"
+}
+addr_body() {
+	replay fuzz_addr
+}
+
+atf_test_case rec
+rec_head() {
+	atf_set "descr" "fuzz_rec replays its corpus and crashes"
+}
+rec_body() {
+	replay fuzz_rec
+}
+
+atf_test_case drop
+drop_head() {
+	atf_set "descr" "fuzz_drop replays its corpus and crashes"
+}
+drop_body() {
+	replay fuzz_drop
+}
+
+atf_test_case env
+env_head() {
+	atf_set "descr" "fuzz_env replays its corpus and crashes"
+}
+env_body() {
+	replay fuzz_env
+}
+
+atf_test_case header
+header_head() {
+	atf_set "descr" "fuzz_header replays its corpus and crashes"
+}
+header_body() {
+	replay fuzz_header
+}
+
+atf_test_case control
+control_head() {
+	atf_set "descr" "fuzz_control replays its corpus and crashes"
+}
+control_body() {
+	replay fuzz_control
+}
+
+atf_test_case auth
+auth_head() {
+	atf_set "descr" "fuzz_auth replays its corpus and crashes"
+}
+auth_body() {
+	replay fuzz_auth
+}
+
+atf_test_case cdb
+cdb_head() {
+	atf_set "descr" "fuzz_cdb replays its corpus and crashes"
+}
+cdb_body() {
+	replay fuzz_cdb
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -128,4 +192,12 @@ atf_init_test_cases() {
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
+	atf_add_test_case cdb
+	atf_add_test_case auth
+	atf_add_test_case control
+	atf_add_test_case header
+	atf_add_test_case env
+	atf_add_test_case drop
+	atf_add_test_case rec
+	atf_add_test_case addr
 }

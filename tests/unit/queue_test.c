@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "header.h"
 #include "queue_drop.h"
 #include "queue_env.h"
 #include "queue_id.h"
@@ -928,6 +929,25 @@ ATF_TC_BODY(qid, tc)
 	ATF_CHECK_EQ(qid_valid(ID1 "0", QID_LEN), 1);	/* only n looked at */
 }
 
+/*
+ * header_addresses keeps a quoted-pair whole: qinject -t once turned
+ * To: "a\"b"@x into the recipient "a\\b"@x (the backslash twice,
+ * the quoted byte lost).  Found by fuzz_header.
+ */
+ATF_TC_WITHOUT_HEAD(header_quoted_pair);
+ATF_TC_BODY(header_quoted_pair, tc)
+{
+	const char *v = " \"a\\\"b\"@x.example, <\"c\\\\d\"@y.example>";
+	struct sa out = SA_INIT;
+	size_t n = 0;
+
+	ATF_REQUIRE_EQ(header_addresses(v, strlen(v), &out, &n), 0);
+	ATF_REQUIRE_EQ(n, 2);
+	ATF_CHECK_STREQ(out.s, "\"a\\\"b\"@x.example");
+	ATF_CHECK_STREQ(out.s + strlen(out.s) + 1, "\"c\\\\d\"@y.example");
+	sa_free(&out);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, drop_header);
@@ -944,5 +964,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, spawn_res_forwards);
 	ATF_TP_ADD_TC(tp, users_value);
 	ATF_TP_ADD_TC(tp, qid);
+	ATF_TP_ADD_TC(tp, header_quoted_pair);
 	return atf_no_error();
 }
