@@ -218,6 +218,7 @@ SH_TESTS +=	tests/local/dot_test
 SH_TESTS +=	tests/local/forward_test
 SH_TESTS +=	tests/local/lmtp_test
 SH_TESTS +=	tests/local/sendmail_test
+SH_TESTS +=	tests/soak/soak_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
@@ -484,6 +485,19 @@ check:
 	$(MAKE) all
 	sh tests/run.sh
 
+# The crash-loop soak (tests/soak/soak.py): as root it mounts an ext4
+# loop image and runs the instance as qptest.  SEED= replays a run's
+# choices.  SANITIZE=1 makes the daemons ASan/UBSan builds.
+MINUTES ?=	30
+RATE ?=		20
+KILL_MEAN_MS ?=	1000
+SEED ?=
+soak:
+	$(MAKE) progs
+	seed='$(SEED)'; /usr/bin/python3 tests/soak/soak.py \
+	    --minutes $(MINUTES) --rate $(RATE) \
+	    --kill-mean-ms $(KILL_MEAN_MS) $${seed:+--seed "$$seed"}
+
 lint:
 	mandoc -Tlint -W warning $(MANS)
 
@@ -540,4 +554,4 @@ clean:
 	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
 	rm -rf build
 
-.PHONY: all progs check lint demo install clean fuzz
+.PHONY: all progs check lint demo install clean fuzz soak
