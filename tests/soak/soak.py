@@ -278,6 +278,14 @@ def exe_name(pid):
         return None
 
 
+def ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -654,17 +662,30 @@ class Soak:
 
     # -- chaos
 
+    def candidates(self):
+        """{kind: [pid, ...]} of the victims running now."""
+        cands = {}
+        for p in descendants():
+            k = exe_name(p)
+            # a child running its parent's program is no victim: a fork
+            # not yet exec'd, or LeakSanitizer's tracer at exit (a clone
+            # sharing the memory), whose death leaves the process
+            # spinning in sched_yield for ever
+            if k in self.a.victims and exe_name(ppid(p)) != k:
+                cands.setdefault(k, []).append(p)
+        return cands
+
     def chaos(self):
         mean = self.a.kill_mean_ms / 1000.0
         while not self.stop_chaos.wait(self.rng.expovariate(1 / mean)):
-            cands = {}
-            for p in descendants():
-                k = exe_name(p)
-                if k in self.a.victims:
-                    cands.setdefault(k, []).append(p)
+            kind = self.rng.choice(self.a.victims)
+            # local and remote live for a moment: look a few times
+            for _ in range(5):
+                cands = self.candidates()
+                if kind in cands or self.stop_chaos.wait(0.05):
+                    break
             if not cands:
                 continue
-            kind = self.rng.choice(self.a.victims)
             if kind not in cands:
                 kind = self.rng.choice(sorted(cands))
             pid = self.rng.choice(cands[kind])
@@ -760,8 +781,8 @@ class Soak:
             self.procs.wait(p, 10)
         if not wait_until(lambda: not descendants(), 15):
             left = descendants()
-            say("still running after the stop, killed:",
-                " ".join("%d(%s)" % (p, exe_name(p)) for p in left))
+            self.note("still running 15 s after the stop, killed: " +
+                      " ".join("%d(%s)" % (p, exe_name(p)) for p in left))
             for p in left:
                 try:
                     os.kill(p, signal.SIGKILL)
