@@ -677,7 +677,13 @@ class Soak:
 
     def chaos(self):
         mean = self.a.kill_mean_ms / 1000.0
-        while not self.stop_chaos.wait(self.rng.expovariate(1 / mean)):
+        # kill times on a schedule of their own (a Poisson process), so
+        # a slow round on a loaded machine does not lower the rate
+        due = time.monotonic()
+        while True:
+            due += self.rng.expovariate(1 / mean)
+            if self.stop_chaos.wait(max(0.0, due - time.monotonic())):
+                return
             kind = self.rng.choice(self.a.victims)
             # local and remote live for a moment: look a few times
             for _ in range(5):
@@ -836,11 +842,15 @@ class Soak:
             % self.counter)
         # a group killed just now is being restarted by the supervisor
         wait_until(lambda: self.sched and alive(self.sched), 60)
+        t = time.monotonic()
         self.drain()
+        say("drained in %.1f s" % (time.monotonic() - t))
         self.stop_all.set()
         threads[0].join()
+        t = time.monotonic()
         self.cleanup_pass()
         self.stop_rest()
+        say("cleanup pass and stop in %.1f s" % (time.monotonic() - t))
         self.procs.stopping = True
         self.procs.t.join()
         return self.report()
