@@ -35,6 +35,8 @@
 #      lines, and its body matches X-Test-Sum; Maildir tmp/ holds at
 #      most --max-tmp files (one per local killed mid-delivery)
 #   I4 nothing refused or unknown is delivered or bounced
+#   (--queue: the queue's mess/ folder; an accepted recipient whose
+#   message is still there is reported "undrained", not "missing")
 import argparse
 import email
 import email.policy
@@ -122,7 +124,7 @@ def bounce_entries(data):
 
 
 def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
-                 sink, kill_times, max_tmp, out=sys.stdout):
+                 sink, kill_times, max_tmp, queued=(), out=sys.stdout):
     """The soak's audit; returns a dict of counts, "violations" the
     number of broken invariants found."""
     status, handed = read_ledger(ledger)
@@ -189,8 +191,13 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
         copies.setdefault(k, []).extend(v)
     missing = [k for k, s in status.items()
                if s == "accepted" and k not in copies]
+    # still in the queue (a drain that ran out of time) is not lost, but
+    # not delivered either: a violation of its own name
+    queued = set(queued)
     for tid, r in sorted(missing):
-        problem("missing", "%s to %s" % (tid, r))
+        problem("undrained" if tid in queued else "missing",
+                "%s to %s" % (tid, r))
+    undrained = sum(1 for k in missing if k[0] in queued)
     dups = unexplained = 0
     for k, ts in copies.items():
         if len(ts) < 2:
@@ -215,8 +222,20 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
         "delivered_local": local, "delivered_remote": remote,
         "bounced": nbounce, "duplicates": dups,
         "dups_unexplained": unexplained, "maildir_tmp": tmp,
-        "missing": len(missing), "violations": len(bad),
+        "missing": len(missing) - undrained, "undrained": undrained,
+        "violations": len(bad),
     }
+
+
+def queued_ids(mess):
+    """The test ids of the messages in a queue's mess/ folder."""
+    out = []
+    for name in os.listdir(mess):
+        with open(os.path.join(mess, name), "rb") as f:
+            tid = test_id(strip_added(f.read(65536)))
+        if tid:
+            out.append(tid)
+    return out
 
 
 def main_ledger(a):
@@ -228,7 +247,8 @@ def main_ledger(a):
                                         "local", "remote"):
                 kt.append(float(w[0]))
     r = ledger_audit(a.ledger, a.sent, a.home, a.user, a.local_domain,
-                     a.bounces, a.sink, kt, a.max_tmp)
+                     a.bounces, a.sink, kt, a.max_tmp,
+                     queued_ids(a.queue) if a.queue else ())
     print(" ".join("%s=%d" % kv for kv in r.items()))
     return 1 if r["violations"] else 0
 
@@ -245,6 +265,7 @@ def main():
     ap.add_argument("--sink", default="/nonexistent")
     ap.add_argument("--kills")
     ap.add_argument("--max-tmp", type=int, default=0)
+    ap.add_argument("--queue")
     ap.add_argument("--refused")
     ap.add_argument("--maildir", action="append")
     ap.add_argument("--max-dups", type=int, default=0)

@@ -863,16 +863,19 @@ class Soak:
             bounce_maildir=os.path.join(self.home, "snd", "Maildir"),
             sink=os.path.join(self.peer_dir, "mail"),
             kill_times=[k[1] for k in self.kills if k[2] in dkinds],
-            max_tmp=self.kill_count["local"])
+            max_tmp=self.kill_count["local"],
+            queued=audit.queued_ids(os.path.join(self.q, "mess")))
         san = self.sanitizer_reports()
         violations = r["violations"] + len(self.notes) + san
         kills = sum(self.kill_count.values())
         print("soak: seed=%d accepted=%d/%d (messages/recipients) "
-              "refused=%d ambiguous=%d delivered=%d (local=%d remote=%d) "
+              "refused=%d ambiguous=%d missing=%d undrained=%d "
+              "delivered=%d (local=%d remote=%d) "
               "bounced=%d duplicates=%d (unexplained=%d) kills=%d (%s) "
               "restarts=%d enospc=%d sanitizer=%d violations=%d"
               % (self.a.seed, r["accepted_msgs"], r["accepted"],
-                 r["refused"], r["ambiguous"], r["delivered_local"] +
+                 r["refused"], r["ambiguous"], r["missing"],
+                 r["undrained"], r["delivered_local"] +
                  r["delivered_remote"], r["delivered_local"],
                  r["delivered_remote"], r["bounced"], r["duplicates"],
                  r["dups_unexplained"], kills,
