@@ -487,16 +487,19 @@ check:
 
 # The crash-loop soak (tests/soak/soak.py): as root it mounts an ext4
 # loop image and runs the instance as qptest.  SEED= replays a run's
-# choices.  SANITIZE=1 makes the daemons ASan/UBSan builds.
+# choices; SOAK_FLAGS= passes more options (--drain-timeout 600, say).
+# SANITIZE=1 makes the daemons ASan/UBSan builds.
 MINUTES ?=	30
 RATE ?=		20
 KILL_MEAN_MS ?=	1000
 SEED ?=
+SOAK_FLAGS ?=
 soak:
 	$(MAKE) progs
 	seed='$(SEED)'; /usr/bin/python3 tests/soak/soak.py \
 	    --minutes $(MINUTES) --rate $(RATE) \
-	    --kill-mean-ms $(KILL_MEAN_MS) $${seed:+--seed "$$seed"}
+	    --kill-mean-ms $(KILL_MEAN_MS) $${seed:+--seed "$$seed"} \
+	    $(SOAK_FLAGS)
 
 lint:
 	mandoc -Tlint -W warning $(MANS)

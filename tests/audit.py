@@ -228,11 +228,15 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
 
 
 def queued_ids(mess):
-    """The test ids of the messages in a queue's mess/ folder."""
+    """The test ids of the messages in a queue's mess/ folder, and of
+    the messages the bounces queued there return."""
     out = []
     for name in os.listdir(mess):
         with open(os.path.join(mess, name), "rb") as f:
-            tid = test_id(strip_added(f.read(65536)))
+            data = f.read()
+        tid = test_id(strip_added(data))
+        if tid is None:
+            tid = (bounce_entries(data) or (None,))[0]
         if tid:
             out.append(tid)
     return out
