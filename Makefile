@@ -488,7 +488,9 @@ check:
 # The crash-loop soak (tests/soak/soak.py): as root it mounts an ext4
 # loop image and runs the instance as qptest.  SEED= replays a run's
 # choices; SOAK_FLAGS= passes more options (--drain-timeout 600, say).
-# SANITIZE=1 makes the daemons ASan/UBSan builds.
+# For ASan/UBSan daemons: make clean; make SANITIZE=1; then make soak
+# SANITIZE=1 (progs is remade first, and a plain remake over a
+# sanitizer build mixes objects of the two and fails to link).
 MINUTES ?=	30
 RATE ?=		20
 KILL_MEAN_MS ?=	1000
