@@ -12,7 +12,8 @@
 #            [--fs ext4loop|plain] [--dir DIR] [--user USER]
 #            [--drain-timeout S] [--keep]
 #
-#   make soak MINUTES=30 RATE=20 SEED=... KILL_MEAN_MS=1000 runs it from
+#   make soak MINUTES=30 RATE=20 SEED=... KILL_MEAN_MS=1000 [SANITIZE=1]
+#   [SOAK_FLAGS="--drain-timeout 600 --keep"] runs it from
 #   the top of a built tree (the 60-second case in make check is
 #   tests/soak/soak_test).  Run it with /usr/bin/python3.
 #
@@ -35,7 +36,8 @@
 # qinject's bounce to snd).  Each message has a Message-ID, X-Test-Id
 # SEED-N and X-Test-Sum (sha256 of its body), and its sent copy is kept
 # in DIR/sent/.  The ledger DIR/ledger (append-only, flushed per line)
-# holds "STATUS ID VIA RCPT" lines, one per recipient: accepted (250
+# holds "STATUS ID VIA RCPT T0 T1" lines, one per recipient (T0 and T1
+# the wall-clock times of the hand-over and the answer): accepted (250
 # after the final dot, or qinject exit 0), refused (any other answer, or
 # the connection lost before the final dot was sent), ambiguous (the
 # connection lost after it, qinject killed, or a qinject or smtpd kill
@@ -57,7 +59,10 @@
 # mode good) within --drain-timeout (120 s); the group is stopped and
 # started once more with QPOST_CLEANUP_AGE=0, then stopped; the queue
 # must then be empty (I5).  tests/audit.py then checks I1-I4 against the
-# ledger, the Maildirs and the sink; ASAN_OPTIONS/UBSAN_OPTIONS
+# ledger, the Maildirs and the sink (a recipient still queued when the
+# drain timed out is "undrained", one lost is "missing"; a duplicate
+# needs a kill of sched, lspawn, rspawn, local or remote between its
+# hand-over and its last copy); ASAN_OPTIONS/UBSAN_OPTIONS
 # log_path puts sanitizer reports in DIR/san/, and any report, or one in
 # a log, is a violation.  One summary line; exit 1 on any violation.
 # The seed is printed first: --seed replays the same choices (the
