@@ -212,6 +212,7 @@ class Procs:
 
     def __init__(self):
         self.status = {}
+        self.mine = {}
         self.cv = threading.Condition()
         self.stopping = False
         self.t = threading.Thread(target=self._reap, daemon=True)
@@ -228,8 +229,11 @@ class Procs:
                 time.sleep(0.01)
                 continue
             with self.cv:
-                self.status[pid] = st
-                self.cv.notify_all()
+                # only our own spawns: orphans' statuses would stay
+                # here for ever, and a reused pid would then look done
+                if self.mine.pop(pid, None):
+                    self.status[pid] = st
+                    self.cv.notify_all()
 
     def spawn(self, argv, env, stdin="/dev/null", out="/dev/null",
               err=None):
@@ -238,7 +242,11 @@ class Procs:
                os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644),
               (os.POSIX_SPAWN_OPEN, 2, err or out,
                os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)]
-        return os.posix_spawn(argv[0], argv, env, file_actions=fa)
+        with self.cv:	# the reaper waits for the registration
+            pid = os.posix_spawn(argv[0], argv, env, file_actions=fa)
+            self.mine[pid] = True
+            self.status.pop(pid, None)
+        return pid
 
     def wait(self, pid, timeout=None):
         """The wait status of pid, or None on the timeout."""
@@ -702,11 +710,13 @@ class Soak:
             pid = self.rng.choice(cands[kind])
             if exe_name(pid) != kind:	# exited and reused meanwhile
                 continue
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
+            # the lock is held across the kill: a client that reads a
+            # 451 caused by it then finds it in self.kills
             with self.lock:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    continue
                 self.kills.append((time.monotonic(), time.time(), kind, pid))
                 self.kill_count[kind] += 1
                 self.kills_f.write("%.3f %s %d\n" % (time.time(), kind, pid))
