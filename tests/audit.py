@@ -15,8 +15,34 @@
 #   I4 no phantom: every delivered id was sent (and not refused)
 #
 # Prints one summary line and exits 1 on any violation.
+#
+# With --ledger instead of --accepted (the soak's audit, also used by
+# tests/soak/soak.py through ledger_audit()), the verdicts are per
+# recipient, from ledger lines "STATUS ID VIA RCPT" (STATUS accepted,
+# refused or ambiguous), and the places mail may end up are the local
+# users' Maildirs (--home/USER/Maildir for USER@--local-domain), the test
+# peer's store (--sink: tests/remote/hostile_peer.py's mail/N.eml and
+# N.env) and the bounces (DSNs) in --bounces, a Maildir:
+#
+#   I1 each accepted recipient is delivered (Maildir or sink), or named
+#      in a bounce (Final-Recipient, Action: failed) whose returned
+#      headers carry its X-Test-Id; only nonexistent users may bounce
+#   I2 each extra copy of an (id, recipient) must have a kill of a
+#      delivering process (--kills: "TIME VICTIM PID" lines) between the
+#      hand-over (the ledger line's fifth field) and its last copy
+#      (mtimes; 1 s slack)
+#   I3 each copy equals the sent one (--sent/ID) after the added header
+#      lines, and its body matches X-Test-Sum; Maildir tmp/ holds at
+#      most --max-tmp files (one per local killed mid-delivery)
+#   I4 nothing refused or unknown is delivered or bounced
+#   (--queue: the queue's mess/ folder; an accepted recipient whose
+#   message is still there is reported "undrained", not "missing")
 import argparse
+import email
+import email.policy
+import hashlib
 import os
+import re
 import sys
 
 ADDED = (b"Return-Path:", b"Delivered-To:", b"Received:")
@@ -44,14 +70,216 @@ def test_id(data):
     return None
 
 
+def body_sum_ok(data):
+    """Whether the body matches X-Test-Sum (True when there is none)."""
+    head, sep, body = data.partition(b"\n\n")
+    m = re.search(rb"^X-Test-Sum: *([0-9a-f]{64})$", head, re.M | re.I)
+    if m is None:
+        return True
+    return hashlib.sha256(body).hexdigest().encode() == m.group(1)
+
+
+def read_ledger(path):
+    """{(id, rcpt): status} and {(id, rcpt): time handed over} (0 if the
+    line has none); a later line for the same pair wins, but the soak
+    writes one."""
+    st, t0 = {}, {}
+    for line in open(path):
+        w = line.split()
+        if len(w) >= 4:
+            st[(w[1], w[3].lower())] = w[0]
+            t0[(w[1], w[3].lower())] = float(w[4]) if len(w) > 4 else 0
+    return st, t0
+
+
+def maildir_files(md):
+    for sub in ("new", "cur"):
+        d = os.path.join(md, sub)
+        for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            yield os.path.join(d, name)
+
+
+def bounce_entries(data):
+    """(test id, [failed recipients]) of a DSN, or None if it is none."""
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    if msg.get_content_type() != "multipart/report":
+        return None
+    failed, tid = [], None
+    for part in msg.walk():
+        ct = part.get_content_type()
+        if ct in ("message/delivery-status", "message/global-delivery-status"):
+            text = part.as_bytes().decode("utf-8", "replace")
+            for block in re.split(r"\n\s*\n", text):
+                fr = re.search(r"^Final-Recipient:\s*[^;]*;\s*(\S+)", block,
+                               re.M | re.I)
+                act = re.search(r"^Action:\s*(\S+)", block, re.M | re.I)
+                if fr and act and act.group(1).lower() == "failed":
+                    failed.append(fr.group(1).strip("<>").lower())
+        elif ct in ("text/rfc822-headers", "message/rfc822",
+                    "message/global", "message/global-headers"):
+            m = re.search(rb"^X-Test-Id:\s*(\S+)", part.as_bytes(), re.M | re.I)
+            if m:
+                tid = m.group(1).decode()
+    return tid, failed
+
+
+def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
+                 sink, kill_times, max_tmp, queued=(), out=sys.stdout):
+    """The soak's audit; returns a dict of counts, "violations" the
+    number of broken invariants found."""
+    status, handed = read_ledger(ledger)
+    bad = []
+    copies = {}			# (id, rcpt) -> [mtime, ...]
+
+    def problem(kind, text):
+        bad.append(kind)
+        print("%s: %s" % (kind, text), file=out)
+
+    def check_copy(path, data, rcpts):
+        body = strip_added(data)
+        tid = test_id(body)
+        ref = os.path.join(sent, tid) if tid else None
+        if ref is None or not os.path.exists(ref):
+            problem("phantom", "%s: no sent message %s" % (path, tid))
+            return
+        if body != open(ref, "rb").read() or not body_sum_ok(body):
+            problem("corrupt", path)
+        mt = os.stat(path).st_mtime
+        for r in rcpts:
+            if status.get((tid, r)) not in ("accepted", "ambiguous"):
+                problem("phantom", "%s: %s for %s was %s" % (
+                    path, tid, r, status.get((tid, r), "never sent")))
+            copies.setdefault((tid, r), []).append(mt)
+
+    local = remote = tmp = 0
+    for u in users:
+        md = os.path.join(home, u, "Maildir")
+        for p in maildir_files(md):
+            check_copy(p, open(p, "rb").read(),
+                       ["%s@%s" % (u, local_domain)])
+            local += 1
+        t = os.path.join(md, "tmp")
+        tmp += len(os.listdir(t)) if os.path.isdir(t) else 0
+    for name in sorted(os.listdir(sink)) if os.path.isdir(sink) else []:
+        if not name.endswith(".eml"):
+            continue
+        p = os.path.join(sink, name)
+        env = open(p[:-4] + ".env", "rb").read().decode("utf-8", "replace")
+        rcpts = [m.lower() for m in
+                 re.findall(r"^RCPT TO:<([^>]*)>", env, re.M | re.I)]
+        check_copy(p, open(p, "rb").read(), rcpts)
+        remote += 1
+    bounced = {}
+    nbounce = 0
+    t = os.path.join(bounce_maildir, "tmp")
+    tmp += len(os.listdir(t)) if os.path.isdir(t) else 0
+    for p in maildir_files(bounce_maildir):
+        e = bounce_entries(open(p, "rb").read())
+        if e is None:
+            problem("phantom", "%s: not a bounce" % p)
+            continue
+        tid, failed = e
+        nbounce += 1
+        for r in failed:
+            if status.get((tid, r)) not in ("accepted", "ambiguous"):
+                problem("phantom", "%s: bounce of %s for %s, which was %s"
+                        % (p, tid, r, status.get((tid, r), "never sent")))
+            elif not r.split("@")[0].startswith("ghost"):
+                problem("bounced", "%s: %s to the existing %s" % (p, tid, r))
+            bounced.setdefault((tid, r), []).append(os.stat(p).st_mtime)
+    for k, v in bounced.items():
+        copies.setdefault(k, []).extend(v)
+    missing = [k for k, s in status.items()
+               if s == "accepted" and k not in copies]
+    # still in the queue (a drain that ran out of time) is not lost, but
+    # not delivered either: a violation of its own name
+    queued = set(queued)
+    for tid, r in sorted(missing):
+        problem("undrained" if tid in queued else "missing",
+                "%s to %s" % (tid, r))
+    undrained = sum(1 for k in missing if k[0] in queued)
+    dups = unexplained = 0
+    for k, ts in copies.items():
+        if len(ts) < 2:
+            continue
+        dups += len(ts) - 1
+        # a kill between the hand-over and the last copy: a delivery
+        # done but not yet recorded when its process group died
+        lo, hi = handed.get(k, 0) - 1, max(ts) + 1
+        if not any(lo <= kt <= hi for kt in kill_times):
+            unexplained += len(ts) - 1
+            problem("duplicate", "%s to %s: %d copies, no kill between"
+                    % (k[0], k[1], len(ts)))
+    if tmp > max_tmp:
+        problem("maildir_tmp", "%d files left in Maildir tmp/ (at most %d)"
+                % (tmp, max_tmp))
+    accepted = [k for k, s in status.items() if s == "accepted"]
+    return {
+        "accepted": len(accepted),
+        "accepted_msgs": len(set(k[0] for k in accepted)),
+        "refused": sum(1 for s in status.values() if s == "refused"),
+        "ambiguous": sum(1 for s in status.values() if s == "ambiguous"),
+        "delivered_local": local, "delivered_remote": remote,
+        "bounced": nbounce, "duplicates": dups,
+        "dups_unexplained": unexplained, "maildir_tmp": tmp,
+        "missing": len(missing) - undrained, "undrained": undrained,
+        "violations": len(bad),
+    }
+
+
+def queued_ids(mess):
+    """The test ids of the messages in a queue's mess/ folder, and of
+    the messages the bounces queued there return."""
+    out = []
+    for name in os.listdir(mess):
+        with open(os.path.join(mess, name), "rb") as f:
+            data = f.read()
+        tid = test_id(strip_added(data))
+        if tid is None:
+            tid = (bounce_entries(data) or (None,))[0]
+        if tid:
+            out.append(tid)
+    return out
+
+
+def main_ledger(a):
+    kt = []
+    if a.kills:
+        for line in open(a.kills):
+            w = line.split()
+            if len(w) >= 2 and w[1] in ("sched", "lspawn", "rspawn",
+                                        "local", "remote"):
+                kt.append(float(w[0]))
+    r = ledger_audit(a.ledger, a.sent, a.home, a.user, a.local_domain,
+                     a.bounces, a.sink, kt, a.max_tmp,
+                     queued_ids(a.queue) if a.queue else ())
+    print(" ".join("%s=%d" % kv for kv in r.items()))
+    return 1 if r["violations"] else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sent", required=True)
-    ap.add_argument("--accepted", required=True)
+    ap.add_argument("--accepted")
+    ap.add_argument("--ledger")
+    ap.add_argument("--home")
+    ap.add_argument("--user", action="append", default=[])
+    ap.add_argument("--local-domain", default="example.test")
+    ap.add_argument("--bounces", default="/nonexistent")
+    ap.add_argument("--sink", default="/nonexistent")
+    ap.add_argument("--kills")
+    ap.add_argument("--max-tmp", type=int, default=0)
+    ap.add_argument("--queue")
     ap.add_argument("--refused")
-    ap.add_argument("--maildir", action="append", required=True)
+    ap.add_argument("--maildir", action="append")
     ap.add_argument("--max-dups", type=int, default=0)
     a = ap.parse_args()
+    if a.ledger:
+        if not a.home or not a.user:
+            ap.error("--ledger needs --home and --user")
+        return main_ledger(a)
+    if not a.accepted or not a.maildir:
+        ap.error("--accepted and --maildir are required without --ledger")
 
     accepted = set(open(a.accepted).read().split())
     refused = set(open(a.refused).read().split()) if a.refused else set()
