@@ -273,9 +273,9 @@ qp_stop() {
 }
 
 # qp_kill_sched - SIGKILL sched, only sched: the spawners see end of
-# file, let their running deliveries finish and exit by themselves
-# (brief: "Pipes"); wait for that (30 s) before stopping them, so a
-# restart never runs next to an old spawner.
+# file, stop their running deliveries (SIGTERM: the next sched redoes
+# them) and exit by themselves; wait for that (30 s) before stopping
+# them, so a restart never runs next to an old spawner.
 qp_kill_sched() {
 	_qp_sched=$(head -n 1 "$QP_DIR/pids")
 	[ -n "$_qp_sched" ] || atf_fail "qp_kill_sched: nothing started"
