@@ -13,9 +13,9 @@ QUEUEDIR ?=	/var/spool/qpost
 DESTDIR ?=
 
 CC ?=		cc
-PKGS =		libbsd-overlay libtls libcdb libidn2
+PKGS =		libbsd-overlay libtls libcdb libidn2 libseccomp
 PKG_CFLAGS !=	pkg-config --cflags $(PKGS) 2>/dev/null || echo -DMISSING_PKGS
-PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb -lidn2
+PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb -lidn2 -lseccomp
 # b64_pton (smtpd_auth.c, in the archive); linked only where it is used
 PKG_LIBS +=	-lresolv
 CRYPT_LIBS !=	pkg-config --libs libxcrypt 2>/dev/null || echo -lcrypt
@@ -49,6 +49,7 @@ LIBSRCS +=	lib/buf.c
 LIBSRCS +=	lib/log.c
 LIBSRCS +=	lib/paths.c
 LIBSRCS +=	lib/priv.c
+LIBSRCS +=	lib/sandbox.c
 LIBSRCS +=	lib/rec.c
 LIBSRCS +=	lib/sa.c
 LIBSRCS +=	lib/tlsio.c
@@ -103,6 +104,7 @@ HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/log.h lib/paths.h \
 		smtpd/smtpd_cmd.h smtpd/smtpd_data.h
 HDRS +=		lookup/local.h
 HDRS +=		lib/tlsio.h
+HDRS +=		lib/sandbox.h
 HDRS +=		send/spawn_msg.h
 HDRS +=		lookup/policy_cdb.h
 HDRS +=		lookup/rcpthosts.h
