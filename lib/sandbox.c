@@ -36,6 +36,7 @@
  */
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -89,8 +90,9 @@ static const char *const remote_only[] = {
 
 /*
  * What the ASan/LSan/UBSan runtime calls after start-up: LeakSanitizer
- * stops the world at exit with a cloned tracer thread that ptraces the
- * process's threads.  Compiled in only in the sanitizer build, where
+ * stops the world at exit with a cloned tracer (a process of its own
+ * sharing our memory: were it killed, we would wait for it for ever)
+ * that ptraces the process's threads.  Compiled in only in the sanitizer build, where
  * security gives way to finding bugs.
  */
 #if defined(__SANITIZE_ADDRESS__)
@@ -103,8 +105,8 @@ static const char *const remote_only[] = {
 #ifdef SANITIZER_BUILD
 static const char *const sanitizer[] = {
 	"clone", "clone3", "ptrace", "prctl", "wait4", "waitid",
-	"process_vm_readv", "sched_setaffinity", "open", "openat",
-	"arch_prctl", "kill",
+	"process_vm_readv", "sched_setaffinity", "arch_prctl", "kill",
+	"getdents",	/* the runtime lists /proc/self/task with it */
 	NULL
 };
 #endif
@@ -204,7 +206,7 @@ build(enum sandbox_role role, uint32_t deflt)
 }
 
 /*
- * sandbox_enter - no new privileges, then the role's filter.  Returns
+ * sandbox_enter - no core, no new privileges, then the role's filter.  Returns
  * 1 when the filter is in place, 0 when it is not (logged once).
  */
 int
@@ -215,6 +217,11 @@ sandbox_enter(enum sandbox_role role)
 	scmp_filter_ctx ctx;
 	int r;
 
+	/*
+	 * No core file: a process the filter ends may hold a session's
+	 * secrets (the TLS key, an AUTH password) in its memory.
+	 */
+	(void)setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		log_warn("sandbox: no_new_privs");
 		return 0;
