@@ -85,6 +85,11 @@ wait_child() {
 	echo 0
 }
 
+# no_child PID: PID has no child process.
+no_child() {
+	[ -z "$(ps -o pid= --ppid "$1")" ]
+}
+
 # must_pid PID NAME: PID was found (wait_child runs in a subshell).
 must_pid() {
 	[ "$1" != 0 ] || atf_fail "no $2 process"
@@ -319,6 +324,9 @@ roles_body() {
 	echo $! > "$R/tcpserver.pid"
 	qp_deadline_loop 30 qp_port_open 127.0.0.1 "$port" ||
 	    atf_fail "tcpserver did not listen"
+	# the probe's session ends first, so the smtpd found below is ours
+	qp_deadline_loop 30 no_child "$(cat "$R/tcpserver.pid")" ||
+	    atf_fail "the probe's smtpd session did not end"
 	# a client that reads the greeting and stays
 	/usr/bin/python3 -c '
 import socket, sys, time
