@@ -13,16 +13,16 @@ QUEUEDIR ?=	/var/spool/qpost
 DESTDIR ?=
 
 CC ?=		cc
-PKGS =		libbsd-overlay libtls libcdb libidn2
+PKGS =		libbsd-overlay libtls libcdb libidn2 libseccomp
 PKG_CFLAGS !=	pkg-config --cflags $(PKGS) 2>/dev/null || echo -DMISSING_PKGS
-PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb -lidn2
+PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb -lidn2 -lseccomp
 # smtpd runs once for every connection, qinject, local and remote once
 # for every message: the dynamic loader's relocations and page faults
 # for libtls, libssl and libcrypto were a quarter of their CPU (make
 # bench, BENCHMARKS.md).  So those, and the small libraries beside
 # them, are linked statically; libc and what is rarely used stay
 # shared.  STATIC_LIBS= links everything dynamically.
-STATIC_LIBS ?=	-ltls -lssl -lcrypto -lcdb -lbsd -lmd
+STATIC_LIBS ?=	-ltls -lssl -lcrypto -lcdb -lbsd -lmd -lseccomp
 PKG_LIBS :=	-Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
 		$(filter-out $(STATIC_LIBS),$(PKG_LIBS))
 # b64_pton (smtpd_auth.c, in the archive); linked only where it is used
@@ -58,6 +58,7 @@ LIBSRCS +=	lib/buf.c
 LIBSRCS +=	lib/log.c
 LIBSRCS +=	lib/paths.c
 LIBSRCS +=	lib/priv.c
+LIBSRCS +=	lib/sandbox.c
 LIBSRCS +=	lib/rec.c
 LIBSRCS +=	lib/sa.c
 LIBSRCS +=	lib/tlsio.c
@@ -112,6 +113,7 @@ HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/log.h lib/paths.h \
 		smtpd/smtpd_cmd.h smtpd/smtpd_data.h
 HDRS +=		lookup/local.h
 HDRS +=		lib/tlsio.h
+HDRS +=		lib/sandbox.h
 HDRS +=		send/spawn_msg.h
 HDRS +=		lookup/policy_cdb.h
 HDRS +=		lookup/rcpthosts.h
@@ -205,6 +207,7 @@ SH_TESTS +=	tests/smtpd/protocol_test
 SH_TESTS +=	tests/smtpd/data_test
 SH_TESTS +=	tests/smtpd/policy_test
 SH_TESTS +=	tests/smtpd/limits_test
+SH_TESTS +=	tests/smtpd/bounds_test
 SH_TESTS +=	tests/smtpd/clients_test
 SH_TESTS +=	tests/smtpd/concurrency_test
 SH_TESTS +=	tests/smtpd/postfix_test
@@ -218,6 +221,7 @@ SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
 SH_TESTS +=	tests/remote/client_test
+SH_TESTS +=	tests/remote/bounds_test
 SH_TESTS +=	tests/remote/spawn_test
 SH_TESTS +=	tests/remote/mx_test
 SH_TESTS +=	tests/remote/pf_receiver_test

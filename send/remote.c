@@ -31,6 +31,7 @@
 #include "priv.h"
 #include "rec.h"
 #include "remote.h"
+#include "sandbox.h"
 
 #define USAGE	"usage: remote [-i id] domain sender recipient ..."
 #define ENV_DOWN	"QPOST_REMOTE_DOWN"
@@ -352,8 +353,12 @@ run(struct remote_job *j, struct remote_route *rt)
 		remote_set_all(j, SPAWN_TEMP, "%s", r == DNS_BROKEN ?
 		    "4.3.5 control/resolvers is broken (see the log)" :
 		    "4.4.3 unable to set up the DNS resolver");
-	else if (remote_route(&cfg, j, rt) == 0)
-		deliver(&cfg, rt, j);
+	else {
+		/* start-up done: the sandbox before DNS and the network */
+		(void)sandbox_enter(SANDBOX_REMOTE);
+		if (remote_route(&cfg, j, rt) == 0)
+			deliver(&cfg, rt, j);
+	}
 	dns_close();
 	remote_cfg_free(&cfg);
 }

@@ -122,17 +122,27 @@ spawn_sigchld_drain(int fd)
 void
 spawn_setup(int *queue_fd, uid_t *owner)
 {
+	struct stat st;
+	uid_t quid;
 	gid_t gid;
 
 	/* never let the pipes take fd 2, where the log goes */
 	if (fcntl(2, F_GETFD) == -1 && open("/dev/null", O_WRONLY) != 2)
 		_exit(EXIT_TEMP);
 	if ((*queue_fd = open(paths_queue(), O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	    O_CLOEXEC)) == -1 || fstat(*queue_fd, &st) == -1)
 		die(EXIT_TEMP, "unable to open the queue %s", paths_queue());
-	if (priv_single_user())
+	/*
+	 * rspawn is started as qpremote already (qpost-start drops before
+	 * the exec), so "not root" does not mean single-user mode here: a
+	 * queue that belongs to qpqueue (qpost-setup's system mode) is a
+	 * system queue whoever we are, and its files are qpqueue's.
+	 */
+	if (!priv_single_user() || (priv_lookup(USER_QUEUE, &quid, &gid) ==
+	    0 && st.st_uid == quid)) {
+		if (priv_lookup(USER_QUEUE, owner, &gid) == -1)
+			diex(EXIT_TEMP, "unable to find user %s: run "
+			    "qpost-setup", USER_QUEUE);
+	} else
 		*owner = getuid();
-	else if (priv_lookup(USER_QUEUE, owner, &gid) == -1)
-		diex(EXIT_TEMP, "unable to find user %s: run qpost-setup",
-		    USER_QUEUE);
 }

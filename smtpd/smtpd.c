@@ -39,6 +39,7 @@
 #include "priv.h"
 #include "queue_trust.h"
 #include "relay.h"
+#include "sandbox.h"
 #include "smtpd.h"
 
 #define USAGE	"usage: smtpd [-ahls]"
@@ -125,7 +126,7 @@ int
 main(int argc, char *argv[])
 {
 	static struct session s;
-	int ch;
+	int ch, loaded, qerr;
 
 	log_init(argv[0]);
 	while ((ch = getopt(argc, argv, "ahls")) != -1) {
@@ -157,16 +158,25 @@ main(int argc, char *argv[])
 	buf_init(&s.out, 1, s.outbuf, sizeof(s.outbuf));
 	if (s.is_local)
 		local_peer(&s);
-	else {
+	else
 		peer(&s);
-		/* a listed balancer's header first: it names the client */
-		session_proxy(&s);
-	}
-	log_info("session=%s connect ip=%s host=%s", s.sid, s.ip, s.host);
+	/*
+	 * Control files and the TLS key before the sandbox, the sandbox
+	 * before the first byte from the network (the PROXY header).
+	 */
 	s.queue_fd = open(paths_queue(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (s.queue_fd == -1 || session_load(&s) == -1) {
-		if (s.queue_fd == -1)
+	qerr = errno;
+	loaded = s.queue_fd != -1 && session_load(&s) == 0;
+	(void)sandbox_enter(SANDBOX_SMTPD);
+	/* a listed balancer's header first: it names the client */
+	if (!s.is_local)
+		session_proxy(&s);
+	log_info("session=%s connect ip=%s host=%s", s.sid, s.ip, s.host);
+	if (!loaded) {
+		if (s.queue_fd == -1) {
+			errno = qerr;
 			log_warn("unable to open the queue %s", paths_queue());
+		}
 		(void)fd_write_all(1, NOT_NOW, sizeof(NOT_NOW) - 1);
 		return 0;
 	}

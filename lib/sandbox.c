@@ -1,0 +1,251 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * sandbox - PR_SET_NO_NEW_PRIVS, then a seccomp allow-list (libseccomp)
+ * for smtpd and remote, the two programs that read what strangers send.
+ * Each calls sandbox_enter once its start-up is done (ids dropped,
+ * control files and TLS configuration read) and before it reads a byte
+ * from the network, so a bug the network finds cannot mount, trace,
+ * load a module, open a listening socket or reach any other system call
+ * the program never makes.
+ *
+ * The lists are of what the programs are seen to call, in the plain and
+ * the sanitizer build, through glibc, libtls, the resolver and (for
+ * smtpd) the qinject it forks and execs: a seccomp filter survives
+ * execve, so qinject runs under smtpd's list.  That is why smtpd's list
+ * has fork, execve and the queue's rename, fchmod and fsync, and
+ * remote's has none of them.  Paths are beyond seccomp (Landlock's
+ * job); remote may open files for reading only.
+ *
+ * The default action is SCMP_ACT_KILL_PROCESS: a call outside the list
+ * means the program is doing what it was never written to do, most
+ * likely under an attacker's control, and the whole process (not only
+ * the thread) must end at once; the client sees a closed connection,
+ * the queue nothing (qinject commits or leaves nothing).  A few calls
+ * that libraries probe and cope with refusing get an errno instead
+ * (EPERM for id changes and chown, EAFNOSUPPORT for socket families
+ * other than local and IP, EACCES for remote opening a file to write),
+ * so a harmless probe does not kill a session.
+ *
+ * Where the kernel has no seccomp (or the filter cannot be loaded) one
+ * line is logged and the program goes on without it: the uid and the
+ * file modes are the boundary that must hold anyway.  QPOST_SECCOMP=log
+ * in the environment makes the filter log what it would have refused
+ * (the kernel's audit log) instead of refusing it: for developers
+ * extending the lists.
+ */
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+/* what every role calls: memory, time, signals, descriptors, exit */
+static const char *const base[] = {
+	"read", "write", "readv", "writev", "pread64", "pwrite64", "lseek",
+	"close", "close_range", "fstat", "stat", "lstat", "newfstatat",
+	"statx", "fstatfs", "statfs", "access", "faccessat", "faccessat2",
+	"readlink", "readlinkat", "getdents64", "fcntl", "dup", "dup2",
+	"dup3", "pipe", "pipe2", "poll", "ppoll", "select", "pselect6",
+	"mmap", "munmap", "mprotect", "mremap", "brk", "madvise",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+	"getpid", "getppid", "gettid", "getuid", "geteuid", "getgid",
+	"getegid", "getresuid", "getresgid", "getgroups", "clock_gettime",
+	"clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday",
+	"time", "alarm", "setitimer", "getitimer", "getrandom", "uname",
+	"getrlimit", "prlimit64", "getrusage", "times", "exit",
+	"exit_group", "set_tid_address", "set_robust_list", "rseq",
+	"futex", "sched_yield", "sched_getaffinity", "tgkill", "getcwd",
+	"restart_syscall", "fadvise64",
+	/* glibc's qsort asks sysconf(_SC_PHYS_PAGES): X.509 verification */
+	"sysinfo",
+	/* the resolver, TLS, qpauth's socket */
+	"connect", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg",
+	"recvmmsg", "getsockname", "getpeername", "getsockopt",
+	"setsockopt", "shutdown",
+	NULL
+};
+
+/* smtpd: and the qinject it starts, which writes into drop/ */
+static const char *const smtpd_only[] = {
+	"open", "openat", "clone", "clone3", "fork", "vfork", "execve",
+	"wait4", "waitid", "kill", "umask", "fchmod", "fsync", "fdatasync",
+	"rename", "renameat", "renameat2", "unlink", "unlinkat", "link",
+	"linkat", "ftruncate", "flock", "arch_prctl",
+	NULL
+};
+
+/* remote: binds to control/outgoingip; opens files only to read */
+static const char *const remote_only[] = {
+	"bind",
+	NULL
+};
+
+/*
+ * What the ASan/LSan/UBSan runtime calls after start-up: LeakSanitizer
+ * stops the world at exit with a cloned tracer (a process of its own
+ * sharing our memory: were it killed, we would wait for it for ever)
+ * that ptraces the process's threads.  Compiled in only in the sanitizer build, where
+ * security gives way to finding bugs.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZER_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZER_BUILD 1
+#endif
+#endif
+#ifdef SANITIZER_BUILD
+static const char *const sanitizer[] = {
+	"clone", "clone3", "ptrace", "prctl", "wait4", "waitid",
+	"process_vm_readv", "sched_setaffinity", "arch_prctl", "kill",
+	"getdents",	/* the runtime lists /proc/self/task with it */
+	NULL
+};
+#endif
+
+/* refused with EPERM: what an unprivileged process would get anyway */
+static const char *const eperm[] = {
+	"setuid", "setgid", "setreuid", "setregid", "setresuid",
+	"setresgid", "setgroups", "setfsuid", "setfsgid", "capset",
+	"chown", "fchown", "lchown", "fchownat", "personality",
+	NULL
+};
+
+/* add - one rule per name; a name this architecture lacks is skipped */
+static int
+add(scmp_filter_ctx ctx, uint32_t action, const char *const *names)
+{
+	int nr, r;
+
+	for (; *names != NULL; names++) {
+		if ((nr = seccomp_syscall_resolve_name(*names)) ==
+		    __NR_SCMP_ERROR)
+			continue;
+		/* -EEXIST: in two lists (the sanitizer's and a role's) */
+		if ((r = seccomp_rule_add(ctx, action, nr, 0)) != 0 &&
+		    r != -EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+/* add_args - the calls allowed only with some arguments */
+static int
+add_args(scmp_filter_ctx ctx, enum sandbox_role role)
+{
+	static const int fams[] = { AF_UNIX, AF_INET, AF_INET6 };
+	static const int wflags[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC,
+	    O_APPEND };
+	const char *opens[] = { "open", "openat" };
+	size_t i, k;
+	int nr;
+
+	/* TIOCSTI would push input into a terminal left on fd 2 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_NE, TIOCSTI)) != 0)
+		return -1;
+	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		    SCMP_A0(SCMP_CMP_EQ, fams[i])) != 0)
+			return -1;
+	/* netlink (getaddrinfo's probe) and the rest: "not supported" */
+	for (i = 0; i <= AF_MAX; i++)
+		if (i != AF_UNIX && i != AF_INET && i != AF_INET6 &&
+		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
+		    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, i)) != 0)
+			return -1;
+	if (role != SANDBOX_REMOTE)
+		return 0;
+	/* remote reads control files, CA bundles, resolv.conf: no more */
+	for (k = 0; k < 2; k++) {
+		if ((nr = seccomp_syscall_resolve_name(opens[k])) ==
+		    __NR_SCMP_ERROR)
+			continue;
+		/* the flags are argument 1 of open, 2 of openat */
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+		    SCMP_CMP(k + 1, SCMP_CMP_MASKED_EQ,
+		    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, 0)) != 0)
+			return -1;
+		for (i = 0; i < sizeof(wflags) / sizeof(wflags[0]); i++)
+			if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), nr,
+			    1, SCMP_CMP(k + 1, SCMP_CMP_MASKED_EQ,
+			    wflags[i], wflags[i])) != 0)
+				return -1;
+	}
+	return 0;
+}
+
+/* build - the filter of a role; NULL (errno set) if libseccomp fails */
+static scmp_filter_ctx
+build(enum sandbox_role role, uint32_t deflt)
+{
+	scmp_filter_ctx ctx;
+
+	if ((ctx = seccomp_init(deflt)) == NULL)
+		return NULL;
+	if (add(ctx, SCMP_ACT_ALLOW, base) == -1 ||
+	    add(ctx, SCMP_ACT_ALLOW, role == SANDBOX_SMTPD ? smtpd_only :
+	    remote_only) == -1 ||
+#ifdef SANITIZER_BUILD
+	    add(ctx, SCMP_ACT_ALLOW, sanitizer) == -1 ||
+#endif
+	    add(ctx, SCMP_ACT_ERRNO(EPERM), eperm) == -1 ||
+	    add_args(ctx, role) == -1) {
+		seccomp_release(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/*
+ * sandbox_enter - no core, no new privileges, then the role's filter.  Returns
+ * 1 when the filter is in place, 0 when it is not (logged once).
+ */
+int
+sandbox_enter(enum sandbox_role role)
+{
+	const char *env = getenv(SANDBOX_ENV);
+	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
+	scmp_filter_ctx ctx;
+	int r;
+
+	/*
+	 * No core file: a process the filter ends may hold a session's
+	 * secrets (the TLS key, an AUTH password) in its memory.
+	 */
+	(void)setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_warn("sandbox: no_new_privs");
+		return 0;
+	}
+	/* EINVAL: a kernel built without seccomp */
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == -1) {
+		log_warnx("sandbox: the kernel has no seccomp: running "
+		    "without the system call filter");
+		return 0;
+	}
+	if (env != NULL && strcmp(env, "log") == 0)
+		deflt = SCMP_ACT_LOG;
+	if ((ctx = build(role, deflt)) == NULL) {
+		log_warnx("sandbox: unable to build the system call filter: "
+		    "running without it");
+		return 0;
+	}
+	if ((r = seccomp_load(ctx)) != 0) {
+		errno = -r;
+		log_warn("sandbox: unable to load the system call filter: "
+		    "running without it");
+		seccomp_release(ctx);
+		return 0;
+	}
+	seccomp_release(ctx);
+	return 1;
+}

@@ -1,0 +1,21 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * sandbox - no new privileges and a seccomp allow-list for the two
+ * programs that meet strangers, entered once start-up is done.
+ */
+#ifndef QPOST_SANDBOX_H
+#define QPOST_SANDBOX_H
+
+enum sandbox_role {
+	SANDBOX_SMTPD,		/* smtpd, and the qinject it runs */
+	SANDBOX_REMOTE		/* remote */
+};
+
+#define SANDBOX_ENV	"QPOST_SECCOMP"	/* "log": log, do not refuse */
+
+int	sandbox_enter(enum sandbox_role);
+	/* 1: filter in place; 0: the kernel lacks seccomp or it failed
+	   (one log line, the program goes on without it) */
+
+#endif
