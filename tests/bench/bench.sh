@@ -52,6 +52,8 @@ set -u
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 top=$(cd "$(dirname "$0")/../.." && pwd -P)
 bin=$top/build/bench
+# pf_master_common: the master.cf services the tests' instances run
+. "$top/tests/postfix.sh"
 SCALE=${BENCH_SCALE:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
 OUT=${BENCH_OUT:-$top/BENCHMARKS.md}
@@ -198,28 +200,8 @@ EOM
 	    > "$PF/etc/virtual"
 	{
 		echo "127.0.0.1:$PF_PORT inet n - n - - smtpd"
-		cat <<EOM
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-local     unix  - n n - - local
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-EOM
+		pf_master_common	# tests/postfix.sh's services
+		echo "local     unix  - n n - - local"
 	} > "$PF/etc/master.cf"
 	# Postfix waits for a main.cf younger than a second or two to age
 	touch -d '1 minute ago' "$PF/etc"/*
