@@ -50,16 +50,25 @@ qp_top() {
 	(cd "$(atf_get_srcdir)/../.." && pwd -P)
 }
 
-# qp_fail MESSAGE [FILE] - fail the test case; the last lines of FILE
-# (default: the instance's log) go to stderr, since kyua wants a
-# one-line reason and calls a multi-line one broken.
+# qp_fail MESSAGE... [FILE] - fail the test case with the words of
+# MESSAGE joined; the last lines of FILE (the last argument, when it
+# names a file; default: the instance's log) go to stderr, since kyua
+# wants a one-line reason and calls a multi-line one broken.
 qp_fail() {
-	_qp_f=${2:-${QP_DIR:-.}/log}
+	_qp_msg= _qp_f=${QP_DIR:-.}/log
+	while [ $# -gt 0 ]; do
+		if [ $# -eq 1 ] && [ -n "$_qp_msg" ] && [ -f "$1" ]; then
+			_qp_f=$1
+		else
+			_qp_msg="${_qp_msg:+$_qp_msg }$1"
+		fi
+		shift
+	done
 	if [ -s "$_qp_f" ]; then
 		echo "--- last lines of $_qp_f:" >&2
 		tail -n 40 "$_qp_f" >&2
 	fi
-	atf_fail "$1"
+	atf_fail "$_qp_msg"
 }
 
 # qp_deadline_loop SECONDS COMMAND... - run COMMAND every 0.1 s until it
