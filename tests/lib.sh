@@ -50,6 +50,20 @@ qp_top() {
 	(cd "$(atf_get_srcdir)/../.." && pwd -P)
 }
 
+# qp_sanitized - whether the tree is a SANITIZE=1 build: the ASan
+# runtime is in its programs (looked for in the binary itself, which
+# cannot go stale as a marker file could).
+qp_sanitized() {
+	grep -q __asan_init "$(qp_top)/build/libexec/sched" 2>/dev/null
+}
+
+# qp_plain_only WHY - skip the test case in a sanitizer build, for
+# tests that learn nothing more from one (WHY says why); CI runs the
+# suite in both builds and has half an hour for the two.
+qp_plain_only() {
+	! qp_sanitized || atf_skip "runs in the plain build only: $*"
+}
+
 # qp_fail MESSAGE... [FILE] - fail the test case with the words of
 # MESSAGE joined; the last lines of FILE (the last argument, when it
 # names a file; default: the instance's log) go to stderr, since kyua

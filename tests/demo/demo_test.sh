@@ -37,6 +37,7 @@ fresh_clone_head() {
 	atf_set "timeout" "300"
 }
 fresh_clone_body() {
+	qp_plain_only "the demo builds its own tree from a fresh clone"
 	# the tree may belong to another user (root in CI): trust it
 	printf '[safe]\n\tdirectory = *\n' > gitconfig
 	atf_check -o ignore -e ignore env GIT_CONFIG_GLOBAL="$PWD/gitconfig" \

@@ -151,8 +151,7 @@ qinject_shortwrite_body() {
 	# fiu's preload wraps write before the ASan runtime is up: under
 	# make SANITIZE=1 qinject dies of a segmentation fault in it (the
 	# plain build of CI's second pass runs this case)
-	! grep -q __asan_init "$QPOST_LIBEXEC/qinject" ||
-	    atf_skip "libfiu's preload cannot run a sanitizer build"
+	! qp_sanitized || atf_skip "libfiu's preload cannot run a sanitizer build"
 	mkdir sent
 	: > accepted
 	i=0

@@ -32,7 +32,7 @@ probe() {
 	}
 	kb=$(sed -n 's/^maxrss_kb=//p' probe.out)
 	echo "$1: peak RSS $kb KB (bound $BOUND_KB KB)"
-	if ldd "$QPOST_LIBEXEC/remote" | grep -q libasan; then
+	if qp_sanitized; then
 		echo "$1: sanitizer build: bound not checked"
 		return 0
 	fi

@@ -33,7 +33,7 @@ probe() {
 	atf_check -o inline:"status=0\n" grep "^status=" probe.out
 	kb=$(sed -n 's/^maxrss_kb=//p' probe.out)
 	echo "$1: peak RSS $kb KB (bound $BOUND_KB KB)"
-	if ldd "$QPOST_LIBEXEC/smtpd" | grep -q libasan; then
+	if qp_sanitized; then
 		echo "$1: sanitizer build: bound not checked"
 		return 0
 	fi

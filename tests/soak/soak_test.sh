@@ -19,6 +19,8 @@
 # needs no configuration.  To run it against a plain build anyway:
 # kyua test -v test_suites.qpost.soak_always=1 tests/soak/soak_test
 
+. "$(atf_get_srcdir)/../lib.sh"
+
 atf_test_case soak cleanup
 soak_head() {
 	atf_set "descr" "60 s of mail under SIGKILLs and ENOSPC: nothing" \
@@ -31,8 +33,7 @@ soak_head() {
 }
 soak_body() {
 	top=$(cd "$(atf_get_srcdir)/../.." && pwd -P)
-	if ! grep -q __asan_init "$top/build/libexec/sched" 2>/dev/null &&
-	    [ "$(atf_config_get soak_always 0)" != 1 ]; then
+	if ! qp_sanitized && [ "$(atf_config_get soak_always 0)" != 1 ]; then
 		atf_skip "not a SANITIZE=1 build: the soak runs in CI's" \
 		    "sanitizer half only (soak_always=1 forces it)"
 	fi
