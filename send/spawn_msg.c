@@ -138,11 +138,12 @@ spawn_setup(int *queue_fd, uid_t *owner)
 	 * queue that belongs to qpqueue (qpost-setup's system mode) is a
 	 * system queue whoever we are, and its files are qpqueue's.
 	 */
-	if (!priv_single_user() || (priv_lookup(USER_QUEUE, &quid, &gid) ==
-	    0 && st.st_uid == quid)) {
-		if (priv_lookup(USER_QUEUE, owner, &gid) == -1)
-			diex(EXIT_TEMP, "unable to find user %s: run "
-			    "qpost-setup", USER_QUEUE);
-	} else
+	if (priv_lookup(USER_QUEUE, &quid, &gid) == 0 &&
+	    (!priv_single_user() || st.st_uid == quid))
+		*owner = quid;
+	else if (!priv_single_user())
+		diex(EXIT_TEMP, "unable to find user %s: run qpost-setup",
+		    USER_QUEUE);
+	else
 		*owner = getuid();
 }
