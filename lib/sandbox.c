@@ -107,6 +107,7 @@ static const char *const sanitizer[] = {
 	"clone", "clone3", "ptrace", "prctl", "wait4", "waitid",
 	"process_vm_readv", "sched_setaffinity", "arch_prctl", "kill",
 	"getdents",	/* the runtime lists /proc/self/task with it */
+	"mkdir",	/* log_path=: it makes the report's folders */
 	NULL
 };
 #endif

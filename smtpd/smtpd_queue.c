@@ -16,7 +16,11 @@
 #include "qinject_exit.h"
 #include "smtpd_queue.h"
 
-/* wait_exit - qinject's exit code; a signal counts as a bug (81). */
+/*
+ * wait_exit - qinject's exit code; a signal counts as a bug (81), and
+ * is logged, for nothing else says why: a SIGSYS means the seccomp
+ * filter smtpd's child inherits lacks a system call qinject made.
+ */
 static int
 wait_exit(pid_t pid)
 {
@@ -27,6 +31,9 @@ wait_exit(pid_t pid)
 			return QI_BUG;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		log_warnx("qinject pid=%ld was killed by signal %d",
+		    (long)pid, WTERMSIG(status));
 	return QI_BUG;
 }
 

@@ -64,7 +64,8 @@
 # needs a kill of sched, lspawn, rspawn, local or remote between its
 # hand-over and its last copy); ASAN_OPTIONS/UBSAN_OPTIONS
 # log_path puts sanitizer reports in DIR/san/, and any report, or one in
-# a log, is a violation.  One summary line; exit 1 on any violation.
+# a log, is a violation; so is a death by any signal but the soak's
+# SIGKILL that a log records (SIGSYS from the seccomp filter, say).  One summary line; exit 1 on any violation.
 # The seed is printed first: --seed replays the same choices (the
 # timing, and so the outcome, of course differs).
 import argparse
@@ -74,6 +75,7 @@ import hashlib
 import os
 import pwd
 import random
+import re
 import shutil
 import signal
 import socket
@@ -833,6 +835,19 @@ class Soak:
                     say("sanitizer report in %s: %s" % (lg, ln.strip()))
         return n
 
+    def stray_signals(self):
+        """Deaths by a signal the soak did not send (its kills are all
+        SIGKILL): a SIGSYS from the seccomp filter, a SIGSEGV."""
+        n = 0
+        for lg in (self.log, self.smtpd_log):
+            for ln in open(lg, errors="replace"):
+                m = re.search(r"killed by signal (\d+)", ln)
+                if m and int(m.group(1)) != signal.SIGKILL:
+                    n += 1
+                    say("killed by a signal the soak did not send: %s"
+                        % ln.strip())
+        return n
+
     def main(self):
         a = self.a
         libc = ctypes.CDLL(None, use_errno=True)
@@ -884,13 +899,14 @@ class Soak:
             max_tmp=self.kill_count["local"],
             queued=audit.queued_ids(os.path.join(self.q, "mess")))
         san = self.sanitizer_reports()
-        violations = r["violations"] + len(self.notes) + san
+        stray = self.stray_signals()
+        violations = r["violations"] + len(self.notes) + san + stray
         kills = sum(self.kill_count.values())
         print("soak: seed=%d accepted=%d/%d (messages/recipients) "
               "refused=%d ambiguous=%d missing=%d undrained=%d "
               "delivered=%d (local=%d remote=%d) "
               "bounced=%d duplicates=%d (unexplained=%d) kills=%d (%s) "
-              "restarts=%d enospc=%d sanitizer=%d violations=%d"
+              "restarts=%d enospc=%d sanitizer=%d signals=%d violations=%d"
               % (self.a.seed, r["accepted_msgs"], r["accepted"],
                  r["refused"], r["ambiguous"], r["missing"],
                  r["undrained"], r["delivered_local"] +
@@ -899,7 +915,8 @@ class Soak:
                  r["dups_unexplained"], kills,
                  " ".join("%s=%d" % (k, self.kill_count[k])
                           for k in VICTIMS),
-                 self.restarts, self.enospc, san, violations), flush=True)
+                 self.restarts, self.enospc, san, stray, violations),
+              flush=True)
         return 1 if violations else 0
 
 
