@@ -65,7 +65,8 @@
 # hand-over and its last copy); ASAN_OPTIONS/UBSAN_OPTIONS
 # log_path puts sanitizer reports in DIR/san/, and any report, or one in
 # a log, is a violation; so is a death by any signal but the soak's
-# SIGKILL that a log records (SIGSYS from the seccomp filter, say).  One summary line; exit 1 on any violation.
+# SIGKILL and the spawners' SIGTERM that a log records (SIGSYS from
+# the seccomp filter, say).  One summary line; exit 1 on any violation.
 # The seed is printed first: --seed replays the same choices (the
 # timing, and so the outcome, of course differs).
 import argparse
@@ -836,13 +837,15 @@ class Soak:
         return n
 
     def stray_signals(self):
-        """Deaths by a signal the soak did not send (its kills are all
-        SIGKILL): a SIGSYS from the seccomp filter, a SIGSEGV."""
+        """Deaths by a signal neither the soak (SIGKILL) nor a spawner
+        stopping its deliveries as sched died (SIGTERM) sent: a SIGSYS
+        from the seccomp filter, a SIGSEGV."""
         n = 0
         for lg in (self.log, self.smtpd_log):
             for ln in open(lg, errors="replace"):
                 m = re.search(r"killed by signal (\d+)", ln)
-                if m and int(m.group(1)) != signal.SIGKILL:
+                if m and int(m.group(1)) not in (signal.SIGKILL,
+                                                 signal.SIGTERM):
                     n += 1
                     say("killed by a signal the soak did not send: %s"
                         % ln.strip())
@@ -902,12 +905,14 @@ class Soak:
         stray = self.stray_signals()
         violations = r["violations"] + len(self.notes) + san + stray
         kills = sum(self.kill_count.values())
-        print("soak: seed=%d accepted=%d/%d (messages/recipients) "
+        print("soak: seed=%d offered=%d (%.1f/s) "
+              "accepted=%d/%d (messages/recipients) "
               "refused=%d ambiguous=%d missing=%d undrained=%d "
               "delivered=%d (local=%d remote=%d) "
               "bounced=%d duplicates=%d (unexplained=%d) kills=%d (%s) "
               "restarts=%d enospc=%d sanitizer=%d signals=%d violations=%d"
-              % (self.a.seed, r["accepted_msgs"], r["accepted"],
+              % (self.a.seed, self.counter, self.counter / self.a.seconds,
+                 r["accepted_msgs"], r["accepted"],
                  r["refused"], r["ambiguous"], r["missing"],
                  r["undrained"], r["delivered_local"] +
                  r["delivered_remote"], r["delivered_local"],
