@@ -662,9 +662,11 @@ install: progs
 	    $(DESTDIR)$(MANDIR)/man8/newaliases.8
 
 clean:
-	rm -f $(LIBOBJS) $(LIBA) $(PROGS) $(PROGS:=.o) $(SCHED_OBJS) $(SMTPD_OBJS) \
-	    $(QSTAT_OBJS) $(QCTL_OBJS) $(LOCAL_OBJS) $(SENDMAIL_OBJS) \
-	    $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS)
+	# every object by folder, not by list: a list missed remote's, and
+	# a stale sanitizer object then broke the plain link after it
+	rm -f $(LIBA) $(PROGS) $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) \
+	    $(TEST_PROGS) lib/*.o smtpd/*.o queue/*.o send/*.o lookup/*.o \
+	    control/*.o tests/*.o tests/*/*.o
 	rm -rf build
 
 .PHONY: all progs check lint demo install clean fuzz fuzz-build bench soak
