@@ -62,9 +62,11 @@ for t in "$@"; do
 	start=$(date +%s)
 	echo "campaign: $t: up to $RUNS runs or $SECONDS s" >&2
 	# the fuzzer's own exit code says "found something"; the crash
-	# files are counted below instead
+	# files are counted below instead.  A unit counts as slow only at
+	# the timeout: at nice 15 on a busy machine a fast unit can wait
+	# seconds for a core (libFuzzer's default reports one past 10 s)
 	nice -n 15 "$FUZZDIR/$t" -runs="$RUNS" -max_total_time="$SECONDS" \
-	    -max_len="$MAXLEN" -timeout=25 -close_fd_mask=2 -print_final_stats=1 \
+	    -max_len="$MAXLEN" -timeout=25 -report_slow_units=25 -close_fd_mask=2 -print_final_stats=1 \
 	    -artifact_prefix="$crashes/" "$corpus" >"$out" 2>&1
 	secs=$(( $(date +%s) - start ))
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" |
