@@ -69,7 +69,7 @@ struct session {
 	int			 job_failed;	/* qinject could not start */
 	/* scratch, here so that the end of a session loses nothing */
 	struct sa		 line;		/* the command line */
-	struct sa		 chunk;		/* DATA/BDAT output for qinject */
+	struct sa		 chunk;		/* message octets for qinject */
 	struct sa		 authline;	/* an AUTH response: wiped */
 };
 

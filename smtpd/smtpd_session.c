@@ -533,8 +533,8 @@ auth_credentials(struct session *s, int is_plain, const char *initial,
 
 	if (is_plain) {
 		if ((r = auth_response(s, initial, n, "", line)) == 1 &&
-		    auth_decode_plain(line->s, line->len, user, AUTH_USER_MAX + 1,
-		    pass, AUTH_PASS_MAX + 1) == -1) {
+		    auth_decode_plain(line->s, line->len, user,
+		    AUTH_USER_MAX + 1, pass, AUTH_PASS_MAX + 1) == -1) {
 			error_reply(s, "501 5.5.2 Bad PLAIN response");
 			r = -1;
 		}

@@ -379,7 +379,8 @@ parse_replies(void)
 		for (i = 4; i < len; i++)
 			CHECK(((unsigned char)o[p + i] >= 0x20 &&
 			    o[p + i] != 0x7f) || o[p + i] == '\t');
-		code = (o[p] - '0') * 100 + (o[p + 1] - '0') * 10 + o[p + 2] - '0';
+		code = (o[p] - '0') * 100 + (o[p + 1] - '0') * 10 +
+		    (o[p + 2] - '0');
 		if (r.nlines == 0) {
 			r.code = code;
 			r.start = p;
@@ -474,7 +475,8 @@ plain_path(const struct smtp_cmd *c, const char *prefix, struct sa *out)
 	    memcmp(a + p, "<>", 2) == 0)
 		CHECK(sa_copys(out, "") == 0);
 	else if (ok)
-		CHECK(sa_copyb(out, a + p + 1, n - p - 2) == 0 && sa_0(out) == 0);
+		CHECK(sa_copyb(out, a + p + 1, n - p - 2) == 0 &&
+		    sa_0(out) == 0);
 	else
 		CHECK(sa_copys(out, "\1") == 0);
 }
