@@ -295,8 +295,9 @@ fuzz_auth_check(const char *sock, const char *user, const char *pass,
 {
 	(void)sock;
 	(void)ip;
-	CHECK(*user != '\0' && strlen(user) <= AUTH_USER_MAX);
-	CHECK(*pass != '\0' && strlen(pass) <= AUTH_PASS_MAX);
+	CHECK(strlen(user) <= AUTH_USER_MAX && strlen(pass) <= AUTH_PASS_MAX);
+	if (*user == '\0' || *pass == '\0')
+		return AUTH_BAD;	/* as the real one says */
 	if (strcmp(user, "temp") == 0)
 		return AUTH_TEMP;
 	return strcmp(user, "alice") == 0 && strcmp(pass, "secret") == 0 ?
