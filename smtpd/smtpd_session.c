@@ -840,8 +840,10 @@ do_bdat(struct session *s, const struct smtp_cmd *c)
 		reply(s, "501 5.5.4 Syntax: BDAT size [LAST]");
 		hang_up(s);
 	}
-	if (s->state != STATE_BDAT && !in_transaction_order(s, STATE_RCPT)) {
+	if (s->state != STATE_BDAT && s->state != STATE_RCPT) {
+		/* out of order: the chunk first, so no reply comes before it */
 		bdat_read(s, n, 0);
+		(void)in_transaction_order(s, STATE_RCPT);
 		return;
 	}
 	if (s->state != STATE_BDAT) {
