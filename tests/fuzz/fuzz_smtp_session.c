@@ -92,6 +92,7 @@ static struct {
 	size_t		 inlen, off;
 	struct sa	 out;		/* all smtpd wrote */
 	struct sa	 writes;	/* struct wrote, one per write */
+	size_t		 wcur;		/* written_at's place in writes */
 	size_t		 tls_at;	/* input offset at the handshake */
 	int		 tls_calls;
 } wire;
@@ -119,16 +120,21 @@ mem_io(void *ctx, int fd, void *p, size_t n, int writing)
 	return (ssize_t)n;
 }
 
-/* written_at - input octets handed out when output octet end-1 went. */
+/*
+ * written_at - input octets handed out when output octet end-1 went.
+ * Asked in output order, so the search goes on from the last answer.
+ */
 static size_t
 written_at(size_t end)
 {
 	const struct wrote *w = (const struct wrote *)(void *)wire.writes.s;
-	size_t i, n = wire.writes.len / sizeof(*w);
+	size_t n = wire.writes.len / sizeof(*w);
 
-	for (i = 0; i < n; i++)
-		if (w[i].outlen >= end)
-			return w[i].inoff;
+	if (wire.wcur > 0 && w[wire.wcur - 1].outlen >= end)
+		wire.wcur = 0;		/* asked out of order: start over */
+	for (; wire.wcur < n; wire.wcur++)
+		if (w[wire.wcur].outlen >= end)
+			return w[wire.wcur].inoff;
 	CHECK(!"reply not written");
 	return 0;
 }
