@@ -288,6 +288,8 @@ FUZZ_TARGETS +=	fuzz_auth
 FUZZ_REPLAY +=	tests/fuzz/fuzz_auth_replay
 FUZZ_TARGETS +=	fuzz_cdb
 FUZZ_REPLAY +=	tests/fuzz/fuzz_cdb_replay
+FUZZ_TARGETS +=	fuzz_smtp_session
+FUZZ_REPLAY +=	tests/fuzz/fuzz_smtp_session_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -513,6 +515,13 @@ tests/fuzz/fuzz_control_replay: tests/fuzz/fuzz_control.c tests/fuzz/replay.c \
 tests/fuzz/fuzz_auth_replay: tests/fuzz/fuzz_auth.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_auth.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+# the session fuzzer compiles smtpd_session.c into itself (see its head)
+tests/fuzz/fuzz_smtp_session_replay: tests/fuzz/fuzz_smtp_session.c \
+    smtpd/smtpd_session.c tests/fuzz/replay.c $(LIBA) $(HDRS) smtpd/smtpd.h \
+    smtpd/smtpd_queue.h smtpd/smtpd_tls.h
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_session.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 tests/fuzz/fuzz_cdb_replay: tests/fuzz/fuzz_cdb.c tests/fuzz/replay.c \

@@ -67,6 +67,10 @@ struct session {
 	struct qjob		 job;		/* BDAT: the message so far */
 	struct data		 data;
 	int			 job_failed;	/* qinject could not start */
+	/* scratch, here so that the end of a session loses nothing */
+	struct sa		 line;		/* the command line */
+	struct sa		 chunk;		/* message octets for qinject */
+	struct sa		 authline;	/* an AUTH response: wiped */
 };
 
 void	session_run(struct session *);

@@ -17,6 +17,7 @@
  */
 #include <sys/stat.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,20 @@ struct command {
 };
 
 static void __attribute__((noreturn)) hang_up(struct session *);
+
+/*
+ * The end of a session jumps back to session_run, which returns to its
+ * caller (smtpd's main exits then), so the session can also be run
+ * in-process, by the fuzz target, once per input.  Everything a session
+ * allocates hangs off struct session, so the jump loses nothing.
+ */
+static sigjmp_buf	 session_done;
+
+static void __attribute__((noreturn))
+session_end(void)
+{
+	siglongjmp(session_done, 1);
+}
 
 /* reply - one reply line (or several, joined by "\n") with CRLF ends. */
 static void __attribute__((format(printf, 2, 3)))
@@ -91,7 +106,7 @@ flush(struct session *s)
 		    s->sid, s->ip);
 		if (s->job.pid != 0)
 			qjob_abort(&s->job);
-		exit(0);
+		session_end();
 	}
 }
 
@@ -104,7 +119,7 @@ hang_up(struct session *s)
 		qjob_abort(&s->job);
 	log_info("session=%s ip=%s end messages=%u errors=%lld", s->sid,
 	    s->ip, s->messages, s->errors);
-	exit(0);
+	session_end();
 }
 
 /* set_timeout - the read deadline: idle limit or end of the session. */
@@ -424,7 +439,7 @@ do_starttls(struct session *s, const struct smtp_cmd *c)
 	    s->ip) == -1) {
 		if (s->job.pid != 0)
 			qjob_abort(&s->job);
-		exit(0);
+		session_end();
 	}
 	s->tls_active = 1;
 	log_info("session=%s ip=%s starttls version=%s cipher=%s bits=%d",
@@ -513,32 +528,32 @@ static int
 auth_credentials(struct session *s, int is_plain, const char *initial,
     size_t n, char *user, char *pass)
 {
-	struct sa line = SA_INIT;
+	struct sa *line = &s->authline;
 	int r;
 
 	if (is_plain) {
-		if ((r = auth_response(s, initial, n, "", &line)) == 1 &&
-		    auth_decode_plain(line.s, line.len, user, AUTH_USER_MAX + 1,
-		    pass, AUTH_PASS_MAX + 1) == -1) {
+		if ((r = auth_response(s, initial, n, "", line)) == 1 &&
+		    auth_decode_plain(line->s, line->len, user,
+		    AUTH_USER_MAX + 1, pass, AUTH_PASS_MAX + 1) == -1) {
 			error_reply(s, "501 5.5.2 Bad PLAIN response");
 			r = -1;
 		}
 	} else {
-		r = auth_response(s, initial, n, AUTH_LOGIN_USER_PROMPT, &line);
-		if (r == 1 && auth_decode_login(line.s, line.len, user,
+		r = auth_response(s, initial, n, AUTH_LOGIN_USER_PROMPT, line);
+		if (r == 1 && auth_decode_login(line->s, line->len, user,
 		    AUTH_USER_MAX + 1) == -1) {
 			error_reply(s, "501 5.5.2 Bad LOGIN response");
 			r = -1;
 		}
 		if (r == 1 && (r = auth_response(s, NULL, 0,
-		    AUTH_LOGIN_PASS_PROMPT, &line)) == 1 &&
-		    auth_decode_login(line.s, line.len, pass,
+		    AUTH_LOGIN_PASS_PROMPT, line)) == 1 &&
+		    auth_decode_login(line->s, line->len, pass,
 		    AUTH_PASS_MAX + 1) == -1) {
 			error_reply(s, "501 5.5.2 Bad LOGIN response");
 			r = -1;
 		}
 	}
-	sa_wipe(&line);
+	sa_wipe(line);
 	return r == 1;
 }
 
@@ -760,7 +775,7 @@ do_rcpt(struct session *s, const struct smtp_cmd *c)
 static void
 do_data(struct session *s, const struct smtp_cmd *c)
 {
-	struct sa out = SA_INIT;
+	struct sa *out = &s->chunk;
 	size_t used;
 	int code, done = 0;
 
@@ -781,11 +796,11 @@ do_data(struct session *s, const struct smtp_cmd *c)
 		if (s->in.pos == s->in.len)
 			fill(s);
 		done = data_feed(&s->data, s->in.p + s->in.pos,
-		    s->in.len - s->in.pos, &used, &out);
+		    s->in.len - s->in.pos, &used, out);
 		s->in.pos += used;
-		pump(s, &out);
+		pump(s, out);
 	}
-	sa_free(&out);
+	sa_free(out);
 	end_message(s);
 }
 
@@ -793,7 +808,7 @@ do_data(struct session *s, const struct smtp_cmd *c)
 static void
 bdat_read(struct session *s, unsigned long long n, int keep)
 {
-	struct sa out = SA_INIT;
+	struct sa *out = &s->chunk;
 	size_t take, used;
 
 	while (n > 0) {
@@ -804,20 +819,20 @@ bdat_read(struct session *s, unsigned long long n, int keep)
 			take = (size_t)n;
 		if (keep) {
 			(void)data_feed(&s->data, s->in.p + s->in.pos, take,
-			    &used, &out);
-			pump(s, &out);
+			    &used, out);
+			pump(s, out);
 		}
 		s->in.pos += take;
 		n -= take;
 	}
-	sa_free(&out);
+	sa_free(out);
 }
 
 static void
 do_bdat(struct session *s, const struct smtp_cmd *c)
 {
 	unsigned long long n;
-	struct sa out = SA_INIT;
+	struct sa *out = &s->chunk;
 	int last, code;
 
 	if (cmd_parse_bdat(c->arg, c->arglen, &n, &last) == -1) {
@@ -825,8 +840,10 @@ do_bdat(struct session *s, const struct smtp_cmd *c)
 		reply(s, "501 5.5.4 Syntax: BDAT size [LAST]");
 		hang_up(s);
 	}
-	if (s->state != STATE_BDAT && !in_transaction_order(s, STATE_RCPT)) {
+	if (s->state != STATE_BDAT && s->state != STATE_RCPT) {
+		/* out of order: the chunk first, so no reply comes before it */
 		bdat_read(s, n, 0);
+		(void)in_transaction_order(s, STATE_RCPT);
 		return;
 	}
 	if (s->state != STATE_BDAT) {
@@ -844,9 +861,9 @@ do_bdat(struct session *s, const struct smtp_cmd *c)
 		reply(s, "250 2.0.0 %llu octets received", n);
 		return;
 	}
-	data_end_chunks(&s->data, &out);
-	pump(s, &out);
-	sa_free(&out);
+	data_end_chunks(&s->data, out);
+	pump(s, out);
+	sa_free(out);
 	end_message(s);
 }
 
@@ -945,11 +962,11 @@ dispatch(struct session *s, const char *line, size_t n)
 	do_unknown(s, &c);
 }
 
-/* session_run - greet, then one command after another until QUIT. */
-void
-session_run(struct session *s)
+/* serve - greet, then one command after another until QUIT. */
+static void __attribute__((noreturn))
+serve(struct session *s)
 {
-	struct sa line = SA_INIT;
+	struct sa *line = &s->line;
 	int r;
 
 	if (s->implicit_tls) {
@@ -957,11 +974,11 @@ session_run(struct session *s)
 		if (s->tls_ok != 1) {
 			log_info("session=%s ip=%s closed reason=no_tls_"
 			    "certificate", s->sid, s->ip);
-			exit(0);
+			session_end();
 		}
 		if (stls_start(&s->tls, &s->in, &s->out, tls_wait(s), s->sid,
 		    s->ip) == -1)
-			exit(0);
+			session_end();
 		s->tls_active = 1;
 		log_info("session=%s ip=%s tls version=%s cipher=%s bits=%d",
 		    s->sid, s->ip, stls_version(&s->tls), stls_cipher(&s->tls),
@@ -974,7 +991,7 @@ session_run(struct session *s)
 		    NULL)
 			flush(s);
 		set_timeout(s);
-		r = buf_getline(&s->in, &line, '\n', CMD_LINE_MAX);
+		r = buf_getline(&s->in, line, '\n', CMD_LINE_MAX);
 		if (r == BUF_TOOLONG) {
 			error_reply(s, "500 5.5.2 Line too long (over %d octets)",
 			    CMD_LINE_MAX);
@@ -982,11 +999,27 @@ session_run(struct session *s)
 		}
 		if (r != BUF_LINE)
 			read_failed(s, r == -1 ? -1 : 0);
-		if (line.len < 2 || line.s[line.len - 2] != '\r') {
+		if (line->len < 2 || line->s[line->len - 2] != '\r') {
 			error_reply(s, "500 5.5.2 Syntax error: lines must end "
 			    "in CRLF, not a bare LF");
 			continue;
 		}
-		dispatch(s, line.s, line.len - 2);
+		dispatch(s, line->s, line->len - 2);
 	}
+}
+
+/*
+ * session_run - serve one session; it returns once the session has
+ * ended (QUIT, EOF, an error, a failed handshake), having freed what
+ * the session held.  The replies are out; smtpd's main then exits.
+ */
+void
+session_run(struct session *s)
+{
+	if (sigsetjmp(session_done, 0) == 0)
+		serve(s);
+	sa_free(&s->line);
+	sa_free(&s->chunk);
+	sa_wipe(&s->authline);
+	sa_free(&s->rcpts);
 }

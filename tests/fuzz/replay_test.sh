@@ -179,11 +179,20 @@ cdb_body() {
 	replay fuzz_cdb
 }
 
+atf_test_case smtp_session
+smtp_session_head() {
+	atf_set "descr" "fuzz_smtp_session replays its corpus and crashes"
+}
+smtp_session_body() {
+	replay fuzz_smtp_session
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
 	atf_add_test_case smtp_reply
+	atf_add_test_case smtp_session
 	atf_add_test_case dns
 	atf_add_test_case qstat
 	atf_add_test_case dsn
