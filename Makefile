@@ -27,6 +27,9 @@ PKG_LIBS :=	-Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
 		$(filter-out $(STATIC_LIBS),$(PKG_LIBS))
 # b64_pton (smtpd_auth.c, in the archive); linked only where it is used
 PKG_LIBS +=	-lresolv
+# libopendkim (the DKIM signer alone) is a shared library that needs
+# the shared libcrypto: qpdkim links libcrypto dynamically, once.
+DKIM_LIBS !=	pkg-config --libs opendkim 2>/dev/null || echo -lopendkim
 CRYPT_LIBS !=	pkg-config --libs libxcrypt 2>/dev/null || echo -lcrypt
 ATF_CFLAGS !=	pkg-config --cflags atf-c 2>/dev/null || true
 ATF_LIBS !=	pkg-config --libs atf-c 2>/dev/null || echo -latf-c
@@ -102,6 +105,7 @@ LIBSRCS +=	smtpd/proxy_from.c
 LIBSRCS +=	smtpd/proxy_read.c
 LIBSRCS +=	control/check_log.c
 LIBSRCS +=	control/ctl_knob.c
+LIBSRCS +=	queue/dkim_req.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -136,6 +140,7 @@ HDRS +=		queue/sendmail.h
 HDRS +=		smtpd/proxy.h
 HDRS +=		control/check_log.h
 HDRS +=		control/ctl_knob.h
+HDRS +=		queue/dkim_req.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -153,6 +158,7 @@ PROGS +=	queue/qstat
 PROGS +=	queue/qctl
 PROGS +=	queue/sendmail
 PROGS +=	control/qpost-check
+PROGS +=	queue/qpdkim
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
@@ -160,6 +166,7 @@ SBIN_PROGS +=	qpasswd
 SBIN_PROGS +=	qstat
 SBIN_PROGS +=	qctl
 SBIN_PROGS +=	qpost-check
+SBIN_PROGS +=	qpdkim
 
 # Unit tests (atf-c) and scenario tests (atf-sh, from *_test.sh).
 UNIT_TESTS =	tests/unit/addr_test
@@ -329,8 +336,10 @@ $(LIBA): $(LIBOBJS)
 	rm -f $@
 	ar rcs $@ $(LIBOBJS)
 
-queue/qinject: queue/qinject.o $(LIBA)
-	$(CC) $(QP_LDFLAGS) -o $@ queue/qinject.o $(LIBA) $(PKG_LIBS)
+QINJECT_OBJS =	queue/qinject.o queue/qinject_dkim.o
+queue/qinject: $(QINJECT_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(QINJECT_OBJS) $(LIBA) $(PKG_LIBS)
+queue/qinject_dkim.o: $(HDRS) queue/qinject_dkim.h
 SCHED_OBJS =	queue/sched.o queue/sched_pickup.o queue/sched_recover.o \
 		queue/sched_bounce.o
 SCHED_OBJS +=	queue/sched_heap.o
@@ -373,6 +382,14 @@ smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 $(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h smtpd/smtpd_tls.h
 smtpd/qpauth: smtpd/qpauth.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ smtpd/qpauth.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
+QPDKIM_OBJS =	queue/qpdkim.o queue/qpdkim_sign.o queue/qpdkim_key.o
+queue/qpdkim: $(QPDKIM_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(QPDKIM_OBJS) $(LIBA) $(DKIM_LIBS) \
+	    $(filter-out -ltls -lssl -lcrypto,$(PKG_LIBS)) -lcrypto
+$(QPDKIM_OBJS): $(HDRS) queue/qpdkim.h
+# OpenSSL's headers include <sched.h>, which -Iqueue would make sched's
+queue/qpdkim_sign.o queue/qpdkim_key.o:
+	$(CC) $(subst -Iqueue,-iquote queue,$(QP_CFLAGS)) -c -o $@ $*.c
 control/qpasswd: control/qpasswd.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpasswd.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
 QSTAT_OBJS =	queue/qstat.o queue/qstat_print.o queue/qadmin.o
