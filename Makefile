@@ -242,6 +242,8 @@ SH_TESTS +=	tests/local/forward_test
 SH_TESTS +=	tests/local/lmtp_test
 SH_TESTS +=	tests/local/sendmail_test
 SH_TESTS +=	tests/soak/soak_test
+SH_TESTS +=	tests/dkim/dkim_test
+SH_TESTS +=	tests/dkim/dkim_root_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
@@ -295,6 +297,8 @@ FUZZ_TARGETS +=	fuzz_auth
 FUZZ_REPLAY +=	tests/fuzz/fuzz_auth_replay
 FUZZ_TARGETS +=	fuzz_cdb
 FUZZ_REPLAY +=	tests/fuzz/fuzz_cdb_replay
+FUZZ_TARGETS +=	fuzz_dkim
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dkim_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -303,6 +307,7 @@ MANS5 +=	man/qpost-aliases.5
 MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qpost-setup.8 \
 		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
 MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
+MANS8 +=	man/qpost-qpdkim.8
 MANS8 +=	man/qpost-remote.8
 MANS8 +=	man/qstat.8 man/qctl.8
 MANS8 +=	man/sendmail.8
@@ -315,8 +320,10 @@ MANS =		$(MANS1) $(MANS5) $(MANS7) $(MANS8)
 # Service directory templates that qpost-setup -s fills in (DATADIR),
 # and the systemd units installed as examples only (DOCDIR).
 SVC_TEMPLATES =	control/services/run.qpost control/services/run.qpauth \
+		control/services/run.qpdkim \
 		control/services/run.tcp control/services/log.run
 SYSTEMD_UNITS =	qpost.service qpost-auth.service
+SYSTEMD_UNITS += qpost-dkim.service
 SYSTEMD_UNITS += qpost-smtpd.socket qpost-smtpd@.service
 SYSTEMD_UNITS += qpost-submission.socket qpost-submission@.service
 SYSTEMD_UNITS += qpost-smtps.socket qpost-smtps@.service
@@ -513,6 +520,11 @@ tests/fuzz/fuzz_drop_replay: tests/fuzz/fuzz_drop.c tests/fuzz/replay.c \
 tests/fuzz/fuzz_env_replay: tests/fuzz/fuzz_env.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_env.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+tests/fuzz/fuzz_dkim_replay: tests/fuzz/fuzz_dkim.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dkim.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 tests/fuzz/fuzz_header_replay: tests/fuzz/fuzz_header.c tests/fuzz/replay.c \

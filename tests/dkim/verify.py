@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# verify - check every DKIM-Signature of a delivered message with dkimpy
+# (python3-dkim), an implementation independent of libopendkim, the
+# keys fetched over DNS from the test's dnsmasq on 127.0.0.1:PORT.
+#
+# usage: verify.py PORT FILE
+# Prints one word per signature, in order: "pass" or "fail" (or "none"
+# when the message has no signature); exit 0 whatever the verdict.
+# The file has the queue's LF line ends: made CRLF, as on the wire.
+
+import sys
+
+import dkim
+import dns.resolver
+
+
+def main():
+    port, path = int(sys.argv[1]), sys.argv[2]
+    res = dns.resolver.Resolver(configure=False)
+    res.nameservers = ["127.0.0.1"]
+    res.port = port
+    res.lifetime = 5
+
+    def txt(name, timeout=5):
+        ans = res.resolve(name.decode().rstrip("."), "TXT")
+        return b"".join(ans[0].strings)
+
+    with open(path, "rb") as f:
+        msg = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    d = dkim.DKIM(msg)
+    n = sum(1 for h in d.headers if h[0].lower() == b"dkim-signature")
+    if n == 0:
+        print("none")
+        return
+    for i in range(n):
+        try:
+            ok = d.verify(idx=i, dnsfunc=txt)
+        except dkim.DKIMException as e:
+            print("error", e, file=sys.stderr)
+            ok = False
+        print("pass" if ok else "fail")
+
+
+main()
