@@ -71,10 +71,20 @@ on_term(int sig)
 	stopping = 1;
 }
 
-/* answer - the one reply: a letter and its text. */
+/*
+ * answer - the one reply: a letter and its text.  Before a refusal the
+ * rest of the message is read and dropped: a unix socket closed with
+ * bytes unread would be reset (ECONNRESET) under qinject, which might
+ * then not see the answer.
+ */
 static void
 answer(int fd, char code, const char *text, size_t n)
 {
+	char sink[65536];
+
+	if (code != 'S')
+		while (fd_read(fd, sink, sizeof(sink)) > 0)
+			;
 	if (fd_write_all(fd, &code, 1) == -1 || fd_write_all(fd, text, n) == -1)
 		log_warn("unable to answer");
 }
