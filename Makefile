@@ -576,6 +576,7 @@ FUZZ_SRCS +=	send/mbox_quote.c
 FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_SRCS +=	smtpd/proxy.c
 FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c
+FUZZ_SRCS +=	queue/dkim_req.c
 FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c send/dns.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c

@@ -121,11 +121,13 @@ print('ok')" > auth.py
 	qp_wait_for $n "$QP_DIR/home/bob/Maildir/new" 30
 	f=$(delivered "signed, by AUTH")
 	all_pass "$f"
-	atf_check -o match:"^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.test; s=sel;" \
-	    cat "$f"
+	# the RSA one (on top, or under the Ed25519 one), unfolded
+	sed -n '/^DKIM-Signature:/,/b=/p' "$f" | tr -d '\n\t ' |
+	    sed 's/DKIM-Signature:/\n&/g' | grep a=rsa-sha256 > sig
+	atf_check -o match:"^DKIM-Signature:v=1;a=rsa-sha256;c=relaxed/relaxed;d=example.test;s=sel;" \
+	    cat sig
 	# From signed twice (oversigned): no From may be added after
-	atf_check -o match:"h=[^;]*from:[^;]*from" sh -c \
-	    "sed -n '/^DKIM-Signature: v=1; a=rsa/,/b=/p' '$f' | tr -d '\n\t '"
+	atf_check -o match:"h=[^;]*from:[^;]*from" cat sig
 	atf_check -o match:"dkim=signed d=example.test s=sel origin=auth" \
 	    cat "$QP_DIR/qpdkim.log"
 

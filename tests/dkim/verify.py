@@ -6,10 +6,13 @@
 # keys fetched over DNS from the test's dnsmasq on 127.0.0.1:PORT.
 #
 # usage: verify.py PORT FILE
+#        verify.py -f TXTFILE FILE   the record from TXTFILE (qpdkim -g's
+#                                    zone line) instead of DNS (the demo)
 # Prints one word per signature, in order: "pass" or "fail" (or "none"
 # when the message has no signature); exit 0 whatever the verdict.
 # The file has the queue's LF line ends: made CRLF, as on the wire.
 
+import re
 import sys
 
 import dkim
@@ -17,15 +20,23 @@ import dns.resolver
 
 
 def main():
-    port, path = int(sys.argv[1]), sys.argv[2]
-    res = dns.resolver.Resolver(configure=False)
-    res.nameservers = ["127.0.0.1"]
-    res.port = port
-    res.lifetime = 5
+    if sys.argv[1] == "-f":
+        line = open(sys.argv[2], "rb").read()
+        record = b"".join(re.findall(rb'"([^"]*)"', line))
+        path = sys.argv[3]
 
-    def txt(name, timeout=5):
-        ans = res.resolve(name.decode().rstrip("."), "TXT")
-        return b"".join(ans[0].strings)
+        def txt(name, timeout=5):
+            return record
+    else:
+        port, path = int(sys.argv[1]), sys.argv[2]
+        res = dns.resolver.Resolver(configure=False)
+        res.nameservers = ["127.0.0.1"]
+        res.port = port
+        res.lifetime = 5
+
+        def txt(name, timeout=5):
+            ans = res.resolve(name.decode().rstrip("."), "TXT")
+            return b"".join(ans[0].strings)
 
     with open(path, "rb") as f:
         msg = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
