@@ -192,6 +192,7 @@ UNIT_TESTS +=	tests/unit/mbox_quote_test
 UNIT_TESTS +=	tests/unit/addrlist_test
 UNIT_TESTS +=	tests/unit/proxy_test
 UNIT_TESTS +=	tests/unit/check_log_test
+UNIT_TESTS +=	tests/unit/dkim_req_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
