@@ -168,22 +168,37 @@ may_sign(const struct peer *p, const struct dkim_req *rq, const char *from,
 /*
  * sign - sign what is left of the message on fd (head holds its
  * start) with keys; the signature fields into sig.  0, -1 (err).
+ * A key left out has its selector emptied.
  */
 static int
-sign(int fd, struct sa *head, const struct dkim_key *keys, size_t nkeys,
+sign(int fd, struct sa *head, struct dkim_key *keys, size_t nkeys,
     const char *domain, const char *id, struct sa *sig, char *err,
     size_t esize)
 {
 	struct qsig s[DKIM_SIG_MAX];
 	char chunk[65536];
-	size_t i;
+	size_t i, n;
 	ssize_t r;
 	int res = -1;
 
+	/*
+	 * A key that cannot be used (unreadable, or a type this
+	 * libopendkim cannot sign with) is logged and left out: the
+	 * others still sign.  None left is a failure.
+	 */
 	memset(s, 0, sizeof(s));
-	for (i = 0; i < nkeys; i++)
-		if (qsign_start(&s[i], &keys[i], domain, id, err, esize) == -1)
-			goto done;
+	for (i = 0, n = 0; i < nkeys; i++) {
+		if (qsign_start(&s[n], &keys[i], domain, id, err, esize) == 0) {
+			n++;
+			continue;
+		}
+		log_warnx("id=%s dkim=skipped d=%s s=%s: %s", id, domain,
+		    keys[i].selector, err);
+		qsign_free(&s[n], 1);
+		keys[i].selector[0] = '\0';	/* not logged as signed */
+	}
+	if ((nkeys = n) == 0)
+		goto done;
 	if (qsign_chunk(s, nkeys, head->s, head->len) == -1)
 		goto chunk;
 	while ((r = fd_read(fd, chunk, sizeof(chunk))) > 0)
@@ -267,10 +282,11 @@ request(int fd, const struct peer *p)
 	}
 	answer(fd, 'S', sig.s, sig.len);
 	for (i = 0; i < nkeys; i++)
-		log_info("id=%s dkim=signed d=%s s=%s origin=%s peer_uid=%lu",
-		    rq.id, dom, keys[i].selector,
-		    rq.origin == DKIM_ORIGIN_AUTH ? "auth" : "local",
-		    (unsigned long)p->uid);
+		if (keys[i].selector[0] != '\0')
+			log_info("id=%s dkim=signed d=%s s=%s origin=%s "
+			    "peer_uid=%lu", rq.id, dom, keys[i].selector,
+			    rq.origin == DKIM_ORIGIN_AUTH ? "auth" : "local",
+			    (unsigned long)p->uid);
 out:
 	sa_free(&head);
 	sa_free(&conf);

@@ -146,6 +146,12 @@ qsign_start(struct qsig *s, const struct dkim_key *k, const char *domain,
 	(void)strlcpy(s->selector, k->selector, sizeof(s->selector));
 	if (key_load(k->keyfile, s, err, size) == -1)
 		return -1;
+	if (strcmp(s->alg, "ed25519-sha256") == 0 &&
+	    !dkim_libfeature(lib, DKIM_FEATURE_ED25519)) {
+		snprintf(err, size, "this libopendkim cannot sign with "
+		    "Ed25519 keys");
+		return -1;
+	}
 	s->dkim = dkim_sign(lib, (const unsigned char *)id, NULL, s->key,
 	    (const unsigned char *)k->selector,
 	    (const unsigned char *)domain, DKIM_CANON_RELAXED,
