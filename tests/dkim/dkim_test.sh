@@ -13,13 +13,14 @@
 . "$(atf_get_srcdir)/../dns.sh"
 
 # txt_arg SELECTOR - the --txt-record option that serves the record
-# qpdkim -g wrote beside the key (its quoted strings, comma-separated).
+# qpdkim -g wrote beside the key: its quoted strings, comma-separated
+# and unquoted (dnsmasq keeps quotes on its command line).
 txt_arg() {
 	/usr/bin/python3 -c 'import re, sys
 line = open(sys.argv[1]).read()
 name = line.split()[0].rstrip(".")
 print("--txt-record=%s,%s" % (name, ",".join(
-    "\"%s\"" % s for s in re.findall(r"\"([^\"]*)\"", line))))' \
+    re.findall(r"\"([^\"]*)\"", line))))' \
 	    "$QPOST_CONTROL/dkimkeys/$1.example.test.txt"
 }
 
@@ -67,24 +68,13 @@ start() {
 	qp_smtpd_start "QPOST_AUTHSOCKET=$QPOST_AUTHSOCKET"
 }
 
-# verdict FILE - dkimpy's words for FILE's signatures, on one line.
-verdict() {
-	/usr/bin/python3 "$(atf_get_srcdir)/verify.py" "$QP_DNS_PORT" "$1" |
-	    tr '\n' ' ' | sed 's/ $//'
-}
-
-# delivered PATTERN - the one message in bob's Maildir with PATTERN.
-delivered() {
-	_f=$(grep -l -F -- "$1" "$QP_DIR"/home/bob/Maildir/new/* 2>/dev/null)
-	[ -n "$_f" ] || qp_fail "no delivered message with $1" "$QP_DIR/log"
-	echo "$_f"
-}
-
-# all_pass - every key of control/dkim signed, every signature good.
-all_pass() {
-	_want=pass
-	[ "$(wc -l < "$QPOST_CONTROL/dkim")" -eq 2 ] && _want="pass pass"
-	atf_check -o inline:"$_want\n" echo "$(verdict "$1")"
+# keep NAME PATTERN - copy the one message in bob's Maildir with
+# PATTERN to ./NAME, for dkimpy to judge at the end (in one run: it
+# takes seconds to start on a busy machine).
+keep() {
+	_f=$(grep -l -F -- "$2" "$QP_DIR"/home/bob/Maildir/new/* 2>/dev/null)
+	[ -n "$_f" ] || qp_fail "no delivered message with $2" "$QP_DIR/log"
+	cp "$_f" "$1"
 }
 
 atf_test_case signing cleanup
@@ -95,18 +85,23 @@ signing_head() {
 	    "SMTP client's mail is not signed; with the signer gone mail" \
 	    "is queued unsigned, or deferred with control/dkimrequired"
 	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "swaks"
 	atf_set "timeout" "90"
 }
 signing_body() {
 	start
 	n=0
 
-	# 1. submission with AUTH
+	# 1. submission with AUTH; and an unauthenticated client claiming
+	# alice's From, which must not be signed
 	printf '%s\n' "import smtplib, ssl, sys
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=30)
+s.sendmail('alice@example.test', ['bob@example.test'],
+    b'From: Alice <alice@example.test>\r\nTo: bob@example.test\r\n'
+    b'Subject: no auth\r\n\r\nnot signed, no AUTH\r\n')
+s.quit()
 s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=30)
 s.starttls(context=ctx)
 s.login('alice', 'secret1')
@@ -114,64 +109,54 @@ s.sendmail('alice@example.test', ['bob@example.test'],
     b'From: Alice <alice@example.test>\r\nTo: bob@example.test\r\n'
     b'Subject: by auth\r\n\r\nsigned, by AUTH\r\n')
 s.quit()
-print('ok')" > auth.py
-	atf_check -o inline:"ok\n" /usr/bin/python3 auth.py "$QP_SMTP_HOST" \
+print('ok')" > smtp.py
+	atf_check -o inline:"ok\n" /usr/bin/python3 smtp.py "$QP_SMTP_HOST" \
 	    "$QP_SMTP_PORT"
-	n=$((n + 1))
+	n=$((n + 2))
 	qp_wait_for $n "$QP_DIR/home/bob/Maildir/new" 30
-	f=$(delivered "signed, by AUTH")
-	all_pass "$f"
+	keep auth "signed, by AUTH"
+	keep noauth "not signed, no AUTH"
+	atf_check -s exit:1 grep -i "^DKIM-Signature" noauth
+	f=auth
 	# the RSA one (on top, or under the Ed25519 one), unfolded
 	sed -n '/^DKIM-Signature:/,/b=/p' "$f" | tr -d '\n\t ' |
 	    sed 's/DKIM-Signature:/\n&/g' | grep a=rsa-sha256 > sig
 	atf_check -o match:"^DKIM-Signature:v=1;a=rsa-sha256;c=relaxed/relaxed;d=example.test;s=sel;" \
 	    cat sig
 	# From signed twice (oversigned): no From may be added after
-	atf_check -o match:"h=[^;]*from:[^;]*from" cat sig
+	atf_check -o match:"h=[^;]*[Ff]rom:[^;]*[Ff]rom" cat sig
 	atf_check -o match:"dkim=signed d=example.test s=sel origin=auth" \
 	    cat "$QP_DIR/qpdkim.log"
 
-	# 2. the same body changed on the way: dkimpy says fail
+	# 2. the same body changed on the way: dkimpy must say fail
 	sed 's/signed, by AUTH/signed, by someone else/' "$f" > altered
-	atf_check -o not-match:pass echo "$(verdict altered)"
 
-	# 3. an unauthenticated client claiming alice's From: no signature
-	atf_check -o match:"250 2.0.0 Ok: queued as" swaks --server \
-	    "$QP_SMTP_HOST:$QP_SMTP_PORT" --from alice@example.test \
-	    --to bob@example.test --header "From: alice@example.test" \
-	    --body "not signed, no AUTH"
-	n=$((n + 1))
-	qp_wait_for $n "$QP_DIR/home/bob/Maildir/new" 30
-	f=$(delivered "not signed, no AUTH")
-	atf_check -o inline:"none\n" echo "$(verdict "$f")"
-	atf_check -s exit:1 grep -i "^DKIM-Signature" "$f"
-
-	# 4. sendmail, a local user's mail: its From is login@me
+	# 3. sendmail, a local user's mail: its From is login@me
 	printf 'To: bob@example.test\nSubject: cron\n\nsigned, by sendmail\n' |
 	    atf_check "$QPOST_LIBEXEC/sendmail" -t -i
 	n=$((n + 1))
 	qp_wait_for $n "$QP_DIR/home/bob/Maildir/new" 30
-	all_pass "$(delivered "signed, by sendmail")"
+	keep sendmail "signed, by sendmail"
 	atf_check -o match:"dkim=signed d=example.test s=sel origin=local" \
 	    cat "$QP_DIR/qpdkim.log"
 
-	# 5. qinject, with a From of the domain
+	# 4. qinject, with a From of the domain
 	printf 'From: alice@example.test\nSubject: q\n\nsigned, by qinject\n' |
 	    atf_check "$QPOST_LIBEXEC/qinject" bob@example.test
 	n=$((n + 1))
 	qp_wait_for $n "$QP_DIR/home/bob/Maildir/new" 30
-	all_pass "$(delivered "signed, by qinject")"
+	keep qinject "signed, by qinject"
 
-	# 6. a From with no key: no signature, nothing logged as a failure
+	# 5. a From with no key: no signature, nothing logged as a failure
 	printf 'From: x@other.test\nSubject: q\n\nno key for it\n' |
 	    atf_check "$QPOST_LIBEXEC/qinject" bob@example.test
 	n=$((n + 1))
 	qp_wait_for $n "$QP_DIR/home/bob/Maildir/new" 30
-	atf_check -o inline:"none\n" echo "$(verdict "$(delivered "no key for it")")"
+	keep nokey "no key for it"
 	atf_check -o match:"dkim=none reason=no_key d=other.test" \
 	    cat "$QP_DIR/qpdkim.log"
 
-	# 7. the signer gone: queued unsigned, one line says so ...
+	# 6. the signer gone: queued unsigned, one line says so ...
 	kill "$(cat "$QP_DIR/qpdkim.pid")"
 	qp_deadline_loop 10 sh -c "! kill -0 $(cat "$QP_DIR/qpdkim.pid") 2>/dev/null"
 	printf 'From: alice@example.test\nSubject: q\n\nsigner gone\n' |
@@ -179,13 +164,23 @@ print('ok')" > auth.py
 	    "$QPOST_LIBEXEC/qinject" bob@example.test
 	n=$((n + 1))
 	qp_wait_for $n "$QP_DIR/home/bob/Maildir/new" 30
-	atf_check -o inline:"none\n" echo "$(verdict "$(delivered "signer gone")")"
+	keep gone "signer gone"
 	# ... or deferred when the admin asks: exit 71, nothing queued
 	echo 1 > "$QPOST_CONTROL/dkimrequired"
 	printf 'From: alice@example.test\nSubject: q\n\nmust be signed\n' |
 	    atf_check -s exit:71 -e match:"deferred \\(control/dkimrequired\\)" \
 	    "$QPOST_LIBEXEC/qinject" bob@example.test
 	atf_check -o inline:"" ls "$QPOST_QUEUE/drop"
+
+	# dkimpy's verdicts: every key of control/dkim signed, each good
+	p=pass
+	[ "$(wc -l < "$QPOST_CONTROL/dkim")" -eq 2 ] && p="pass pass"
+	f=fail
+	[ "$(wc -l < "$QPOST_CONTROL/dkim")" -eq 2 ] && f="fail fail"
+	atf_check -e match:"body hash mismatch" \
+	    -o inline:"auth: $p\naltered: $f\nnoauth: none\nsendmail: $p\nqinject: $p\nnokey: none\ngone: none\n" \
+	    /usr/bin/python3 "$(atf_get_srcdir)/verify.py" "$QP_DNS_PORT" \
+	    auth altered noauth sendmail qinject nokey gone
 }
 signing_cleanup() {
 	qp_stop
