@@ -70,7 +70,8 @@ keys_body() {
 	    "$QPOST_LIBEXEC/qpdkim" -g sel example.test
 	key=$c/dkimkeys/sel.example.test.key
 	atf_check -o inline:"qpdkim:qpdkim 400\n" stat -c "%U:%G %a" "$key"
-	atf_check -o match:"BEGIN PRIVATE KEY" run_as qpdkim cat "$key"
+	atf_check -o match:"BEGIN PRIVATE KEY" setpriv --reuid=qpdkim \
+	    --regid="$(id -g qpdkim)" --init-groups cat "$key"
 	for u in qpsmtpd qpremote qpqueue qpauth qpdksend nobody; do
 		if run_as "$u" cat "$key" >/dev/null 2>&1; then
 			atf_fail "$u can read the DKIM key"
