@@ -89,6 +89,27 @@ field_end(const char *p, size_t n)
 	}
 }
 
+/* word_ok - a domain ([a-z0-9.-]) or selector ([A-Za-z0-9._-]) word. */
+static int
+word_ok(const char *p, size_t n, size_t max, int is_domain)
+{
+	size_t i;
+
+	if (n == 0 || n > max || p[0] == '.' || p[0] == '-' ||
+	    p[n - 1] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (!isalnum(c) && c != '.' && c != '-' &&
+		    (is_domain || c != '_'))
+			return 0;
+		if (c == '.' && i > 0 && p[i - 1] == '.')
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * dkim_from_address - the one address of the one From field in the
  * header hdr (n bytes, the whole header or its start), its domain
@@ -127,8 +148,10 @@ dkim_from_address(const char *hdr, size_t n, char *out, size_t size)
 		r = -1;
 		goto done;
 	}
+	/* a local part, and a domain name that can be a d= tag */
 	if (count != 1 || (len = strlen(list.s)) >= size ||
-	    (at = strrchr(list.s, '@')) == NULL || at[1] == '\0')
+	    (at = strrchr(list.s, '@')) == NULL || at == list.s ||
+	    !word_ok(at + 1, strlen(at + 1), 253, 1))
 		goto done;
 	memcpy(out, list.s, len + 1);
 	for (i = (size_t)(at - list.s) + 1; i < len; i++)
@@ -138,27 +161,6 @@ done:
 	sa_free(&val);
 	sa_free(&list);
 	return r;
-}
-
-/* word_ok - a domain ([a-z0-9.-]) or selector ([A-Za-z0-9._-]) word. */
-static int
-word_ok(const char *p, size_t n, size_t max, int is_domain)
-{
-	size_t i;
-
-	if (n == 0 || n > max || p[0] == '.' || p[0] == '-' ||
-	    p[n - 1] == '.')
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (!isalnum(c) && c != '.' && c != '-' &&
-		    (is_domain || c != '_'))
-			return 0;
-		if (c == '.' && i > 0 && p[i - 1] == '.')
-			return 0;
-	}
-	return 1;
 }
 
 /*

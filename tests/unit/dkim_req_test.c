@@ -76,6 +76,8 @@ ATF_TC_BODY(from, tc)
 		{ "From: a@b.test, c@d.test\n", NULL },
 		{ "From: undisclosed\n", NULL },
 		{ "From: a@\n", NULL },
+		{ "From: @b.test\n", NULL },
+		{ "From: a@b_c.test\n", NULL },
 		{ "To: a@b.test\n\nFrom: x@y.test\n", NULL },
 		{ "Subject: none\n", NULL },
 		{ "", NULL },
