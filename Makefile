@@ -27,6 +27,9 @@ PKG_LIBS :=	-Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
 		$(filter-out $(STATIC_LIBS),$(PKG_LIBS))
 # b64_pton (smtpd_auth.c, in the archive); linked only where it is used
 PKG_LIBS +=	-lresolv
+# libopendkim (the DKIM signer alone) is a shared library that needs
+# the shared libcrypto: qpdkim links libcrypto dynamically, once.
+DKIM_LIBS !=	pkg-config --libs opendkim 2>/dev/null || echo -lopendkim
 CRYPT_LIBS !=	pkg-config --libs libxcrypt 2>/dev/null || echo -lcrypt
 ATF_CFLAGS !=	pkg-config --cflags atf-c 2>/dev/null || true
 ATF_LIBS !=	pkg-config --libs atf-c 2>/dev/null || echo -latf-c
@@ -102,6 +105,7 @@ LIBSRCS +=	smtpd/proxy_from.c
 LIBSRCS +=	smtpd/proxy_read.c
 LIBSRCS +=	control/check_log.c
 LIBSRCS +=	control/ctl_knob.c
+LIBSRCS +=	queue/dkim_req.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -136,6 +140,7 @@ HDRS +=		queue/sendmail.h
 HDRS +=		smtpd/proxy.h
 HDRS +=		control/check_log.h
 HDRS +=		control/ctl_knob.h
+HDRS +=		queue/dkim_req.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -153,6 +158,7 @@ PROGS +=	queue/qstat
 PROGS +=	queue/qctl
 PROGS +=	queue/sendmail
 PROGS +=	control/qpost-check
+PROGS +=	queue/qpdkim
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
@@ -160,6 +166,7 @@ SBIN_PROGS +=	qpasswd
 SBIN_PROGS +=	qstat
 SBIN_PROGS +=	qctl
 SBIN_PROGS +=	qpost-check
+SBIN_PROGS +=	qpdkim
 
 # Unit tests (atf-c) and scenario tests (atf-sh, from *_test.sh).
 UNIT_TESTS =	tests/unit/addr_test
@@ -185,6 +192,7 @@ UNIT_TESTS +=	tests/unit/mbox_quote_test
 UNIT_TESTS +=	tests/unit/addrlist_test
 UNIT_TESTS +=	tests/unit/proxy_test
 UNIT_TESTS +=	tests/unit/check_log_test
+UNIT_TESTS +=	tests/unit/dkim_req_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -235,6 +243,8 @@ SH_TESTS +=	tests/local/forward_test
 SH_TESTS +=	tests/local/lmtp_test
 SH_TESTS +=	tests/local/sendmail_test
 SH_TESTS +=	tests/soak/soak_test
+SH_TESTS +=	tests/dkim/dkim_test
+SH_TESTS +=	tests/dkim/dkim_root_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
@@ -290,6 +300,8 @@ FUZZ_TARGETS +=	fuzz_cdb
 FUZZ_REPLAY +=	tests/fuzz/fuzz_cdb_replay
 FUZZ_TARGETS +=	fuzz_smtp_session
 FUZZ_REPLAY +=	tests/fuzz/fuzz_smtp_session_replay
+FUZZ_TARGETS +=	fuzz_dkim
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dkim_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -298,6 +310,7 @@ MANS5 +=	man/qpost-aliases.5
 MANS8 =		man/qcdb.8 man/qpost-smtpd.8 man/qpost-start.8 man/qpost-sched.8 man/qpost-setup.8 \
 		man/qpost-lspawn.8 man/qpost-local.8 man/qpost-rspawn.8
 MANS8 +=	man/qpost-qpauth.8 man/qpasswd.8
+MANS8 +=	man/qpost-qpdkim.8
 MANS8 +=	man/qpost-remote.8
 MANS8 +=	man/qstat.8 man/qctl.8
 MANS8 +=	man/sendmail.8
@@ -310,8 +323,10 @@ MANS =		$(MANS1) $(MANS5) $(MANS7) $(MANS8)
 # Service directory templates that qpost-setup -s fills in (DATADIR),
 # and the systemd units installed as examples only (DOCDIR).
 SVC_TEMPLATES =	control/services/run.qpost control/services/run.qpauth \
+		control/services/run.qpdkim \
 		control/services/run.tcp control/services/log.run
 SYSTEMD_UNITS =	qpost.service qpost-auth.service
+SYSTEMD_UNITS += qpost-dkim.service
 SYSTEMD_UNITS += qpost-smtpd.socket qpost-smtpd@.service
 SYSTEMD_UNITS += qpost-submission.socket qpost-submission@.service
 SYSTEMD_UNITS += qpost-smtps.socket qpost-smtps@.service
@@ -331,8 +346,10 @@ $(LIBA): $(LIBOBJS)
 	rm -f $@
 	ar rcs $@ $(LIBOBJS)
 
-queue/qinject: queue/qinject.o $(LIBA)
-	$(CC) $(QP_LDFLAGS) -o $@ queue/qinject.o $(LIBA) $(PKG_LIBS)
+QINJECT_OBJS =	queue/qinject.o queue/qinject_dkim.o
+queue/qinject: $(QINJECT_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(QINJECT_OBJS) $(LIBA) $(PKG_LIBS)
+queue/qinject_dkim.o: $(HDRS) queue/qinject_dkim.h
 SCHED_OBJS =	queue/sched.o queue/sched_pickup.o queue/sched_recover.o \
 		queue/sched_bounce.o
 SCHED_OBJS +=	queue/sched_heap.o
@@ -375,6 +392,14 @@ smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 $(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h smtpd/smtpd_tls.h
 smtpd/qpauth: smtpd/qpauth.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ smtpd/qpauth.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
+QPDKIM_OBJS =	queue/qpdkim.o queue/qpdkim_sign.o queue/qpdkim_key.o
+queue/qpdkim: $(QPDKIM_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(QPDKIM_OBJS) $(LIBA) $(DKIM_LIBS) \
+	    $(filter-out -ltls -lssl -lcrypto,$(PKG_LIBS)) -lcrypto
+$(QPDKIM_OBJS): $(HDRS) queue/qpdkim.h
+# OpenSSL's headers include <sched.h>, which -Iqueue would make sched's
+queue/qpdkim_sign.o queue/qpdkim_key.o:
+	$(CC) $(subst -Iqueue,-iquote queue,$(QP_CFLAGS)) -c -o $@ $*.c
 control/qpasswd: control/qpasswd.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpasswd.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
 QSTAT_OBJS =	queue/qstat.o queue/qstat_print.o queue/qadmin.o
@@ -500,6 +525,11 @@ tests/fuzz/fuzz_env_replay: tests/fuzz/fuzz_env.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_env.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_dkim_replay: tests/fuzz/fuzz_dkim.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dkim.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/fuzz/fuzz_header_replay: tests/fuzz/fuzz_header.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_header.c \
@@ -556,6 +586,7 @@ FUZZ_SRCS +=	send/mbox_quote.c
 FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_SRCS +=	smtpd/proxy.c
 FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c
+FUZZ_SRCS +=	queue/dkim_req.c
 FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c send/dns.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c

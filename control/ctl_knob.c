@@ -22,6 +22,7 @@ const struct ctl_knob ctl_knobs[] = {
 	{ "concurrencyremote", 1, 1000, 20 },
 	{ "databytes", 0, 1LL << 40, 0 },		/* 0: no limit */
 	{ "delaynotice", 0, 100000000, 14400 },
+	{ "dkimrequired", 0, 1, 0 },	/* 1: defer when signing fails */
 	{ "mailboxsizelimit", 0, LLONG_MAX, 0 },	/* 0: no limit */
 	{ "maxerrors", 1, 100000, 20 },
 	{ "maxrcpt", 1, 100000, 100 },

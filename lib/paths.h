@@ -22,6 +22,7 @@
 #define USER_REMOTE	"qpremote"	/* rspawn and remote */
 #define USER_SMTPD	"qpsmtpd"	/* smtpd */
 #define USER_AUTH	"qpauth"	/* qpauth */
+#define USER_DKIM	"qpdkim"	/* qpdkim: the only reader of DKIM keys */
 #define GROUP_QUEUE	"qpost"		/* may read message files */
 
 /* queue subdirectories, relative to the queue root */

@@ -34,6 +34,7 @@
 #include "header.h"
 #include "log.h"
 #include "paths.h"
+#include "qinject_dkim.h"
 #include "qinject_exit.h"
 #include "queue_drop.h"
 #include "queue_id.h"
@@ -567,6 +568,11 @@ main(int argc, char *argv[])
 			diex(QI_REFUSED, "no recipients: name them as "
 			    "arguments, or use -t");
 	}
+	if (buf_flush(&q.out) == -1)
+		fail(QI_WRITE, "unable to write the drop file");
+	if (qdkim_sign(&q.file, QDROP_HDR_LEN, &q.msglen, q.id,
+	    qdkim_origin(queue_mode)) == -1)
+		diex(QI_TEMPREFUSED, "not signed: try again later");
 	check_minfree(&q);
 	commit_drop(&q);
 	trust_free(&q.trust);

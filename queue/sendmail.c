@@ -232,6 +232,8 @@ main(int argc, char *argv[])
 	default:
 		o.rcpts = argv;
 		o.nrcpts = argc;
+		/* a local user's mail: qinject may have it signed (DKIM) */
+		(void)setenv("QPOST_SIGN", "local", 1);
 		return sendmail_inject(&o);
 	}
 }

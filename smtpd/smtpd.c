@@ -153,6 +153,11 @@ main(int argc, char *argv[])
 	if (!s.is_local && !priv_single_user())
 		priv_drop(USER_SMTPD);
 	signal(SIGPIPE, SIG_IGN);
+	/* what qinject may have signed (qpost-qpdkim(8)): AUTH adds "auth" */
+	if (s.is_local)
+		setenv("QPOST_SIGN", "local", 1);
+	else
+		unsetenv("QPOST_SIGN");
 	snprintf(s.sid, sizeof(s.sid), "%ld", (long)getpid());
 	buf_init(&s.in, 0, s.inbuf, sizeof(s.inbuf));
 	buf_init(&s.out, 1, s.outbuf, sizeof(s.outbuf));

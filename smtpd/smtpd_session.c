@@ -599,6 +599,7 @@ do_auth(struct session *s, const struct smtp_cmd *c)
 	if (r == AUTH_OK) {
 		s->authenticated = 1;
 		strlcpy(s->auth_user, user, sizeof(s->auth_user));
+		(void)setenv("QPOST_SIGN", "auth", 1);	/* qinject's signer */
 		log_info("session=%s ip=%s auth=ok user=%s mech=%s", s->sid,
 		    s->ip, user, is_plain ? "PLAIN" : "LOGIN");
 		reply(s, "235 2.7.0 Authentication successful");

@@ -121,6 +121,16 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$subport" \
 	    --server "127.0.0.1:$subport" --tls -au demo -ap wrong \
 	    --from demo@demo.test --to demo@demo.test
 	qp_wait_for 4 "$demo/home/demo/Maildir/new" 30
+	# DKIM: mail from demo.test submitted with AUTH is signed with the
+	# key made on the first run; its TXT record is beside the key
+	txt=$demo/control/dkimkeys/demo.demo.test.txt
+	atf_check -o match:'^demo\._domainkey\.demo\.test\. IN TXT "v=DKIM1; k=rsa; p=' \
+	    cat "$txt"
+	f=$(grep -l "^by implicit tls" "$demo"/home/demo/Maildir/new/*)
+	atf_check -o match:"^DKIM-Signature: .*d=demo.test; *s=demo;" sh -c \
+	    "sed -n '/^DKIM-Signature:/,/b=/p' '$f' | tr -d '\n\t'"
+	atf_check -o inline:"pass\n" /usr/bin/python3 \
+	    "$(qp_top)/tests/dkim/verify.py" -f "$txt" "$f"
 	atf_check -o match:"with ESMTPS \(TLSv1\.[23]:" \
 	    -o match:"with ESMTPSA \(TLSv1\.[23]:" sh -c \
 	    "cat '$demo'/home/demo/Maildir/new/*"

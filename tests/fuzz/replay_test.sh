@@ -187,7 +187,16 @@ smtp_session_body() {
 	replay fuzz_smtp_session
 }
 
+atf_test_case dkim
+dkim_head() {
+	atf_set "descr" "fuzz_dkim replays its corpus and crashes"
+}
+dkim_body() {
+	replay fuzz_dkim
+}
+
 atf_init_test_cases() {
+	atf_add_test_case dkim
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
