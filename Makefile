@@ -81,8 +81,8 @@ LIBSRCS +=	queue/queue_space.c
 LIBSRCS +=	queue/header.c
 LIBSRCS +=	send/spawn_rec.c
 LIBSRCS +=	send/spawn_msg.c
-LIBSRCS +=	send/dns.c
-LIBSRCS +=	send/dns_parse.c
+LIBSRCS +=	lib/dns.c
+LIBSRCS +=	lib/dns_parse.c
 LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
@@ -123,7 +123,7 @@ HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
 HDRS +=		send/smtp_reply.h
-HDRS +=		send/dns.h
+HDRS +=		lib/dns.h
 HDRS +=		queue/queue_ctl.h
 HDRS +=		queue/queue_dsn.h
 HDRS +=		send/local_parse.h
@@ -536,7 +536,7 @@ FUZZ_CC ?=	clang
 FUZZ_DIR ?=	build/fuzz
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
-FUZZ_SRCS +=	send/dns_parse.c
+FUZZ_SRCS +=	lib/dns_parse.c
 FUZZ_SRCS +=	send/local_parse.c
 FUZZ_SRCS +=	send/smtp_dot.c send/sock_connect.c send/lmtp_client.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
@@ -548,7 +548,7 @@ FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_SRCS +=	smtpd/proxy.c
 FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c
 FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
-		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c send/dns.c \
+		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c lib/dns.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \

@@ -1,7 +1,7 @@
 #! /usr/bin/atf-sh
 # Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
 #
-# dns: send/dns.c against a real DNS server (dnsmasq, tests/dns.sh),
+# dns: lib/dns.c against a real DNS server (dnsmasq, tests/dns.sh),
 # through the test driver tests/dns/dnsq: MX order and shuffle, the
 # answers that say "no" (NXDOMAIN, NODATA, null MX) and the one that
 # says "later" (SERVFAIL), AAAA and A, CNAME, and control/resolvers

@@ -1,11 +1,11 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * dns_test - tests of send/dns_parse.c on answers built byte by byte
+ * dns_test - tests of lib/dns_parse.c on answers built byte by byte
  * (good ones with compression, CNAME chains and the null MX; and every
  * way an answer can lie: truncation at each length, pointer loops, a
  * question that does not echo, rdata lengths, too many records), and
- * of control/resolvers as send/dns.c reads it.  Each parse runs on a
+ * of control/resolvers as lib/dns.c reads it.  Each parse runs on a
  * malloc'd copy of exactly the answer's length, so a sanitizer build
  * catches any read past the end.
  */
