@@ -102,6 +102,7 @@ LIBSRCS +=	smtpd/proxy_from.c
 LIBSRCS +=	smtpd/proxy_read.c
 LIBSRCS +=	control/check_log.c
 LIBSRCS +=	control/ctl_knob.c
+LIBSRCS +=	smtpd/dnsbl.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -136,6 +137,7 @@ HDRS +=		queue/sendmail.h
 HDRS +=		smtpd/proxy.h
 HDRS +=		control/check_log.h
 HDRS +=		control/ctl_knob.h
+HDRS +=		smtpd/dnsbl.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -185,6 +187,7 @@ UNIT_TESTS +=	tests/unit/mbox_quote_test
 UNIT_TESTS +=	tests/unit/addrlist_test
 UNIT_TESTS +=	tests/unit/proxy_test
 UNIT_TESTS +=	tests/unit/check_log_test
+UNIT_TESTS +=	tests/unit/dnsbl_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -217,6 +220,7 @@ SH_TESTS +=	tests/smtpd/auth_test
 SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/smtpd/proxy_test
 SH_TESTS +=	tests/smtpd/fulldisk_test
+SH_TESTS +=	tests/smtpd/dnsbl_test
 SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
@@ -288,6 +292,8 @@ FUZZ_TARGETS +=	fuzz_auth
 FUZZ_REPLAY +=	tests/fuzz/fuzz_auth_replay
 FUZZ_TARGETS +=	fuzz_cdb
 FUZZ_REPLAY +=	tests/fuzz/fuzz_cdb_replay
+FUZZ_TARGETS +=	fuzz_dnsbl
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dnsbl_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -368,6 +374,7 @@ control/qcdb: control/qcdb.o $(LIBA)
 SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \
 		smtpd/smtpd_tls.o
 SMTPD_OBJS +=	smtpd/smtpd_proxy.o
+SMTPD_OBJS +=	smtpd/smtpd_dnsbl.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
 $(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h smtpd/smtpd_tls.h
@@ -520,6 +527,11 @@ tests/fuzz/fuzz_cdb_replay: tests/fuzz/fuzz_cdb.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_cdb.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_dnsbl_replay: tests/fuzz/fuzz_dnsbl.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dnsbl.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -551,6 +563,7 @@ FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c lib/dns.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
+FUZZ_SRCS +=	smtpd/dnsbl.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -179,6 +179,14 @@ cdb_body() {
 	replay fuzz_cdb
 }
 
+atf_test_case dnsbl
+dnsbl_head() {
+	atf_set "descr" "fuzz_dnsbl replays its corpus and crashes"
+}
+dnsbl_body() {
+	replay fuzz_dnsbl
+}
+
 atf_init_test_cases() {
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
@@ -200,4 +208,5 @@ atf_init_test_cases() {
 	atf_add_test_case drop
 	atf_add_test_case rec
 	atf_add_test_case addr
+	atf_add_test_case dnsbl
 }
