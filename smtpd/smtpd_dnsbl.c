@@ -45,17 +45,19 @@ session_dnsbl(struct session *s, int stage)
 
 	if (s->is_local || s->dnsbl_done)
 		return;
-	if (stage == DNSBL_EARLY && proxy_from_listed(s->ip) != 0)
-		return;
-	s->dnsbl_done = 1;
-	if (getenv("RELAYCLIENT") != NULL || relay_allowed(s->ip) == 1)
-		return;
+	/* no list (the common case) costs one failed open, nothing more */
 	if ((r = dnsbl_load(&list, &at_connect, &timeout)) <= 0) {
+		s->dnsbl_done = 1;
 		if (r == -1)
 			log_warnx("session=%s ip=%s dnsbl=unchecked "
 			    "reason=control_broken", s->sid, s->ip);
 		return;
 	}
+	if (stage == DNSBL_EARLY && proxy_from_listed(s->ip) != 0)
+		return;
+	s->dnsbl_done = 1;
+	if (getenv("RELAYCLIENT") != NULL || relay_allowed(s->ip) == 1)
+		return;
 	if (dns_init() != 0) {
 		log_warnx("session=%s ip=%s dnsbl=unchecked "
 		    "reason=resolver_broken", s->sid, s->ip);

@@ -22,7 +22,7 @@ py() {
 	    "$QP_SMTP_PORT"
 }
 
-PRELUDE='import smtplib, ssl, sys, time
+PRELUDE='import smtplib, socket, ssl, sys, time
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
@@ -34,6 +34,14 @@ def expect(got, code, text=None):
 def session(src, greeting=220, text=None):
     s = smtplib.SMTP(timeout=30, source_address=(src, 0))
     expect(s.connect(sys.argv[1], int(sys.argv[2])), greeting, text)
+    return s
+def proxied(client):
+    # from the balancer 127.0.0.7 (control/proxyfrom), for client
+    s = smtplib.SMTP(timeout=30)
+    s.sock = socket.create_connection((sys.argv[1], int(sys.argv[2])),
+        30, source_address=("127.0.0.7", 0))
+    s.sock.sendall(("PROXY TCP4 %s 127.0.0.1 40000 25\r\n" % client).encode())
+    expect(s.getreply(), 220)
     return s
 def rcpt(src, to, code, text=None):
     s = session(src)
@@ -81,6 +89,7 @@ refusals_body() {
 	echo $! >> "$QP_DIR/pids"
 	qp_deadline_loop 10 test -S "$QPOST_AUTHSOCKET" ||
 	    qp_fail "qpauth did not start" "$QP_DIR/qpauth.log"
+	echo 127.0.0.7 > "$QPOST_CONTROL/proxyfrom"
 	qp_smtpd_start "QPOST_AUTHSOCKET=$QPOST_AUTHSOCKET"
 
 	# at RCPT (the default), every RCPT
@@ -108,16 +117,26 @@ expect(s.docmd('MAIL', 'FROM:<alice@example.test>'), 250)
 expect(s.docmd('RCPT', 'TO:<someone@remote.test>'), 250)
 expect(s.docmd('RCPT', 'TO:<bob@example.test>'), 250)
 s.quit()
+# behind a balancer the client is known after its header, read in the
+# sandbox: the lookups are made there
+for client, code in (('127.0.0.2', 554), ('127.0.0.3', 250)):
+    s = proxied(client)
+    s.ehlo('client.test')
+    expect(s.docmd('MAIL', 'FROM:<someone@client.test>'), 250)
+    expect(s.docmd('RCPT', 'TO:<alice@example.test>'), code,
+        '$TXT' if code == 554 else None)
+    s.quit()
 print('ok')"
-	# one line per listing: 127.0.0.2 twice, 127.0.0.6 once; none for
-	# the relay client, which is not even looked up
+	# one line per listing: 127.0.0.2 three times (plain, AUTH, behind
+	# the balancer), 127.0.0.6 once; none for the relay client, which
+	# is not even looked up, nor for the balancer
 	qp_wait_file_match "$QP_DIR/smtpd.log" \
 	    'ip=127.0.0.6 dnsbl=listed zone=bl2.test answer=127.0.0.10 refuse=rcpt' \
 	    10
 	[ "$(grep -c 'ip=127.0.0.2 dnsbl=listed zone=bl.test answer=127.0.0.2 refuse=rcpt' \
-	    "$QP_DIR/smtpd.log")" -eq 2 ] ||
-	    qp_fail "not two listing lines for 127.0.0.2" "$QP_DIR/smtpd.log"
-	! grep -q 'ip=127.0.0.[135] dnsbl=' "$QP_DIR/smtpd.log" ||
+	    "$QP_DIR/smtpd.log")" -eq 3 ] ||
+	    qp_fail "not three listing lines for 127.0.0.2" "$QP_DIR/smtpd.log"
+	! grep -q 'ip=127.0.0.[1357] dnsbl=' "$QP_DIR/smtpd.log" ||
 	    qp_fail "a dnsbl line for an unlisted or relay client" \
 	    "$QP_DIR/smtpd.log"
 
