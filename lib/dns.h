@@ -151,7 +151,8 @@ void	dns_timeout(int seconds);
 	   libc's resolver counts whole seconds); 0 (the start) gives back
 	   libc's own timeout and attempts (resolv.conf's options,
 	   RES_OPTIONS).  Whole seconds: a caller with a budget passes what
-	   is left of it, rounded down, and stops at 0. */
+	   is left of it, rounded down (smtpd/dnsbl.c: with a grace of a
+	   tenth of a second), and stops at 0. */
 
 /* the resolvers in use, for tests and logs */
 int	dns_server_parse(const char *, struct sockaddr_storage *);
