@@ -28,7 +28,8 @@
  * header (QR set, opcode 0, RCODE, TC clear), exactly one question that
  * echoes qname (case aside), type and class IN; at most DNS_RR_MAX answer
  * records, each read within the packet, rdata lengths exact for CNAME,
- * MX, A and AAAA, and a TXT record's strings filling its rdata exactly; compression pointers must point backwards (RFC 1035
+ * MX, A and AAAA, and (in an answer to a TXT question) a TXT record's
+ * strings filling its rdata exactly; compression pointers must point backwards (RFC 1035
  * 4.1.4: to a prior occurrence), so they cannot loop.  Only records of
  * class IN owned by qname, or by a name a CNAME chain inside the answer
  * leads to from qname (at most DNS_CNAME_MAX links, no loops), count.
