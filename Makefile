@@ -84,8 +84,8 @@ LIBSRCS +=	queue/queue_space.c
 LIBSRCS +=	queue/header.c
 LIBSRCS +=	send/spawn_rec.c
 LIBSRCS +=	send/spawn_msg.c
-LIBSRCS +=	send/dns.c
-LIBSRCS +=	send/dns_parse.c
+LIBSRCS +=	lib/dns.c
+LIBSRCS +=	lib/dns_parse.c
 LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
@@ -106,6 +106,7 @@ LIBSRCS +=	smtpd/proxy_read.c
 LIBSRCS +=	control/check_log.c
 LIBSRCS +=	control/ctl_knob.c
 LIBSRCS +=	queue/dkim_req.c
+LIBSRCS +=	smtpd/dnsbl.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -127,7 +128,7 @@ HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
 HDRS +=		send/smtp_reply.h
-HDRS +=		send/dns.h
+HDRS +=		lib/dns.h
 HDRS +=		queue/queue_ctl.h
 HDRS +=		queue/queue_dsn.h
 HDRS +=		send/local_parse.h
@@ -141,6 +142,7 @@ HDRS +=		smtpd/proxy.h
 HDRS +=		control/check_log.h
 HDRS +=		control/ctl_knob.h
 HDRS +=		queue/dkim_req.h
+HDRS +=		smtpd/dnsbl.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -193,6 +195,7 @@ UNIT_TESTS +=	tests/unit/addrlist_test
 UNIT_TESTS +=	tests/unit/proxy_test
 UNIT_TESTS +=	tests/unit/check_log_test
 UNIT_TESTS +=	tests/unit/dkim_req_test
+UNIT_TESTS +=	tests/unit/dnsbl_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -225,6 +228,7 @@ SH_TESTS +=	tests/smtpd/auth_test
 SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/smtpd/proxy_test
 SH_TESTS +=	tests/smtpd/fulldisk_test
+SH_TESTS +=	tests/smtpd/dnsbl_test
 SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
@@ -302,6 +306,8 @@ FUZZ_TARGETS +=	fuzz_smtp_session
 FUZZ_REPLAY +=	tests/fuzz/fuzz_smtp_session_replay
 FUZZ_TARGETS +=	fuzz_dkim
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dkim_replay
+FUZZ_TARGETS +=	fuzz_dnsbl
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dnsbl_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -387,6 +393,7 @@ control/qcdb: control/qcdb.o $(LIBA)
 SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \
 		smtpd/smtpd_tls.o
 SMTPD_OBJS +=	smtpd/smtpd_proxy.o
+SMTPD_OBJS +=	smtpd/smtpd_dnsbl.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
 $(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h smtpd/smtpd_tls.h
@@ -559,6 +566,11 @@ tests/fuzz/fuzz_cdb_replay: tests/fuzz/fuzz_cdb.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_cdb.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_dnsbl_replay: tests/fuzz/fuzz_dnsbl.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dnsbl.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -575,7 +587,7 @@ FUZZ_CC ?=	clang
 FUZZ_DIR ?=	build/fuzz
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
-FUZZ_SRCS +=	send/dns_parse.c
+FUZZ_SRCS +=	lib/dns_parse.c
 FUZZ_SRCS +=	send/local_parse.c
 FUZZ_SRCS +=	send/smtp_dot.c send/sock_connect.c send/lmtp_client.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
@@ -588,9 +600,10 @@ FUZZ_SRCS +=	smtpd/proxy.c
 FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c
 FUZZ_SRCS +=	queue/dkim_req.c
 FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
-		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c send/dns.c \
+		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c lib/dns.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
+FUZZ_SRCS +=	smtpd/dnsbl.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

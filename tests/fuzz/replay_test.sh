@@ -195,6 +195,14 @@ dkim_body() {
 	replay fuzz_dkim
 }
 
+atf_test_case dnsbl
+dnsbl_head() {
+	atf_set "descr" "fuzz_dnsbl replays its corpus and crashes"
+}
+dnsbl_body() {
+	replay fuzz_dnsbl
+}
+
 atf_init_test_cases() {
 	atf_add_test_case dkim
 	atf_add_test_case addrlist
@@ -218,4 +226,5 @@ atf_init_test_cases() {
 	atf_add_test_case drop
 	atf_add_test_case rec
 	atf_add_test_case addr
+	atf_add_test_case dnsbl
 }
