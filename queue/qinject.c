@@ -35,6 +35,7 @@
 #include "log.h"
 #include "paths.h"
 #include "qinject_exit.h"
+#include "qinject_verify.h"
 #include "queue_drop.h"
 #include "queue_id.h"
 #include "queue_space.h"
@@ -553,6 +554,7 @@ main(int argc, char *argv[])
 	if (queue_mode) {
 		/* qmail-queue's envelope has no room for it: smtpd says so */
 		q.is_utf8 = getenv("QPOST_UTF8") != NULL;
+		qinject_verify(q.drop_fd);	/* smtpd's port-25 mail */
 		copy_message(&q);
 		read_envelope(&q);
 	} else {

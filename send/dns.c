@@ -321,13 +321,13 @@ dns_servers(struct sockaddr_storage *out, size_t size)
 }
 
 /*
- * query - send the type query for name (normalised) and return the
+ * dns_query - send the type query for name (normalised) and return the
  * answer in a static buffer: DNS_OK with *ans, *len, or what
  * res_nquery's h_errno says (it gives -1 for NXDOMAIN, NODATA and
- * every failure alike).
+ * every failure alike).  Exported for qpverify's lookups (TXT, PTR).
  */
-static int
-query(const char *name, int type, const unsigned char **ans, size_t *len)
+int
+dns_query(const char *name, int type, const unsigned char **ans, size_t *len)
 {
 	static unsigned char buf[65536];
 	int n;
@@ -371,7 +371,7 @@ dns_mx(const char *domain, struct dns_mx **mx, size_t *n)
 	dns_why_set("");
 	if (dns_name_norm(domain, name) == -1)
 		return DNS_NXDOMAIN;
-	if ((r = query(name, ns_t_mx, &ans, &len)) != DNS_OK)
+	if ((r = dns_query(name, ns_t_mx, &ans, &len)) != DNS_OK)
 		return r;
 	return dns_parse_mx(ans, len, name, mx, n);
 }
@@ -386,7 +386,7 @@ lookup(const char *name, int type, struct dns_addr **a, size_t *n)
 
 	*a = NULL;
 	*n = 0;
-	if ((r = query(name, type, &ans, &len)) != DNS_OK)
+	if ((r = dns_query(name, type, &ans, &len)) != DNS_OK)
 		return r;
 	return dns_parse_addrs(ans, len, name, type, a, n);
 }

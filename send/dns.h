@@ -86,6 +86,11 @@ int	dns_addrs(const char *host, struct dns_addr **a, size_t *n);
 	   DNS_NODATA / DNS_TEMP otherwise (TEMP wins over NODATA when one
 	   query failed temporarily) */
 
+int	dns_query(const char *, int, const unsigned char **, size_t *);
+	/* one query of type for a normalised name: DNS_OK with the raw
+	   answer (a static buffer, valid until the next query) in *ans,
+	   *len; or DNS_NXDOMAIN, DNS_NODATA, DNS_TEMP */
+
 /* the pure answer parsers, the fuzz target's entry points: */
 int	dns_parse_mx(const unsigned char *ans, size_t len, const char *qname,
 	    struct dns_mx **mx, size_t *n);

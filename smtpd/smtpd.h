@@ -72,5 +72,7 @@ struct session {
 void	session_run(struct session *);
 int	session_load(struct session *);
 void	session_proxy(struct session *);	/* smtpd_proxy.c */
+void	smtpd_verify_env(const struct session *);	/* smtpd_verify.c */
+const char *smtpd_verify_reply(int);
 
 #endif
