@@ -114,7 +114,9 @@ record(DKIM *d, struct verify *v)
 		    DKIM_STAT_OK) {
 			b[blen < sizeof(b) ? blen : sizeof(b) - 1] = '\0';
 			strlcpy(k->b, b, sizeof(k->b));
-			if (!ar_is_token(k->b))
+			/* base64 only: verify_header quotes it when needed */
+			if (strspn(k->b, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+			    "klmnopqrstuvwxyz0123456789+/=") != strlen(k->b))
 				k->b[0] = '\0';
 		}
 		k->result = sig_word(sigs[i]);

@@ -10,9 +10,10 @@
  *		dkim=pass header.d=example.com header.s=sel header.b=AbCdEfGh;
  *		dmarc=fail (p=reject) header.from=example.com
  *
- * Every property value written is a token or an RFC 8601 pvalue (a
- * domain name, or a dot-atom local part and a domain): the parts make
- * sure of it before they fill struct verify.
+ * Every property value written is a token, an RFC 8601 pvalue (a
+ * domain name, or a dot-atom local part and a domain) or, for header.b,
+ * a quoted-string of base64: the parts make sure of it before they
+ * fill struct verify.
  */
 #include <string.h>
 
@@ -44,8 +45,10 @@ verify_header(const char *id, const struct verify *v, struct sa *out)
 		e |= sa_catf(out, ";\n\tdkim=%s header.d=%s", k->result, k->d);
 		if (k->s[0] != '\0')
 			e |= sa_catf(out, " header.s=%s", k->s);
+		/* RFC 6008: base64's '/' and '=' are no token's: quoted */
 		if (k->b[0] != '\0')
-			e |= sa_catf(out, " header.b=%s", k->b);
+			e |= sa_catf(out, ar_is_token(k->b) ? " header.b=%s" :
+			    " header.b=\"%s\"", k->b);
 	}
 	if (v->dmarc != NULL) {
 		e |= sa_catf(out, ";\n\tdmarc=%s", v->dmarc);

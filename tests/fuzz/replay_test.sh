@@ -179,7 +179,16 @@ cdb_body() {
 	replay fuzz_cdb
 }
 
+atf_test_case verify
+verify_head() {
+	atf_set "descr" "fuzz_verify replays its corpus and crashes"
+}
+verify_body() {
+	replay fuzz_verify
+}
+
 atf_init_test_cases() {
+	atf_add_test_case verify
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
