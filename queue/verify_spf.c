@@ -18,9 +18,39 @@
 #include <spf2/spf.h>
 
 #include "log.h"
+#include "qinject_exit.h"
 #include "verify.h"
 #include "verify_ar.h"
 #include "verify_dns.h"
+
+/*
+ * libspf2's message handlers: its default ones print to stdout (our
+ * output, the message) and abort on an internal error.  Warnings go to
+ * our log; an error is a temporary failure, never a core dump.
+ */
+static void __attribute__((noreturn))
+spf_error(const char *file, int line, const char *msg)
+{
+	(void)file;
+	(void)line;
+	diex(QI_TEMPREFUSED, "libspf2: %s", msg);
+}
+
+static void
+spf_warning(const char *file, int line, const char *msg)
+{
+	(void)file;
+	(void)line;
+	log_warnx("libspf2: %s", msg);
+}
+
+static void
+spf_quiet(const char *file, int line, const char *msg)
+{
+	(void)file;
+	(void)line;
+	(void)msg;
+}
 
 /* result_word - RFC 8601's word for a libspf2 result. */
 static const char *
@@ -93,6 +123,10 @@ verify_spf(const struct verify_in *in, struct verify *v)
 	const char *at = strrchr(in->sender, '@');
 	int has_helo = is_host_name(in->helo, v->helo);
 
+	SPF_error_handler = spf_error;
+	SPF_warning_handler = spf_warning;
+	SPF_info_handler = spf_quiet;
+	SPF_debug_handler = spf_quiet;
 	if ((layer = vdns_spf_layer()) == NULL)
 		return -1;
 	if ((srv = SPF_server_new_dns(layer, 0)) == NULL) {
