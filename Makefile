@@ -81,8 +81,8 @@ LIBSRCS +=	queue/queue_space.c
 LIBSRCS +=	queue/header.c
 LIBSRCS +=	send/spawn_rec.c
 LIBSRCS +=	send/spawn_msg.c
-LIBSRCS +=	send/dns.c
-LIBSRCS +=	send/dns_parse.c
+LIBSRCS +=	lib/dns.c
+LIBSRCS +=	lib/dns_parse.c
 LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
@@ -103,7 +103,8 @@ LIBSRCS +=	smtpd/proxy_read.c
 LIBSRCS +=	control/check_log.c
 LIBSRCS +=	control/ctl_knob.c
 LIBSRCS +=	queue/verify_ar.c
-LIBSRCS +=	queue/verify_txt.c
+LIBSRCS +=	queue/verify_ptr.c
+LIBSRCS +=	smtpd/dnsbl.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -125,7 +126,7 @@ HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
 HDRS +=		send/smtp_reply.h
-HDRS +=		send/dns.h
+HDRS +=		lib/dns.h
 HDRS +=		queue/queue_ctl.h
 HDRS +=		queue/queue_dsn.h
 HDRS +=		send/local_parse.h
@@ -140,6 +141,7 @@ HDRS +=		control/check_log.h
 HDRS +=		control/ctl_knob.h
 HDRS +=		queue/verify_ar.h
 HDRS +=		queue/verify_dns.h
+HDRS +=		smtpd/dnsbl.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -190,6 +192,7 @@ UNIT_TESTS +=	tests/unit/mbox_quote_test
 UNIT_TESTS +=	tests/unit/addrlist_test
 UNIT_TESTS +=	tests/unit/proxy_test
 UNIT_TESTS +=	tests/unit/check_log_test
+UNIT_TESTS +=	tests/unit/dnsbl_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
@@ -222,6 +225,7 @@ SH_TESTS +=	tests/smtpd/auth_test
 SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/smtpd/proxy_test
 SH_TESTS +=	tests/smtpd/fulldisk_test
+SH_TESTS +=	tests/smtpd/dnsbl_test
 SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
@@ -296,6 +300,8 @@ FUZZ_TARGETS +=	fuzz_cdb
 FUZZ_REPLAY +=	tests/fuzz/fuzz_cdb_replay
 FUZZ_TARGETS +=	fuzz_verify
 FUZZ_REPLAY +=	tests/fuzz/fuzz_verify_replay
+FUZZ_TARGETS +=	fuzz_dnsbl
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dnsbl_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -390,6 +396,7 @@ SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \
 		smtpd/smtpd_tls.o
 SMTPD_OBJS +=	smtpd/smtpd_proxy.o
 SMTPD_OBJS +=	smtpd/smtpd_verify.o
+SMTPD_OBJS +=	smtpd/smtpd_dnsbl.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
 $(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h smtpd/smtpd_tls.h
@@ -547,6 +554,11 @@ tests/fuzz/fuzz_verify_replay: tests/fuzz/fuzz_verify.c tests/fuzz/replay.c \
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_verify.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
+tests/fuzz/fuzz_dnsbl_replay: tests/fuzz/fuzz_dnsbl.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dnsbl.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
 tests/dns/dnsq: tests/dns/dnsq.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/dns/dnsq.c $(LIBA) \
 	    $(PKG_LIBS)
@@ -563,7 +575,7 @@ FUZZ_CC ?=	clang
 FUZZ_DIR ?=	build/fuzz
 FUZZ_SRCS =	lib/addr.c lib/sa.c smtpd/smtpd_cmd.c smtpd/smtpd_data.c
 FUZZ_SRCS +=	lib/buf.c send/smtp_reply.c
-FUZZ_SRCS +=	send/dns_parse.c
+FUZZ_SRCS +=	lib/dns_parse.c
 FUZZ_SRCS +=	send/local_parse.c
 FUZZ_SRCS +=	send/smtp_dot.c send/sock_connect.c send/lmtp_client.c
 FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
@@ -575,10 +587,11 @@ FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_SRCS +=	smtpd/proxy.c
 FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c
 FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
-		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c send/dns.c \
+		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c lib/dns.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
-FUZZ_SRCS +=	queue/verify_ar.c queue/verify_txt.c
+FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
+FUZZ_SRCS +=	smtpd/dnsbl.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -31,6 +31,7 @@ const struct ctl_knob ctl_knobs[] = {
 	{ "retrymax", 1, 100000000, 3600 },
 	{ "retrymin", 1, 100000000, 60 },
 	{ "timeoutconnect", 1, 3600, 60 },
+	{ "timeoutdnsbl", 1, 60, 4 },			/* all zones together */
 	{ "timeoutmboxlock", 1, 86400, 60 },
 	{ "timeoutprogram", 1, 7 * 86400, 3600 },
 	{ "timeoutremote", 1, 3600, 0 },		/* 0: RFC 5321's */

@@ -10,7 +10,8 @@
  * own: control/ctl.c for every file, qcdb -n for the files qcdb
  * compiles, policy_cdb_open for a cdb missing or older than its text,
  * remote_cfg_load and remote_route_check for the remote sender's files,
- * dns_init for resolvers, dot_next for defaultdelivery.  They report a
+ * dns_init for resolvers, dnsbl_load for smtpd's DNSBL files, dot_next
+ * for defaultdelivery.  They report a
  * problem by a log line on stderr; qpost-check catches those lines on
  * a pipe and rewrites them as file:line (check_log.c).  What only qpost-check checks:
  * the owner and mode of the secret files, and unknown files.
@@ -38,6 +39,7 @@
 #include "ctl.h"
 #include "ctl_knob.h"
 #include "dns.h"
+#include "dnsbl.h"
 #include "local_parse.h"
 #include "log.h"
 #include "paths.h"
@@ -57,6 +59,7 @@ enum kind {
 	K_INT,		/* a decimal number in [min, max] */
 	K_LINE,		/* one value */
 	K_LIST,		/* entries, printed sorted */
+	K_ORDERED,	/* entries whose order counts, printed in order */
 	K_CDB,		/* a list qcdb compiles: entries, cdb fresh */
 	K_ALIASES,	/* like K_CDB, printed in file order */
 	K_DOT,		/* defaultdelivery: dot-qpost(5) lines */
@@ -100,6 +103,8 @@ static const struct setting settings[] = {
 	{ "databytes", K_INT, NULL, O_NONE },
 	{ "defaultdelivery", K_DOT, "./Maildir/", O_NONE },
 	{ "delaynotice", K_INT, NULL, O_NONE },
+	{ "dnsbl", K_ORDERED, "<none>", O_NONE },
+	{ "dnsblrefuse", K_LINE, "rcpt", O_NONE },
 	{ "doublebounceto", K_LIST, "postmaster", O_NONE },
 	{ "extsep", K_LINE, "+", O_NONE },
 	{ "helohost", K_LINE, "<me>", O_NONE },
@@ -125,6 +130,7 @@ static const struct setting settings[] = {
 	{ "smtpauth", K_SECRET, "<none>", O_QPREMOTE },
 	{ "smtproutes", K_LIST, "<none: MX>", O_NONE },
 	{ "timeoutconnect", K_INT, NULL, O_NONE },
+	{ "timeoutdnsbl", K_INT, NULL, O_NONE },
 	{ "timeoutmboxlock", K_INT, NULL, O_NONE },
 	{ "timeoutprogram", K_INT, NULL, O_NONE },
 	{ "timeoutremote", K_INT, "<RFC 5321>", O_NONE },
@@ -547,6 +553,16 @@ check_file(const struct setting *s, struct value *v)
 		add_problem(s->name, 1, 0, "want one character");
 		v->state = -1;
 	}
+	if (s->kind == K_LINE && v->state == 1 && strcmp(s->name,
+	    "dnsblrefuse") == 0 && strcmp(v->text.s, "rcpt") != 0 &&
+	    strcmp(v->text.s, "connect") != 0) {	/* dnsbl.c's */
+		char what[CTL_LINE_MAX + 32];
+
+		snprintf(what, sizeof(what), "\"%s\": want connect or rcpt",
+		    v->text.s);
+		add_problem(s->name, 1, 0, what);
+		v->state = -1;
+	}
 	if (strcmp(s->name, "doublebounceto") == 0)
 		check_address(s->name, v);
 	if (strcmp(s->name, "trusted") == 0)
@@ -572,8 +588,9 @@ check_file(const struct setting *s, struct value *v)
 static void
 check_programs(void)
 {
+	static struct dnsbl_list zones;
 	struct remote_cfg c;
-	int r;
+	int r, at_connect, timeout;
 
 	cap_begin();
 	r = remote_cfg_load(&c, "");
@@ -585,6 +602,9 @@ check_programs(void)
 	cap_begin();
 	r = dns_init();
 	cap_end("resolvers", r == DNS_BROKEN);
+	cap_begin();
+	r = dnsbl_load(&zones, &at_connect, &timeout);
+	cap_end("dnsbl", r == -1);
 }
 
 /* known_file - whether name belongs in the control directory. */
@@ -754,6 +774,7 @@ print_config(void)
 			break;
 		case K_ALIASES:
 		case K_DOT:
+		case K_ORDERED:
 			print_list(s->name, &v->list, 1);
 			break;
 		default:

@@ -1,8 +1,8 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * verify_dns - TXT and PTR lookups over send/dns.c, and libspf2's DNS
- * layer on top of them.  See verify_dns.h.
+ * verify_dns - TXT lookups over dns.c, and libspf2's DNS layer on top
+ * of dns.c.  See verify_dns.h.
  */
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -24,17 +24,29 @@
 int
 vdns_txt(const char *name, struct sa *out, size_t *n)
 {
-	char norm[DNS_NAME_MAX + 1];
-	const unsigned char *ans;
-	size_t len;
+	struct dns_rrset set;
+	size_t i;
 	int r;
 
 	*n = 0;
-	if (dns_name_norm(name, norm) == -1)
-		return DNS_NXDOMAIN;
-	if ((r = dns_query(norm, ns_t_txt, &ans, &len)) != DNS_OK)
+	if ((r = dns_query(name, ns_t_txt, &set)) != DNS_OK)
 		return r;
-	return vdns_parse_txt(ans, len, norm, out, n);
+	for (i = 0; i < set.n; i++) {
+		const struct dns_rr *t = &set.rr[i];
+
+		/* SPF, DKIM and DMARC records are text: NUL is no part */
+		if (t->len > VDNS_TXT_MAX || memchr(t->data, '\0', t->len))
+			continue;
+		if (sa_catb(out, t->data, t->len) == -1 ||
+		    sa_catc(out, '\0') == -1) {
+			dns_rrset_free(&set);
+			*n = 0;
+			return DNS_TEMP;
+		}
+		(*n)++;
+	}
+	dns_rrset_free(&set);
+	return *n > 0 ? DNS_OK : DNS_NODATA;
 }
 
 /* ---- libspf2's DNS layer ------------------------------------------ */
@@ -85,26 +97,28 @@ fill_strings(SPF_dns_rr_t *rr, const struct sa *list, size_t n)
 static int
 fill_addrs(SPF_dns_rr_t *rr, const char *name, int type)
 {
-	const unsigned char *ans;
-	struct dns_addr *a = NULL;
-	size_t len, n = 0, i;
+	struct dns_rrset set;
+	size_t i;
 	int r;
 
-	if ((r = dns_query(name, type, &ans, &len)) == DNS_OK)
-		r = dns_parse_addrs(ans, len, name, type, &a, &n);
-	for (i = 0; r == DNS_OK && i < n; i++) {
+	r = dns_query(name, type, &set);
+	for (i = 0; r == DNS_OK && i < set.n; i++) {
 		if (SPF_dns_rr_buf_realloc(rr, (int)i, sizeof(struct
 		    in6_addr)) != SPF_E_SUCCESS) {
 			r = DNS_TEMP;
 			break;
 		}
-		if (type == ns_t_a)
-			memcpy(&rr->rr[i]->a, a[i].addr, 4);
-		else
-			memcpy(&rr->rr[i]->aaaa, a[i].addr, 16);
+		if (type == ns_t_a && set.rr[i].len == 4)
+			memcpy(&rr->rr[i]->a, set.rr[i].data, 4);
+		else if (type == ns_t_aaaa && set.rr[i].len == 16)
+			memcpy(&rr->rr[i]->aaaa, set.rr[i].data, 16);
+		else {
+			r = DNS_TEMP;
+			break;
+		}
 		rr->num_rr = (int)i + 1;
 	}
-	free(a);
+	dns_rrset_free(&set);
 	return r;
 }
 
@@ -135,10 +149,10 @@ fill_list(SPF_dns_rr_t *rr, const char *name, int type)
 	size_t len, n = 0;
 	int r;
 
-	if ((r = dns_query(name, type, &ans, &len)) == DNS_OK)
-		r = type == ns_t_txt ?
-		    vdns_parse_txt(ans, len, name, &list, &n) :
-		    vdns_parse_ptr(ans, len, name, &list, &n);
+	if (type == ns_t_txt)
+		r = vdns_txt(name, &list, &n);
+	else if ((r = dns_query_raw(name, type, &ans, &len)) == DNS_OK)
+		r = vdns_parse_ptr(ans, len, name, &list, &n);
 	if (r == DNS_OK && fill_strings(rr, &list, n) == -1)
 		r = DNS_TEMP;
 	sa_free(&list);

@@ -7,13 +7,13 @@
  * whose lookup asks dns_query); libopendkim a key lookup callback; the
  * DMARC record is fetched here and handed to libopendmarc.
  *
- * The TXT and PTR parsers are as strict as dns_parse.c's: the header
- * (QR set, RCODE 0, TC clear), one question echoing the name, records
- * read within the packet (ns_initparse and ns_parserr check lengths),
- * of class IN, owned by the name or by the target of a CNAME chain in
- * the answer from it; a TXT record's character-strings must fill its
- * rdata exactly and are joined without separators (RFC 7208 3.3,
- * RFC 6376 3.6.2.2), and one with a NUL byte is skipped.
+ * TXT, A and AAAA come from dns.c's generic dns_query, MX from dns_mx;
+ * PTR (SPF's ptr mechanism and %{p} macro), which dns_query does not
+ * know, is asked with dns_query_raw and parsed here, as strictly as
+ * dns_parse.c parses: the header (QR set, RCODE 0, TC clear), one
+ * question echoing the name, records read within the packet
+ * (ns_initparse and ns_parserr check lengths), of class IN, owned by
+ * the name or by the target of a CNAME chain in the answer from it.
  */
 #ifndef QPOST_VERIFY_DNS_H
 #define QPOST_VERIFY_DNS_H
@@ -27,14 +27,13 @@
 int	vdns_txt(const char *, struct sa *, size_t *);
 	/* the TXT records of a name, each NUL-terminated, back to back in
 	   out, their count in *n: DNS_OK, DNS_NXDOMAIN, DNS_NODATA (also
-	   when no record was usable) or DNS_TEMP */
-int	vdns_parse_txt(const unsigned char *, size_t, const char *,
-	    struct sa *, size_t *);
-	/* the parser of vdns_txt, on an answer for the (normalised) name;
-	   the fuzz target's entry point */
+	   when no record was usable: one holding a NUL byte or over
+	   VDNS_TXT_MAX bytes is skipped) or DNS_TEMP */
 int	vdns_parse_ptr(const unsigned char *, size_t, const char *,
 	    struct sa *, size_t *);
-	/* the PTR names of an answer, as vdns_parse_txt */
+	/* the PTR names of an answer for the (normalised) name, each
+	   NUL-terminated, back to back in out, their count in *n: DNS_OK,
+	   DNS_NXDOMAIN, DNS_NODATA or DNS_TEMP; the fuzz target's entry */
 void	*vdns_spf_layer(void);
 	/* a new libspf2 DNS layer (an SPF_dns_server_t *) over dns.c;
 	   NULL when out of memory */

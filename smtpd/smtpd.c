@@ -167,10 +167,15 @@ main(int argc, char *argv[])
 	s.queue_fd = open(paths_queue(), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	qerr = errno;
 	loaded = s.queue_fd != -1 && session_load(&s) == 0;
+	/* DNSBL lookups before the sandbox, when the client is known */
+	if (loaded)
+		session_dnsbl(&s, DNSBL_EARLY);
 	(void)sandbox_enter(SANDBOX_SMTPD);
 	/* a listed balancer's header first: it names the client */
 	if (!s.is_local)
 		session_proxy(&s);
+	if (loaded)
+		session_dnsbl(&s, DNSBL_LATE);
 	log_info("session=%s connect ip=%s host=%s", s.sid, s.ip, s.host);
 	if (!loaded) {
 		if (s.queue_fd == -1) {

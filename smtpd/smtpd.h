@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "dnsbl.h"
 #include "sa.h"
 #include "smtpd_cmd.h"
 #include "smtpd_data.h"
@@ -59,6 +60,11 @@ struct session {
 	int			 needs_auth;	/* -a: AUTH before MAIL (with AUTH) */
 	int			 authenticated;	/* AUTH succeeded */
 	char			 auth_user[65];	/* who, when authenticated */
+	/* DNSBL (smtpd_dnsbl.c): the verdict, looked up at the start */
+	struct dnsbl_result	 dnsbl;
+	int			 dnsbl_done;	/* looked up (or skipped) */
+	int			 dnsbl_at_connect; /* control/dnsblrefuse */
+	int			 dnsbl_refused;	/* 554 greeting: 503 to all */
 	/* the transaction */
 	struct mail_args	 mail;
 	char			 sender[ADDR_PATH_MAX + 1];
@@ -74,5 +80,10 @@ int	session_load(struct session *);
 void	session_proxy(struct session *);	/* smtpd_proxy.c */
 void	smtpd_verify_env(const struct session *);	/* smtpd_verify.c */
 const char *smtpd_verify_reply(int);
+/* smtpd_dnsbl.c */
+#define DNSBL_EARLY	0	/* before the sandbox */
+#define DNSBL_LATE	1	/* after a balancer's PROXY header */
+void	session_dnsbl(struct session *, int);
+int	session_dnsbl_refuses(const struct session *, int);
 
 #endif

@@ -747,6 +747,10 @@ do_rcpt(struct session *s, const struct smtp_cmd *c)
 		    why);
 		return;
 	}
+	if (session_dnsbl_refuses(s, 0)) {
+		error_reply(s, "554 5.7.1 %s", s->dnsbl.text);
+		return;
+	}
 	if (!rcpt_policy(s, &r))
 		return;
 	if (r.is_postmaster)
@@ -944,6 +948,10 @@ dispatch(struct session *s, const char *line, size_t n)
 		error_reply(s, "503 5.5.1 Finish BDAT with BDAT LAST first");
 		return;
 	}
+	if (s->dnsbl_refused && c.verb != VERB_QUIT) {
+		error_reply(s, "503 5.7.1 %s", s->dnsbl.text);
+		return;
+	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (commands[i].verb == c.verb) {
 			commands[i].fn(s, &c);
@@ -974,7 +982,11 @@ session_run(struct session *s)
 		    s->sid, s->ip, stls_version(&s->tls), stls_cipher(&s->tls),
 		    stls_bits(&s->tls));
 	}
-	reply(s, "220 %s ESMTP qpost", s->set.me.s);
+	/* RFC 5321 3.1: a 554 greeting, then 503 to all but QUIT */
+	if ((s->dnsbl_refused = session_dnsbl_refuses(s, 1)))
+		reply(s, "554 5.7.1 %s", s->dnsbl.text);
+	else
+		reply(s, "220 %s ESMTP qpost", s->set.me.s);
 	for (;;) {
 		/* replies wait while a whole command is queued behind them */
 		if (memchr(s->in.p + s->in.pos, '\n', s->in.len - s->in.pos) ==

@@ -39,6 +39,8 @@ good_control() {
 	echo - > $c/extsep
 	echo 2525 > $c/remoteport
 	echo bounces@example.org > $c/doublebounceto
+	printf 'zen.example\nbl.example 127.0.0.2 Refused: %%i\n' > $c/dnsbl
+	echo connect > $c/dnsblrefuse
 	atf_check "$QPOST_LIBEXEC/qcdb"
 }
 
@@ -124,6 +126,8 @@ broken_files_body() {
 	    'resolvers:printf "1.1.1.1\nnot-an-address\n" > $c/resolvers' \
 	    'defaultdelivery:printf "./Maildir/\n:include:/etc/list\n" > $c/defaultdelivery' \
 	    'extsep:echo ab > $c/extsep' \
+	    'dnsbl:printf "bl.example\nbl2.example 10.0.0.2\n" > $c/dnsbl' \
+	    'dnsblrefuse:echo later > $c/dnsblrefuse' \
 	    'doublebounceto:printf "# where\nbad address@x\n" > $c/doublebounceto' \
 	    'users:printf "ok:1:1:/h\nbob:x:1:/h\n" > $c/users; touch -d "-1 min" $c/users' \
 	    'tlskey:echo key > $c/tls.key; chmod 644 $c/tls.key' \

@@ -1,11 +1,12 @@
 #! /usr/bin/atf-sh
 # Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
 #
-# dns: send/dns.c against a real DNS server (dnsmasq, tests/dns.sh),
+# dns: lib/dns.c against a real DNS server (dnsmasq, tests/dns.sh),
 # through the test driver tests/dns/dnsq: MX order and shuffle, the
 # answers that say "no" (NXDOMAIN, NODATA, null MX) and the one that
-# says "later" (SERVFAIL), AAAA and A, CNAME, and control/resolvers
-# with ports, IPv6 and mistakes.
+# says "later" (SERVFAIL), AAAA and A, CNAME, the generic query of A,
+# AAAA and TXT records (dns_query), and control/resolvers with ports,
+# IPv6 and mistakes.
 
 . "$(atf_get_srcdir)/../lib.sh"
 . "$(atf_get_srcdir)/../dns.sh"
@@ -148,6 +149,27 @@ cname_body() {
 	qp_dns_stop
 }
 
+dns_case generic "dns_query: A, AAAA and TXT records (the strings of a TXT record joined), none for good (NXDOMAIN, NODATA), and later (TEMP)"
+generic_body() {
+	setup
+	qp_dns_start --host-record=h.gen.test,192.0.2.7,2001:db8::7 \
+	    --txt-record=gen.test,"v=spf1 -all" \
+	    --txt-record=two.gen.test,"v=DKIM1; k=rsa; ","p=AAAA" \
+	    --txt-record=many.gen.test,one --txt-record=many.gen.test,two
+	atf_check -o inline:"192.0.2.7\n" "$DNSQ" a h.gen.test
+	atf_check -o inline:"2001:db8::7\n" "$DNSQ" aaaa H.Gen.Test.
+	atf_check -o inline:"11 v=spf1 -all\n" "$DNSQ" txt gen.test
+	atf_check -o inline:"22 v=DKIM1; k=rsa; p=AAAA\n" "$DNSQ" -t 3 \
+	    txt two.gen.test
+	"$DNSQ" txt many.gen.test | sort > out || atf_fail "dnsq failed"
+	atf_check -o inline:"3 one\n3 two\n" cat out
+	atf_check -o inline:"NODATA\n" "$DNSQ" txt h.gen.test
+	atf_check -o inline:"NODATA\n" "$DNSQ" a gen.test
+	atf_check -o inline:"NXDOMAIN\n" "$DNSQ" txt nosuch.gen.test
+	atf_check -o match:"^TEMP " "$DNSQ" -t 2 txt x.servfail.test
+	qp_dns_stop
+}
+
 dns_case resolvers_port "control/resolvers with comments, blank lines and" \
     "a port is what the resolver uses"
 resolvers_port_body() {
@@ -232,6 +254,7 @@ atf_init_test_cases() {
 	atf_add_test_case servfail
 	atf_add_test_case aaaa_and_a
 	atf_add_test_case cname
+	atf_add_test_case generic
 	atf_add_test_case resolvers_port
 	atf_add_test_case resolvers_ipv6
 	atf_add_test_case resolvers_malformed

@@ -1,17 +1,21 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * fuzz_dns - libFuzzer target for send/dns_parse.c.  The input: octet 0
- * picks the parser and query type (bits 0-1: MX, A, AAAA, MX) and the
- * name asked (bits 2-3, from names[] below, the names the seed answers
- * were captured for); the rest is the answer, as it came off the wire.
+ * fuzz_dns - libFuzzer target for lib/dns_parse.c.  The input: octet 0
+ * picks the parser and query type (bits 0-1: MX, A, AAAA, MX; but with
+ * bits 4 and 5 both set, dns_parse_rrset, the generic parser, for A,
+ * AAAA, TXT, TXT) and the name asked (bits 2-3, from names[] below, the
+ * names the seed answers were captured for); the rest is the answer, as
+ * it came off the wire.
  * Besides "no sanitizer report" it checks: the result is one the
  * parser may give; a failure leaves no results and says why when it is
  * DNS_TEMP; a success has 1 to DNS_RR_MAX results; every MX host is a
  * host name as dns.h promises (lower case, no trailing dot, labels of
  * 1 to 63 octets of a-z, 0-9, '-', '_', at most 253 octets) and comes
  * once, by preference; every address has the family of the query and
- * comes once; a second parse gives the same.  The whole input, as a
+ * comes once; a second parse gives the same; the generic parser's
+ * records have the length of their type (TXT: a NUL after the text)
+ * and its addresses agree with dns_parse_addrs'.  The whole input, as a
  * string, also goes through dns_name_norm, whose output must be such a
  * name and normalise to itself.  A broken property aborts, which
  * libFuzzer and replay report.
@@ -124,6 +128,44 @@ fuzz_addrs(const uint8_t *ans, size_t len, const char *qname, int type)
 	free(a2);
 }
 
+/* fuzz_rrset - the generic parser; its addresses are dns_parse_addrs'. */
+static void
+fuzz_rrset(const uint8_t *ans, size_t len, const char *qname, int type)
+{
+	struct dns_rrset set;
+	struct dns_addr *a;
+	size_t n, i;
+	int r, ra;
+
+	r = dns_parse_rrset(ans, len, qname, type, &set);
+	CHECK(r == DNS_OK || r == DNS_NXDOMAIN || r == DNS_NODATA ||
+	    r == DNS_TEMP);
+	CHECK(set.type == type);
+	if (r != DNS_OK) {
+		CHECK(set.rr == NULL && set.n == 0);
+		if (r == DNS_TEMP)
+			CHECK(*dns_why() != '\0');
+	} else
+		CHECK(set.rr != NULL && set.n >= 1 && set.n <= DNS_RR_MAX);
+	for (i = 0; i < set.n; i++) {
+		if (type == ns_t_txt) {
+			CHECK(set.rr[i].len < 65536);
+			CHECK(set.rr[i].data[set.rr[i].len] == '\0');
+		} else
+			CHECK(set.rr[i].len == (type == ns_t_a ? 4u : 16u));
+	}
+	if (type != ns_t_txt) {
+		ra = dns_parse_addrs(ans, len, qname, type, &a, &n);
+		CHECK(ra == r && n == set.n);
+		for (i = 0; i < n; i++)
+			CHECK(memcmp(a[i].addr, set.rr[i].data,
+			    set.rr[i].len) == 0);
+		free(a);
+	}
+	dns_rrset_free(&set);
+	CHECK(set.rr == NULL && set.n == 0);
+}
+
 /* fuzz_name - dns_name_norm on the input as a string. */
 static void
 fuzz_name(const uint8_t *data, size_t size)
@@ -150,6 +192,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fuzz_name(data + 1, size - 1);
 	qname = names[data[0] >> 2 & 3];
+	if ((data[0] & 0x30) == 0x30) {
+		static const int types[] = { ns_t_a, ns_t_aaaa, ns_t_txt,
+		    ns_t_txt };
+
+		fuzz_rrset(data + 1, size - 1, qname, types[data[0] & 3]);
+		return 0;
+	}
 	switch (data[0] & 3) {
 	case 1:
 		fuzz_addrs(data + 1, size - 1, qname, ns_t_a);

@@ -187,6 +187,14 @@ verify_body() {
 	replay fuzz_verify
 }
 
+atf_test_case dnsbl
+dnsbl_head() {
+	atf_set "descr" "fuzz_dnsbl replays its corpus and crashes"
+}
+dnsbl_body() {
+	replay fuzz_dnsbl
+}
+
 atf_init_test_cases() {
 	atf_add_test_case verify
 	atf_add_test_case addrlist
@@ -209,4 +217,5 @@ atf_init_test_cases() {
 	atf_add_test_case drop
 	atf_add_test_case rec
 	atf_add_test_case addr
+	atf_add_test_case dnsbl
 }

@@ -1,11 +1,11 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * dns_test - tests of send/dns_parse.c on answers built byte by byte
+ * dns_test - tests of lib/dns_parse.c on answers built byte by byte
  * (good ones with compression, CNAME chains and the null MX; and every
  * way an answer can lie: truncation at each length, pointer loops, a
  * question that does not echo, rdata lengths, too many records), and
- * of control/resolvers as send/dns.c reads it.  Each parse runs on a
+ * of control/resolvers as lib/dns.c reads it.  Each parse runs on a
  * malloc'd copy of exactly the answer's length, so a sanitizer build
  * catches any read past the end.
  */
@@ -1116,6 +1116,107 @@ ATF_TC_BODY(resolvers_file, tc)
 	dns_close();
 }
 
+/* parse_rrset - dns_parse_rrset on an exact-size copy of p. */
+static int
+parse_rrset(const struct pkt *p, size_t len, const char *qname, int type,
+    struct dns_rrset *set)
+{
+	unsigned char *copy = malloc(len ? len : 1);
+	int r;
+
+	ATF_REQUIRE(copy != NULL);
+	memcpy(copy, p->b, len);
+	r = dns_parse_rrset(copy, len, qname, type, set);
+	free(copy);
+	ATF_CHECK_EQ(set->type, type);
+	if (r != DNS_OK) {
+		ATF_CHECK(set->rr == NULL);
+		ATF_CHECK_EQ(set->n, 0);
+	}
+	return r;
+}
+
+/* txt_rec - a TXT record owned by the question's name: its rdata as
+   given (strings with their length octets, or lies) */
+static void
+txt_rec(struct pkt *p, const char *rdata, size_t len)
+{
+	pptr(p, QNAME_OFF);
+	rr(p, ns_t_txt, ns_c_in, (unsigned)len);
+	pbytes(p, rdata, len);
+}
+
+ATF_TC_WITHOUT_HEAD(txt);
+ATF_TC_BODY(txt, tc)
+{
+	static const struct {
+		const char	*rdata;
+		size_t		 len;
+		int		 want;		/* DNS_OK: text is the text */
+		const char	*text;
+		size_t		 textlen;
+	} t[] = {
+		{ "\013v=spf1 -all", 12, DNS_OK, "v=spf1 -all", 11 },
+		/* strings joined with nothing between them */
+		{ "\005v=DKI\002M1\000", 10, DNS_OK, "v=DKIM1", 7 },
+		/* a NUL inside is kept, and counted */
+		{ "\003a\0b", 4, DNS_OK, "a\0b", 3 },
+		{ "\000", 1, DNS_OK, "", 0 },
+		/* the strings do not fill the rdata exactly */
+		{ "\005abc", 4, DNS_TEMP, NULL, 0 },
+		{ "\002abc", 4, DNS_TEMP, NULL, 0 },
+		{ "", 0, DNS_TEMP, NULL, 0 },
+	};
+	struct dns_rrset set;
+	struct pkt p;
+	size_t i, cut;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		start(&p, OK_FLAGS, 1, "txt.test", ns_t_txt);
+		txt_rec(&p, t[i].rdata, t[i].len);
+		ATF_CHECK_EQ_MSG(parse_rrset(&p, p.n, "txt.test", ns_t_txt,
+		    &set), t[i].want, "case %zu", i);
+		if (t[i].want != DNS_OK || set.n != 1)
+			continue;
+		ATF_CHECK_EQ_MSG(set.rr[0].len, t[i].textlen, "case %zu", i);
+		ATF_CHECK_MSG(memcmp(set.rr[0].data, t[i].text,
+		    t[i].textlen + 1) == 0, "case %zu", i);
+		dns_rrset_free(&set);
+		ATF_CHECK(set.rr == NULL && set.n == 0);
+	}
+	/* two records, in answer order; every cut of it is refused */
+	start(&p, OK_FLAGS, 2, "txt.test", ns_t_txt);
+	txt_rec(&p, "\003one", 4);
+	txt_rec(&p, "\003two", 4);
+	ATF_REQUIRE_EQ(parse_rrset(&p, p.n, "txt.test", ns_t_txt, &set),
+	    DNS_OK);
+	ATF_REQUIRE_EQ(set.n, 2);
+	ATF_CHECK_STREQ((char *)set.rr[0].data, "one");
+	ATF_CHECK_STREQ((char *)set.rr[1].data, "two");
+	dns_rrset_free(&set);
+	for (cut = 0; cut < p.n; cut++)
+		ATF_CHECK_EQ_MSG(parse_rrset(&p, cut, "txt.test", ns_t_txt,
+		    &set), DNS_TEMP, "cut at %zu", cut);
+	/* no TXT record: NODATA; an A record does not count for TXT */
+	start(&p, OK_FLAGS, 1, "txt.test", ns_t_txt);
+	a_rec(&p, QNAME_OFF, "127.0.0.2");
+	ATF_CHECK_EQ(parse_rrset(&p, p.n, "txt.test", ns_t_txt, &set),
+	    DNS_NODATA);
+	/* the generic parser's A records, each once */
+	start(&p, OK_FLAGS, 3, "bl.test", ns_t_a);
+	a_rec(&p, QNAME_OFF, "127.0.0.2");
+	a_rec(&p, QNAME_OFF, "127.0.0.4");
+	a_rec(&p, QNAME_OFF, "127.0.0.2");
+	ATF_REQUIRE_EQ(parse_rrset(&p, p.n, "bl.test", ns_t_a, &set), DNS_OK);
+	ATF_REQUIRE_EQ(set.n, 2);
+	ATF_CHECK_EQ(set.rr[0].len, 4);
+	ATF_CHECK(memcmp(set.rr[1].data, "\177\0\0\4", 4) == 0);
+	dns_rrset_free(&set);
+	/* a type it does not parse is the caller's bug */
+	ATF_CHECK_EQ(parse_rrset(&p, p.n, "bl.test", ns_t_mx, &set),
+	    DNS_TEMP);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, mx_valid);
@@ -1134,5 +1235,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, strerror_words);
 	ATF_TP_ADD_TC(tp, server_parse);
 	ATF_TP_ADD_TC(tp, resolvers_file);
+	ATF_TP_ADD_TC(tp, txt);
 	return atf_no_error();
 }

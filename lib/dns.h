@@ -1,9 +1,12 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * dns - the remote sender's resolver: MX, A and AAAA lookups through
- * libc's res_nquery on a resolver state of our own, and the strict
- * parsers of the answers.
+ * dns - the one resolver of every qpost program: the remote sender's
+ * MX, A and AAAA lookups, smtpd's DNSBL queries and whatever else asks
+ * the DNS (a generic query of A, AAAA or TXT records), all through
+ * libc's res_nquery on a resolver state of our own, with the servers
+ * of control/resolvers and a timeout the caller may set; and the
+ * strict parsers of the answers.
  *
  * Servers: /etc/resolv.conf (res_ninit), unless control/resolvers has
  * entries, one a line: "address" or "address:port", IPv6 in brackets
@@ -25,7 +28,7 @@
  * header (QR set, opcode 0, RCODE, TC clear), exactly one question that
  * echoes qname (case aside), type and class IN; at most DNS_RR_MAX answer
  * records, each read within the packet, rdata lengths exact for CNAME,
- * MX, A and AAAA; compression pointers must point backwards (RFC 1035
+ * MX, A and AAAA, and a TXT record's strings filling its rdata exactly; compression pointers must point backwards (RFC 1035
  * 4.1.4: to a prior occurrence), so they cannot loop.  Only records of
  * class IN owned by qname, or by a name a CNAME chain inside the answer
  * leads to from qname (at most DNS_CNAME_MAX links, no loops), count.
@@ -86,11 +89,6 @@ int	dns_addrs(const char *host, struct dns_addr **a, size_t *n);
 	   DNS_NODATA / DNS_TEMP otherwise (TEMP wins over NODATA when one
 	   query failed temporarily) */
 
-int	dns_query(const char *, int, const unsigned char **, size_t *);
-	/* one query of type for a normalised name: DNS_OK with the raw
-	   answer (a static buffer, valid until the next query) in *ans,
-	   *len; or DNS_NXDOMAIN, DNS_NODATA, DNS_TEMP */
-
 /* the pure answer parsers, the fuzz target's entry points: */
 int	dns_parse_mx(const unsigned char *ans, size_t len, const char *qname,
 	    struct dns_mx **mx, size_t *n);
@@ -112,6 +110,53 @@ int	dns_name_norm(const char *, char *);
 	/* a name as the parsers write them (lower case, no trailing dot)
 	   into a buffer of DNS_NAME_MAX + 1; -1 if it cannot be a host
 	   name (see dns_mx) */
+
+/*
+ * The generic query, for any program: the records of one type (A, AAAA
+ * or TXT) of one name.  The result says which of the three outcomes it
+ * is: records (DNS_OK), none for good (DNS_NXDOMAIN: the name does not
+ * exist; DNS_NODATA: it exists without records of that type), or
+ * nothing known yet (DNS_TEMP: timeout, SERVFAIL, a broken answer; ask
+ * again later, never treat as "none").
+ */
+struct dns_rr {			/* one record */
+	size_t		 len;	/* A: 4, AAAA: 16, TXT: octets of s */
+	unsigned char	*data;	/* A, AAAA: the address, network order;
+				   TXT: the record's strings joined, with
+				   no separator (RFC 7208 3.3, RFC 6376
+				   3.6.2.2), and a NUL after them (the
+				   text itself may hold NUL octets: check
+				   len) */
+};
+struct dns_rrset {
+	int		 type;	/* ns_t_a, ns_t_aaaa or ns_t_txt */
+	size_t		 n;	/* 1 .. DNS_RR_MAX when DNS_OK, else 0 */
+	struct dns_rr	*rr;	/* in answer order, NULL when n is 0 */
+};
+int	dns_query(const char *name, int type, struct dns_rrset *set);
+	/* the type records of name: DNS_OK with set filled (the caller
+	   frees it with dns_rrset_free), else DNS_NXDOMAIN, DNS_NODATA or
+	   DNS_TEMP (the reason in dns_why()) with set empty; DNS_NXDOMAIN
+	   also for a name that cannot be a DNS name (see dns_mx).  A type
+	   other than A, AAAA or TXT is a caller's bug: DNS_TEMP.  A and
+	   AAAA addresses come once each, TXT records as they came. */
+int	dns_query_raw(const char *, int, const unsigned char **, size_t *);
+	/* one query of any type for a normalised name: DNS_OK with the
+	   answer as it came (a static buffer, valid until the next query)
+	   in *ans, *len, for the caller to parse strictly; or
+	   DNS_NXDOMAIN, DNS_NODATA, DNS_TEMP */
+void	dns_rrset_free(struct dns_rrset *);
+	/* frees what a query or parse put in set, and empties it */
+int	dns_parse_rrset(const unsigned char *ans, size_t len,
+	    const char *qname, int type, struct dns_rrset *set);
+	/* the pure parser behind dns_query, the fuzz target's entry */
+void	dns_timeout(int seconds);
+	/* each query from now on gives up after about seconds (one try of
+	   each server, the time shared among them, at least 1 s each:
+	   libc's resolver counts whole seconds); 0 (the start) gives back
+	   libc's own timeout and attempts (resolv.conf's options,
+	   RES_OPTIONS).  Whole seconds: a caller with a budget passes what
+	   is left of it, rounded down, and stops at 0. */
 
 /* the resolvers in use, for tests and logs */
 int	dns_server_parse(const char *, struct sockaddr_storage *);

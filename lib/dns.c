@@ -1,10 +1,10 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * dns - MX, A and AAAA lookups through res_nquery on a resolver state
- * of our own, with the servers of control/resolvers.  See dns.h; the
- * answers are parsed by dns_parse.c.  One state per process: the
- * remote sender does one lookup at a time.
+ * dns - MX, A, AAAA and TXT lookups through res_nquery on a resolver
+ * state of our own, with the servers of control/resolvers.  See dns.h;
+ * the answers are parsed by dns_parse.c.  One state per process: each
+ * program asks one question at a time.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -24,6 +24,8 @@
 
 static struct __res_state res;
 static int res_ready;
+static int timeout_s;			/* dns_timeout's; 0: libc's */
+static int libc_retrans, libc_retry;	/* what res_ninit chose */
 
 /* dns_strerror - words for a DNS_* result, for logs and result text. */
 const char *
@@ -287,6 +289,8 @@ dns_init(void)
 		return DNS_TEMP;
 	}
 	res_ready = 1;
+	libc_retrans = res.retrans;
+	libc_retry = res.retry;
 	if (n > 0 && install(srv, n) == -1) {
 		log_warnx("unable to set up the resolvers: out of memory");
 		dns_close();
@@ -321,21 +325,30 @@ dns_servers(struct sockaddr_storage *out, size_t size)
 }
 
 /*
- * dns_query - send the type query for name (normalised) and return the
+ * query - send the type query for name (normalised) and return the
  * answer in a static buffer: DNS_OK with *ans, *len, or what
  * res_nquery's h_errno says (it gives -1 for NXDOMAIN, NODATA and
- * every failure alike).  Exported for qpverify's lookups (TXT, PTR).
+ * every failure alike).
  */
-int
-dns_query(const char *name, int type, const unsigned char **ans, size_t *len)
+static int
+query(const char *name, int type, const unsigned char **ans, size_t *len)
 {
 	static unsigned char buf[65536];
-	int n;
+	int n, ns;
 
 	if (!res_ready) {
 		dns_why_set("dns_init was not called");
 		return DNS_TEMP;
 	}
+	/*
+	 * glibc gives server i (retrans << i) / nscount seconds (the first
+	 * one retrans) on each try: one try, and retrans the budget shared
+	 * among the servers, keep the whole query near timeout_s.
+	 */
+	ns = res.nscount > 0 ? res.nscount : 1;
+	res.retrans = timeout_s > 0 ? (timeout_s / ns > 0 ? timeout_s / ns :
+	    1) : libc_retrans;
+	res.retry = timeout_s > 0 ? 1 : libc_retry;
 	n = res_nquery(&res, name, ns_c_in, type, buf, (int)sizeof(buf));
 	if (n < 0) {
 		switch (res.res_h_errno) {
@@ -357,6 +370,50 @@ dns_query(const char *name, int type, const unsigned char **ans, size_t *len)
 	return DNS_OK;
 }
 
+/* dns_timeout - the time each query may take from now on.  See dns.h. */
+void
+dns_timeout(int seconds)
+{
+	timeout_s = seconds > 0 ? seconds : 0;
+}
+
+/* dns_query - the A, AAAA or TXT records of name.  See dns.h. */
+int
+dns_query(const char *name, int type, struct dns_rrset *set)
+{
+	char norm[DNS_NAME_MAX + 1];
+	const unsigned char *ans;
+	size_t len;
+	int r;
+
+	set->type = type;
+	set->n = 0;
+	set->rr = NULL;
+	dns_why_set("");
+	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_txt) {
+		dns_why_set("dns_query: type is not A, AAAA or TXT");
+		return DNS_TEMP;
+	}
+	if (dns_name_norm(name, norm) == -1)
+		return DNS_NXDOMAIN;
+	if ((r = query(norm, type, &ans, &len)) != DNS_OK)
+		return r;
+	return dns_parse_rrset(ans, len, norm, type, set);
+}
+
+/*
+ * dns_query_raw - one query's answer as it came, for qpverify, whose
+ * libraries parse records of types dns_query does not know (PTR, for
+ * SPF).  See dns.h.
+ */
+int
+dns_query_raw(const char *name, int type, const unsigned char **ans,
+    size_t *len)
+{
+	dns_why_set("");
+	return query(name, type, ans, len);
+}
+
 /* dns_mx - the MX hosts of domain.  See dns.h. */
 int
 dns_mx(const char *domain, struct dns_mx **mx, size_t *n)
@@ -371,7 +428,7 @@ dns_mx(const char *domain, struct dns_mx **mx, size_t *n)
 	dns_why_set("");
 	if (dns_name_norm(domain, name) == -1)
 		return DNS_NXDOMAIN;
-	if ((r = dns_query(name, ns_t_mx, &ans, &len)) != DNS_OK)
+	if ((r = query(name, ns_t_mx, &ans, &len)) != DNS_OK)
 		return r;
 	return dns_parse_mx(ans, len, name, mx, n);
 }
@@ -386,7 +443,7 @@ lookup(const char *name, int type, struct dns_addr **a, size_t *n)
 
 	*a = NULL;
 	*n = 0;
-	if ((r = dns_query(name, type, &ans, &len)) != DNS_OK)
+	if ((r = query(name, type, &ans, &len)) != DNS_OK)
 		return r;
 	return dns_parse_addrs(ans, len, name, type, a, n);
 }

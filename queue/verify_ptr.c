@@ -1,9 +1,9 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * verify_txt - the strict parsers of TXT and PTR answers for qpverify
- * (see verify_dns.h); apart from verify_dns.c so the fuzz target and
- * the units need no libspf2.
+ * verify_ptr - the strict parser of PTR answers for qpverify's SPF
+ * layer (see verify_dns.h); apart from verify_dns.c so the fuzz target
+ * needs no libspf2.  (TXT, A and AAAA go through dns.c's dns_query.)
  */
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -107,57 +107,6 @@ open_answer(const unsigned char *ans, size_t len, const char *qname, int type,
 		return 0;
 	*r = DNS_OK;
 	return owners(msg, qname, names);
-}
-
-/* txt_join - a TXT rdata's strings joined into out; -1 if malformed. */
-static int
-txt_join(const unsigned char *p, size_t n, struct sa *out)
-{
-	size_t i = 0, k, start = out->len;
-
-	while (i < n) {
-		k = p[i++];
-		if (k > n - i || memchr(p + i, '\0', k) != NULL ||
-		    out->len - start + k > VDNS_TXT_MAX)
-			return -1;
-		if (sa_catb(out, p + i, k) == -1)
-			return -2;
-		i += k;
-	}
-	return sa_catc(out, '\0') == -1 ? -2 : 0;
-}
-
-/* vdns_parse_txt - the TXT records of an answer.  See verify_dns.h. */
-int
-vdns_parse_txt(const unsigned char *ans, size_t len, const char *qname,
-    struct sa *out, size_t *n)
-{
-	char names[DNS_CNAME_MAX + 1][NS_MAXDNAME];
-	ns_msg msg;
-	ns_rr rr;
-	size_t nown, keep;
-	int i, r, j;
-
-	*n = 0;
-	nown = open_answer(ans, len, qname, ns_t_txt, &msg, names, &r);
-	if (r != DNS_OK)
-		return r;
-	for (i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
-		if (ns_parserr(&msg, ns_s_an, i, &rr) == -1)
-			return (*n = 0, DNS_TEMP);
-		if (ns_rr_type(rr) != ns_t_txt || ns_rr_class(rr) != ns_c_in ||
-		    !is_owner(names, nown, ns_rr_name(rr)))
-			continue;
-		keep = out->len;
-		if ((j = txt_join(ns_rr_rdata(rr), ns_rr_rdlen(rr), out)) == -2)
-			return (*n = 0, DNS_TEMP);
-		if (j == -1) {
-			out->len = keep;
-			continue;
-		}
-		(*n)++;
-	}
-	return *n > 0 ? DNS_OK : DNS_NODATA;
 }
 
 /* vdns_parse_ptr - the PTR names of an answer.  See verify_dns.h. */

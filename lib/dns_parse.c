@@ -184,6 +184,25 @@ rdata_name(const unsigned char *msg, size_t len, size_t off, struct rr *r)
 	return 0;
 }
 
+/*
+ * txt_check - TXT rdata: one or more character-strings (a length
+ * octet, then that many octets) that fill it exactly (RFC 1035 3.3.14).
+ */
+static int
+txt_check(const unsigned char *rd, size_t len)
+{
+	size_t off = 0;
+
+	if (len == 0)
+		return -1;
+	while (off < len) {
+		if (rd[off] > len - off - 1)
+			return -1;
+		off += 1 + rd[off];
+	}
+	return 0;
+}
+
 /* rr_read - the answer record at *off into r, its rdata checked. */
 static int
 rr_read(const unsigned char *msg, size_t len, size_t *off, struct rr *r)
@@ -224,6 +243,10 @@ rr_read(const unsigned char *msg, size_t len, size_t *off, struct rr *r)
 	case ns_t_aaaa:
 		if (r->rdlen != 16)
 			return bad("answer: AAAA record not 16 octets");
+		break;
+	case ns_t_txt:
+		if (txt_check(msg + r->rdoff, r->rdlen) == -1)
+			return bad("answer: TXT strings do not fill the rdata");
 		break;
 	}
 	return DNS_OK;
@@ -482,6 +505,105 @@ dns_parse_addrs(const unsigned char *ans, size_t len, const char *qname,
 	}
 	*ap = out;
 	*np = n;
+	return DNS_OK;
+}
+
+/*
+ * rr_data - a record's data as dns_rrset gives it: the address, or a
+ * TXT record's strings joined, NUL-terminated; in *d (malloc'd).
+ */
+static int
+rr_data(const unsigned char *msg, const struct rr *rr, struct dns_rr *d)
+{
+	const unsigned char *rd = msg + rr->rdoff;
+	size_t off, n = 0;
+
+	if ((d->data = malloc(rr->rdlen + 1)) == NULL)
+		return -1;
+	if (rr->type != ns_t_txt) {
+		memcpy(d->data, rd, rr->rdlen);
+		n = rr->rdlen;
+	} else
+		for (off = 0; off < rr->rdlen; off += 1 + rd[off]) {
+			memcpy(d->data + n, rd + off + 1, rd[off]);
+			n += rd[off];
+		}
+	d->data[n] = '\0';
+	d->len = n;
+	return 0;
+}
+
+/* same_addr - whether an address is among the first n of set. */
+static int
+same_addr(const struct dns_rrset *set, const unsigned char *addr,
+    size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->rr[i].len == len &&
+		    memcmp(set->rr[i].data, addr, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* dns_rrset_free - free and empty set.  See dns.h. */
+void
+dns_rrset_free(struct dns_rrset *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		free(set->rr[i].data);
+	free(set->rr);
+	set->rr = NULL;
+	set->n = 0;
+}
+
+/* dns_parse_rrset - the A, AAAA or TXT records of an answer.  See dns.h. */
+int
+dns_parse_rrset(const unsigned char *ans, size_t len, const char *qname,
+    int type, struct dns_rrset *set)
+{
+	const char *chain[DNS_CNAME_MAX + 1];
+	struct answer *a;
+	size_t nchain, i;
+	int r;
+
+	set->type = type;
+	set->n = 0;
+	set->rr = NULL;
+	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_txt)
+		return bad("dns_parse_rrset: type is not A, AAAA or TXT");
+	if ((r = prepare(ans, len, qname, (unsigned)type, &a, chain,
+	    &nchain)) != DNS_OK)
+		return r;
+	if ((set->rr = reallocarray(NULL, a->nrr ? a->nrr : 1,
+	    sizeof(*set->rr))) == NULL) {
+		free(a);
+		return bad("out of memory");
+	}
+	for (i = 0; i < a->nrr; i++) {
+		const struct rr *rr = &a->rr[i];
+
+		if (!counts(rr, (unsigned)type, chain, nchain))
+			continue;
+		/* an address once, as dns_parse_addrs gives them */
+		if (type != ns_t_txt && same_addr(set, ans + rr->rdoff,
+		    rr->rdlen))
+			continue;
+		if (rr_data(ans, rr, &set->rr[set->n]) == -1) {
+			free(a);
+			dns_rrset_free(set);
+			return bad("out of memory");
+		}
+		set->n++;
+	}
+	free(a);
+	if (set->n == 0) {
+		dns_rrset_free(set);
+		return DNS_NODATA;
+	}
 	return DNS_OK;
 }
 
