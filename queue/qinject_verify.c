@@ -92,8 +92,16 @@ run(int in, int out, const char *ip)
 	if (pid == 0) {
 		if (dup2(in, 0) == -1 || dup2(out, 1) == -1)
 			_exit(QI_BUG);
-		execl(prog, "qpverify", "-i", ip, "-H", helo ? helo : "",
-		    "-f", from ? from : "", (char *)NULL);
+		/*
+		 * No -f when smtpd's runner left the sender out (over 255
+		 * bytes, or UTF-8): unknown, which is not the null sender.
+		 */
+		if (from != NULL)
+			execl(prog, "qpverify", "-i", ip, "-H", helo ? helo :
+			    "", "-f", from, (char *)NULL);
+		else
+			execl(prog, "qpverify", "-i", ip, "-H", helo ? helo :
+			    "", (char *)NULL);
 		log_warn("unable to run %s", prog);
 		_exit(QI_BUG);
 	}

@@ -6,6 +6,8 @@
  *
  *	qpverify [-h] -i ip [-H helo] [-f sender]
  *
+ * Without -f the sender is unknown (not the null sender): only the
+ * HELO identity is checked for SPF.
  * The message is on fd 0, a regular file (it is read twice); fd 1 gets
  * the message again with our Authentication-Results field at the top
  * and every Authentication-Results field claiming our authserv-id
@@ -178,7 +180,7 @@ word(const char *w)
 int
 main(int argc, char *argv[])
 {
-	struct verify_in in = { NULL, "", "" };
+	struct verify_in in = { NULL, "", NULL };
 	struct verify v;
 	struct policy pol;
 	struct sa head = SA_INIT;
@@ -234,7 +236,8 @@ main(int argc, char *argv[])
 		write_message(id, &v, &head, hdrlen, &removed);
 	log_info("verify ip=%s helo=%s from=<%s> spf=%s spf_helo=%s dkim=%s "
 	    "dmarc=%s header.from=%s removed=%zu verdict=%s", in.ip,
-	    in.helo[0] != '\0' ? in.helo : "-", in.sender, word(v.spf_mfrom),
+	    in.helo[0] != '\0' ? in.helo : "-", in.sender != NULL ?
+	    in.sender : "?", word(v.spf_mfrom),
 	    word(v.spf_helo), v.ndkim > 0 ? v.dkim[0].result : "none",
 	    word(v.dmarc), v.from_domain[0] != '\0' ? v.from_domain : "-",
 	    removed, code == QI_OK ? "accept" : code == QI_SPF_FAIL ?

@@ -20,7 +20,8 @@
 struct verify_in {			/* what smtpd saw */
 	const char	*ip;		/* the client's address */
 	const char	*helo;		/* its HELO/EHLO argument */
-	const char	*sender;	/* MAIL FROM, "" for the null one */
+	const char	*sender;	/* MAIL FROM, "" for the null one,
+					   NULL when not known */
 };
 
 struct verify_dkim {

@@ -120,7 +120,8 @@ judge(const struct verify_in *in, char *rec, char *org, struct verify *v)
 	st = opendmarc_policy_store_from_domain(p, (u_char *)v->from_domain);
 	if (st == DMARC_PARSE_OKAY && v->mfrom_domain[0] != '\0')
 		st = opendmarc_policy_store_spf(p, (u_char *)v->mfrom_domain,
-		    spf_outcome(v->spf_mfrom), in->sender[0] == '\0' ?
+		    spf_outcome(v->spf_mfrom), in->sender != NULL &&
+		    in->sender[0] == '\0' ?
 		    DMARC_POLICY_SPF_ORIGIN_HELO :
 		    DMARC_POLICY_SPF_ORIGIN_MAILFROM, NULL);
 	for (i = 0; st == DMARC_PARSE_OKAY && i < v->ndkim; i++)

@@ -120,7 +120,8 @@ verify_spf(const struct verify_in *in, struct verify *v)
 	SPF_server_t *srv;
 	void *layer;
 	char ident[DNS_NAME_MAX + 70];
-	const char *at = strrchr(in->sender, '@');
+	const char *at = in->sender != NULL ? strrchr(in->sender, '@') :
+	    NULL;
 	int has_helo = is_host_name(in->helo, v->helo);
 
 	SPF_error_handler = spf_error;
@@ -138,7 +139,7 @@ verify_spf(const struct verify_in *in, struct verify *v)
 	if (has_helo)
 		v->spf_helo = check(srv, in, v->helo, (snprintf(ident,
 		    sizeof(ident), "postmaster@%s", v->helo), ident));
-	if (in->sender[0] != '\0' && at != NULL &&
+	if (in->sender != NULL && at != NULL &&
 	    dns_name_norm(at + 1, v->mfrom_domain) == 0) {
 		v->spf_mfrom = check(srv, in, has_helo ? v->helo : NULL,
 		    in->sender);
@@ -149,7 +150,7 @@ verify_spf(const struct verify_in *in, struct verify *v)
 			    v->mfrom_domain);
 		else
 			strlcpy(v->mfrom, v->mfrom_domain, sizeof(v->mfrom));
-	} else if (in->sender[0] == '\0' && has_helo) {
+	} else if (in->sender != NULL && in->sender[0] == '\0' && has_helo) {
 		/* RFC 7208 2.4: the null sender's identity is the HELO's */
 		v->spf_mfrom = v->spf_helo;
 		snprintf(v->mfrom, sizeof(v->mfrom), "postmaster@%s", v->helo);
