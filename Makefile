@@ -105,6 +105,7 @@ LIBSRCS +=	control/check_log.c
 LIBSRCS +=	control/ctl_knob.c
 LIBSRCS +=	queue/verify_ar.c
 LIBSRCS +=	queue/verify_ptr.c
+LIBSRCS +=	queue/verify_header.c
 LIBSRCS +=	smtpd/dnsbl.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
@@ -143,6 +144,7 @@ HDRS +=		control/check_log.h
 HDRS +=		control/ctl_knob.h
 HDRS +=		queue/verify_ar.h
 HDRS +=		queue/verify_dns.h
+HDRS +=		queue/verify.h
 HDRS +=		smtpd/dnsbl.h
 
 # Programs: commands users run, and internal ones under libexec.
@@ -195,6 +197,7 @@ UNIT_TESTS +=	tests/unit/mbox_quote_test
 UNIT_TESTS +=	tests/unit/addrlist_test
 UNIT_TESTS +=	tests/unit/proxy_test
 UNIT_TESTS +=	tests/unit/check_log_test
+UNIT_TESTS +=	tests/unit/verify_test
 UNIT_TESTS +=	tests/unit/dnsbl_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
@@ -354,7 +357,7 @@ $(QINJECT_OBJS): queue/qinject_verify.h
 # qpverify: SPF (libspf2), DKIM (libopendkim), DMARC (libopendmarc);
 # none ships a static archive worth pinning, so they stay shared
 QPVERIFY_OBJS =	queue/qpverify.o queue/verify_spf.o queue/verify_dkim.o \
-		queue/verify_dmarc.o queue/verify_header.o queue/verify_dns.o
+		queue/verify_dmarc.o queue/verify_dns.o
 VERIFY_LIBS !=	pkg-config --libs opendkim 2>/dev/null || echo -lopendkim
 VERIFY_LIBS +=	-lspf2 -lopendmarc
 queue/qpverify: $(QPVERIFY_OBJS) $(LIBA)
