@@ -101,6 +101,20 @@ policy_word(int st)
 	return "none";
 }
 
+/* has_temperror - whether an SPF or DKIM result was a DNS failure. */
+static int
+has_temperror(const struct verify *v)
+{
+	size_t i;
+
+	if (v->spf_mfrom != NULL && strcmp(v->spf_mfrom, "temperror") == 0)
+		return 1;
+	for (i = 0; i < v->ndkim; i++)
+		if (strcmp(v->dkim[i].result, "temperror") == 0)
+			return 1;
+	return 0;
+}
+
 /* judge - the library's verdict on rec for v's results. */
 static int
 judge(const struct verify_in *in, char *rec, char *org, struct verify *v)
@@ -152,6 +166,15 @@ judge(const struct verify_in *in, char *rec, char *org, struct verify *v)
 		v->dmarc = "none";
 	}
 	opendmarc_policy_connect_shutdown(p);
+	/*
+	 * A failure that a DNS error may have caused is no failure yet: a
+	 * temporary error must never refuse mail for good (RFC 7489 6.6.2).
+	 */
+	if (strcmp(v->dmarc, "fail") == 0 && has_temperror(v)) {
+		v->dmarc = "temperror";
+		v->dmarc_policy = NULL;
+		v->dmarc_reject = 0;
+	}
 	return 0;
 }
 

@@ -165,6 +165,12 @@ matrix_body() {
 	[ "$rc" -eq 32 ] || atf_fail "SPF -all under reject: exit $rc, not 32"
 	verify soft 127.0.0.9 "[127.0.0.9]" a@soft.test
 	[ "$rc" -eq 0 ] || atf_fail "softfail under reject: exit $rc"
+	# a DMARC failure a DNS error may have caused is temperror, never
+	# a refusal: SPF temperror, p=reject
+	msg x@strict.test > tstrict
+	verify tstrict 127.0.0.1 "[127.0.0.1]" a@x.servfail.test
+	[ "$rc" -eq 0 ] || atf_fail "DMARC after a DNS error: exit $rc"
+	expect tstrict "$H;|spf=temperror smtp.mailfrom=a@x.servfail.test;|dkim=none;|dmarc=temperror header.from=strict.test"
 	echo record > "$QPOST_CONTROL/verify"
 
 	# forged fields claiming our id go, in any case, quoted, after a
