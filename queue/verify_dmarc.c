@@ -11,6 +11,7 @@
  */
 #include <stdio.h>
 #include <sys/socket.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -178,6 +179,33 @@ judge(const struct verify_in *in, char *rec, char *org, struct verify *v)
 	return 0;
 }
 
+/*
+ * org_domain - the organizational domain (RFC 7489 3.2) from the
+ * Public Suffix List.  libopendmarc gives "" for a name under a suffix
+ * the list does not have (".test", a new TLD): the list's implicit
+ * rule "*" then makes the last label the suffix, so the last two are
+ * the organizational domain.
+ */
+static void
+org_domain(const char *domain, char *org, size_t size)
+{
+	const char *p, *last = NULL, *prev = NULL;
+	size_t n = strlen(domain), k;
+
+	/* it leaves org as it was when it finds nothing: start empty */
+	org[0] = '\0';
+	if (opendmarc_get_tld((u_char *)(uintptr_t)domain, (u_char *)org,
+	    size) == 0 && (k = strnlen(org, size)) > 0 && k < size &&
+	    k <= n && strcasecmp(domain + n - k, org) == 0 &&
+	    (k == n || domain[n - k - 1] == '.'))
+		return;
+	for (p = domain; (p = strchr(p, '.')) != NULL; p++) {
+		prev = last;
+		last = p;
+	}
+	strlcpy(org, prev != NULL ? prev + 1 : domain, size);
+}
+
 /* verify_dmarc - the From: domain's policy.  See verify.h. */
 int
 verify_dmarc(const struct verify_in *in, const char *hdr, size_t n,
@@ -207,9 +235,7 @@ verify_dmarc(const struct verify_in *in, const char *hdr, size_t n,
 		}
 		ready = 1;
 	}
-	if (opendmarc_get_tld((u_char *)v->from_domain, (u_char *)org,
-	    sizeof(org)) != 0 || org[0] == '\0')
-		strlcpy(org, v->from_domain, sizeof(org));
+	org_domain(v->from_domain, org, sizeof(org));
 	r = find_record(v->from_domain, &rec);
 	if (r == 0 && strcasecmp(org, v->from_domain) != 0)
 		r = find_record(org, &rec);

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <arpa/nameser.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -82,6 +83,7 @@ check(SPF_server_t *srv, const struct verify_in *in, const char *helo,
 	SPF_request_t *req;
 	SPF_response_t *resp = NULL;
 	const char *word = "temperror";
+	SPF_errcode_t err;
 	int bad;
 
 	if ((req = SPF_request_new(srv)) == NULL)
@@ -96,9 +98,18 @@ check(SPF_server_t *srv, const struct verify_in *in, const char *helo,
 	if (bad != SPF_E_SUCCESS)
 		word = "permerror";
 	else {
-		SPF_request_query_mailfrom(req, &resp);
-		if (resp != NULL)
+		err = SPF_request_query_mailfrom(req, &resp);
+		if (resp != NULL &&
+		    SPF_response_result(resp) != SPF_RESULT_INVALID)
 			word = result_word(SPF_response_result(resp));
+		/*
+		 * libspf2 1.2.10 leaves the result unset when the record
+		 * itself could not be fetched; the error code says why
+		 */
+		else if (err == SPF_E_NOT_SPF)
+			word = "none";
+		else if (err != SPF_E_DNS_ERROR)
+			word = "permerror";
 	}
 	if (resp != NULL)
 		SPF_response_free(resp);

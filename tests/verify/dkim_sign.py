@@ -9,20 +9,20 @@
 # The message comes with LF line ends, as the queue stores it; it is
 # signed as it goes on the wire (CRLF), relaxed/relaxed, From, To,
 # Subject, Date and Message-ID signed, and written back with LF ends,
-# the DKIM-Signature field first.  With -b, prints only the first 8
-# characters of b= (what Authentication-Results calls header.b).
+# the DKIM-Signature field first.  Exits 3 when dkimpy is missing.
 import sys
 
-import dkim
+try:
+    import dkim
+except ImportError:
+    sys.stderr.write("dkim_sign.py: dkimpy (python3-dkim) is missing\n")
+    sys.exit(3)
 
 
 def main():
     args = sys.argv[1:]
-    only_b = args[:1] == ["-b"]
-    if only_b:
-        args = args[1:]
     if len(args) != 3:
-        sys.stderr.write("usage: dkim_sign.py [-b] KEY DOMAIN SELECTOR\n")
+        sys.stderr.write("usage: dkim_sign.py KEY DOMAIN SELECTOR\n")
         return 2
     key = open(args[0], "rb").read()
     msg = sys.stdin.buffer.read().replace(b"\r\n", b"\n")
@@ -32,11 +32,6 @@ def main():
                     include_headers=[b"from", b"to", b"subject", b"date",
                                      b"message-id"])
     sig = sig.replace(b"\r\n", b"\n")
-    if only_b:
-        field = sig.replace(b"\n", b"").replace(b"\t", b"").replace(b" ", b"")
-        b = field.split(b"b=")[-1]
-        sys.stdout.write(b[:8].decode() + "\n")
-        return 0
     sys.stdout.buffer.write(sig + msg)
     return 0
 
