@@ -95,13 +95,15 @@ ar_field_id(const char *f, size_t n, char *id)
 		for (i++; i < n && f[i] != '"'; i++) {
 			if (f[i] == '\\' && i + 1 < n)
 				i++;
-			if (f[i] == '\r' || f[i] == '\n')
+			/* folding and NUL bytes are no part of a name */
+			if (f[i] == '\r' || f[i] == '\n' || f[i] == '\0')
 				continue;
 			if (k == AR_ID_MAX)
 				return -1;
 			id[k++] = lower(f[i]);
 		}
 	} else {
+		/* strchr finds the NUL too: a NUL byte ends the word */
 		for (; i < n && strchr(" \t\r\n;(\"", f[i]) == NULL; i++) {
 			if (k == AR_ID_MAX)
 				return -1;
