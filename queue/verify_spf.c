@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include <spf2/spf.h>
+#include <spf2/spf_dns.h>
 
 #include "log.h"
 #include "qinject_exit.h"
@@ -167,6 +168,8 @@ verify_spf(const struct verify_in *in, struct verify *v)
 		snprintf(v->mfrom, sizeof(v->mfrom), "postmaster@%s", v->helo);
 		strlcpy(v->mfrom_domain, v->helo, sizeof(v->mfrom_domain));
 	}
+	/* a server made with SPF_server_new_dns does not own its layer */
 	SPF_server_free(srv);
+	SPF_dns_free(layer);
 	return 0;
 }
