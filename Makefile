@@ -87,6 +87,7 @@ LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
 LIBSRCS +=	smtpd/smtpd_runner.c
+LIBSRCS +=	queue/qinject_filter.c
 LIBSRCS +=	send/smtp_reply.c
 LIBSRCS +=	queue/queue_ctl.c
 LIBSRCS +=	queue/queue_dsn.c
@@ -124,6 +125,7 @@ HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
 HDRS +=		smtpd/smtpd_runner.h
+HDRS +=		queue/qinject_filter.h
 HDRS +=		send/smtp_reply.h
 HDRS +=		send/dns.h
 HDRS +=		queue/queue_ctl.h
@@ -220,6 +222,7 @@ SH_TESTS +=	tests/smtpd/auth_test
 SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/smtpd/proxy_test
 SH_TESTS +=	tests/smtpd/fulldisk_test
+SH_TESTS +=	tests/smtpd/filter_test
 SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
@@ -291,6 +294,8 @@ FUZZ_TARGETS +=	fuzz_auth
 FUZZ_REPLAY +=	tests/fuzz/fuzz_auth_replay
 FUZZ_TARGETS +=	fuzz_cdb
 FUZZ_REPLAY +=	tests/fuzz/fuzz_cdb_replay
+FUZZ_TARGETS +=	fuzz_runner
+FUZZ_REPLAY +=	tests/fuzz/fuzz_runner_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -472,6 +477,10 @@ tests/fuzz/fuzz_proxy_replay: tests/fuzz/fuzz_proxy.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_proxy.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_runner_replay: tests/fuzz/fuzz_runner.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_runner.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 build/bench/benchmon: tests/bench/benchmon.c
 	mkdir -p build/bench
@@ -554,6 +563,7 @@ FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c send/dns.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
+FUZZ_SRCS +=	smtpd/smtpd_runner.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined
