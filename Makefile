@@ -87,6 +87,7 @@ LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
 LIBSRCS +=	smtpd/smtpd_runner.c
+LIBSRCS +=	queue/qinject_filter.c
 LIBSRCS +=	send/smtp_reply.c
 LIBSRCS +=	queue/queue_ctl.c
 LIBSRCS +=	queue/queue_dsn.c
@@ -128,6 +129,7 @@ HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
 HDRS +=		smtpd/smtpd_runner.h
+HDRS +=		queue/qinject_filter.h
 HDRS +=		send/smtp_reply.h
 HDRS +=		lib/dns.h
 HDRS +=		queue/queue_ctl.h
@@ -232,6 +234,7 @@ SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/smtpd/proxy_test
 SH_TESTS +=	tests/smtpd/fulldisk_test
 SH_TESTS +=	tests/smtpd/dnsbl_test
+SH_TESTS +=	tests/smtpd/filter_test
 SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
@@ -308,6 +311,8 @@ FUZZ_TARGETS +=	fuzz_verify
 FUZZ_REPLAY +=	tests/fuzz/fuzz_verify_replay
 FUZZ_TARGETS +=	fuzz_dnsbl
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dnsbl_replay
+FUZZ_TARGETS +=	fuzz_runner
+FUZZ_REPLAY +=	tests/fuzz/fuzz_runner_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -504,6 +509,10 @@ tests/fuzz/fuzz_proxy_replay: tests/fuzz/fuzz_proxy.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_proxy.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_runner_replay: tests/fuzz/fuzz_runner.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_runner.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 build/bench/benchmon: tests/bench/benchmon.c
 	mkdir -p build/bench
@@ -598,6 +607,7 @@ FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
 FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
 FUZZ_SRCS +=	smtpd/dnsbl.c
+FUZZ_SRCS +=	smtpd/smtpd_runner.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

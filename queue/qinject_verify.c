@@ -134,4 +134,8 @@ qinject_verify(int drop_fd)
 		die(QI_DROPFILE, "unable to read qpverify's output");
 	close(in);
 	close(out);
+	/* checked once: a control/filter's inner qinject must not again */
+	unsetenv("QPOST_VERIFY_IP");
+	unsetenv("QPOST_VERIFY_HELO");
+	unsetenv("QPOST_VERIFY_FROM");
 }

@@ -400,7 +400,12 @@ runner_spawn(int msg, int env, int idfd, int is_utf8, pid_t *pid)
 	c->cmsg_len = CMSG_LEN(sizeof(fds));
 	memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	if (sendmsg(sock, &mh, MSG_NOSIGNAL) == -1) {
-		log_warn("unable to reach the queue runner");
+		if (errno == EPIPE || errno == ECONNRESET)
+			log_warnx("the queue runner has gone away");
+		else
+			log_warn("unable to reach the queue runner");
+		close(sock);
+		sock = -1;
 		return -1;
 	}
 	if (recv_reply(&r) == -1)

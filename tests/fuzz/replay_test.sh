@@ -107,6 +107,14 @@ aliases_body() {
 	replay fuzz_aliases
 }
 
+atf_test_case runner
+runner_head() {
+	atf_set "descr" "fuzz_runner replays its corpus and crashes"
+}
+runner_body() {
+	replay fuzz_runner
+}
+
 atf_test_case proxy
 proxy_head() {
 	atf_set "descr" "fuzz_proxy replays its corpus and crashes"
@@ -209,6 +217,7 @@ atf_init_test_cases() {
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
+	atf_add_test_case runner
 	atf_add_test_case cdb
 	atf_add_test_case auth
 	atf_add_test_case control

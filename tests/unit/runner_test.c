@@ -168,6 +168,7 @@ ATF_TC_BODY(runs_qinject, tc)
 	    "-Q 3 1 192.0.2.7 none none\n");
 	/* a second job, on the same runner, without the flag */
 	ATF_REQUIRE(spawn(&j, 0) == 0);
+	ATF_CHECK_EQ(read(j.idp[0], id, sizeof(id)), 17);
 	close(j.idp[0]);
 	close(j.msg[1]);
 	close(j.env[1]);
