@@ -28,7 +28,8 @@
  * header (QR set, opcode 0, RCODE, TC clear), exactly one question that
  * echoes qname (case aside), type and class IN; at most DNS_RR_MAX answer
  * records, each read within the packet, rdata lengths exact for CNAME,
- * MX, A and AAAA, and a TXT record's strings filling its rdata exactly; compression pointers must point backwards (RFC 1035
+ * MX, A and AAAA, and (in an answer to a TXT question) a TXT record's
+ * strings filling its rdata exactly; compression pointers must point backwards (RFC 1035
  * 4.1.4: to a prior occurrence), so they cannot loop.  Only records of
  * class IN owned by qname, or by a name a CNAME chain inside the answer
  * leads to from qname (at most DNS_CNAME_MAX links, no loops), count.
@@ -156,7 +157,8 @@ void	dns_timeout(int seconds);
 	   libc's resolver counts whole seconds); 0 (the start) gives back
 	   libc's own timeout and attempts (resolv.conf's options,
 	   RES_OPTIONS).  Whole seconds: a caller with a budget passes what
-	   is left of it, rounded down, and stops at 0. */
+	   is left of it, rounded down (smtpd/dnsbl.c: with a grace of a
+	   tenth of a second), and stops at 0. */
 
 /* the resolvers in use, for tests and logs */
 int	dns_server_parse(const char *, struct sockaddr_storage *);

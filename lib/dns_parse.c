@@ -244,11 +244,9 @@ rr_read(const unsigned char *msg, size_t len, size_t *off, struct rr *r)
 		if (r->rdlen != 16)
 			return bad("answer: AAAA record not 16 octets");
 		break;
-	case ns_t_txt:
-		if (txt_check(msg + r->rdoff, r->rdlen) == -1)
-			return bad("answer: TXT strings do not fill the rdata");
-		break;
 	}
+	/* TXT rdata is checked where it is read (dns_parse_rrset): in an
+	   answer to another question it is data nobody reads */
 	return DNS_OK;
 }
 
@@ -588,6 +586,12 @@ dns_parse_rrset(const unsigned char *ans, size_t len, const char *qname,
 
 		if (!counts(rr, (unsigned)type, chain, nchain))
 			continue;
+		if (type == ns_t_txt && txt_check(ans + rr->rdoff, rr->rdlen) ==
+		    -1) {
+			free(a);
+			dns_rrset_free(set);
+			return bad("answer: TXT strings do not fill the rdata");
+		}
 		/* an address once, as dns_parse_addrs gives them */
 		if (type != ns_t_txt && same_addr(set, ans + rr->rdoff,
 		    rr->rdlen))

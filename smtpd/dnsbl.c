@@ -331,11 +331,17 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* left - whole seconds before the deadline (dns_timeout's unit) */
+/*
+ * left - whole seconds before the deadline (dns_timeout's unit),
+ * rounded down but for a grace of GRACE_MS: a budget of 2 s gives the
+ * first query 2 s, not the 1 s that 1999 ms would round down to; so a
+ * query ends at most GRACE_MS past the deadline.
+ */
+#define GRACE_MS	100
 static int
 left(long long deadline)
 {
-	long long ms = deadline - now_ms();
+	long long ms = deadline - now_ms() + GRACE_MS;
 
 	return ms < 1000 ? 0 : (int)(ms / 1000);
 }

@@ -34,6 +34,7 @@ def expect(got, code, text=None):
 def session(src, greeting=220, text=None):
     s = smtplib.SMTP(timeout=30, source_address=(src, 0))
     expect(s.connect(sys.argv[1], int(sys.argv[2])), greeting, text)
+    s._host = sys.argv[1]	# for starttls: SMTP() without a host has ""
     return s
 def proxied(client):
     # from the balancer 127.0.0.7 (control/proxyfrom), for client
@@ -53,16 +54,18 @@ def rcpt(src, to, code, text=None):
 
 TXT="Listed by bl.test: see http://bl.test/q?127.0.0.2"
 
-atf_test_case refusals cleanup
-refusals_head() {
+atf_test_case dnsbl cleanup
+dnsbl_head() {
 	atf_set "descr" "a listed client gets 554 5.7.1 with the list's TXT" \
 	    "text (or the zone's message) at RCPT, or at the greeting and" \
-	    "503 after; unlisted, relay and authenticated clients do not;" \
-	    "one log line per listing"
+	    "503 after, also behind a balancer; unlisted, relay and" \
+	    "authenticated clients do not; one log line per listing; a" \
+	    "DNSBL server that never answers delays by at most" \
+	    "control/timeoutdnsbl and refuses nothing (one instance)"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
-refusals_body() {
+dnsbl_body() {
 	qp_smtpd_instance "$PWD/inst"
 	qp_mkcert "$QPOST_CONTROL"
 	# 127.0.0.2 (RFC 5782's test entry) and the relay client 127.0.0.5
@@ -154,26 +157,12 @@ print('ok')"
 	qp_wait_file_match "$QP_DIR/smtpd.log" \
 	    'ip=127.0.0.2 dnsbl=listed zone=bl.test answer=127.0.0.2 refuse=connect' \
 	    10
-	qp_stop
-	qp_dns_stop
-}
-refusals_cleanup() {
-	qp_stop
-	qp_dns_stop
-}
 
-atf_test_case unanswered cleanup
-unanswered_head() {
-	atf_set "descr" "a DNSBL server that never answers delays the" \
-	    "session by at most control/timeoutdnsbl, refuses nothing, and" \
-	    "is logged once"
-	atf_set "require.user" "unprivileged"
-	atf_set "timeout" "60"
-}
-unanswered_body() {
-	qp_smtpd_instance "$PWD/inst"
-	# a UDP port that reads every query and answers none; its command
-	# line names the queue so that qp_stop knows it for ours
+	# a DNSBL server that never answers (control files are read per
+	# session): the greeting waits out control/timeoutdnsbl, no more,
+	# and nothing is refused.  The server: a UDP port that reads every
+	# query and answers none; its command line names the queue so that
+	# qp_stop knows it for ours.
 	/usr/bin/python3 -c '
 import os, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -188,10 +177,7 @@ while True:
 	qp_deadline_loop 10 test -s silent.port ||
 	    qp_fail "the silent server did not start" silent.err
 	echo "127.0.0.1:$(cat silent.port)" > "$QPOST_CONTROL/resolvers"
-	printf 'bl.test\nbl2.test\n' > "$QPOST_CONTROL/dnsbl"
-	echo 2 > "$QPOST_CONTROL/timeoutdnsbl"
-	echo connect > "$QPOST_CONTROL/dnsblrefuse"
-	qp_smtpd_start
+	echo 1 > "$QPOST_CONTROL/timeoutdnsbl"
 	py "$PRELUDE
 t0 = time.monotonic()
 s = session('127.0.0.2')
@@ -200,21 +186,32 @@ s.ehlo('client.test')
 expect(s.docmd('MAIL', 'FROM:<someone@client.test>'), 250)
 expect(s.docmd('RCPT', 'TO:<alice@example.test>'), 250)
 s.quit()
-# the budget is 2 s for both zones: waited out, and not more
-if waited < 1.5 or waited > 3.5:
-    sys.exit('greeting after %.1f s, want about 2' % waited)
+# the budget is 1 s for both zones: waited out (smtpd's own measure,
+# in its log, is checked below, free of the time a loaded machine
+# takes to start it)
+if waited < 0.9 or waited > 4:
+    sys.exit('greeting after %.1f s, want about 1' % waited)
 print('ok')"
 	qp_wait_file_match "$QP_DIR/smtpd.log" \
 	    'ip=127.0.0.2 dnsbl=unchecked zones=bl.test,bl2.test reason=' 10
-	[ "$(grep -c 'dnsbl=' "$QP_DIR/smtpd.log")" -eq 1 ] ||
-	    qp_fail "not one dnsbl line" "$QP_DIR/smtpd.log"
+	[ "$(grep -c 'ip=127.0.0.2 dnsbl=unchecked' "$QP_DIR/smtpd.log")" \
+	    -eq 1 ] || qp_fail "not one dnsbl=unchecked line" \
+	    "$QP_DIR/smtpd.log"
+	# the lookups took the budget, and at most its tenth of a second
+	# of grace (and a little for a loaded machine)
+	ms=$(sed -n 's/.*ip=127\.0\.0\.2 dnsbl=unchecked .* ms=\([0-9]*\)$/\1/p' \
+	    "$QP_DIR/smtpd.log")
+	[ -n "$ms" ] && [ "$ms" -ge 900 ] && [ "$ms" -le 1400 ] ||
+	    qp_fail "the lookups took ${ms:-?} ms, want 1000 to 1100" \
+	    "$QP_DIR/smtpd.log"
 	qp_stop
+	qp_dns_stop
 }
-unanswered_cleanup() {
+dnsbl_cleanup() {
 	qp_stop
+	qp_dns_stop
 }
 
 atf_init_test_cases() {
-	atf_add_test_case refusals
-	atf_add_test_case unanswered
+	atf_add_test_case dnsbl
 }
