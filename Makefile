@@ -89,6 +89,8 @@ LIBSRCS +=	lib/dns_parse.c
 LIBSRCS +=	smtpd/smtpd_cmd.c
 LIBSRCS +=	smtpd/smtpd_data.c
 LIBSRCS +=	smtpd/smtpd_auth.c
+LIBSRCS +=	smtpd/smtpd_runner.c
+LIBSRCS +=	queue/qinject_filter.c
 LIBSRCS +=	send/smtp_reply.c
 LIBSRCS +=	queue/queue_ctl.c
 LIBSRCS +=	queue/queue_dsn.c
@@ -106,6 +108,9 @@ LIBSRCS +=	smtpd/proxy_read.c
 LIBSRCS +=	control/check_log.c
 LIBSRCS +=	control/ctl_knob.c
 LIBSRCS +=	queue/dkim_req.c
+LIBSRCS +=	queue/verify_ar.c
+LIBSRCS +=	queue/verify_ptr.c
+LIBSRCS +=	queue/verify_header.c
 LIBSRCS +=	smtpd/dnsbl.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
@@ -127,6 +132,8 @@ HDRS +=		lookup/senders.h
 HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
+HDRS +=		smtpd/smtpd_runner.h
+HDRS +=		queue/qinject_filter.h
 HDRS +=		send/smtp_reply.h
 HDRS +=		lib/dns.h
 HDRS +=		queue/queue_ctl.h
@@ -142,6 +149,9 @@ HDRS +=		smtpd/proxy.h
 HDRS +=		control/check_log.h
 HDRS +=		control/ctl_knob.h
 HDRS +=		queue/dkim_req.h
+HDRS +=		queue/verify_ar.h
+HDRS +=		queue/verify_dns.h
+HDRS +=		queue/verify.h
 HDRS +=		smtpd/dnsbl.h
 
 # Programs: commands users run, and internal ones under libexec.
@@ -161,6 +171,7 @@ PROGS +=	queue/qctl
 PROGS +=	queue/sendmail
 PROGS +=	control/qpost-check
 PROGS +=	queue/qpdkim
+PROGS +=	queue/qpverify
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
@@ -180,6 +191,7 @@ UNIT_TESTS +=	tests/unit/policy_test
 UNIT_TESTS +=	tests/unit/smtpd_cmd_test
 UNIT_TESTS +=	tests/unit/smtpd_data_test
 UNIT_TESTS +=	tests/unit/smtpd_auth_test
+UNIT_TESTS +=	tests/unit/runner_test
 UNIT_TESTS +=	tests/unit/senders_test
 UNIT_TESTS +=	tests/unit/smtp_reply_test
 UNIT_TESTS +=	tests/unit/dns_test
@@ -195,6 +207,7 @@ UNIT_TESTS +=	tests/unit/addrlist_test
 UNIT_TESTS +=	tests/unit/proxy_test
 UNIT_TESTS +=	tests/unit/check_log_test
 UNIT_TESTS +=	tests/unit/dkim_req_test
+UNIT_TESTS +=	tests/unit/verify_test
 UNIT_TESTS +=	tests/unit/dnsbl_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
@@ -229,6 +242,7 @@ SH_TESTS +=	tests/smtpd/tls_test
 SH_TESTS +=	tests/smtpd/proxy_test
 SH_TESTS +=	tests/smtpd/fulldisk_test
 SH_TESTS +=	tests/smtpd/dnsbl_test
+SH_TESTS +=	tests/smtpd/filter_test
 SH_TESTS +=	tests/fuzz/replay_test
 SH_TESTS +=	tests/auth/qpauth_test
 SH_TESTS +=	tests/remote/peer_test
@@ -249,6 +263,7 @@ SH_TESTS +=	tests/local/sendmail_test
 SH_TESTS +=	tests/soak/soak_test
 SH_TESTS +=	tests/dkim/dkim_test
 SH_TESTS +=	tests/dkim/dkim_root_test
+SH_TESTS +=	tests/verify/verify_test
 
 # Helper programs of the scenario tests (built, never installed).
 TEST_PROGS =	tests/dns/dnsq
@@ -306,8 +321,12 @@ FUZZ_TARGETS +=	fuzz_smtp_session
 FUZZ_REPLAY +=	tests/fuzz/fuzz_smtp_session_replay
 FUZZ_TARGETS +=	fuzz_dkim
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dkim_replay
+FUZZ_TARGETS +=	fuzz_verify
+FUZZ_REPLAY +=	tests/fuzz/fuzz_verify_replay
 FUZZ_TARGETS +=	fuzz_dnsbl
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dnsbl_replay
+FUZZ_TARGETS +=	fuzz_runner
+FUZZ_REPLAY +=	tests/fuzz/fuzz_runner_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -322,6 +341,7 @@ MANS8 +=	man/qstat.8 man/qctl.8
 MANS8 +=	man/sendmail.8
 MANS8 +=	man/qpost-logsum.8
 MANS8 +=	man/qpost-check.8
+MANS8 +=	man/qpost-qpverify.8
 MANS7 =		man/qpost.7 man/qpost-log.7
 MANS7 +=	man/qpost-services.7
 MANS =		$(MANS1) $(MANS5) $(MANS7) $(MANS8)
@@ -352,10 +372,20 @@ $(LIBA): $(LIBOBJS)
 	rm -f $@
 	ar rcs $@ $(LIBOBJS)
 
-QINJECT_OBJS =	queue/qinject.o queue/qinject_dkim.o
+QINJECT_OBJS =	queue/qinject.o queue/qinject_dkim.o queue/qinject_verify.o
 queue/qinject: $(QINJECT_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(QINJECT_OBJS) $(LIBA) $(PKG_LIBS)
-queue/qinject_dkim.o: $(HDRS) queue/qinject_dkim.h
+$(QINJECT_OBJS): $(HDRS) queue/qinject_dkim.h queue/qinject_verify.h
+# qpverify: SPF (libspf2), DKIM (libopendkim), DMARC (libopendmarc);
+# none ships a static archive worth pinning, so they stay shared
+QPVERIFY_OBJS =	queue/qpverify.o queue/verify_spf.o queue/verify_dkim.o \
+		queue/verify_dmarc.o queue/verify_dns.o
+VERIFY_LIBS !=	pkg-config --libs opendkim 2>/dev/null || echo -lopendkim
+VERIFY_LIBS +=	-lspf2 -lopendmarc
+queue/qpverify: $(QPVERIFY_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(QPVERIFY_OBJS) $(LIBA) $(VERIFY_LIBS) \
+	    $(PKG_LIBS)
+$(QPVERIFY_OBJS): $(HDRS) queue/verify.h
 SCHED_OBJS =	queue/sched.o queue/sched_pickup.o queue/sched_recover.o \
 		queue/sched_bounce.o
 SCHED_OBJS +=	queue/sched_heap.o
@@ -393,6 +423,7 @@ control/qcdb: control/qcdb.o $(LIBA)
 SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \
 		smtpd/smtpd_tls.o
 SMTPD_OBJS +=	smtpd/smtpd_proxy.o
+SMTPD_OBJS +=	smtpd/smtpd_verify.o
 SMTPD_OBJS +=	smtpd/smtpd_dnsbl.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
@@ -503,6 +534,10 @@ tests/fuzz/fuzz_proxy_replay: tests/fuzz/fuzz_proxy.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_proxy.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_runner_replay: tests/fuzz/fuzz_runner.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_runner.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 build/bench/benchmon: tests/bench/benchmon.c
 	mkdir -p build/bench
@@ -556,7 +591,8 @@ tests/fuzz/fuzz_auth_replay: tests/fuzz/fuzz_auth.c tests/fuzz/replay.c \
 
 # the session fuzzer compiles smtpd_session.c into itself (see its head)
 tests/fuzz/fuzz_smtp_session_replay: tests/fuzz/fuzz_smtp_session.c \
-    smtpd/smtpd_session.c tests/fuzz/replay.c $(LIBA) $(HDRS) smtpd/smtpd.h \
+    smtpd/smtpd_session.c smtpd/smtpd_verify.c tests/fuzz/replay.c $(LIBA) \
+    $(HDRS) smtpd/smtpd.h \
     smtpd/smtpd_queue.h smtpd/smtpd_tls.h
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_session.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
@@ -564,6 +600,11 @@ tests/fuzz/fuzz_smtp_session_replay: tests/fuzz/fuzz_smtp_session.c \
 tests/fuzz/fuzz_cdb_replay: tests/fuzz/fuzz_cdb.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_cdb.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+
+tests/fuzz/fuzz_verify_replay: tests/fuzz/fuzz_verify.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_verify.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 tests/fuzz/fuzz_dnsbl_replay: tests/fuzz/fuzz_dnsbl.c tests/fuzz/replay.c \
@@ -603,7 +644,9 @@ FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c lib/dns.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
+FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
 FUZZ_SRCS +=	smtpd/dnsbl.c
+FUZZ_SRCS +=	smtpd/smtpd_runner.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -94,6 +94,7 @@ static const struct setting settings[] = {
 	{ "aliasuser", K_LINE, "nobody", O_NONE },
 	{ "authdelay", K_INT, NULL, O_NONE },
 	{ "authfailmax", K_INT, NULL, O_NONE },
+	{ "authservid", K_LINE, "<me>", O_NONE },
 	{ "authstate", K_LINE, "/var/lib/qpost/auth", O_NONE },
 	{ "authwindow", K_INT, NULL, O_NONE },
 	{ "bouncemaxbytes", K_INT, NULL, O_NONE },
@@ -146,6 +147,7 @@ static const struct setting settings[] = {
 	{ "trusted", K_LIST, "<root, and qpsmtpd in system mode>",
 	    O_NONE },
 	{ "users", K_CDB, "<none>", O_NONE },
+	{ "verify", K_LINE, "off", O_NONE },
 	{ "virtualdomains", K_LIST, "<none>", O_NONE },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))

@@ -401,6 +401,19 @@ dns_query(const char *name, int type, struct dns_rrset *set)
 	return dns_parse_rrset(ans, len, norm, type, set);
 }
 
+/*
+ * dns_query_raw - one query's answer as it came, for qpverify, whose
+ * libraries parse records of types dns_query does not know (PTR, for
+ * SPF).  See dns.h.
+ */
+int
+dns_query_raw(const char *name, int type, const unsigned char **ans,
+    size_t *len)
+{
+	dns_why_set("");
+	return query(name, type, ans, len);
+}
+
 /* dns_mx - the MX hosts of domain.  See dns.h. */
 int
 dns_mx(const char *domain, struct dns_mx **mx, size_t *n)

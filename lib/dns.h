@@ -141,6 +141,11 @@ int	dns_query(const char *name, int type, struct dns_rrset *set);
 	   also for a name that cannot be a DNS name (see dns_mx).  A type
 	   other than A, AAAA or TXT is a caller's bug: DNS_TEMP.  A and
 	   AAAA addresses come once each, TXT records as they came. */
+int	dns_query_raw(const char *, int, const unsigned char **, size_t *);
+	/* one query of any type for a normalised name: DNS_OK with the
+	   answer as it came (a static buffer, valid until the next query)
+	   in *ans, *len, for the caller to parse strictly; or
+	   DNS_NXDOMAIN, DNS_NODATA, DNS_TEMP */
 void	dns_rrset_free(struct dns_rrset *);
 	/* frees what a query or parse put in set, and empties it */
 int	dns_parse_rrset(const unsigned char *ans, size_t len,

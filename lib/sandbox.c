@@ -10,12 +10,16 @@
  * the program never makes.
  *
  * The lists are of what the programs are seen to call, in the plain and
- * the sanitizer build, through glibc, libtls, the resolver and (for
- * smtpd) the qinject it forks and execs: a seccomp filter survives
- * execve, so qinject runs under smtpd's list.  That is why smtpd's list
- * has fork, execve and the queue's rename, fchmod and fsync, and
- * remote's has none of them.  Paths are beyond seccomp (Landlock's
- * job); remote may open files for reading only.
+ * the sanitizer build, through glibc, libtls and the resolver.  smtpd
+ * execs nothing: a seccomp filter survives execve, so the qinject it
+ * hands each message to is started by its queue runner
+ * (smtpd/smtpd_runner.c), forked before the filter is entered, and
+ * neither qinject nor the control/filter program it may run is bound
+ * by smtpd's list.  So neither list has fork, execve or any call that
+ * writes a file.  Paths are beyond seccomp (Landlock's job); both
+ * programs may open files for reading only, which also keeps smtpd
+ * from writing into the memory of the processes its runner starts
+ * (/proc/<pid>/mem), which run as its uid, outside the filter.
  *
  * The default action is SCMP_ACT_KILL_PROCESS: a call outside the list
  * means the program is doing what it was never written to do, most
@@ -24,7 +28,7 @@
  * the queue nothing (qinject commits or leaves nothing).  A few calls
  * that libraries probe and cope with refusing get an errno instead
  * (EPERM for id changes and chown, EAFNOSUPPORT for socket families
- * other than local and IP, EACCES for remote opening a file to write),
+ * other than local and IP, EACCES for opening a file to write),
  * so a harmless probe does not kill a session.
  *
  * Where the kernel has no seccomp (or the filter cannot be loaded) one
@@ -73,12 +77,11 @@ static const char *const base[] = {
 	NULL
 };
 
-/* smtpd: and the qinject it starts, which writes into drop/ */
+/*
+ * smtpd: nothing beyond the base, and its opens (below).  No fork,
+ * execve, wait4 or kill: qinject is its runner's child, not its own.
+ */
 static const char *const smtpd_only[] = {
-	"open", "openat", "clone", "clone3", "fork", "vfork", "execve",
-	"wait4", "waitid", "kill", "umask", "fchmod", "fsync", "fdatasync",
-	"rename", "renameat", "renameat2", "unlink", "unlinkat", "link",
-	"linkat", "ftruncate", "flock", "arch_prctl",
 	NULL
 };
 
@@ -163,9 +166,25 @@ add_args(scmp_filter_ctx ctx, enum sandbox_role role)
 		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
 		    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, i)) != 0)
 			return -1;
-	if (role != SANDBOX_REMOTE)
+	(void)role;
+#ifdef SANITIZER_BUILD
+	/*
+	 * The runtime writes its reports to files (log_path=): in the
+	 * sanitizer build smtpd may open to write.
+	 */
+	if (role == SANDBOX_SMTPD) {
+		for (k = 0; k < 2; k++)
+			if ((nr = seccomp_syscall_resolve_name(opens[k])) !=
+			    __NR_SCMP_ERROR &&
+			    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
+				return -1;
 		return 0;
-	/* remote reads control files, CA bundles, resolv.conf: no more */
+	}
+#endif
+	/*
+	 * Control files, cdbs, CA bundles, resolv.conf: no more.  Opening
+	 * to write is refused (EACCES), not fatal, as a library's probe.
+	 */
 	for (k = 0; k < 2; k++) {
 		if ((nr = seccomp_syscall_resolve_name(opens[k])) ==
 		    __NR_SCMP_ERROR)

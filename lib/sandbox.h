@@ -8,7 +8,7 @@
 #define QPOST_SANDBOX_H
 
 enum sandbox_role {
-	SANDBOX_SMTPD,		/* smtpd, and the qinject it runs */
+	SANDBOX_SMTPD,		/* smtpd (not its queue runner's qinject) */
 	SANDBOX_REMOTE		/* remote */
 };
 

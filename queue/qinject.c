@@ -15,6 +15,10 @@
  *	    scripts: adds Date and Message-ID when absent;
  *	qinject -Q	qmail-queue's protocol: message on fd 0, envelope
  *	    on fd 1, its exit codes.
+ *
+ * When control/filter names a program, it runs in place of the commit
+ * and queues the message by running qinject -Q itself, under the id
+ * this qinject chose (qinject_filter.c).
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -36,6 +40,8 @@
 #include "paths.h"
 #include "qinject_dkim.h"
 #include "qinject_exit.h"
+#include "qinject_verify.h"
+#include "qinject_filter.h"
 #include "queue_drop.h"
 #include "queue_id.h"
 #include "queue_space.h"
@@ -57,6 +63,8 @@ struct inject {
 	struct sa	 sender;
 	struct sa	 rcpts;		/* NUL-terminated, back to back */
 	int		 is_utf8;
+	struct qfilter	 filter;	/* control/filter, if any */
+	const char	*claim;		/* run by a filter: the id to take */
 };
 
 static struct atomic *pending;	/* the drop file being written */
@@ -117,6 +125,9 @@ open_queue(struct inject *q)
 		die(QI_QUEUEDIR, "unable to open %s/drop", paths_queue());
 	if (trust_load(&q->trust, q->queue_fd) == -1)
 		diex(QI_CONTROL, "unable to read the control files");
+	if (qfilter_load(&q->filter) == -1)
+		diex(QI_CONTROL, "control/filter is broken: see above");
+	q->claim = qfilter_claim_id();
 	check_minfree(q);
 }
 
@@ -153,6 +164,9 @@ begin_drop(struct inject *q)
 	for (tries = 0; tries < 3; tries++) {
 		qid_new(q->id);
 		snprintf(tmp, sizeof(tmp), "%s.tmp", q->id);
+		/* run by a filter: a fresh name now, the filtered id at last */
+		if (q->claim != NULL)
+			memcpy(q->id, q->claim, QID_LEN);
 		if (atomic_begin(&q->file, q->drop_fd, tmp, q->drop_fd, q->id,
 		    0640) == 0)
 			break;
@@ -221,6 +235,11 @@ commit_drop(struct inject *q)
 	qdrop_header(hdr, q->msglen);
 	if (pwrite_all(q->file.fd, hdr, sizeof(hdr), 0) == -1)
 		fail(QI_WRITE, "unable to write the drop file");
+	/* one message only under the id a filter was given */
+	if (q->claim != NULL && qfilter_claim(q->drop_fd, q->claim) == -1)
+		die(QI_TEMPREFUSED, "id=%s is not waiting for its filter "
+		    "(queued already, or %s was not set by qinject): nothing "
+		    "queued", q->id, QFILTER_ENV);
 	if (atomic_commit(&q->file, ATOMIC_SYNC_DIR) == -1)
 		fail(QI_WRITE, "unable to commit the drop file");
 	sa_free(&env);
@@ -232,6 +251,19 @@ commit_drop(struct inject *q)
 			log_warn("id=%s unable to poke sched", q->id);
 		close(fd);
 	}
+}
+
+/*
+ * run_filter - control/filter, in place of the commit: it queues the
+ * message (through qinject again) or not, and its exit code is ours.
+ */
+static int
+run_filter(struct inject *q)
+{
+	if (buf_flush(&q->out) == -1)
+		fail(QI_WRITE, "unable to write the drop file");
+	return qfilter_run(&q->filter, q->drop_fd, &q->file, q->id,
+	    q->sender.s, &q->rcpts, q->is_utf8);
 }
 
 /*
@@ -554,6 +586,7 @@ main(int argc, char *argv[])
 	if (queue_mode) {
 		/* qmail-queue's envelope has no room for it: smtpd says so */
 		q.is_utf8 = getenv("QPOST_UTF8") != NULL;
+		qinject_verify(q.drop_fd);	/* smtpd's port-25 mail */
 		copy_message(&q);
 		read_envelope(&q);
 	} else {
@@ -574,6 +607,8 @@ main(int argc, char *argv[])
 	    qdkim_origin(queue_mode)) == -1)
 		diex(QI_TEMPREFUSED, "not signed: try again later");
 	check_minfree(&q);
+	if (q.filter.argc > 0)
+		return run_filter(&q);
 	commit_drop(&q);
 	trust_free(&q.trust);
 	sa_free(&q.sender);

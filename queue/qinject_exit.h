@@ -12,6 +12,8 @@
 #define QI_OK		0	/* queued, durably */
 #define QI_TOOLONG	11	/* address too long or invalid */
 #define QI_REFUSED	31	/* permanently refused (policy, usage) */
+#define QI_SPF_FAIL	32	/* qpverify: SPF fail, control/verify rejects */
+#define QI_DMARC_FAIL	33	/* qpverify: DMARC fail under p=reject */
 #define QI_NOMEM	51	/* out of memory */
 #define QI_TIMEOUT	52	/* timeout */
 #define QI_WRITE	53	/* write error, e.g. disk full or below minfree */

@@ -82,6 +82,8 @@ struct session {
 void	session_run(struct session *);
 int	session_load(struct session *);
 void	session_proxy(struct session *);	/* smtpd_proxy.c */
+void	smtpd_verify_env(const struct session *);	/* smtpd_verify.c */
+const char *smtpd_verify_reply(int);
 /* smtpd_dnsbl.c */
 #define DNSBL_EARLY	0	/* before the sandbox */
 #define DNSBL_LATE	1	/* after a balancer's PROXY header */

@@ -2,6 +2,11 @@
 
 /*
  * smtpd_queue - run qinject for one message.  See smtpd_queue.h.
+ *
+ * smtpd has its queue runner (smtpd_runner.c) fork and exec qinject,
+ * outside smtpd's sandbox; sendmail, which has no sandbox and no
+ * runner, forks it here.  Either way qinject gets the same three pipe
+ * ends on fds 0, 1 and 3.
  */
 #include <sys/wait.h>
 #include <errno.h>
@@ -12,29 +17,53 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "paths.h"
 #include "qinject_exit.h"
 #include "smtpd_queue.h"
+#include "smtpd_runner.h"
 
 /*
  * wait_exit - qinject's exit code; a signal counts as a bug (81), and
- * is logged, for nothing else says why: a SIGSYS means the seccomp
- * filter smtpd's child inherits lacks a system call qinject made.
+ * is logged, for nothing else says why.  With a runner the status
+ * comes from it, and a runner that died is a bug (81) too: the client
+ * is told to try again (451), and qinject, killed with the runner,
+ * queued nothing.
  */
 static int
 wait_exit(pid_t pid)
 {
 	int status;
 
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
+	if (runner_active()) {
+		if (runner_wait(&status) == -1)
 			return QI_BUG;
+	} else
+		while (waitpid(pid, &status, 0) == -1)
+			if (errno != EINTR)
+				return QI_BUG;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status))
 		log_warnx("qinject pid=%ld was killed by signal %d",
 		    (long)pid, WTERMSIG(status));
 	return QI_BUG;
+}
+
+/* spawn - qinject on the three pipe ends: its pid, or 0 (logged). */
+static pid_t
+spawn(int msg, int env, int idfd, int is_utf8)
+{
+	pid_t pid;
+
+	if (runner_active())
+		return runner_spawn(msg, env, idfd, is_utf8, &pid) == 0 ? pid :
+		    0;
+	if ((pid = fork()) == -1) {
+		log_warn("unable to fork qinject");
+		return 0;
+	}
+	if (pid == 0)
+		qinject_exec(msg, env, idfd, is_utf8);
+	return pid;
 }
 
 /*
@@ -45,14 +74,13 @@ wait_exit(pid_t pid)
 int
 qjob_start(struct qjob *j, int is_utf8)
 {
-	char prog[1024], idline[QID_LEN + 2];
+	char idline[QID_LEN + 2];
 	int msg[2], env[2], idp[2];
 	size_t got = 0;
 	ssize_t r;
 
 	memset(j, 0, sizeof(*j));
-	if (paths_program(prog, sizeof(prog), "qinject") == -1 ||
-	    pipe2(msg, O_CLOEXEC) == -1)
+	if (pipe2(msg, O_CLOEXEC) == -1)
 		return QI_BUG;
 	if (pipe2(env, O_CLOEXEC) == -1) {
 		close(msg[0]);
@@ -66,25 +94,10 @@ qjob_start(struct qjob *j, int is_utf8)
 		close(env[1]);
 		return QI_BUG;
 	}
-	if ((j->pid = fork()) == -1) {
-		log_warn("unable to fork qinject");
-		j->pid = 0;
+	if ((j->pid = spawn(msg[0], env[0], idp[1], is_utf8)) == 0) {
 		close(msg[0]); close(msg[1]); close(env[0]); close(env[1]);
 		close(idp[0]); close(idp[1]);
-		return QI_NOMEM;
-	}
-	if (j->pid == 0) {
-		if (dup2(msg[0], 0) == -1 || dup2(env[0], 1) == -1 ||
-		    dup2(idp[1], 3) == -1)
-			_exit(QI_BUG);
-		closefrom(4);
-		setenv("QPOST_ID_FD", "3", 1);
-		if (is_utf8)
-			setenv("QPOST_UTF8", "1", 1);
-		signal(SIGPIPE, SIG_DFL);
-		execl(prog, "qinject", "-Q", (char *)NULL);
-		log_warn("unable to run %s", prog);
-		_exit(QI_BUG);
+		return runner_active() ? QI_BUG : QI_NOMEM;
 	}
 	close(msg[0]);
 	close(env[0]);
@@ -139,7 +152,12 @@ qjob_finish(struct qjob *j, const char *sender, const struct sa *rcpts)
 			j->is_broken = 1;
 	if (sa_catc(&env, '\0') == -1)
 		j->is_broken = 1;
-	/* a broken message gets no envelope: qinject then queues nothing */
+	/*
+	 * A broken message gets no envelope: qinject then queues nothing.
+	 * Nor does one whose runner died: nobody could say it was queued.
+	 */
+	if (!j->is_broken && runner_active() && !runner_alive())
+		j->is_broken = 1;
 	if (!j->is_broken && fd_write_all(j->envfd, env.s, env.len) == -1)
 		j->is_broken = 1;
 	close(j->envfd);

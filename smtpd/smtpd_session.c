@@ -223,6 +223,7 @@ start_message(struct session *s)
 	time_t now = time(NULL);
 	int n, code;
 
+	smtpd_verify_env(s);
 	if ((code = qjob_start(&s->job, s->mail.smtputf8)) != 0) {
 		log_warnx("session=%s unable to start qinject: exit %d",
 		    s->sid, code);
@@ -248,12 +249,18 @@ start_message(struct session *s)
 static void
 queued_reply(struct session *s, int code)
 {
+	const char *vtext = smtpd_verify_reply(code);
+
 	if (code == 0) {
 		s->messages++;
 		log_info("id=%s session=%s accepted from=<%s> rcpts=%zu "
 		    "size=%llu ip=%s", s->job.id, s->sid, s->sender, s->nrcpt,
 		    s->data.size, s->ip);
 		reply(s, "250 2.0.0 Ok: queued as %s", s->job.id);
+	} else if (vtext != NULL) {
+		log_info("session=%s ip=%s refused message from=<%s> "
+		    "reason=verify_%d", s->sid, s->ip, s->sender, code);
+		reply(s, "%s", vtext);
 	} else if (QI_IS_PERMANENT(code)) {
 		log_info("session=%s refused message reason=qinject_%d",
 		    s->sid, code);

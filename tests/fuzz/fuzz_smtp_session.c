@@ -41,6 +41,7 @@
 #define rcpthosts_match	fuzz_rcpthosts_match
 #define sender_allowed	fuzz_sender_allowed
 #include "smtpd_session.c"
+#include "smtpd_verify.c"	/* the QPOST_VERIFY_* names and 550 replies */
 #undef auth_check
 #undef rcpthosts_match
 #undef sender_allowed
@@ -238,6 +239,18 @@ qjob_abort(struct qjob *j)
 }
 
 /* ---- the stubs: TLS, qpauth, policy --------------------------------- */
+
+/*
+ * session_dnsbl_refuses - no client is listed: the lookups need DNS,
+ * and fuzz_dnsbl has the zone list's parser.
+ */
+int
+session_dnsbl_refuses(const struct session *s, int at_connect)
+{
+	(void)s;
+	(void)at_connect;
+	return 0;
+}
 
 int
 stls_load(struct smtpd_tls *t)

@@ -107,6 +107,14 @@ aliases_body() {
 	replay fuzz_aliases
 }
 
+atf_test_case runner
+runner_head() {
+	atf_set "descr" "fuzz_runner replays its corpus and crashes"
+}
+runner_body() {
+	replay fuzz_runner
+}
+
 atf_test_case proxy
 proxy_head() {
 	atf_set "descr" "fuzz_proxy replays its corpus and crashes"
@@ -195,6 +203,14 @@ dkim_body() {
 	replay fuzz_dkim
 }
 
+atf_test_case verify
+verify_head() {
+	atf_set "descr" "fuzz_verify replays its corpus and crashes"
+}
+verify_body() {
+	replay fuzz_verify
+}
+
 atf_test_case dnsbl
 dnsbl_head() {
 	atf_set "descr" "fuzz_dnsbl replays its corpus and crashes"
@@ -205,6 +221,9 @@ dnsbl_body() {
 
 atf_init_test_cases() {
 	atf_add_test_case dkim
+}
+
+	atf_add_test_case verify
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
 	atf_add_test_case smtp_data
@@ -218,6 +237,7 @@ atf_init_test_cases() {
 	atf_add_test_case lmtp
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
+	atf_add_test_case runner
 	atf_add_test_case cdb
 	atf_add_test_case auth
 	atf_add_test_case control

@@ -394,6 +394,14 @@ s.quit()' "$port" || atf_fail "the message through smtpd was refused"
 	[ -z "$dup" ] || atf_fail "roles share uid $dup"
 	# the sandbox of the two that meet strangers
 	sandboxed "$smtpd"
+	# smtpd's queue runner: its uid, outside the sandbox (qinject and a
+	# filter must run), forked before smtpd read its key: no secret
+	runner=$(child_of "$smtpd" smtpd-runner)
+	[ -n "$runner" ] || atf_fail "no smtpd-runner child of smtpd"
+	ids_are "$runner" "$(id -u qpsmtpd)" "$(id -g qpsmtpd)"
+	expect_field "$runner" Seccomp 0
+	expect_field "$runner" NoNewPrivs 0
+	no_secret_open "$runner"
 	no_secret_open "$sched"
 	no_secret_open "$rspawn"
 

@@ -1,0 +1,457 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * smtpd_runner - the queue runner.  See smtpd_runner.h.
+ *
+ * smtpd forks it right after dropping its ids and before it reads a
+ * control file, a key or a byte from the network, so the runner holds
+ * no secret and is the same uid with no privilege.  It sits outside
+ * the seccomp filter smtpd enters next: it is the one door out of
+ * smtpd's sandbox, and it opens onto one room.  What a compromised
+ * smtpd can ask of it is to run qinject -Q (never another program: the
+ * path is the runner's own) on descriptors smtpd already holds, with a
+ * fixed list of environment variables (the client's address, as
+ * tcpserver and a PROXY header set them) whose values are printable
+ * and short; qinject treats all of that as hostile anyway, as it does
+ * from any local user.  The runner is not dumpable, so smtpd cannot
+ * reach its memory through /proc either, and smtpd's filter lets it
+ * open files only for reading (lib/sandbox.c), so /proc/<pid>/mem of
+ * the qinject it started cannot be written.
+ *
+ * The protocol, on a SOCK_SEQPACKET socketpair (one record each):
+ *	smtpd -> runner	"Q" utf8-flag ("0"/"1") then "NAME=value" NUL
+ *			for each variable of the list that is set, with
+ *			exactly three descriptors: message, envelope, id
+ *	runner -> smtpd	"P" and qinject's pid (started), or "F" and an
+ *			errno (not started); then "W" and the wait status
+ * One job at a time.  The runner ends when smtpd closes its end (after
+ * waiting for a qinject still running, so that a session cut short
+ * leaves nothing half-written); qinject gets SIGKILL if the runner
+ * dies first, so smtpd, which then says 451, never learns too late
+ * that a message was queued.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "paths.h"
+#include "qinject_exit.h"
+#include "smtpd_runner.h"
+
+#define RUNNER_FD	3	/* the runner's end of the socket */
+
+/* the variables smtpd may set for qinject and a filter: no others */
+static const char *const env_names[] = {
+	"TCPREMOTEIP", "TCPREMOTEPORT", "TCPREMOTEHOST", "TCPREMOTEINFO",
+	"TCPLOCALIP", "TCPLOCALPORT", "TCPLOCALHOST", "REMOTE_ADDR",
+	"REMOTE_PORT", "RELAYCLIENT",
+	/* smtpd_verify.c: the client, for qinject's qpverify step */
+	"QPOST_VERIFY_IP", "QPOST_VERIFY_HELO", "QPOST_VERIFY_FROM",
+	/* auth or local: what qinject asks qpdkim to sign (qinject_dkim.c) */
+	"QPOST_SIGN",
+	NULL
+};
+
+struct reply {
+	char	 kind;		/* 'P', 'F' or 'W' */
+	int32_t	 value;		/* pid, errno or wait status */
+};
+
+static int	 sock = -1;	/* smtpd's end */
+static int	 is_active;	/* runner_start was called */
+
+int
+runner_active(void)
+{
+	return is_active;
+}
+
+/*
+ * qinject_exec - the three pipe ends on 0, 1 and 3 (the sources are
+ * never 0, 1 or 3: the caller's pipes are made after its stdio), the
+ * rest closed, and qinject -Q.  Exits QI_BUG if it cannot.
+ */
+void
+qinject_exec(int msg, int env, int idfd, int is_utf8)
+{
+	char prog[1024];
+
+	if (dup2(msg, 0) == -1 || dup2(env, 1) == -1 || dup2(idfd, 3) == -1)
+		_exit(QI_BUG);
+	closefrom(4);
+	if (setenv("QPOST_ID_FD", "3", 1) == -1 ||
+	    (is_utf8 ? setenv("QPOST_UTF8", "1", 1) : unsetenv("QPOST_UTF8"))
+	    == -1)
+		_exit(QI_NOMEM);
+	signal(SIGPIPE, SIG_DFL);
+	if (paths_program(prog, sizeof(prog), "qinject") == -1) {
+		log_warnx("the path of qinject is too long");
+		_exit(QI_BUG);
+	}
+	execl(prog, "qinject", "-Q", (char *)NULL);
+	log_warn("unable to run %s", prog);
+	_exit(QI_BUG);
+}
+
+/* env_listed - the index of NAME (n bytes) in env_names, or -1. */
+static int
+env_listed(const char *name, size_t n)
+{
+	for (int i = 0; env_names[i] != NULL; i++)
+		if (strlen(env_names[i]) == n &&
+		    memcmp(env_names[i], name, n) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * runner_req_parse - check a request (without its descriptors):
+ * returns its SMTPUTF8 flag (0 or 1), or -1 when it is malformed: a
+ * wrong head, an unlisted or repeated name, a value over
+ * RUNNER_VALUE_MAX bytes or with a byte outside printable ASCII, a
+ * missing NUL at the end.
+ */
+int
+runner_req_parse(const char *p, size_t n)
+{
+	const char *end = p + n, *nul, *eq;
+	unsigned seen = 0;
+	int i;
+
+	if (n < 2 || n > RUNNER_REQ_MAX || p[0] != 'Q' ||
+	    (p[1] != '0' && p[1] != '1'))
+		return -1;
+	for (const char *e = p + 2; e < end; e = nul + 1) {
+		if ((nul = memchr(e, '\0', (size_t)(end - e))) == NULL ||
+		    (eq = memchr(e, '=', (size_t)(nul - e))) == NULL ||
+		    (i = env_listed(e, (size_t)(eq - e))) == -1 ||
+		    (seen & (1u << i)) ||
+		    (size_t)(nul - eq - 1) > RUNNER_VALUE_MAX)
+			return -1;
+		seen |= 1u << i;
+		for (const char *v = eq + 1; v < nul; v++)
+			if (*v < 0x20 || *v > 0x7e)
+				return -1;
+	}
+	return p[1] == '1';
+}
+
+/* env_apply - a checked request's variables: the list's others go. */
+static int
+env_apply(const char *p, size_t n)
+{
+	const char *end = p + n, *nul, *eq;
+	char name[32];
+
+	for (int i = 0; env_names[i] != NULL; i++)
+		if (unsetenv(env_names[i]) == -1)
+			return -1;
+	for (const char *e = p + 2; e < end; e = nul + 1) {
+		nul = memchr(e, '\0', (size_t)(end - e));
+		eq = memchr(e, '=', (size_t)(nul - e));
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - e), e);
+		if (setenv(name, eq + 1, 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* send_reply - one record to smtpd; smtpd gone is not our problem. */
+static void
+send_reply(int fd, char kind, int32_t value)
+{
+	struct reply r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = kind;
+	r.value = value;
+	(void)send(fd, &r, sizeof(r), MSG_NOSIGNAL);
+}
+
+/*
+ * recv_req - one request and its descriptors into fds[3].  Returns the
+ * request's length, 0 at end of file, -1 for a malformed one (its
+ * descriptors closed).
+ */
+static ssize_t
+recv_req(int fd, char *req, int fds[3])
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
+	} cm;
+	struct iovec iov = { req, RUNNER_REQ_MAX + 1 };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	size_t nfd = 0, i;
+	ssize_t n;
+	int got[4];
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	while ((n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) == -1 &&
+	    errno == EINTR)
+		;
+	if (n == -1) {
+		log_warn("runner: unable to read from smtpd");
+		_exit(EXIT_TEMP);
+	}
+	if (n == 0)
+		return 0;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k && nfd < 4; i++)
+			memcpy(&got[nfd++], CMSG_DATA(c) + i * sizeof(int),
+			    sizeof(int));
+	}
+	if (nfd == 3 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
+	    runner_req_parse(req, (size_t)n) != -1) {
+		memcpy(fds, got, sizeof(int) * 3);
+		return n;
+	}
+	for (i = 0; i < nfd; i++)
+		close(got[i]);
+	log_warnx("runner: malformed request from smtpd: refused");
+	return -1;
+}
+
+/*
+ * child - qinject for one request.  Dies with the runner: an orphan
+ * would commit a message nobody could report.
+ */
+static void __attribute__((noreturn))
+child(pid_t runner, const char *req, size_t n, const int fds[3])
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != runner)
+		_exit(QI_BUG);
+	if (env_apply(req, n) == -1)
+		_exit(QI_NOMEM);
+	qinject_exec(fds[0], fds[1], fds[2], req[1] == '1');
+}
+
+/* serve - the runner's loop: one qinject at a time, until smtpd ends. */
+static void __attribute__((noreturn))
+serve(int fd)
+{
+	static char req[RUNNER_REQ_MAX + 1];
+	pid_t self = getpid(), pid;
+	ssize_t n;
+	int fds[3], status;
+
+	for (;;) {
+		if ((n = recv_req(fd, req, fds)) == 0)
+			_exit(0);
+		if (n == -1) {
+			send_reply(fd, 'F', EPROTO);
+			continue;
+		}
+		if ((pid = fork()) == -1) {
+			send_reply(fd, 'F', errno);
+			log_warn("runner: unable to fork qinject");
+		} else if (pid == 0)
+			child(self, req, (size_t)n, fds);
+		for (int i = 0; i < 3; i++)
+			close(fds[i]);
+		if (pid == -1)
+			continue;
+		send_reply(fd, 'P', (int32_t)pid);
+		while (waitpid(pid, &status, 0) == -1)
+			if (errno != EINTR) {
+				log_warn("runner: unable to wait for qinject");
+				_exit(EXIT_TEMP);
+			}
+		send_reply(fd, 'W', status);
+	}
+}
+
+/*
+ * runner_start - the socketpair and the fork.  The runner keeps fd 2
+ * (the log) and its end of the socket; the client's connection on 0
+ * and 1 is swapped for /dev/null so that it closes with smtpd.
+ */
+int
+runner_start(void)
+{
+	int sv[2], null;
+	pid_t pid;
+
+	is_active = 1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("unable to make the queue runner's socket");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("unable to fork the queue runner");
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		(void)prctl(PR_SET_NAME, "smtpd-runner");
+		/* smtpd's memory is no business of ours, nor ours of it */
+		(void)prctl(PR_SET_DUMPABLE, 0);
+		if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+		    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
+		    dup2(sv[1], RUNNER_FD) == -1) {
+			log_warn("runner: unable to set up its descriptors");
+			_exit(EXIT_TEMP);
+		}
+		closefrom(RUNNER_FD + 1);
+		serve(RUNNER_FD);
+	}
+	close(sv[1]);
+	sock = sv[0];
+	return 0;
+}
+
+/* req_build - "Q", the flag, the listed variables that are set. */
+static size_t
+req_build(char *req, int is_utf8)
+{
+	size_t len = 2;
+	const char *v;
+	int n;
+
+	req[0] = 'Q';
+	req[1] = is_utf8 ? '1' : '0';
+	for (int i = 0; env_names[i] != NULL; i++) {
+		/* an unprintable or long value is left out, not refused */
+		if ((v = getenv(env_names[i])) == NULL ||
+		    strlen(v) > RUNNER_VALUE_MAX)
+			continue;
+		n = snprintf(req + len, RUNNER_REQ_MAX - len, "%s=%s",
+		    env_names[i], v);
+		if (n < 0 || (size_t)n + 1 > RUNNER_REQ_MAX - len)
+			continue;
+		if (runner_req_parse(req, len + (size_t)n + 1) == -1) {
+			req[len] = '\0';
+			continue;
+		}
+		len += (size_t)n + 1;
+	}
+	return len;
+}
+
+/*
+ * recv_reply - the runner's next record.  0, or -1 when the runner is
+ * gone or sent something that is not a reply (logged).
+ */
+static int
+recv_reply(struct reply *r)
+{
+	ssize_t n;
+
+	while ((n = recv(sock, r, sizeof(*r), 0)) == -1 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof(*r))
+		return 0;
+	if (n == -1)
+		log_warn("unable to read from the queue runner");
+	else
+		log_warnx("the queue runner has gone away");
+	close(sock);
+	sock = -1;
+	return -1;
+}
+
+int
+runner_spawn(int msg, int env, int idfd, int is_utf8, pid_t *pid)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(3 * sizeof(int))];
+	} cm;
+	char req[RUNNER_REQ_MAX];
+	int fds[3] = { msg, env, idfd };
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *c;
+	struct reply r;
+
+	if (sock == -1) {
+		log_warnx("no queue runner: see the log above");
+		return -1;
+	}
+	iov.iov_base = req;
+	iov.iov_len = req_build(req, is_utf8);
+	memset(&mh, 0, sizeof(mh));
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) == -1) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			log_warnx("the queue runner has gone away");
+		else
+			log_warn("unable to reach the queue runner");
+		close(sock);
+		sock = -1;
+		return -1;
+	}
+	if (recv_reply(&r) == -1)
+		return -1;
+	if (r.kind == 'P' && r.value > 0) {
+		*pid = (pid_t)r.value;
+		return 0;
+	}
+	if (r.kind == 'F') {
+		errno = r.value;
+		log_warn("the queue runner could not start qinject");
+	} else
+		log_warnx("the queue runner answered out of turn");
+	return -1;
+}
+
+int
+runner_alive(void)
+{
+	struct pollfd pfd = { sock, POLLRDHUP, 0 };
+
+	if (sock == -1)
+		return 0;
+	if (poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL))) {
+		log_warnx("the queue runner has gone away");
+		close(sock);
+		sock = -1;
+		return 0;
+	}
+	return 1;
+}
+
+int
+runner_wait(int *status)
+{
+	struct reply r;
+
+	if (sock == -1 || recv_reply(&r) == -1)
+		return -1;
+	if (r.kind != 'W') {
+		log_warnx("the queue runner answered out of turn");
+		return -1;
+	}
+	*status = r.value;
+	return 0;
+}
