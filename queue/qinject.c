@@ -550,7 +550,7 @@ main(int argc, char *argv[])
 {
 	struct inject q;
 	const char *sender = NULL;
-	int ch, want_rcpts = 0, dot_ends = 1, queue_mode = 0;
+	int ch, want_rcpts = 0, dot_ends = 1, queue_mode = 0, code = 0;
 
 	log_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
@@ -608,10 +608,12 @@ main(int argc, char *argv[])
 		diex(QI_TEMPREFUSED, "not signed: try again later");
 	check_minfree(&q);
 	if (q.filter.argc > 0)
-		return run_filter(&q);
-	commit_drop(&q);
+		code = run_filter(&q);
+	else
+		commit_drop(&q);
+	qfilter_free(&q.filter);
 	trust_free(&q.trust);
 	sa_free(&q.sender);
 	sa_free(&q.rcpts);
-	return 0;
+	return code;
 }

@@ -45,6 +45,13 @@
 
 #define EXEC_FD	3	/* the child's report of a failed execve */
 
+void
+qfilter_free(struct qfilter *f)
+{
+	sa_free(&f->line);
+	f->argc = 0;
+}
+
 int
 qfilter_parse(struct qfilter *f, const char *line)
 {
@@ -257,6 +264,7 @@ qfilter_run(const struct qfilter *f, int drop_fd, struct atomic *file,
 	    (pid = fork()) == -1) {
 		/* qinject exits next: the descriptors go with it */
 		log_warn("id=%s unable to start the filter", id);
+		sa_free(&env);
 		return QI_NOMEM;
 	}
 	if (pid == 0)

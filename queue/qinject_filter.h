@@ -30,6 +30,7 @@ struct qfilter {
 int	qfilter_load(struct qfilter *);
 	/* 1: a filter is set; 0: none (control/filter absent or empty, or
 	   we run under one); -1: control/filter is broken (logged) */
+void	qfilter_free(struct qfilter *);
 int	qfilter_parse(struct qfilter *, const char *);
 	/* the words of one line: 1, or -1 (logged) when it is no absolute
 	   path or has too many words */
