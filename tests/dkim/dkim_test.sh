@@ -4,7 +4,8 @@
 # DKIM signing (qpdkim, qpost-qpdkim(8)): mail submitted with AUTH,
 # sent with sendmail and injected with qinject carries signatures that
 # dkimpy (an implementation of its own) accepts with the keys that
-# dnsmasq serves; mail from an unauthenticated SMTP client is not
+# dnsmasq serves (in the Maildir, and as remote delivered it to a test
+# peer); mail from an unauthenticated SMTP client is not
 # signed, whatever its From; a signer that is gone leaves mail unsigned
 # (one log line) or, with control/dkimrequired, deferred.  One instance
 # for all the checks: they share the keys, the DNS server and smtpd.
@@ -64,6 +65,15 @@ start() {
 	qp_deadline_loop 10 test -S "$QP_DIR/qpdkim.sock" ||
 	    qp_fail "qpdkim did not start" "$QP_DIR/qpdkim.log"
 	qp_dns_start "$txt" ${txt2:+"$txt2"}
+	# the test peer remote delivers sink.test to (tests/smtp_sink.py)
+	mkdir sink
+	SINK_PORT=$(qp_free_port)
+	/usr/bin/python3 "$(qp_top)/tests/smtp_sink.py" \
+	    -l "127.0.0.1:$SINK_PORT" "$PWD/sink" 2>>"$QP_DIR/sink.log" &
+	echo $! >> "$QP_DIR/pids"
+	qp_deadline_loop 10 qp_port_open 127.0.0.1 "$SINK_PORT" ||
+	    qp_fail "the test peer did not start" "$QP_DIR/sink.log"
+	echo "sink.test:127.0.0.1:$SINK_PORT" > "$QPOST_CONTROL/smtproutes"
 	qp_start
 	qp_smtpd_start "QPOST_AUTHSOCKET=$QPOST_AUTHSOCKET"
 }
@@ -105,7 +115,7 @@ s.quit()
 s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=30)
 s.starttls(context=ctx)
 s.login('alice', 'secret1')
-s.sendmail('alice@example.test', ['bob@example.test'],
+s.sendmail('alice@example.test', ['bob@example.test', 'carol@sink.test'],
     b'From: Alice <alice@example.test>\r\nTo: bob@example.test\r\n'
     b'Subject: by auth\r\n\r\nsigned, by AUTH\r\n')
 s.quit()
@@ -115,6 +125,9 @@ print('ok')" > smtp.py
 	n=$((n + 2))
 	qp_wait_for $n "$QP_DIR/home/bob/Maildir/new" 30
 	keep auth "signed, by AUTH"
+	# the copy remote delivered to the test peer, judged the same way
+	qp_wait_for 1 sink 30
+	cp sink/* peer
 	keep noauth "not signed, no AUTH"
 	atf_check -s exit:1 grep -i "^DKIM-Signature" noauth
 	f=auth
@@ -178,9 +191,9 @@ print('ok')" > smtp.py
 	f=fail
 	[ "$(wc -l < "$QPOST_CONTROL/dkim")" -eq 2 ] && f="fail fail"
 	atf_check -e match:"body hash mismatch" \
-	    -o inline:"auth: $p\naltered: $f\nnoauth: none\nsendmail: $p\nqinject: $p\nnokey: none\ngone: none\n" \
+	    -o inline:"auth: $p\npeer: $p\naltered: $f\nnoauth: none\nsendmail: $p\nqinject: $p\nnokey: none\ngone: none\n" \
 	    /usr/bin/python3 "$(atf_get_srcdir)/verify.py" "$QP_DNS_PORT" \
-	    auth altered noauth sendmail qinject nokey gone
+	    auth peer altered noauth sendmail qinject nokey gone
 }
 signing_cleanup() {
 	qp_stop
