@@ -409,10 +409,11 @@ EOF
 }
 
 # qp_strip_added FILE - FILE without the header lines qpost adds at the
-# top (Return-Path, Delivered-To, Received, with continuation lines).
+# top (Return-Path, Delivered-To, Received, and Authentication-Results
+# where control/verify asks for it, with continuation lines).
 qp_strip_added() {
 	LC_ALL=C awk '
-	    top && /^(Return-Path|Delivered-To|Received):/ { cont = 1; next }
+	    top && /^(Return-Path|Delivered-To|Received|Authentication-Results):/ { cont = 1; next }
 	    top && cont && /^[ \t]/ { next }
 	    { top = 0; print }
 	' top=1 "$1"
@@ -427,7 +428,7 @@ qp_mail_body_equal() {
 	[ -f "$1" ] || { echo "qp_mail_body_equal: no file $1" >&2; return 1; }
 	# the bytes of the added lines, so the rest is compared untouched
 	_qp_off=$(LC_ALL=C awk '
-	    /^(Return-Path|Delivered-To|Received):/ { c = 1; n += length($0) + 1; next }
+	    /^(Return-Path|Delivered-To|Received|Authentication-Results):/ { c = 1; n += length($0) + 1; next }
 	    c && /^[ \t]/ { n += length($0) + 1; next }
 	    { exit }
 	    END { print n + 0 }' "$1")

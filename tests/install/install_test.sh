@@ -284,7 +284,8 @@ setup_twice_body() {
 	atf_check -o inline:"other@example.org\n" cat "$R/etc/qpost/admin"
 
 	atf_check -o inline:"root:root 755\n" stat -c "%U:%G %a" "$c"
-	for f in me locals rcpthosts admin tls.crt; do
+	atf_check -o inline:"record\n" cat "$c/verify"
+	for f in me locals rcpthosts verify admin tls.crt; do
 		atf_check -o inline:"root:root 644\n" stat -c "%U:%G %a" "$c/$f"
 	done
 	atf_check -o inline:"root:qpsmtpd 440\n" stat -c "%U:%G %a" "$c/tls.key"
