@@ -57,6 +57,7 @@ QP_LDFLAGS =	$(LDFLAGS) -pie -Wl,-z,relro,-z,now $(SAN_$(SANITIZE))
 # The shared archive: one line per source file.
 LIBSRCS =	lib/addr.c
 LIBSRCS +=	lib/atomic.c
+LIBSRCS +=	lib/listen.c
 LIBSRCS +=	lib/buf.c
 LIBSRCS +=	lib/log.c
 LIBSRCS +=	lib/paths.c
@@ -115,8 +116,8 @@ LIBSRCS +=	smtpd/dnsbl.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
-HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/log.h lib/paths.h \
-		lib/priv.h lib/rec.h lib/sa.h control/ctl.h lookup/users.h \
+HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/listen.h lib/log.h \
+		lib/paths.h lib/priv.h lib/rec.h lib/sa.h control/ctl.h lookup/users.h \
 		lookup/aliases.h queue/queue_drop.h queue/queue_env.h \
 		queue/queue_id.h queue/qinject_exit.h send/spawn_rec.h \
 		queue/queue_trust.h queue/header.h queue/queue_space.h \

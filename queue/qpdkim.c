@@ -39,6 +39,7 @@
 #include "buf.h"
 #include "ctl.h"
 #include "dkim_req.h"
+#include "listen.h"
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
@@ -293,54 +294,6 @@ out:
 	sa_free(&sig);
 }
 
-/*
- * listen_on - make the socket at path (a stale socket there removed,
- * anything else left alone and an error): in system mode 0666 owned
- * by qpdkim, since every local user's qinject may ask (who may have
- * what signed is decided per request); else 0600.
- */
-static int
-listen_on(const char *path, uid_t uid, gid_t gid)
-{
-	struct sockaddr_un sun;
-	struct stat st;
-	char dir[sizeof(sun.sun_path)], *slash;
-	mode_t old;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (path[0] != '/' || strlcpy(sun.sun_path, path,
-	    sizeof(sun.sun_path)) >= sizeof(sun.sun_path))
-		diex(EXIT_PERM, "the socket path must be absolute and "
-		    "shorter than %zu bytes: %s", sizeof(sun.sun_path), path);
-	(void)strlcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-			die(EXIT_TEMP, "unable to make %s", dir);
-	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			diex(EXIT_TEMP, "%s exists and is not a socket", path);
-		if (unlink(path) == -1)
-			die(EXIT_TEMP, "unable to remove the old socket %s",
-			    path);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die(EXIT_TEMP, "unable to make a socket");
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		die(EXIT_TEMP, "unable to bind %s", path);
-	(void)umask(old);
-	if (!priv_single_user() && (chown(path, uid, gid) == -1 ||
-	    chmod(path, 0666) == -1))
-		die(EXIT_TEMP, "unable to set the owner and mode of %s", path);
-	if (listen(fd, 64) == -1)
-		die(EXIT_TEMP, "unable to listen on %s", path);
-	return fd;
-}
-
 /* child - one connection: who it is, the request, bounded in time. */
 static void
 child(int fd, struct peer *p)
@@ -487,7 +440,9 @@ main(int argc, char **argv)
 	if ((p.queue_fd = open(paths_queue(), O_PATH | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		die(EXIT_TEMP, "unable to open the queue %s", paths_queue());
-	lfd = listen_on(sock, uid, gid);
+	/* 0666: every local user's qinject may ask (who may have what
+	 * signed is decided per request) */
+	lfd = listen_unix(sock, uid, gid, 0666);
 	priv_drop(USER_DKIM);
 	check_conf();
 	if (qsign_init() == -1)

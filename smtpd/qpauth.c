@@ -52,6 +52,7 @@
 #include "buf.h"
 #include "ctl.h"
 #include "ctl_knob.h"
+#include "listen.h"
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
@@ -452,54 +453,6 @@ on_term(int sig)
 }
 
 /*
- * listen_on - make the socket at path: a stale socket there is
- * removed (anything else is left alone and is an error); in system
- * mode 0660 qpauth:qpsmtpd, else 0600.
- */
-static int
-listen_on(const char *path, uid_t uid, gid_t smtpd_gid)
-{
-	struct sockaddr_un sun;
-	struct stat st;
-	char dir[sizeof(sun.sun_path)], *slash;
-	mode_t old;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (path[0] != '/' || strlcpy(sun.sun_path, path,
-	    sizeof(sun.sun_path)) >= sizeof(sun.sun_path))
-		diex(EXIT_PERM, "the socket path must be absolute and "
-		    "shorter than %zu bytes: %s", sizeof(sun.sun_path), path);
-	/* the directory (e.g. /run/qpost, on a tmpfs) may be new */
-	(void)strlcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-			die(EXIT_TEMP, "unable to make %s", dir);
-	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			diex(EXIT_TEMP, "%s exists and is not a socket", path);
-		if (unlink(path) == -1)
-			die(EXIT_TEMP, "unable to remove the old socket %s",
-			    path);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die(EXIT_TEMP, "unable to make a socket");
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		die(EXIT_TEMP, "unable to bind %s", path);
-	(void)umask(old);
-	if (!priv_single_user() && (chown(path, uid, smtpd_gid) == -1 ||
-	    chmod(path, 0660) == -1))
-		die(EXIT_TEMP, "unable to set the owner and mode of %s", path);
-	if (listen(fd, 64) == -1)
-		die(EXIT_TEMP, "unable to listen on %s", path);
-	return fd;
-}
-
-/*
  * peer_ok - who connected (SO_PEERCRED), described in peer for the
  * log; 1 if it may ask: root, qpsmtpd or our own uid (the socket's
  * mode already keeps others out; this says so in the log).
@@ -622,7 +575,8 @@ main(int argc, char **argv)
 	}
 	state_dir(uid, gid);
 	if (sock != NULL)
-		lfd = listen_on(sock, uid, smtpd_gid);
+		/* 0660 qpauth:qpsmtpd: smtpd alone may ask */
+		lfd = listen_unix(sock, uid, smtpd_gid, 0660);
 	priv_drop(USER_AUTH);
 	if ((dummy_hash = crypt_gensalt_ra("$y$", 0, NULL, 0)) == NULL)
 		die(EXIT_TEMP, "unable to make a salt");
