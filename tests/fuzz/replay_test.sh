@@ -221,8 +221,6 @@ dnsbl_body() {
 
 atf_init_test_cases() {
 	atf_add_test_case dkim
-}
-
 	atf_add_test_case verify
 	atf_add_test_case addrlist
 	atf_add_test_case smtp_cmd
