@@ -16,23 +16,27 @@ concurrent_body() {
 	qp_instance "$PWD/inst"
 	qp_start
 	mkdir sent
+	# fewer under ASan, where every process costs ~80 ms of LeakSanitizer
+	# at exit: the race is the same, CI's budget is not
+	n=200
+	qp_sanitized && n=60
 	i=0
-	while [ $i -lt 200 ]; do
+	while [ $i -lt $n ]; do
 		qp_msg "t$i" > "sent/t$i"
 		i=$((i + 1))
 	done
 	i=0
-	while [ $i -lt 200 ]; do
+	while [ $i -lt $n ]; do
 		( "$QPOST_LIBEXEC/qinject" alice@example.test < "sent/t$i" &&
 		    echo "t$i" >> accepted.$i ) &
 		i=$((i + 1))
 	done
 	wait
 	cat accepted.* > accepted
-	atf_check -o inline:"200\n" sh -c 'wc -l < accepted | tr -d " "'
-	qp_wait_for 200 "$QP_DIR/home/alice/Maildir/new" 120
+	atf_check -o inline:"$n\n" sh -c 'wc -l < accepted | tr -d " "'
+	qp_wait_for $n "$QP_DIR/home/alice/Maildir/new" 120
 	qp_wait_queue_empty 60
-	atf_check -o match:"delivered=200 duplicates=0 missing=0 corrupt=0" \
+	atf_check -o match:"delivered=$n duplicates=0 missing=0 corrupt=0" \
 	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
 	    --maildir "$QP_DIR/home/alice/Maildir"
 }
