@@ -76,30 +76,52 @@ runner_active(void)
 }
 
 /*
- * qinject_exec - the three pipe ends on 0, 1 and 3 (the sources are
- * never 0, 1 or 3: the caller's pipes are made after its stdio), the
- * rest closed, and qinject -Q.  Exits QI_BUG if it cannot.
+ * qinject_prepare - qinject's own variables (QPOST_ID_FD, QPOST_UTF8)
+ * and its path into prog: 0, or the exit code (QI_NOMEM, QI_BUG) that
+ * says why not.
  */
+int
+qinject_prepare(int is_utf8, char *prog, size_t size)
+{
+	if (setenv("QPOST_ID_FD", "3", 1) == -1 ||
+	    (is_utf8 ? setenv("QPOST_UTF8", "1", 1) : unsetenv("QPOST_UTF8"))
+	    == -1)
+		return QI_NOMEM;
+	if (paths_program(prog, size, "qinject") == -1) {
+		log_warnx("the path of qinject is too long");
+		return QI_BUG;
+	}
+	return 0;
+}
+
+/*
+ * qinject_run - the three pipe ends on 0, 1 and 3 (the sources are
+ * never 0, 1 or 3: the caller's pipes are made after its stdio), the
+ * rest closed, and qinject -Q.  System calls only, no allocation: it
+ * runs in a vfork child.  Exits QI_BUG if it cannot.
+ */
+void
+qinject_run(const char *prog, int msg, int env, int idfd)
+{
+	if (dup2(msg, 0) == -1 || dup2(env, 1) == -1 || dup2(idfd, 3) == -1)
+		_exit(QI_BUG);
+	closefrom(4);
+	signal(SIGPIPE, SIG_DFL);
+	execl(prog, "qinject", "-Q", (char *)NULL);
+	log_warn("unable to run %s", prog);
+	_exit(QI_BUG);
+}
+
+/* qinject_exec - in a fresh (forked) child: prepare, then run. */
 void
 qinject_exec(int msg, int env, int idfd, int is_utf8)
 {
 	char prog[1024];
+	int code;
 
-	if (dup2(msg, 0) == -1 || dup2(env, 1) == -1 || dup2(idfd, 3) == -1)
-		_exit(QI_BUG);
-	closefrom(4);
-	if (setenv("QPOST_ID_FD", "3", 1) == -1 ||
-	    (is_utf8 ? setenv("QPOST_UTF8", "1", 1) : unsetenv("QPOST_UTF8"))
-	    == -1)
-		_exit(QI_NOMEM);
-	signal(SIGPIPE, SIG_DFL);
-	if (paths_program(prog, sizeof(prog), "qinject") == -1) {
-		log_warnx("the path of qinject is too long");
-		_exit(QI_BUG);
-	}
-	execl(prog, "qinject", "-Q", (char *)NULL);
-	log_warn("unable to run %s", prog);
-	_exit(QI_BUG);
+	if ((code = qinject_prepare(is_utf8, prog, sizeof(prog))) != 0)
+		_exit(code);
+	qinject_run(prog, msg, env, idfd);
 }
 
 /* env_listed - the index of NAME (n bytes) in env_names, or -1. */
@@ -232,17 +254,40 @@ recv_req(int fd, char *req, int fds[3])
 }
 
 /*
- * child - qinject for one request.  Dies with the runner: an orphan
+ * child - qinject for one request, in a vfork child (nothing but
+ * system calls until the exec).  Dies with the runner: an orphan
  * would commit a message nobody could report.
  */
 static void __attribute__((noreturn))
-child(pid_t runner, const char *req, size_t n, const int fds[3])
+child(pid_t runner, const char *prog, const int fds[3])
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != runner)
 		_exit(QI_BUG);
-	if (env_apply(req, n) == -1)
-		_exit(QI_NOMEM);
-	qinject_exec(fds[0], fds[1], fds[2], req[1] == '1');
+	qinject_run(prog, fds[0], fds[1], fds[2]);
+}
+
+/*
+ * start - qinject for a checked request: its pid, or -1 with errno.
+ * The variables are set here, in the runner, which keeps no others
+ * that matter, so that the child only has to exec.  vfork, not fork:
+ * the runner is a copy of smtpd, and copying its page tables for a
+ * process that execs at once cost more CPU than the whole of qinject
+ * on a virtual machine (issue 10).
+ */
+static pid_t
+start(pid_t self, const char *req, size_t n, const int fds[3])
+{
+	static char prog[1024];
+	pid_t pid;
+
+	if (env_apply(req, n) == -1 ||
+	    qinject_prepare(req[1] == '1', prog, sizeof(prog)) != 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((pid = vfork()) == 0)
+		child(self, prog, fds);
+	return pid;
 }
 
 /* serve - the runner's loop: one qinject at a time, until smtpd ends. */
@@ -261,11 +306,10 @@ serve(int fd)
 			send_reply(fd, 'F', EPROTO);
 			continue;
 		}
-		if ((pid = fork()) == -1) {
+		if ((pid = start(self, req, (size_t)n, fds)) == -1) {
 			send_reply(fd, 'F', errno);
-			log_warn("runner: unable to fork qinject");
-		} else if (pid == 0)
-			child(self, req, (size_t)n, fds);
+			log_warn("runner: unable to start qinject");
+		}
 		for (int i = 0; i < 3; i++)
 			close(fds[i]);
 		if (pid == -1)
