@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -62,4 +64,73 @@ listen_unix(const char *path, uid_t uid, gid_t gid, mode_t mode)
 	if (listen(fd, 64) == -1)
 		die(EXIT_TEMP, "unable to listen on %s", path);
 	return fd;
+}
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/*
+ * listen_serve - the accept loop of a daemon that forks a child per
+ * connection, at most s->max at once; see listen.h.  A failure to
+ * accept or to fork is logged and retried a second later: a daemon
+ * under supervision must not exit for want of memory or descriptors.
+ */
+int
+listen_serve(int lfd, const struct listen_serve *s)
+{
+	struct sigaction sa;
+	size_t children = 0;
+	pid_t pid;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;	/* no SA_RESTART: accept returns */
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	log_info("listening uid=%lu", (unsigned long)getuid());
+	while (!stopping) {
+		while (children > 0 && waitpid(-1, NULL, WNOHANG) > 0)
+			children--;
+		if (children >= s->max) {
+			if (waitpid(-1, NULL, 0) > 0)
+				children--;
+			continue;
+		}
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+			if (errno != EINTR && errno != ECONNABORTED) {
+				log_warn("unable to accept");
+				(void)sleep(1);
+			}
+			continue;
+		}
+		if (s->admit != NULL && !s->admit(fd, s->arg)) {
+			(void)close(fd);
+			continue;
+		}
+		if ((pid = fork()) == -1) {
+			log_warn("unable to fork");
+			(void)close(fd);
+			(void)sleep(1);
+			continue;
+		}
+		if (pid == 0) {
+			(void)close(lfd);
+			s->serve(fd, s->arg);
+			_exit(0);
+		}
+		children++;
+		(void)close(fd);
+	}
+	log_info("stopping");
+	while (children > 0 && waitpid(-1, NULL, 0) > 0)
+		children--;
+	return 0;
 }

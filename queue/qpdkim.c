@@ -63,15 +63,6 @@ struct peer {
 	int	queue_fd;	/* the queue root, for its owner (trust) */
 };
 
-static volatile sig_atomic_t stopping;
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
 /*
  * answer - the one reply: a letter and its text.  Before a refusal the
  * rest of the message is read and dropped: a unix socket closed with
@@ -296,8 +287,9 @@ out:
 
 /* child - one connection: who it is, the request, bounded in time. */
 static void
-child(int fd, struct peer *p)
+child(int fd, void *arg)
 {
+	struct peer *p = arg;
 	struct ucred uc;
 	struct timeval tv;
 	socklen_t len = sizeof(uc);
@@ -315,58 +307,6 @@ child(int fd, struct peer *p)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	request(fd, p);
 	_exit(0);
-}
-
-/* serve - the daemon: accept, fork a child per request, bounded. */
-static int
-serve(int lfd, struct peer *p)
-{
-	struct sigaction sa;
-	size_t children = 0;
-	pid_t pid;
-	int fd;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;	/* no SA_RESTART: accept returns */
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGPIPE, &sa, NULL);
-	log_info("listening uid=%lu", (unsigned long)getuid());
-	while (!stopping) {
-		while (children > 0 && waitpid(-1, NULL, WNOHANG) > 0)
-			children--;
-		if (children >= CHILDREN_MAX) {
-			if (waitpid(-1, NULL, 0) > 0)
-				children--;
-			continue;
-		}
-		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-			if (errno != EINTR && errno != ECONNABORTED) {
-				log_warn("unable to accept");
-				(void)sleep(1);
-			}
-			continue;
-		}
-		switch ((pid = fork())) {
-		case -1:
-			log_warn("unable to fork");
-			(void)close(fd);
-			(void)sleep(1);
-			continue;
-		case 0:
-			(void)close(lfd);
-			child(fd, p);
-			_exit(0);
-		default:
-			children++;
-			(void)close(fd);
-		}
-	}
-	log_info("stopping");
-	while (children > 0 && waitpid(-1, NULL, 0) > 0)
-		children--;
-	return 0;
 }
 
 /* check_conf - control/dkim parses; dies if not. */
@@ -447,7 +387,8 @@ main(int argc, char **argv)
 	check_conf();
 	if (qsign_init() == -1)
 		diex(EXIT_TEMP, "no signing without libopendkim");
-	r = serve(lfd, &p);
+	r = listen_serve(lfd, &(struct listen_serve){ .max = CHILDREN_MAX,
+	    .serve = child, .arg = &p });
 	if (priv_single_user())
 		(void)unlink(sock);
 	return r;

@@ -84,7 +84,6 @@ struct conf {
 
 static struct conf conf;
 static char *dummy_hash;	/* checked for unknown users: same work */
-static volatile sig_atomic_t stopping;
 
 /* conf_load - the control files; -1 if one is broken (logged). */
 static int
@@ -445,13 +444,6 @@ request(int fd, const char *peer)
 	return res;
 }
 
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
 /*
  * peer_ok - who connected (SO_PEERCRED), described in peer for the
  * log; 1 if it may ask: root, qpsmtpd or our own uid (the socket's
@@ -472,72 +464,41 @@ peer_ok(int fd, uid_t smtpd_uid, char *peer, size_t size)
 	return uc.uid == 0 || uc.uid == getuid() || uc.uid == smtpd_uid;
 }
 
-/* serve - the daemon: accept, fork a child per request, bounded. */
+/* who may ask, and who asks now (for the log) */
+struct asker {
+	uid_t	 smtpd_uid;
+	char	 peer[80];
+};
+
+/* admit - peer_ok for listen_serve: a refusal is logged */
 static int
-serve(int lfd, uid_t smtpd_uid)
+admit(int fd, void *arg)
 {
-	struct sigaction sa;
+	struct asker *a = arg;
+
+	if (peer_ok(fd, a->smtpd_uid, a->peer, sizeof(a->peer)))
+		return 1;
+	log_info("refused connection%s", a->peer);
+	return 0;
+}
+
+/* child - one request, bounded in time, and its one-letter answer */
+static void
+child(int fd, void *arg)
+{
+	struct asker *a = arg;
 	struct timeval tv;
-	char peer[80];
-	size_t children = 0;
-	pid_t pid;
-	int fd, res;
+	int res;
 	char answer;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;	/* no SA_RESTART: accept returns */
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGPIPE, &sa, NULL);
-	log_info("listening uid=%lu", (unsigned long)getuid());
-	while (!stopping) {
-		while (children > 0 && waitpid(-1, NULL, WNOHANG) > 0)
-			children--;
-		if (children >= CHILDREN_MAX) {
-			if (waitpid(-1, NULL, 0) > 0)
-				children--;
-			continue;
-		}
-		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-			if (errno != EINTR && errno != ECONNABORTED) {
-				log_warn("unable to accept");
-				pause_for(1);
-			}
-			continue;
-		}
-		if (!peer_ok(fd, smtpd_uid, peer, sizeof(peer))) {
-			log_info("refused connection%s", peer);
-			(void)close(fd);
-			continue;
-		}
-		switch ((pid = fork())) {
-		case -1:
-			log_warn("unable to fork");
-			(void)close(fd);
-			pause_for(1);
-			continue;
-		case 0:
-			(void)close(lfd);
-			/* smtpd sends its request at once: no slow clients */
-			tv.tv_sec = 10;
-			tv.tv_usec = 0;
-			(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-			    sizeof(tv));
-			(void)alarm(REQUEST_SECONDS + (unsigned)conf.delay_max);
-			res = request(fd, peer);
-			answer = res == R_GOOD ? '0' : res == R_BAD ? '1' : '2';
-			(void)fd_write_all(fd, &answer, 1);
-			_exit(0);
-		default:
-			children++;
-			(void)close(fd);
-		}
-	}
-	log_info("stopping");
-	while (children > 0 && waitpid(-1, NULL, 0) > 0)
-		children--;
-	return 0;
+	/* smtpd sends its request at once: no slow clients */
+	tv.tv_sec = 10;
+	tv.tv_usec = 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)alarm(REQUEST_SECONDS + (unsigned)conf.delay_max);
+	res = request(fd, a->peer);
+	answer = res == R_GOOD ? '0' : res == R_BAD ? '1' : '2';
+	(void)fd_write_all(fd, &answer, 1);
 }
 
 int
@@ -581,7 +542,9 @@ main(int argc, char **argv)
 	if ((dummy_hash = crypt_gensalt_ra("$y$", 0, NULL, 0)) == NULL)
 		die(EXIT_TEMP, "unable to make a salt");
 	if (sock != NULL) {
-		r = serve(lfd, smtpd_uid);
+		r = listen_serve(lfd, &(struct listen_serve){
+		    .max = CHILDREN_MAX, .admit = admit, .serve = child,
+		    .arg = &(struct asker){ .smtpd_uid = smtpd_uid } });
 		if (priv_single_user())
 			(void)unlink(sock);
 		free(dummy_hash);
