@@ -198,52 +198,32 @@ setenvvar(char *dst, const char *name, const char *value)
 	return n < 0 || n >= ENV_VAR_MAX ? -1 : 0;
 }
 
+/* what the child needs: all made before the vfork */
+struct child_args {
+	int			 msgfd, outfd;
+	const struct user_entry	*user;
+	char *const		*argv, *const *envp;
+};
+
 /*
  * child - in the new process (a vfork child: system calls only, and
  * _exit): set up fds and ids, run local.
  */
-static void __attribute__((noreturn))
-child(int msgfd, int outfd, const struct user_entry *u, char *const argv[],
-    char *const envp[])
+static void
+child(void *arg)
 {
 	static const char fail[] = "4.3.0 unable to run local\n";
-	sigset_t none;
+	const struct child_args *c = arg;
 
-	if (dup2(msgfd, 0) == -1 || dup2(outfd, 1) == -1)
+	if (dup2(c->msgfd, 0) == -1 || dup2(c->outfd, 1) == -1)
 		_exit(EXIT_TEMP);
 	closefrom(3);
-	(void)signal(SIGPIPE, SIG_DFL);
-	(void)signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	priv_drop_ids(u->uid, u->gid);
-	execve(local_prog, argv, envp);
+	spawn_child_signals();
+	priv_drop_ids(c->user->uid, c->user->gid);
+	execve(local_prog, c->argv, c->envp);
 	log_warn("unable to run %s", local_prog);
 	(void)fd_write_all(1, fail, sizeof(fail) - 1);
 	_exit(EXIT_TEMP);
-}
-
-/*
- * spawn_local - child() in a new process: its pid, or -1.  vfork, not
- * fork: the child only sets ids and execs, and a fork's copy of the
- * page tables and the copy-on-write faults after it cost more CPU
- * than local's own work on a virtual machine (issue 10).  Every signal
- * stays blocked until the child has reset the handlers it inherits,
- * so that no handler of ours runs in it while it shares our memory.
- */
-static pid_t
-spawn_local(int msgfd, int outfd, const struct user_entry *u,
-    char *const argv[], char *const envp[])
-{
-	sigset_t all, old;
-	pid_t pid;
-
-	sigfillset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, &old);
-	if ((pid = vfork()) == 0)
-		child(msgfd, outfd, u, argv, envp);
-	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	return pid;
 }
 
 /*
@@ -315,8 +295,8 @@ start_delivery(struct job *j, size_t i, struct lres_delivery *d,
 		close(msgfd);
 		return;
 	}
-	if ((dv->pid = spawn_local(msgfd, p[1], &d->user, argv, envp)) ==
-	    -1) {
+	if ((dv->pid = spawn_child(child, &(struct child_args){ msgfd, p[1],
+	    &d->user, argv, envp })) == -1) {
 		log_warn("id=%s unable to fork", j->req.id);
 		fail_rcpt(j, i, SPAWN_TEMP, "4.3.0 <%s>: unable to fork",
 		    d->rcpt);

@@ -226,26 +226,23 @@ finish(struct job *j)
 	answer_all(j, SPAWN_TEMP, text);
 }
 
-/* child - in the new process: fds, a clean environment, exec remote. */
-static void __attribute__((noreturn))
-child(int msgfd, int outfd, char *const argv[])
-{
-	static char down_var[ENV_DOWN_MAX];
-	char control[1100];
-	char *envp[] = { "PATH=/usr/bin:/bin", control, down_var, NULL };
-	sigset_t none;
+/* what the child needs: all made before the vfork */
+struct child_args {
+	int		 msgfd, outfd;
+	char *const	*argv, *const *envp;
+};
 
-	(void)snprintf(control, sizeof(control), "QPOST_CONTROL=%s",
-	    paths_control());
-	down_env(down_var, sizeof(down_var));
-	if (dup2(msgfd, 0) == -1 || dup2(outfd, 1) == -1)
+/* child - in the new process (vfork: system calls only): exec remote. */
+static void
+child(void *arg)
+{
+	const struct child_args *c = arg;
+
+	if (dup2(c->msgfd, 0) == -1 || dup2(c->outfd, 1) == -1)
 		_exit(EXIT_TEMP);
 	closefrom(3);
-	(void)signal(SIGPIPE, SIG_DFL);
-	(void)signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(remote_prog, argv, envp);
+	spawn_child_signals();
+	execve(remote_prog, c->argv, c->envp);
 	log_warn("unable to run %s", remote_prog);
 	_exit(EXIT_TEMP);
 }
@@ -255,7 +252,9 @@ static void
 start(struct job *j)
 {
 	static char none[] = "", prog_name[] = "remote", opt_i[] = "-i",
-	    opt_end[] = "--";
+	    opt_end[] = "--", path[] = "PATH=/usr/bin:/bin";
+	static char down_var[ENV_DOWN_MAX], control[1100];
+	char *envp[] = { path, control, down_var, NULL };
 	char text[SPAWN_TEXT_MAX + 1], **argv, *at;
 	int msgfd, p[2];
 	size_t i, n = 0;
@@ -280,10 +279,13 @@ start(struct job *j)
 	argv[n++] = j->req.sender;
 	for (i = 0; i < j->req.nrcpt; i++)
 		argv[n++] = j->req.rcpt[i];
-	if ((j->pid = fork()) == -1)
+	/* a clean environment */
+	(void)snprintf(control, sizeof(control), "QPOST_CONTROL=%s",
+	    paths_control());
+	down_env(down_var, sizeof(down_var));
+	if ((j->pid = spawn_child(child, &(struct child_args){ msgfd, p[1],
+	    argv, envp })) == -1)
 		die(EXIT_TEMP, "unable to fork remote");
-	if (j->pid == 0)
-		child(msgfd, p[1], argv);
 	close(p[1]);
 	close(msgfd);
 	free(argv);
