@@ -273,7 +273,7 @@ qp_setup() {
 			# LISTENER): a fork per connection where tcpserver
 			# costs a fork and an exec, and the exec the
 			# relocation of the static LibreSSL and libc and
-			# libcrypto start-up, ~10 ms CPU a connection here
+			# libcrypto start-up: ~7 ms CPU a connection here
 			# (issue 10).  Same limit, same address.
 			(
 				exec env QPOST_CONTROL="$QPOST_CONTROL" \
