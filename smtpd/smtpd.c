@@ -2,7 +2,8 @@
 
 /*
  * smtpd - one SMTP session on fd 0 and 1, for tcpserver, s6, inetd or
- * systemd Accept=yes.
+ * systemd Accept=yes; or, with -L, its own listener, which forks one
+ * such session per connection (smtpd_listen.c).
  *
  * Runs as qpsmtpd (tcpserver -u/-g, or it drops there itself when
  * started as root).  It is the only program that meets strangers: it
