@@ -8,7 +8,8 @@
 # tcpserver would set (a control/filter writes down what qinject got);
 # two sessions at once are two processes, each with its own log id;
 # -c 1 keeps a second client waiting until the first ends; IPv6 on
-# [::1] where there is one; SIGTERM ends the listener and not the
+# [::1] where there is one, and an IPv4 client of an IPv6 socket named
+# as IPv4; SIGTERM ends the listener and not the
 # sessions it started.
 
 . "$(atf_get_srcdir)/../lib.sh"
@@ -213,6 +214,19 @@ PY
 TCPLOCALIP=::1
 TCPLOCALPORT=$(cat six.port)
 TCPREMOTEIP=::1
+TCPREMOTEPORT=$cport"
+		# an IPv6 socket's IPv4 client (as "[::]:25" takes them) is
+		# named as IPv4, as tcpserver names it: no ::ffff: prefix
+		listen_start mapped ::ffff:127.0.0.1
+		cport=$(send 127.0.0.1 "$(cat mapped.port)" mapped) ||
+		    atf_fail "smtplib to an IPv4-mapped listener failed"
+		f=$(delivered mapped)
+		atf_check -o match:'^Received: from client\.test \(unknown \[127\.0\.0\.1\]\)' \
+		    cat "$f"
+		expect_env "$cport" "PROTO=TCP
+TCPLOCALIP=127.0.0.1
+TCPLOCALPORT=$(cat mapped.port)
+TCPREMOTEIP=127.0.0.1
 TCPREMOTEPORT=$cport"
 	else
 		echo "no IPv6 loopback here: the IPv6 check skipped" >&2
