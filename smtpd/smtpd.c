@@ -2,7 +2,8 @@
 
 /*
  * smtpd - one SMTP session on fd 0 and 1, for tcpserver, s6, inetd or
- * systemd Accept=yes.
+ * systemd Accept=yes; or, with -L, its own listener, which forks one
+ * such session per connection (smtpd_listen.c).
  *
  * Runs as qpsmtpd (tcpserver -u/-g, or it drops there itself when
  * started as root).  It is the only program that meets strangers: it
@@ -41,9 +42,10 @@
 #include "relay.h"
 #include "sandbox.h"
 #include "smtpd.h"
+#include "smtpd_listen.h"
 #include "smtpd_runner.h"
 
-#define USAGE	"usage: smtpd [-ahls]"
+#define USAGE	"usage: smtpd [-ahls] [-L address:port [-c max]]"
 #define NOT_NOW	"421 4.3.0 Temporary configuration problem, try again later\r\n"
 
 /* peer - the client's address: TCPREMOTEIP, else getpeername(0). */
@@ -127,13 +129,24 @@ int
 main(int argc, char *argv[])
 {
 	static struct session s;
+	const char *listen_on = NULL;
+	long max = 0;
 	int ch, loaded, qerr;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "ahls")) != -1) {
+	while ((ch = getopt(argc, argv, "ac:hlL:s")) != -1) {
 		switch (ch) {
 		case 'a':
 			s.needs_auth = 1;	/* a submission port */
+			break;
+		case 'c':
+			if ((max = listen_max_parse(optarg)) == -1)
+				diex(EXIT_PERM, "-c %s: give the most sessions "
+				    "at once, 1 to %d", optarg,
+				    LISTEN_MAX_LIMIT);
+			break;
+		case 'L':
+			listen_on = optarg;	/* smtpd_listen.c */
 			break;
 		case 'h':
 			(void)fd_write_all(1, USAGE "\n", sizeof(USAGE));
@@ -148,10 +161,16 @@ main(int argc, char *argv[])
 			diex(EXIT_PERM, "%s", USAGE);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (max != 0 && listen_on == NULL))
 		diex(EXIT_PERM, "%s", USAGE);
+	if (listen_on != NULL && s.is_local)
+		diex(EXIT_PERM, "-l (a local user on a pipe) and -L (a "
+		    "network listener) do not go together");
+	/* returns in each session's process, its ids dropped */
+	if (listen_on != NULL)
+		listen_serve(listen_on, max != 0 ? max : LISTEN_MAX_DEFAULT);
 	/* -l keeps the local user's uid: qinject runs as that user */
-	if (!s.is_local && !priv_single_user())
+	else if (!s.is_local && !priv_single_user())
 		priv_drop(USER_SMTPD);
 	signal(SIGPIPE, SIG_IGN);
 	/* what qinject may have signed (qpost-qpdkim(8)): AUTH adds "auth" */

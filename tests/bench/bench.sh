@@ -16,7 +16,8 @@
 #     account qpbench (home_mailbox = Maildir/; local(8) fsyncs each
 #     file, as Debian ships it);
 #   - a single-user qpost (tests/lib.sh's instance, run as qptest:
-#     qpost-start, sched, lspawn, rspawn; smtpd under tcpserver) whose
+#     qpost-start, sched, lspawn, rspawn; smtpd -L, its own listener,
+#     or with BENCH_QP_TCPSERVER=1 smtpd under tcpserver) whose
 #     domain bench.test (control/virtualdomains) is delivered by local
 #     into the Maildir of its user bench (local fsyncs the file and
 #     new/).
@@ -45,7 +46,8 @@
 # plus the disk's limit (tests/bench/diskbench, one and ten writers).
 # Counts are multiplied by BENCH_SCALE (1); BENCH_TESTS picks loads,
 # BENCH_KEEP=1 keeps the folder, BENCH_HOLD=1 pauses before the end for
-# a profiler (see below).  The table goes to stdout
+# a profiler (see below), BENCH_QP_TCPSERVER=1 runs qpost's smtpd under
+# tcpserver instead of its own listener (smtpd -L), to compare the two.  The table goes to stdout
 # and into BENCHMARKS.md (BENCH_OUT), via tests/bench/report.py.
 
 set -u
@@ -165,7 +167,7 @@ pf_setup() {
 	PF_PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket();
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	# Debian's defaults but for: its own folders and log, no DNS and
-	# no peer name lookups (qpost runs under tcpserver -H -R), the
+	# no peer name lookups (qpost's smtpd does none either), the
 	# domain bench.test aliased to the local user (see the top)
 	cat > "$PF/etc/main.cf" <<EOM
 # a private Postfix of qpost's benchmark: never the system instance
@@ -251,23 +253,43 @@ qp_setup() {
 		"$QPOST_LIBEXEC/qcdb" users >>"$QP_DIR/qcdb.log" 2>&1 ||
 		    exit 1
 		qp_start || exit 1
-		# smtpd under tcpserver as control/services/run.tcp runs
-		# it: env once, before tcpserver (lib.sh'"'"'s qp_smtpd_start
-		# puts an env exec into every connection)
 		port=$(qp_free_port 127.0.0.1) || exit 1
-		(
-			exec env QPOST_CONTROL="$QPOST_CONTROL" \
-			    QPOST_QUEUE="$QPOST_QUEUE" \
-			    QPOST_LIBEXEC="$QPOST_LIBEXEC" \
-			    tcpserver -q -R -H -c 100 127.0.0.1 "$port" \
-			    "$QPOST_LIBEXEC/smtpd" </dev/null >/dev/null \
-			    2>>"$QP_DIR/smtpd.log" &
-			echo $! > "$QP_DIR/tcpserver.pid"
-		)
-		cat "$QP_DIR/tcpserver.pid" >> "$QP_DIR/pids"
+		if [ "$3" = 1 ]; then
+			# smtpd under tcpserver as control/services/run.tcp
+			# runs it: env once, before tcpserver (lib.sh'"'"'s
+			# qp_smtpd_start puts an env exec into every
+			# connection)
+			(
+				exec env QPOST_CONTROL="$QPOST_CONTROL" \
+				    QPOST_QUEUE="$QPOST_QUEUE" \
+				    QPOST_LIBEXEC="$QPOST_LIBEXEC" \
+				    tcpserver -q -R -H -c 100 127.0.0.1 \
+				    "$port" "$QPOST_LIBEXEC/smtpd" </dev/null \
+				    >/dev/null 2>>"$QP_DIR/smtpd.log" &
+				echo $! > "$QP_DIR/smtpd.pid"
+			)
+		else
+			# smtpd -L, its own listener (qpost-smtpd(8),
+			# LISTENER): a fork per connection where tcpserver
+			# costs a fork and an exec, and the exec the
+			# relocation of the static LibreSSL and libc and
+			# libcrypto start-up: ~7 ms CPU a connection here
+			# (issue 10).  Same limit, same address.
+			(
+				exec env QPOST_CONTROL="$QPOST_CONTROL" \
+				    QPOST_QUEUE="$QPOST_QUEUE" \
+				    QPOST_LIBEXEC="$QPOST_LIBEXEC" \
+				    "$QPOST_LIBEXEC/smtpd" -L "127.0.0.1:$port" \
+				    -c 100 </dev/null >/dev/null \
+				    2>>"$QP_DIR/smtpd.log" &
+				echo $! > "$QP_DIR/smtpd.pid"
+			)
+		fi
+		cat "$QP_DIR/smtpd.pid" >> "$QP_DIR/pids"
 		qp_deadline_loop 30 qp_port_open 127.0.0.1 "$port" || exit 1
 		echo "$port" > "$base/inst/port"
-	    ' qp_setup "$top/tests/bench" "$Q" > "$BASE/q.out" 2>&1 ||
+	    ' qp_setup "$top/tests/bench" "$Q" "${BENCH_QP_TCPSERVER:-0}" \
+	    > "$BASE/q.out" 2>&1 ||
 	    { cat "$BASE/q.out" >&2; die "cannot start qpost"; }
 	QP_PORT=$(cat "$Q/inst/port")
 	QP_NEW=$Q/inst/home/bench/Maildir/new

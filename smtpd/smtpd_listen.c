@@ -1,0 +1,395 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * smtpd_listen - smtpd -L address:port [-c max]: smtpd's own listener.
+ *
+ * Under tcpserver each connection costs a fork and an exec of smtpd,
+ * and the exec the dynamic relocation of the statically linked
+ * LibreSSL in a PIE and the C library's and libcrypto's start-up: most
+ * of a session's CPU when the session itself is short.  Here one smtpd
+ * binds, listens and drops to qpsmtpd once, then forks itself per
+ * connection: each session is still a process of its own, with its own
+ * queue runner, control files, TLS key, sandbox and memory, exactly as
+ * under tcpserver; only the exec is gone.
+ *
+ * The listener never reads a byte from a client, and does nothing for
+ * a session but accept it and fork: the child closes the listening
+ * socket, puts the connection on descriptors 0 and 1, sets the
+ * variables tcpserver -R -H would set, and returns to main(), which
+ * goes on as a tcpserver-started smtpd does (runner, control files,
+ * sandbox, session).  So the listener holds no control file's content
+ * and no key: each session reads them afresh, as before, and an edit
+ * needs no restart.
+ *
+ * It counts its children and stops accepting at the limit (the kernel
+ * keeps new connections in the listen queue meanwhile), as tcpserver
+ * -c does.  SIGCHLD and SIGTERM come through a signalfd polled beside
+ * the socket: no handler, no busy loop.  SIGTERM closes the socket and
+ * ends the listener; the sessions finish on their own.
+ */
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dns.h"
+#include "log.h"
+#include "paths.h"
+#include "priv.h"
+#include "smtpd_listen.h"
+
+#define LISTEN_BACKLOG	128	/* connections the kernel holds for us */
+#define LISTEN_REST_MS	1000	/* after a failure to accept or fork */
+#define LISTEN_FULL_LOG	60	/* seconds between "at the limit" lines */
+
+struct listener {
+	int		 fd;		/* the listening socket */
+	int		 sigfd;		/* SIGCHLD and SIGTERM */
+	sigset_t	 oldmask;	/* the mask each session gets back */
+	long		 max;		/* sessions at once (-c) */
+	long		 running;	/* children not yet reaped */
+	int		 resting;	/* after a failure: no accept for a while */
+	time_t		 full_logged;	/* when the limit was last logged */
+	char		 comm[16];	/* the process name, for the sessions */
+};
+
+long
+listen_max_parse(const char *s)
+{
+	char *end;
+	long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > LISTEN_MAX_LIMIT)
+		return -1;
+	return v;
+}
+
+/*
+ * std_fds - descriptors 0 and 1 on /dev/null, 2 open: the listener
+ * keeps no client on them, and no accepted connection can land on 0, 1
+ * or 2 (a session's log lines would go to the client).
+ */
+static void
+std_fds(void)
+{
+	int fd;
+
+	if (fcntl(2, F_GETFD) == -1 &&
+	    (fd = open("/dev/null", O_WRONLY)) != -1 && fd != 2) {
+		(void)dup2(fd, 2);
+		(void)close(fd);
+	}
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		die(EXIT_TEMP, "listen: unable to open /dev/null");
+	if ((fd != 0 && dup2(fd, 0) == -1) || (fd != 1 && dup2(fd, 1) == -1))
+		die(EXIT_TEMP, "listen: unable to put /dev/null on 0 and 1");
+	if (fd > 2)
+		(void)close(fd);
+}
+
+/*
+ * addr_text - an address as tcpserver writes it: IPv4 dotted, IPv6 in
+ * inet_ntop's compact form, an IPv4-mapped IPv6 address (a dual-stack
+ * "[::]" listener's IPv4 client) as the IPv4 address it is.  Its port
+ * into *port.  1 for IPv6, 0 for IPv4, -1 for anything else.
+ */
+static int
+addr_text(const struct sockaddr_storage *ss, char *ip, size_t size,
+    unsigned *port)
+{
+	const struct sockaddr_in6 *s6;
+	const struct sockaddr_in *s4;
+
+	if (ss->ss_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)ss;
+		*port = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			return inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12],
+			    ip, (socklen_t)size) == NULL ? -1 : 0;
+		return inet_ntop(AF_INET6, &s6->sin6_addr, ip,
+		    (socklen_t)size) == NULL ? -1 : 1;
+	}
+	if (ss->ss_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)ss;
+		*port = ntohs(s4->sin_port);
+		return inet_ntop(AF_INET, &s4->sin_addr, ip,
+		    (socklen_t)size) == NULL ? -1 : 0;
+	}
+	return -1;
+}
+
+/* set_num - NAME to the decimal n; -1 if setenv fails */
+static int
+set_num(const char *name, unsigned n)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%u", n);
+	return setenv(name, v, 1);
+}
+
+/*
+ * session_env - what tcpserver -R -H sets for prog (ucspi-tcp, and
+ * ucspi-tcp6 for IPv6: PROTO=TCP6, addresses compact): PROTO,
+ * TCPLOCALIP, TCPLOCALPORT, TCPREMOTEIP, TCPREMOTEPORT; with no name
+ * lookups and no ident, TCPLOCALHOST, TCPREMOTEHOST and TCPREMOTEINFO
+ * are removed, so none can be inherited from the listener's own
+ * environment.  Dies when the addresses cannot be had.
+ */
+static void
+session_env(const struct sockaddr_storage *peer)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	char rip[INET6_ADDRSTRLEN], lip[INET6_ADDRSTRLEN];
+	unsigned rport, lport;
+	int v6;
+
+	memset(&local, 0, sizeof(local));
+	if (getsockname(0, (struct sockaddr *)&local, &len) == -1)
+		die(EXIT_TEMP, "listen: unable to learn the connection's "
+		    "local address");
+	if ((v6 = addr_text(peer, rip, sizeof(rip), &rport)) == -1 ||
+	    addr_text(&local, lip, sizeof(lip), &lport) == -1)
+		diex(EXIT_TEMP, "listen: a connection of an unknown family");
+	if (setenv("PROTO", v6 ? "TCP6" : "TCP", 1) == -1 ||
+	    setenv("TCPLOCALIP", lip, 1) == -1 ||
+	    set_num("TCPLOCALPORT", lport) == -1 ||
+	    setenv("TCPREMOTEIP", rip, 1) == -1 ||
+	    set_num("TCPREMOTEPORT", rport) == -1 ||
+	    unsetenv("TCPLOCALHOST") == -1 ||
+	    unsetenv("TCPREMOTEHOST") == -1 ||
+	    unsetenv("TCPREMOTEINFO") == -1)
+		die(EXIT_TEMP, "listen: unable to set the session's variables");
+}
+
+/*
+ * session_start - in the child: nothing of the listener's but the ids
+ * it dropped; the connection on 0 and 1.
+ */
+static void
+session_start(struct listener *l, int conn,
+    const struct sockaddr_storage *peer)
+{
+	(void)close(l->fd);
+	(void)close(l->sigfd);
+	if (sigprocmask(SIG_SETMASK, &l->oldmask, NULL) == -1)
+		die(EXIT_TEMP, "listen: unable to restore the signal mask");
+	(void)prctl(PR_SET_NAME, l->comm, 0, 0, 0);
+	if (dup2(conn, 0) == -1 || dup2(conn, 1) == -1)
+		die(EXIT_TEMP, "listen: unable to put the connection on "
+		    "descriptors 0 and 1");
+	(void)close(conn);
+	session_env(peer);
+}
+
+/* transient - accept's errors that are the client's or the network's */
+static int
+transient(int e)
+{
+	return e == EAGAIN || e == EWOULDBLOCK || e == EINTR ||
+	    e == ECONNABORTED || e == EPROTO || e == EPERM ||
+	    e == ENETDOWN || e == ENOPROTOOPT || e == EHOSTDOWN ||
+	    e == ENONET || e == EHOSTUNREACH || e == EOPNOTSUPP ||
+	    e == ENETUNREACH;
+}
+
+/*
+ * accept_one - accept a connection and fork its session.  Returns 1 in
+ * the session's process, 0 in the listener.  A failure (out of
+ * descriptors, memory or processes) is logged, the connection closed,
+ * and the listener rests: a failure that lasts must not spin.
+ */
+static int
+accept_one(struct listener *l)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
+	pid_t pid;
+	int conn;
+
+	memset(&peer, 0, sizeof(peer));
+	if ((conn = accept4(l->fd, (struct sockaddr *)&peer, &len,
+	    SOCK_CLOEXEC)) == -1) {
+		if (transient(errno))
+			return 0;
+		log_warn("listen: unable to accept a connection (resting "
+		    "%d ms)", LISTEN_REST_MS);
+		l->resting = 1;
+		return 0;
+	}
+	if ((pid = fork()) == 0) {
+		session_start(l, conn, &peer);
+		return 1;
+	}
+	if (pid == -1) {
+		if (addr_text(&peer, ip, sizeof(ip), &port) == -1)
+			strlcpy(ip, "unknown", sizeof(ip));
+		log_warn("listen: unable to fork a session for ip=%s: "
+		    "connection closed (resting %d ms)", ip, LISTEN_REST_MS);
+		l->resting = 1;
+	} else
+		l->running++;
+	(void)close(conn);
+	return 0;
+}
+
+/*
+ * reap - the sessions that ended.  One killed by a signal is logged:
+ * SIGSYS is its own system call filter (qpost-smtpd(8), SECURITY).
+ */
+static void
+reap(struct listener *l)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (l->running > 0)
+			l->running--;
+		l->resting = 0;
+		if (WIFSIGNALED(st))
+			log_warnx("listen: session=%ld killed by signal %d",
+			    (long)pid, WTERMSIG(st));
+	}
+}
+
+/* signals - read the signalfd dry; reap; on SIGTERM, stop. */
+static void
+signals(struct listener *l)
+{
+	struct signalfd_siginfo si;
+	int term = 0;
+
+	while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (si.ssi_signo == SIGTERM)
+			term = 1;
+	reap(l);
+	if (!term)
+		return;
+	(void)close(l->fd);
+	log_info("listen stopped sessions=%ld", l->running);
+	exit(0);
+}
+
+/* at_limit - say so, at most once every LISTEN_FULL_LOG seconds */
+static void
+at_limit(struct listener *l)
+{
+	time_t now = time(NULL);
+
+	if (l->full_logged != 0 && now - l->full_logged < LISTEN_FULL_LOG)
+		return;
+	l->full_logged = now;
+	log_warnx("listen: at the limit of %ld sessions at once (-c): new "
+	    "connections wait until one ends", l->max);
+}
+
+/* open_socket - bound to spec and listening, or die */
+static int
+open_socket(const char *spec)
+{
+	struct sockaddr_storage ss;
+	const char *port;
+	int fd, one = 1;
+
+	/*
+	 * control/resolvers' syntax, and its parser: "address:port",
+	 * "[v6]:port"; but here the port must be given.
+	 */
+	port = spec[0] == '[' ? strstr(spec, "]:") : strchr(spec, ':');
+	if (port == NULL)
+		diex(EXIT_PERM, "-L %s: no port: give address:port, an IPv6 "
+		    "address in brackets ([::1]:25)", spec);
+	if (dns_server_parse(spec, &ss) == -1)
+		diex(EXIT_PERM, "-L %s: %s: give address:port, an IPv6 "
+		    "address in brackets ([::1]:25)", spec, dns_why());
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		die(EXIT_TEMP, "listen: unable to make a socket for %s", spec);
+	/* a restart must not wait for the old sessions' TIME_WAIT */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
+	    -1)
+		die(EXIT_TEMP, "listen: setsockopt SO_REUSEADDR");
+	if (bind(fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) == -1)
+		die(EXIT_TEMP, "listen: unable to bind %s", spec);
+	if (listen(fd, LISTEN_BACKLOG) == -1)
+		die(EXIT_TEMP, "listen: unable to listen on %s", spec);
+	return fd;
+}
+
+void
+listen_serve(const char *spec, long max)
+{
+	static struct listener l;
+	struct pollfd pfd[2];
+	sigset_t set;
+	nfds_t n;
+	int r;
+
+	std_fds();
+	l.max = max;
+	l.fd = open_socket(spec);
+	/* bound (port 25 wants root): root is of no more use */
+	priv_drop(USER_SMTPD);
+	/*
+	 * Dispositions as the kernel's defaults: SIGCHLD ignored by whoever
+	 * started us would reap the sessions behind our back, and the
+	 * count would never go down.
+	 */
+	(void)signal(SIGCHLD, SIG_DFL);
+	(void)signal(SIGTERM, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, &l.oldmask) == -1 ||
+	    (l.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		die(EXIT_TEMP, "listen: unable to set up signals");
+	/* "smtpd-listen" in ps(1); each session is "smtpd" again */
+	if (prctl(PR_GET_NAME, l.comm, 0, 0, 0) == -1)
+		strlcpy(l.comm, "smtpd", sizeof(l.comm));
+	(void)prctl(PR_SET_NAME, "smtpd-listen", 0, 0, 0);
+	log_info("listen address=%s max=%ld", spec, max);
+	for (;;) {
+		pfd[0].fd = l.sigfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = l.fd;
+		pfd[1].events = POLLIN;
+		n = 1;
+		if (!l.resting && l.running < l.max)
+			n = 2;
+		else if (!l.resting)
+			at_limit(&l);
+		if ((r = poll(pfd, n, l.resting ? LISTEN_REST_MS : -1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die(EXIT_TEMP, "listen: poll");
+		}
+		if (r == 0) {
+			l.resting = 0;
+			continue;
+		}
+		if (pfd[0].revents != 0)
+			signals(&l);
+		if (n == 2 && (pfd[1].revents & POLLIN) && accept_one(&l))
+			return;
+	}
+}

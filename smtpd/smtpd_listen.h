@@ -1,0 +1,24 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * smtpd_listen - smtpd -L: smtpd's own listener, which forks an
+ * already-started smtpd per connection instead of tcpserver's fork and
+ * exec.  See smtpd_listen.c and qpost-smtpd(8), LISTENER.
+ */
+#ifndef QPOST_SMTPD_LISTEN_H
+#define QPOST_SMTPD_LISTEN_H
+
+#define LISTEN_MAX_DEFAULT	100	/* sessions at once, as tcpserver -c */
+#define LISTEN_MAX_LIMIT	65535	/* the most -c takes */
+
+long	listen_max_parse(const char *);
+	/* -c's argument: 1..LISTEN_MAX_LIMIT, or -1 */
+void	listen_serve(const char *, long);
+	/* binds "address:port" ("[v6]:port"), drops to qpsmtpd, and
+	   accepts at most that many sessions at once.  Returns only in a
+	   session's process: the connection on descriptors 0 and 1, the
+	   variables tcpserver -R -H would set, the ids already dropped.
+	   The listener itself exits 0 on SIGTERM; dies (logged) when it
+	   cannot listen. */
+
+#endif

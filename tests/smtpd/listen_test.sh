@@ -1,0 +1,262 @@
+#! /usr/bin/atf-sh
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# smtpd -L (smtpd/smtpd_listen.c): smtpd's own listener, which forks
+# itself per connection instead of tcpserver's fork and exec.  One
+# instance, several listeners on it, real clients (smtplib): mail
+# arrives and names the client; each session sees the variables
+# tcpserver would set (a control/filter writes down what qinject got);
+# two sessions at once are two processes, each with its own log id;
+# -c 1 keeps a second client waiting until the first ends; IPv6 on
+# [::1] where there is one, and an IPv4 client of an IPv6 socket named
+# as IPv4; SIGTERM ends the listener and not the
+# sessions it started.
+
+. "$(atf_get_srcdir)/../lib.sh"
+
+# listen_start NAME HOST [FLAG...] - smtpd -L HOST:PORT FLAG... on a
+# free port of HOST, stderr into smtpd.log; its pid in NAME.pid (and
+# the instance's pids, for qp_stop), its port in NAME.port.  Waits for
+# its "listen address=" line: no probe connection, no extra session.
+listen_start() {
+	_ln=$1 _lh=$2
+	shift 2
+	_lp=$(qp_free_port "$_lh") || atf_fail "no free port on $_lh"
+	case $_lh in
+	*:*)	_la="[$_lh]:$_lp" ;;
+	*)	_la="$_lh:$_lp" ;;
+	esac
+	(
+		"$QPOST_LIBEXEC/smtpd" -L "$_la" "$@" </dev/null >/dev/null \
+		    2>>"$QP_DIR/smtpd.log" &
+		echo $! > "$_ln.pid"
+	)
+	cat "$_ln.pid" >> "$QP_DIR/pids"
+	echo "$_lp" > "$_ln.port"
+	_lre=$(printf %s "$_la" | sed 's/[].[]/\\&/g')
+	qp_wait_file_match "$QP_DIR/smtpd.log" "smtpd: listen address=$_lre " 10
+}
+
+# envdump - control/filter: the variables qinject got from the session
+# into f/env.TCPREMOTEPORT, then the message queued as usual.
+envdump() {
+	mkdir -p "$PWD/f"
+	cat > "$PWD/f/envdump" <<'EOF'
+#! /bin/sh
+env | grep -E '^(PROTO|TCP[A-Z6]*)=' | LC_ALL=C sort > "$(dirname "$0")/env.$TCPREMOTEPORT"
+exec "$QPOST_QINJECT" -Q
+EOF
+	chmod 755 "$PWD/f/envdump"
+	echo "$PWD/f/envdump" > "$QPOST_CONTROL/filter"
+}
+
+# send HOST PORT ID - one message (X-Test-Id ID) to alice with smtplib;
+# prints the client's own port.
+send() {
+	/usr/bin/python3 - "$@" <<'PY'
+import smtplib, sys
+host, port, tid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = smtplib.SMTP(host, port, local_hostname="client.test", timeout=30)
+me = s.sock.getsockname()[1]
+s.sendmail("sender@example.test", ["alice@example.test"],
+    "Subject: %s\r\nMessage-ID: <%s@client.test>\r\nX-Test-Id: %s\r\n"
+    "\r\nbody %s\r\n" % (tid, tid, tid, tid))
+s.quit()
+print(me)
+PY
+}
+
+# delivered ID - the file in alice's Maildir with X-Test-Id ID.
+delivered() {
+	qp_deadline_loop 30 sh -c "grep -l -x 'X-Test-Id: $1' \
+	    '$QP_DIR'/home/alice/Maildir/new/* >/dev/null 2>&1" ||
+	    qp_fail "message $1 not delivered in 30 s"
+	grep -l -x "X-Test-Id: $1" "$QP_DIR"/home/alice/Maildir/new/* |
+	    head -n 1
+}
+
+# expect_env PORT TEXT - what the session of the client on PORT passed
+# on is TEXT, exactly.
+expect_env() {
+	printf '%s\n' "$2" > env.want
+	atf_check -o file:env.want cat "f/env.$1"
+}
+
+# gone PID - PID has ended (a zombie counts as ended).
+gone() {
+	! qp_alive "$1"
+}
+
+# children PID - the pids of PID's children, one a line.
+children() {
+	ps -o pid= --ppid "$1" | tr -d ' '
+}
+
+atf_test_case listener cleanup
+listener_head() {
+	atf_set "descr" "smtpd -L: delivery naming the client, tcpserver's" \
+	    "variables, a process per session, -c, IPv6, SIGTERM"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "90"
+}
+listener_body() {
+	qp_smtpd_instance "$PWD/inst"
+	envdump
+	qp_start
+	listen_start main 127.0.0.1
+	port=$(cat main.port)
+	main=$(cat main.pid)
+	atf_check -o inline:"smtpd-listen\n" cat "/proc/$main/comm"
+
+	# 1. a message: delivered, the client named in Received: and the
+	# log, the variables as tcpserver -R -H sets them
+	cport=$(send 127.0.0.1 "$port" v4) || atf_fail "smtplib failed"
+	f=$(delivered v4)
+	atf_check -o match:'^Received: from client\.test \(unknown \[127\.0\.0\.1\]\)' \
+	    cat "$f"
+	atf_check -o match:"session=[0-9]* connect ip=127\\.0\\.0\\.1 host=unknown" \
+	    cat "$QP_DIR/smtpd.log"
+	expect_env "$cport" "PROTO=TCP
+TCPLOCALIP=127.0.0.1
+TCPLOCALPORT=$port
+TCPREMOTEIP=127.0.0.1
+TCPREMOTEPORT=$cport"
+
+	# 2. two sessions at once: both greeted while both are open, two
+	# children of the listener, each its own session= in the log
+	/usr/bin/python3 - "$port" <<'PY' > two.out 2>&1 &
+import os, socket, sys, time
+port = int(sys.argv[1])
+ss = [socket.create_connection(("127.0.0.1", port), timeout=30)
+      for i in range(2)]
+for s in ss:
+    if not s.recv(512).startswith(b"220 "):
+        sys.exit("no greeting")
+open("two.ready", "w").close()
+end = time.monotonic() + 30
+while not os.path.exists("two.go"):
+    if time.monotonic() > end:
+        sys.exit("no go")
+    time.sleep(0.05)
+# the listener is gone by now: the sessions answer on their own
+for s in ss:
+    s.sendall(b"QUIT\r\n")
+    if not s.recv(512).startswith(b"221 "):
+        sys.exit("no 221 after the listener ended")
+print("ok")
+PY
+	two=$!
+	qp_deadline_loop 30 test -f two.ready || qp_fail "two sessions: no" \
+	    "greetings" two.out
+	kids=$(children "$main")
+	atf_check -o inline:"2\n" sh -c "echo '$kids' | sort -u | grep -c ."
+	for k in $kids; do
+		atf_check -o inline:"smtpd\n" cat "/proc/$k/comm"
+		qp_wait_file_match "$QP_DIR/smtpd.log" \
+		    "session=$k connect ip=127\\.0\\.0\\.1 " 10
+	done
+
+	# 3. SIGTERM, with the two still open: the listener ends, the port
+	# closes, the sessions go on and answer QUIT
+	kill -TERM "$main"
+	qp_deadline_loop 10 gone "$main" ||
+	    atf_fail "the listener did not end on SIGTERM"
+	qp_wait_file_match "$QP_DIR/smtpd.log" "listen stopped sessions=2" 5
+	qp_port_open 127.0.0.1 "$port" && atf_fail "port $port still open"
+	for k in $kids; do
+		qp_alive "$k" || atf_fail "session $k ended with the listener"
+	done
+	touch two.go
+	wait "$two" || qp_fail "the sessions after SIGTERM" two.out
+	for k in $kids; do
+		qp_wait_file_match "$QP_DIR/smtpd.log" \
+		    "session=$k ip=127\\.0\\.0\\.1 end messages=0" 10
+	done
+
+	# 4. -c 1: a second client waits (no greeting in a second) until
+	# the first ends, then is served
+	listen_start one 127.0.0.1 -c 1
+	atf_check -o inline:"ok\n" /usr/bin/python3 - "$(cat one.port)" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+a = socket.create_connection(("127.0.0.1", port), timeout=30)
+if not a.recv(512).startswith(b"220 "):
+    sys.exit("a: no greeting")
+b = socket.create_connection(("127.0.0.1", port), timeout=30)
+b.settimeout(1)
+try:
+    sys.exit("b greeted while a runs: %r" % b.recv(512))
+except socket.timeout:
+    pass
+a.sendall(b"QUIT\r\n")
+a.recv(512)
+a.close()
+b.settimeout(30)
+if not b.recv(512).startswith(b"220 "):
+    sys.exit("b: no greeting after a ended")
+b.sendall(b"QUIT\r\n")
+b.recv(512)
+print("ok")
+PY
+	atf_check -o match:"listen: at the limit of 1 sessions at once" \
+	    cat "$QP_DIR/smtpd.log"
+
+	# 5. IPv6, where there is a ::1
+	if /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+	    2>/dev/null; then
+		listen_start six ::1
+		cport=$(send ::1 "$(cat six.port)" v6) ||
+		    atf_fail "smtplib over IPv6 failed"
+		f=$(delivered v6)
+		atf_check -o match:'^Received: from client\.test \(unknown \[::1\]\)' \
+		    cat "$f"
+		expect_env "$cport" "PROTO=TCP6
+TCPLOCALIP=::1
+TCPLOCALPORT=$(cat six.port)
+TCPREMOTEIP=::1
+TCPREMOTEPORT=$cport"
+		# an IPv6 socket's IPv4 client (as "[::]:25" takes them) is
+		# named as IPv4, as tcpserver names it: no ::ffff: prefix
+		listen_start mapped ::ffff:127.0.0.1
+		cport=$(send 127.0.0.1 "$(cat mapped.port)" mapped) ||
+		    atf_fail "smtplib to an IPv4-mapped listener failed"
+		f=$(delivered mapped)
+		atf_check -o match:'^Received: from client\.test \(unknown \[127\.0\.0\.1\]\)' \
+		    cat "$f"
+		expect_env "$cport" "PROTO=TCP
+TCPLOCALIP=127.0.0.1
+TCPLOCALPORT=$(cat mapped.port)
+TCPREMOTEIP=127.0.0.1
+TCPREMOTEPORT=$cport"
+	else
+		echo "no IPv6 loopback here: the IPv6 check skipped" >&2
+	fi
+	qp_stop "$QP_DIR"
+}
+listener_cleanup() {
+	qp_stop
+}
+
+atf_test_case usage
+usage_head() {
+	atf_set "descr" "-L without a port or with a bad address, -c out of" \
+	    "range or without -L, -l with -L: usage errors, exit 100"
+	atf_set "require.user" "unprivileged"
+}
+usage_body() {
+	s=$(qp_top)/build/libexec/smtpd
+	atf_check -s exit:100 -e match:"no port" "$s" -L 127.0.0.1
+	atf_check -s exit:100 -e match:"in brackets" "$s" -L ::1:25
+	atf_check -s exit:100 -e match:"not an IPv4 address" "$s" -L x.test:25
+	atf_check -s exit:100 -e match:"1 to 65535" "$s" -c 0 -L 127.0.0.1:25
+	atf_check -s exit:100 -e match:"1 to 65535" "$s" -c 5x -L 127.0.0.1:25
+	atf_check -s exit:100 -e match:usage "$s" -c 5
+	atf_check -s exit:100 -e match:"do not go together" \
+	    "$s" -l -L 127.0.0.1:25
+	atf_check -o match:"-L address:port" "$s" -h
+}
+
+atf_init_test_cases() {
+	atf_add_test_case listener
+	atf_add_test_case usage
+}
