@@ -39,20 +39,14 @@
  * extending the lists.
  */
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "sandbox.h"
@@ -231,86 +225,6 @@ build(enum sandbox_role role, uint32_t deflt)
 	return ctx;
 }
 
-/* a role's filter compiled ahead (sandbox_prepare), or none */
-static struct {
-	int			 is_ready;
-	enum sandbox_role	 role;
-	uint32_t		 deflt;
-	struct sock_fprog	 prog;
-} ready;
-
-/* default_action - what a call outside the list gets */
-static uint32_t
-default_action(void)
-{
-	const char *env = getenv(SANDBOX_ENV);
-
-	return env != NULL && strcmp(env, "log") == 0 ? SCMP_ACT_LOG :
-	    SCMP_ACT_KILL_PROCESS;
-}
-
-/*
- * sandbox_prepare - compile the role's filter now, into memory, for a
- * process that forks many children that each enter the sandbox (smtpd
- * -L): libseccomp's compile costs ~1 ms of CPU a session, the kernel's
- * load of a ready program little.  Quietly does nothing on failure:
- * sandbox_enter then builds the filter itself and says what is wrong.
- */
-void
-sandbox_prepare(enum sandbox_role role)
-{
-	scmp_filter_ctx ctx;
-	struct stat st;
-	uint32_t deflt = default_action();
-	void *code = NULL;
-	int fd;
-
-	if ((ctx = build(role, deflt)) == NULL)
-		return;
-	if ((fd = memfd_create("qpost-seccomp", MFD_CLOEXEC)) != -1 &&
-	    seccomp_export_bpf(ctx, fd) == 0 && fstat(fd, &st) == 0 &&
-	    st.st_size > 0 && st.st_size % sizeof(struct sock_filter) == 0 &&
-	    st.st_size / sizeof(struct sock_filter) <= USHRT_MAX &&
-	    (code = malloc((size_t)st.st_size)) != NULL &&
-	    pread(fd, code, (size_t)st.st_size, 0) == st.st_size) {
-		free(ready.prog.filter);
-		ready.prog.filter = code;
-		ready.prog.len = (unsigned short)(st.st_size /
-		    sizeof(struct sock_filter));
-		ready.role = role;
-		ready.deflt = deflt;
-		ready.is_ready = 1;
-		code = NULL;
-	}
-	free(code);
-	if (fd != -1)
-		close(fd);
-	seccomp_release(ctx);
-}
-
-/*
- * load - the role's filter: 0, a negative errno when the kernel refused
- * it, or 1 when it could not be built (logged).
- */
-static int
-load(enum sandbox_role role, uint32_t deflt)
-{
-	scmp_filter_ctx ctx;
-	int r;
-
-	if (ready.is_ready && ready.role == role && ready.deflt == deflt)
-		return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &ready.prog,
-		    0, 0) == -1 ? -errno : 0;
-	if ((ctx = build(role, deflt)) == NULL) {
-		log_warnx("sandbox: unable to build the system call filter: "
-		    "running without it");
-		return 1;
-	}
-	r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return r;
-}
-
 /*
  * sandbox_enter - no core, no new privileges, then the role's filter.  Returns
  * 1 when the filter is in place, 0 when it is not (logged once).
@@ -318,6 +232,9 @@ load(enum sandbox_role role, uint32_t deflt)
 int
 sandbox_enter(enum sandbox_role role)
 {
+	const char *env = getenv(SANDBOX_ENV);
+	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
+	scmp_filter_ctx ctx;
 	int r;
 
 	/*
@@ -335,13 +252,20 @@ sandbox_enter(enum sandbox_role role)
 		    "without the system call filter");
 		return 0;
 	}
-	if ((r = load(role, default_action())) == 1)
-		return 0;
-	if (r != 0) {
-		errno = -r;
-		log_warn("sandbox: unable to load the system call filter: "
+	if (env != NULL && strcmp(env, "log") == 0)
+		deflt = SCMP_ACT_LOG;
+	if ((ctx = build(role, deflt)) == NULL) {
+		log_warnx("sandbox: unable to build the system call filter: "
 		    "running without it");
 		return 0;
 	}
+	if ((r = seccomp_load(ctx)) != 0) {
+		errno = -r;
+		log_warn("sandbox: unable to load the system call filter: "
+		    "running without it");
+		seccomp_release(ctx);
+		return 0;
+	}
+	seccomp_release(ctx);
 	return 1;
 }
