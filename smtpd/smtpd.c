@@ -140,7 +140,7 @@ main(int argc, char *argv[])
 			s.needs_auth = 1;	/* a submission port */
 			break;
 		case 'c':
-			if ((max = listen_max_parse(optarg)) == -1)
+			if ((max = smtpd_listen_max(optarg)) == -1)
 				diex(EXIT_PERM, "-c %s: give the most sessions "
 				    "at once, 1 to %d", optarg,
 				    LISTEN_MAX_LIMIT);
@@ -168,7 +168,7 @@ main(int argc, char *argv[])
 		    "network listener) do not go together");
 	/* returns in each session's process, its ids dropped */
 	if (listen_on != NULL)
-		listen_serve(listen_on, max != 0 ? max : LISTEN_MAX_DEFAULT);
+		smtpd_listen(listen_on, max != 0 ? max : LISTEN_MAX_DEFAULT);
 	/* -l keeps the local user's uid: qinject runs as that user */
 	else if (!s.is_local && !priv_single_user())
 		priv_drop(USER_SMTPD);

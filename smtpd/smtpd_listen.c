@@ -65,7 +65,7 @@ struct listener {
 };
 
 long
-listen_max_parse(const char *s)
+smtpd_listen_max(const char *s)
 {
 	char *end;
 	long v;
@@ -337,7 +337,7 @@ open_socket(const char *spec)
 }
 
 void
-listen_serve(const char *spec, long max)
+smtpd_listen(const char *spec, long max)
 {
 	static struct listener l;
 	struct pollfd pfd[2];

@@ -11,9 +11,9 @@
 #define LISTEN_MAX_DEFAULT	100	/* sessions at once, as tcpserver -c */
 #define LISTEN_MAX_LIMIT	65535	/* the most -c takes */
 
-long	listen_max_parse(const char *);
+long	smtpd_listen_max(const char *);
 	/* -c's argument: 1..LISTEN_MAX_LIMIT, or -1 */
-void	listen_serve(const char *, long);
+void	smtpd_listen(const char *, long);
 	/* binds "address:port" ("[v6]:port"), drops to qpsmtpd, and
 	   accepts at most that many sessions at once.  Returns only in a
 	   session's process: the connection on descriptors 0 and 1, the
