@@ -276,6 +276,7 @@ TEST_PROGS +=	tests/local/lmtpq
 # by make all so a warning shows in CI, run only by make bench.
 BENCH_PROGS =	build/bench/benchmon
 BENCH_PROGS +=	build/bench/diskbench
+BENCH_PROGS +=	build/bench/spawnbench
 # plain libc programs: no libbsd overlay (its getopt), no sanitizer
 BENCH_CFLAGS =	$(CFLAGS) $(WARNINGS) $(WERROR) -std=c11 -D_GNU_SOURCE
 
@@ -551,6 +552,10 @@ build/bench/benchmon: tests/bench/benchmon.c
 build/bench/diskbench: tests/bench/diskbench.c
 	mkdir -p build/bench
 	$(CC) $(BENCH_CFLAGS) -o $@ tests/bench/diskbench.c
+
+build/bench/spawnbench: tests/bench/spawnbench.c
+	mkdir -p build/bench
+	$(CC) $(BENCH_CFLAGS) -o $@ tests/bench/spawnbench.c
 
 tests/fuzz/fuzz_addr_replay: tests/fuzz/fuzz_addr.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)

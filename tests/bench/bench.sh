@@ -43,7 +43,8 @@
 #		setgid postdrop refuses a private config_directory to
 #		other users); the injectors run inside the MTA's cgroup
 #
-# plus the disk's limit (tests/bench/diskbench, one and ten writers).
+# plus the disk's limit (tests/bench/diskbench, one and ten writers)
+# and the price of a process (tests/bench/spawnbench).
 # Counts are multiplied by BENCH_SCALE (1); BENCH_TESTS picks loads,
 # BENCH_KEEP=1 keeps the folder, BENCH_HOLD=1 pauses before the end for
 # a profiler (see below), BENCH_QP_TCPSERVER=1 runs qpost's smtpd under
@@ -76,7 +77,8 @@ for p in postfix smtp-source tcpserver; do
 	    die "no $p: sh .ci/need check installs postfix and ucspi-tcp"
 done
 [ -x "$top/build/libexec/smtpd" ] || die "qpost is not built: run make"
-[ -x "$bin/benchmon" ] && [ -x "$bin/diskbench" ] ||
+[ -x "$bin/benchmon" ] && [ -x "$bin/diskbench" ] &&
+    [ -x "$bin/spawnbench" ] ||
     die "no $bin/benchmon: run make bench"
 
 # n SCALE-multiplied count, at least 1
@@ -477,6 +479,9 @@ for w in 1 10; do
 	echo "disk writers=$w $("$bin/diskbench" "$BASE/disk" $w "$dsecs")" |
 	    tee -a "$BASE/results"
 done
+# and the price of a process: a fork, and a vfork and exec of a
+# program that exits at once (the least each exec per message costs)
+echo "spawn $("$bin/spawnbench" 500 /bin/true)" | tee -a "$BASE/results"
 
 for t in ${BENCH_TESTS:-4k10 4k50 100k10 100k50 rcpt1000 inject}; do
 	r=1

@@ -59,6 +59,32 @@ def fmt(m, digits=0):
     return (f + " (" + f + "-" + f + ")") % m
 
 
+def floor_section(p, spawn, summary):
+    """The price of a process, and what it makes the least qpost can
+    spend on a message by SMTP: the two forks (the session, smtpd -L's
+    child, and its queue runner) and two execs (qinject, local) that
+    DESIGN.md's boundaries put on every message."""
+    if "fork_ms" not in spawn or "spawn_ms" not in spawn:
+        return
+    p("### The price of a process (same run)")
+    p("")
+    p("tests/bench/spawnbench: CPU of a fork whose child exits at once, "
+      "and of a vfork and exec of /bin/true (parent and child together).")
+    p("")
+    p("- fork: %.2f ms" % spawn["fork_ms"])
+    p("- vfork and exec: %.2f ms" % spawn["spawn_ms"])
+    floor = 2 * spawn["fork_ms"] + 2 * spawn["spawn_ms"]
+    p("- qpost's least per message by SMTP (two forks: the session and "
+      "its queue runner; two execs: qinject and local; no work done): "
+      "%.2f ms" % floor)
+    pf = summary.get(("4k10", "pf"))
+    if pf and pf["cpu"][0]:
+        p("- Postfix's whole CPU per copy at 4k10: %.2f ms, so qpost's "
+          "CPU ratio cannot fall below %.2f while each message costs "
+          "those four processes" % (pf["cpu"][0], floor / pf["cpu"][0]))
+    p("")
+
+
 def main():
     machine = {}
     with open(sys.argv[1]) as f:
@@ -66,12 +92,14 @@ def main():
             if "=" in line:
                 k, v = line.rstrip("\n").split("=", 1)
                 machine[k] = v
-    runs, disk, probes = [], {}, {}
+    runs, disk, probes, spawn = [], {}, {}, {}
     with open(sys.argv[2]) as f:
         for line in f:
             w = words(line)
             if line.startswith("disk "):
                 disk[w["writers"]] = float(w["ops_s"])
+            elif line.startswith("spawn "):
+                spawn = {k: float(v) for k, v in w.items()}
             elif line.startswith("fsync_probe "):
                 probes[w["mta"]] = w
             elif "test" in w:
@@ -190,6 +218,7 @@ def main():
         p("- %s writer%s: %.0f ops/s" % (w, "" if w == "1" else "s",
                                           disk[w]))
     p("")
+    floor_section(p, spawn, summary)
     p("### Issue 10's targets")
     p("")
 
