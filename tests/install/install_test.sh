@@ -161,7 +161,9 @@ s6_body() {
 	add_user qpt8s6
 	setup_services s6
 	start_scan s6-svscan
-	qp_deadline_loop 30 s6-svok "$R/service/qpost" ||
+	# s6-svok says yes once the control FIFO is there, a moment
+	# before s6-supervise writes its status file, which s6-svwait reads
+	qp_deadline_loop 30 s6-svstat "$R/service/qpost" >/dev/null 2>&1 ||
 	    qp_fail "no s6-supervise for qpost" "$R/scan.log"
 	# readiness through notification-fd: sched says when it serves
 	s6-svwait -U -t 30000 "$R/service/qpost" ||
