@@ -207,9 +207,9 @@ s6_cleanup() {
 
 atf_test_case daemontools cleanup
 daemontools_head() {
-	atf_set "descr" "the tree runs under daemontools' svscan: SMTP and" \
-	    "qinject deliver, svc -t of the queue group loses no mail," \
-	    "svc -dx leaves no process"
+	atf_set "descr" "the tree runs under daemontools' svscan: SMTP" \
+	    "(smtpd -L, run.tcp's mode listen) and qinject deliver, svc -t" \
+	    "of the queue group loses no mail, svc -dx leaves no process"
 	atf_set "require.user" "root"
 	atf_set "require.progs" "svscan svc tcpserver swaks"
 	atf_set "timeout" "240"
@@ -219,12 +219,20 @@ daemontools_body() {
 	install_tree
 	add_user qpt8dt
 	setup_services daemontools
+	# the smtpd service as its own listener (run.tcp's mode file)
+	echo listen > "$R/service/smtpd/mode"
 	start_scan svscan
 	log=$R/service/qpost/log/main/current
 	qp_deadline_loop 30 grep -q 'sched: ready' "$log" 2>/dev/null ||
 	    qp_fail "qpost never ready" "$log"
 	listening smtpd
 	send_smtp first-smtp
+	# smtpd -L, bound and dropped to qpsmtpd, serves that port
+	listener=$(session_pids | while read -r p; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = smtpd-listen ] &&
+		    echo "$p"; done)
+	[ -n "$listener" ] || atf_fail "no smtpd-listen in the tree"
+	atf_check -o inline:"qpsmtpd\n" ps -o user= -p "$listener"
 	send_inject first-inject
 	send_smtp before-restart
 	svc -t "$R/service/qpost"
