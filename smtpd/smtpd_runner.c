@@ -272,7 +272,8 @@ child(pid_t runner, const char *prog, const int fds[3])
  * that matter, so that the child only has to exec.  vfork, not fork:
  * the runner is a copy of smtpd, and copying its page tables for a
  * process that execs at once cost more CPU than the whole of qinject
- * on a virtual machine (issue 10).
+ * on a virtual machine (issue 10).  The runner installs no signal
+ * handler, so none can run in the child while it shares our memory.
  */
 static pid_t
 start(pid_t self, const char *req, size_t n, const int fds[3])
