@@ -318,6 +318,31 @@ record(struct sched *s, struct qmsg *m, size_t i,
 		    r->error ? r->error : "");
 }
 
+/*
+ * The messages whose results this turn has recorded, settled (their
+ * env files saved) once at the turn's end rather than after each
+ * result: one rewrite and sync of a message's envelope for all the
+ * results that came together (a message to many local recipients got
+ * one per recipient), and the more results wait while sched is busy,
+ * the more each save takes in.  Nothing is acknowledged by a save, so
+ * this moves no promise; a crash before it redelivers, as before.
+ */
+static struct qmsg *unsettled[2 * RESULT_BATCH];
+static size_t nunsettled;
+
+/* settle_results - settle the messages take_result left (may free them) */
+static void
+settle_results(struct sched *s, time_t now)
+{
+	size_t i;
+
+	for (i = 0; i < nunsettled; i++) {
+		unsettled[i]->is_unsettled = 0;
+		sched_settle(s, unsettled[i], now, 1);
+	}
+	nunsettled = 0;
+}
+
 /* take_result - read one result record from a spawner and apply it. */
 static void
 take_result(struct sched *s, int kind, time_t now)
@@ -353,8 +378,10 @@ take_result(struct sched *s, int kind, time_t now)
 	s->running[kind]--;
 	fair_result(s, j->dom, j->is_probe, &res, now);
 	/* unless qctl deleted the message while these deliveries ran */
-	if (sched_ctl_result(s, j->msg) == 0)
-		sched_settle(s, j->msg, now, 1);
+	if (sched_ctl_result(s, j->msg) == 0 && !j->msg->is_unsettled) {
+		j->msg->is_unsettled = 1;
+		unsettled[nunsettled++] = j->msg;
+	}
 	spawn_res_free(&res);
 	sa_free(&rec);
 	free(j->rcpt);
@@ -532,6 +559,7 @@ loop(struct sched *s)
 				take_result(s, k, now);
 				pfd[1 + k].revents = 0;
 			}
+		settle_results(s, now);
 		drain_trigger(s);
 		if (pfd[3].revents & POLLIN)
 			sched_ctl_read(s, now);

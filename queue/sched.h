@@ -41,6 +41,7 @@ struct qmsg {
 	struct work		*works;	/* sched_fair.c: where it waits */
 	int			 ctl;	/* CTL_*: qctl waits for deliveries */
 	time_t			 dsn_retry;	/* a failed notice waits */
+	int			 is_unsettled;	/* sched.c: results to save */
 };
 TAILQ_HEAD(qmsg_list, qmsg);
 
