@@ -266,10 +266,10 @@ def main():
     p("- Postfix's two: cleanup(8) fsyncs the queue file, local(8) "
       "fsyncs the Maildir file before it links it into new/ (Debian's "
       "build; no setting turns either off); it fsyncs no folder.  "
-      "qpost's ten: qinject the drop file and drop/, sched the copy in "
+      "qpost's eight: qinject the drop file and drop/, sched the copy in "
       "mess/ and mess/, the envelope in env/ and env/, local the "
-      "Maildir file and new/, then sched rewrites the envelope with "
-      "the result (file and env/) just before it removes the message.  "
+      "Maildir file and new/ (a message done is removed, not saved "
+      "again).  "
       "So fsync is on in both, and qpost does more of it per message "
       "(DESIGN.md's durability: every rename's folder is synced).")
     p("- Both deliver every copy into one mailbox: Postfix through the "
