@@ -136,11 +136,28 @@ no_sanitizer_report() {
 	fi
 }
 
-# stop_all - kill what is left of the session, remove user and root
+# tree_pids ROOT - the processes running a program from under ROOT or
+# working in it: the services the supervisor started, which
+# s6-supervise puts in sessions of their own, and so outlive the
+# scanner's session when a failed case never stopped them
+tree_pids() {
+	for d in /proc/[0-9]*; do
+		case "$(readlink "$d/exe" 2>/dev/null) $(readlink "$d/cwd" \
+		    2>/dev/null)" in
+		*"$1"/*) echo "${d#/proc/}" ;;
+		esac
+	done
+}
+
+# stop_all - kill what is left of the session and of the tree, remove
+# user and root
 stop_all() {
 	[ -f scan_pid ] && SID=$(cat scan_pid) && {
 		for p in $(session_pids); do kill -9 "$p" 2>/dev/null; done
 	}
+	[ -f root_dir ] && for p in $(tree_pids "$(cat root_dir)"); do
+		kill -9 "$p" 2>/dev/null
+	done
 	[ -f user_name ] && userdel "$(cat user_name)" 2>/dev/null
 	[ -f root_dir ] && rm -rf "$(cat root_dir)"
 	return 0
