@@ -46,6 +46,7 @@
 #include "priv.h"
 #include "queue_id.h"
 #include "rec.h"
+#include "spawn.h"
 #include "spawn_msg.h"
 #include "spawn_rec.h"
 #include "users.h"

@@ -38,6 +38,7 @@
 #include "paths.h"
 #include "priv.h"
 #include "rec.h"
+#include "spawn.h"
 #include "spawn_msg.h"
 #include "spawn_rec.h"
 

@@ -3,7 +3,7 @@
 /*
  * spawn_msg - what both spawners do around their children: find the
  * queue, open the message file a request names, safely, and wake the
- * poll loop on SIGCHLD through a self-pipe, and start a child.
+ * poll loop on SIGCHLD through a self-pipe.
  */
 #ifndef QPOST_SPAWN_MSG_H
 #define QPOST_SPAWN_MSG_H
@@ -15,9 +15,5 @@ void	spawn_setup(int *, uid_t *);
 int	spawn_open_message(int, uid_t, const char *, char *, size_t);
 int	spawn_sigchld_pipe(void);
 void	spawn_sigchld_drain(int);
-pid_t	spawn_child(void (*)(void *), void *);
-	/* child(arg) in a vfork child that execs or _exits: pid, or -1 */
-void	spawn_child_signals(void);
-	/* in that child, before it unblocks: SIGPIPE, SIGCHLD default */
 
 #endif

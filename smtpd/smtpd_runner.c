@@ -46,6 +46,7 @@
 #include "paths.h"
 #include "qinject_exit.h"
 #include "smtpd_runner.h"
+#include "spawn.h"
 
 #define RUNNER_FD	3	/* the runner's end of the socket */
 
@@ -253,42 +254,47 @@ recv_req(int fd, char *req, int fds[3])
 	return -1;
 }
 
+/* what the child needs: all made before the vfork */
+struct child_args {
+	pid_t		 runner;
+	const char	*prog;
+	const int	*fds;
+};
+
 /*
  * child - qinject for one request, in a vfork child (nothing but
  * system calls until the exec).  Dies with the runner: an orphan
  * would commit a message nobody could report.
  */
-static void __attribute__((noreturn))
-child(pid_t runner, const char *prog, const int fds[3])
+static void
+child(void *arg)
 {
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != runner)
+	const struct child_args *c = arg;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != c->runner)
 		_exit(QI_BUG);
-	qinject_run(prog, fds[0], fds[1], fds[2]);
+	spawn_child_signals();
+	qinject_run(c->prog, c->fds[0], c->fds[1], c->fds[2]);
 }
 
 /*
  * start - qinject for a checked request: its pid, or -1 with errno.
  * The variables are set here, in the runner, which keeps no others
- * that matter, so that the child only has to exec.  vfork, not fork:
- * the runner is a copy of smtpd, and copying its page tables for a
- * process that execs at once cost more CPU than the whole of qinject
- * on a virtual machine (issue 10).  The runner installs no signal
- * handler, so none can run in the child while it shares our memory.
+ * that matter, so that the child only has to exec (spawn_child: a
+ * vfork, where a copy of smtpd's page tables cost more CPU than the
+ * whole of qinject).
  */
 static pid_t
 start(pid_t self, const char *req, size_t n, const int fds[3])
 {
 	static char prog[1024];
-	pid_t pid;
 
 	if (env_apply(req, n) == -1 ||
 	    qinject_prepare(req[1] == '1', prog, sizeof(prog)) != 0) {
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((pid = vfork()) == 0)
-		child(self, prog, fds);
-	return pid;
+	return spawn_child(child, &(struct child_args){ self, prog, fds });
 }
 
 /* serve - the runner's loop: one qinject at a time, until smtpd ends. */
