@@ -5,6 +5,7 @@
 # is read from standard input, one line, so it is on no command line)
 # and print qpauth's one-byte answer ('0', '1' or '2'), or "none" if it
 # closed without one.  Exit 0 in every case it could connect.
+import os
 import socket
 import sys
 
@@ -17,4 +18,6 @@ s.sendall(user.encode() + b"\0" + password.encode() + b"\0" +
           ip.encode() + b"\0")
 s.shutdown(socket.SHUT_WR)
 a = s.recv(1)
-print(a.decode() if a else "none")
+# one write: parallel clients append to one file, and print() may make
+# two, whose halves then interleave with another client's
+os.write(1, (a.decode() if a else "none").encode() + b"\n")
