@@ -364,8 +364,10 @@ SYSTEMD_UNITS += qpost-submission.socket qpost-submission@.service
 SYSTEMD_UNITS += qpost-smtps.socket qpost-smtps@.service
 
 .SUFFIXES: .c .o .sh
+# -MMD -MP: each object's .d lists every header it included, so a
+# changed header rebuilds what uses it, whether HDRS names it or not
 .c.o:
-	$(CC) $(QP_CFLAGS) -c -o $@ $<
+	$(CC) $(QP_CFLAGS) -MMD -MP -c -o $@ $<
 
 all: progs $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) $(TEST_PROGS) \
     $(BENCH_PROGS)
@@ -445,7 +447,7 @@ queue/qpdkim: $(QPDKIM_OBJS) $(LIBA)
 $(QPDKIM_OBJS): $(HDRS) queue/qpdkim.h
 # OpenSSL's headers include <sched.h>, which -Iqueue would make sched's
 queue/qpdkim_sign.o queue/qpdkim_key.o:
-	$(CC) $(subst -Iqueue,-iquote queue,$(QP_CFLAGS)) -c -o $@ $*.c
+	$(CC) $(subst -Iqueue,-iquote queue,$(QP_CFLAGS)) -MMD -MP -c -o $@ $*.c
 control/qpasswd: control/qpasswd.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpasswd.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
 QSTAT_OBJS =	queue/qstat.o queue/qstat_print.o queue/qadmin.o
@@ -775,6 +777,13 @@ clean:
 	rm -f $(LIBA) $(PROGS) $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) \
 	    $(TEST_PROGS) lib/*.o smtpd/*.o queue/*.o send/*.o lookup/*.o \
 	    control/*.o tests/*.o tests/*/*.o
+	rm -f lib/*.d smtpd/*.d queue/*.d send/*.d lookup/*.d control/*.d \
+	    tests/*.d tests/*/*.d
 	rm -rf build
 
 .PHONY: all progs check lint demo install clean fuzz fuzz-build bench soak
+
+# the headers each object included (see .c.o); last, so that no target
+# of theirs becomes the default goal
+-include $(wildcard lib/*.d smtpd/*.d queue/*.d send/*.d lookup/*.d \
+    control/*.d tests/*.d tests/*/*.d)

@@ -59,15 +59,38 @@ atomic_begin(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
 }
 
 /*
+ * place - rename the temporary file to its name, or with
+ * ATOMIC_NO_REPLACE only if that name is free (renameat2, or link and
+ * unlink where the file system has no RENAME_NOREPLACE).  0, or -1.
+ */
+static int
+place(struct atomic *a, int flags)
+{
+	if (!(flags & ATOMIC_NO_REPLACE))
+		return renameat(a->tmpdir, a->tmpname, a->dstdir, a->dstname);
+	if (renameat2(a->tmpdir, a->tmpname, a->dstdir, a->dstname,
+	    RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (linkat(a->tmpdir, a->tmpname, a->dstdir, a->dstname, 0) == -1)
+		return -1;
+	(void)unlinkat(a->tmpdir, a->tmpname, 0);
+	return 0;
+}
+
+/*
  * atomic_commit - fsync and close the file, rename it into place, and
  * (with ATOMIC_SYNC_DIR) fsync the destination directory.  On failure
  * before the rename the temporary file is removed; after it, the file
- * is in place but may not be durable, and -1 says so.
+ * is in place but may not be durable, and -1 says so.  With
+ * ATOMIC_NO_REPLACE a file already at the name is kept, ours removed,
+ * the directory still synced, and 1 says so.
  */
 int
-atomic_commit(struct atomic *a, int sync_dir)
+atomic_commit(struct atomic *a, int flags)
 {
-	int r, saved;
+	int r, saved, found = 0;
 
 	do
 		r = fsync(a->fd);
@@ -78,16 +101,18 @@ atomic_commit(struct atomic *a, int sync_dir)
 	}
 	r = close(a->fd);
 	a->fd = -1;
-	if (r == -1 || renameat(a->tmpdir, a->tmpname, a->dstdir,
-	    a->dstname) == -1) {
+	if (r == -1 || place(a, flags) == -1) {
 		saved = errno;
 		(void)unlinkat(a->tmpdir, a->tmpname, 0);
-		errno = saved;
-		return -1;
+		if (saved != EEXIST || !(flags & ATOMIC_NO_REPLACE)) {
+			errno = saved;
+			return -1;
+		}
+		found = 1;
 	}
-	if (sync_dir == ATOMIC_SYNC_DIR && fsync_dir(a->dstdir) == -1)
+	if ((flags & ATOMIC_SYNC_DIR) && fsync_dir(a->dstdir) == -1)
 		return -1;
-	return 0;
+	return found;
 }
 
 /* atomic_abort - close and remove the temporary file. */

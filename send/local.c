@@ -32,7 +32,8 @@
 #include "spawn_rec.h"
 
 #define USAGE	"usage: local [-i id] [-u user] -s sender -r recipient " \
-		"-d home [-l local] [-e ext] [-m domain] [-t instruction]"
+		"[-o original] -d home [-l local] [-e ext] [-m domain] " \
+		"[-t instruction]"
 
 static const char *qid = "-";	/* for the log; "-" when not given */
 static const char *rcpt_log = "";
@@ -185,7 +186,7 @@ main(int argc, char *argv[])
 	m.id = qid;
 	m.user = "-";
 	m.local = m.ext = m.host = "";
-	while ((ch = getopt(argc, argv, "hi:u:s:r:d:l:e:m:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "hi:u:s:r:o:d:l:e:m:t:")) != -1) {
 		switch (ch) {
 		case 'h':
 			(void)fd_write_all(1, USAGE "\n", strlen(USAGE) + 1);
@@ -201,6 +202,9 @@ main(int argc, char *argv[])
 			break;
 		case 'r':
 			m.recipient = optarg;
+			break;
+		case 'o':
+			m.orcpt = optarg;
 			break;
 		case 'd':
 			m.home = optarg;
@@ -225,11 +229,14 @@ main(int argc, char *argv[])
 	    m.home == NULL)
 		finish(LOCAL_PERM, "5.3.5 " USAGE);
 	rcpt_log = arg_ok(m.recipient) ? m.recipient : "";
+	if (m.orcpt == NULL)
+		m.orcpt = m.recipient;
 	if (!qid_valid(qid, strlen(qid)) && strcmp(qid, "-") != 0)
 		finish(LOCAL_PERM, "5.3.5 bad message id");
 	if (getuid() == 0 || geteuid() == 0)
 		finish(LOCAL_TEMP, "4.3.0 local refuses to run as root");
-	if (!arg_ok(m.sender) || !arg_ok(m.recipient) || !arg_ok(m.user) ||
+	if (!arg_ok(m.sender) || !arg_ok(m.recipient) || !arg_ok(m.orcpt) ||
+	    !arg_ok(m.user) ||
 	    !arg_ok(m.local) || !arg_ok(m.ext) || !arg_ok(m.host) ||
 	    m.recipient[0] == '\0' ||
 	    (instruction != NULL && !arg_ok(instruction)))

@@ -39,6 +39,7 @@ struct local_msg {
 	const char	*id;		/* queue id, or "-" */
 	const char	*sender;	/* envelope sender; "" for <> */
 	const char	*recipient;	/* the address delivered to */
+	const char	*orcpt;		/* the envelope's, before aliases */
 	const char	*user;		/* the account this runs as */
 	const char	*home;		/* its home: ./paths start here */
 	const char	*local;		/* LOCAL: the recipient's local part */

@@ -4,12 +4,18 @@
  * local_maildir - deliver into a Maildir: a fresh name in tmp/, the
  * whole message, fsync, rename into new/, fsync new/.  Nothing
  * half-written is ever left in new/.
+ *
+ * The name in new/ is fixed by the message and the delivery (see
+ * final_name), and the rename replaces nothing: a delivery made again
+ * because a crash came between this one and sched's record of it
+ * finds its copy there and reports success instead of a second copy.
  */
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +84,44 @@ maildir_name(char *dst, size_t size, unsigned int q, const char *host)
 	    arc4random(), host);
 }
 
+/* fnv1a - a 64-bit FNV-1a hash of s, its NUL included, on top of h */
+static uint64_t
+fnv1a(uint64_t h, const char *s)
+{
+	do {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	} while (*s++ != '\0');
+	return h;
+}
+
+/*
+ * final_name - the name in new/ for this message, recipient and
+ * Maildir: the time the message was queued (its file's mtime), the
+ * queue id, a hash of the envelope recipient, the address it led to
+ * and the Maildir, and the host.  The same
+ * delivery made twice gives the same name; two different ones cannot
+ * (the queue id is 64 random bits, fixed for the message's life).  0,
+ * or -1 when there is no queue id (local run by hand): then the name
+ * in tmp/ is used, fresh each time.
+ */
+static int
+final_name(const struct local_msg *m, const char *dir, const char *host,
+    char *dst, size_t size)
+{
+	struct stat st;
+	uint64_t h;
+
+	if (strcmp(m->id, "-") == 0 || fstat(m->msgfd, &st) == -1 ||
+	    !S_ISREG(st.st_mode))
+		return -1;
+	h = fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, m->orcpt),
+	    m->recipient), dir);
+	(void)snprintf(dst, size, "%lld.Q%sR%016llx.%s",
+	    (long long)st.st_mtime, m->id, (unsigned long long)h, host);
+	return 0;
+}
+
 /*
  * open_dir - open dirfd/name as a directory, creating it 0700 first if
  * it is absent.  Returns the descriptor or -1.
@@ -107,29 +151,36 @@ close_all(int *fds, size_t n)
 			close(fds[i]);
 }
 
-/* write_tmp - the message into tmp/name, then into new/; 0 or -1 */
+/*
+ * write_tmp - the message into a fresh file in tmp/, then into new/ as
+ * name; 0, 1 when name was in new/ already, or -1.
+ */
 static int
-write_tmp(const struct local_msg *m, int tmpfd, int newfd, char *name,
-    size_t namesize)
+write_tmp(const struct local_msg *m, const char *dir, int tmpfd, int newfd,
+    char *name, size_t namesize)
 {
-	char host[HOST_MAX * 4];
+	char host[HOST_MAX * 4], tmpname[NAME_MAX_LEN];
 	struct atomic a;
 	sigset_t term;
-	int i, e;
+	int i, e, r, fixed;
 
 	host_part(host, sizeof(host));
+	fixed = final_name(m, dir, host, name, namesize) == 0;
 	for (i = 0;; i++) {
-		maildir_name(name, namesize, (unsigned int)i + 1, host);
+		maildir_name(tmpname, sizeof(tmpname), (unsigned int)i + 1,
+		    host);
+		if (!fixed)
+			strlcpy(name, tmpname, namesize);
 		/* atomic_begin would replace a file of the same name */
-		if (faccessat(tmpfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
-		    errno == ENOENT &&
-		    atomic_begin(&a, tmpfd, name, newfd, name, 0600) == 0)
+		if (faccessat(tmpfd, tmpname, F_OK, AT_SYMLINK_NOFOLLOW) ==
+		    -1 && errno == ENOENT &&
+		    atomic_begin(&a, tmpfd, tmpname, newfd, name, 0600) == 0)
 			break;
 		if (i + 1 == NAME_TRIES)
 			return -1;
 	}
 	term_dirfd = tmpfd;
-	strlcpy(term_name, name, sizeof(term_name));
+	strlcpy(term_name, tmpname, sizeof(term_name));
 	has_tmp = 1;
 	/* SIGTERM, blocked until the tmp/ file is known, may stop us now */
 	sigemptyset(&term);
@@ -146,7 +197,8 @@ write_tmp(const struct local_msg *m, int tmpfd, int newfd, char *name,
 	/* from here on the delivery completes: SIGTERM waits */
 	sigprocmask(SIG_BLOCK, &term, NULL);
 	has_tmp = 0;
-	if (atomic_commit(&a, ATOMIC_SYNC_DIR) == -1) {
+	if ((r = atomic_commit(&a, ATOMIC_SYNC_DIR | ATOMIC_NO_REPLACE)) ==
+	    -1) {
 		e = errno;
 		/*
 		 * Either nothing reached new/ (atomic_commit removed the
@@ -158,7 +210,7 @@ write_tmp(const struct local_msg *m, int tmpfd, int newfd, char *name,
 		errno = e;
 		return -1;
 	}
-	return 0;
+	return r;
 }
 
 /*
@@ -171,7 +223,7 @@ local_maildir(const struct local_msg *m, const char *dir, char *text,
 {
 	enum { HOME, MD, TMP, NEW, CUR, NFD };
 	char name[NAME_MAX_LEN];
-	int fd[NFD] = { -1, -1, -1, -1, -1 }, e;
+	int fd[NFD] = { -1, -1, -1, -1, -1 }, e, found;
 
 	if ((fd[HOME] = open(m->home, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1) {
@@ -192,7 +244,8 @@ local_maildir(const struct local_msg *m, const char *dir, char *text,
 		    strerror(e));
 		return LOCAL_TEMP;
 	}
-	if (write_tmp(m, fd[TMP], fd[NEW], name, sizeof(name)) == -1) {
+	if ((found = write_tmp(m, dir, fd[TMP], fd[NEW], name,
+	    sizeof(name))) == -1) {
 		e = errno;
 		close_all(fd, NFD);
 		(void)snprintf(text, size, "%s <%s>: unable to deliver to "
@@ -202,8 +255,9 @@ local_maildir(const struct local_msg *m, const char *dir, char *text,
 	}
 	close_all(fd, NFD);
 	log_info("id=%s delivered to=<%s> user=%s size=%lld maildir=%s "
-	    "file=new/%s", m->id, m->recipient, m->user, (long long)m->size,
-	    dir, name);
+	    "file=new/%s%s", m->id, m->recipient, m->user,
+	    (long long)m->size, dir, name,
+	    found ? " found=yes" : "");
 	(void)snprintf(text, size, "2.0.0 <%s> delivered to Maildir %s",
 	    m->recipient, dir);
 	return LOCAL_OK;

@@ -240,7 +240,7 @@ start_delivery(struct job *j, size_t i, struct lres_delivery *d,
 	char text[SPAWN_TEXT_MAX + 1];
 	char a_local[] = "local", a_i[] = "-i", a_u[] = "-u", a_s[] = "-s";
 	char a_r[] = "-r", a_d[] = "-d", a_l[] = "-l", a_e[] = "-e";
-	char a_m[] = "-m", a_t[] = "-t";
+	char a_m[] = "-m", a_t[] = "-t", a_o[] = "-o";
 	struct delivery *dv;
 	int msgfd, p[2], n;
 	size_t k = 0;
@@ -268,6 +268,8 @@ start_delivery(struct job *j, size_t i, struct lres_delivery *d,
 	argv[n++] = j->req.sender;
 	argv[n++] = a_r;
 	argv[n++] = d->rcpt;
+	argv[n++] = a_o;
+	argv[n++] = j->req.rcpt[i];
 	argv[n++] = a_d;
 	argv[n++] = d->user.home;
 	argv[n++] = a_l;

@@ -130,6 +130,7 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
     status, handed = read_ledger(ledger)
     bad = []
     copies = {}			# (id, rcpt) -> [mtime, ...]
+    remote_keys = set()		# the (id, rcpt) the sink got
 
     def problem(kind, text):
         bad.append(kind)
@@ -141,7 +142,7 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
         ref = os.path.join(sent, tid) if tid else None
         if ref is None or not os.path.exists(ref):
             problem("phantom", "%s: no sent message %s" % (path, tid))
-            return
+            return None
         if body != open(ref, "rb").read() or not body_sum_ok(body):
             problem("corrupt", path)
         mt = os.stat(path).st_mtime
@@ -150,6 +151,7 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
                 problem("phantom", "%s: %s for %s was %s" % (
                     path, tid, r, status.get((tid, r), "never sent")))
             copies.setdefault((tid, r), []).append(mt)
+        return tid
 
     local = remote = tmp = 0
     for u in users:
@@ -167,7 +169,8 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
         env = open(p[:-4] + ".env", "rb").read().decode("utf-8", "replace")
         rcpts = [m.lower() for m in
                  re.findall(r"^RCPT TO:<([^>]*)>", env, re.M | re.I)]
-        check_copy(p, open(p, "rb").read(), rcpts)
+        tid = check_copy(p, open(p, "rb").read(), rcpts)
+        remote_keys.update((tid, r) for r in rcpts)
         remote += 1
     bounced = {}
     nbounce = 0
@@ -198,11 +201,13 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
         problem("undrained" if tid in queued else "missing",
                 "%s to %s" % (tid, r))
     undrained = sum(1 for k in missing if k[0] in queued)
-    dups = unexplained = 0
+    dups = unexplained = dups_remote = 0
     for k, ts in copies.items():
         if len(ts) < 2:
             continue
         dups += len(ts) - 1
+        if k in remote_keys:
+            dups_remote += len(ts) - 1
         # a kill between the hand-over and the last copy: a delivery
         # done but not yet recorded when its process group died
         lo, hi = handed.get(k, 0) - 1, max(ts) + 1
@@ -221,6 +226,7 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
         "ambiguous": sum(1 for s in status.values() if s == "ambiguous"),
         "delivered_local": local, "delivered_remote": remote,
         "bounced": nbounce, "duplicates": dups,
+        "dups_local": dups - dups_remote, "dups_remote": dups_remote,
         "dups_unexplained": unexplained, "maildir_tmp": tmp,
         "missing": len(missing) - undrained, "undrained": undrained,
         "violations": len(bad),

@@ -202,6 +202,41 @@ maildir_edquot_body() {
 	    atf_fail "new/ changed"
 }
 
+atf_test_case maildir_redelivery
+maildir_redelivery_head() {
+	atf_set "descr" "a Maildir delivery made again (same queue id," \
+	    "recipient and Maildir: a crash before sched recorded it) finds" \
+	    "its copy in new/ and adds none; any other delivery adds one"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "/usr/bin/python3"
+}
+maildir_redelivery_body() {
+	mb_setup
+	printf 'Subject: once\n\nonce\n' > m1
+	atf_check -o match:"^2.0.0" -e not-match:found= ./mb_local m1 ./Maildir/
+	atf_check -o match:'^[0-9]+\.Q0123456789abcdefR[0-9a-f]{16}\.' \
+	    ls home/Maildir/new
+	atf_check -o match:"^2.0.0" -e match:"file=new/.* found=yes" \
+	    ./mb_local m1 ./Maildir/
+	atf_check -o inline:"1\n" sh -c "ls home/Maildir/new | wc -l"
+	atf_check -o empty ls -A home/Maildir/tmp
+	# another envelope recipient (say root, aliased to alice)
+	atf_check -o match:"^2.0.0" -e ignore "$LOCAL" -i 0123456789abcdef \
+	    -s sender@example.test -r alice@example.test -o root@example.test \
+	    -d "$PWD/home" -t ./Maildir/ < m1
+	# another Maildir
+	atf_check -o match:"^2.0.0" -e ignore ./mb_local m1 ./Maildir2/
+	# run by hand, with no queue id: a fresh name each time
+	for i in 1 2; do
+		atf_check -o match:"^2.0.0" -e ignore "$LOCAL" \
+		    -s sender@example.test -r alice@example.test \
+		    -d "$PWD/home" -t ./Maildir/ < m1
+	done
+	atf_check -o inline:"4\n" sh -c "ls home/Maildir/new | wc -l"
+	atf_check -o inline:"1\n" sh -c "ls home/Maildir2/new | wc -l"
+	atf_check -o empty ls -A home/Maildir/tmp
+}
+
 atf_test_case size_limit
 size_limit_head() {
 	atf_set "descr" "control/mailboxsizelimit: a message larger than the" \
@@ -542,6 +577,7 @@ atf_init_test_cases() {
 	atf_add_test_case edquot_mid_write
 	atf_add_test_case fsync_fails
 	atf_add_test_case maildir_edquot
+	atf_add_test_case maildir_redelivery
 	atf_add_test_case size_limit
 	atf_add_test_case efbig
 	atf_add_test_case dotlock_wait

@@ -909,7 +909,8 @@ class Soak:
               "accepted=%d/%d (messages/recipients) "
               "refused=%d ambiguous=%d missing=%d undrained=%d "
               "delivered=%d (local=%d remote=%d) "
-              "bounced=%d duplicates=%d (unexplained=%d) kills=%d (%s) "
+              "bounced=%d duplicates=%d (local=%d remote=%d "
+              "unexplained=%d) kills=%d (%s) "
               "restarts=%d enospc=%d sanitizer=%d signals=%d violations=%d"
               % (self.a.seed, self.counter, self.counter / self.a.seconds,
                  r["accepted_msgs"], r["accepted"],
@@ -917,6 +918,7 @@ class Soak:
                  r["undrained"], r["delivered_local"] +
                  r["delivered_remote"], r["delivered_local"],
                  r["delivered_remote"], r["bounced"], r["duplicates"],
+                 r["dups_local"], r["dups_remote"],
                  r["dups_unexplained"], kills,
                  " ".join("%s=%d" % (k, self.kill_count[k])
                           for k in VICTIMS),
