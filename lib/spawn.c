@@ -3,6 +3,7 @@
 /*
  * spawn - see spawn.h.
  */
+#include <sys/prctl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,12 +20,15 @@
  * (spawn_child_signals), so that no handler of ours runs in it while
  * it shares our memory.
  */
+static pid_t spawn_parent;	/* who called spawn_child, for the child */
+
 pid_t
 spawn_child(void (*child)(void *), void *arg)
 {
 	sigset_t all, old;
 	pid_t pid;
 
+	spawn_parent = getpid();
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, &old);
 	if ((pid = vfork()) == 0) {
@@ -45,4 +49,18 @@ spawn_child_signals(void)
 	(void)signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * spawn_child_tie - in the child, after its last change of ids (which
+ * clears it): sig when the parent dies, and _exit now if it has died
+ * already.  A child whose parent is gone works for nobody: its result
+ * has no reader, and whatever it finishes is done again by the next
+ * parent (a second copy of a message).
+ */
+void
+spawn_child_tie(int sig)
+{
+	if (prctl(PR_SET_PDEATHSIG, sig) == -1 || getppid() != spawn_parent)
+		_exit(EXIT_TEMP);
 }

@@ -14,5 +14,8 @@ pid_t	spawn_child(void (*)(void *), void *);
 void	spawn_child_signals(void);
 	/* in that child, before it execs: SIGPIPE and SIGCHLD default,
 	   every signal unblocked */
+void	spawn_child_tie(int);
+	/* in that child, after any change of ids: the signal it gets when
+	   its parent dies; it _exits if the parent is gone already */
 
 #endif

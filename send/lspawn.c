@@ -221,6 +221,8 @@ child(void *arg)
 	closefrom(3);
 	spawn_child_signals();
 	priv_drop_ids(c->user->uid, c->user->gid);
+	/* local stops early on SIGTERM, as when sched has gone away */
+	spawn_child_tie(SIGTERM);
 	execve(local_prog, c->argv, c->envp);
 	log_warn("unable to run %s", local_prog);
 	(void)fd_write_all(1, fail, sizeof(fail) - 1);

@@ -243,6 +243,8 @@ child(void *arg)
 		_exit(EXIT_TEMP);
 	closefrom(3);
 	spawn_child_signals();
+	/* before its end-of-data, a remote stopped delivers nothing */
+	spawn_child_tie(SIGTERM);
 	execve(remote_prog, c->argv, c->envp);
 	log_warn("unable to run %s", remote_prog);
 	_exit(EXIT_TEMP);

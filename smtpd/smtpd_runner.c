@@ -256,7 +256,6 @@ recv_req(int fd, char *req, int fds[3])
 
 /* what the child needs: all made before the vfork */
 struct child_args {
-	pid_t		 runner;
 	const char	*prog;
 	const int	*fds;
 };
@@ -271,8 +270,7 @@ child(void *arg)
 {
 	const struct child_args *c = arg;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != c->runner)
-		_exit(QI_BUG);
+	spawn_child_tie(SIGKILL);
 	spawn_child_signals();
 	qinject_run(c->prog, c->fds[0], c->fds[1], c->fds[2]);
 }
@@ -285,7 +283,7 @@ child(void *arg)
  * whole of qinject).
  */
 static pid_t
-start(pid_t self, const char *req, size_t n, const int fds[3])
+start(const char *req, size_t n, const int fds[3])
 {
 	static char prog[1024];
 
@@ -294,7 +292,7 @@ start(pid_t self, const char *req, size_t n, const int fds[3])
 		errno = ENOMEM;
 		return -1;
 	}
-	return spawn_child(child, &(struct child_args){ self, prog, fds });
+	return spawn_child(child, &(struct child_args){ prog, fds });
 }
 
 /* serve - the runner's loop: one qinject at a time, until smtpd ends. */
@@ -302,7 +300,7 @@ static void __attribute__((noreturn))
 serve(int fd)
 {
 	static char req[RUNNER_REQ_MAX + 1];
-	pid_t self = getpid(), pid;
+	pid_t pid;
 	ssize_t n;
 	int fds[3], status;
 
@@ -313,7 +311,7 @@ serve(int fd)
 			send_reply(fd, 'F', EPROTO);
 			continue;
 		}
-		if ((pid = start(self, req, (size_t)n, fds)) == -1) {
+		if ((pid = start(req, (size_t)n, fds)) == -1) {
 			send_reply(fd, 'F', errno);
 			log_warn("runner: unable to start qinject");
 		}

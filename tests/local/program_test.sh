@@ -232,7 +232,41 @@ retry_cleanup() {
 	qp_stop
 }
 
+atf_test_case orphan cleanup
+orphan_head() {
+	atf_set "descr" "a local whose lspawn dies gets SIGTERM and stops" \
+	    "its program: a delivery it finished would be made again by" \
+	    "the next lspawn"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+orphan_body() {
+	qp_instance "$PWD/inst"
+	echo "|echo \$\$ > $PWD/prog.pid; exec sleep 50" \
+	    > "$QP_DIR/home/alice/.qpost"
+	qp_start
+	qp_msg o1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	qp_wait_file_match prog.pid . 30
+	lspawn=$(ps -o pid=,comm= --ppid "$(cat "$QP_DIR/start.pid")" |
+	    awk '$2 == "lspawn" { print $1 }')
+	[ -n "$lspawn" ] || atf_fail "no lspawn under sched"
+	prog=$(cat prog.pid)
+	kill -KILL "$lspawn"
+	gone() { ! qp_alive "$prog"; }
+	qp_deadline_loop 10 gone || {
+		kill -KILL "$prog"
+		atf_fail "the program outlived lspawn"
+	}
+	qp_stop
+}
+orphan_cleanup() {
+	[ -f prog.pid ] && kill -KILL "$(cat prog.pid)" 2>/dev/null
+	qp_stop
+}
+
 atf_init_test_cases() {
+	atf_add_test_case orphan
 	atf_add_test_case exit_codes
 	atf_add_test_case environment
 	atf_add_test_case timeout

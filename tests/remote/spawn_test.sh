@@ -193,7 +193,42 @@ dead_memory_cleanup() {
 	rm_peers_stop
 }
 
+atf_test_case orphan cleanup
+orphan_head() {
+	atf_set "descr" "a remote whose rspawn dies is stopped with it" \
+	    "(SIGTERM): its result would have no reader, and a delivery it" \
+	    "finished would be made again by the next rspawn"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+orphan_body() {
+	instance good
+	fake_libexec "echo \$\$ > $PWD/remote.pid; exec sleep 50"
+	qp_start
+	qp_msg 1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	    x@remote.test < m
+	qp_wait_file_match remote.pid . 30
+	rspawn=$(ps -o pid=,comm= --ppid "$(cat "$QP_DIR/start.pid")" |
+	    awk '$2 == "rspawn" { print $1 }')
+	[ -n "$rspawn" ] || atf_fail "no rspawn under sched"
+	remote=$(cat remote.pid)
+	kill -KILL "$rspawn"
+	gone() { ! qp_alive "$remote"; }
+	qp_deadline_loop 10 gone || {
+		kill -KILL "$remote"
+		atf_fail "remote outlived its rspawn"
+	}
+	qp_stop
+}
+orphan_cleanup() {
+	[ -f remote.pid ] && kill -KILL "$(cat remote.pid)" 2>/dev/null
+	qp_stop
+	rm_peers_stop
+}
+
 atf_init_test_cases() {
+	atf_add_test_case orphan
 	atf_add_test_case defer_then_deliver
 	atf_add_test_case reset_then_deliver
 	atf_add_test_case bounce
