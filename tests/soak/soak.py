@@ -62,7 +62,8 @@
 # ledger, the Maildirs and the sink (a recipient still queued when the
 # drain timed out is "undrained", one lost is "missing"; a duplicate
 # needs a kill of sched, lspawn, rspawn, local or remote between its
-# hand-over and its last copy); ASAN_OPTIONS/UBSAN_OPTIONS
+# hand-over and its last copy, and duplicates may not outnumber the
+# kills: I2); ASAN_OPTIONS/UBSAN_OPTIONS
 # log_path puts sanitizer reports in DIR/san/, and any report, or one in
 # a log, is a violation; so is a death by any signal but the soak's
 # SIGKILL and the spawners' SIGTERM that a log records (SIGSYS from
@@ -903,8 +904,12 @@ class Soak:
             queued=audit.queued_ids(os.path.join(self.q, "mess")))
         san = self.sanitizer_reports()
         stray = self.stray_signals()
-        violations = r["violations"] + len(self.notes) + san + stray
         kills = sum(self.kill_count.values())
+        # I2 (RELIABILITY.md): no more copies made twice than kills
+        if r["duplicates"] > kills:
+            self.note("I2: %d duplicates, more than the %d kills"
+                      % (r["duplicates"], kills))
+        violations = r["violations"] + len(self.notes) + san + stray
         print("soak: seed=%d offered=%d (%.1f/s) "
               "accepted=%d/%d (messages/recipients) "
               "refused=%d ambiguous=%d missing=%d undrained=%d "
