@@ -456,6 +456,22 @@ qp_wait_gone() {
 	    "processes of $_qp_gone_dir still run after $2 s"
 }
 
+# qp_kill_spawner NAME PIDFILE - SIGKILL sched's child NAME (lspawn or
+# rspawn), then fail unless the process whose pid PIDFILE holds (one
+# the spawner started) is gone within 10 s.
+qp_kill_spawner() {
+	_qp_sp=$(ps -o pid=,comm= --ppid "$(cat "$QP_DIR/start.pid")" |
+	    awk -v n="$1" '$2 == n { print $1 }')
+	[ -n "$_qp_sp" ] || atf_fail "qp_kill_spawner: no $1 under sched"
+	_qp_child=$(cat "$2")
+	kill -KILL "$_qp_sp"
+	_qp_child_gone() { ! qp_alive "$_qp_child"; }
+	qp_deadline_loop 10 _qp_child_gone || {
+		kill -KILL "$_qp_child"
+		atf_fail "process $_qp_child outlived its $1"
+	}
+}
+
 # qp_kill_instance DIR - for cleanups: TERM, then KILL, every process
 # left of the instance in DIR.  Kyua kills a failed body's process
 # group, but daemons in sessions of their own (the demo's) outlive it.

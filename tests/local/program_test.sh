@@ -248,16 +248,7 @@ orphan_body() {
 	qp_msg o1 > m
 	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < m
 	qp_wait_file_match prog.pid . 30
-	lspawn=$(ps -o pid=,comm= --ppid "$(cat "$QP_DIR/start.pid")" |
-	    awk '$2 == "lspawn" { print $1 }')
-	[ -n "$lspawn" ] || atf_fail "no lspawn under sched"
-	prog=$(cat prog.pid)
-	kill -KILL "$lspawn"
-	gone() { ! qp_alive "$prog"; }
-	qp_deadline_loop 10 gone || {
-		kill -KILL "$prog"
-		atf_fail "the program outlived lspawn"
-	}
+	qp_kill_spawner lspawn prog.pid
 	qp_stop
 }
 orphan_cleanup() {

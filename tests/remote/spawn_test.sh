@@ -209,16 +209,7 @@ orphan_body() {
 	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
 	    x@remote.test < m
 	qp_wait_file_match remote.pid . 30
-	rspawn=$(ps -o pid=,comm= --ppid "$(cat "$QP_DIR/start.pid")" |
-	    awk '$2 == "rspawn" { print $1 }')
-	[ -n "$rspawn" ] || atf_fail "no rspawn under sched"
-	remote=$(cat remote.pid)
-	kill -KILL "$rspawn"
-	gone() { ! qp_alive "$remote"; }
-	qp_deadline_loop 10 gone || {
-		kill -KILL "$remote"
-		atf_fail "remote outlived its rspawn"
-	}
+	qp_kill_spawner rspawn remote.pid
 	qp_stop
 }
 orphan_cleanup() {
