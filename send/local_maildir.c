@@ -99,11 +99,11 @@ fnv1a(uint64_t h, const char *s)
  * final_name - the name in new/ for this message, recipient and
  * Maildir: the time the message was queued (its file's mtime), the
  * queue id, a hash of the envelope recipient, the address it led to
- * and the Maildir, and the host.  The same
- * delivery made twice gives the same name; two different ones cannot
- * (the queue id is 64 random bits, fixed for the message's life).  0,
- * or -1 when there is no queue id (local run by hand): then the name
- * in tmp/ is used, fresh each time.
+ * and the Maildir, and the host.  The same delivery made twice gives
+ * the same name; two different ones cannot (the queue id is 64 random
+ * bits, fixed for the message's life).  0, or -1 when there is no
+ * queue id (local run by hand): then the name in tmp/ is used, fresh
+ * each time.
  */
 static int
 final_name(const struct local_msg *m, const char *dir, const char *host,
