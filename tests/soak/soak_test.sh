@@ -148,7 +148,8 @@ audit_detects_body() {
 	atf_check -o match:"violations=0" -o match:"bounced=1" ./audit
 	# a duplicate within a kill's reach passes; without one, it fails
 	mkcopy alice t1
-	atf_check -o match:"duplicates=1 dups_unexplained=0" ./audit
+	atf_check -o match:"duplicates=1 dups_unexplained=0" \
+	    -o match:"dups_local=1 dups_remote=0" ./audit
 	: > kills
 	atf_check -s exit:1 -o match:"^duplicate: t1 to alice" ./audit
 	rm home/alice/Maildir/new/t1.1
