@@ -149,7 +149,7 @@ audit_detects_body() {
 	# a duplicate within a kill's reach passes; without one, it fails
 	mkcopy alice t1
 	atf_check -o match:"duplicates=1 dups_unexplained=0" \
-	    -o match:"dups_local=1 dups_remote=0" ./audit
+	    -o match:"dups_local=1 dups_remote=0 dup_files=1" ./audit
 	: > kills
 	atf_check -s exit:1 -o match:"^duplicate: t1 to alice" ./audit
 	rm home/alice/Maildir/new/t1.1
