@@ -771,19 +771,18 @@ install: progs
 	ln -f $(DESTDIR)$(MANDIR)/man8/sendmail.8 \
 	    $(DESTDIR)$(MANDIR)/man8/newaliases.8
 
+# every folder that holds objects (and their .d files)
+OBJDIRS =	lib smtpd queue send lookup control tests tests/*
 clean:
 	# every object by folder, not by list: a list missed remote's, and
 	# a stale sanitizer object then broke the plain link after it
 	rm -f $(LIBA) $(PROGS) $(UNIT_TESTS) $(SH_TESTS) $(FUZZ_REPLAY) \
-	    $(TEST_PROGS) lib/*.o smtpd/*.o queue/*.o send/*.o lookup/*.o \
-	    control/*.o tests/*.o tests/*/*.o
-	rm -f lib/*.d smtpd/*.d queue/*.d send/*.d lookup/*.d control/*.d \
-	    tests/*.d tests/*/*.d
+	    $(TEST_PROGS) $(addsuffix /*.o,$(OBJDIRS)) \
+	    $(addsuffix /*.d,$(OBJDIRS))
 	rm -rf build
 
 .PHONY: all progs check lint demo install clean fuzz fuzz-build bench soak
 
 # the headers each object included (see .c.o); last, so that no target
 # of theirs becomes the default goal
--include $(wildcard lib/*.d smtpd/*.d queue/*.d send/*.d lookup/*.d \
-    control/*.d tests/*.d tests/*/*.d)
+-include $(wildcard $(addsuffix /*.d,$(OBJDIRS)))

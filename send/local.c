@@ -236,8 +236,8 @@ main(int argc, char *argv[])
 	if (getuid() == 0 || geteuid() == 0)
 		finish(LOCAL_TEMP, "4.3.0 local refuses to run as root");
 	if (!arg_ok(m.sender) || !arg_ok(m.recipient) || !arg_ok(m.orcpt) ||
-	    !arg_ok(m.user) ||
-	    !arg_ok(m.local) || !arg_ok(m.ext) || !arg_ok(m.host) ||
+	    !arg_ok(m.user) || !arg_ok(m.local) || !arg_ok(m.ext) ||
+	    !arg_ok(m.host) ||
 	    m.recipient[0] == '\0' ||
 	    (instruction != NULL && !arg_ok(instruction)))
 		finish(LOCAL_PERM, "5.1.3 bad sender or recipient argument");
@@ -249,6 +249,7 @@ main(int argc, char *argv[])
 		    "a regular file", m.recipient);
 	m.msgfd = 0;
 	m.size = st.st_size;
+	m.queued = st.st_mtime;
 	default_names(&m);
 	m.rpline = header_line("Return-Path", m.sender);
 	m.dtline = header_line("Delivered-To", m.recipient);

@@ -47,6 +47,7 @@ struct local_msg {
 	const char	*host;		/* HOST: the recipient's domain */
 	int		 msgfd;		/* the message; read it with pread */
 	off_t		 size;		/* its size in bytes */
+	time_t		 queued;	/* its queue file's mtime */
 	char		*rpline;	/* "Return-Path: <sender>\n" */
 	char		*dtline;	/* "Delivered-To: <recipient>\n" */
 };

@@ -97,7 +97,7 @@ fnv1a(uint64_t h, const char *s)
 
 /*
  * final_name - the name in new/ for this message, recipient and
- * Maildir: the time the message was queued (its file's mtime), the
+ * Maildir: the time the message was queued (m->queued), the
  * queue id, a hash of the envelope recipient, the address it led to
  * and the Maildir, and the host.  The same delivery made twice gives
  * the same name; two different ones cannot (the queue id is 64 random
@@ -109,16 +109,14 @@ static int
 final_name(const struct local_msg *m, const char *dir, const char *host,
     char *dst, size_t size)
 {
-	struct stat st;
 	uint64_t h;
 
-	if (strcmp(m->id, "-") == 0 || fstat(m->msgfd, &st) == -1 ||
-	    !S_ISREG(st.st_mode))
+	if (strcmp(m->id, "-") == 0)
 		return -1;
 	h = fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, m->orcpt),
 	    m->recipient), dir);
 	(void)snprintf(dst, size, "%lld.Q%sR%016llx.%s",
-	    (long long)st.st_mtime, m->id, (unsigned long long)h, host);
+	    (long long)m->queued, m->id, (unsigned long long)h, host);
 	return 0;
 }
 
