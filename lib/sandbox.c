@@ -39,14 +39,20 @@
  * extending the lists.
  */
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sandbox.h"
@@ -225,6 +231,101 @@ build(enum sandbox_role role, uint32_t deflt)
 	return ctx;
 }
 
+/* a role's filter compiled ahead by sandbox_prepare, or none */
+static struct {
+	int			 is_ready;
+	enum sandbox_role	 role;
+	uint32_t		 deflt;
+	struct sock_fprog	 prog;
+} prepared;
+
+/* default_action - what a call outside the list gets */
+static uint32_t
+default_action(void)
+{
+	const char *env = getenv(SANDBOX_ENV);
+
+	return env != NULL && strcmp(env, "log") == 0 ? SCMP_ACT_LOG :
+	    SCMP_ACT_KILL_PROCESS;
+}
+
+/*
+ * export - the filter of ctx as a BPF program in memory (libseccomp
+ * 2.5 exports only to a descriptor): 0, or -1.
+ */
+static int
+export(scmp_filter_ctx ctx, struct sock_fprog *prog)
+{
+	struct stat st;
+	void *code = NULL;
+	int fd, r = -1;
+
+	if ((fd = memfd_create("qpost-seccomp", MFD_CLOEXEC)) == -1)
+		return -1;
+	if (seccomp_export_bpf(ctx, fd) == 0 && fstat(fd, &st) == 0 &&
+	    st.st_size > 0 && st.st_size % sizeof(struct sock_filter) == 0 &&
+	    st.st_size / sizeof(struct sock_filter) <= USHRT_MAX &&
+	    (code = malloc((size_t)st.st_size)) != NULL &&
+	    pread(fd, code, (size_t)st.st_size, 0) == st.st_size) {
+		prog->filter = code;
+		prog->len = (unsigned short)(st.st_size /
+		    sizeof(struct sock_filter));
+		code = NULL;
+		r = 0;
+	}
+	free(code);
+	(void)close(fd);
+	return r;
+}
+
+/*
+ * sandbox_prepare - compile the role's filter now, for a process whose
+ * forked children each enter the sandbox (smtpd -L): libseccomp's
+ * compile (its allocations and page faults) was a fifth of a bare
+ * session's CPU, the kernel's load of a ready program is a small part
+ * of it.  Quietly does nothing on failure: sandbox_enter then builds
+ * the filter itself and says what is wrong.
+ */
+void
+sandbox_prepare(enum sandbox_role role)
+{
+	scmp_filter_ctx ctx;
+	uint32_t deflt = default_action();
+
+	if (prepared.is_ready || (ctx = build(role, deflt)) == NULL)
+		return;
+	if (export(ctx, &prepared.prog) == 0) {
+		prepared.role = role;
+		prepared.deflt = deflt;
+		prepared.is_ready = 1;
+	}
+	seccomp_release(ctx);
+}
+
+/*
+ * load - the role's filter: 0, a negative errno when the kernel refused
+ * it, or 1 when it could not be built (logged).
+ */
+static int
+load(enum sandbox_role role, uint32_t deflt)
+{
+	scmp_filter_ctx ctx;
+	int r;
+
+	if (prepared.is_ready && prepared.role == role &&
+	    prepared.deflt == deflt)
+		return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
+		    &prepared.prog, 0, 0) == -1 ? -errno : 0;
+	if ((ctx = build(role, deflt)) == NULL) {
+		log_warnx("sandbox: unable to build the system call filter: "
+		    "running without it");
+		return 1;
+	}
+	r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
 /*
  * sandbox_enter - no core, no new privileges, then the role's filter.  Returns
  * 1 when the filter is in place, 0 when it is not (logged once).
@@ -232,9 +333,6 @@ build(enum sandbox_role role, uint32_t deflt)
 int
 sandbox_enter(enum sandbox_role role)
 {
-	const char *env = getenv(SANDBOX_ENV);
-	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
-	scmp_filter_ctx ctx;
 	int r;
 
 	/*
@@ -252,20 +350,13 @@ sandbox_enter(enum sandbox_role role)
 		    "without the system call filter");
 		return 0;
 	}
-	if (env != NULL && strcmp(env, "log") == 0)
-		deflt = SCMP_ACT_LOG;
-	if ((ctx = build(role, deflt)) == NULL) {
-		log_warnx("sandbox: unable to build the system call filter: "
-		    "running without it");
+	if ((r = load(role, default_action())) == 1)
 		return 0;
-	}
-	if ((r = seccomp_load(ctx)) != 0) {
+	if (r != 0) {
 		errno = -r;
 		log_warn("sandbox: unable to load the system call filter: "
 		    "running without it");
-		seccomp_release(ctx);
 		return 0;
 	}
-	seccomp_release(ctx);
 	return 1;
 }

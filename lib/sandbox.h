@@ -14,6 +14,9 @@ enum sandbox_role {
 
 #define SANDBOX_ENV	"QPOST_SECCOMP"	/* "log": log, do not refuse */
 
+void	sandbox_prepare(enum sandbox_role);
+	/* compile the role's filter ahead, for the forked children of one
+	   process that each call sandbox_enter (smtpd -L) */
 int	sandbox_enter(enum sandbox_role);
 	/* 1: filter in place; 0: the kernel lacks seccomp or it failed
 	   (one log line, the program goes on without it) */

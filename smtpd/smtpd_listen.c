@@ -47,6 +47,7 @@
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
+#include "sandbox.h"
 #include "smtpd_listen.h"
 
 #define LISTEN_BACKLOG	128	/* connections the kernel holds for us */
@@ -350,6 +351,8 @@ smtpd_listen(const char *spec, long max)
 	l.fd = open_socket(spec);
 	/* bound (port 25 wants root): root is of no more use */
 	priv_drop(USER_SMTPD);
+	/* each session loads this program instead of compiling its own */
+	sandbox_prepare(SANDBOX_SMTPD);
 	/*
 	 * Dispositions as the kernel's defaults: SIGCHLD ignored by whoever
 	 * started us would reap the sessions behind our back, and the
