@@ -9,6 +9,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -75,6 +77,62 @@ on_term(int sig)
 	stopping = 1;
 }
 
+/* on_child - only to end ppoll: the loop reaps */
+static void
+on_child(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * signals_set - SIGTERM and SIGINT stop the loop, SIGCHLD wakes it; all
+ * three stay blocked except inside ppoll, so none can arrive between
+ * the loop's check and its wait and go unseen (a finished child left a
+ * zombie until the next connection when accept waited instead).  The
+ * mask to wait with goes in waitmask, the one to restore in oldmask.
+ */
+static void
+signals_set(sigset_t *oldmask, sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	(void)sigprocmask(SIG_BLOCK, &set, oldmask);
+	*waitmask = *oldmask;
+	(void)sigdelset(waitmask, SIGTERM);
+	(void)sigdelset(waitmask, SIGINT);
+	(void)sigdelset(waitmask, SIGCHLD);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_child;
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+}
+
+/*
+ * serve_child - in the child: the signals as a fresh process has them
+ * (but SIGPIPE ignored), then the connection.
+ */
+static void __attribute__((noreturn))
+serve_child(int lfd, int fd, const struct listen_serve *s,
+    const sigset_t *oldmask)
+{
+	(void)signal(SIGCHLD, SIG_DFL);
+	(void)signal(SIGTERM, SIG_DFL);
+	(void)signal(SIGINT, SIG_DFL);
+	(void)sigprocmask(SIG_SETMASK, oldmask, NULL);
+	(void)close(lfd);
+	s->serve(fd, s->arg);
+	_exit(0);
+}
+
 /*
  * listen_serve - the accept loop of a daemon that forks a child per
  * connection, at most s->max at once; see listen.h.  A failure to
@@ -84,28 +142,28 @@ on_term(int sig)
 int
 listen_serve(int lfd, const struct listen_serve *s)
 {
-	struct sigaction sa;
+	struct pollfd pfd;
+	sigset_t oldmask, waitmask;
 	size_t children = 0;
 	pid_t pid;
-	int fd;
+	int fd, fl;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;	/* no SA_RESTART: accept returns */
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGPIPE, &sa, NULL);
+	signals_set(&oldmask, &waitmask);
+	/* ppoll says when to accept: accept itself must never wait */
+	if ((fl = fcntl(lfd, F_GETFL)) != -1)
+		(void)fcntl(lfd, F_SETFL, fl | O_NONBLOCK);
 	log_info("listening uid=%lu", (unsigned long)getuid());
 	while (!stopping) {
 		while (children > 0 && waitpid(-1, NULL, WNOHANG) > 0)
 			children--;
-		if (children >= s->max) {
-			if (waitpid(-1, NULL, 0) > 0)
-				children--;
+		pfd.fd = lfd;
+		pfd.events = children < s->max ? POLLIN : 0;
+		if (ppoll(&pfd, 1, NULL, &waitmask) == -1 ||
+		    !(pfd.revents & POLLIN))
 			continue;
-		}
 		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-			if (errno != EINTR && errno != ECONNABORTED) {
+			if (errno != EINTR && errno != ECONNABORTED &&
+			    errno != EAGAIN && errno != EWOULDBLOCK) {
 				log_warn("unable to accept");
 				(void)sleep(1);
 			}
@@ -121,11 +179,8 @@ listen_serve(int lfd, const struct listen_serve *s)
 			(void)sleep(1);
 			continue;
 		}
-		if (pid == 0) {
-			(void)close(lfd);
-			s->serve(fd, s->arg);
-			_exit(0);
-		}
+		if (pid == 0)
+			serve_child(lfd, fd, s, &oldmask);
 		children++;
 		(void)close(fd);
 	}

@@ -225,6 +225,45 @@ brute_force_cleanup() {
 	stop
 }
 
+atf_test_case reaps cleanup
+reaps_head() {
+	atf_set "descr" "qpauth reaps each finished child while it waits:" \
+	    "after a burst of requests an idle qpauth has no zombies"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "/usr/bin/python3 ps"
+	atf_set "timeout" "60"
+}
+# zombies - how many children of qpauth are zombies now
+zombies() {
+	ps -o stat= --ppid "$(cat qpauth.pid)" | grep -c '^Z'
+}
+no_zombies() {
+	[ "$(zombies)" = 0 ]
+}
+reaps_body() {
+	setup
+	start
+	pids=
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		ask demo 203.0.113.$i "$PW_DEMO" >> burst.out &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait "$p"
+	done
+	[ "$(grep -c '^0$' burst.out)" = 10 ] ||
+	    qp_fail "of 10 good requests, not all succeeded" log
+	# no request comes now: only SIGCHLD can wake qpauth to reap
+	qp_deadline_loop 10 no_zombies ||
+	    atf_fail "an idle qpauth keeps $(zombies) zombie children"
+	# and it still serves and stops
+	expect 0 bob 203.0.113.99 "$PW_BOB"
+	stop
+}
+reaps_cleanup() {
+	stop
+}
+
 atf_test_case qpasswd_input
 qpasswd_input_head() {
 	atf_set "descr" "qpasswd takes no password argument, refuses an" \
@@ -312,6 +351,7 @@ atf_init_test_cases() {
 	atf_add_test_case credentials
 	atf_add_test_case delay
 	atf_add_test_case brute_force
+	atf_add_test_case reaps
 	atf_add_test_case qpasswd_input
 	atf_add_test_case root_modes
 }
