@@ -261,6 +261,7 @@ SH_TESTS +=	tests/dns/dns_test
 SH_TESTS +=	tests/local/aliases_test
 SH_TESTS +=	tests/local/virtual_test
 SH_TESTS +=	tests/local/program_test
+SH_TESTS +=	tests/local/worker_test
 SH_TESTS +=	tests/local/dot_test
 SH_TESTS +=	tests/local/forward_test
 SH_TESTS +=	tests/local/lmtp_test
@@ -405,19 +406,21 @@ SCHED_OBJS +=	queue/sched_forward.o
 SCHED_OBJS +=	queue/sched_commit.o
 queue/sched: $(SCHED_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
-send/lspawn: send/lspawn.o $(LIBA)
-	$(CC) $(QP_LDFLAGS) -o $@ send/lspawn.o $(LIBA) $(PKG_LIBS)
+LSPAWN_OBJS =	send/lspawn.o send/lspawn_worker.o
+send/lspawn: $(LSPAWN_OBJS) $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ $(LSPAWN_OBJS) $(LIBA) $(PKG_LIBS)
 LOCAL_OBJS =	send/local.o send/local_maildir.o
 LOCAL_OBJS +=	send/local_mbox.o
 LOCAL_OBJS +=	send/local_program.o
 LOCAL_OBJS +=	send/local_forward.o
 LOCAL_OBJS +=	send/local_lmtp.o
 LOCAL_OBJS +=	send/local_dot.o
+LOCAL_OBJS +=	send/local_worker.o
 # liblockfile: the mbox dotlock (local_mbox.c), as Debian policy 11.6 asks
 LOCAL_LIBS =	-llockfile
 send/local: $(LOCAL_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(LOCAL_OBJS) $(LIBA) $(PKG_LIBS) $(LOCAL_LIBS)
-$(LOCAL_OBJS): $(HDRS) send/local.h
+$(LOCAL_OBJS): $(HDRS) send/local.h send/local_worker.h
 send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
 REMOTE_OBJS =	send/remote.o send/remote_cfg.o send/remote_route.o \

@@ -113,6 +113,7 @@ static const struct setting settings[] = {
 	{ "extsep", K_LINE, "+", O_NONE },
 	{ "helohost", K_LINE, "<me>", O_NONE },
 	{ "locals", K_LIST, "<me>", O_NONE },
+	{ "localworkers", K_INT, NULL, O_NONE },
 	{ "mailboxsizelimit", K_INT, NULL, O_NONE },
 	{ "maxerrors", K_INT, NULL, O_NONE },
 	{ "maxrcpt", K_INT, NULL, O_NONE },

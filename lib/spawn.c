@@ -61,6 +61,13 @@ spawn_child_signals(void)
 void
 spawn_child_tie(int sig)
 {
-	if (prctl(PR_SET_PDEATHSIG, sig) == -1 || getppid() != spawn_parent)
+	spawn_tie(spawn_parent, sig);
+}
+
+/* spawn_tie - the same, in a forked child whose parent is parent */
+void
+spawn_tie(pid_t parent, int sig)
+{
+	if (prctl(PR_SET_PDEATHSIG, sig) == -1 || getppid() != parent)
 		_exit(EXIT_TEMP);
 }

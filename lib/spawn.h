@@ -17,5 +17,7 @@ void	spawn_child_signals(void);
 void	spawn_child_tie(int);
 	/* in that child, after any change of ids: the signal it gets when
 	   its parent dies; it _exits if the parent is gone already */
+void	spawn_tie(pid_t, int);
+	/* the same in a forked child, its parent's pid given */
 
 #endif

@@ -34,6 +34,8 @@
 #define USAGE	"usage: local [-i id] [-u user] -s sender -r recipient " \
 		"[-o original] -d home [-l local] [-e ext] [-m domain] " \
 		"[-t instruction]"
+/* -h: both forms; a failure's text has the first only (one line) */
+#define HELP	USAGE "\n       local -W\n"
 
 static const char *qid = "-";	/* for the log; "-" when not given */
 static const char *rcpt_log = "";
@@ -171,8 +173,12 @@ default_names(struct local_msg *m)
 		m->host = at + 1;
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * deliver - one delivery, as the arguments say; it never returns (each
+ * way out is finish).  A worker's child comes here too (local_worker.c).
+ */
+static int
+deliver(int argc, char *argv[])
 {
 	const char *instruction = NULL;
 	char text[SPAWN_TEXT_MAX + 1];
@@ -181,7 +187,6 @@ main(int argc, char *argv[])
 	sigset_t term;
 	int ch, code;
 
-	log_init(argv[0]);
 	memset(&m, 0, sizeof(m));
 	m.id = qid;
 	m.user = "-";
@@ -189,7 +194,7 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "hi:u:s:r:o:d:l:e:m:t:")) != -1) {
 		switch (ch) {
 		case 'h':
-			(void)fd_write_all(1, USAGE "\n", strlen(USAGE) + 1);
+			(void)fd_write_all(1, HELP, sizeof(HELP) - 1);
 			exit(0);
 		case 'i':
 			m.id = qid = optarg;
@@ -269,4 +274,13 @@ main(int argc, char *argv[])
 	if (instruction == NULL)
 		finish(local_dot(&m, text, sizeof(text)), text);
 	finish(local_instruction(&m, instruction, text, sizeof(text)), text);
+}
+
+int
+main(int argc, char *argv[])
+{
+	log_init(argv[0]);
+	if (argc == 2 && strcmp(argv[1], "-W") == 0)
+		return local_worker(deliver);
+	return deliver(argc, argv);
 }

@@ -70,6 +70,9 @@ const char *local_temp_code(int);
 /* write rpline, dtline and the message (from offset 0) to fd */
 int	local_copy(const struct local_msg *, int);
 
+/* local -W: serve lspawn's requests, each by a fork that runs deliver */
+int	local_worker(int (*)(int, char **));
+
 /* the loop stop (local_loop.c): 5.4.6 when the header shows a loop */
 int	local_loop_check(const struct local_msg *, char *, size_t);
 /* run the user's dot file, else the default delivery (local_dot.c) */

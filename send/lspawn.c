@@ -14,6 +14,16 @@
  * Many deliveries run at once; a SIGCHLD self-pipe wakes the poll loop.
  * When every delivery of a request is over it writes one result record.
  *
+ * A process is dear (issue 10: an exec of local cost more than the
+ * delivery it made), so lspawn keeps up to control/localworkers
+ * `local -W' workers (local_worker.c), one per uid and gid, each
+ * started like local and asked over a socket pair to fork the
+ * delivery; a worker idle for WORKER_IDLE seconds, or one that has
+ * served WORKER_USES deliveries (a fresh address-space layout now and
+ * then), is let go.  Where no worker can be had, local is exec'd as
+ * before.  A worker that dies takes its deliveries' outcomes with it:
+ * they are temporary failures, and sched tries them again.
+ *
  * It trusts sched to name messages, senders and recipients, and checks
  * them anyway: records are parsed strictly (a malformed one is fatal),
  * the message must be mess/<id> below the queue directory, opened
@@ -35,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -42,6 +53,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "lresolve.h"
+#include "lspawn_worker.h"
 #include "paths.h"
 #include "priv.h"
 #include "queue_id.h"
@@ -72,7 +84,10 @@ struct delivery {
 	struct delivery	*next;
 	struct job	*job;
 	size_t		 rcpt;		/* index in job->req */
-	pid_t		 pid;
+	pid_t		 pid;		/* 0: a worker's child */
+	struct worker	*worker;	/* that worker, or NULL */
+	uint64_t	 tag;		/* its name for the delivery */
+	int		 is_lost;	/* the worker died before it told */
 	int		 fd;		/* local's stdout; -1 once closed */
 	int		 has_exited;
 	int		 wstatus;
@@ -87,6 +102,7 @@ struct delivery {
 
 static struct job	*jobs;
 static struct delivery	*deliveries;
+static uint64_t		 next_tag;
 static int		 queue_fd = -1;
 static uid_t		 queue_uid;
 static char		 local_prog[1024];
@@ -244,6 +260,7 @@ start_delivery(struct job *j, size_t i, struct lres_delivery *d,
 	char a_r[] = "-r", a_d[] = "-d", a_l[] = "-l", a_e[] = "-e";
 	char a_m[] = "-m", a_t[] = "-t", a_o[] = "-o";
 	struct delivery *dv;
+	struct worker *w;
 	int msgfd, p[2], n;
 	size_t k = 0;
 
@@ -300,8 +317,12 @@ start_delivery(struct job *j, size_t i, struct lres_delivery *d,
 		close(msgfd);
 		return;
 	}
-	if ((dv->pid = spawn_child(child, &(struct child_args){ msgfd, p[1],
-	    &d->user, argv, envp })) == -1) {
+	if ((w = worker_get(d->user.uid, d->user.gid, envp)) != NULL &&
+	    worker_send(w, next_tag + 1, argv, envp, msgfd, p[1]) == 0) {
+		dv->worker = w;
+		dv->tag = ++next_tag;
+	} else if ((dv->pid = spawn_child(child, &(struct child_args){
+	    msgfd, p[1], &d->user, argv, envp })) == -1) {
 		log_warn("id=%s unable to fork", j->req.id);
 		fail_rcpt(j, i, SPAWN_TEMP, "4.3.0 <%s>: unable to fork",
 		    d->rcpt);
@@ -452,7 +473,11 @@ finish_delivery(struct delivery *d)
 		status = SPAWN_PERM;
 	else
 		status = SPAWN_TEMP;
-	if (status == SPAWN_OK && rest != NULL &&
+	if (d->is_lost) {
+		status = SPAWN_TEMP;
+		(void)snprintf(d->text, SPAWN_TEXT_MAX + 1, "4.3.0 local's "
+		    "worker ended before it reported the delivery");
+	} else if (status == SPAWN_OK && rest != NULL &&
 	    take_forwards(d, rest) == -1) {
 		status = SPAWN_TEMP;
 		(void)snprintf(d->text, SPAWN_TEXT_MAX + 1, "4.3.0 local "
@@ -486,27 +511,90 @@ finish_delivery(struct delivery *d)
 		send_result(j);
 }
 
+/* exited - delivery d's local has ended with wstatus */
+static void
+exited(struct delivery *d, int wstatus)
+{
+	d->has_exited = 1;
+	d->wstatus = wstatus;
+	/* a child that left the pipe open must not stall us */
+	read_text(d);
+	if (d->fd != -1) {
+		close(d->fd);
+		d->fd = -1;
+	}
+}
+
+/*
+ * worker_lost - worker w can tell no more: its deliveries not reported
+ * are temporary failures, finished once their pipes close (the worker's
+ * children get SIGTERM when it dies, and stop cleanly).
+ */
+static void
+worker_lost(struct worker *w)
+{
+	struct delivery *d;
+
+	for (d = deliveries; d != NULL; d = d->next) {
+		if (d->worker != w)
+			continue;
+		if (!d->has_exited) {
+			d->has_exited = 1;
+			d->is_lost = 1;
+			worker_done(w);
+		}
+		d->worker = NULL;
+	}
+}
+
+/* take_reports - what worker w has reported; let it go if it lied */
+static void
+take_reports(struct worker *w)
+{
+	struct worker_report r;
+	struct delivery *d;
+	int n;
+
+	while ((n = worker_report(w, &r)) == 1) {
+		for (d = deliveries; d != NULL; d = d->next)
+			if (d->worker == w && d->tag == r.tag &&
+			    !d->has_exited)
+				break;
+		if (d == NULL) {
+			log_warnx("worker=%ld reported a delivery it does not "
+			    "have: let go", (long)w->pid);
+			worker_close(w);
+			break;
+		}
+		worker_done(w);
+		d->worker = NULL;
+		exited(d, r.wstatus);
+	}
+	if (w->fd == -1)
+		worker_lost(w);
+}
+
 /* reap - collect exited children; their text is drained on the spot. */
 static void
 reap(void)
 {
 	struct delivery *d;
+	struct worker *w;
 	pid_t pid;
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if ((w = worker_reaped(pid, st)) != NULL) {
+			take_reports(w);
+			worker_close(w);
+			worker_lost(w);
+			free(w);
+			continue;
+		}
 		for (d = deliveries; d != NULL && d->pid != pid; d = d->next)
 			;
-		if (d == NULL)
-			continue;
-		d->has_exited = 1;
-		d->wstatus = st;
-		/* a child that left the pipe open must not stall us */
-		read_text(d);
-		if (d->fd != -1) {
-			close(d->fd);
-			d->fd = -1;
-		}
+		if (d != NULL)
+			exited(d, st);
 	}
 }
 
@@ -565,6 +653,7 @@ setup(void)
 	spawn_setup(&queue_fd, &queue_uid);
 	if (paths_program(local_prog, sizeof(local_prog), "local") == -1)
 		die(EXIT_TEMP, "unable to name the local program");
+	workers_setup(local_prog);
 	if ((sigchld_fd = spawn_sigchld_pipe()) == -1)
 		die(EXIT_TEMP, "unable to catch SIGCHLD");
 	/* a gone sched must be EPIPE, then exit 111, not a silent death */
@@ -578,9 +667,10 @@ main(int argc, char *argv[])
 	struct pollfd *pfd = NULL;
 	struct sa rec = SA_INIT;
 	struct delivery *d;
+	struct worker *w;
 	struct buf inb;
 	size_t n, cap = 0, k;
-	int is_eof = 0, code = 0;
+	int is_eof = 0, code = 0, timeout;
 	void *np;
 
 	log_init(argv[0]);
@@ -590,8 +680,11 @@ main(int argc, char *argv[])
 	buf_init(&outb, 1, outstore, sizeof(outstore));
 
 	while (!is_eof || deliveries != NULL) {
+		timeout = workers_idle(time(NULL));
 		for (n = 2, d = deliveries; d != NULL; d = d->next)
 			n += d->fd != -1;
+		for (w = workers; w != NULL; w = w->next)
+			n += w->fd != -1;
 		if (n > cap) {
 			if ((np = reallocarray(pfd, n, sizeof(*pfd))) == NULL)
 				die(EXIT_TEMP, "unable to grow the poll set");
@@ -607,7 +700,12 @@ main(int argc, char *argv[])
 				pfd[k].fd = d->fd;
 				pfd[k++].events = POLLIN;
 			}
-		if (poll(pfd, n, -1) == -1) {
+		for (w = workers; w != NULL; w = w->next)
+			if (w->fd != -1) {
+				pfd[k].fd = w->fd;
+				pfd[k++].events = POLLIN;
+			}
+		if (poll(pfd, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			die(EXIT_TEMP, "poll");
@@ -619,16 +717,24 @@ main(int argc, char *argv[])
 		for (k = 2, d = deliveries; d != NULL; d = d->next)
 			if (d->fd != -1 && pfd[k++].revents != 0)
 				read_text(d);
+		for (w = workers; w != NULL; w = w->next)
+			if (w->fd != -1 && pfd[k++].revents != 0)
+				take_reports(w);
 		reap();
 		finish_done();
 		if (!is_eof && pfd[1].revents != 0) {
 			is_eof = read_requests(&inb, &rec, &code);
 			/* sched is gone: stop what it will redo anyway */
 			for (d = deliveries; is_eof && d != NULL; d = d->next)
-				if (!d->has_exited)
+				if (!d->has_exited && d->pid > 0)
 					(void)kill(d->pid, SIGTERM);
+			if (is_eof)
+				workers_stop(SIGTERM);
+			for (w = workers; is_eof && w != NULL; w = w->next)
+				worker_lost(w);
 		}
 	}
+	workers_stop(0);
 	sa_free(&rec);
 	free(pfd);
 	return code;

@@ -382,6 +382,12 @@ s.quit()' "$port" || atf_fail "the message through smtpd was refused"
 	expect_field "$rspawn" Groups "$g_qpost"
 	ids_are "$local" "$(id -u qprcpt)" "$(id -g qprcpt)"
 	expect_field "$local" Groups "$(id -g qprcpt)"
+	# lspawn's child is the recipient's worker (qpost-lspawn(8),
+	# Workers); the delivery is its child, under the same ids
+	delivery=$(wait_child "$local" local)
+	must_pid "$delivery" local
+	ids_are "$delivery" "$(id -u qprcpt)" "$(id -g qprcpt)"
+	expect_field "$delivery" Groups "$(id -g qprcpt)"
 	ids_are "$smtpd" "$(id -u qpsmtpd)" "$(id -g qpsmtpd)"
 	expect_field "$smtpd" Groups "$(id -g qpsmtpd)"
 	ids_are "$qpauth" "$(id -u qpauth)" "$(id -g qpauth)"
