@@ -48,7 +48,9 @@
 # Counts are multiplied by BENCH_SCALE (1); BENCH_TESTS picks loads,
 # BENCH_KEEP=1 keeps the folder, BENCH_HOLD=1 pauses before the end for
 # a profiler (see below), BENCH_QP_TCPSERVER=1 runs qpost's smtpd under
-# tcpserver instead of its own listener (smtpd -L), to compare the two.  The table goes to stdout
+# tcpserver instead of its own listener (smtpd -L), to compare the two,
+# and BENCH_QP_LOCALWORKERS=N writes qpost's control/localworkers (0:
+# an exec of local per delivery, no workers).  The table goes to stdout
 # and into BENCHMARKS.md (BENCH_OUT), via tests/bench/report.py.
 
 set -u
@@ -252,6 +254,7 @@ qp_setup() {
 		echo "bench.test:bench" > "$QPOST_CONTROL/virtualdomains"
 		# Postfix takes 1000 recipients a message (smtpd_recipient_limit)
 		echo 1000 > "$QPOST_CONTROL/maxrcpt"
+		[ -z "$4" ] || echo "$4" > "$QPOST_CONTROL/localworkers"
 		"$QPOST_LIBEXEC/qcdb" users >>"$QP_DIR/qcdb.log" 2>&1 ||
 		    exit 1
 		qp_start || exit 1
@@ -291,7 +294,7 @@ qp_setup() {
 		qp_deadline_loop 30 qp_port_open 127.0.0.1 "$port" || exit 1
 		echo "$port" > "$base/inst/port"
 	    ' qp_setup "$top/tests/bench" "$Q" "${BENCH_QP_TCPSERVER:-0}" \
-	    > "$BASE/q.out" 2>&1 ||
+	    "${BENCH_QP_LOCALWORKERS:-}" > "$BASE/q.out" 2>&1 ||
 	    { cat "$BASE/q.out" >&2; die "cannot start qpost"; }
 	QP_PORT=$(cat "$Q/inst/port")
 	QP_NEW=$Q/inst/home/bench/Maildir/new
