@@ -59,6 +59,7 @@ LIBSRCS =	lib/addr.c
 LIBSRCS +=	lib/atomic.c
 LIBSRCS +=	lib/listen.c
 LIBSRCS +=	lib/spawn.c
+LIBSRCS +=	lib/fdpass.c
 LIBSRCS +=	lib/buf.c
 LIBSRCS +=	lib/log.c
 LIBSRCS +=	lib/paths.c
@@ -127,6 +128,7 @@ HDRS +=		lookup/local.h
 HDRS +=		lib/tlsio.h
 HDRS +=		lib/sandbox.h
 HDRS +=		lib/spawn.h
+HDRS +=		lib/fdpass.h
 HDRS +=		send/spawn_msg.h
 HDRS +=		lookup/policy_cdb.h
 HDRS +=		lookup/rcpthosts.h
@@ -663,7 +665,7 @@ FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
 FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
 FUZZ_SRCS +=	smtpd/dnsbl.c
-FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c
+FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctl_knob.h"
+#include "fdpass.h"
 #include "log.h"
 #include "lspawn_worker.h"
 #include "priv.h"
@@ -162,14 +163,7 @@ worker_send(struct worker *w, uint64_t tag, char *const argv[],
     char *const envp[], int msgfd, int outfd)
 {
 	static char buf[WORKER_REQ_MAX];
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(2 * sizeof(int))];
-	} cm;
 	struct worker_head h;
-	struct iovec iov;
-	struct msghdr mh;
-	struct cmsghdr *c;
 	size_t n = sizeof(h);
 	int fds[2] = { msgfd, outfd };
 
@@ -179,20 +173,7 @@ worker_send(struct worker *w, uint64_t tag, char *const argv[],
 	    put(buf, &n, envp, &h.envc) == -1)
 		return -1;
 	memcpy(buf, &h, sizeof(h));
-	iov.iov_base = buf;
-	iov.iov_len = n;
-	memset(&mh, 0, sizeof(mh));
-	memset(&cm, 0, sizeof(cm));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	if (sendmsg(w->fd, &mh, MSG_NOSIGNAL) == -1) {
+	if (fdpass_send(w->fd, buf, n, fds, 2) == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			log_warn("worker=%ld: unable to send it a delivery",
 			    (long)w->pid);

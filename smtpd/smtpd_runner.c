@@ -42,6 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "log.h"
 #include "paths.h"
 #include "qinject_exit.h"
@@ -422,35 +423,15 @@ recv_reply(struct reply *r)
 int
 runner_spawn(int msg, int env, int idfd, int is_utf8, pid_t *pid)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(3 * sizeof(int))];
-	} cm;
 	char req[RUNNER_REQ_MAX];
 	int fds[3] = { msg, env, idfd };
-	struct iovec iov;
-	struct msghdr mh;
-	struct cmsghdr *c;
 	struct reply r;
 
 	if (sock == -1) {
 		log_warnx("no queue runner: see the log above");
 		return -1;
 	}
-	iov.iov_base = req;
-	iov.iov_len = req_build(req, is_utf8);
-	memset(&mh, 0, sizeof(mh));
-	memset(&cm, 0, sizeof(cm));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	if (sendmsg(sock, &mh, MSG_NOSIGNAL) == -1) {
+	if (fdpass_send(sock, req, req_build(req, is_utf8), fds, 3) == -1) {
 		if (errno == EPIPE || errno == ECONNRESET)
 			log_warnx("the queue runner has gone away");
 		else

@@ -31,6 +31,18 @@ inject() {
 	done
 }
 
+# delivery_waits - an instance whose delivery to alice runs a program
+# that writes its pid into ./prog.pid and waits; one message to her,
+# delivered until the program runs
+delivery_waits() {
+	qp_instance "$PWD/inst"
+	echo "|echo \$\$ > $PWD/prog.pid; exec sleep 50" \
+	    > "$QP_DIR/home/alice/.qpost"
+	qp_start
+	inject 1 alice@example.test
+	qp_wait_file_match prog.pid . 30
+}
+
 atf_test_case serves cleanup
 serves_head() {
 	atf_set "descr" "deliveries to two mailboxes of one uid are all" \
@@ -100,12 +112,7 @@ killed_head() {
 	atf_set "timeout" "90"
 }
 killed_body() {
-	qp_instance "$PWD/inst"
-	echo "|echo \$\$ > $PWD/prog.pid; exec sleep 50" \
-	    > "$QP_DIR/home/alice/.qpost"
-	qp_start
-	inject 1 alice@example.test
-	qp_wait_file_match prog.pid . 30
+	delivery_waits
 	w=$(worker_pid)
 	[ -n "$w" ] || qp_fail "no worker started" "$QP_DIR/log"
 	kill -KILL "$w"
@@ -156,12 +163,7 @@ orphan_head() {
 	atf_set "timeout" "60"
 }
 orphan_body() {
-	qp_instance "$PWD/inst"
-	echo "|echo \$\$ > $PWD/prog.pid; exec sleep 50" \
-	    > "$QP_DIR/home/alice/.qpost"
-	qp_start
-	inject 1 alice@example.test
-	qp_wait_file_match prog.pid . 30
+	delivery_waits
 	worker_pid > worker.pid
 	qp_kill_spawner lspawn worker.pid
 	prog=$(cat prog.pid)
