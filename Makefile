@@ -406,6 +406,7 @@ SCHED_OBJS +=	queue/sched_ctl.o
 SCHED_OBJS +=	queue/sched_expire.o
 SCHED_OBJS +=	queue/sched_forward.o
 SCHED_OBJS +=	queue/sched_commit.o
+SCHED_OBJS +=	queue/sched_pool.o
 queue/sched: $(SCHED_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
 LSPAWN_OBJS =	send/lspawn.o send/lspawn_worker.o

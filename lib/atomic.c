@@ -41,6 +41,7 @@ atomic_begin(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
 		return (errno = ENAMETOOLONG, -1);
 	a->tmpdir = tmpdir;
 	a->dstdir = dstdir;
+	a->reused = 0;
 	a->fd = openat(tmpdir, tmpname,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (a->fd == -1 && errno == EEXIST) {
@@ -56,6 +57,46 @@ atomic_begin(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * atomic_reuse - as atomic_begin, but tmpdir/tmpname is a file of the
+ * caller's that already exists: it is written over from its start and
+ * cut to the length written when committed, so no inode is allocated
+ * (and no block, for data no longer than what it held).  On failure
+ * the file is removed.
+ */
+int
+atomic_reuse(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
+    const char *dstname, mode_t mode)
+{
+	if (strlcpy(a->tmpname, tmpname, sizeof(a->tmpname)) >=
+	    sizeof(a->tmpname) ||
+	    strlcpy(a->dstname, dstname, sizeof(a->dstname)) >=
+	    sizeof(a->dstname))
+		return (errno = ENAMETOOLONG, -1);
+	a->tmpdir = tmpdir;
+	a->dstdir = dstdir;
+	a->reused = 1;
+	a->fd = openat(tmpdir, tmpname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (a->fd == -1 || fchmod(a->fd, mode) == -1) {
+		atomic_abort(a);
+		return -1;
+	}
+	return 0;
+}
+
+/* cut - a reused file ends where the writing stopped. */
+static int
+cut(struct atomic *a)
+{
+	off_t end;
+
+	if (!a->reused)
+		return 0;
+	if ((end = lseek(a->fd, 0, SEEK_CUR)) == -1)
+		return -1;
+	return ftruncate(a->fd, end);
 }
 
 /*
@@ -92,6 +133,10 @@ atomic_commit(struct atomic *a, int flags)
 {
 	int r, saved, found = 0;
 
+	if (cut(a) == -1) {
+		atomic_abort(a);
+		return -1;
+	}
 	do
 		r = fsync(a->fd);
 	while (r == -1 && errno == EINTR);

@@ -18,9 +18,12 @@ struct atomic {
 	int	dstdir;
 	char	tmpname[256];
 	char	dstname[256];
+	int	reused;		/* atomic_reuse: cut to length on commit */
 };
 
 int	atomic_begin(struct atomic *, int, const char *, int, const char *,
+	    mode_t);
+int	atomic_reuse(struct atomic *, int, const char *, int, const char *,
 	    mode_t);
 int	atomic_commit(struct atomic *, int);
 void	atomic_abort(struct atomic *);

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,7 @@ sched_save(struct sched *s, struct qmsg *m)
 
 	snprintf(tmp, sizeof(tmp), "e.%s", m->env.id);
 	if (qenv_encode(&m->env, &out) == 0 &&
-	    atomic_begin(&a, s->tmp_fd, tmp, s->env_fd, m->env.id, 0600) == 0) {
+	    pool_begin(s, POOL_ENV, &a, tmp, s->env_fd, m->env.id, 0600) == 0) {
 		if (fd_write_all(a.fd, out.s, out.len) == -1)
 			atomic_abort(&a);
 		else
@@ -123,16 +124,19 @@ sched_add(struct sched *s, struct qenv *env)
 /*
  * sched_remove_files - a finished message: env/<id> goes first, so a
  * crash in between leaves an orphan message file that recovery removes,
- * never an envelope without its message.
+ * never an envelope without its message.  Each file goes to its pool
+ * (sched_pool.c), or is unlinked when the pool is full.
  */
 int
 sched_remove_files(struct sched *s, const char *id)
 {
-	if (unlinkat(s->env_fd, id, 0) == -1 && errno != ENOENT) {
+	if (pool_keep(s, POOL_ENV, s->env_fd, id) == -1 &&
+	    unlinkat(s->env_fd, id, 0) == -1 && errno != ENOENT) {
 		log_warn("id=%s unable to remove env/%s", id, id);
 		return -1;
 	}
-	if (unlinkat(s->mess_fd, id, 0) == -1 && errno != ENOENT)
+	if (pool_keep(s, POOL_MESS, s->mess_fd, id) == -1 &&
+	    unlinkat(s->mess_fd, id, 0) == -1 && errno != ENOENT)
 		log_warn("id=%s unable to remove mess/%s", id, id);
 	return 0;
 }
@@ -488,6 +492,20 @@ sched_reload(struct sched *s)
 	log_info("control files read again");
 }
 
+/* stop - the end of a SIGTERM: a stopped queue's tmp/ is empty. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+stop(struct sched *s, const char *fmt, ...)
+{
+	char why[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pool_drain(s);
+	diex(0, "%s", why);
+}
+
 static void
 loop(struct sched *s)
 {
@@ -507,14 +525,14 @@ loop(struct sched *s)
 		if (got_term) {
 			got_term = 0;
 			if (drain_until != 0 || jobs == NULL)
-				diex(0, "exiting on a signal");
+				stop(s, "exiting on a signal");
 			drain_until = time(NULL) + DRAIN_MAX;
 			log_info("stopping: waiting for the deliveries running");
 		}
 		if (drain_until != 0 && jobs == NULL)
-			diex(0, "exiting on a signal: no delivery running");
+			stop(s, "exiting on a signal: no delivery running");
 		if (drain_until != 0 && time(NULL) >= drain_until)
-			diex(0, "exiting on a signal: deliveries still running "
+			stop(s, "exiting on a signal: deliveries still running "
 			    "after %d s", DRAIN_MAX);
 		if (got_hup) {
 			got_hup = 0;

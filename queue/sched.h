@@ -7,6 +7,7 @@
  * and double bounces, composed by queue_dsn.c), sched_expire.c (the
  * queue lifetime), sched_ctl.c (the control FIFO qctl writes to),
  * sched_commit.c (new messages into the queue, in groups),
+ * sched_pool.c (finished queue files kept for new messages),
  * sched_fair.c and sched_dom.c (what is due, and who goes next: timers,
  * destinations, fairness, backoff of unreachable domains) and
  * sched_heap.c (the timer heap).
@@ -116,6 +117,15 @@ void	fair_dispatch(struct sched *);
 void	fair_result(struct sched *, struct dom *, int,
 	    const struct spawn_res *, time_t);
 int	fair_next_wake(const struct sched *, time_t);
+
+/* sched_pool.c */
+#define POOL_MESS	0
+#define POOL_ENV	1
+int	pool_is_name(const char *);
+int	pool_keep(struct sched *, int, int, const char *);
+int	pool_begin(struct sched *, int, struct atomic *, const char *, int,
+	    const char *, mode_t);
+void	pool_drain(struct sched *);
 
 /* sched_pickup.c */
 int	pickup_scan(struct sched *, size_t);

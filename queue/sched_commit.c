@@ -49,7 +49,7 @@ write_env(struct sched *s, struct qnew *q)
 	snprintf(tmp, sizeof(tmp), "e.%s", q->env.id);
 	if (qenv_encode(&q->env, &out) == -1)
 		errno = ENOMEM;
-	else if (atomic_begin(&q->envf, s->tmp_fd, tmp, s->env_fd, q->env.id,
+	else if (pool_begin(s, POOL_ENV, &q->envf, tmp, s->env_fd, q->env.id,
 	    0600) == 0) {
 		if (fd_write_all(q->envf.fd, out.s, out.len) == -1)
 			atomic_abort(&q->envf);
@@ -74,7 +74,7 @@ qnew_write(struct sched *s, struct qnew *q, sched_writer writer, void *ctx)
 
 	q->state = QNEW_FAILED;
 	snprintf(tmp, sizeof(tmp), "m.%s", q->env.id);
-	if (atomic_begin(&q->mess, s->tmp_fd, tmp, s->mess_fd, q->env.id,
+	if (pool_begin(s, POOL_MESS, &q->mess, tmp, s->mess_fd, q->env.id,
 	    0640) == -1) {
 		log_warn("id=%s unable to create tmp/%s", q->env.id, tmp);
 		return -1;

@@ -70,7 +70,8 @@ each_entry(struct sched *s, int dirfd, const char *what, entry_fn fn)
 static void
 clean_tmp(struct sched *s, const char *name)
 {
-	if (unlinkat(s->tmp_fd, name, 0) == 0)
+	/* a pooled file is not a sign of a crash: no line for it */
+	if (unlinkat(s->tmp_fd, name, 0) == 0 && !pool_is_name(name))
 		log_info("recovery: removed tmp/%s", name);
 }
 

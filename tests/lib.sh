@@ -360,6 +360,15 @@ qp_wait_log() {
 
 # qp_wait_queue_empty TIMEOUT - wait until no message is queued: drop/,
 # mess/ and env/ hold no files.
+# qp_queue_files - the files in the queue's drop/, mess/, env/ and tmp/,
+# a path a line, but for those of finished messages that sched keeps in
+# tmp/ for new ones while it runs (pm.N, pe.N: qpost-queue(5)); it
+# removes them when it stops.
+qp_queue_files() {
+	find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" "$QPOST_QUEUE/env" \
+	    "$QPOST_QUEUE/tmp" -mindepth 1 ! -path "$QPOST_QUEUE/tmp/p[me].*"
+}
+
 qp_wait_queue_empty() {
 	_qp_empty() {
 		[ "$(qp_nfiles "$QPOST_QUEUE/drop")" -eq 0 ] &&

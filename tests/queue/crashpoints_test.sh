@@ -107,9 +107,9 @@ for i in range(4000):
 	atf_check -o match:"duplicates=0 missing=0 corrupt=0 phantom=0 maildir_tmp=0" \
 	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
 	    --refused refused --maildir "$QP_DIR/home/alice/Maildir"
+	qp_stop
 	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
 	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
-	qp_stop
 }
 qinject_cleanup() {
 	qp_stop
@@ -188,9 +188,9 @@ sched_body() {
 	qp_stop
 	QPOST_CLEANUP_AGE=0 qp_start
 	qp_wait_queue_empty 30
+	qp_stop
 	atf_check -o inline:"" find "$q/drop" "$q/mess" "$q/env" "$q/tmp" \
 	    -mindepth 1
-	qp_stop
 }
 sched_cleanup() {
 	. "$(atf_get_srcdir)/faults.sh"

@@ -38,6 +38,46 @@ alias_and_bounce_cleanup() {
 	qp_stop
 }
 
+atf_test_case reuse cleanup
+reuse_head() {
+	atf_set "descr" "a finished message's queue files are kept in tmp/" \
+	    "and written over by the next message, cut to its length;" \
+	    "a stopped queue's tmp/ is empty"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+reuse_body() {
+	qp_instance "$PWD/inst"
+	md=$QP_DIR/home/alice/Maildir
+	q=$QPOST_QUEUE
+	qp_start
+	# a long message first, then a short one over its files
+	{ qp_msg big; seq 1 20000; } > big
+	qp_msg small > small
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < big
+	qp_wait_for 1 "$md/new" 30
+	qp_wait_queue_empty 30
+	# env/ goes first: pe.0, then pm.1
+	atf_check -o inline:"pe.0\npm.1\n" ls "$q/tmp"
+	mess=$(stat -c %i "$q/tmp/pm.1")
+	env=$(stat -c %i "$q/tmp/pe.0")
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < small
+	qp_wait_for 2 "$md/new" 30
+	qp_wait_queue_empty 30
+	atf_check -o inline:"pe.2\npm.3\n" ls "$q/tmp"
+	atf_check -o inline:"$mess\n" stat -c %i "$q/tmp/pm.3"
+	atf_check -o inline:"$env\n" stat -c %i "$q/tmp/pe.2"
+	# the short message, whole and with nothing of the long one
+	copy=$(grep -l "X-Test-Id: small" "$md"/new/*)
+	qp_strip_added "$copy" > got
+	atf_check cmp got small
+	qp_stop
+	atf_check -o inline:"" ls "$q/tmp"
+}
+reuse_cleanup() {
+	qp_stop
+}
+
 atf_test_case retry cleanup
 retry_head() {
 	atf_set "descr" "a temporary local failure is retried and delivered" \
@@ -93,6 +133,7 @@ remote_expired_cleanup() {
 
 atf_init_test_cases() {
 	atf_add_test_case alias_and_bounce
+	atf_add_test_case reuse
 	atf_add_test_case retry
 	atf_add_test_case remote_expired
 }

@@ -121,6 +121,7 @@ kill_sched_body() {
 	qp_stop
 	QPOST_CLEANUP_AGE=0 qp_start
 	qp_wait_queue_empty 30
+	qp_stop
 	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
 	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
 }
@@ -155,7 +156,8 @@ recovery_body() {
 	qp_start
 	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 30
 	qp_wait_queue_empty 30
-	atf_check -o inline:"" find "$q/tmp" "$q/mess" "$q/drop" -mindepth 1
+	qp_queue_files > queue.left
+	atf_check -o inline:"" cat queue.left
 	atf_check -o match:"recovery: removed tmp/m.0123456789abcdef" \
 	    -o match:"recovery: removed mess/fedcba9876543210" \
 	    -o match:"stale drop file removed: name=00000000000000aa.tmp" \

@@ -6,7 +6,7 @@
 
 # the calls every trace here records: injection only acts on traced
 # calls (strace's "-e trace=none" would silently disable it)
-FI_TRACE=openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat
+FI_TRACE=openat,write,pwrite64,ftruncate,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat
 
 # FI_STRACE - the words that run a command under strace -f, before
 # "-o TRACE -e inject=SPEC COMMAND..." (atf_check runs no shell
@@ -15,13 +15,16 @@ FI_STRACE="env ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=$FI_TRACE"
 
 
 # fi_attach SPEC TRACE - attach strace to the instance's sched (no -f:
-# only sched, whose call counters then start at zero) with the fault
-# SPEC; FI_STRACE_PID is strace's PID.  Waits until it is attached.
+# only sched, whose call counters then start at zero) with the faults
+# of SPEC (strace's inject expressions, separated by ";");
+# FI_STRACE_PID is strace's PID.  Waits until it is attached.
 fi_attach() {
 	_fi_sched=$(head -n 1 "$QP_DIR/pids")
 	qp_ours "$_fi_sched" || atf_fail "fi_attach: sched is not running"
-	strace -p "$_fi_sched" -o "$2" -e trace="$FI_TRACE" \
-	    -e inject="$1" 2>"$2.err" &
+	_fi_inject=$(printf '%s\n' "$1" | tr ';' '\n' | sed 's/^/-e inject=/')
+	# shellcheck disable=SC2086 # one word per expression, no spaces
+	strace -p "$_fi_sched" -o "$2" -e trace="$FI_TRACE" $_fi_inject \
+	    2>"$2.err" &
 	FI_STRACE_PID=$!
 	qp_deadline_loop 10 grep -q "attached" "$2.err" ||
 	    qp_fail "fi_attach: strace did not attach" "$2.err"

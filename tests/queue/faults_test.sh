@@ -129,9 +129,9 @@ EOF
 	qp_stop
 	QPOST_CLEANUP_AGE=0 qp_start
 	qp_wait_queue_empty 30
+	qp_stop
 	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
 	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
-	qp_stop
 }
 qinject_errno_cleanup() {
 	qp_stop
@@ -297,27 +297,33 @@ sched_errno_body() {
 	: > accepted
 	qp_start
 	# one message's calls, as a run without faults shows them (after
-	# the attach): write 1 tmp/m., 2 tmp/e., 3 log, 4 the request to
-	# lspawn, 5 to 7 log; fsync 1 to 4 the pickup (file, mess/, file,
-	# env/); renameat 1 mess, 2 env; unlinkat 1 drop/, 2 env/, 3 mess/;
-	# openat 1 the drop file, 2 tmp/m., 3 tmp/e.  A finished message's
-	# env is not written again before it is removed.
+	# the attach), from the second case on, when sched has the files
+	# of the message before in its pools (tmp/pm.N, tmp/pe.N): write
+	# 1 tmp/m., 2 tmp/e., 3 log, 4 the request to lspawn, 5 to 7 log;
+	# ftruncate 1 tmp/m., 2 tmp/e.; fsync 1 to 4 the pickup (file,
+	# mess/, file, env/); renameat 1 and 2 the pooled files to tmp/m.
+	# and tmp/e., 3 mess, 4 env, 5 and 6 env/ and mess/ to the pools
+	# (or, if that fails, unlinkat 2 each); unlinkat 1 drop/; openat 1
+	# the drop file, 2 tmp/m., 3 tmp/e. (and, if a pooled file cannot
+	# be opened, 4 and 5 new files).  A finished message's env is not
+	# written again before it is removed.
 	# spec | the log line | pickup: the fault keeps it in drop/;
 	# restart: its env/ (saying done) or mess/ stay until a restart
 	cat > cases <<'EOF'
 write:error=ENOSPC:when=1|unable to write tmp/m\.|pickup
 write:error=EIO:when=2|unable to write tmp/e\.|pickup
+ftruncate:error=EIO:when=1|unable to commit mess/|pickup
 fsync:error=EIO:when=1|unable to commit mess/|pickup
 fsync:error=EIO:when=2|unable to sync mess/|pickup
 fsync:error=EIO:when=3|unable to commit env/|pickup
 fsync:error=EIO:when=4|unable to sync env/|pickup
-rename,renameat,renameat2:error=EIO:when=1|unable to commit mess/|pickup
-rename,renameat,renameat2:error=ENOSPC:when=2|unable to commit env/|pickup
+rename,renameat,renameat2:error=EIO:when=3|unable to commit mess/|pickup
+rename,renameat,renameat2:error=ENOSPC:when=4|unable to commit env/|pickup
 unlink,unlinkat:error=EIO:when=1|unable to remove drop/|after
-unlink,unlinkat:error=EIO:when=2|unable to remove env/|restart
-unlink,unlinkat:error=EIO:when=3|unable to remove mess/|restart
-openat:error=EMFILE:when=2|unable to create tmp/m\.|pickup
-openat:error=EMFILE:when=3|unable to write tmp/e\.|pickup
+rename,renameat,renameat2:error=EIO:when=5;unlink,unlinkat:error=EIO:when=2|unable to remove env/|restart
+rename,renameat,renameat2:error=EIO:when=6;unlink,unlinkat:error=EIO:when=2|unable to remove mess/|restart
+openat:error=EMFILE:when=2+|unable to create tmp/m\.|pickup
+openat:error=EMFILE:when=3+|unable to write tmp/e\.|pickup
 EOF
 	n=0
 	while IFS='|' read -r spec line phase; do
@@ -335,7 +341,7 @@ EOF
 			# kept in drop/, and nothing of it anywhere else
 			atf_check -o inline:"$FI_ID\n" ls "$q/drop"
 			atf_check -o inline:"" find "$q/mess" "$q/env" \
-			    "$q/tmp" -mindepth 1
+			    "$q/tmp" -mindepth 1 ! -name 'p[me].*'
 		fi
 		fi_detach
 		if [ "$phase" = restart ]; then
@@ -357,9 +363,9 @@ EOF
 	# nothing again
 	QPOST_CLEANUP_AGE=0 qp_start
 	qp_wait_queue_empty 30
+	qp_stop
 	atf_check -o inline:"" find "$q/drop" "$q/mess" "$q/env" "$q/tmp" \
 	    -mindepth 1
-	qp_stop
 	atf_check -o match:"duplicates=0 missing=0 corrupt=0 phantom=0" \
 	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
 	    --maildir "$md"

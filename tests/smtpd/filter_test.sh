@@ -102,8 +102,8 @@ PY
 # reservation, no half-written drop file, nothing queued left.
 queue_clean() {
 	qp_wait_queue_empty 30
-	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
-	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
+	qp_queue_files > queue.left
+	atf_check -o inline:"" cat queue.left
 }
 
 # delivered ID - the file delivered to alice with X-Test-Id ID.

@@ -114,7 +114,7 @@ cat audit.out
 qp_stop
 QPOST_CLEANUP_AGE=0 qp_start
 qp_wait_queue_empty 30
+qp_stop
 [ -z "$(find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" "$QPOST_QUEUE/env" \
     "$QPOST_QUEUE/tmp" -mindepth 1)" ] || atf_fail "the queue is not clean"
-qp_stop
 echo "fulldisk: ok"
