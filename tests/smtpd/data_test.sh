@@ -457,9 +457,9 @@ EOS
 	check_only_good good
 	[ "$(qp_maildir_grep_count CUT-MARKER "$QP_DIR/home")" -eq 0 ] ||
 	    atf_fail "the cut message was delivered"
+	qp_stop "$QP_DIR"
 	atf_check -o inline:"0\n" sh -c \
 	    "find '$QPOST_QUEUE' -type f | wc -l | tr -d ' '"
-	qp_stop "$QP_DIR"
 }
 eof_in_data_cleanup() {
 	qp_stop
