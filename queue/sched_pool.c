@@ -10,14 +10,18 @@
  * which looks up the inode table block of each), so under a steady
  * load each creation walks the whole group: a quarter of the queue's
  * CPU time in the benchmark.  So a finished file is renamed into tmp/
- * instead, up to POOL_MAX of each kind, and the next message is written
- * over it (atomic_reuse).  Message files and envelopes have pools of
+ * instead, up to POOL_MAX of each kind (enough for the backlog of a
+ * burst), and the next message is written over it (atomic_reuse).  A
+ * file over POOL_FILE_MAX is removed as before: the pool must not hold
+ * much of the disk.  Message files and envelopes have pools of
  * their own: an envelope is 0600 and a message file 0640, and a file
  * that went from one kind to the other could have been opened through
  * group qpost while it was a message.  tmp/ is emptied when sched
  * starts, so the pools start empty.
  */
+#include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,7 +29,8 @@
 #include "atomic.h"
 #include "sched.h"
 
-#define POOL_MAX	64	/* files kept of each kind */
+#define POOL_MAX	256		/* files kept of each kind */
+#define POOL_FILE_MAX	(128 * 1024)	/* and none larger */
 
 /* the pooled files are tmp/pm.<n> and tmp/pe.<n> */
 static const char pool_prefix[2][4] = { "pm.", "pe." };
@@ -55,9 +60,12 @@ pool_is_name(const char *name)
 int
 pool_keep(struct sched *s, int kind, int dirfd, const char *name)
 {
+	struct stat st;
 	char pname[32];
 
-	if (npool[kind] == POOL_MAX)
+	if (npool[kind] == POOL_MAX ||
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    st.st_size > POOL_FILE_MAX)
 		return -1;
 	pool_name(pname, sizeof(pname), kind, next_number);
 	if (renameat(dirfd, name, s->tmp_fd, pname) == -1)

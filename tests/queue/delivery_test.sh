@@ -42,7 +42,8 @@ atf_test_case reuse cleanup
 reuse_head() {
 	atf_set "descr" "a finished message's queue files are kept in tmp/" \
 	    "and written over by the next message, cut to its length;" \
-	    "a stopped queue's tmp/ is empty"
+	    "a message file over 128 KiB is not kept; a stopped queue's" \
+	    "tmp/ is empty"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
@@ -71,6 +72,12 @@ reuse_body() {
 	copy=$(grep -l "X-Test-Id: small" "$md"/new/*)
 	qp_strip_added "$copy" > got
 	atf_check cmp got small
+	# too large to keep: its message file goes, its envelope is kept
+	{ qp_msg huge; seq 1 40000; } > huge
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < huge
+	qp_wait_for 3 "$md/new" 30
+	qp_wait_queue_empty 30
+	atf_check -o inline:"pe.4\n" ls "$q/tmp"
 	qp_stop
 	atf_check -o inline:"" ls "$q/tmp"
 }
