@@ -103,6 +103,7 @@ LIBSRCS +=	send/smtp_dot.c
 LIBSRCS +=	send/sock_connect.c
 LIBSRCS +=	send/lmtp_client.c
 LIBSRCS +=	send/mbox_quote.c
+LIBSRCS +=	send/worker_req.c
 LIBSRCS +=	queue/addrlist.c
 LIBSRCS +=	queue/sendmail_body.c
 LIBSRCS +=	smtpd/proxy.c
@@ -158,6 +159,7 @@ HDRS +=		queue/verify_ar.h
 HDRS +=		queue/verify_dns.h
 HDRS +=		queue/verify.h
 HDRS +=		smtpd/dnsbl.h
+HDRS +=		send/local_worker.h
 
 # Programs: commands users run, and internal ones under libexec.
 PROGS =		queue/qinject
@@ -336,6 +338,8 @@ FUZZ_TARGETS +=	fuzz_dnsbl
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dnsbl_replay
 FUZZ_TARGETS +=	fuzz_runner
 FUZZ_REPLAY +=	tests/fuzz/fuzz_runner_replay
+FUZZ_TARGETS +=	fuzz_worker
+FUZZ_REPLAY +=	tests/fuzz/fuzz_worker_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -554,6 +558,10 @@ tests/fuzz/fuzz_runner_replay: tests/fuzz/fuzz_runner.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_runner.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_worker_replay: tests/fuzz/fuzz_worker.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_worker.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 build/bench/benchmon: tests/bench/benchmon.c
 	mkdir -p build/bench
@@ -667,6 +675,7 @@ FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
 FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
 FUZZ_SRCS +=	smtpd/dnsbl.c
 FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
+FUZZ_SRCS +=	send/worker_req.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -55,27 +55,6 @@ static char		*req_argv[WORKER_ARGS_MAX + 1];
 static char		*req_envp[WORKER_ARGS_MAX + 1];
 
 /*
- * split - n strings from p (none past end) into list: the position
- * after them, or NULL when they are not there.
- */
-static char *
-split(char *p, const char *end, uint32_t n, char **list)
-{
-	char *nul;
-	uint32_t k;
-
-	for (k = 0; k < n; k++) {
-		if (p >= end || (nul = memchr(p, '\0', (size_t)(end - p))) ==
-		    NULL)
-			return NULL;
-		list[k] = p;
-		p = nul + 1;
-	}
-	list[n] = NULL;
-	return p;
-}
-
-/*
  * receive - one request into req, its two descriptors into fds: 1, 0
  * at the end of input, or dies when it is malformed.
  */
@@ -87,10 +66,8 @@ receive(uint64_t *tag, int fds[2])
 		char		buf[CMSG_SPACE(2 * sizeof(int))];
 	} cm;
 	struct iovec iov = { req, WORKER_REQ_MAX };
-	struct worker_head h;
 	struct msghdr mh;
 	struct cmsghdr *c;
-	char *p, *end;
 	ssize_t n;
 
 	memset(&mh, 0, sizeof(mh));
@@ -112,17 +89,8 @@ receive(uint64_t *tag, int fds[2])
 		diex(EXIT_TEMP, "worker: a request without its two "
 		    "descriptors");
 	memcpy(fds, CMSG_DATA(c), 2 * sizeof(int));
-	end = req + n;
-	if (n < (ssize_t)sizeof(h))
+	if (worker_req_read(req, (size_t)n, tag, req_argv, req_envp) == -1)
 		diex(EXIT_TEMP, "worker: a malformed request");
-	memcpy(&h, req, sizeof(h));
-	p = req + sizeof(h);
-	if (h.argc < 1 || h.argc > WORKER_ARGS_MAX ||
-	    h.envc > WORKER_ARGS_MAX ||
-	    (p = split(p, end, h.argc, req_argv)) == NULL ||
-	    (p = split(p, end, h.envc, req_envp)) == NULL || p != end)
-		diex(EXIT_TEMP, "worker: a malformed request");
-	*tag = h.tag;
 	return 1;
 }
 

@@ -20,6 +20,7 @@
 #ifndef QPOST_LOCAL_WORKER_H
 #define QPOST_LOCAL_WORKER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define WORKER_REQ_MAX	16384	/* bytes in a request */
@@ -36,5 +37,9 @@ struct worker_report {
 	int32_t		wstatus;
 	int32_t		pad;	/* zero: a fixed size, no hole */
 };
+
+/* worker_req.c */
+size_t	worker_req_make(char *, uint64_t, char *const [], char *const []);
+int	worker_req_read(char *, size_t, uint64_t *, char **, char **);
 
 #endif

@@ -139,40 +139,16 @@ worker_get(uid_t uid, gid_t gid, char *const envp[])
 	return start(uid, gid, envp);
 }
 
-/*
- * put - the strings of list, each with its NUL, at *n in buf; their
- * number in *count: 0, or -1 when they do not fit.
- */
-static int
-put(char *buf, size_t *n, char *const list[], uint32_t *count)
-{
-	size_t len;
-
-	for (*count = 0; list[*count] != NULL; (*count)++) {
-		len = strlen(list[*count]) + 1;
-		if (*count == WORKER_ARGS_MAX || len > WORKER_REQ_MAX - *n)
-			return -1;
-		memcpy(buf + *n, list[*count], len);
-		*n += len;
-	}
-	return 0;
-}
-
 int
 worker_send(struct worker *w, uint64_t tag, char *const argv[],
     char *const envp[], int msgfd, int outfd)
 {
 	static char buf[WORKER_REQ_MAX];
-	struct worker_head h;
-	size_t n = sizeof(h);
+	size_t n;
 	int fds[2] = { msgfd, outfd };
 
-	memset(&h, 0, sizeof(h));
-	h.tag = tag;
-	if (put(buf, &n, argv, &h.argc) == -1 || h.argc == 0 ||
-	    put(buf, &n, envp, &h.envc) == -1)
+	if ((n = worker_req_make(buf, tag, argv, envp)) == 0)
 		return -1;
-	memcpy(buf, &h, sizeof(h));
 	if (fdpass_send(w->fd, buf, n, fds, 2) == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			log_warn("worker=%ld: unable to send it a delivery",

@@ -115,6 +115,14 @@ runner_body() {
 	replay fuzz_runner
 }
 
+atf_test_case worker
+worker_head() {
+	atf_set "descr" "fuzz_worker replays its corpus and crashes"
+}
+worker_body() {
+	replay fuzz_worker
+}
+
 atf_test_case proxy
 proxy_head() {
 	atf_set "descr" "fuzz_proxy replays its corpus and crashes"
@@ -236,6 +244,7 @@ atf_init_test_cases() {
 	atf_add_test_case mbox_quote
 	atf_add_test_case proxy
 	atf_add_test_case runner
+	atf_add_test_case worker
 	atf_add_test_case cdb
 	atf_add_test_case auth
 	atf_add_test_case control
