@@ -25,6 +25,21 @@ fsync_dir(int dirfd)
 	return r;
 }
 
+/* name - where a's file is and where it goes: 0, or -1 (ENAMETOOLONG) */
+static int
+name(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
+    const char *dstname)
+{
+	if (strlcpy(a->tmpname, tmpname, sizeof(a->tmpname)) >=
+	    sizeof(a->tmpname) ||
+	    strlcpy(a->dstname, dstname, sizeof(a->dstname)) >=
+	    sizeof(a->dstname))
+		return (errno = ENAMETOOLONG, -1);
+	a->tmpdir = tmpdir;
+	a->dstdir = dstdir;
+	return 0;
+}
+
 /*
  * atomic_begin - create tmpdir/tmpname exclusively with mode (set with
  * fchmod, whatever the umask), to become dstdir/dstname on commit.
@@ -34,13 +49,8 @@ int
 atomic_begin(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
     const char *dstname, mode_t mode)
 {
-	if (strlcpy(a->tmpname, tmpname, sizeof(a->tmpname)) >=
-	    sizeof(a->tmpname) ||
-	    strlcpy(a->dstname, dstname, sizeof(a->dstname)) >=
-	    sizeof(a->dstname))
-		return (errno = ENAMETOOLONG, -1);
-	a->tmpdir = tmpdir;
-	a->dstdir = dstdir;
+	if (name(a, tmpdir, tmpname, dstdir, dstname) == -1)
+		return -1;
 	a->reused = 0;
 	a->fd = openat(tmpdir, tmpname,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -70,13 +80,10 @@ int
 atomic_reuse(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
     const char *dstname, mode_t mode)
 {
-	if (strlcpy(a->tmpname, tmpname, sizeof(a->tmpname)) >=
-	    sizeof(a->tmpname) ||
-	    strlcpy(a->dstname, dstname, sizeof(a->dstname)) >=
-	    sizeof(a->dstname))
-		return (errno = ENAMETOOLONG, -1);
-	a->tmpdir = tmpdir;
-	a->dstdir = dstdir;
+	if (name(a, tmpdir, tmpname, dstdir, dstname) == -1) {
+		(void)unlinkat(tmpdir, tmpname, 0);
+		return -1;
+	}
 	a->reused = 1;
 	a->fd = openat(tmpdir, tmpname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (a->fd == -1 || fchmod(a->fd, mode) == -1) {

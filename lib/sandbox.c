@@ -49,7 +49,6 @@
 #include <linux/seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
