@@ -49,6 +49,7 @@
 #include "priv.h"
 #include "sandbox.h"
 #include "smtpd_listen.h"
+#include "smtpd_runner.h"
 
 #define LISTEN_BACKLOG	128	/* connections the kernel holds for us */
 #define LISTEN_REST_MS	1000	/* after a failure to accept or fork */
@@ -63,6 +64,8 @@ struct listener {
 	int		 resting;	/* after a failure: no accept for a while */
 	time_t		 full_logged;	/* when the limit was last logged */
 	char		 comm[16];	/* the process name, for the sessions */
+	int		 runner;	/* to the shared queue runner, or -1 */
+	pid_t		 runner_pid;	/* not a session: not in running */
 };
 
 long
@@ -189,6 +192,8 @@ session_start(struct listener *l, int conn,
 {
 	(void)close(l->fd);
 	(void)close(l->sigfd);
+	if (l->runner != -1)
+		(void)close(l->runner);
 	if (sigprocmask(SIG_SETMASK, &l->oldmask, NULL) == -1)
 		die(EXIT_TEMP, "listen: unable to restore the signal mask");
 	(void)prctl(PR_SET_NAME, l->comm, 0, 0, 0);
@@ -211,6 +216,28 @@ transient(int e)
 }
 
 /*
+ * runner_socket - the new session's end of a socket to the shared
+ * queue runner, which is started again if it has gone; -1 if that
+ * fails too, and then the session forks a runner of its own.
+ */
+static int
+runner_socket(struct listener *l)
+{
+	int fd;
+
+	if (l->runner != -1 && (fd = runner_hand_over(l->runner)) != -1)
+		return fd;
+	if (l->runner != -1) {
+		log_warnx("listen: the queue runner has gone: starting "
+		    "another");
+		(void)close(l->runner);
+	}
+	if ((l->runner = runner_shared(&l->runner_pid)) == -1)
+		return -1;
+	return runner_hand_over(l->runner);
+}
+
+/*
  * accept_one - accept a connection and fork its session.  Returns 1 in
  * the session's process, 0 in the listener.  A failure (out of
  * descriptors, memory or processes) is logged, the connection closed,
@@ -224,7 +251,7 @@ accept_one(struct listener *l)
 	char ip[INET6_ADDRSTRLEN];
 	unsigned port;
 	pid_t pid;
-	int conn;
+	int conn, runner;
 
 	memset(&peer, 0, sizeof(peer));
 	if ((conn = accept4(l->fd, (struct sockaddr *)&peer, &len,
@@ -236,10 +263,15 @@ accept_one(struct listener *l)
 		l->resting = 1;
 		return 0;
 	}
+	runner = runner_socket(l);
 	if ((pid = fork()) == 0) {
 		session_start(l, conn, &peer);
+		if (runner != -1)
+			runner_attach(runner);
 		return 1;
 	}
+	if (runner != -1)
+		(void)close(runner);
 	if (pid == -1) {
 		if (addr_text(&peer, ip, sizeof(ip), &port) == -1)
 			strlcpy(ip, "unknown", sizeof(ip));
@@ -263,6 +295,12 @@ reap(struct listener *l)
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == l->runner_pid) {
+			log_warnx("listen: the queue runner ended (status "
+			    "%d): the next session starts another", st);
+			l->runner_pid = 0;
+			continue;
+		}
 		if (l->running > 0)
 			l->running--;
 		l->resting = 0;
@@ -353,6 +391,8 @@ smtpd_listen(const char *spec, long max)
 	priv_drop(USER_SMTPD);
 	/* each session loads this program instead of compiling its own */
 	sandbox_prepare(SANDBOX_SMTPD);
+	/* forked before any session: it never holds a byte of one */
+	l.runner = runner_shared(&l.runner_pid);
 	/*
 	 * Dispositions as the kernel's defaults: SIGCHLD ignored by whoever
 	 * started us would reap the sessions behind our back, and the

@@ -24,11 +24,22 @@
  *			exactly three descriptors: message, envelope, id
  *	runner -> smtpd	"P" and qinject's pid (started), or "F" and an
  *			errno (not started); then "W" and the wait status
- * One job at a time.  The runner ends when smtpd closes its end (after
- * waiting for a qinject still running, so that a session cut short
- * leaves nothing half-written); qinject gets SIGKILL if the runner
- * dies first, so smtpd, which then says 451, never learns too late
- * that a message was queued.
+ * One job at a time for each session.  The runner ends when smtpd
+ * closes its end (after waiting for a qinject still running, so that a
+ * session cut short leaves nothing half-written); qinject gets SIGKILL
+ * if the runner dies first, so smtpd, which then says 451, never
+ * learns too late that a message was queued.
+ *
+ * smtpd -L's sessions share one runner instead, which the listener
+ * forks before it accepts anything (runner_shared): a fork and an exit
+ * fewer for every connection, and a runner that has never held a byte
+ * of any session.  For each connection the listener makes the
+ * socketpair and hands the runner its end (a record "S" with the one
+ * descriptor, runner_hand_over); the session gets the other
+ * (runner_attach).  Each session is served as above, on its own
+ * socket: it cannot reach another's, and one that breaks the protocol
+ * or does not read its replies is let go, not the runner.  The runner
+ * ends once the listener and every session have gone.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -48,6 +59,7 @@
 #include "qinject_exit.h"
 #include "smtpd_runner.h"
 #include "spawn.h"
+#include "spawn_msg.h"
 
 #define RUNNER_FD	3	/* the runner's end of the socket */
 
@@ -55,7 +67,7 @@
 static const char *const env_names[] = {
 	"TCPREMOTEIP", "TCPREMOTEPORT", "TCPREMOTEHOST", "TCPREMOTEINFO",
 	"TCPLOCALIP", "TCPLOCALPORT", "TCPLOCALHOST", "REMOTE_ADDR",
-	"REMOTE_PORT", "RELAYCLIENT",
+	"REMOTE_PORT", "RELAYCLIENT", "PROTO",
 	/* smtpd_verify.c: the client, for qinject's qpverify step */
 	"QPOST_VERIFY_IP", "QPOST_VERIFY_HELO", "QPOST_VERIFY_FROM",
 	/* auth or local: what qinject asks qpdkim to sign (qinject_dkim.c) */
@@ -189,22 +201,10 @@ env_apply(const char *p, size_t n)
 	return 0;
 }
 
-/* send_reply - one record to smtpd; smtpd gone is not our problem. */
-static void
-send_reply(int fd, char kind, int32_t value)
-{
-	struct reply r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = kind;
-	r.value = value;
-	(void)send(fd, &r, sizeof(r), MSG_NOSIGNAL);
-}
-
 /*
  * recv_req - one request and its descriptors into fds[3].  Returns the
- * request's length, 0 at end of file, -1 for a malformed one (its
- * descriptors closed).
+ * request's length, 0 at end of file or on a read error (logged), -1
+ * for a malformed one (its descriptors closed).
  */
 static ssize_t
 recv_req(int fd, char *req, int fds[3])
@@ -230,7 +230,7 @@ recv_req(int fd, char *req, int fds[3])
 		;
 	if (n == -1) {
 		log_warn("runner: unable to read from smtpd");
-		_exit(EXIT_TEMP);
+		return 0;
 	}
 	if (n == 0)
 		return 0;
@@ -296,78 +296,314 @@ start(const char *req, size_t n, const int fds[3])
 	return spawn_child(child, &(struct child_args){ prog, fds });
 }
 
-/* serve - the runner's loop: one qinject at a time, until smtpd ends. */
-static void __attribute__((noreturn))
-serve(int fd)
+/*
+ * The runner's sessions: each one's socket, and its qinject while one
+ * runs.  A session that has gone (fd -1) keeps its slot until its
+ * qinject has ended, so that a session cut short leaves nothing
+ * half-written.
+ */
+struct client {
+	int	fd;
+	pid_t	pid;	/* 0: none running */
+};
+
+static struct client	*clients;
+static size_t		 nclients, capclients;
+
+#define CLIENTS_MAX	4096	/* sessions one runner serves at once */
+
+/* add_client - serve the session at the other end of fd: 0, or -1 */
+static int
+add_client(int fd)
+{
+	struct client *np;
+
+	if (nclients == CLIENTS_MAX)
+		return -1;
+	if (nclients == capclients) {
+		if ((np = reallocarray(clients, capclients + 16,
+		    sizeof(*np))) == NULL)
+			return -1;
+		clients = np;
+		capclients += 16;
+	}
+	clients[nclients].fd = fd;
+	clients[nclients++].pid = 0;
+	return 0;
+}
+
+/* let_go - stop serving c; its qinject, if one runs, is still awaited */
+static void
+let_go(struct client *c)
+{
+	(void)close(c->fd);
+	c->fd = -1;
+}
+
+/* reply - one record to c; a session that does not read is let go */
+static void
+reply(struct client *c, char kind, int32_t value)
+{
+	struct reply r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = kind;
+	r.value = value;
+	if (send(c->fd, &r, sizeof(r), MSG_NOSIGNAL | MSG_DONTWAIT) !=
+	    (ssize_t)sizeof(r))
+		let_go(c);
+}
+
+/*
+ * serve - c's next request: qinject started for it, or its end.  One
+ * at a time: a request while its qinject runs breaks the protocol.
+ */
+static void
+serve(struct client *c)
 {
 	static char req[RUNNER_REQ_MAX + 1];
 	pid_t pid;
 	ssize_t n;
-	int fds[3], status;
+	int fds[3];
 
+	if ((n = recv_req(c->fd, req, fds)) == 0) {
+		let_go(c);
+		return;
+	}
+	if (n == -1) {
+		reply(c, 'F', EPROTO);
+		return;
+	}
+	if (c->pid != 0) {
+		log_warnx("runner: a request while its qinject runs: "
+		    "session let go");
+		pid = -1;
+		let_go(c);
+	} else if ((pid = start(req, (size_t)n, fds)) == -1) {
+		log_warn("runner: unable to start qinject");
+		reply(c, 'F', errno);
+	}
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	if (pid != -1) {
+		c->pid = pid;
+		reply(c, 'P', (int32_t)pid);
+	}
+}
+
+/* reap - the wait status of each qinject that ended, to its session */
+static void
+reap(void)
+{
+	pid_t pid;
+	size_t i;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		for (i = 0; i < nclients; i++)
+			if (clients[i].pid == pid) {
+				clients[i].pid = 0;
+				if (clients[i].fd != -1)
+					reply(&clients[i], 'W', st);
+				break;
+			}
+}
+
+/* compact - forget the sessions gone whose qinject has ended */
+static void
+compact(void)
+{
+	size_t i = 0;
+
+	while (i < nclients)
+		if (clients[i].fd == -1 && clients[i].pid == 0)
+			clients[i] = clients[--nclients];
+		else
+			i++;
+}
+
+/*
+ * take_session - a session's socket from the listener on ctl (one
+ * descriptor with a one-byte record).  0, or -1 when the listener has
+ * gone.
+ */
+static int
+take_session(int ctl)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+	int fd;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	while ((n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC)) == -1 &&
+	    errno == EINTR)
+		;
+	if (n <= 0)
+		return -1;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c == NULL || c->cmsg_level != SOL_SOCKET ||
+	    c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return 0;
+	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	if (add_client(fd) == -1) {
+		log_warnx("runner: too many sessions: one let go");
+		(void)close(fd);
+	}
+	return 0;
+}
+
+/*
+ * runner_loop - serve the session on first (-1: none) and those the
+ * listener hands over on ctl (-1: none), each one qinject at a time,
+ * until no session and no listener is left.
+ */
+static void __attribute__((noreturn))
+runner_loop(int ctl, int first)
+{
+	static struct pollfd *pfd;
+	static size_t cappfd;
+	struct pollfd *np;
+	size_t i, n;
+	int sigfd;
+
+	if ((sigfd = spawn_sigchld_pipe()) == -1) {
+		log_warn("runner: unable to catch SIGCHLD");
+		_exit(EXIT_TEMP);
+	}
+	if (first != -1)
+		(void)add_client(first);
 	for (;;) {
-		if ((n = recv_req(fd, req, fds)) == 0)
+		compact();
+		if (ctl == -1 && nclients == 0)
 			_exit(0);
-		if (n == -1) {
-			send_reply(fd, 'F', EPROTO);
-			continue;
-		}
-		if ((pid = start(req, (size_t)n, fds)) == -1) {
-			send_reply(fd, 'F', errno);
-			log_warn("runner: unable to start qinject");
-		}
-		for (int i = 0; i < 3; i++)
-			close(fds[i]);
-		if (pid == -1)
-			continue;
-		send_reply(fd, 'P', (int32_t)pid);
-		while (waitpid(pid, &status, 0) == -1)
-			if (errno != EINTR) {
-				log_warn("runner: unable to wait for qinject");
+		if (cappfd < nclients + 2) {
+			if ((np = reallocarray(pfd, nclients + 16,
+			    sizeof(*np))) == NULL) {
+				log_warn("runner: out of memory");
 				_exit(EXIT_TEMP);
 			}
-		send_reply(fd, 'W', status);
+			pfd = np;
+			cappfd = nclients + 16;
+		}
+		pfd[0].fd = sigfd;
+		pfd[1].fd = ctl;
+		for (i = 0; i < nclients; i++)
+			pfd[2 + i].fd = clients[i].fd;
+		for (i = 0, n = nclients + 2; i < n; i++)
+			pfd[i].events = POLLIN;
+		if (poll(pfd, n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("runner: poll");
+			_exit(EXIT_TEMP);
+		}
+		if (pfd[0].revents != 0)
+			spawn_sigchld_drain(sigfd);
+		reap();
+		for (i = 0; i < n - 2; i++)
+			if (pfd[2 + i].revents != 0 && clients[i].fd != -1)
+				serve(&clients[i]);
+		if (pfd[1].revents != 0 && take_session(ctl) == -1) {
+			(void)close(ctl);
+			ctl = -1;
+		}
 	}
 }
 
 /*
- * runner_start - the socketpair and the fork.  The runner keeps fd 2
- * (the log) and its end of the socket; the client's connection on 0
- * and 1 is swapped for /dev/null so that it closes with smtpd.
+ * runner_fork - the runner's process, with its end of the socket on
+ * RUNNER_FD, serving it as runner_loop's ctl (is_ctl) or as its one
+ * session.  The runner keeps fd 2 (the log); 0 and 1 (the client's
+ * connection, for smtpd's own runner) become /dev/null, so that the
+ * connection closes with smtpd.  The other end of the socket (and the
+ * runner's pid in *pid), or -1 (logged).
  */
-int
-runner_start(void)
+static int
+runner_fork(int is_ctl, pid_t *pid)
 {
+	sigset_t none;
 	int sv[2], null;
-	pid_t pid;
 
-	is_active = 1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("unable to make the queue runner's socket");
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
+	if ((*pid = fork()) == -1) {
 		log_warn("unable to fork the queue runner");
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
 	}
-	if (pid == 0) {
+	if (*pid == 0) {
 		(void)prctl(PR_SET_NAME, "smtpd-runner");
 		/* smtpd's memory is no business of ours, nor ours of it */
 		(void)prctl(PR_SET_DUMPABLE, 0);
-		if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+		/* the listener blocks SIGCHLD; runner_loop needs it */
+		sigemptyset(&none);
+		if (sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
+		    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
 		    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
 		    dup2(sv[1], RUNNER_FD) == -1) {
 			log_warn("runner: unable to set up its descriptors");
 			_exit(EXIT_TEMP);
 		}
 		closefrom(RUNNER_FD + 1);
-		serve(RUNNER_FD);
+		if (is_ctl)
+			runner_loop(RUNNER_FD, -1);
+		runner_loop(-1, RUNNER_FD);
 	}
 	close(sv[1]);
-	sock = sv[0];
-	return 0;
+	return sv[0];
+}
+
+int
+runner_start(void)
+{
+	pid_t pid;
+
+	is_active = 1;
+	if (sock != -1)
+		return 0;	/* the listener's runner: runner_attach */
+	return (sock = runner_fork(0, &pid)) == -1 ? -1 : 0;
+}
+
+int
+runner_shared(pid_t *pid)
+{
+	return runner_fork(1, pid);
+}
+
+int
+runner_hand_over(int ctl)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	if (fdpass_send(ctl, "S", 1, &sv[1], 1) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	close(sv[1]);
+	return sv[0];
+}
+
+void
+runner_attach(int fd)
+{
+	sock = fd;
 }
 
 /* req_build - "Q", the flag, the listed variables that are set. */

@@ -21,8 +21,18 @@
 #define RUNNER_VALUE_MAX 255	/* bytes of one environment value */
 
 int	runner_start(void);
-	/* smtpd, before the sandbox: fork the runner.  0, or -1 (logged):
-	   every message then gets a temporary failure */
+	/* smtpd, before the sandbox: fork the runner, unless the listener
+	   attached its own.  0, or -1 (logged): every message then gets a
+	   temporary failure */
+int	runner_shared(pid_t *);
+	/* smtpd -L: fork the runner its sessions share: the socket to hand
+	   them over on (and its pid), or -1 (logged) */
+int	runner_hand_over(int);
+	/* the listener, for a new session: a socketpair, one end handed to
+	   the shared runner on the given socket; the session's end, or -1
+	   when the runner has gone */
+void	runner_attach(int);
+	/* in the session: its end of the shared runner's socket */
 int	runner_active(void);
 	/* 1 when qinject goes through a runner (smtpd), 0 when the caller
 	   forks it itself (sendmail) */

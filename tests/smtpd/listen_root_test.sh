@@ -75,13 +75,19 @@ print("ok")
 PY
 	client=$!
 	qp_deadline_loop 30 test -f ready || qp_fail "no greeting" client.out
-	kid=$(ps -o pid= --ppid "$pid" | tr -d ' ')
+	kid=$(ps -o pid=,comm= --ppid "$pid" | awk '$2 == "smtpd" { print $1 }')
 	[ -n "$kid" ] || atf_fail "no session process under the listener"
-	atf_check -o inline:"smtpd\n" cat "/proc/$kid/comm"
 	expect_field "$kid" Uid "$u $u $u $u"
 	expect_field "$kid" Gid "$g $g $g $g"
 	expect_field "$kid" Seccomp 2
 	expect_field "$kid" NoNewPrivs 1
+	# the queue runner the sessions share: the same ids, no privilege
+	runner=$(ps -o pid=,comm= --ppid "$pid" |
+	    awk '$2 == "smtpd-runner" { print $1 }')
+	[ -n "$runner" ] || atf_fail "no queue runner under the listener"
+	expect_field "$runner" Uid "$u $u $u $u"
+	expect_field "$runner" Gid "$g $g $g $g"
+	expect_field "$runner" CapEff 0000000000000000
 	touch go
 	wait "$client" || qp_fail "the session did not end well" client.out
 	kill -TERM "$pid"

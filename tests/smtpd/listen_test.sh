@@ -87,9 +87,13 @@ gone() {
 	! qp_alive "$1"
 }
 
-# children PID - the pids of PID's children, one a line.
-children() {
-	ps -o pid= --ppid "$1" | tr -d ' '
+# sessions PID, runners PID - the pids of the listener PID's children
+# that are sessions (smtpd), or its queue runner (smtpd-runner).
+sessions() {
+	ps -o pid=,comm= --ppid "$1" | awk '$2 == "smtpd" { print $1 }'
+}
+runners() {
+	ps -o pid=,comm= --ppid "$1" | awk '$2 == "smtpd-runner" { print $1 }'
 }
 
 atf_test_case listener cleanup
@@ -123,7 +127,8 @@ TCPREMOTEIP=127.0.0.1
 TCPREMOTEPORT=$cport"
 
 	# 2. two sessions at once: both greeted while both are open, two
-	# children of the listener, each its own session= in the log
+	# children of the listener (beside the queue runner they share),
+	# each its own session= in the log
 	/usr/bin/python3 - "$port" <<'PY' > two.out 2>&1 &
 import os, socket, sys, time
 port = int(sys.argv[1])
@@ -148,10 +153,11 @@ PY
 	two=$!
 	qp_deadline_loop 30 test -f two.ready || qp_fail "two sessions: no" \
 	    "greetings" two.out
-	kids=$(children "$main")
+	kids=$(sessions "$main")
 	atf_check -o inline:"2\n" sh -c "echo '$kids' | sort -u | grep -c ."
+	runner=$(runners "$main")
+	atf_check -o inline:"1\n" sh -c "echo '$runner' | grep -c ."
 	for k in $kids; do
-		atf_check -o inline:"smtpd\n" cat "/proc/$k/comm"
 		qp_wait_file_match "$QP_DIR/smtpd.log" \
 		    "session=$k connect ip=127\\.0\\.0\\.1 " 10
 	done
@@ -166,12 +172,16 @@ PY
 	for k in $kids; do
 		qp_alive "$k" || atf_fail "session $k ended with the listener"
 	done
+	qp_alive "$runner" || atf_fail "the runner ended with the listener"
 	touch two.go
 	wait "$two" || qp_fail "the sessions after SIGTERM" two.out
 	for k in $kids; do
 		qp_wait_file_match "$QP_DIR/smtpd.log" \
 		    "session=$k ip=127\\.0\\.0\\.1 end messages=0" 10
 	done
+	# with the listener and its sessions gone, the runner ends too
+	qp_deadline_loop 10 gone "$runner" ||
+	    atf_fail "the runner outlived the listener and its sessions"
 
 	# 4. -c 1: a second client waits (no greeting in a second) until
 	# the first ends, then is served
@@ -256,7 +266,76 @@ usage_body() {
 	atf_check -o match:"-L address:port" "$s" -h
 }
 
+atf_test_case runner cleanup
+runner_head() {
+	atf_set "descr" "smtpd -L: the sessions share one queue runner, the" \
+	    "listener's child; killed, it is replaced for the next session," \
+	    "and a session that had it gets 451 for its message, which is" \
+	    "not delivered"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+runner_body() {
+	qp_smtpd_instance "$PWD/inst"
+	qp_start
+	listen_start main 127.0.0.1
+	port=$(cat main.port)
+	main=$(cat main.pid)
+	r1=$(runners "$main")
+	[ -n "$r1" ] || atf_fail "no queue runner beside the listener"
+	send 127.0.0.1 "$port" s1 >/dev/null || atf_fail "smtplib failed"
+	send 127.0.0.1 "$port" s2 >/dev/null || atf_fail "smtplib failed"
+	delivered s1 >/dev/null
+	delivered s2 >/dev/null
+	[ "$(runners "$main")" = "$r1" ] ||
+	    atf_fail "two sessions, not one runner: $(runners "$main")"
+
+	# a session with its recipient given when the runner dies
+	/usr/bin/python3 - "$port" <<'PY' > open.out 2>&1 &
+import os, smtplib, sys, time
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), local_hostname="client.test",
+    timeout=30)
+s.ehlo()
+if s.mail("sender@example.test")[0] != 250 or \
+        s.rcpt("alice@example.test")[0] != 250:
+    sys.exit("MAIL or RCPT refused")
+open("open.ready", "w").close()
+end = time.monotonic() + 30
+while not os.path.exists("open.go") and time.monotonic() < end:
+    time.sleep(0.05)
+code, _ = s.docmd("DATA")
+if code == 354:
+    s.send(b"X-Test-Id: cut\r\n\r\nbody\r\n.\r\n")
+    code, _ = s.getreply()
+print(code)
+PY
+	open=$!
+	qp_deadline_loop 30 test -f open.ready ||
+	    qp_fail "the open session did not start" open.out
+	kill -KILL "$r1"
+	qp_deadline_loop 10 gone "$r1" || atf_fail "the runner did not end"
+	touch open.go
+	wait "$open" || qp_fail "the open session failed" open.out
+	atf_check -o match:"^4[0-9][0-9]\$" cat open.out
+
+	# the next session: another runner, and its message delivered
+	send 127.0.0.1 "$port" s3 >/dev/null || atf_fail "smtplib failed"
+	delivered s3 >/dev/null
+	r2=$(runners "$main")
+	[ -n "$r2" ] && [ "$r2" != "$r1" ] ||
+	    atf_fail "no new runner after the first was killed: '$r2'"
+	atf_check -o match:"the queue runner ended" \
+	    -o match:"the queue runner has gone: starting another" \
+	    cat "$QP_DIR/smtpd.log"
+	atf_check -s exit:1 sh -c "grep -l -x 'X-Test-Id: cut' \
+	    '$QP_DIR'/home/alice/Maildir/new/*"
+}
+runner_cleanup() {
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case listener
+	atf_add_test_case runner
 	atf_add_test_case usage
 }
