@@ -675,7 +675,7 @@ FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
 FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
 FUZZ_SRCS +=	smtpd/dnsbl.c
 FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
-FUZZ_SRCS +=	send/worker_req.c
+FUZZ_SRCS +=	send/worker_req.c send/spawn_msg.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
 		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "local.h"
 #include "local_worker.h"
 #include "log.h"
@@ -61,34 +62,18 @@ static char		*req_envp[WORKER_ARGS_MAX + 1];
 static int
 receive(uint64_t *tag, int fds[2])
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(2 * sizeof(int))];
-	} cm;
-	struct iovec iov = { req, WORKER_REQ_MAX };
-	struct msghdr mh;
-	struct cmsghdr *c;
+	int got[FDPASS_MAX];
+	size_t nfd;
 	ssize_t n;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	do
-		n = recvmsg(0, &mh, MSG_CMSG_CLOEXEC);
-	while (n == -1 && errno == EINTR);
-	if (n == 0)
+	if ((n = fdpass_recv(0, req, WORKER_REQ_MAX, got, &nfd)) == 0)
 		return 0;
-	if (n == -1)
+	if (n == -1 && errno != EMSGSIZE)
 		die(EXIT_TEMP, "worker: unable to read a request");
-	c = CMSG_FIRSTHDR(&mh);
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || c == NULL ||
-	    c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(2 * sizeof(int)))
+	if (n == -1 || nfd != 2)
 		diex(EXIT_TEMP, "worker: a request without its two "
 		    "descriptors");
-	memcpy(fds, CMSG_DATA(c), 2 * sizeof(int));
+	memcpy(fds, got, 2 * sizeof(int));
 	if (worker_req_read(req, (size_t)n, tag, req_argv, req_envp) == -1)
 		diex(EXIT_TEMP, "worker: a malformed request");
 	return 1;

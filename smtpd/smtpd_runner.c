@@ -209,43 +209,18 @@ env_apply(const char *p, size_t n)
 static ssize_t
 recv_req(int fd, char *req, int fds[3])
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(4 * sizeof(int))];
-	} cm;
-	struct iovec iov = { req, RUNNER_REQ_MAX + 1 };
-	struct msghdr mh;
-	struct cmsghdr *c;
-	size_t nfd = 0, i;
+	int got[FDPASS_MAX];
+	size_t nfd, i;
 	ssize_t n;
-	int got[4];
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	while ((n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) == -1 &&
-	    errno == EINTR)
-		;
-	if (n == -1) {
+	n = fdpass_recv(fd, req, RUNNER_REQ_MAX + 1, got, &nfd);
+	if (n == -1 && errno != EMSGSIZE) {
 		log_warn("runner: unable to read from smtpd");
 		return 0;
 	}
 	if (n == 0)
 		return 0;
-	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-		size_t k;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < k && nfd < 4; i++)
-			memcpy(&got[nfd++], CMSG_DATA(c) + i * sizeof(int),
-			    sizeof(int));
-	}
-	if (nfd == 3 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
-	    runner_req_parse(req, (size_t)n) != -1) {
+	if (n > 0 && nfd == 3 && runner_req_parse(req, (size_t)n) != -1) {
 		memcpy(fds, got, sizeof(int) * 3);
 		return n;
 	}
@@ -430,36 +405,19 @@ compact(void)
 static int
 take_session(int ctl)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
+	int fds[FDPASS_MAX];
+	size_t n;
+	ssize_t r;
 	char byte;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr mh;
-	struct cmsghdr *c;
-	ssize_t n;
-	int fd;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	while ((n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC)) == -1 &&
-	    errno == EINTR)
-		;
-	if (n <= 0)
+	r = fdpass_recv(ctl, &byte, 1, fds, &n);
+	if (r == 0 || (r == -1 && errno != EMSGSIZE))
 		return -1;
-	c = CMSG_FIRSTHDR(&mh);
-	if (c == NULL || c->cmsg_level != SOL_SOCKET ||
-	    c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+	if (n == 1 && add_client(fds[0]) == 0)
 		return 0;
-	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-	if (add_client(fd) == -1) {
-		log_warnx("runner: too many sessions: one let go");
-		(void)close(fd);
-	}
+	log_warnx("runner: a session it could not take: let go");
+	while (n > 0)
+		(void)close(fds[--n]);
 	return 0;
 }
 
