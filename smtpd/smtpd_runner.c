@@ -355,8 +355,10 @@ serve(struct client *c)
 		pid = -1;
 		let_go(c);
 	} else if ((pid = start(req, (size_t)n, fds)) == -1) {
+		int e = errno;	/* for the reply: the log line may change it */
+
 		log_warn("runner: unable to start qinject");
-		reply(c, 'F', errno);
+		reply(c, 'F', e);
 	}
 	for (int i = 0; i < 3; i++)
 		close(fds[i]);
