@@ -79,7 +79,15 @@ qjob_start(struct qjob *j, int is_utf8)
 	size_t got = 0;
 	ssize_t r;
 
-	memset(j, 0, sizeof(*j));
+	/*
+	 * The fields only: zeroing the 64 KiB buffer too would make each
+	 * session's process write, and so copy from its listener, 16 pages
+	 * that a small message never reaches (issue 10: peak memory).
+	 */
+	j->pid = 0;
+	j->envfd = -1;
+	j->is_broken = 0;
+	j->id[0] = '\0';
 	if (pipe2(msg, O_CLOEXEC) == -1)
 		return QI_BUG;
 	if (pipe2(env, O_CLOEXEC) == -1) {
