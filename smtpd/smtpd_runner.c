@@ -63,6 +63,8 @@
 
 #define RUNNER_FD	3	/* the runner's end of the socket */
 
+extern char **environ;
+
 /* the variables smtpd may set for qinject and a filter: no others */
 static const char *const env_names[] = {
 	"TCPREMOTEIP", "TCPREMOTEPORT", "TCPREMOTEHOST", "TCPREMOTEINFO",
@@ -89,18 +91,10 @@ runner_active(void)
 	return is_active;
 }
 
-/*
- * qinject_prepare - qinject's own variables (QPOST_ID_FD, QPOST_UTF8)
- * and its path into prog: 0, or the exit code (QI_NOMEM, QI_BUG) that
- * says why not.
- */
-int
-qinject_prepare(int is_utf8, char *prog, size_t size)
+/* qinject_path - qinject's path into prog: 0, or QI_BUG (logged) */
+static int
+qinject_path(char *prog, size_t size)
 {
-	if (setenv("QPOST_ID_FD", "3", 1) == -1 ||
-	    (is_utf8 ? setenv("QPOST_UTF8", "1", 1) : unsetenv("QPOST_UTF8"))
-	    == -1)
-		return QI_NOMEM;
 	if (paths_program(prog, size, "qinject") == -1) {
 		log_warnx("the path of qinject is too long");
 		return QI_BUG;
@@ -111,31 +105,43 @@ qinject_prepare(int is_utf8, char *prog, size_t size)
 /*
  * qinject_run - the three pipe ends on 0, 1 and 3 (the sources are
  * never 0, 1 or 3: the caller's pipes are made after its stdio), the
- * rest closed, and qinject -Q.  System calls only, no allocation: it
- * runs in a vfork child.  Exits QI_BUG if it cannot.
+ * rest closed, and qinject -Q with the environment envp.  System calls
+ * only, no allocation: it runs in a vfork child.  Exits QI_BUG if it
+ * cannot.
  */
-void
-qinject_run(const char *prog, int msg, int env, int idfd)
+static void __attribute__((noreturn))
+qinject_run(const char *prog, const int fds[3], char *const envp[])
 {
-	if (dup2(msg, 0) == -1 || dup2(env, 1) == -1 || dup2(idfd, 3) == -1)
+	char *const argv[] = { "qinject", "-Q", NULL };
+
+	if (dup2(fds[0], 0) == -1 || dup2(fds[1], 1) == -1 ||
+	    dup2(fds[2], 3) == -1)
 		_exit(QI_BUG);
 	closefrom(4);
 	signal(SIGPIPE, SIG_DFL);
-	execl(prog, "qinject", "-Q", (char *)NULL);
+	execve(prog, argv, envp);
 	log_warn("unable to run %s", prog);
 	_exit(QI_BUG);
 }
 
-/* qinject_exec - in a fresh (forked) child: prepare, then run. */
+/*
+ * qinject_exec - in a fresh (forked) child, which ends with the exec:
+ * qinject's own variables (QPOST_ID_FD, QPOST_UTF8), then run it.
+ */
 void
 qinject_exec(int msg, int env, int idfd, int is_utf8)
 {
 	char prog[1024];
+	const int fds[3] = { msg, env, idfd };
 	int code;
 
-	if ((code = qinject_prepare(is_utf8, prog, sizeof(prog))) != 0)
+	if (setenv("QPOST_ID_FD", "3", 1) == -1 ||
+	    (is_utf8 ? setenv("QPOST_UTF8", "1", 1) : unsetenv("QPOST_UTF8"))
+	    == -1)
+		_exit(QI_NOMEM);
+	if ((code = qinject_path(prog, sizeof(prog))) != 0)
 		_exit(code);
-	qinject_run(prog, msg, env, idfd);
+	qinject_run(prog, fds, environ);
 }
 
 /* env_listed - the index of NAME (n bytes) in env_names, or -1. */
@@ -181,24 +187,67 @@ runner_req_parse(const char *p, size_t n)
 	return p[1] == '1';
 }
 
-/* env_apply - a checked request's variables: the list's others go. */
-static int
-env_apply(const char *p, size_t n)
-{
-	const char *end = p + n, *nul, *eq;
-	char name[32];
+/*
+ * The environment the runner gives each qinject: its own as it
+ * started, less the listed names and qinject's two (made once by
+ * env_base), then a request's variables, which point into the request
+ * (env_apply).  Built by hand, not with setenv: glibc's setenv keeps
+ * every value it was ever given (a caller may still hold one), so a
+ * runner that served a listener's sessions for weeks grew by every
+ * client's address and port.
+ */
+static char	**child_env;
+static size_t	  nbase;
 
-	for (int i = 0; env_names[i] != NULL; i++)
-		if (unsetenv(env_names[i]) == -1)
-			return -1;
-	for (const char *e = p + 2; e < end; e = nul + 1) {
-		nul = memchr(e, '\0', (size_t)(end - e));
-		eq = memchr(e, '=', (size_t)(nul - e));
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - e), e);
-		if (setenv(name, eq + 1, 1) == -1)
-			return -1;
-	}
+/* env_skipped - whether "NAME=value" is one env_apply sets or drops */
+static int
+env_skipped(const char *e)
+{
+	const char *eq = strchr(e, '=');
+	size_t n = eq != NULL ? (size_t)(eq - e) : strlen(e);
+
+	return env_listed(e, n) != -1 ||
+	    (n == 11 && memcmp(e, "QPOST_ID_FD", n) == 0) ||
+	    (n == 10 && memcmp(e, "QPOST_UTF8", n) == 0);
+}
+
+/* env_base - child_env's fixed part, from environ: 0, or -1 */
+static int
+env_base(void)
+{
+	size_t n = 0, names = 0;
+
+	while (environ[n] != NULL)
+		n++;
+	while (env_names[names] != NULL)
+		names++;
+	/* the base, a request's variables, qinject's two, the NULL */
+	if ((child_env = calloc(n + names + 3, sizeof(*child_env))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!env_skipped(environ[i]))
+			child_env[nbase++] = environ[i];
 	return 0;
+}
+
+/*
+ * env_apply - child_env for a checked request p (n bytes), which must
+ * stay as it is until qinject has been started.
+ */
+static void
+env_apply(char *p, size_t n)
+{
+	char *end = p + n, *nul;
+	size_t k = nbase;
+
+	for (char *e = p + 2; e < end; e = nul + 1) {
+		nul = memchr(e, '\0', (size_t)(end - e));
+		child_env[k++] = e;
+	}
+	child_env[k++] = "QPOST_ID_FD=3";
+	if (p[1] == '1')
+		child_env[k++] = "QPOST_UTF8=1";
+	child_env[k] = NULL;
 }
 
 /*
@@ -248,7 +297,7 @@ child(void *arg)
 
 	spawn_child_tie(SIGKILL);
 	spawn_child_signals();
-	qinject_run(c->prog, c->fds[0], c->fds[1], c->fds[2]);
+	qinject_run(c->prog, c->fds, child_env);
 }
 
 /*
@@ -259,15 +308,15 @@ child(void *arg)
  * whole of qinject).
  */
 static pid_t
-start(const char *req, size_t n, const int fds[3])
+start(char *req, size_t n, const int fds[3])
 {
 	static char prog[1024];
 
-	if (env_apply(req, n) == -1 ||
-	    qinject_prepare(req[1] == '1', prog, sizeof(prog)) != 0) {
-		errno = ENOMEM;
+	if (qinject_path(prog, sizeof(prog)) != 0) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
+	env_apply(req, n);
 	return spawn_child(child, &(struct child_args){ prog, fds });
 }
 
@@ -439,6 +488,10 @@ runner_loop(int ctl, int first)
 
 	if ((sigfd = spawn_sigchld_pipe()) == -1) {
 		log_warn("runner: unable to catch SIGCHLD");
+		_exit(EXIT_TEMP);
+	}
+	if (env_base() == -1) {
+		log_warn("runner: unable to make qinject's environment");
 		_exit(EXIT_TEMP);
 	}
 	if (first != -1)

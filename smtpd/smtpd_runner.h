@@ -49,11 +49,6 @@ int	runner_wait(int *);
 void	qinject_exec(int, int, int, int) __attribute__((noreturn));
 	/* in a fresh child: the three pipe ends on fds 0, 1 and 3, the
 	   SMTPUTF8 flag, exec qinject -Q */
-int	qinject_prepare(int, char *, size_t);
-	/* before qinject_run: the SMTPUTF8 flag's variables and qinject's
-	   path (a buffer and its size): 0, or the exit code why not */
-void	qinject_run(const char *, int, int, int) __attribute__((noreturn));
-	/* in a vfork child: qinject's path and the three pipe ends */
 
 /* the request's parser, for the runner and its tests */
 int	runner_req_parse(const char *, size_t);

@@ -334,8 +334,60 @@ runner_cleanup() {
 	qp_stop
 }
 
+# anon_kb PID - the KiB of PID's private memory (its heap, its stack)
+# in RAM: status, since the runner is not dumpable and its smaps is
+# root's alone
+anon_kb() {
+	awk '$1 == "RssAnon:" { print $2 }' "/proc/$1/status"
+}
+
+# send_many HOST PORT N - N messages, one session each, one after another
+send_many() {
+	/usr/bin/python3 - "$@" <<'PY'
+import smtplib, sys
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(n):
+    s = smtplib.SMTP(host, port, local_hostname="client.test", timeout=30)
+    s.sendmail("sender@example.test", ["alice@example.test"],
+        "Subject: many %d\r\n\r\nbody\r\n" % i)
+    s.quit()
+PY
+}
+
+atf_test_case runner_memory cleanup
+runner_memory_head() {
+	atf_set "descr" "smtpd -L: the shared queue runner's memory does not" \
+	    "grow with the sessions it serves (each has its own client port," \
+	    "which glibc's setenv would have kept for ever)"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+runner_memory_body() {
+	qp_plain_only "it reads the runner's heap, which ASan replaces"
+	qp_smtpd_instance "$PWD/inst"
+	qp_start
+	listen_start main 127.0.0.1
+	port=$(cat main.port)
+	r=$(runners "$(cat main.pid)")
+	[ -n "$r" ] || atf_fail "no queue runner beside the listener"
+	send_many 127.0.0.1 "$port" 20 || atf_fail "smtplib failed"
+	before=$(anon_kb "$r")
+	send_many 127.0.0.1 "$port" 400 || atf_fail "smtplib failed"
+	[ "$(runners "$(cat main.pid)")" = "$r" ] ||
+	    atf_fail "the runner changed during the sessions"
+	after=$(anon_kb "$r")
+	echo "runner memory: $before KiB after 20 sessions, $after after 420"
+	[ "$after" -le $((before + 8)) ] ||
+	    atf_fail "the runner's memory grew from $before to $after KiB in" \
+	    "400 sessions"
+}
+runner_memory_cleanup() {
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case listener
 	atf_add_test_case runner
+	atf_add_test_case runner_memory
 	atf_add_test_case usage
 }
