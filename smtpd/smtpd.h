@@ -39,7 +39,6 @@ struct settings {
 struct session {
 	struct settings		 set;
 	struct buf		 in, out;
-	char			 inbuf[16384], outbuf[16384];
 	int			 queue_fd;
 	enum smtp_state		 state;
 	int			 is_esmtp;
@@ -70,13 +69,20 @@ struct session {
 	char			 sender[ADDR_PATH_MAX + 1];
 	struct sa		 rcpts;		/* NUL-terminated, back to back */
 	size_t			 nrcpt;
-	struct qjob		 job;		/* BDAT: the message so far */
 	struct data		 data;
 	int			 job_failed;	/* qinject could not start */
 	/* scratch, here so that the end of a session loses nothing */
 	struct sa		 line;		/* the command line */
 	struct sa		 chunk;		/* message octets for qinject */
 	struct sa		 authline;	/* an AUTH response: wiped */
+	/*
+	 * The buffers last, each from the start of a page: a session's
+	 * process writes, and so copies from its listener, only the pages
+	 * it uses, and the fields above share as few pages as they can.
+	 */
+	_Alignas(4096) char	 inbuf[16384];
+	_Alignas(4096) char	 outbuf[16384];
+	_Alignas(4096) struct qjob job;	/* BDAT: the message so far */
 };
 
 void	session_run(struct session *);

@@ -264,7 +264,15 @@ accept_one(struct listener *l)
 		return 0;
 	}
 	runner = runner_socket(l);
-	if ((pid = fork()) == 0) {
+	/*
+	 * _Fork, not fork: the listener has one thread, so no lock can be
+	 * held, and fork's atfork steps (C library, malloc and loader
+	 * locks taken and released around it) wrote to pages that then
+	 * became a private copy in each session (issue 10: 12 KiB a
+	 * session).  The libraries that must notice a fork (the TLS
+	 * library's and libbsd's random numbers) do so by the pid.
+	 */
+	if ((pid = _Fork()) == 0) {
 		session_start(l, conn, &peer);
 		if (runner != -1)
 			runner_attach(runner);
