@@ -45,7 +45,7 @@
 #include "smtpd_listen.h"
 #include "smtpd_runner.h"
 
-#define USAGE	"usage: smtpd [-ahls] [-L address:port [-c max]]"
+#define USAGE	"usage: smtpd [-ahls] [-L address:port [-c max] [-n nice]]"
 #define NOT_NOW	"421 4.3.0 Temporary configuration problem, try again later\r\n"
 
 /* peer - the client's address: TCPREMOTEIP, else getpeername(0). */
@@ -130,11 +130,11 @@ main(int argc, char *argv[])
 {
 	static struct session s;
 	const char *listen_on = NULL;
-	long max = 0;
+	long max = 0, nice_incr = -1;
 	int ch, loaded, qerr;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "ac:hlL:s")) != -1) {
+	while ((ch = getopt(argc, argv, "ac:hlL:n:s")) != -1) {
 		switch (ch) {
 		case 'a':
 			s.needs_auth = 1;	/* a submission port */
@@ -147,6 +147,12 @@ main(int argc, char *argv[])
 			break;
 		case 'L':
 			listen_on = optarg;	/* smtpd_listen.c */
+			break;
+		case 'n':
+			if ((nice_incr = smtpd_listen_nice(optarg)) == -1)
+				diex(EXIT_PERM, "-n %s: give how much nicer "
+				    "than its caller the listener runs, 0 to "
+				    "%d", optarg, LISTEN_NICE_LIMIT);
 			break;
 		case 'h':
 			(void)fd_write_all(1, USAGE "\n", sizeof(USAGE));
@@ -161,14 +167,16 @@ main(int argc, char *argv[])
 			diex(EXIT_PERM, "%s", USAGE);
 		}
 	}
-	if (optind != argc || (max != 0 && listen_on == NULL))
+	if (optind != argc ||
+	    ((max != 0 || nice_incr != -1) && listen_on == NULL))
 		diex(EXIT_PERM, "%s", USAGE);
 	if (listen_on != NULL && s.is_local)
 		diex(EXIT_PERM, "-l (a local user on a pipe) and -L (a "
 		    "network listener) do not go together");
 	/* returns in each session's process, its ids dropped */
 	if (listen_on != NULL)
-		smtpd_listen(listen_on, max != 0 ? max : LISTEN_MAX_DEFAULT);
+		smtpd_listen(listen_on, max != 0 ? max : LISTEN_MAX_DEFAULT,
+		    nice_incr != -1 ? nice_incr : LISTEN_NICE_DEFAULT);
 	/* -l keeps the local user's uid: qinject runs as that user */
 	else if (!s.is_local && !priv_single_user())
 		priv_drop(USER_SMTPD);

@@ -354,6 +354,67 @@ for i in range(n):
 PY
 }
 
+# nice_of PID - the niceness of PID
+nice_of() {
+	ps -o ni= -p "$1" | tr -d ' '
+}
+
+atf_test_case nice cleanup
+nice_head() {
+	atf_set "descr" "smtpd -L runs nicer than its caller (5 by default," \
+	    "-n to choose, 0 to keep it), and so do its runner, its sessions" \
+	    "and the qinject they start, while sched stays as it was started"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+nice_body() {
+	qp_smtpd_instance "$PWD/inst"
+	qp_start
+	base=$(nice_of $$)
+	mkdir -p "$PWD/f"
+	cat > "$PWD/f/nicedump" <<'EOF'
+#! /bin/sh
+ps -o ni= -p $$ | tr -d ' ' > "$(dirname "$0")/nice.$TCPREMOTEPORT"
+exec "$QPOST_QINJECT" -Q
+EOF
+	chmod 755 "$PWD/f/nicedump"
+	echo "$PWD/f/nicedump" > "$QPOST_CONTROL/filter"
+
+	listen_start main 127.0.0.1
+	main=$(cat main.pid)
+	[ "$(nice_of "$main")" = $((base + 5)) ] ||
+	    atf_fail "the listener's niceness is $(nice_of "$main"), not" \
+	    "$((base + 5))"
+	[ "$(nice_of "$(runners "$main")")" = $((base + 5)) ] ||
+	    atf_fail "the runner is not as nice as its listener"
+	atf_check -o match:"listen address=127\.0\.0\.1:$(cat main.port) max=100 nice=$((base + 5))\$" \
+	    cat "$QP_DIR/smtpd.log"
+	p=$(send 127.0.0.1 "$(cat main.port)" n1) || atf_fail "smtplib failed"
+	delivered n1 >/dev/null
+	[ "$(cat "f/nice.$p")" = $((base + 5)) ] ||
+	    atf_fail "qinject's filter ran at niceness $(cat "f/nice.$p")"
+	for pid in $(cat "$QP_DIR/pids"); do
+		[ "$(ps -o comm= -p "$pid")" = sched ] || continue
+		[ "$(nice_of "$pid")" = "$base" ] ||
+		    atf_fail "sched's niceness changed: $(nice_of "$pid")"
+	done
+
+	listen_start keep 127.0.0.1 -n 0
+	[ "$(nice_of "$(cat keep.pid)")" = "$base" ] ||
+	    atf_fail "-n 0 changed the niceness"
+	p=$(send 127.0.0.1 "$(cat keep.port)" n2) || atf_fail "smtplib failed"
+	delivered n2 >/dev/null
+	[ "$(cat "f/nice.$p")" = "$base" ] ||
+	    atf_fail "with -n 0, qinject's filter ran at $(cat "f/nice.$p")"
+
+	atf_check -s exit:100 -e match:"-n 20: give how much nicer" \
+	    "$QPOST_LIBEXEC/smtpd" -L 127.0.0.1:1 -n 20
+	atf_check -s exit:100 -e match:"usage" "$QPOST_LIBEXEC/smtpd" -n 3
+}
+nice_cleanup() {
+	qp_stop
+}
+
 atf_test_case runner_memory cleanup
 runner_memory_head() {
 	atf_set "descr" "smtpd -L: the shared queue runner's memory does not" \
@@ -387,6 +448,7 @@ runner_memory_cleanup() {
 
 atf_init_test_cases() {
 	atf_add_test_case listener
+	atf_add_test_case nice
 	atf_add_test_case runner
 	atf_add_test_case runner_memory
 	atf_add_test_case usage
