@@ -261,14 +261,15 @@ qp_setup() {
 		port=$(qp_free_port 127.0.0.1) || exit 1
 		if [ "$3" = 1 ]; then
 			# smtpd under tcpserver as control/services/run.tcp
-			# runs it: env once, before tcpserver (lib.sh'"'"'s
+			# runs it (5 nicer, as smtpd -L makes itself): env
+			# once, before tcpserver (lib.sh'"'"'s
 			# qp_smtpd_start puts an env exec into every
 			# connection)
 			(
 				exec env QPOST_CONTROL="$QPOST_CONTROL" \
 				    QPOST_QUEUE="$QPOST_QUEUE" \
 				    QPOST_LIBEXEC="$QPOST_LIBEXEC" \
-				    tcpserver -q -R -H -c 100 127.0.0.1 \
+				    nice -n 5 tcpserver -q -R -H -c 100 127.0.0.1 \
 				    "$port" "$QPOST_LIBEXEC/smtpd" </dev/null \
 				    >/dev/null 2>>"$QP_DIR/smtpd.log" &
 				echo $! > "$QP_DIR/smtpd.pid"
