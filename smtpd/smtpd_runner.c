@@ -144,13 +144,15 @@ qinject_exec(int msg, int env, int idfd, int is_utf8)
 	qinject_run(prog, fds, environ);
 }
 
-/* env_listed - the index of NAME (n bytes) in env_names, or -1. */
+/* qinject's own variables, which the runner sets itself */
+static const char *const own_names[] = { "QPOST_ID_FD", "QPOST_UTF8", NULL };
+
+/* name_index - the index of NAME (n bytes) in list, or -1. */
 static int
-env_listed(const char *name, size_t n)
+name_index(const char *const *list, const char *name, size_t n)
 {
-	for (int i = 0; env_names[i] != NULL; i++)
-		if (strlen(env_names[i]) == n &&
-		    memcmp(env_names[i], name, n) == 0)
+	for (int i = 0; list[i] != NULL; i++)
+		if (strlen(list[i]) == n && memcmp(list[i], name, n) == 0)
 			return i;
 	return -1;
 }
@@ -175,7 +177,7 @@ runner_req_parse(const char *p, size_t n)
 	for (const char *e = p + 2; e < end; e = nul + 1) {
 		if ((nul = memchr(e, '\0', (size_t)(end - e))) == NULL ||
 		    (eq = memchr(e, '=', (size_t)(nul - e))) == NULL ||
-		    (i = env_listed(e, (size_t)(eq - e))) == -1 ||
+		    (i = name_index(env_names, e, (size_t)(eq - e))) == -1 ||
 		    (seen & (1u << i)) ||
 		    (size_t)(nul - eq - 1) > RUNNER_VALUE_MAX)
 			return -1;
@@ -203,12 +205,10 @@ static size_t	  nbase;
 static int
 env_skipped(const char *e)
 {
-	const char *eq = strchr(e, '=');
-	size_t n = eq != NULL ? (size_t)(eq - e) : strlen(e);
+	size_t n = strcspn(e, "=");
 
-	return env_listed(e, n) != -1 ||
-	    (n == 11 && memcmp(e, "QPOST_ID_FD", n) == 0) ||
-	    (n == 10 && memcmp(e, "QPOST_UTF8", n) == 0);
+	return name_index(env_names, e, n) != -1 ||
+	    name_index(own_names, e, n) != -1;
 }
 
 /* env_base - child_env's fixed part, from environ: 0, or -1 */

@@ -387,8 +387,8 @@ EOF
 	    "$((base + 5))"
 	[ "$(nice_of "$(runners "$main")")" = $((base + 5)) ] ||
 	    atf_fail "the runner is not as nice as its listener"
-	atf_check -o match:"listen address=127\.0\.0\.1:$(cat main.port) max=100 nice=$((base + 5))\$" \
-	    cat "$QP_DIR/smtpd.log"
+	line="listen address=127\.0\.0\.1:$(cat main.port) max=100"
+	atf_check -o match:"$line nice=$((base + 5))\$" cat "$QP_DIR/smtpd.log"
 	p=$(send 127.0.0.1 "$(cat main.port)" n1) || atf_fail "smtplib failed"
 	delivered n1 >/dev/null
 	[ "$(cat "f/nice.$p")" = $((base + 5)) ] ||
