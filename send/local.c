@@ -18,6 +18,7 @@
  */
 #include <sys/stat.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,10 +40,26 @@
 
 static const char *qid = "-";	/* for the log; "-" when not given */
 static const char *rcpt_log = "";
+/* a worker's child (local_deliver_again): where finish goes, not exit */
+static sigjmp_buf *finish_jump;
+static int finish_code;
+static char *rpline, *dtline;	/* the delivery's, freed by the next */
+
+/* done - end the delivery with code: exit, or back to a worker's child */
+static void __attribute__((noreturn))
+done(int code)
+{
+	if (finish_jump != NULL) {
+		finish_code = code;
+		siglongjmp(*finish_jump, 1);
+	}
+	exit(code);
+}
 
 /*
  * finish - print the result text as one line on stdout, log a failure
- * and exit with code.  The text travels back to sched through lspawn.
+ * and end the delivery with code.  The text travels back to sched
+ * through lspawn.
  */
 static void __attribute__((noreturn))
 finish(int code, const char *text)
@@ -61,8 +78,8 @@ finish(int code, const char *text)
 	line[n++] = '\n';
 	if (fd_write_all(1, line, n) == -1 ||
 	    (code == LOCAL_OK && local_forward_report(1) == -1))
-		exit(LOCAL_TEMP);
-	exit(code);
+		done(LOCAL_TEMP);
+	done(code);
 }
 
 /* finishf - finish with a formatted text. */
@@ -175,7 +192,8 @@ default_names(struct local_msg *m)
 
 /*
  * deliver - one delivery, as the arguments say; it never returns (each
- * way out is finish).  A worker's child comes here too (local_worker.c).
+ * way out is finish).  A worker's child comes here too, through
+ * local_deliver_again.
  */
 static int
 deliver(int argc, char *argv[])
@@ -188,6 +206,9 @@ deliver(int argc, char *argv[])
 	int ch, code;
 
 	memset(&m, 0, sizeof(m));
+	qid = "-";
+	rcpt_log = "";
+	local_forward_reset();
 	m.id = qid;
 	m.user = "-";
 	m.local = m.ext = m.host = "";
@@ -256,8 +277,10 @@ deliver(int argc, char *argv[])
 	m.size = st.st_size;
 	m.queued = st.st_mtime;
 	default_names(&m);
-	m.rpline = header_line("Return-Path", m.sender);
-	m.dtline = header_line("Delivered-To", m.recipient);
+	free(rpline);
+	free(dtline);
+	m.rpline = rpline = header_line("Return-Path", m.sender);
+	m.dtline = dtline = header_line("Delivered-To", m.recipient);
 	if (chdir(m.home) == -1)
 		finishf(LOCAL_TEMP, "%s <%s>: unable to enter home directory "
 		    "%s: %s", local_temp_code(errno), m.recipient, m.home,
@@ -276,11 +299,31 @@ deliver(int argc, char *argv[])
 	finish(local_instruction(&m, instruction, text, sizeof(text)), text);
 }
 
+/*
+ * local_deliver_again - deliver in a worker's child, which makes one
+ * delivery after another: the same, but finish comes back here with
+ * the exit code instead of exiting, with the signal mask as it was.
+ * What a delivery sets up for itself (its SIGTERM handler, its
+ * directory, its forwards, its header lines) the next one sets again.
+ */
+static int
+local_deliver_again(int argc, char *argv[])
+{
+	sigjmp_buf jump;
+
+	if (sigsetjmp(jump, 1) == 0) {
+		finish_jump = &jump;
+		(void)deliver(argc, argv);
+	}
+	finish_jump = NULL;
+	return finish_code;
+}
+
 int
 main(int argc, char *argv[])
 {
 	log_init(argv[0]);
 	if (argc == 2 && strcmp(argv[1], "-W") == 0)
-		return local_worker(deliver);
+		return local_worker(local_deliver_again);
 	return deliver(argc, argv);
 }

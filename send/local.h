@@ -58,6 +58,7 @@ int	local_program(const struct local_msg *, const char *, char *, size_t);
 int	local_forward(const struct local_msg *, const char *, char *, size_t);
 /* the "forward <address>" lines for lspawn, after a success */
 int	local_forward_report(int);
+void	local_forward_reset(void);
 int	local_lmtp(const struct local_msg *, const char *, char *, size_t);
 
 /* run one instruction line; the code of the kind that ran it */
@@ -70,7 +71,10 @@ const char *local_temp_code(int);
 /* write rpline, dtline and the message (from offset 0) to fd */
 int	local_copy(const struct local_msg *, int);
 
-/* local -W: serve lspawn's requests, each by a fork that runs deliver */
+/*
+ * local -W: serve lspawn's requests through children that each call
+ * deliver for one request after another; deliver returns the exit code
+ */
 int	local_worker(int (*)(int, char **));
 
 /* the loop stop (local_loop.c): 5.4.6 when the header shows a loop */

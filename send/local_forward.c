@@ -80,6 +80,13 @@ local_forward(const struct local_msg *m, const char *rest, char *text,
 	return LOCAL_OK;
 }
 
+/* local_forward_reset - no forwards yet: a new delivery begins */
+void
+local_forward_reset(void)
+{
+	nfwd = 0;
+}
+
 /*
  * local_forward_report - after a delivery that succeeded, the forward
  * lines for lspawn on fd.  Returns 0, or -1 if they could not be

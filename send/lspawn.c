@@ -17,8 +17,8 @@
  * A process is dear (issue 10: an exec of local cost more than the
  * delivery it made), so lspawn keeps up to control/localworkers
  * `local -W' workers (local_worker.c), one per uid and gid, each
- * started like local and asked over a socket pair to fork the
- * delivery; a worker idle for WORKER_IDLE seconds, or one that has
+ * started like local and asked over a socket pair to make the
+ * delivery (by a child that makes up to a hundred); a worker idle for WORKER_IDLE seconds, or one that has
  * served WORKER_USES deliveries (a fresh address-space layout now and
  * then), is let go.  Where no worker can be had, local is exec'd as
  * before.  A worker that dies takes its deliveries' outcomes with it:

@@ -2,7 +2,9 @@
 # Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
 #
 # lspawn's workers (qpost-lspawn(8), Workers): deliveries of one uid
-# forked by one `local -W' instead of an exec of local each; none with
+# made by the children of one `local -W' instead of an exec of local
+# each, a hundred by each child, with nothing carried from one to the
+# next, and a child killed failing only its delivery; none with
 # control/localworkers 0; a worker that dies fails only what it had not
 # reported, temporarily, and stops its children; an idle one is let go;
 # one whose lspawn dies goes with it.
@@ -176,10 +178,114 @@ orphan_cleanup() {
 	qp_stop
 }
 
+# one_at_a_time - an instance whose local deliveries run one at a time,
+# so that one child of the worker makes them all; alice's .qpost writes
+# the pid of the process that runs her program (local's) into
+# ./parents, then delivers to her Maildir
+one_at_a_time() {
+	qp_instance "$PWD/inst"
+	echo 1 > "$QPOST_CONTROL/concurrencylocal"
+	printf '|echo $PPID >> %s/parents\n./Maildir/\n' "$PWD" \
+	    > "$QP_DIR/home/alice/.qpost"
+	qp_start
+}
+
+atf_test_case children cleanup
+children_head() {
+	atf_set "descr" "a worker's child makes one delivery after another" \
+	    "(a hundred at most, then the worker starts another): the" \
+	    "worker forks per hundred deliveries, not per delivery"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "180"
+}
+children_body() {
+	one_at_a_time
+	inject 101 alice@example.test
+	qp_wait_for 101 "$QP_DIR/home/alice/Maildir/new" 120
+	[ "$(wc -l < parents)" = 101 ] ||
+	    qp_fail "not 101 program runs" parents
+	w=$(worker_pid)
+	[ "$(sort -u parents | wc -l)" = 2 ] ||
+	    qp_fail "101 deliveries made by $(sort -u parents | wc -l)" \
+	    "processes, not 2" parents
+	first=$(head -n 1 parents)
+	[ "$(grep -c -x "$first" parents)" = 100 ] ||
+	    qp_fail "the first child did not make 100 deliveries" parents
+	[ "$first" != "$w" ] || atf_fail "the worker delivered itself"
+	[ "$(worker_starts)" = 1 ] ||
+	    qp_fail "more than one worker" "$QP_DIR/log"
+	qp_stop
+}
+children_cleanup() {
+	qp_stop
+}
+
+atf_test_case child_state cleanup
+child_state_head() {
+	atf_set "descr" "what one delivery sets up does not reach the next" \
+	    "one that the same child makes: bob's forward to alice is not" \
+	    "made again when alice's own mail follows"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "90"
+}
+child_state_body() {
+	one_at_a_time
+	echo "|echo \$PPID >> $PWD/parents" > "$QP_DIR/home/bob/.qpost"
+	echo "&alice@example.test" >> "$QP_DIR/home/bob/.qpost"
+	inject 1 bob@example.test
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 30
+	qp_wait_queue_empty 30
+	inject 1 alice@example.test
+	qp_wait_for 2 "$QP_DIR/home/alice/Maildir/new" 30
+	qp_wait_queue_empty 30
+	[ "$(wc -l < parents)" = 3 ] && [ "$(sort -u parents | wc -l)" = 1 ] ||
+	    qp_fail "not three deliveries by one child" parents
+	qp_stop
+	[ "$(qp_nfiles "$QP_DIR/home/alice/Maildir/new")" = 2 ] ||
+	    atf_fail "bob's forward was made again for alice's own mail"
+	[ "$(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" = 0 ] ||
+	    atf_fail "mail landed in bob's Maildir"
+}
+child_state_cleanup() {
+	qp_stop
+}
+
+atf_test_case child_killed cleanup
+child_killed_head() {
+	atf_set "descr" "a worker's child killed during a delivery: that" \
+	    "delivery fails temporarily, the worker stays and its next" \
+	    "child delivers"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "90"
+}
+child_killed_body() {
+	delivery_waits
+	w=$(worker_pid)
+	child=$(sed 's/.*) [A-Z] \([0-9]*\) .*/\1/' "/proc/$(cat prog.pid)/stat")
+	[ -n "$child" ] && [ "$child" != "$w" ] ||
+	    atf_fail "the program's parent is not a child of the worker"
+	kill -KILL "$child"
+	qp_wait_log "result=defer" 30
+	qp_alive "$w" || atf_fail "the worker ended with its child"
+	rm "$QP_DIR/home/alice/.qpost"
+	inject 1 bob@example.test
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	[ "$(worker_starts)" = 1 ] ||
+	    qp_fail "a new worker, not a new child" "$QP_DIR/log"
+	qp_stop
+}
+child_killed_cleanup() {
+	[ -f prog.pid ] && kill -KILL "$(cat prog.pid)" 2>/dev/null
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case serves
 	atf_add_test_case off
 	atf_add_test_case killed
 	atf_add_test_case idle
 	atf_add_test_case orphan
+	atf_add_test_case children
+	atf_add_test_case child_state
+	atf_add_test_case child_killed
 }
