@@ -45,6 +45,16 @@ delivery_waits() {
 	qp_wait_file_match prog.pid . 30
 }
 
+# bob_delivered STARTS WHY - alice's program gone, one message to bob
+# is delivered, and lspawn has started STARTS workers in all (WHY if not)
+bob_delivered() {
+	rm "$QP_DIR/home/alice/.qpost"
+	inject 1 bob@example.test
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	[ "$(worker_starts)" = "$1" ] || qp_fail "$2" "$QP_DIR/log"
+	qp_stop
+}
+
 atf_test_case serves cleanup
 serves_head() {
 	atf_set "descr" "deliveries to two mailboxes of one uid are all" \
@@ -123,12 +133,7 @@ killed_body() {
 	qp_deadline_loop 10 sh -c "! kill -0 $prog 2>/dev/null" ||
 	    atf_fail "the program outlived its worker"
 	qp_wait_log "worker=$w uid=[0-9]* killed by signal 9" 10
-	rm "$QP_DIR/home/alice/.qpost"
-	inject 1 bob@example.test
-	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
-	[ "$(worker_starts)" = 2 ] ||
-	    qp_fail "no new worker after the first was killed" "$QP_DIR/log"
-	qp_stop
+	bob_delivered 2 "no new worker after the first was killed"
 }
 killed_cleanup() {
 	[ -f prog.pid ] && kill -KILL "$(cat prog.pid)" 2>/dev/null
@@ -267,12 +272,7 @@ child_killed_body() {
 	kill -KILL "$child"
 	qp_wait_log "result=defer" 30
 	qp_alive "$w" || atf_fail "the worker ended with its child"
-	rm "$QP_DIR/home/alice/.qpost"
-	inject 1 bob@example.test
-	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
-	[ "$(worker_starts)" = 1 ] ||
-	    qp_fail "a new worker, not a new child" "$QP_DIR/log"
-	qp_stop
+	bob_delivered 1 "a new worker, not a new child"
 }
 child_killed_cleanup() {
 	[ -f prog.pid ] && kill -KILL "$(cat prog.pid)" 2>/dev/null
