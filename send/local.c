@@ -279,6 +279,7 @@ deliver(int argc, char *argv[])
 	default_names(&m);
 	free(rpline);
 	free(dtline);
+	rpline = dtline = NULL;	/* header_line may end the delivery */
 	m.rpline = rpline = header_line("Return-Path", m.sender);
 	m.dtline = dtline = header_line("Delivered-To", m.recipient);
 	if (chdir(m.home) == -1)
