@@ -114,17 +114,18 @@ report(uint64_t tag, int wstatus)
 static int32_t
 deliver_one(const int fds[2], int (*deliver)(int, char **))
 {
-	int argc, code;
+	int argc, code = LOCAL_TEMP;
 
-	if (dup2(fds[0], 0) == -1 || dup2(fds[1], 1) == -1)
-		return LOCAL_TEMP;
-	(void)close(fds[0]);
-	(void)close(fds[1]);
-	environ = req_envp;
-	for (argc = 0; req_argv[argc] != NULL; argc++)
-		;
-	optind = 0;	/* glibc: start afresh on a new argument vector */
-	code = deliver(argc, req_argv);
+	if (dup2(fds[0], 0) != -1 && dup2(fds[1], 1) != -1) {
+		(void)close(fds[0]);
+		(void)close(fds[1]);
+		environ = req_envp;
+		for (argc = 0; req_argv[argc] != NULL; argc++)
+			;
+		optind = 0;	/* glibc: start afresh on a new vector */
+		code = deliver(argc, req_argv);
+	}
+	/* the result pipe too, so that lspawn sees its end of file */
 	if (dup2(CHILD_NULL, 0) == -1 || dup2(CHILD_NULL, 1) == -1)
 		_exit(LOCAL_TEMP);
 	closefrom(CHILD_NULL + 1);
