@@ -304,7 +304,6 @@ local_worker(int (*deliver)(int, char **))
 {
 	static struct pollfd *pfd;
 	static size_t cappfd;
-	struct pollfd *np;
 	uint64_t tag;
 	size_t i, n;
 	int fds[2], sigfd, is_eof = 0;
@@ -312,19 +311,12 @@ local_worker(int (*deliver)(int, char **))
 	if ((sigfd = spawn_sigchld_pipe()) == -1)
 		die(EXIT_TEMP, "worker: unable to catch SIGCHLD");
 	while (!is_eof || nchildren > 0) {
-		if (cappfd < nchildren + 2) {
-			if ((np = reallocarray(pfd, nchildren + 16,
-			    sizeof(*np))) == NULL)
-				die(EXIT_TEMP, "worker: out of memory");
-			pfd = np;
-			cappfd = nchildren + 16;
-		}
-		pfd[0].fd = sigfd;
-		pfd[1].fd = is_eof ? -1 : 0;
+		n = nchildren + 2;
+		if (spawn_poll_set(&pfd, &cappfd, n, sigfd,
+		    is_eof ? -1 : 0) == NULL)
+			die(EXIT_TEMP, "worker: out of memory");
 		for (i = 0; i < nchildren; i++)
 			pfd[2 + i].fd = children[i].sock;
-		for (i = 0, n = nchildren + 2; i < n; i++)
-			pfd[i].events = POLLIN;
 		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;

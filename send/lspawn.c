@@ -671,7 +671,6 @@ main(int argc, char *argv[])
 	struct buf inb;
 	size_t n, cap = 0, k;
 	int is_eof = 0, code = 0, timeout;
-	void *np;
 
 	log_init(argv[0]);
 	log_options_h(argc, argv, USAGE);
@@ -685,26 +684,15 @@ main(int argc, char *argv[])
 			n += d->fd != -1;
 		for (w = workers; w != NULL; w = w->next)
 			n += w->fd != -1;
-		if (n > cap) {
-			if ((np = reallocarray(pfd, n, sizeof(*pfd))) == NULL)
-				die(EXIT_TEMP, "unable to grow the poll set");
-			pfd = np;
-			cap = n;
-		}
-		pfd[0].fd = sigchld_fd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = is_eof ? -1 : 0;
-		pfd[1].events = POLLIN;
+		if (spawn_poll_set(&pfd, &cap, n, sigchld_fd,
+		    is_eof ? -1 : 0) == NULL)
+			die(EXIT_TEMP, "unable to grow the poll set");
 		for (k = 2, d = deliveries; d != NULL; d = d->next)
-			if (d->fd != -1) {
-				pfd[k].fd = d->fd;
-				pfd[k++].events = POLLIN;
-			}
+			if (d->fd != -1)
+				pfd[k++].fd = d->fd;
 		for (w = workers; w != NULL; w = w->next)
-			if (w->fd != -1) {
-				pfd[k].fd = w->fd;
-				pfd[k++].events = POLLIN;
-			}
+			if (w->fd != -1)
+				pfd[k++].fd = w->fd;
 		if (poll(pfd, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;

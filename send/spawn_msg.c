@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -113,6 +114,31 @@ spawn_sigchld_drain(int fd)
 
 	while (read(fd, drain, sizeof(drain)) > 0)
 		;
+}
+
+/*
+ * spawn_poll_set - *set (of *cap entries) grown to hold n, each to be
+ * watched for input: the SIGCHLD self-pipe sigfd first, the input in
+ * (-1: none) second, the caller's descriptors after them.  The set, or
+ * NULL when out of memory.
+ */
+struct pollfd *
+spawn_poll_set(struct pollfd **set, size_t *cap, size_t n, int sigfd,
+    int in)
+{
+	struct pollfd *np;
+
+	if (n > *cap) {
+		if ((np = reallocarray(*set, n, sizeof(*np))) == NULL)
+			return NULL;
+		*set = np;
+		*cap = n;
+	}
+	for (size_t i = 0; i < n; i++)
+		(*set)[i].events = POLLIN;
+	(*set)[0].fd = sigfd;
+	(*set)[1].fd = in;
+	return *set;
 }
 
 /*

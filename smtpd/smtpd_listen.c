@@ -111,16 +111,8 @@ smtpd_listen_nice(const char *s)
 static void
 be_nicer(long incr)
 {
-	int now;
-
-	if (incr == 0)
-		return;
-	errno = 0;
-	if ((now = getpriority(PRIO_PROCESS, 0)) == -1 && errno != 0) {
-		log_warn("listen: unable to learn its niceness");
-		return;
-	}
-	if (setpriority(PRIO_PROCESS, 0, now + (int)incr) == -1)
+	errno = 0;	/* nice's -1 may be a niceness */
+	if (incr != 0 && nice((int)incr) == -1 && errno != 0)
 		log_warn("listen: unable to become nicer by %ld", incr);
 }
 

@@ -482,7 +482,6 @@ runner_loop(int ctl, int first)
 {
 	static struct pollfd *pfd;
 	static size_t cappfd;
-	struct pollfd *np;
 	size_t i, n;
 	int sigfd;
 
@@ -500,21 +499,13 @@ runner_loop(int ctl, int first)
 		compact();
 		if (ctl == -1 && nclients == 0)
 			_exit(0);
-		if (cappfd < nclients + 2) {
-			if ((np = reallocarray(pfd, nclients + 16,
-			    sizeof(*np))) == NULL) {
-				log_warn("runner: out of memory");
-				_exit(EXIT_TEMP);
-			}
-			pfd = np;
-			cappfd = nclients + 16;
+		n = nclients + 2;
+		if (spawn_poll_set(&pfd, &cappfd, n, sigfd, ctl) == NULL) {
+			log_warn("runner: out of memory");
+			_exit(EXIT_TEMP);
 		}
-		pfd[0].fd = sigfd;
-		pfd[1].fd = ctl;
 		for (i = 0; i < nclients; i++)
 			pfd[2 + i].fd = clients[i].fd;
-		for (i = 0, n = nclients + 2; i < n; i++)
-			pfd[i].events = POLLIN;
 		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
