@@ -42,12 +42,16 @@
 #include "qinject_exit.h"
 #include "qinject_verify.h"
 #include "qinject_filter.h"
+#ifdef QINJECT_NSS_FALLBACK
+#include "qinject_nss.h"
+#endif
 #include "queue_drop.h"
 #include "queue_id.h"
 #include "queue_space.h"
 #include "queue_trust.h"
 
-#define USAGE	"usage: qinject [-hitQ] [-f sender] [recipient ...]"
+/* after "usage: " and the name it runs under (qinject or qinject-nss) */
+#define USAGE	"[-hitQ] [-f sender] [recipient ...]"
 #define LINE_MAX_BYTES	(64u * 1024)
 #define MESSAGE_MAX	(1024ULL * 1024 * 1024)
 
@@ -558,6 +562,9 @@ main(int argc, char *argv[])
 	int ch, want_rcpts = 0, dot_ends = 1, queue_mode = 0, code = 0;
 
 	log_init(argv[0]);
+#ifdef QINJECT_NSS_FALLBACK
+	qinject_nss_check(argv);
+#endif
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt(argc, argv, "f:hitQ")) != -1) {
 		switch (ch) {
@@ -574,10 +581,10 @@ main(int argc, char *argv[])
 			queue_mode = 1;
 			break;
 		case 'h':
-			printf("%s\n", USAGE);
+			printf("usage: %s %s\n", log_prog(), USAGE);
 			return 0;
 		default:
-			diex(QI_REFUSED, "%s", USAGE);
+			diex(QI_REFUSED, "usage: %s %s", log_prog(), USAGE);
 		}
 	}
 	argc -= optind;

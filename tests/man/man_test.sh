@@ -26,6 +26,7 @@ every_program_body() {
 		name=${p##*/}
 		ls "$top"/man/"$name".[1-8] >/dev/null 2>&1 ||
 		    ls "$top"/man/qpost-"$name".[1-8] >/dev/null 2>&1 ||
+		    grep -l -x "\.Nm $name" "$top"/man/*.[1-8] >/dev/null ||
 		    atf_fail "no man page for $name"
 		# exit 0, and the first line names the program
 		atf_check -o save:usage "$p" -h

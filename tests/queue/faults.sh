@@ -5,8 +5,9 @@
 # the injection that names its queue id.
 
 # the calls every trace here records: injection only acts on traced
-# calls (strace's "-e trace=none" would silently disable it)
-FI_TRACE=openat,write,pwrite64,ftruncate,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat
+# calls (strace's "-e trace=none" would silently disable it); open is
+# how musl's open() reaches the kernel (qinject built with musl)
+FI_TRACE=open,openat,write,pwrite64,ftruncate,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat
 
 # FI_STRACE - the words that run a command under strace -f, before
 # "-o TRACE -e inject=SPEC COMMAND..." (atf_check runs no shell
