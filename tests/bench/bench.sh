@@ -484,8 +484,11 @@ for w in 1 10; do
 	    tee -a "$BASE/results"
 done
 # and the price of a process: a fork, and a vfork and exec of a
-# program that exits at once (the least each exec per message costs)
+# program that exits at once: /bin/true (glibc's start), and qinject -h
+# (the least the exec of qinject for each message costs)
 echo "spawn $("$bin/spawnbench" 500 /bin/true)" | tee -a "$BASE/results"
+echo "spawn_qinject $("$bin/spawnbench" 500 "$top/build/libexec/qinject" \
+    -h)" | tee -a "$BASE/results"
 
 for t in ${BENCH_TESTS:-4k10 4k50 100k10 100k50 rcpt1000 inject}; do
 	r=1

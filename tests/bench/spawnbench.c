@@ -5,17 +5,19 @@
  * the disk's, diskbench) of an MTA in the qmail tradition, which runs a
  * process or more per message where Postfix reuses its daemons:
  *
- *	spawnbench COUNT PROGRAM
+ *	spawnbench COUNT PROGRAM [ARG ...]
  *
  * Prints "fork_ms=A spawn_ms=B" (CPU milliseconds, this process and its
  * children together, averaged over COUNT): A for a fork whose child
  * exits at once (a session forked by smtpd -L, a queue runner), B for a
- * vfork and exec of PROGRAM, run with no argument (qinject and local,
- * as the runner and lspawn start them; PROGRAM should be a program that
- * exits at once, such as /bin/true, so that B is the exec alone).
+ * vfork and exec of PROGRAM with the ARGs, its output to /dev/null
+ * (qinject, as the runner starts it; PROGRAM and ARGs should make a
+ * program that exits at once, /bin/true or qinject -h, so that B is
+ * the exec and the C library's start alone).
  */
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -59,13 +61,17 @@ reap(pid_t pid)
 int
 main(int argc, char *argv[])
 {
-	char *const args[] = { argv[argc > 2 ? 2 : 0], NULL };
 	double t0, t1, t2;
 	pid_t pid;
 	long n, i;
+	int null;
 
-	if (argc != 3 || (n = atol(argv[1])) < 1) {
-		fprintf(stderr, "usage: spawnbench COUNT PROGRAM\n");
+	if (argc < 3 || (n = atol(argv[1])) < 1) {
+		fprintf(stderr, "usage: spawnbench COUNT PROGRAM [ARG ...]\n");
+		return 1;
+	}
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
+		perror("spawnbench: /dev/null");
 		return 1;
 	}
 	t0 = cpu_ms();
@@ -77,7 +83,11 @@ main(int argc, char *argv[])
 	t1 = cpu_ms();
 	for (i = 0; i < n; i++) {
 		if ((pid = vfork()) == 0) {
-			execv(args[0], args);
+			/* the child's own descriptor table: vfork shares
+			 * memory, not descriptors */
+			if (dup2(null, 1) == -1)
+				_exit(126);
+			execv(argv[2], argv + 2);
 			_exit(127);
 		}
 		reap(pid);
