@@ -64,7 +64,9 @@ QP_LDFLAGS =	$(LDFLAGS) -pie -Wl,-z,relro,-z,now $(SAN_$(SANITIZE))
 # one compiler run; and the same program built with glibc is installed
 # as qinject-nss, which qinject runs in its place for a caller that
 # /etc/passwd does not list (qinject_nss.c).  The sanitizers need
-# glibc; QINJECT_LIBC=glibc builds qinject with glibc as before.
+# glibc; QINJECT_LIBC=glibc builds qinject with glibc as before (and
+# qinject-nss is then the same program, which keeps the list of
+# programs, and so "make install" in any tree, the same).
 MUSL_CC !=	command -v musl-gcc 2>/dev/null || true
 QINJECT_LIBC !=	if [ -n "$(MUSL_CC)" ] && [ "$(SANITIZE)" != 1 ]; \
 		then echo musl; else echo glibc; fi
@@ -194,8 +196,7 @@ PROGS +=	queue/sendmail
 PROGS +=	control/qpost-check
 PROGS +=	queue/qpdkim
 PROGS +=	queue/qpverify
-QINJECT_NSS_musl = queue/qinject-nss
-PROGS +=	$(QINJECT_NSS_$(QINJECT_LIBC))
+PROGS +=	queue/qinject-nss
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb

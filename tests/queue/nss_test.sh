@@ -17,7 +17,8 @@ NSS_UID=54321
 # may drop into, in a folder every uid may reach, and the extrausers
 # files: R is that folder.
 nss_setup() {
-	[ -x "$(qp_top)/build/libexec/qinject-nss" ] ||
+	# musl's loader is the interpreter named in the binary
+	grep -q ld-musl "$(qp_top)/build/libexec/qinject" ||
 	    atf_skip "qinject is built with glibc here (no musl-gcc, or" \
 	    "SANITIZE=1), and asks the name services itself"
 	! getent passwd "$NSS_UID" >/dev/null ||
@@ -65,7 +66,9 @@ rc_is() {
 }
 
 nss_cleanup() {
-	[ -s root_dir ] && rm -rf "$(cat root_dir)"
+	if [ -s root_dir ]; then
+		rm -rf "$(cat root_dir)"
+	fi
 }
 
 atf_test_case nss_account cleanup
