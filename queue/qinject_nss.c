@@ -13,11 +13,8 @@
  * find them it runs qinject-nss, the same program built with glibc,
  * with the same arguments, descriptors and environment.
  */
-#include <sys/types.h>
-#include <errno.h>
 #include <limits.h>
 #include <pwd.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
