@@ -46,13 +46,17 @@ SAN_ =
 SANITIZE ?=	0
 WERROR ?=
 CFLAGS ?=	-O2 -g
-QP_CFLAGS =	$(CFLAGS) $(WARNINGS) $(WERROR) -fstack-protector-strong -fPIE \
-		$(HARDEN_$(SANITIZE)) $(SAN_$(SANITIZE)) -std=c11 \
-		-D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Icontrol -Ilookup -Iqueue -Isend -Ismtpd \
-		$(PKG_CFLAGS) -DQPOST_CONTROLDIR='"$(CONTROLDIR)"' \
+# what every C file is compiled with, whichever C library (QINJECT_LIBC)
+QP_BASE_CFLAGS = $(CFLAGS) $(WARNINGS) $(WERROR) -fstack-protector-strong \
+		-fPIE -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE \
+		-Ilib -Icontrol -Ilookup -Iqueue -Isend -Ismtpd \
+		-DQPOST_CONTROLDIR='"$(CONTROLDIR)"' \
 		-DQPOST_QUEUEDIR='"$(QUEUEDIR)"' \
 		-DQPOST_LIBEXECDIR='"$(LIBEXECDIR)"'
-QP_LDFLAGS =	$(LDFLAGS) -pie -Wl,-z,relro,-z,now $(SAN_$(SANITIZE))
+QP_CFLAGS =	$(QP_BASE_CFLAGS) $(HARDEN_$(SANITIZE)) $(SAN_$(SANITIZE)) \
+		$(PKG_CFLAGS)
+QP_LINK_HARDEN = -pie -Wl,-z,relro,-z,now
+QP_LDFLAGS =	$(LDFLAGS) $(QP_LINK_HARDEN) $(SAN_$(SANITIZE))
 
 # qinject runs once for every message, and glibc's start-up was most of
 # its cost: it asks the processor about its caches with some 77 CPUID
@@ -417,14 +421,9 @@ QINJECT_MUSL_SRCS = queue/qinject.c queue/qinject_dkim.c \
 		queue/qinject_filter.c queue/queue_drop.c queue/queue_id.c \
 		queue/queue_space.c queue/queue_trust.c
 # no _FORTIFY_SOURCE: musl's headers do not implement it
-QINJECT_LINK_musl = $(MUSL_CC) $(CFLAGS) $(WARNINGS) $(WERROR) \
-		-fstack-protector-strong -fPIE -pie -Wl,-z,relro,-z,now \
-		-std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE \
+QINJECT_LINK_musl = $(MUSL_CC) $(QP_BASE_CFLAGS) $(QP_LINK_HARDEN) \
 		-include lib/musl_compat.h -DQINJECT_NSS_FALLBACK \
-		-Ilib -Icontrol -Ilookup -Iqueue -Isend -Ismtpd \
-		-DQPOST_CONTROLDIR='"$(CONTROLDIR)"' \
-		-DQPOST_QUEUEDIR='"$(QUEUEDIR)"' \
-		-DQPOST_LIBEXECDIR='"$(LIBEXECDIR)"' $(QINJECT_MUSL_SRCS) -o
+		$(QINJECT_MUSL_SRCS) -o
 QINJECT_NEEDS_glibc = $(QINJECT_OBJS) $(LIBA)
 QINJECT_NEEDS_musl = $(QINJECT_MUSL_SRCS) $(HDRS) lib/musl_compat.h \
 		queue/qinject_nss.h queue/qinject_dkim.h queue/qinject_verify.h
