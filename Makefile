@@ -101,6 +101,7 @@ LIBSRCS +=	lookup/aliases_parse.c
 LIBSRCS +=	lookup/vdomains.c
 LIBSRCS +=	send/lresolve.c
 LIBSRCS +=	queue/queue_drop.c
+LIBSRCS +=	queue/queue_spare.c
 LIBSRCS +=	queue/queue_env.c
 LIBSRCS +=	queue/queue_id.c
 LIBSRCS +=	queue/queue_trust.c
@@ -145,6 +146,7 @@ HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/listen.h lib/log.h \
 		lookup/aliases.h queue/queue_drop.h queue/queue_env.h \
 		queue/queue_id.h queue/qinject_exit.h send/spawn_rec.h \
 		queue/queue_trust.h queue/header.h queue/queue_space.h \
+		queue/queue_spare.h \
 		smtpd/smtpd_cmd.h smtpd/smtpd_data.h
 HDRS +=		lookup/local.h
 HDRS +=		lib/tlsio.h
@@ -242,6 +244,7 @@ SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
 SH_TESTS +=	tests/queue/nss_test
+SH_TESTS +=	tests/queue/spare_test
 SH_TESTS +=	tests/queue/delivery_test
 SH_TESTS +=	tests/queue/fair_test
 SH_TESTS +=	tests/queue/qstat_test
@@ -419,7 +422,7 @@ QINJECT_MUSL_SRCS = queue/qinject.c queue/qinject_dkim.c \
 		lib/priv.c lib/rec.c lib/sa.c control/ctl.c control/ctl_knob.c \
 		lookup/vdomains.c queue/dkim_req.c queue/header.c \
 		queue/qinject_filter.c queue/queue_drop.c queue/queue_id.c \
-		queue/queue_space.c queue/queue_trust.c
+		queue/queue_space.c queue/queue_spare.c queue/queue_trust.c
 # no _FORTIFY_SOURCE: musl's headers do not implement it
 QINJECT_LINK_musl = $(MUSL_CC) $(QP_BASE_CFLAGS) $(QP_LINK_HARDEN) \
 		-include lib/musl_compat.h -DQINJECT_NSS_FALLBACK \
@@ -451,6 +454,7 @@ SCHED_OBJS +=	queue/sched_expire.o
 SCHED_OBJS +=	queue/sched_forward.o
 SCHED_OBJS +=	queue/sched_commit.o
 SCHED_OBJS +=	queue/sched_pool.o
+SCHED_OBJS +=	queue/sched_spare.o
 queue/sched: $(SCHED_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SCHED_OBJS) $(LIBA) $(PKG_LIBS)
 LSPAWN_OBJS =	send/lspawn.o send/lspawn_worker.o

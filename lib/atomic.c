@@ -70,11 +70,32 @@ atomic_begin(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
 }
 
 /*
+ * is_own_file - whether fd is a plain file of ours with one name: only
+ * such a file may be written over.  Anything else at the name may have
+ * been put there by someone else (a spare drop file is named by its
+ * uid, but any user may create that name), and a FIFO, a device or a
+ * second link would write where its maker chose.
+ */
+static int
+is_own_file(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return 0;
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid())
+		return (errno = EPERM, 0);
+	return 1;
+}
+
+/*
  * atomic_reuse - as atomic_begin, but tmpdir/tmpname is a file of the
  * caller's that already exists: it is written over from its start and
  * cut to the length written when committed, so no inode is allocated
- * (and no block, for data no longer than what it held).  On failure
- * the file is removed.
+ * (and no block, for data no longer than what it held).  It must be the
+ * caller's own plain file with one link (opened without following a
+ * link or waiting on a FIFO).  On failure the name is removed.
  */
 int
 atomic_reuse(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
@@ -85,17 +106,21 @@ atomic_reuse(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
 		return -1;
 	}
 	a->reused = 1;
-	a->fd = openat(tmpdir, tmpname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (a->fd == -1 || fchmod(a->fd, mode) == -1) {
+	a->fd = openat(tmpdir, tmpname,
+	    O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (a->fd == -1 || !is_own_file(a->fd) || fchmod(a->fd, mode) == -1) {
 		atomic_abort(a);
 		return -1;
 	}
 	return 0;
 }
 
-/* cut - a reused file ends where the writing stopped. */
-static int
-cut(struct atomic *a)
+/*
+ * atomic_cut - a reused file ends where the writing stopped: done at
+ * commit, and before anyone reads the file to its end before that.
+ */
+int
+atomic_cut(struct atomic *a)
 {
 	off_t end;
 
@@ -140,7 +165,7 @@ atomic_commit(struct atomic *a, int flags)
 {
 	int r, saved, found = 0;
 
-	if (cut(a) == -1) {
+	if (atomic_cut(a) == -1) {
 		atomic_abort(a);
 		return -1;
 	}

@@ -25,6 +25,7 @@ int	atomic_begin(struct atomic *, int, const char *, int, const char *,
 	    mode_t);
 int	atomic_reuse(struct atomic *, int, const char *, int, const char *,
 	    mode_t);
+int	atomic_cut(struct atomic *);
 int	atomic_commit(struct atomic *, int);
 void	atomic_abort(struct atomic *);
 int	atomic_write_file(int, const char *, const void *, size_t, mode_t);

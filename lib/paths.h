@@ -27,6 +27,7 @@
 
 /* queue subdirectories, relative to the queue root */
 #define QDIR_DROP	"drop"
+#define QDIR_SPARE	"spare"	/* drop files kept for reuse */
 #define QDIR_MESS	"mess"
 #define QDIR_ENV	"env"
 #define QDIR_TMP	"tmp"

@@ -48,6 +48,7 @@
 #include "queue_drop.h"
 #include "queue_id.h"
 #include "queue_space.h"
+#include "queue_spare.h"
 #include "queue_trust.h"
 
 /* after "usage: " and the name it runs under (qinject or qinject-nss) */
@@ -59,6 +60,7 @@ struct inject {
 	struct trust	 trust;
 	int		 queue_fd;
 	int		 drop_fd;
+	int		 spare_fd;	/* -1 in a queue without spare/ */
 	struct atomic	 file;
 	char		 id[QID_LEN + 1];
 	struct buf	 out;
@@ -127,6 +129,8 @@ open_queue(struct inject *q)
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (q->drop_fd == -1)
 		die(QI_QUEUEDIR, "unable to open %s/drop", paths_queue());
+	q->spare_fd = openat(q->queue_fd, QDIR_SPARE,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (trust_load(&q->trust, q->queue_fd) == -1)
 		diex(QI_CONTROL, "unable to read the control files");
 	if (qfilter_load(&q->filter) == -1)
@@ -158,7 +162,10 @@ report_id(const char *id)
 	close((int)fd);
 }
 
-/* begin_drop - create drop/<id>.tmp and reserve the header. */
+/*
+ * begin_drop - make drop/<id>.tmp, from one of our spare drop files
+ * (queue_spare.h) or a new file, and reserve the header.
+ */
 static void
 begin_drop(struct inject *q)
 {
@@ -171,6 +178,13 @@ begin_drop(struct inject *q)
 		/* run by a filter: a fresh name now, the filtered id at last */
 		if (q->claim != NULL)
 			memcpy(q->id, q->claim, QID_LEN);
+		if (tries == 0 && spare_take(q->spare_fd, q->drop_fd, tmp) == 0) {
+			if (atomic_reuse(&q->file, q->drop_fd, tmp, q->drop_fd,
+			    q->id, 0640) == 0)
+				break;
+			/* not ours to write: a new file, under a new name */
+			continue;
+		}
 		if (atomic_begin(&q->file, q->drop_fd, tmp, q->drop_fd, q->id,
 		    0640) == 0)
 			break;
@@ -264,7 +278,8 @@ commit_drop(struct inject *q)
 static int
 run_filter(struct inject *q)
 {
-	if (buf_flush(&q->out) == -1)
+	/* the filter reads to the end: a spare's old bytes must be gone */
+	if (buf_flush(&q->out) == -1 || atomic_cut(&q->file) == -1)
 		fail(QI_WRITE, "unable to write the drop file");
 	return qfilter_run(&q->filter, q->drop_fd, &q->file, q->id,
 	    q->sender.s, &q->rcpts, q->is_utf8);

@@ -187,6 +187,7 @@ insert_top(int wfd, int rfd, off_t start, uint64_t len, const char *hdr,
     size_t n)
 {
 	char chunk[65536];
+	off_t end = start + (off_t)(len + n);
 	size_t c;
 
 	while (len > 0) {
@@ -196,8 +197,9 @@ insert_top(int wfd, int rfd, off_t start, uint64_t len, const char *hdr,
 		    pio_all(wfd, chunk, c, start + (off_t)(len + n), 1) == -1)
 			return -1;
 	}
+	/* not SEEK_END: a reused drop file is longer until it is cut */
 	if (pio_all(wfd, (void *)(uintptr_t)hdr, n, start, 1) == -1 ||
-	    lseek(wfd, 0, SEEK_END) == -1)
+	    lseek(wfd, end, SEEK_SET) == -1)
 		return -1;
 	return 0;
 }

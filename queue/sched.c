@@ -461,6 +461,7 @@ open_queue(struct sched *s)
 			die(EXIT_TEMP, "unable to open %s/%s", paths_queue(),
 			    dirs[i].name);
 	}
+	spare_open(s);
 	s->trigger_fd = openat(s->queue_fd, QFILE_TRIGGER,
 	    O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	/* our own writer keeps the FIFO from reporting EOF forever */

@@ -50,6 +50,7 @@ TAILQ_HEAD(qmsg_list, qmsg);
 
 struct sched {
 	int		 queue_fd, drop_fd, mess_fd, env_fd, tmp_fd;
+	int		 spare_fd;	/* -1: no spare/, drop files removed */
 	int		 trigger_fd, trigger_keep_fd;
 	int		 ctl_fd, ctl_keep_fd;	/* -1: no control FIFO */
 	struct trust	 trust;
@@ -130,6 +131,11 @@ void	pool_drain(struct sched *);
 /* sched_pickup.c */
 int	pickup_scan(struct sched *, size_t);
 void	pickup_cleanup(struct sched *);
+
+/* sched_spare.c */
+void	spare_open(struct sched *);
+int	spare_keep_or_remove(struct sched *, const char *, uid_t, off_t);
+void	spare_cleanup(struct sched *);
 
 /* sched_recover.c */
 void	recover(struct sched *);

@@ -314,7 +314,8 @@ pickup_group(struct sched *s, char (*names)[256], size_t n)
 			    "rcpts=%zu", names[i], p[i].de.sender.s,
 			    (unsigned long)p[i].d.uid,
 			    (unsigned long long)p[i].d.msglen, p[i].de.nrcpt);
-			if (unlinkat(s->drop_fd, names[i], 0) == -1)
+			if (spare_keep_or_remove(s, names[i], p[i].d.uid,
+			    p[i].d.size) == -1)
 				stuck_add(s, names[i]);
 		}
 		qenv_free(&q[i].env);
@@ -378,7 +379,8 @@ pickup_scan(struct sched *s, size_t max)
 
 /*
  * pickup_cleanup - remove "<id>.tmp" files older than the cleanup age:
- * injections that died before committing, which nobody acknowledged.
+ * injections that died before committing, which nobody acknowledged;
+ * and what does not belong in spare/.
  */
 void
 pickup_cleanup(struct sched *s)
@@ -407,4 +409,5 @@ pickup_cleanup(struct sched *s)
 			    de->d_name, (unsigned long)st.st_uid);
 	}
 	closedir(dir);
+	spare_cleanup(s);
 }

@@ -318,6 +318,7 @@ setup_twice_body() {
 	atf_check -o inline:"root:qpsmtpd 440\n" stat -c "%U:%G %a" "$c/tls.key"
 	atf_check -o inline:"qpqueue:qpost 751\n" stat -c "%U:%G %a" "$q"
 	atf_check -o inline:"qpqueue:qpost 3777\n" stat -c "%U:%G %a" "$q/drop"
+	atf_check -o inline:"qpqueue:qpost 3777\n" stat -c "%U:%G %a" "$q/spare"
 	for d in mess env tmp; do
 		atf_check -o inline:"qpqueue:qpost 750\n" stat -c "%U:%G %a" \
 		    "$q/$d"
@@ -328,9 +329,9 @@ setup_twice_body() {
 	atf_check -o inline:"qplog:qplog 750\n" stat -c "%U:%G %a" \
 	    "$R/service/qpost/log/main"
 	atf_check -o inline:"3\n" cat "$R/service/qpost/notification-fd"
-	# nothing setuid or setgid outside the queue's drop/ directory
+	# nothing setuid or setgid but the queue's drop/ and spare/
 	atf_check -o inline:"" find "$R" \( -perm -4000 -o -perm -2000 \) \
-	    ! -path "$q/drop"
+	    ! -path "$q/drop" ! -path "$q/spare"
 	# the systemd units are examples, not enabled: they parse cleanly
 	# (their programs pointed into the temporary root)
 	u=$R/usr/share/doc/qpost/examples/systemd

@@ -198,6 +198,7 @@ modes_body() {
 	q=$QPOST_QUEUE
 	atf_check -o inline:"qpqueue:qpost 751\n" stat -c "%U:%G %a" "$q"
 	atf_check -o inline:"qpqueue:qpost 3777\n" stat -c "%U:%G %a" "$q/drop"
+	atf_check -o inline:"qpqueue:qpost 3777\n" stat -c "%U:%G %a" "$q/spare"
 	for d in mess env tmp; do
 		atf_check -o inline:"qpqueue:qpost 750\n" stat -c "%U:%G %a" \
 		    "$q/$d"
@@ -213,6 +214,16 @@ modes_body() {
 	qp_wait_file_match "$R/log" "to=<far@remote.test> result=defer" 30
 	atf_check -o match:"^qpqueue:qpost 640$" sh -c "stat -c '%U:%G %a' $q/mess/*"
 	atf_check -o match:"^qpqueue:qpost 600$" sh -c "stat -c '%U:%G %a' $q/env/*"
+	# its drop file is kept for qpsender's next message, where nobody
+	# else can take it (queue_spare.h)
+	u=$(id -u qpsender)
+	atf_check -o match:"^$u\.[0-9]+ qpsender:qpost 640$" \
+	    sh -c "cd $q/spare && stat -c '%n %U:%G %a' *"
+	atf_check -s not-exit:0 -e ignore runuser -u qprcpt -- sh -c \
+	    "mv $q/spare/$u.* $q/drop/0123456789abcdee.tmp"
+	atf_check -s not-exit:0 -e ignore runuser -u qprcpt -- sh -c \
+	    "rm $q/spare/$u.*"
+	atf_check -o ignore sh -c "ls $q/spare/$u.*"
 
 	# the control FIFO: root and qpqueue only; root's qstat and qctl
 	# work as qpqueue, an ordinary user's do not get in

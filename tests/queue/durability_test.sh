@@ -9,21 +9,19 @@
 atf_test_case syscall_order cleanup
 syscall_order_head() {
 	atf_set "descr" "qinject writes, fsyncs the drop file, renames it," \
-	    "fsyncs drop/, and only then exits 0"
+	    "fsyncs drop/, and only then exits 0: in a new file, and over" \
+	    "a spare drop file (queue_spare.h)"
 	atf_set "require.user" "unprivileged"
 	atf_set "require.progs" "strace"
 	atf_set "timeout" "60"
 }
-syscall_order_body() {
-	qp_instance "$PWD/inst"
-	qp_msg s1 > m
-	# LeakSanitizer cannot run under ptrace: a sanitizer build skips it
-	export ASAN_OPTIONS=detect_leaks=0
-	atf_check strace -f -o trace.txt -e trace=openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,exit_group \
-	    "$QPOST_LIBEXEC/qinject" alice@example.test < m
-	atf_check -o inline:"ok\n" /usr/bin/python3 - trace.txt <<'PY'
+# check_order TRACE HOW - the order of qinject's calls in TRACE, where
+# HOW is create (a new drop file) or reuse (a spare taken and cut)
+check_order() {
+	atf_check -o inline:"ok\n" /usr/bin/python3 - "$1" "$2" <<'PY'
 import re, sys
 lines = open(sys.argv[1]).read().splitlines()
+how = sys.argv[2]
 fdir = ffile = None
 events = []
 for l in lines:
@@ -31,12 +29,17 @@ for l in lines:
         re.search(r'openat\(\d+, "drop", .*\) = (\d+)', l)
     if m:
         fdir = m.group(1)
-    m = re.search(r'openat\((\d+), "([0-9a-f]{16})\.tmp", .*O_CREAT.*\) = (\d+)', l)
+    if re.search(r'renameat2\(\d+, "\d+\.\d+", \d+, "[0-9a-f]{16}\.tmp", '
+                 r'RENAME_NOREPLACE\) = 0', l):
+        events.append("take")
+    m = re.search(r'openat\((\d+), "([0-9a-f]{16})\.tmp", (.*)\) = (\d+)', l)
     if m:
-        ffile = m.group(3)
-        events.append("create")
+        ffile = m.group(4)
+        events.append("create" if "O_CREAT" in m.group(3) else "open")
     if ffile and re.search(r'\b(write|pwrite64)\(%s,' % ffile, l):
         events.append("write")
+    if ffile and re.search(r'\bftruncate\(%s,' % ffile, l):
+        events.append("cut")
     if ffile and re.search(r'fsync\(%s\)' % ffile, l):
         events.append("fsync-file")
     if re.search(r'rename(at2?)?\(.*\.tmp".*"[0-9a-f]{16}"', l):
@@ -47,6 +50,12 @@ for l in lines:
         events.append("exit0")
 # collapse repeats, then the last of each must come in order
 order = ["create", "write", "fsync-file", "rename", "fsync-dir", "exit0"]
+if how == "reuse":
+    order = ["take", "open", "write", "cut", "fsync-file", "rename",
+             "fsync-dir", "exit0"]
+    if "create" in events:
+        print("a new file beside the spare:", events)
+        sys.exit(1)
 pos = [max(i for i, e in enumerate(events) if e == k) if k in events else -1
        for k in order]
 if -1 in pos or pos != sorted(pos):
@@ -54,11 +63,31 @@ if -1 in pos or pos != sorted(pos):
     sys.exit(1)
 # nothing written to the file after its fsync
 last_write = max(i for i, e in enumerate(events) if e == "write")
-if last_write > pos[2]:
+if last_write > pos[order.index("fsync-file")]:
     print("write after fsync:", events)
     sys.exit(1)
 print("ok")
 PY
+}
+syscall_order_body() {
+	qp_instance "$PWD/inst"
+	qp_msg s1 > m
+	# LeakSanitizer cannot run under ptrace: a sanitizer build skips it
+	export ASAN_OPTIONS=detect_leaks=0
+	calls=openat,write,pwrite64,ftruncate,fsync,fdatasync,rename,renameat
+	calls=$calls,renameat2,exit_group
+	atf_check strace -f -o trace.txt -e trace=$calls \
+	    "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	check_order trace.txt create
+	# a spare longer than the message: what it held must not survive
+	mkdir -m 1777 "$QPOST_QUEUE/spare"
+	head -c 20000 /dev/zero > "$QPOST_QUEUE/spare/$(id -u).7"
+	atf_check strace -f -o trace2.txt -e trace=$calls \
+	    "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	check_order trace2.txt reuse
+	atf_check -o inline:"" ls -A "$QPOST_QUEUE/spare"
+	[ "$(cat "$QPOST_QUEUE"/drop/* | wc -c)" -lt 2000 ] ||
+	    atf_fail "a drop file kept the spare's old length"
 }
 syscall_order_cleanup() {
 	qp_stop
@@ -220,7 +249,10 @@ for call in lines:                  # sched's calls (qpost-start's first)
     if m:
         ev.append(("rename-" + m.group(1), m.group(2)))
         continue
-    m = re.match(r'unlinkat\(\d+, "([0-9a-f]{16})", 0\)\s+= 0', call)
+    # the drop file leaves drop/: removed, or kept in spare/
+    m = re.match(r'unlinkat\(\d+, "([0-9a-f]{16})", 0\)\s+= 0', call) or \
+        re.match(r'renameat2\(\d+, "([0-9a-f]{16})", \d+, "\d+\.\d+", '
+                 r'RENAME_NOREPLACE\)\s+= 0', call)
     if m:
         ev.append(("unlink", m.group(1)))
 ids = sorted({x for k, x in ev if k == "rename-m"})

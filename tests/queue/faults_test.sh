@@ -318,7 +318,8 @@ sched_errno_body() {
 	# ftruncate 1 tmp/m., 2 tmp/e.; fsync 1 to 4 the pickup (file,
 	# mess/, file, env/); renameat 1 and 2 the pooled files to tmp/m.
 	# and tmp/e., 3 mess, 4 env, 5 and 6 env/ and mess/ to the pools
-	# (or, if that fails, unlinkat 2 each); unlinkat 1 drop/; openat 1
+	# (or, if that fails, unlinkat 1 each); renameat2 1 drop/ to
+	# spare/ (or, if that fails, unlinkat 1 drop/); openat 1
 	# the drop file, 2 tmp/m., 3 tmp/e. (and, if a pooled file cannot
 	# be opened, 4 and 5 new files).  A finished message's env is not
 	# written again before it is removed.
@@ -334,9 +335,9 @@ fsync:error=EIO:when=3|unable to commit env/|pickup
 fsync:error=EIO:when=4|unable to sync env/|pickup
 rename,renameat,renameat2:error=EIO:when=3|unable to commit mess/|pickup
 rename,renameat,renameat2:error=ENOSPC:when=4|unable to commit env/|pickup
-unlink,unlinkat:error=EIO:when=1|unable to remove drop/|after
-rename,renameat,renameat2:error=EIO:when=5;unlink,unlinkat:error=EIO:when=2|unable to remove env/|restart
-rename,renameat,renameat2:error=EIO:when=6;unlink,unlinkat:error=EIO:when=2|unable to remove mess/|restart
+renameat2:error=EIO:when=1;unlink,unlinkat:error=EIO:when=1|unable to remove drop/|after
+rename,renameat:error=EIO:when=5;unlink,unlinkat:error=EIO:when=1|unable to remove env/|restart
+rename,renameat:error=EIO:when=6;unlink,unlinkat:error=EIO:when=1|unable to remove mess/|restart
 openat:error=EMFILE:when=2+|unable to create tmp/m\.|pickup
 openat:error=EMFILE:when=3+|unable to write tmp/e\.|pickup
 EOF

@@ -1,0 +1,221 @@
+#! /usr/bin/atf-sh
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# Spare drop files (queue/queue_spare.h): sched keeps a queued message's
+# drop file in spare/<uid>.<slot>, the uid's next qinject writes over it
+# instead of creating a file, and nothing planted there is ever written.
+
+. "$(atf_get_srcdir)/../lib.sh"
+
+# big_msg ID - qp_msg ID with 40 KiB more body: longer than what follows
+big_msg() {
+	qp_msg "$1"
+	i=0
+	while [ $i -lt 512 ]; do
+		echo "filler line $i of the long message, long enough to count."
+		i=$((i + 1))
+	done
+}
+
+# spares - the names in spare/, one a line
+spares() {
+	ls -A "$QPOST_QUEUE/spare"
+}
+
+# wait_spares N - wait until spare/ holds N entries
+wait_spares() {
+	_sp_want=$1
+	_sp_enough() {
+		[ "$(spares | wc -l)" -eq "$_sp_want" ]
+	}
+	qp_deadline_loop 30 _sp_enough ||
+	    atf_fail "spare/ holds '$(spares | tr '\n' ' ')', not $1 files"
+}
+
+atf_test_case reused cleanup
+reused_head() {
+	atf_set "descr" "a queued message's drop file is kept in spare/ under" \
+	    "its uid, and the uid's next message is written over it (same" \
+	    "inode, cut to the new length) and delivered whole"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+reused_body() {
+	qp_instance "$PWD/inst"
+	qp_start
+	# sched makes spare/ in a queue that lacks it, with drop/'s mode
+	qp_wait_log "made .*/spare for spare drop files" 30
+	atf_check -o inline:"1777\n" stat -c %a "$QPOST_QUEUE/spare"
+
+	big_msg s1 > big
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < big
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 60
+	wait_spares 1
+	atf_check -o match:"^$(id -u)\.[0-9]+$" ls -A "$QPOST_QUEUE/spare"
+	ino=$(stat -c %i "$QPOST_QUEUE/spare/$(spares)")
+
+	# with sched stopped the next drop file stays where it can be seen
+	qp_stop
+	qp_msg s2 > small
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < small
+	atf_check -o inline:"" ls -A "$QPOST_QUEUE/spare"
+	atf_check -o inline:"$ino\n" sh -c "stat -c %i '$QPOST_QUEUE'/drop/*"
+	[ "$(stat -c %s "$QPOST_QUEUE"/drop/*)" -lt 8192 ] ||
+	    atf_fail "the reused drop file was not cut to its new length"
+
+	qp_start
+	qp_wait_for 2 "$QP_DIR/home/alice/Maildir/new" 60
+	qp_wait_queue_empty 30
+	f=$(grep -l "^X-Test-Id: s2$" "$QP_DIR"/home/alice/Maildir/new/*)
+	qp_mail_body_equal small "$f"
+	# and back it goes, the one inode of both messages
+	wait_spares 1
+	atf_check -o inline:"$ino\n" sh -c "stat -c %i '$QPOST_QUEUE'/spare/*"
+}
+reused_cleanup() {
+	qp_stop
+}
+
+atf_test_case planted cleanup
+planted_head() {
+	atf_set "descr" "what is planted in spare/ under the uid's name (a" \
+	    "symbolic link, a FIFO, a second link, a directory) is never" \
+	    "written through: qinject makes a new file and does not block"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+planted_body() {
+	qp_instance "$PWD/inst"
+	mkdir -m 1777 "$QPOST_QUEUE/spare"
+	u=$(id -u)
+	echo target > target
+	ln -s "$PWD/target" "$QPOST_QUEUE/spare/$u.0"
+	mkfifo "$QPOST_QUEUE/spare/$u.1"
+	echo linked > linked
+	ln linked "$QPOST_QUEUE/spare/$u.2"
+	mkdir "$QPOST_QUEUE/spare/$u.3"
+	qp_msg p1 > m
+	i=0
+	while [ $i -lt 5 ]; do
+		atf_check timeout 30 "$QPOST_LIBEXEC/qinject" alice@example.test \
+		    < m
+		i=$((i + 1))
+	done
+	atf_check -o inline:"target\n" cat target
+	atf_check -o inline:"linked\n" cat linked
+	# five whole drop files, none of them what was planted
+	atf_check -o inline:"5\n" sh -c "ls '$QPOST_QUEUE/drop' | wc -l"
+	atf_check -o inline:"" find "$QPOST_QUEUE/drop" -mindepth 1 \
+	    ! -type f -o -links +1 -o -name '*.tmp'
+
+	# sched takes the five and removes what does not belong in spare/
+	qp_start
+	qp_wait_for 5 "$QP_DIR/home/alice/Maildir/new" 60
+	qp_wait_queue_empty 30
+	atf_check -o inline:"" find "$QPOST_QUEUE/spare" -mindepth 1 \
+	    ! -type f -o -links +1
+	atf_check -o inline:"linked\n" cat linked
+}
+planted_cleanup() {
+	qp_stop
+}
+
+atf_test_case filter_reads cleanup
+filter_reads_head() {
+	atf_set "descr" "a control/filter reading the message to its end" \
+	    "from a reused drop file sees the message alone, not what the" \
+	    "spare held past it"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+filter_reads_body() {
+	qp_instance "$PWD/inst"
+	mkdir -m 1777 "$QPOST_QUEUE/spare"
+	big_msg old > "$QPOST_QUEUE/spare/$(id -u).3"
+	printf '#! /bin/sh\ncat > %s/seen\n' "$PWD" > filter
+	chmod 755 filter
+	echo "$PWD/filter" > "$QPOST_CONTROL/filter"
+	qp_msg f1 > m
+	# the filter queues nothing itself: qinject says so
+	atf_check -e match:"exited 0 without queueing the message" \
+	    "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	atf_check -o inline:"" ls -A "$QPOST_QUEUE/spare"
+	atf_check -o file:m cat seen
+}
+filter_reads_cleanup() {
+	qp_stop
+}
+
+atf_test_case cleanup cleanup
+cleanup_head() {
+	atf_set "descr" "when sched starts it removes from spare/ what is not" \
+	    "a spare named by its owner's uid, and keeps those that are"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+cleanup_body() {
+	qp_instance "$PWD/inst"
+	s=$QPOST_QUEUE/spare
+	mkdir -m 1777 "$s"
+	u=$(id -u)
+	o=$((u + 1))
+	for n in junk "$u.64" "$u.07" "$o.0" "+$u.1" "$u.1x" "$u."; do
+		echo x > "$s/$n"
+	done
+	ln -s /etc/passwd "$s/$u.2"
+	head -c 200000 /dev/zero > "$s/$u.3"
+	echo kept > "$s/$u.5"
+	echo kept > "$s/$u.63"
+	qp_start
+	qp_wait_log "ready" 30
+	atf_check -o inline:"$u.5\n$u.63\n" sh -c "ls -A '$s' | sort"
+}
+cleanup_cleanup() {
+	qp_stop
+}
+
+atf_test_case not_owned cleanup
+not_owned_head() {
+	atf_set "descr" "a file of another uid's under root's name in spare/" \
+	    "is moved by root's qinject (root passes the sticky bit) but" \
+	    "not written: the drop file is a new one, root's"
+	atf_set "require.user" "root"
+	atf_set "require.progs" "setpriv"
+}
+not_owned_body() {
+	R=$(mktemp -d /tmp/qpost-spare.XXXXXX)
+	echo "$R" > spare_root
+	chmod 755 "$R"
+	mkdir "$R/control" "$R/queue"
+	echo example.test > "$R/control/me"
+	for d in drop spare; do
+		mkdir -m 1777 "$R/queue/$d"
+	done
+	mkfifo -m 0622 "$R/queue/trigger"
+	echo planted > "$R/queue/spare/0.0"
+	chown qptest "$R/queue/spare/0.0"
+	ino=$(stat -c %i "$R/queue/spare/0.0")
+	# held open, so that its inode cannot be freed and handed out again
+	exec 7< "$R/queue/spare/0.0"
+	qp_msg n1 > "$R/m"
+	atf_check env QPOST_CONTROL="$R/control" QPOST_QUEUE="$R/queue" \
+	    "$(qp_top)/build/libexec/qinject" alice@example.test < "$R/m"
+	atf_check -o inline:"planted\n" cat <&7
+	exec 7<&-
+	atf_check -o inline:"root\n" sh -c "stat -c %U '$R'/queue/drop/*"
+	[ "$(stat -c %i "$R"/queue/drop/*)" != "$ino" ] ||
+	    atf_fail "root's qinject wrote into qptest's file"
+	atf_check -o match:"X-Test-Id: n1" sh -c "cat '$R'/queue/drop/*"
+	atf_check -o inline:"" sh -c "find '$R/queue' -user qptest"
+}
+not_owned_cleanup() {
+	[ ! -f spare_root ] || rm -rf "$(cat spare_root)"
+}
+
+atf_init_test_cases() {
+	atf_add_test_case reused
+	atf_add_test_case planted
+	atf_add_test_case filter_reads
+	atf_add_test_case cleanup
+	atf_add_test_case not_owned
+}
