@@ -353,6 +353,22 @@ load() {
 	esac
 }
 
+# fresh_new DIR - DIR (a Maildir's new/) empty for the next run: the
+# files of the last run are moved aside, and removed only with the rest
+# at the end.  Removing them here would free thousands of inodes a
+# moment before the run, and on ext4 without a journal every file
+# created in that block group for the next minutes passes over each of
+# them (recently_deleted() in fs/ext4/ialloc.c): the run would measure
+# the bench's own cleanup rather than the MTA.
+SPENT=0
+fresh_new() {
+	SPENT=$((SPENT + 1))
+	mkdir -p "$BASE/spent" && mv "$1" "$BASE/spent/$SPENT" &&
+	    mkdir "$1" && chown --reference="$BASE/spent/$SPENT" "$1" &&
+	    chmod --reference="$BASE/spent/$SPENT" "$1" ||
+	    die "unable to make $1 afresh"
+}
+
 # run MTA TEST ROUND - one measured run, its line into results
 run() {
 	if [ "$1" = pf ]; then
@@ -360,7 +376,7 @@ run() {
 	else
 		cg=$CG_QP newdir=$QP_NEW
 	fi
-	find "$newdir" -mindepth 1 -delete
+	fresh_new "$newdir"
 	load "$1" "$2"
 	# qinject's environment; Postfix's sendmail ignores it
 	# shellcheck disable=SC2086 # word lists
@@ -410,7 +426,7 @@ fsync_probe() {
 		newdir=$QP_NEW port=$QP_PORT
 		pids=$(cat "$CG_QP/cgroup.procs")
 	fi
-	find "$newdir" -mindepth 1 -delete
+	fresh_new "$newdir"
 	args=
 	for p in $pids; do args="$args -p $p"; done
 	# shellcheck disable=SC2086
