@@ -240,6 +240,7 @@ UNIT_TESTS +=	tests/unit/check_log_test
 UNIT_TESTS +=	tests/unit/dkim_req_test
 UNIT_TESTS +=	tests/unit/verify_test
 UNIT_TESTS +=	tests/unit/dnsbl_test
+UNIT_TESTS +=	tests/unit/sandbox_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/hostile_drop_test
