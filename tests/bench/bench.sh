@@ -360,12 +360,13 @@ load() {
 # created in that block group for the next minutes passes over each of
 # them (recently_deleted() in fs/ext4/ialloc.c): the run would measure
 # the bench's own cleanup rather than the MTA.
-SPENT=0
+# (a folder of its own each time: fsync_probe runs in a subshell, where
+# a counter would not count)
 fresh_new() {
-	SPENT=$((SPENT + 1))
-	mkdir -p "$BASE/spent" && mv "$1" "$BASE/spent/$SPENT" &&
-	    mkdir "$1" && chown --reference="$BASE/spent/$SPENT" "$1" &&
-	    chmod --reference="$BASE/spent/$SPENT" "$1" ||
+	mkdir -p "$BASE/spent" && _fn=$(mktemp -d "$BASE/spent/run.XXXXXX") &&
+	    mv "$1" "$_fn/new" && mkdir "$1" &&
+	    chown --reference="$_fn/new" "$1" &&
+	    chmod --reference="$_fn/new" "$1" ||
 	    die "unable to make $1 afresh"
 }
 
