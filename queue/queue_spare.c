@@ -5,9 +5,9 @@
  * keep.  See queue_spare.h.
  */
 #include <sys/stat.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +16,9 @@
 #include "queue_spare.h"
 
 /*
- * sched probes this many slots in turn for a free one; past them the
- * pool is full enough, and the file is removed as before.
+ * qinject probes this many slots at random for a spare, sched this many
+ * in turn for a free slot; past them a new file is made, or the old one
+ * removed, as before.
  */
 #define SPARE_PROBES	8
 
@@ -57,55 +58,55 @@ spare_name_parse(const char *name, uid_t *uid)
 	return 0;
 }
 
-/* is_plain - whether the entry is a regular file (never move the rest) */
+/*
+ * is_own_spare - whether spare/name is there and looks like ours: a
+ * plain file of this uid with one link.  What another user planted (a
+ * directory, a link) is then never moved; atomic_reuse checks the file
+ * again once it is ours to open, as it may have changed in between.
+ */
 static int
-is_plain(int dirfd, const struct dirent *de)
+is_own_spare(int spare_fd, const char *name)
 {
 	struct stat st;
 
-	if (de->d_type != DT_UNKNOWN)
-		return de->d_type == DT_REG;
-	return fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode);
+	return fstatat(spare_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    st.st_uid == geteuid();
 }
 
 /*
  * spare_take - move one of this uid's spares to drop_fd/tmpname, for
- * atomic_reuse to check and write over.  spare/ is listed rather than
- * probed: under load the files out being written leave holes where
- * sched keeps refilling, and a listing finds what is there.  A name
- * another qinject took first (ENOENT), or another uid's file under our
- * name (EPERM), sends it to the next.  0, or -1 when none was taken
- * (or spare_fd is -1: a queue without spare/): then create a new file.
+ * atomic_reuse to check and write over.  Slots are probed at random,
+ * not found by listing spare/: a listing holds the folder's lock while
+ * the renames in and out of it wait, and under fifty sessions the
+ * injections then queued up behind each other.  Under a steady load the
+ * pool stays nearly full (each queued message gives back the file its
+ * next one takes), so the first probe mostly hits.  A name another
+ * qinject took first (ENOENT), or anything but our own file, sends it to
+ * the next.  0, or -1 when none was taken (or spare_fd is -1: a
+ * queue without spare/): then create a new file.
  */
 int
 spare_take(int spare_fd, int drop_fd, const char *tmpname)
 {
-	struct dirent *de;
-	DIR *dir;
-	uid_t uid;
-	int fd, r = -1;
+	char name[SPARE_NAME_MAX];
+	uint32_t start;
+	unsigned int i;
 
-	if (spare_fd == -1 || (fd = dup(spare_fd)) == -1)
+	if (spare_fd == -1)
 		return -1;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		if (spare_name_parse(de->d_name, &uid) == -1 ||
-		    uid != geteuid() || !is_plain(spare_fd, de))
+	arc4random_buf(&start, sizeof(start));
+	for (i = 0; i < SPARE_PROBES; i++) {
+		spare_name(name, sizeof(name), geteuid(), start + i);
+		if (!is_own_spare(spare_fd, name))
 			continue;
-		if (renameat2(spare_fd, de->d_name, drop_fd, tmpname,
-		    RENAME_NOREPLACE) == 0) {
-			r = 0;
-			break;
-		}
+		if (renameat2(spare_fd, name, drop_fd, tmpname,
+		    RENAME_NOREPLACE) == 0)
+			return 0;
 		if (errno != ENOENT && errno != EPERM)
-			break;
+			return -1;
 	}
-	closedir(dir);
-	return r;
+	return -1;
 }
 
 /*

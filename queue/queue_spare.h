@@ -10,12 +10,12 @@
  * the block group freed in the last minutes, recently_deleted() in
  * fs/ext4/ialloc.c, and the Maildirs share that cost).  So sched moves
  * a small finished drop file to spare/<uid>.<slot> instead, and the
- * next qinject run by that uid takes one back with a rename and writes
- * over it (atomic_reuse).  spare/ is mode 3777 like drop/: the sticky
- * bit lets nobody but the owner (and sched, the folder's owner) move a
- * file out, and atomic_reuse refuses a file that is not the caller's
- * own plain file with one link, so a file planted under another uid's
- * name is never written.  Nothing here needs to be durable: a spare
+ * next qinject run by that uid takes one back (probing its slots) with
+ * a rename and writes over it (atomic_reuse).  spare/ is mode 3777 like
+ * drop/: the sticky bit lets nobody but the owner (and sched, the
+ * folder's owner) move a file out, and qinject moves, and atomic_reuse
+ * writes over, only the caller's own plain file with one link, so a
+ * file planted under another uid's name is never written.  Nothing here needs to be durable: a spare
  * lost in a crash is a new inode the next time.
  */
 #ifndef QPOST_QUEUE_SPARE_H

@@ -32,34 +32,53 @@ wait_spares() {
 	    atf_fail "spare/ holds '$(spares | tr '\n' ' ')', not $1 files"
 }
 
+# fill_spares SIZE - every slot of this uid in spare/ holds a file of
+# SIZE bytes (qinject probes slots at random: with all full, it finds
+# one at once); their inode numbers into spare_inodes
+fill_spares() {
+	mkdir -p -m 1777 "$QPOST_QUEUE/spare"
+	_fs_i=0
+	while [ $_fs_i -lt 64 ]; do
+		_fs_f=$QPOST_QUEUE/spare/$(id -u).$_fs_i
+		[ -e "$_fs_f" ] || head -c "$1" /dev/zero > "$_fs_f"
+		_fs_i=$((_fs_i + 1))
+	done
+	stat -c %i "$QPOST_QUEUE"/spare/* > spare_inodes
+}
+
 atf_test_case reused cleanup
 reused_head() {
 	atf_set "descr" "a queued message's drop file is kept in spare/ under" \
-	    "its uid, and the uid's next message is written over it (same" \
-	    "inode, cut to the new length) and delivered whole"
+	    "its uid, and the uid's next message is written over a spare" \
+	    "(the same inode, cut to the new length) and delivered whole"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "120"
 }
 reused_body() {
 	qp_instance "$PWD/inst"
+	qp_msg s1 > m1
+	# no sched yet: the drop file stays where it can be seen
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < m1
+	ino=$(stat -c %i "$QPOST_QUEUE"/drop/*)
 	qp_start
 	# sched makes spare/ in a queue that lacks it, with drop/'s mode
 	qp_wait_log "made .*/spare for spare drop files" 30
 	atf_check -o inline:"1777\n" stat -c %a "$QPOST_QUEUE/spare"
-
-	big_msg s1 > big
-	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < big
 	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 60
 	wait_spares 1
 	atf_check -o match:"^$(id -u)\.[0-9]+$" ls -A "$QPOST_QUEUE/spare"
-	ino=$(stat -c %i "$QPOST_QUEUE/spare/$(spares)")
+	atf_check -o inline:"$ino\n" sh -c "stat -c %i '$QPOST_QUEUE'/spare/*"
 
-	# with sched stopped the next drop file stays where it can be seen
+	# with sched stopped the next drop file stays where it can be seen;
+	# every slot full of files longer than the message
 	qp_stop
+	big_msg filler > big
+	fill_spares "$(wc -c < big)"
 	qp_msg s2 > small
 	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < small
-	atf_check -o inline:"" ls -A "$QPOST_QUEUE/spare"
-	atf_check -o inline:"$ino\n" sh -c "stat -c %i '$QPOST_QUEUE'/drop/*"
+	atf_check -o inline:"63\n" sh -c "ls -A '$QPOST_QUEUE/spare' | wc -l"
+	grep -qx "$(stat -c %i "$QPOST_QUEUE"/drop/*)" spare_inodes ||
+	    atf_fail "the drop file is a new one, not a spare"
 	[ "$(stat -c %s "$QPOST_QUEUE"/drop/*)" -lt 8192 ] ||
 	    atf_fail "the reused drop file was not cut to its new length"
 
@@ -67,10 +86,7 @@ reused_body() {
 	qp_wait_for 2 "$QP_DIR/home/alice/Maildir/new" 60
 	qp_wait_queue_empty 30
 	f=$(grep -l "^X-Test-Id: s2$" "$QP_DIR"/home/alice/Maildir/new/*)
-	qp_mail_body_equal small "$f"
-	# and back it goes, the one inode of both messages
-	wait_spares 1
-	atf_check -o inline:"$ino\n" sh -c "stat -c %i '$QPOST_QUEUE'/spare/*"
+	qp_mail_body_equal "$f" small || atf_fail "s2 was not delivered whole"
 }
 reused_cleanup() {
 	qp_stop
@@ -89,11 +105,19 @@ planted_body() {
 	mkdir -m 1777 "$QPOST_QUEUE/spare"
 	u=$(id -u)
 	echo target > target
-	ln -s "$PWD/target" "$QPOST_QUEUE/spare/$u.0"
-	mkfifo "$QPOST_QUEUE/spare/$u.1"
 	echo linked > linked
-	ln linked "$QPOST_QUEUE/spare/$u.2"
-	mkdir "$QPOST_QUEUE/spare/$u.3"
+	# every slot holds something planted: whatever qinject probes
+	i=0
+	while [ $i -lt 64 ]; do
+		f=$QPOST_QUEUE/spare/$u.$i
+		case $((i % 4)) in
+		0)	ln -s "$PWD/target" "$f" ;;
+		1)	mkfifo "$f" ;;
+		2)	ln linked "$f" ;;
+		3)	mkdir "$f" ;;
+		esac
+		i=$((i + 1))
+	done
 	qp_msg p1 > m
 	i=0
 	while [ $i -lt 5 ]; do
@@ -103,7 +127,8 @@ planted_body() {
 	done
 	atf_check -o inline:"target\n" cat target
 	atf_check -o inline:"linked\n" cat linked
-	# five whole drop files, none of them what was planted
+	# nothing planted was moved, and five whole new drop files
+	atf_check -o inline:"64\n" sh -c "ls -A '$QPOST_QUEUE/spare' | wc -l"
 	atf_check -o inline:"5\n" sh -c "ls '$QPOST_QUEUE/drop' | wc -l"
 	atf_check -o inline:"" find "$QPOST_QUEUE/drop" -mindepth 1 \
 	    ! -type f -o -links +1 -o -name '*.tmp'
@@ -115,6 +140,7 @@ planted_body() {
 	atf_check -o inline:"" find "$QPOST_QUEUE/spare" -mindepth 1 \
 	    ! -type f -o -links +1
 	atf_check -o inline:"linked\n" cat linked
+	atf_check -o inline:"1\n" stat -c %h linked
 }
 planted_cleanup() {
 	qp_stop
@@ -130,8 +156,14 @@ filter_reads_head() {
 }
 filter_reads_body() {
 	qp_instance "$PWD/inst"
+	# every slot full of an older, longer message
+	big_msg old > big
 	mkdir -m 1777 "$QPOST_QUEUE/spare"
-	big_msg old > "$QPOST_QUEUE/spare/$(id -u).3"
+	i=0
+	while [ $i -lt 64 ]; do
+		cp big "$QPOST_QUEUE/spare/$(id -u).$i"
+		i=$((i + 1))
+	done
 	printf '#! /bin/sh\ncat > %s/seen\n' "$PWD" > filter
 	chmod 755 filter
 	echo "$PWD/filter" > "$QPOST_CONTROL/filter"
@@ -139,7 +171,7 @@ filter_reads_body() {
 	# the filter queues nothing itself: qinject says so
 	atf_check -e match:"exited 0 without queueing the message" \
 	    "$QPOST_LIBEXEC/qinject" alice@example.test < m
-	atf_check -o inline:"" ls -A "$QPOST_QUEUE/spare"
+	atf_check -o inline:"63\n" sh -c "ls -A '$QPOST_QUEUE/spare' | wc -l"
 	atf_check -o file:m cat seen
 }
 filter_reads_cleanup() {
@@ -176,9 +208,9 @@ cleanup_cleanup() {
 
 atf_test_case not_owned cleanup
 not_owned_head() {
-	atf_set "descr" "a file of another uid's under root's name in spare/" \
-	    "is moved by root's qinject (root passes the sticky bit) but" \
-	    "not written: the drop file is a new one, root's"
+	atf_set "descr" "files of another uid's under root's name in spare/" \
+	    "are neither moved nor written by root's qinject (root passes" \
+	    "the sticky bit): the drop file is a new one, root's"
 	atf_set "require.user" "root"
 	atf_set "require.progs" "setpriv"
 }
@@ -192,21 +224,22 @@ not_owned_body() {
 		mkdir -m 1777 "$R/queue/$d"
 	done
 	mkfifo -m 0622 "$R/queue/trigger"
-	echo planted > "$R/queue/spare/0.0"
-	chown qptest "$R/queue/spare/0.0"
-	ino=$(stat -c %i "$R/queue/spare/0.0")
-	# held open, so that its inode cannot be freed and handed out again
-	exec 7< "$R/queue/spare/0.0"
+	# every one of root's slots holds a file of qptest's
+	i=0
+	while [ $i -lt 64 ]; do
+		echo planted > "$R/queue/spare/0.$i"
+		i=$((i + 1))
+	done
+	chown qptest "$R"/queue/spare/*
 	qp_msg n1 > "$R/m"
 	atf_check env QPOST_CONTROL="$R/control" QPOST_QUEUE="$R/queue" \
 	    "$(qp_top)/build/libexec/qinject" alice@example.test < "$R/m"
-	atf_check -o inline:"planted\n" cat <&7
-	exec 7<&-
 	atf_check -o inline:"root\n" sh -c "stat -c %U '$R'/queue/drop/*"
-	[ "$(stat -c %i "$R"/queue/drop/*)" != "$ino" ] ||
-	    atf_fail "root's qinject wrote into qptest's file"
 	atf_check -o match:"X-Test-Id: n1" sh -c "cat '$R'/queue/drop/*"
-	atf_check -o inline:"" sh -c "find '$R/queue' -user qptest"
+	# none moved, none written
+	atf_check -o inline:"64\n" sh -c "ls '$R/queue/spare' | wc -l"
+	atf_check -o inline:"planted\n" sh -c \
+	    "cat '$R'/queue/spare/* | sort -u"
 }
 not_owned_cleanup() {
 	[ ! -f spare_root ] || rm -rf "$(cat spare_root)"
