@@ -15,8 +15,9 @@
  * drop/: the sticky bit lets nobody but the owner (and sched, the
  * folder's owner) move a file out, and qinject moves, and atomic_reuse
  * writes over, only the caller's own plain file with one link, so a
- * file planted under another uid's name is never written.  Nothing here needs to be durable: a spare
- * lost in a crash is a new inode the next time.
+ * file planted under another uid's name is never written.  Nothing
+ * here needs to be durable: a spare lost in a crash is a new inode the
+ * next time.
  */
 #ifndef QPOST_QUEUE_SPARE_H
 #define QPOST_QUEUE_SPARE_H
