@@ -15,11 +15,7 @@
 
 #include "queue_spare.h"
 
-/*
- * qinject probes this many slots at random for a spare, sched this many
- * in turn for a free slot; past them a new file is made, or the old one
- * removed, as before.
- */
+/* qinject probes this many slots at random; then it makes a new file */
 #define SPARE_PROBES	8
 
 /* spare_name - the name of uid's slot. */
@@ -111,19 +107,27 @@ spare_take(int spare_fd, int drop_fd, const char *tmpname)
 
 /*
  * spare_keep - move drop_fd/name, a drop file of uid's whose message is
- * queued, to a free slot of uid's.  0, or -1 when every slot probed was
- * taken or the rename failed: then the caller removes the file.
+ * queued, to a free slot of uid's.  Every slot is tried, from where the
+ * last search ended (at random after a start: the slots kept before it
+ * are still full): only a full pool, where qinject rarely misses, costs
+ * the whole round.  0, or -1 when all are taken or the rename failed:
+ * then the caller removes the file.
  */
 int
 spare_keep(int spare_fd, int drop_fd, const char *name, uid_t uid)
 {
-	static unsigned int next;
+	static uint32_t next;
+	static int started;
 	char sname[SPARE_NAME_MAX];
 	unsigned int i;
 
 	if (spare_fd == -1)
 		return -1;
-	for (i = 0; i < SPARE_PROBES; i++) {
+	if (!started) {
+		arc4random_buf(&next, sizeof(next));
+		started = 1;
+	}
+	for (i = 0; i < SPARE_SLOTS; i++) {
 		spare_name(sname, sizeof(sname), uid, next++);
 		if (renameat2(drop_fd, name, spare_fd, sname,
 		    RENAME_NOREPLACE) == 0)
