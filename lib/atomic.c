@@ -70,12 +70,20 @@ atomic_begin(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
 }
 
 /*
- * is_own_file - whether fd is a plain file of ours with one name: only
+ * atomic_is_own - whether st is a plain file of ours with one name: only
  * such a file may be written over.  Anything else at the name may have
  * been put there by someone else (a spare drop file is named by its
  * uid, but any user may create that name), and a FIFO, a device or a
  * second link would write where its maker chose.
  */
+int
+atomic_is_own(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_nlink == 1 &&
+	    st->st_uid == geteuid();
+}
+
+/* is_own_file - atomic_is_own for an open file; errno EPERM if not */
 static int
 is_own_file(int fd)
 {
@@ -83,8 +91,7 @@ is_own_file(int fd)
 
 	if (fstat(fd, &st) == -1)
 		return 0;
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-	    st.st_uid != geteuid())
+	if (!atomic_is_own(&st))
 		return (errno = EPERM, 0);
 	return 1;
 }

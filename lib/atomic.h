@@ -25,6 +25,8 @@ int	atomic_begin(struct atomic *, int, const char *, int, const char *,
 	    mode_t);
 int	atomic_reuse(struct atomic *, int, const char *, int, const char *,
 	    mode_t);
+struct stat;
+int	atomic_is_own(const struct stat *);
 int	atomic_cut(struct atomic *);
 int	atomic_commit(struct atomic *, int);
 void	atomic_abort(struct atomic *);

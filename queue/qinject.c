@@ -130,7 +130,7 @@ open_queue(struct inject *q)
 	if (q->drop_fd == -1)
 		die(QI_QUEUEDIR, "unable to open %s/drop", paths_queue());
 	q->spare_fd = openat(q->queue_fd, QDIR_SPARE,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	    O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (trust_load(&q->trust, q->queue_fd) == -1)
 		diex(QI_CONTROL, "unable to read the control files");
 	if (qfilter_load(&q->filter) == -1)

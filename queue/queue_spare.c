@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "queue_spare.h"
 
 /* qinject probes this many slots at random; then it makes a new file */
@@ -55,10 +56,10 @@ spare_name_parse(const char *name, uid_t *uid)
 }
 
 /*
- * is_own_spare - whether spare/name is there and looks like ours: a
- * plain file of this uid with one link.  What another user planted (a
- * directory, a link) is then never moved; atomic_reuse checks the file
- * again once it is ours to open, as it may have changed in between.
+ * is_own_spare - whether spare/name is there and looks like ours
+ * (atomic_is_own).  What another user planted (a directory, a link) is
+ * then never moved; atomic_reuse checks the file again once it is ours
+ * to open, as it may have changed in between.
  */
 static int
 is_own_spare(int spare_fd, const char *name)
@@ -66,8 +67,20 @@ is_own_spare(int spare_fd, const char *name)
 	struct stat st;
 
 	return fstatat(spare_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	    st.st_uid == geteuid();
+	    atomic_is_own(&st);
+}
+
+/*
+ * is_free - whether spare/name is free, looked up without the lock that
+ * a rename across folders takes for the whole file system
+ */
+static int
+is_free(int spare_fd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(spare_fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    errno == ENOENT;
 }
 
 /*
@@ -129,6 +142,8 @@ spare_keep(int spare_fd, int drop_fd, const char *name, uid_t uid)
 	}
 	for (i = 0; i < SPARE_SLOTS; i++) {
 		spare_name(sname, sizeof(sname), uid, next++);
+		if (!is_free(spare_fd, sname))
+			continue;
 		if (renameat2(drop_fd, name, spare_fd, sname,
 		    RENAME_NOREPLACE) == 0)
 			return 0;

@@ -32,15 +32,15 @@ wait_spares() {
 	    atf_fail "spare/ holds '$(spares | tr '\n' ' ')', not $1 files"
 }
 
-# fill_spares SIZE - every slot of this uid in spare/ holds a file of
-# SIZE bytes (qinject probes slots at random: with all full, it finds
-# one at once); their inode numbers into spare_inodes
+# fill_spares FILE - every empty slot of this uid in spare/ gets a copy
+# of FILE (qinject probes slots at random: with all full, it finds one
+# at once); the inode numbers of all into spare_inodes
 fill_spares() {
 	mkdir -p -m 1777 "$QPOST_QUEUE/spare"
 	_fs_i=0
 	while [ $_fs_i -lt 64 ]; do
 		_fs_f=$QPOST_QUEUE/spare/$(id -u).$_fs_i
-		[ -e "$_fs_f" ] || head -c "$1" /dev/zero > "$_fs_f"
+		[ -e "$_fs_f" ] || cp "$1" "$_fs_f"
 		_fs_i=$((_fs_i + 1))
 	done
 	stat -c %i "$QPOST_QUEUE"/spare/* > spare_inodes
@@ -73,7 +73,7 @@ reused_body() {
 	# every slot full of files longer than the message
 	qp_stop
 	big_msg filler > big
-	fill_spares "$(wc -c < big)"
+	fill_spares big
 	qp_msg s2 > small
 	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < small
 	atf_check -o inline:"63\n" sh -c "ls -A '$QPOST_QUEUE/spare' | wc -l"
@@ -158,12 +158,7 @@ filter_reads_body() {
 	qp_instance "$PWD/inst"
 	# every slot full of an older, longer message
 	big_msg old > big
-	mkdir -m 1777 "$QPOST_QUEUE/spare"
-	i=0
-	while [ $i -lt 64 ]; do
-		cp big "$QPOST_QUEUE/spare/$(id -u).$i"
-		i=$((i + 1))
-	done
+	fill_spares big
 	printf '#! /bin/sh\ncat > %s/seen\n' "$PWD" > filter
 	chmod 755 filter
 	echo "$PWD/filter" > "$QPOST_CONTROL/filter"
