@@ -16,8 +16,11 @@
 #include "atomic.h"
 #include "queue_spare.h"
 
-/* qinject probes this many slots at random; then it makes a new file */
-#define SPARE_PROBES	8
+/*
+ * qinject probes this many slots, each drawn at random, then makes a new
+ * file: with half the slots full it misses once in 16 million runs
+ */
+#define SPARE_PROBES	24
 
 /* spare_name - the name of uid's slot. */
 void
@@ -88,9 +91,13 @@ is_free(int spare_fd, const char *name)
  * atomic_reuse to check and write over.  Slots are probed at random,
  * not found by listing spare/: a listing holds the folder's lock while
  * the renames in and out of it wait, and under fifty sessions the
- * injections then queued up behind each other.  Under a steady load the
- * pool stays nearly full (each queued message gives back the file its
- * next one takes), so the first probe mostly hits.  A name another
+ * injections then queued up behind each other.  Each probe draws its
+ * own slot: sched fills free slots one after another, so the spares
+ * sit in runs, and probes in a row from one random start missed a run
+ * of half the slots about half the time (a quarter of the injections
+ * made new files in the benchmark).  Under a steady load the pool
+ * stays nearly full (each queued message gives back the file its next
+ * one takes), so the first probe mostly hits.  A name another
  * qinject took first (ENOENT), or anything but our own file, sends it to
  * the next.  0, or -1 when none was taken (or spare_fd is -1: a
  * queue without spare/): then create a new file.
@@ -99,14 +106,14 @@ int
 spare_take(int spare_fd, int drop_fd, const char *tmpname)
 {
 	char name[SPARE_NAME_MAX];
-	uint32_t start;
+	uint8_t pick[SPARE_PROBES];	/* uniform: SPARE_SLOTS divides 256 */
 	unsigned int i;
 
 	if (spare_fd == -1)
 		return -1;
-	arc4random_buf(&start, sizeof(start));
+	arc4random_buf(pick, sizeof(pick));
 	for (i = 0; i < SPARE_PROBES; i++) {
-		spare_name(name, sizeof(name), geteuid(), start + i);
+		spare_name(name, sizeof(name), geteuid(), pick[i]);
 		if (!is_own_spare(spare_fd, name))
 			continue;
 		if (renameat2(spare_fd, name, drop_fd, tmpname,

@@ -24,7 +24,7 @@
 
 #include <sys/types.h>
 
-#define SPARE_SLOTS	64		/* names per uid: <uid>.0 to .63 */
+#define SPARE_SLOTS	256		/* names per uid: <uid>.0 to .255 */
 #define SPARE_FILE_MAX	(128 * 1024)	/* larger drop files are removed */
 #define SPARE_NAME_MAX	32
 

@@ -7,6 +7,8 @@
 
 . "$(atf_get_srcdir)/../lib.sh"
 
+SLOTS=256	# spare names a uid, as SPARE_SLOTS in queue/queue_spare.h
+
 # big_msg ID - qp_msg ID with 40 KiB more body: longer than what follows
 big_msg() {
 	qp_msg "$1"
@@ -32,13 +34,13 @@ wait_spares() {
 	    atf_fail "spare/ holds '$(spares | tr '\n' ' ')', not $1 files"
 }
 
-# fill_spares FILE - every empty slot of this uid in spare/ gets a copy
-# of FILE (qinject probes slots at random: with all full, it finds one
-# at once); the inode numbers of all into spare_inodes
+# fill_spares FILE [N] - every empty slot of this uid in spare/ (or the
+# first N) gets a copy of FILE (qinject probes slots at random: with all
+# full, it finds one at once); the inode numbers of all into spare_inodes
 fill_spares() {
 	mkdir -p -m 1777 "$QPOST_QUEUE/spare"
 	_fs_i=0
-	while [ $_fs_i -lt 64 ]; do
+	while [ $_fs_i -lt "${2:-$SLOTS}" ]; do
 		_fs_f=$QPOST_QUEUE/spare/$(id -u).$_fs_i
 		[ -e "$_fs_f" ] || cp "$1" "$_fs_f"
 		_fs_i=$((_fs_i + 1))
@@ -76,7 +78,8 @@ reused_body() {
 	fill_spares big
 	qp_msg s2 > small
 	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < small
-	atf_check -o inline:"63\n" sh -c "ls -A '$QPOST_QUEUE/spare' | wc -l"
+	atf_check -o inline:"$((SLOTS - 1))\n" sh -c \
+	    "ls -A '$QPOST_QUEUE/spare' | wc -l"
 	grep -qx "$(stat -c %i "$QPOST_QUEUE"/drop/*)" spare_inodes ||
 	    atf_fail "the drop file is a new one, not a spare"
 	[ "$(stat -c %s "$QPOST_QUEUE"/drop/*)" -lt 8192 ] ||
@@ -90,6 +93,32 @@ reused_body() {
 }
 reused_cleanup() {
 	qp_stop
+}
+
+atf_test_case spread
+spread_head() {
+	atf_set "descr" "qinject finds a spare when only half the slots hold" \
+	    "one, all in one run (as sched fills them, one after another):" \
+	    "its probes are spread over all the slots, not consecutive"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+spread_body() {
+	qp_instance "$PWD/inst"
+	qp_msg h1 > m
+	fill_spares m $((SLOTS / 2))
+	# no sched: every drop file stays in drop/.  Probes in a row from a
+	# random start missed the run about half the time; spread ones, 24
+	# of them, miss less than once in 100,000 injections here
+	i=0
+	while [ $i -lt 20 ]; do
+		atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < m
+		i=$((i + 1))
+	done
+	stat -c %i "$QPOST_QUEUE"/drop/* > drop_inodes
+	atf_check -o inline:"20\n" sh -c "wc -l < drop_inodes"
+	# every one a spare's inode: grep finds no other line
+	atf_check -s exit:1 -o empty grep -vxF -f spare_inodes drop_inodes
 }
 
 atf_test_case planted cleanup
@@ -108,7 +137,7 @@ planted_body() {
 	echo linked > linked
 	# every slot holds something planted: whatever qinject probes
 	i=0
-	while [ $i -lt 64 ]; do
+	while [ $i -lt $SLOTS ]; do
 		f=$QPOST_QUEUE/spare/$u.$i
 		case $((i % 4)) in
 		0)	ln -s "$PWD/target" "$f" ;;
@@ -128,7 +157,8 @@ planted_body() {
 	atf_check -o inline:"target\n" cat target
 	atf_check -o inline:"linked\n" cat linked
 	# nothing planted was moved, and five whole new drop files
-	atf_check -o inline:"64\n" sh -c "ls -A '$QPOST_QUEUE/spare' | wc -l"
+	atf_check -o inline:"$SLOTS\n" sh -c \
+	    "ls -A '$QPOST_QUEUE/spare' | wc -l"
 	atf_check -o inline:"5\n" sh -c "ls '$QPOST_QUEUE/drop' | wc -l"
 	atf_check -o inline:"" find "$QPOST_QUEUE/drop" -mindepth 1 \
 	    ! -type f -o -links +1 -o -name '*.tmp'
@@ -166,7 +196,8 @@ filter_reads_body() {
 	# the filter queues nothing itself: qinject says so
 	atf_check -e match:"exited 0 without queueing the message" \
 	    "$QPOST_LIBEXEC/qinject" alice@example.test < m
-	atf_check -o inline:"63\n" sh -c "ls -A '$QPOST_QUEUE/spare' | wc -l"
+	atf_check -o inline:"$((SLOTS - 1))\n" sh -c \
+	    "ls -A '$QPOST_QUEUE/spare' | wc -l"
 	atf_check -o file:m cat seen
 }
 filter_reads_cleanup() {
@@ -186,16 +217,16 @@ cleanup_body() {
 	mkdir -m 1777 "$s"
 	u=$(id -u)
 	o=$((u + 1))
-	for n in junk "$u.64" "$u.07" "$o.0" "+$u.1" "$u.1x" "$u."; do
+	for n in junk "$u.$SLOTS" "$u.07" "$o.0" "+$u.1" "$u.1x" "$u."; do
 		echo x > "$s/$n"
 	done
 	ln -s /etc/passwd "$s/$u.2"
 	head -c 200000 /dev/zero > "$s/$u.3"
 	echo kept > "$s/$u.5"
-	echo kept > "$s/$u.63"
+	echo kept > "$s/$u.$((SLOTS - 1))"
 	qp_start
 	qp_wait_log "ready" 30
-	atf_check -o inline:"$u.5\n$u.63\n" sh -c "ls -A '$s' | sort"
+	atf_check -o inline:"$u.$((SLOTS - 1))\n$u.5\n" sh -c "ls -A '$s' | sort"
 }
 cleanup_cleanup() {
 	qp_stop
@@ -221,7 +252,7 @@ not_owned_body() {
 	mkfifo -m 0622 "$R/queue/trigger"
 	# every one of root's slots holds a file of qptest's
 	i=0
-	while [ $i -lt 64 ]; do
+	while [ $i -lt $SLOTS ]; do
 		echo planted > "$R/queue/spare/0.$i"
 		i=$((i + 1))
 	done
@@ -232,7 +263,7 @@ not_owned_body() {
 	atf_check -o inline:"root\n" sh -c "stat -c %U '$R'/queue/drop/*"
 	atf_check -o match:"X-Test-Id: n1" sh -c "cat '$R'/queue/drop/*"
 	# none moved, none written
-	atf_check -o inline:"64\n" sh -c "ls '$R/queue/spare' | wc -l"
+	atf_check -o inline:"$SLOTS\n" sh -c "ls '$R/queue/spare' | wc -l"
 	atf_check -o inline:"planted\n" sh -c \
 	    "cat '$R'/queue/spare/* | sort -u"
 }
@@ -242,6 +273,7 @@ not_owned_cleanup() {
 
 atf_init_test_cases() {
 	atf_add_test_case reused
+	atf_add_test_case spread
 	atf_add_test_case planted
 	atf_add_test_case filter_reads
 	atf_add_test_case cleanup
