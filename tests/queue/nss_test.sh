@@ -17,8 +17,8 @@ NSS_UID=54321
 # may drop into, in a folder every uid may reach, and the extrausers
 # files: R is that folder.
 nss_setup() {
-	# musl's loader is the interpreter named in the binary
-	grep -q ld-musl "$(qp_top)/build/libexec/qinject" ||
+	# the musl build names the program it hands such a caller to
+	grep -q qinject-nss "$(qp_top)/build/libexec/qinject" ||
 	    atf_skip "qinject is built with glibc here (no musl-gcc, or" \
 	    "SANITIZE=1), and asks the name services itself"
 	! getent passwd "$NSS_UID" >/dev/null ||
@@ -147,7 +147,29 @@ passwd_account_cleanup() {
 	nss_cleanup
 }
 
+atf_test_case static_pie
+static_pie_head() {
+	atf_set "descr" "where musl's static library is installed, the musl" \
+	    "build of qinject is a static PIE: no dynamic loader, no shared" \
+	    "library, still position-independent, with RELRO and BIND_NOW"
+	atf_set "require.progs" "readelf"
+}
+static_pie_body() {
+	q=$(qp_top)/build/libexec/qinject
+	grep -q qinject-nss "$q" || atf_skip "qinject is built with glibc here"
+	# where the Makefile finds musl: beside musl-gcc's specs file
+	specs=$(sed -n 's/.*-specs "\([^"]*\)".*/\1/p' "$(command -v musl-gcc)")
+	[ -f "$(dirname "$specs")/rcrt1.o" ] ||
+	    atf_skip "musl has no static PIE start file here"
+	atf_check -o not-match:"INTERP" readelf -lW "$q"
+	atf_check -o match:"GNU_RELRO" readelf -lW "$q"
+	atf_check -o match:"Type: +DYN" readelf -hW "$q"
+	atf_check -o not-match:"NEEDED" -o match:"BIND_NOW" readelf -dW "$q"
+	atf_check -o match:"^usage: qinject" -s exit:0 "$q" -h
+}
+
 atf_init_test_cases() {
+	atf_add_test_case static_pie
 	atf_add_test_case nss_account
 	atf_add_test_case nss_missing
 	atf_add_test_case passwd_account
