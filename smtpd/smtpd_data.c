@@ -123,6 +123,39 @@ content(struct data *d, struct run *r, const char *p, struct sa *out)
 }
 
 /*
+ * plain_run - how many octets from p on (at most avail) are the plain
+ * middle of a line, which the per-octet path below would only count
+ * and output: no CR, LF or NUL, the line below its limit, the message
+ * below max_size, no Received: prefix still being matched and no flag
+ * set (a flagged message outputs nothing more).  0 sends the octet at
+ * p through the per-octet path.  Taking such runs whole, not an octet
+ * at a time, took smtpd's DATA from a tenth of all CPU time at 100 KiB
+ * messages to a small part of it.
+ */
+static size_t
+plain_run(const struct data *d, const char *p, size_t avail)
+{
+	size_t k, lim = avail;
+
+	if (d->state != ST_MID || d->flags != 0 ||
+	    (d->in_header && d->headlen < RECEIVED_LEN) ||
+	    d->linelen >= DATA_LINE_MAX)
+		return 0;
+	if (lim > DATA_LINE_MAX - d->linelen)
+		lim = DATA_LINE_MAX - d->linelen;
+	if (d->max_size > 0) {
+		if (d->size >= d->max_size)
+			return 0;
+		if (lim > d->max_size - d->size)
+			lim = (size_t)(d->max_size - d->size);
+	}
+	for (k = 0; k < lim && p[k] != '\r' && p[k] != '\n' && p[k] != '\0';
+	    k++)
+		continue;
+	return k;
+}
+
+/*
  * data_feed - consume n wire octets at s, appending the queue form to
  * out.  Returns 1 when the DATA end (CRLF "." CRLF) has been consumed,
  * with *used the octets up to and including it (the rest is the next
@@ -136,7 +169,7 @@ data_feed(struct data *d, const char *s, size_t n, size_t *used,
     struct sa *out)
 {
 	struct run r = { NULL, NULL };
-	size_t i;
+	size_t i, k;
 	const char *p;
 
 	*used = 0;
@@ -144,6 +177,18 @@ data_feed(struct data *d, const char *s, size_t n, size_t *used,
 		return 1;
 	for (i = 0; i < n; i++) {
 		p = s + i;
+		if ((k = plain_run(d, p, n - i)) > 0) {
+			/* as emit would, octet by octet */
+			if (r.end != p && run_flush(&r, out) == -1)
+				return -1;
+			if (r.start == NULL)
+				r.start = p;
+			r.end = p + k;
+			d->size += k;
+			d->linelen += k;
+			i += k - 1;
+			continue;
+		}
 		/*
 		 * The line length counts the wire form, before a stuffing
 		 * dot is removed, CRLF included: that is the line the client

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sa.h"
 #include "smtpd_data.h"
@@ -54,6 +55,48 @@ reference(const char *s, size_t n, int dot_mode, int ended, struct sa *ref)
 		if (s[i] == '\n')
 			start = i + 1;
 	}
+}
+
+/*
+ * long_line - whether a line of s (split at each CRLF, the CRLF
+ * counted; the last may be unended) is longer than DATA_LINE_MAX.
+ */
+static int
+long_line(const char *s, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i + 1 < n; i++)
+		if (s[i] == '\r' && s[i + 1] == '\n') {
+			if (i + 2 - start > DATA_LINE_MAX)
+				return 1;
+			start = i + 2;
+			i++;
+		}
+	return n - start > DATA_LINE_MAX;
+}
+
+/*
+ * clean - whether s has nothing but the size that could flag it: no
+ * NUL, no LF without its CR, no CR without its LF (but the last octet
+ * of DATA not yet ended, still waiting), no long line, and no
+ * "received" anywhere (a loop is not worth modelling here).
+ */
+static int
+clean(const char *s, size_t n, int waiting)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\0' || (s[i] == '\n' && (i == 0 ||
+		    s[i - 1] != '\r')))
+			return 0;
+		if (s[i] == '\r' && (i + 1 == n ? !waiting : s[i + 1] != '\n'))
+			return 0;
+		if (n - i >= 8 && strncasecmp(s + i, "received", 8) == 0)
+			return 0;
+	}
+	return !long_line(s, n);
 }
 
 int
@@ -134,6 +177,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (d1.flags & DATA_LOOP)
 		CHECK(d1.received > DATA_RECEIVED_MAX);
+	/* the flags as the input deserves: the line limit exactly, and a
+	 * clean input flagged for its size alone, and only over max */
+	CHECK(!(d1.flags & DATA_LONG_LINE) == !long_line(s, used1));
+	if (clean(s, used1, dot_mode && rc1 == 0)) {
+		sa_free(&ref);
+		reference(s, used1, dot_mode, rc1, &ref);
+		CHECK(d1.flags == (max > 0 && ref.len > max ? DATA_TOO_BIG : 0));
+	}
 	for (i = 0; i < whole.len; i++)
 		CHECK(whole.s[i] != '\0');
 	sa_free(&whole);
