@@ -11,9 +11,11 @@
  * load each creation walks the whole group: a quarter of the queue's
  * CPU time in the benchmark.  So a finished file is renamed into tmp/
  * instead, up to POOL_MAX of each kind (enough for the backlog of a
- * burst), and the next message is written over it (atomic_reuse).  A
- * file over POOL_FILE_MAX is removed as before: the pool must not hold
- * much of the disk.  Message files and envelopes have pools of
+ * burst: with 256, the benchmark's bursts at ten sessions went past it
+ * and one message in eight had its files removed and made anew), and
+ * the next message is written over it (atomic_reuse).  A file over
+ * POOL_FILE_MAX, or one that would take a pool over POOL_BYTES_MAX, is
+ * removed as before: the pools must not hold much of the disk.  Message files and envelopes have pools of
  * their own: an envelope is 0600 and a message file 0640, and a file
  * that went from one kind to the other could have been opened through
  * group qpost while it was a message.  tmp/ is emptied when sched
@@ -29,13 +31,18 @@
 #include "atomic.h"
 #include "sched.h"
 
-#define POOL_MAX	256		/* files kept of each kind */
+#define POOL_MAX	1024		/* files kept of each kind */
 #define POOL_FILE_MAX	(128 * 1024)	/* and none larger */
+#define POOL_BYTES_MAX	(16 * 1024 * 1024)	/* bytes of each kind */
 
 /* the pooled files are tmp/pm.<n> and tmp/pe.<n> */
 static const char pool_prefix[2][4] = { "pm.", "pe." };
-static unsigned long long pool[2][POOL_MAX];
+static struct pooled {
+	unsigned long long	 number;
+	off_t			 size;
+} pool[2][POOL_MAX];
 static size_t npool[2];
+static off_t pool_bytes[2];
 static unsigned long long next_number;
 
 static void
@@ -65,12 +72,15 @@ pool_keep(struct sched *s, int kind, int dirfd, const char *name)
 
 	if (npool[kind] == POOL_MAX ||
 	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    st.st_size > POOL_FILE_MAX)
+	    st.st_size > POOL_FILE_MAX ||
+	    pool_bytes[kind] + st.st_size > POOL_BYTES_MAX)
 		return -1;
 	pool_name(pname, sizeof(pname), kind, next_number);
 	if (renameat(dirfd, name, s->tmp_fd, pname) == -1)
 		return -1;
-	pool[kind][npool[kind]++] = next_number++;
+	pool[kind][npool[kind]].number = next_number++;
+	pool[kind][npool[kind]++].size = st.st_size;
+	pool_bytes[kind] += st.st_size;
 	return 0;
 }
 
@@ -82,12 +92,15 @@ int
 pool_begin(struct sched *s, int kind, struct atomic *a, const char *tmpname,
     int dstdir, const char *dstname, mode_t mode)
 {
+	const struct pooled *p;
 	char pname[32];
 
 	/* a pooled file that cannot be used is dropped (atomic_reuse
 	 * removes it itself): then the next, then a new file */
 	while (npool[kind] > 0) {
-		pool_name(pname, sizeof(pname), kind, pool[kind][--npool[kind]]);
+		p = &pool[kind][--npool[kind]];
+		pool_bytes[kind] -= p->size;
+		pool_name(pname, sizeof(pname), kind, p->number);
 		if (renameat(s->tmp_fd, pname, s->tmp_fd, tmpname) == -1)
 			(void)unlinkat(s->tmp_fd, pname, 0);
 		else if (atomic_reuse(a, s->tmp_fd, tmpname, dstdir, dstname,
@@ -107,10 +120,12 @@ pool_drain(struct sched *s)
 	char pname[32];
 	int kind;
 
-	for (kind = POOL_MESS; kind <= POOL_ENV; kind++)
+	for (kind = POOL_MESS; kind <= POOL_ENV; kind++) {
 		while (npool[kind] > 0) {
 			pool_name(pname, sizeof(pname), kind,
-			    pool[kind][--npool[kind]]);
+			    pool[kind][--npool[kind]].number);
 			(void)unlinkat(s->tmp_fd, pname, 0);
 		}
+		pool_bytes[kind] = 0;
+	}
 }

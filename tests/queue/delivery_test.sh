@@ -85,6 +85,65 @@ reuse_cleanup() {
 	qp_stop
 }
 
+# burst N FILE - N copies of FILE queued at once, then delivered: with
+# sched stopped they go into drop/, and alice's home is a plain file
+# until all N are in mess/ (each delivery fails and waits for its
+# retry), so that all are finished together and the pools get every
+# file back
+burst() {
+	_b_i=0
+	while [ $_b_i -lt "$1" ]; do
+		"$QPOST_LIBEXEC/qinject" alice@example.test < "$2" ||
+		    atf_fail "qinject failed"
+		_b_i=$((_b_i + 1))
+	done
+	mv "$QP_DIR/home/alice" "$QP_DIR/home/alice.away"
+	touch "$QP_DIR/home/alice"
+	qp_start
+	_b_n=$1
+	_b_queued() {
+		[ "$(ls "$QPOST_QUEUE/mess" | wc -l)" -eq "$_b_n" ]
+	}
+	qp_deadline_loop 60 _b_queued || atf_fail "$1 messages not queued"
+	rm "$QP_DIR/home/alice"
+	mv "$QP_DIR/home/alice.away" "$QP_DIR/home/alice"
+	qp_wait_for "$1" "$QP_DIR/home/alice/Maildir/new" 120
+	qp_wait_queue_empty 60
+}
+
+atf_test_case pool_bounds cleanup
+pool_bounds_head() {
+	atf_set "descr" "the pools keep the files of a burst of 300 messages" \
+	    "(1,024 of each kind at most), but no more than 16 MiB of each"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "300"
+}
+pool_bounds_body() {
+	qp_instance "$PWD/inst"
+	echo 1 > "$QPOST_CONTROL/retrymin"
+	echo 2 > "$QPOST_CONTROL/retrymax"
+	q=$QPOST_QUEUE
+	qp_msg small > small
+	burst 300 small
+	atf_check -o inline:"300\n" sh -c "ls '$q/tmp' | grep -c '^pm\.'"
+	atf_check -o inline:"300\n" sh -c "ls '$q/tmp' | grep -c '^pe\.'"
+	# a stop empties tmp/; then 160 message files of ~115 KiB, 18 MiB
+	qp_stop
+	rm -f "$QP_DIR"/home/alice/Maildir/new/*
+	{ qp_msg large; seq 1 23000; } > large
+	burst 160 large
+	atf_check -o inline:"160\n" sh -c "ls '$q/tmp' | grep -c '^pe\.'"
+	kept=$(ls "$q/tmp" | grep -c '^pm\.')
+	bytes=$(cat "$q"/tmp/pm.* | wc -c)
+	[ "$kept" -lt 160 ] && [ "$kept" -gt 100 ] ||
+	    atf_fail "$kept of 160 large message files kept"
+	[ "$bytes" -le $((16 * 1024 * 1024)) ] ||
+	    atf_fail "the pool of message files holds $bytes bytes"
+}
+pool_bounds_cleanup() {
+	qp_stop
+}
+
 atf_test_case retry cleanup
 retry_head() {
 	atf_set "descr" "a temporary local failure is retried and delivered" \
@@ -141,6 +200,7 @@ remote_expired_cleanup() {
 atf_init_test_cases() {
 	atf_add_test_case alias_and_bounce
 	atf_add_test_case reuse
+	atf_add_test_case pool_bounds
 	atf_add_test_case retry
 	atf_add_test_case remote_expired
 }
