@@ -247,6 +247,7 @@ class Session:
         self.buf = bytearray()
         self.tls = False
         self.greeted = None	# None, "HELO" or "EHLO"
+        self.left = False	# taken off the active count already
         self.reset_tx()
 
     def log(self, text):
@@ -547,6 +548,12 @@ class Session:
         if verb == "NOOP":
             return self.say("250 2.0.0 ok")
         if verb == "QUIT":
+            # off the count before the reply: the client may end, and
+            # its MTA open its next session, as soon as it has the
+            # 221, before this thread gets to close; maxactive must
+            # not count the two at once
+            self.peer.leave()
+            self.left = True
             self.say("221 2.0.0 bye")
             self.log("cmd %s reply=221" % esc(line))
             raise Closed("quit")
@@ -642,7 +649,7 @@ def serve(peer, sock, addr):
         s.sock.close()
     except OSError:
         pass
-    active = peer.leave()
+    active = peer.leave() if not s.left else peer.active
     peer.log("conn=%d close reason=%s active=%d" % (n, esc(why.encode()),
                                                     active))
 
