@@ -22,6 +22,9 @@
  */
 #define SPARE_PROBES	24
 
+/* spare_take draws each slot from one random octet */
+_Static_assert(256 % SPARE_SLOTS == 0, "SPARE_SLOTS must divide 256");
+
 /* spare_name - the name of uid's slot. */
 void
 spare_name(char *name, size_t size, uid_t uid, unsigned int slot)
@@ -106,7 +109,7 @@ int
 spare_take(int spare_fd, int drop_fd, const char *tmpname)
 {
 	char name[SPARE_NAME_MAX];
-	uint8_t pick[SPARE_PROBES];	/* uniform: SPARE_SLOTS divides 256 */
+	uint8_t pick[SPARE_PROBES];
 	unsigned int i;
 
 	if (spare_fd == -1)

@@ -15,11 +15,12 @@
  * and one message in eight had its files removed and made anew), and
  * the next message is written over it (atomic_reuse).  A file over
  * POOL_FILE_MAX, or one that would take a pool over POOL_BYTES_MAX, is
- * removed as before: the pools must not hold much of the disk.  Message files and envelopes have pools of
- * their own: an envelope is 0600 and a message file 0640, and a file
- * that went from one kind to the other could have been opened through
- * group qpost while it was a message.  tmp/ is emptied when sched
- * starts, so the pools start empty.
+ * removed as before: the pools must not hold much of the disk.
+ * Message files and envelopes have pools of their own: an envelope is
+ * 0600 and a message file 0640, and a file that went from one kind to
+ * the other could have been opened through group qpost while it was a
+ * message.  tmp/ is emptied when sched starts, so the pools start
+ * empty.
  */
 #include <sys/stat.h>
 #include <errno.h>

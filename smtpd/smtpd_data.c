@@ -62,10 +62,25 @@ run_flush(struct run *r, struct sa *out)
 }
 
 /*
- * emit - the octet at p belongs to the output.  Extends the run when p
- * follows it, else flushes it and starts a new one.  Counts the octet
- * against max_size first: the one that would go over sets DATA_TOO_BIG
- * and is not output.  Returns -1 only if out cannot grow.
+ * extend - the k octets at p belong to the output: extend the run when
+ * p follows it, else flush it and start a new one.  -1 if out cannot
+ * grow.
+ */
+static int
+extend(struct run *r, const char *p, size_t k, struct sa *out)
+{
+	if (r->end != p && run_flush(r, out) == -1)
+		return -1;
+	if (r->start == NULL)
+		r->start = p;
+	r->end = p + k;
+	return 0;
+}
+
+/*
+ * emit - the octet at p belongs to the output.  Counts it against
+ * max_size first: the one that would go over sets DATA_TOO_BIG and is
+ * not output.  Returns -1 only if out cannot grow.
  */
 static int
 emit(struct data *d, struct run *r, const char *p, struct sa *out)
@@ -77,12 +92,7 @@ emit(struct data *d, struct run *r, const char *p, struct sa *out)
 		return 0;
 	}
 	d->size++;
-	if (r->end != p && run_flush(r, out) == -1)
-		return -1;
-	if (r->start == NULL)
-		r->start = p;
-	r->end = p + 1;
-	return 0;
+	return extend(r, p, 1, out);
 }
 
 /*
@@ -178,12 +188,9 @@ data_feed(struct data *d, const char *s, size_t n, size_t *used,
 	for (i = 0; i < n; i++) {
 		p = s + i;
 		if ((k = plain_run(d, p, n - i)) > 0) {
-			/* as emit would, octet by octet */
-			if (r.end != p && run_flush(&r, out) == -1)
+			/* what emit would do, octet by octet */
+			if (extend(&r, p, k, out) == -1)
 				return -1;
-			if (r.start == NULL)
-				r.start = p;
-			r.end = p + k;
 			d->size += k;
 			d->linelen += k;
 			i += k - 1;
