@@ -115,6 +115,12 @@ else
 fi
 getent group postdrop >/dev/null || die "no group postdrop"
 
+# cg_busy CG - whether the cgroup still holds a process (its files
+# always show size 0: test -s cannot tell)
+cg_busy() {
+	[ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ]
+}
+
 cleanup() {
 	trap - EXIT INT TERM
 	if [ -f "$PF/etc/main.cf" ]; then
@@ -132,17 +138,18 @@ cleanup() {
 	for cg in "$CG_PF" "$CG_QP"; do
 		[ -d "$cg" ] || continue
 		i=0
-		while [ -s "$cg/cgroup.procs" ] && [ $i -lt 100 ]; do
+		while cg_busy "$cg" && [ $i -lt 100 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
-		[ -s "$cg/cgroup.procs" ] && echo 1 > "$cg/cgroup.kill"
+		cg_busy "$cg" && echo 1 > "$cg/cgroup.kill"
 		i=0
-		while [ -s "$cg/cgroup.procs" ] && [ $i -lt 50 ]; do
+		while cg_busy "$cg" && [ $i -lt 50 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
-		rmdir "$cg" 2>/dev/null
+		rmdir "$cg" 2>/dev/null ||
+		    echo "bench: could not remove the cgroup $cg" >&2
 	done
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$BASE"
 }
