@@ -512,11 +512,12 @@ SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \
 SMTPD_OBJS +=	smtpd/smtpd_proxy.o
 SMTPD_OBJS +=	smtpd/smtpd_verify.o
 SMTPD_OBJS +=	smtpd/smtpd_dnsbl.o
-SMTPD_OBJS +=	smtpd/smtpd_listen.o
+SMTPD_OBJS +=	smtpd/smtpd_listen.o smtpd/smtpd_keep.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
 $(SMTPD_OBJS): $(HDRS) smtpd/smtpd.h smtpd/smtpd_queue.h smtpd/smtpd_tls.h
 smtpd/smtpd.o smtpd/smtpd_listen.o: smtpd/smtpd_listen.h
+smtpd/smtpd_listen.o smtpd/smtpd_keep.o: smtpd/smtpd_keep.h
 smtpd/qpauth: smtpd/qpauth.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ smtpd/qpauth.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
 QPDKIM_OBJS =	queue/qpdkim.o queue/qpdkim_sign.o queue/qpdkim_key.o

@@ -31,6 +31,19 @@
  * other than local and IP, EACCES for opening a file to write),
  * so a harmless probe does not kill a session.
  *
+ * smtpd -L's sessions do not load a filter each: the kernel's work to
+ * load one (checking, converting and compiling the program, finding
+ * the calls it always allows, and freeing it all at exit) was a
+ * twentieth of the CPU of a message at 10 sessions (issue 10).  The
+ * listener's acceptor, which forks them, enters its own list once
+ * (SANDBOX_ACCEPT: smtpd's, and accept4, wait4, socketpair, clone with
+ * exactly fork's flags, prctl only to name the process) and each
+ * session inherits it, as every filter is inherited.  Fork, the one
+ * call of those a session could use to do more, is refused to it by
+ * the kernel's process limit instead: the session sets RLIMIT_NPROC to
+ * 0, hard, before it reads a byte (smtpd_listen.c), which binds every
+ * uid but root's, and the listener is never root by then.
+ *
  * Where the kernel has no seccomp (or the filter cannot be loaded) one
  * line is logged and the program goes on without it: the uid and the
  * file modes are the boundary that must hold anyway.  QPOST_SECCOMP=log
@@ -46,10 +59,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/filter.h>
+#include <linux/sched.h>	/* not <sched.h>: queue/sched.h is on the path */
 #include <linux/seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,6 +112,25 @@ static const char *const remote_only[] = {
 	"bind",
 	NULL
 };
+
+/*
+ * smtpd -L's acceptor: accepts, hands each session its end of a socket
+ * to the queue runner, forks it and reaps it; fork and the process's
+ * name are allowed with arguments (add_args)
+ */
+static const char *const accept_only[] = {
+	"accept4", "accept", "wait4", "socketpair",
+	NULL
+};
+
+/* role_list - what a role may call beyond the base */
+static const char *const *
+role_list(enum sandbox_role role)
+{
+	if (role == SANDBOX_REMOTE)
+		return remote_only;
+	return role == SANDBOX_ACCEPT ? accept_only : smtpd_only;
+}
 
 /*
  * What the ASan/LSan/UBSan runtime calls after start-up: LeakSanitizer
@@ -148,6 +182,23 @@ add(scmp_filter_ctx ctx, uint32_t action, const char *const *names)
 	return 0;
 }
 
+/*
+ * add_accept_args - the acceptor's fork (glibc's _Fork: clone with
+ * these flags and no others, so no thread, no vfork, no new namespace)
+ * and its sessions' names
+ */
+static int
+add_accept_args(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_EQ, CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |
+	    SIGCHLD)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+	    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)) != 0)
+		return -1;
+	return 0;
+}
+
 /* add_args - the calls allowed only with some arguments */
 static int
 add_args(scmp_filter_ctx ctx, enum sandbox_role role)
@@ -181,13 +232,13 @@ add_args(scmp_filter_ctx ctx, enum sandbox_role role)
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
 	    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_GT, AF_INET6)) != 0)
 		return -1;
-	(void)role;
 #ifdef SANITIZER_BUILD
 	/*
 	 * The runtime writes its reports to files (log_path=): in the
-	 * sanitizer build smtpd may open to write.
+	 * sanitizer build smtpd may open to write.  (Its list has clone
+	 * and prctl whole.)
 	 */
-	if (role == SANDBOX_SMTPD) {
+	if (role != SANDBOX_REMOTE) {
 		for (k = 0; k < 2; k++)
 			if ((nr = seccomp_syscall_resolve_name(opens[k])) !=
 			    __NR_SCMP_ERROR &&
@@ -196,6 +247,8 @@ add_args(scmp_filter_ctx ctx, enum sandbox_role role)
 		return 0;
 	}
 #endif
+	if (role == SANDBOX_ACCEPT && add_accept_args(ctx) == -1)
+		return -1;
 	/*
 	 * Control files, cdbs, CA bundles, resolv.conf: no more.  Opening
 	 * to write is refused (EACCES), not fatal, as a library's probe.
@@ -234,8 +287,7 @@ build(enum sandbox_role role, uint32_t deflt)
 	 */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) != 0 ||
 	    add(ctx, SCMP_ACT_ALLOW, base) == -1 ||
-	    add(ctx, SCMP_ACT_ALLOW, role == SANDBOX_SMTPD ? smtpd_only :
-	    remote_only) == -1 ||
+	    add(ctx, SCMP_ACT_ALLOW, role_list(role)) == -1 ||
 #ifdef SANITIZER_BUILD
 	    add(ctx, SCMP_ACT_ALLOW, sanitizer) == -1 ||
 #endif
@@ -258,6 +310,9 @@ static struct {
 	struct sock_fprog	 prog;
 	struct sock_filter	 code[BPF_MAXINSNS];
 } prepared;
+
+/* whether this process (or the one it was forked from) has a filter */
+static int entered;
 
 /* default_action - what a call outside the list gets */
 static uint32_t
@@ -390,6 +445,9 @@ sandbox_enter(enum sandbox_role role)
 {
 	int r;
 
+	if (entered)
+		return 1;	/* inherited: a filter cannot be left */
+
 	/*
 	 * No core file: a process the filter ends may hold a session's
 	 * secrets (the TLS key, an AUTH password) in its memory.
@@ -413,5 +471,22 @@ sandbox_enter(enum sandbox_role role)
 		    "running without it");
 		return 0;
 	}
+	entered = 1;
 	return 1;
+}
+
+/*
+ * sandbox_no_fork - RLIMIT_NPROC 0, hard: this process may start no
+ * other (nor a thread), whatever its filter allows, unless it is root.
+ * 0, or -1.  Nothing in the sanitizer build, whose LeakSanitizer clones
+ * a tracer at exit.
+ */
+int
+sandbox_no_fork(void)
+{
+#ifdef SANITIZER_BUILD
+	return 0;
+#else
+	return setrlimit(RLIMIT_NPROC, &(struct rlimit){ 0, 0 });
+#endif
 }

@@ -198,6 +198,8 @@ main(int argc, char *argv[])
 	/*
 	 * Control files and the TLS key before the sandbox, the sandbox
 	 * before the first byte from the network (the PROXY header).
+	 * Under -L a session is in its acceptor's filter from its start
+	 * (lib/sandbox.c), and sandbox_enter returns at once.
 	 */
 	s.queue_fd = open(paths_queue(), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	qerr = errno;

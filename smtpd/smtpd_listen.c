@@ -26,6 +26,17 @@
  * -c does.  SIGCHLD and SIGTERM come through a signalfd polled beside
  * the socket: no handler, no busy loop.  SIGTERM closes the socket and
  * ends the listener; the sessions finish on their own.
+ *
+ * Two processes share that work.  The first binds, drops its ids and
+ * stays outside any filter to keep the shared queue runner and the
+ * acceptor going (smtpd_keep.c); the acceptor, its child, enters its
+ * system call filter once and accepts, forks and counts the sessions,
+ * which inherit the filter instead of each loading one (lib/sandbox.c)
+ * and give up fork before they read a byte (a process limit, which
+ * binds every uid but root's: priv_drop never leaves us root).  Should
+ * the runner die, the first process starts another and a new acceptor
+ * for it; the sessions of the old one finish on their own, not counted
+ * by the new one, so for a while there may be more than -c.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -49,6 +60,7 @@
 #include "paths.h"
 #include "priv.h"
 #include "sandbox.h"
+#include "smtpd_keep.h"
 #include "smtpd_listen.h"
 #include "smtpd_runner.h"
 
@@ -65,8 +77,7 @@ struct listener {
 	int		 resting;	/* after a failure: no accept for a while */
 	time_t		 full_logged;	/* when the limit was last logged */
 	char		 comm[16];	/* the process name, for the sessions */
-	int		 runner;	/* to the shared queue runner, or -1 */
-	pid_t		 runner_pid;	/* not a session: not in running */
+	int		 runner;	/* to the shared queue runner */
 };
 
 /* number - the decimal s if it is min..max, else -1 */
@@ -223,10 +234,13 @@ static void
 session_start(struct listener *l, int conn,
     const struct sockaddr_storage *peer)
 {
+	/* the filter it inherits has fork, for the acceptor: not for it */
+	if (sandbox_no_fork() == -1)
+		die(EXIT_TEMP, "listen: unable to set the session's process "
+		    "limit");
 	(void)close(l->fd);
 	(void)close(l->sigfd);
-	if (l->runner != -1)
-		(void)close(l->runner);
+	(void)close(l->runner);
 	if (sigprocmask(SIG_SETMASK, &l->oldmask, NULL) == -1)
 		die(EXIT_TEMP, "listen: unable to restore the signal mask");
 	(void)prctl(PR_SET_NAME, l->comm, 0, 0, 0);
@@ -246,28 +260,6 @@ transient(int e)
 	    e == ENETDOWN || e == ENOPROTOOPT || e == EHOSTDOWN ||
 	    e == ENONET || e == EHOSTUNREACH || e == EOPNOTSUPP ||
 	    e == ENETUNREACH;
-}
-
-/*
- * runner_socket - the new session's end of a socket to the shared
- * queue runner, which is started again if it has gone; -1 if that
- * fails too, and then the session forks a runner of its own.
- */
-static int
-runner_socket(struct listener *l)
-{
-	int fd;
-
-	if (l->runner != -1 && (fd = runner_hand_over(l->runner)) != -1)
-		return fd;
-	if (l->runner != -1) {
-		log_warnx("listen: the queue runner has gone: starting "
-		    "another");
-		(void)close(l->runner);
-	}
-	if ((l->runner = runner_shared(&l->runner_pid)) == -1)
-		return -1;
-	return runner_hand_over(l->runner);
 }
 
 /*
@@ -296,9 +288,21 @@ accept_one(struct listener *l)
 		l->resting = 1;
 		return 0;
 	}
-	runner = runner_socket(l);
 	/*
-	 * _Fork, not fork: the listener has one thread, so no lock can be
+	 * Its end of a socket to the runner.  Failing, the runner may be
+	 * gone: then the listener's first process stops this acceptor and
+	 * starts a new runner and acceptor; else descriptors are short, as
+	 * for accept.
+	 */
+	if ((runner = runner_hand_over(l->runner)) == -1) {
+		log_warn("listen: unable to hand the queue runner a session: "
+		    "connection closed (resting %d ms)", LISTEN_REST_MS);
+		(void)close(conn);
+		l->resting = 1;
+		return 0;
+	}
+	/*
+	 * _Fork, not fork: the acceptor has one thread, so no lock can be
 	 * held, and fork's atfork steps (C library, malloc and loader
 	 * locks taken and released around it) wrote to pages that then
 	 * became a private copy in each session (issue 10: 12 KiB a
@@ -307,12 +311,10 @@ accept_one(struct listener *l)
 	 */
 	if ((pid = _Fork()) == 0) {
 		session_start(l, conn, &peer);
-		if (runner != -1)
-			runner_attach(runner);
+		runner_attach(runner);
 		return 1;
 	}
-	if (runner != -1)
-		(void)close(runner);
+	(void)close(runner);
 	if (pid == -1) {
 		if (addr_text(&peer, ip, sizeof(ip), &port) == -1)
 			strlcpy(ip, "unknown", sizeof(ip));
@@ -336,12 +338,6 @@ reap(struct listener *l)
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (pid == l->runner_pid) {
-			log_warnx("listen: the queue runner ended (status "
-			    "%d): the next session starts another", st);
-			l->runner_pid = 0;
-			continue;
-		}
 		if (l->running > 0)
 			l->running--;
 		l->resting = 0;
@@ -430,11 +426,9 @@ smtpd_listen(const char *spec, long max, long nice_incr)
 	l.fd = open_socket(spec);
 	/* bound (port 25 wants root): root is of no more use */
 	priv_drop(USER_SMTPD);
-	/* each session loads this program instead of compiling its own */
-	sandbox_prepare(SANDBOX_SMTPD);
+	/* the acceptor loads this program instead of compiling its own */
+	sandbox_prepare(SANDBOX_ACCEPT);
 	be_nicer(nice_incr);
-	/* forked before any session: it never holds a byte of one */
-	l.runner = runner_shared(&l.runner_pid);
 	/*
 	 * Dispositions as the kernel's defaults: SIGCHLD ignored by whoever
 	 * started us would reap the sessions behind our back, and the
@@ -454,6 +448,11 @@ smtpd_listen(const char *spec, long max, long nice_incr)
 	(void)prctl(PR_SET_NAME, "smtpd-listen", 0, 0, 0);
 	log_info("listen address=%s max=%ld nice=%d", spec, max,
 	    getpriority(PRIO_PROCESS, 0));
+	/* from here on in the acceptor: the runner forked before it */
+	l.runner = listen_keep(l.sigfd);
+	(void)prctl(PR_SET_NAME, "smtpd-accept", 0, 0, 0);
+	/* failing (logged), each session tries smtpd's own */
+	(void)sandbox_enter(SANDBOX_ACCEPT);
 	for (;;) {
 		pfd[0].fd = l.sigfd;
 		pfd[0].events = POLLIN;

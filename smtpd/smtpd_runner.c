@@ -30,16 +30,17 @@
  * if the runner dies first, so smtpd, which then says 451, never
  * learns too late that a message was queued.
  *
- * smtpd -L's sessions share one runner instead, which the listener
- * forks before it accepts anything (runner_shared): a fork and an exit
- * fewer for every connection, and a runner that has never held a byte
- * of any session.  For each connection the listener makes the
- * socketpair and hands the runner its end (a record "S" with the one
- * descriptor, runner_hand_over); the session gets the other
- * (runner_attach).  Each session is served as above, on its own
- * socket: it cannot reach another's, and one that breaks the protocol
- * or does not read its replies is let go, not the runner.  The runner
- * ends once the listener and every session have gone.
+ * smtpd -L's sessions share one runner instead, which the listener's
+ * first process forks before it accepts anything (runner_shared,
+ * smtpd_keep.c): a fork and an exit fewer for every connection, and a
+ * runner that has never held a byte of any session.  For each
+ * connection the acceptor makes the socketpair and hands the runner its
+ * end (a record "S" with the one descriptor, runner_hand_over); the
+ * session gets the other (runner_attach).  Each session is served as
+ * above, on its own socket: it cannot reach another's, and one that
+ * breaks the protocol or does not read its replies is let go, not the
+ * runner.  The runner ends once the listener (both its processes) and
+ * every session have gone.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>

@@ -3,9 +3,10 @@
 #
 # smtpd -L started as root, as a supervisor would start it for port
 # 25: once bound, the listener runs as qpsmtpd, with no capability and
-# no system call filter of its own; each session it forks is qpsmtpd
-# and sandboxed, as under tcpserver.  Needs root and the system
-# accounts (qpost-setup makes them): alone in its Kyuafile.
+# no system call filter of its own; its acceptor and each session the
+# acceptor forks are qpsmtpd and under the acceptor's filter, and the
+# session cannot fork.  Needs root and the system accounts (qpost-setup
+# makes them): alone in its Kyuafile.
 
 . "$(atf_get_srcdir)/../lib.sh"
 
@@ -75,12 +76,23 @@ print("ok")
 PY
 	client=$!
 	qp_deadline_loop 30 test -f ready || qp_fail "no greeting" client.out
-	kid=$(ps -o pid=,comm= --ppid "$pid" | awk '$2 == "smtpd" { print $1 }')
-	[ -n "$kid" ] || atf_fail "no session process under the listener"
+	# the acceptor, under its filter; the session, its child, under the
+	# same one, inherited, and unable to fork
+	acc=$(ps -o pid=,comm= --ppid "$pid" |
+	    awk '$2 == "smtpd-accept" { print $1 }')
+	[ -n "$acc" ] || atf_fail "no acceptor under the listener"
+	expect_field "$acc" Uid "$u $u $u $u"
+	expect_field "$acc" CapEff 0000000000000000
+	expect_field "$acc" Seccomp 2
+	kid=$(ps -o pid=,comm= --ppid "$acc" | awk '$2 == "smtpd" { print $1 }')
+	[ -n "$kid" ] || atf_fail "no session process under the acceptor"
 	expect_field "$kid" Uid "$u $u $u $u"
 	expect_field "$kid" Gid "$g $g $g $g"
 	expect_field "$kid" Seccomp 2
+	expect_field "$kid" Seccomp_filters 1
 	expect_field "$kid" NoNewPrivs 1
+	qp_sanitized || grep -q '^Max processes  *0  *0 ' "/proc/$kid/limits" ||
+	    atf_fail "the session may fork: $(grep processes "/proc/$kid/limits")"
 	# the queue runner the sessions share: the same ids, no privilege
 	runner=$(ps -o pid=,comm= --ppid "$pid" |
 	    awk '$2 == "smtpd-runner" { print $1 }')

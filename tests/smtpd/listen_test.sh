@@ -87,13 +87,30 @@ gone() {
 	! qp_alive "$1"
 }
 
-# sessions PID, runners PID - the pids of the listener PID's children
-# that are sessions (smtpd), or its queue runner (smtpd-runner).
-sessions() {
-	ps -o pid=,comm= --ppid "$1" | awk '$2 == "smtpd" { print $1 }'
+# child PID COMM - the pids of PID's children named COMM
+child() {
+	ps -o pid=,comm= --ppid "$1" | awk -v c="$2" '$2 == c { print $1 }'
+}
+
+# acceptors PID, runners PID, sessions PID - the listener PID's acceptor
+# (smtpd-accept) and queue runner (smtpd-runner), its children; the
+# sessions (smtpd), the acceptor's
+acceptors() {
+	child "$1" smtpd-accept
 }
 runners() {
-	ps -o pid=,comm= --ppid "$1" | awk '$2 == "smtpd-runner" { print $1 }'
+	child "$1" smtpd-runner
+}
+sessions() {
+	for a in $(acceptors "$1"); do
+		child "$a" smtpd
+	done
+}
+
+# status_of PID FIELD - a field of /proc/PID/status (Seccomp: 0 none,
+# 2 a filter; Seccomp_filters: how many are stacked)
+status_of() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 
 atf_test_case listener cleanup
@@ -127,8 +144,8 @@ TCPREMOTEIP=127.0.0.1
 TCPREMOTEPORT=$cport"
 
 	# 2. two sessions at once: both greeted while both are open, two
-	# children of the listener (beside the queue runner they share),
-	# each its own session= in the log
+	# children of the listener's acceptor (beside the queue runner they
+	# share, the listener's), each its own session= in the log
 	/usr/bin/python3 - "$port" <<'PY' > two.out 2>&1 &
 import os, socket, sys, time
 port = int(sys.argv[1])
@@ -160,6 +177,25 @@ PY
 	for k in $kids; do
 		qp_wait_file_match "$QP_DIR/smtpd.log" \
 		    "session=$k connect ip=127\\.0\\.0\\.1 " 10
+	done
+	# the acceptor is under its filter and each session under that
+	# one, inherited, not one of its own; the listener and the runner
+	# (which runs qinject) under none; no session may fork
+	acc=$(acceptors "$main")
+	[ "$(status_of "$acc" Seccomp)" = 2 ] ||
+	    atf_fail "the acceptor $acc is not under a filter"
+	for p in "$main" "$runner"; do
+		[ "$(status_of "$p" Seccomp)" = 0 ] ||
+		    atf_fail "process $p ($(cat /proc/$p/comm)) is filtered"
+	done
+	for k in $kids; do
+		[ "$(status_of "$k" Seccomp_filters)" = 1 ] ||
+		    atf_fail "session $k has $(status_of "$k" Seccomp_filters)" \
+		    "filters, not the acceptor's one"
+		qp_sanitized || grep -q '^Max processes  *0  *0 ' \
+		    "/proc/$k/limits" ||
+		    atf_fail "session $k may fork: $(grep processes \
+		    "/proc/$k/limits")"
 	done
 
 	# 3. SIGTERM, with the two still open: the listener ends, the port
