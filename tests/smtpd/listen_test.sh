@@ -283,6 +283,49 @@ listener_cleanup() {
 	qp_stop
 }
 
+atf_test_case tls cleanup
+tls_head() {
+	atf_set "descr" "smtpd -L with a certificate: STARTTLS and implicit" \
+	    "TLS (-s) sessions load the key and handshake under the" \
+	    "acceptor's filter, and their messages are delivered"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+tls_body() {
+	qp_smtpd_instance "$PWD/inst"
+	qp_mkcert "$QPOST_CONTROL"
+	qp_start
+	listen_start plain 127.0.0.1
+	listen_start implicit 127.0.0.1 -s
+	atf_check -o inline:"ok\n" /usr/bin/python3 - "$(cat plain.port)" \
+	    "$(cat implicit.port)" <<'PY'
+import smtplib, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def message(tid):
+    return ("Subject: %s\r\nX-Test-Id: %s\r\n\r\nbody\r\n" % (tid, tid))
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), local_hostname="client.test",
+    timeout=30)
+s.starttls(context=ctx)
+s.sendmail("sender@example.test", ["alice@example.test"], message("starttls"))
+s.quit()
+s = smtplib.SMTP_SSL("127.0.0.1", int(sys.argv[2]),
+    local_hostname="client.test", timeout=30, context=ctx)
+s.sendmail("sender@example.test", ["alice@example.test"], message("implicit"))
+s.quit()
+print("ok")
+PY
+	for t in starttls implicit; do
+		atf_check -o match:"with ESMTPS \(TLSv1\.[23]:" cat "$(delivered "$t")"
+	done
+	atf_check -s exit:1 grep "killed by signal" "$QP_DIR/smtpd.log"
+	qp_stop "$QP_DIR"
+}
+tls_cleanup() {
+	qp_stop
+}
+
 atf_test_case usage
 usage_head() {
 	atf_set "descr" "-L without a port or with a bad address, -c out of" \
@@ -487,5 +530,6 @@ atf_init_test_cases() {
 	atf_add_test_case nice
 	atf_add_test_case runner
 	atf_add_test_case runner_memory
+	atf_add_test_case tls
 	atf_add_test_case usage
 }
