@@ -87,7 +87,11 @@ pool_keep(struct sched *s, int kind, int dirfd, const char *name)
 
 /*
  * pool_begin - atomic_begin for a file of the kind given, over a pooled
- * file when there is one.  0, or -1 as atomic_begin.
+ * file when there is one: written where it is, under its pool name, and
+ * renamed from there into place (a rename to tmpname first was one
+ * directory update more for each file, and tmp/ is emptied at start
+ * whatever its names).  A new file is tmpname.  0, or -1 as
+ * atomic_begin.
  */
 int
 pool_begin(struct sched *s, int kind, struct atomic *a, const char *tmpname,
@@ -102,9 +106,7 @@ pool_begin(struct sched *s, int kind, struct atomic *a, const char *tmpname,
 		p = &pool[kind][--npool[kind]];
 		pool_bytes[kind] -= p->size;
 		pool_name(pname, sizeof(pname), kind, p->number);
-		if (renameat(s->tmp_fd, pname, s->tmp_fd, tmpname) == -1)
-			(void)unlinkat(s->tmp_fd, pname, 0);
-		else if (atomic_reuse(a, s->tmp_fd, tmpname, dstdir, dstname,
+		if (atomic_reuse(a, s->tmp_fd, pname, dstdir, dstname,
 		    mode) == 0)
 			return 0;
 	}

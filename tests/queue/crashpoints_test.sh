@@ -13,17 +13,18 @@
 . "$(atf_get_srcdir)/../lib.sh"
 . "$(atf_get_srcdir)/faults.sh"
 
-# the kinds of call a crash point can be, as strace syscall sets
-CP_KINDS="write pwrite64 fsync,fdatasync rename,renameat,renameat2
-link,linkat unlink,unlinkat"
+# the kinds of call a crash point can be, one system call each: strace
+# counts the calls of each system call apart (when=N is the Nth
+# renameat, not the Nth of rename, renameat and renameat2 together)
+CP_KINDS="write pwrite64 fsync fdatasync rename renameat renameat2
+link linkat unlink unlinkat"
 
-# cp_count TRACE SET PID - how many calls of the syscall SET (strace's
-# comma list) the process PID (or, for "", the only one) made in TRACE.
+# cp_count TRACE CALL PID - how many calls of the syscall CALL the
+# process PID (or, for "", the only one) made in TRACE.
 cp_count() {
 	/usr/bin/python3 - "$1" "$2" "$3" <<'EOF'
 import re, sys
-names = sys.argv[2].split(",")
-pat = re.compile(r"^(?:(\d+)\s+)?(%s)\(" % "|".join(names))
+pat = re.compile(r"^(?:(\d+)\s+)?(%s)\(" % re.escape(sys.argv[2]))
 n = 0
 for line in open(sys.argv[1]):
     m = pat.match(line)

@@ -211,7 +211,8 @@ sched_group_commit_head() {
 	atf_set "descr" "sched takes five waiting drop files in as one group:" \
 	    "each message file fsynced before its rename, mess/ synced once" \
 	    "before any envelope is renamed, env/ synced once before any" \
-	    "drop file is removed"
+	    "drop file is removed; and five more, written over the first" \
+	    "five's pooled files, in the same order"
 	atf_set "require.user" "unprivileged"
 	atf_set "require.progs" "strace"
 	atf_set "timeout" "90"
@@ -234,6 +235,15 @@ sched_group_commit_body() {
 	echo $! > strace.pid
 	qp_wait_for 5 "$QP_DIR/home/alice/Maildir/new" 60
 	qp_wait_queue_empty 30
+	# their files are in the pools now: five more are written over them
+	for i in 6 7 8 9 10; do
+		qp_msg "g$i" > "sent/g$i"
+		echo "g$i" >> accepted
+		atf_check "$QPOST_LIBEXEC/qinject" alice@example.test \
+		    < "sent/g$i"
+	done
+	qp_wait_for 10 "$QP_DIR/home/alice/Maildir/new" 60
+	qp_wait_queue_empty 30
 	# strace's child became sched: stop it, and strace ends with it
 	kill -TERM "$(ps -o pid= --ppid "$(cat strace.pid)" | head -n 1)"
 	qp_deadline_loop 30 sh -c "! kill -0 $(cat strace.pid) 2>/dev/null" ||
@@ -242,6 +252,7 @@ sched_group_commit_body() {
 import re, sys
 lines = open(sys.argv[1]).read().splitlines()
 names = {}                          # fd -> what it was opened as, last
+src = {}                            # (m or e, id) -> the name renamed
 ev = []
 for call in lines:                  # sched's calls (qpost-start's first)
     m = re.match(r'openat\(\d+, "([^"]+)", .*\)\s+= (\d+)$', call)
@@ -252,9 +263,12 @@ for call in lines:                  # sched's calls (qpost-start's first)
     if m:
         ev.append(("fsync", names.get(m.group(1), "?")))
         continue
-    m = re.match(r'renameat2?\(\d+, "([me])\.([0-9a-f]{16})", \d+, "\2"', call)
+    # into place: from tmp/m.ID or tmp/e.ID, or from a pooled file
+    m = re.match(r'renameat2?\(\d+, "(p?([me])\.\w+)", \d+, '
+                 r'"([0-9a-f]{16})"\)\s+= 0', call)
     if m:
-        ev.append(("rename-" + m.group(1), m.group(2)))
+        ev.append(("rename-" + m.group(2), m.group(3)))
+        src[(m.group(2), m.group(3))] = m.group(1)
         continue
     # the drop file leaves drop/: removed, or kept in spare/
     m = re.match(r'unlinkat\(\d+, "([0-9a-f]{16})", 0\)\s+= 0', call) or \
@@ -262,34 +276,38 @@ for call in lines:                  # sched's calls (qpost-start's first)
                  r'RENAME_NOREPLACE\)\s+= 0', call)
     if m:
         ev.append(("unlink", m.group(1)))
-ids = sorted({x for k, x in ev if k == "rename-m"})
+ids = [x for k, x in ev if k == "rename-m"]
 def pos(kind, x):
     return [i for i, e in enumerate(ev) if e == (kind, x)]
 bad = []
-if len(ids) != 5:
+if len(ids) != 10 or len(set(ids)) != 10:
     bad.append("%d messages renamed into mess/" % len(ids))
-# the pickup: up to the last envelope renamed in
-end = max(pos("rename-e", x)[0] for x in ids) if ids else 0
+if not any(src[("m", x)].startswith("pm.") for x in ids[5:]):
+    bad.append("no message file of the second five was a pooled one")
+# the first pickup: up to the last envelope of the group renamed in
+end = max(pos("rename-e", x)[0] for x in ids[:5]) if ids else 0
 mdir = [i for i, e in enumerate(ev[:end + 1]) if e == ("fsync", "mess")]
-edir = [i for i, e in enumerate(ev) if e == ("fsync", "env")]
 if len(mdir) != 1:
     bad.append("mess/ synced %d times for the group" % len(mdir))
+mdir = [i for i, e in enumerate(ev) if e == ("fsync", "mess")]
+edir = [i for i, e in enumerate(ev) if e == ("fsync", "env")]
 for x in ids:
-    fm, rm = pos("fsync", "m." + x), pos("rename-m", x)[0]
-    fe, re_ = pos("fsync", "e." + x), pos("rename-e", x)[0]
+    rm, re_ = pos("rename-m", x)[0], pos("rename-e", x)[0]
+    fm = [i for i in pos("fsync", src[("m", x)]) if i < rm]
+    fe = [i for i in pos("fsync", src[("e", x)]) if i < re_]
     un = pos("unlink", x)
-    if not fm or fm[0] > rm:
+    if not fm:
         bad.append(x + ": message file not fsynced before its rename")
-    if not mdir or not rm < mdir[0] < re_:
+    if not [i for i in mdir if rm < i < re_]:
         bad.append(x + ": envelope renamed before mess/ was synced")
-    if not fe or fe[0] > re_:
+    if not fe:
         bad.append(x + ": envelope not fsynced before its rename")
     after = [i for i in edir if i > re_]
     if not un or not after or after[0] > un[0]:
         bad.append(x + ": drop file removed before env/ was synced")
 print("\n".join(bad) if bad else "ok")
 PY
-	atf_check -o match:"delivered=5 duplicates=0 missing=0 corrupt=0" \
+	atf_check -o match:"delivered=10 duplicates=0 missing=0 corrupt=0" \
 	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
 	    --maildir "$QP_DIR/home/alice/Maildir"
 }
