@@ -317,15 +317,17 @@ sched_errno_body() {
 	qp_start
 	# one message's calls, as a run without faults shows them (after
 	# the attach), from the second case on, when sched has the files
-	# of the message before in its pools (tmp/pm.N, tmp/pe.N): write
-	# 1 tmp/m., 2 tmp/e., 3 log, 4 the request to lspawn, 5 to 7 log;
-	# ftruncate 1 tmp/m., 2 tmp/e.; fsync 1 to 4 the pickup (file,
-	# mess/, file, env/); renameat 1 and 2 the pooled files to tmp/m.
-	# and tmp/e., 3 mess, 4 env, 5 and 6 env/ and mess/ to the pools
+	# of the message before in its pools (tmp/pm.N, tmp/pe.N), which
+	# it writes where they are (the log still names them tmp/m.ID and
+	# tmp/e.ID): write 1 the message file, 2 the envelope, 3 log, 4
+	# the request to lspawn, 5 to 7 log; ftruncate 1 and 2 the same;
+	# fsync 1 to 4 the pickup (file, mess/, file, env/); renameat 1
+	# into mess/, 2 into env/, 3 and 4 env/ and mess/ to the pools
 	# (or, if that fails, unlinkat 2 each); unlinkat 1 drop/; openat 1
-	# the drop file, 2 tmp/m., 3 tmp/e. (and, if a pooled file cannot
-	# be opened, 4 and 5 new files).  A finished message's env is not
-	# written again before it is removed.
+	# the drop file, 2 and 3 the pooled files (and, if one cannot be
+	# opened, new files).  A finished message's env is not written
+	# again before it is removed.  strace counts each system call
+	# apart: renameat's when=N is the Nth renameat.
 	# spec | the log line | pickup: the fault keeps it in drop/;
 	# restart: its env/ (saying done) or mess/ stay until a restart
 	cat > cases <<'EOF'
@@ -336,11 +338,11 @@ fsync:error=EIO:when=1|unable to commit mess/|pickup
 fsync:error=EIO:when=2|unable to sync mess/|pickup
 fsync:error=EIO:when=3|unable to commit env/|pickup
 fsync:error=EIO:when=4|unable to sync env/|pickup
-rename,renameat,renameat2:error=EIO:when=3|unable to commit mess/|pickup
-rename,renameat,renameat2:error=ENOSPC:when=4|unable to commit env/|pickup
+rename,renameat,renameat2:error=EIO:when=1|unable to commit mess/|pickup
+rename,renameat,renameat2:error=ENOSPC:when=2|unable to commit env/|pickup
 unlink,unlinkat:error=EIO:when=1|unable to remove drop/|after
-rename,renameat,renameat2:error=EIO:when=5;unlink,unlinkat:error=EIO:when=2|unable to remove env/|restart
-rename,renameat,renameat2:error=EIO:when=6;unlink,unlinkat:error=EIO:when=2|unable to remove mess/|restart
+rename,renameat,renameat2:error=EIO:when=3;unlink,unlinkat:error=EIO:when=2|unable to remove env/|restart
+rename,renameat,renameat2:error=EIO:when=4;unlink,unlinkat:error=EIO:when=2|unable to remove mess/|restart
 openat:error=EMFILE:when=2+|unable to create tmp/m\.|pickup
 openat:error=EMFILE:when=3+|unable to write tmp/e\.|pickup
 EOF
