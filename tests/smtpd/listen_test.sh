@@ -413,6 +413,60 @@ runner_cleanup() {
 	qp_stop
 }
 
+atf_test_case acceptor cleanup
+acceptor_head() {
+	atf_set "descr" "smtpd -L: the acceptor, killed with a session open," \
+	    "is started again by the listener; the open session finishes," \
+	    "the next is served by the new acceptor with the same runner"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+acceptor_body() {
+	qp_smtpd_instance "$PWD/inst"
+	qp_start
+	listen_start main 127.0.0.1
+	port=$(cat main.port)
+	main=$(cat main.pid)
+	a1=$(acceptors "$main")
+	r1=$(runners "$main")
+	[ -n "$a1" ] && [ -n "$r1" ] || atf_fail "no acceptor or runner"
+	/usr/bin/python3 - "$port" <<'PY' > open.out 2>&1 &
+import os, smtplib, sys, time
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), local_hostname="client.test",
+    timeout=30)
+s.ehlo()
+open("open.ready", "w").close()
+end = time.monotonic() + 30
+while not os.path.exists("open.go") and time.monotonic() < end:
+    time.sleep(0.05)
+s.sendmail("sender@example.test", ["alice@example.test"],
+    "X-Test-Id: open\r\n\r\nbody\r\n")
+s.quit()
+print("ok")
+PY
+	open=$!
+	qp_deadline_loop 30 test -f open.ready ||
+	    qp_fail "the open session did not start" open.out
+	kill -KILL "$a1"
+	_new_acceptor() {
+		a2=$(acceptors "$main")
+		[ -n "$a2" ] && [ "$a2" != "$a1" ]
+	}
+	qp_deadline_loop 10 _new_acceptor || atf_fail "no new acceptor"
+	touch open.go
+	wait "$open" || qp_fail "the open session failed" open.out
+	delivered open >/dev/null
+	send 127.0.0.1 "$port" next >/dev/null || atf_fail "smtplib failed"
+	delivered next >/dev/null
+	[ "$(runners "$main")" = "$r1" ] ||
+	    atf_fail "the runner changed: $(runners "$main")"
+	atf_check -o match:"listen: the acceptor ended by signal 9: starting another" \
+	    cat "$QP_DIR/smtpd.log"
+}
+acceptor_cleanup() {
+	qp_stop
+}
+
 # anon_kb PID - the KiB of PID's private memory (its heap, its stack)
 # in RAM: status, since the runner is not dumpable and its smaps is
 # root's alone
@@ -526,6 +580,7 @@ runner_memory_cleanup() {
 }
 
 atf_init_test_cases() {
+	atf_add_test_case acceptor
 	atf_add_test_case listener
 	atf_add_test_case nice
 	atf_add_test_case runner
