@@ -470,6 +470,9 @@ fsync_probe() {
 # ---- main -----------------------------------------------------------
 
 echo "bench: folder $BASE, scale $SCALE, rounds $ROUNDS" >&2
+# before the set-up, which itself loads the machine for a while: the
+# report calls the run busy when other work was taking the CPU
+load=$(cut -d ' ' -f 1-3 /proc/loadavg)
 pf_setup
 qp_setup
 mkmsg
@@ -486,7 +489,7 @@ chmod 0755 "$BASE"
 	echo "cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "postfix=$(postconf -d -h mail_version 2>/dev/null)"
 	echo "qpost=$(cd "$top" && git describe --always --dirty 2>/dev/null)"
-	echo "load=$(cut -d ' ' -f 1-3 /proc/loadavg)"
+	echo "load=$load"
 	echo "scale=$SCALE"
 	echo "rounds=$ROUNDS"
 	echo "pss_ms=$PSS_MS"
