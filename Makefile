@@ -47,9 +47,14 @@ SANITIZE ?=	0
 WERROR ?=
 CFLAGS ?=	-O2 -g
 # what every C file is compiled with, whichever C library (QINJECT_LIBC)
+# The folders' headers for #include "...": not -I, under which
+# queue/sched.h, send/spawn.h, lib/paths.h and lookup/aliases.h would
+# stand in for the system's <sched.h>, <spawn.h>, <paths.h> and
+# <aliases.h> wherever a system header includes one (OpenSSL's do)
+QP_INCLUDES =	-iquote lib -iquote control -iquote lookup -iquote queue \
+		-iquote send -iquote smtpd
 QP_BASE_CFLAGS = $(CFLAGS) $(WARNINGS) $(WERROR) -fstack-protector-strong \
-		-fPIE -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE \
-		-Ilib -Icontrol -Ilookup -Iqueue -Isend -Ismtpd \
+		-fPIE -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(QP_INCLUDES) \
 		-DQPOST_CONTROLDIR='"$(CONTROLDIR)"' \
 		-DQPOST_QUEUEDIR='"$(QUEUEDIR)"' \
 		-DQPOST_LIBEXECDIR='"$(LIBEXECDIR)"'
@@ -525,9 +530,6 @@ queue/qpdkim: $(QPDKIM_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(QPDKIM_OBJS) $(LIBA) $(DKIM_LIBS) \
 	    $(filter-out -ltls -lssl -lcrypto,$(PKG_LIBS)) -lcrypto
 $(QPDKIM_OBJS): $(HDRS) queue/qpdkim.h
-# OpenSSL's headers include <sched.h>, which -Iqueue would make sched's
-queue/qpdkim_sign.o queue/qpdkim_key.o:
-	$(CC) $(subst -Iqueue,-iquote queue,$(QP_CFLAGS)) -MMD -MP -c -o $@ $*.c
 control/qpasswd: control/qpasswd.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ control/qpasswd.o $(LIBA) $(PKG_LIBS) $(CRYPT_LIBS)
 QSTAT_OBJS =	queue/qstat.o queue/qstat_print.o queue/qadmin.o
@@ -746,8 +748,8 @@ FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
 FUZZ_SRCS +=	smtpd/dnsbl.c
 FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
 FUZZ_SRCS +=	send/worker_req.c send/spawn_msg.c
-FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib -Ismtpd \
-		-Isend -Iqueue -Ilookup -Icontrol $(PKG_CFLAGS) \
+FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(QP_INCLUDES) \
+		$(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined
 # lib/paths.c (for control/ctl.c, which fuzz_aliases links) wants these;
 # the fuzzers read no control file

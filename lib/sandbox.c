@@ -59,10 +59,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/filter.h>
-#include <linux/sched.h>	/* not <sched.h>: queue/sched.h is on the path */
 #include <linux/seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>

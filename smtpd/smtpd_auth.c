@@ -4,16 +4,18 @@
  * smtpd_auth - AUTH decoders and the client side of the qpauth socket.
  * See smtpd_auth.h.  Runs inside smtpd (qpsmtpd): everything it
  * decodes comes from the network, so base64 is checked strictly here
- * before glibc's lenient b64_pton sees it (which would skip blanks).
+ * before libcrypto's lenient EVP_DecodeBlock sees it (which would skip
+ * blanks).  Not glibc's b64_pton: it is in libresolv, which smtpd would
+ * then map for nothing else, a library more for each connection's exec
+ * (under tcpserver) or fork and exit (smtpd -L).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <netinet/in.h>
-#include <arpa/nameser.h>
 #include <errno.h>
-#include <resolv.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,8 +42,8 @@ int
 auth_b64_decode(const char *b64, size_t n, char *out, size_t outsize,
     size_t *outlen)
 {
-	char text[AUTH_B64_MAX + 1];
-	size_t i, pad = 0;
+	unsigned char bin[AUTH_B64_MAX / 4 * 3];
+	size_t i, pad = 0, len;
 	int r;
 
 	*outlen = 0;
@@ -59,19 +61,19 @@ auth_b64_decode(const char *b64, size_t n, char *out, size_t outsize,
 	for (i = 0; i < n - pad; i++)
 		if (!b64_char(b64[i]))
 			return -1;
-	if ((n / 4) * 3 - pad >= outsize)
+	len = (n / 4) * 3 - pad;
+	if (len >= outsize)
 		return -1;
-	memcpy(text, b64, n);
-	text[n] = '\0';
-	/* glibc wants room for one more byte when there is padding */
-	r = b64_pton(text, (unsigned char *)out, outsize);
-	explicit_bzero(text, sizeof(text));
-	if (r < 0 || (size_t)r != (n / 4) * 3 - pad) {
-		explicit_bzero(out, outsize);
+	/* it writes a zero byte for each '=', and counts it */
+	r = EVP_DecodeBlock(bin, (const unsigned char *)b64, (int)n);
+	if (r < 0 || (size_t)r != len + pad) {
+		explicit_bzero(bin, sizeof(bin));
 		return -1;
 	}
-	out[r] = '\0';
-	*outlen = (size_t)r;
+	memcpy(out, bin, len);
+	explicit_bzero(bin, sizeof(bin));
+	out[len] = '\0';
+	*outlen = len;
 	return 0;
 }
 
