@@ -25,7 +25,8 @@ PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb -lid
 STATIC_LIBS ?=	-ltls -lssl -lcrypto -lcdb -lbsd -lmd -lseccomp
 PKG_LIBS :=	-Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
 		$(filter-out $(STATIC_LIBS),$(PKG_LIBS))
-# b64_pton (smtpd_auth.c, in the archive); linked only where it is used
+# b64_ntop (remote) and the ns_ parser (qpverify); the linker keeps it
+# only for the programs that use it
 PKG_LIBS +=	-lresolv
 # libopendkim (the DKIM signer alone) is a shared library that needs
 # the shared libcrypto: qpdkim links libcrypto dynamically, once.
