@@ -33,8 +33,8 @@
  *
  * smtpd -L's sessions do not load a filter each: the kernel's work to
  * load one (checking, converting and compiling the program, finding
- * the calls it always allows, and freeing it all at exit) was a
- * twentieth of the CPU of a message at 10 sessions (issue 10).  The
+ * the calls it always allows, and freeing it all at exit) was about
+ * 3% of the CPU of a message at 10 sessions (issue 10).  The
  * listener's acceptor, which forks them, enters its own list once
  * (SANDBOX_ACCEPT: smtpd's, and accept4, wait4, socketpair, clone with
  * exactly fork's flags, prctl only to name the process) and each

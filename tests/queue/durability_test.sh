@@ -206,6 +206,17 @@ recovery_cleanup() {
 	qp_stop
 }
 
+# inject_group FIRST LAST - messages gFIRST to gLAST for alice, each
+# kept in sent/ and listed as accepted
+inject_group() {
+	for i in $(seq "$1" "$2"); do
+		qp_msg "g$i" > "sent/g$i"
+		echo "g$i" >> accepted
+		atf_check "$QPOST_LIBEXEC/qinject" alice@example.test \
+		    < "sent/g$i"
+	done
+}
+
 atf_test_case sched_group_commit cleanup
 sched_group_commit_head() {
 	atf_set "descr" "sched takes five waiting drop files in as one group:" \
@@ -220,12 +231,7 @@ sched_group_commit_head() {
 sched_group_commit_body() {
 	qp_instance "$PWD/inst"
 	mkdir sent
-	for i in 1 2 3 4 5; do
-		qp_msg "g$i" > "sent/g$i"
-		echo "g$i" >> accepted
-		atf_check "$QPOST_LIBEXEC/qinject" alice@example.test \
-		    < "sent/g$i"
-	done
+	inject_group 1 5
 	# no -f: only sched is traced (lspawn's children get a clean
 	# environment, and LeakSanitizer cannot run under ptrace)
 	export ASAN_OPTIONS=detect_leaks=0
@@ -236,12 +242,7 @@ sched_group_commit_body() {
 	qp_wait_for 5 "$QP_DIR/home/alice/Maildir/new" 60
 	qp_wait_queue_empty 30
 	# their files are in the pools now: five more are written over them
-	for i in 6 7 8 9 10; do
-		qp_msg "g$i" > "sent/g$i"
-		echo "g$i" >> accepted
-		atf_check "$QPOST_LIBEXEC/qinject" alice@example.test \
-		    < "sent/g$i"
-	done
+	inject_group 6 10
 	qp_wait_for 10 "$QP_DIR/home/alice/Maildir/new" 60
 	qp_wait_queue_empty 30
 	# strace's child became sched: stop it, and strace ends with it
