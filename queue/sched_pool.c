@@ -68,6 +68,7 @@ pool_is_name(const char *name)
 int
 pool_keep(struct sched *s, int kind, int dirfd, const char *name)
 {
+	struct pooled *p;
 	struct stat st;
 	char pname[32];
 
@@ -79,8 +80,9 @@ pool_keep(struct sched *s, int kind, int dirfd, const char *name)
 	pool_name(pname, sizeof(pname), kind, next_number);
 	if (renameat(dirfd, name, s->tmp_fd, pname) == -1)
 		return -1;
-	pool[kind][npool[kind]].number = next_number++;
-	pool[kind][npool[kind]++].size = st.st_size;
+	p = &pool[kind][npool[kind]++];
+	p->number = next_number++;
+	p->size = st.st_size;
 	pool_bytes[kind] += st.st_size;
 	return 0;
 }

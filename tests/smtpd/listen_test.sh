@@ -87,6 +87,16 @@ gone() {
 	! qp_alive "$1"
 }
 
+# main_listener - an instance, sched, and smtpd -L on 127.0.0.1 named
+# main: its port in $port, its pid in $main
+main_listener() {
+	qp_smtpd_instance "$PWD/inst"
+	qp_start
+	listen_start main 127.0.0.1
+	port=$(cat main.port)
+	main=$(cat main.pid)
+}
+
 # child PID COMM - the pids of PID's children named COMM
 child() {
 	ps -o pid=,comm= --ppid "$1" | awk -v c="$2" '$2 == c { print $1 }'
@@ -355,11 +365,7 @@ runner_head() {
 	atf_set "timeout" "60"
 }
 runner_body() {
-	qp_smtpd_instance "$PWD/inst"
-	qp_start
-	listen_start main 127.0.0.1
-	port=$(cat main.port)
-	main=$(cat main.pid)
+	main_listener
 	r1=$(runners "$main")
 	[ -n "$r1" ] || atf_fail "no queue runner beside the listener"
 	send 127.0.0.1 "$port" s1 >/dev/null || atf_fail "smtplib failed"
@@ -422,11 +428,7 @@ acceptor_head() {
 	atf_set "timeout" "60"
 }
 acceptor_body() {
-	qp_smtpd_instance "$PWD/inst"
-	qp_start
-	listen_start main 127.0.0.1
-	port=$(cat main.port)
-	main=$(cat main.pid)
+	main_listener
 	a1=$(acceptors "$main")
 	r1=$(runners "$main")
 	[ -n "$a1" ] && [ -n "$r1" ] || atf_fail "no acceptor or runner"
@@ -558,16 +560,13 @@ runner_memory_head() {
 }
 runner_memory_body() {
 	qp_plain_only "it reads the runner's heap, which ASan replaces"
-	qp_smtpd_instance "$PWD/inst"
-	qp_start
-	listen_start main 127.0.0.1
-	port=$(cat main.port)
-	r=$(runners "$(cat main.pid)")
+	main_listener
+	r=$(runners "$main")
 	[ -n "$r" ] || atf_fail "no queue runner beside the listener"
 	send_many 127.0.0.1 "$port" 20 || atf_fail "smtplib failed"
 	before=$(anon_kb "$r")
 	send_many 127.0.0.1 "$port" 400 || atf_fail "smtplib failed"
-	[ "$(runners "$(cat main.pid)")" = "$r" ] ||
+	[ "$(runners "$main")" = "$r" ] ||
 	    atf_fail "the runner changed during the sessions"
 	after=$(anon_kb "$r")
 	echo "runner memory: $before KiB after 20 sessions, $after after 420"
