@@ -10,12 +10,15 @@
  * which looks up the inode table block of each), so under a steady
  * load each creation walks the whole group: a quarter of the queue's
  * CPU time in the benchmark.  So a finished file is renamed into tmp/
- * instead, up to POOL_MAX of each kind (enough for the backlog of a
- * burst: with 256, the benchmark's bursts at ten sessions went past it
- * and one message in eight had its files removed and made anew), and
- * the next message is written over it (atomic_reuse).  A file over
- * POOL_FILE_MAX, or one that would take a pool over POOL_BYTES_MAX, is
- * removed as before: the pools must not hold much of the disk.
+ * instead, and the next message is written over it (atomic_reuse).
+ * A pool must hold the files of the largest backlog a burst leaves:
+ * with 1,024 of each kind, a burst of 5,000 messages at fifty sessions
+ * (the benchmark's) made ~6,800 files and removed as many at its end,
+ * and those removals made every creation of the minutes after walk
+ * past them, up to 0.3 ms each.  So up to POOL_MAX of each kind are
+ * kept.  The disk they may hold is bounded apart from their number: a
+ * file over POOL_FILE_MAX, or one that would take its pool over
+ * POOL_BYTES_MAX, is cut to nothing and kept for its inode alone.
  * Message files and envelopes have pools of their own: an envelope is
  * 0600 and a message file 0640, and a file that went from one kind to
  * the other could have been opened through group qpost while it was a
@@ -32,8 +35,8 @@
 #include "atomic.h"
 #include "sched.h"
 
-#define POOL_MAX	1024		/* files kept of each kind */
-#define POOL_FILE_MAX	(128 * 1024)	/* and none larger */
+#define POOL_MAX	8192		/* files kept of each kind */
+#define POOL_FILE_MAX	(128 * 1024)	/* a larger one is kept empty */
 #define POOL_BYTES_MAX	(16 * 1024 * 1024)	/* bytes of each kind */
 
 /* the pooled files are tmp/pm.<n> and tmp/pe.<n> */
@@ -61,9 +64,28 @@ pool_is_name(const char *name)
 }
 
 /*
+ * pool_empty - cut tmp/pname, just pooled, to nothing; 0 or -1.  The
+ * file is no longer part of the queue: nobody reads it any more.
+ */
+static int
+pool_empty(struct sched *s, const char *pname)
+{
+	int fd, r;
+
+	fd = openat(s->tmp_fd, pname,
+	    O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	r = ftruncate(fd, 0);
+	close(fd);
+	return r;
+}
+
+/*
  * pool_keep - move dirfd/name, a finished message's file of the kind
- * given, into the pool.  Returns 0, or -1 when the pool is full or the
- * rename failed: then the caller removes the file.
+ * given, into the pool, cut to nothing when it is too large to keep
+ * whole.  Returns 0, or -1 when the pool is full or the file could not
+ * be moved: then the caller removes it.
  */
 int
 pool_keep(struct sched *s, int kind, int dirfd, const char *name)
@@ -73,13 +95,19 @@ pool_keep(struct sched *s, int kind, int dirfd, const char *name)
 	char pname[32];
 
 	if (npool[kind] == POOL_MAX ||
-	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    st.st_size > POOL_FILE_MAX ||
-	    pool_bytes[kind] + st.st_size > POOL_BYTES_MAX)
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return -1;
 	pool_name(pname, sizeof(pname), kind, next_number);
 	if (renameat(dirfd, name, s->tmp_fd, pname) == -1)
 		return -1;
+	if (st.st_size > POOL_FILE_MAX ||
+	    pool_bytes[kind] + st.st_size > POOL_BYTES_MAX) {
+		if (pool_empty(s, pname) == -1) {
+			(void)unlinkat(s->tmp_fd, pname, 0);
+			return 0;
+		}
+		st.st_size = 0;
+	}
 	p = &pool[kind][npool[kind]++];
 	p->number = next_number++;
 	p->size = st.st_size;

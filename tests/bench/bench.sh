@@ -505,6 +505,7 @@ for m in pf qp; do
 done
 
 dsecs=$(awk -v s="$SCALE" 'BEGIN { v = 5 * s; print v < 1 ? 1 : v }')
+# (its files stay until the cleanup: see diskbench.c and fresh_new)
 mkdir -p "$BASE/disk"
 for w in 1 10; do
 	echo "disk writers=$w $("$bin/diskbench" "$BASE/disk" $w "$dsecs")" |

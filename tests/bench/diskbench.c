@@ -9,7 +9,13 @@
  *
  * Forks WRITERS processes that repeat that in DIR/w<N>/tmp -> new for
  * SECONDS, then prints "ops_s=RATE ops=COUNT" (all writers together).
- * The files are removed after the clock stops.  One writer shows the
+ * The files are left where they are, for the caller to remove once
+ * nothing is measured any more: on ext4 without a journal every file
+ * created in a block group for the next minutes passes over each inode
+ * freed there (recently_deleted() in fs/ext4/ialloc.c), so removing
+ * tens of thousands here slowed the creations of whatever ran next,
+ * and by how much depended on where each MTA's folders happened to
+ * lie.  One writer shows the
  * latency of one fsync chain; ten show how well the filesystem's
  * journal commits many at once, which is what an MTA at 10 sessions
  * can reach at best.
@@ -45,7 +51,7 @@ static void
 writer(const char *dir, int n, double end, int out)
 {
 	char tmpd[4096], newd[4096], a[4200], b[4200], data[4096];
-	long ops = 0, i;
+	long ops = 0;
 	int fd, dfd;
 
 	memset(data, 'x', sizeof(data));
@@ -71,14 +77,6 @@ writer(const char *dir, int n, double end, int out)
 	}
 	if (write(out, &ops, sizeof(ops)) != (ssize_t)sizeof(ops))
 		die("pipe");
-	for (i = 0; i < ops; i++) {
-		snprintf(b, sizeof(b), "%s/%ld", newd, i);
-		unlink(b);
-	}
-	rmdir(tmpd);
-	rmdir(newd);
-	snprintf(a, sizeof(a), "%s/w%d", dir, n);
-	rmdir(a);
 }
 
 int

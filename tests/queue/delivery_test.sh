@@ -42,7 +42,7 @@ atf_test_case reuse cleanup
 reuse_head() {
 	atf_set "descr" "a finished message's queue files are kept in tmp/" \
 	    "and written over by the next message, cut to its length;" \
-	    "a message file over 128 KiB is not kept; a stopped queue's" \
+	    "a message file over 128 KiB is kept empty; a stopped queue's" \
 	    "tmp/ is empty"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
@@ -72,12 +72,13 @@ reuse_body() {
 	copy=$(grep -l "X-Test-Id: small" "$md"/new/*)
 	qp_strip_added "$copy" > got
 	atf_check cmp got small
-	# too large to keep: its message file goes, its envelope is kept
+	# too large to keep whole: its message file is kept empty
 	{ qp_msg huge; seq 1 40000; } > huge
 	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < huge
 	qp_wait_for 3 "$md/new" 30
 	qp_wait_queue_empty 30
-	atf_check -o inline:"pe.4\n" ls "$q/tmp"
+	atf_check -o inline:"pe.4\npm.5\n" ls "$q/tmp"
+	atf_check -o inline:"$mess 0\n" stat -c "%i %s" "$q/tmp/pm.5"
 	qp_stop
 	atf_check -o inline:"" ls "$q/tmp"
 }
@@ -113,8 +114,9 @@ burst() {
 
 atf_test_case pool_bounds cleanup
 pool_bounds_head() {
-	atf_set "descr" "the pools keep the files of a burst of 300 messages" \
-	    "(1,024 of each kind at most), but no more than 16 MiB of each"
+	atf_set "descr" "the pools keep the files of a burst of 300 messages," \
+	    "and of 160 large ones, but no more than 16 MiB of each kind:" \
+	    "what is over it is kept empty"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "300"
 }
@@ -129,16 +131,25 @@ pool_bounds_body() {
 	atf_check -o inline:"300\n" sh -c "ls '$q/tmp' | grep -c '^pe\.'"
 	# a stop empties tmp/; then 160 message files of ~115 KiB, 18 MiB
 	qp_stop
+	[ -z "$(ls "$q/tmp")" ] || atf_fail "a stop left files in tmp/"
 	rm -f "$QP_DIR"/home/alice/Maildir/new/*
 	{ qp_msg large; seq 1 23000; } > large
 	burst 160 large
 	atf_check -o inline:"160\n" sh -c "ls '$q/tmp' | grep -c '^pe\.'"
-	kept=$(ls "$q/tmp" | grep -c '^pm\.')
+	atf_check -o inline:"160\n" sh -c "ls '$q/tmp' | grep -c '^pm\.'"
 	bytes=$(cat "$q"/tmp/pm.* | wc -c)
-	[ "$kept" -lt 160 ] && [ "$kept" -gt 100 ] ||
-	    atf_fail "$kept of 160 large message files kept"
 	[ "$bytes" -le $((16 * 1024 * 1024)) ] ||
 	    atf_fail "the pool of message files holds $bytes bytes"
+	whole=$(find "$q/tmp" -name 'pm.*' -size +100k | wc -l)
+	empty=$(find "$q/tmp" -name 'pm.*' -empty | wc -l)
+	[ "$whole" -gt 100 ] && [ $((whole + empty)) -eq 160 ] ||
+	    atf_fail "$whole whole and $empty empty of 160 pooled files"
+	# and an empty pooled file takes a new message whole
+	echo 'one more' | "$QPOST_LIBEXEC/qinject" alice@example.test ||
+	    atf_fail "qinject failed"
+	qp_wait_for 161 "$QP_DIR/home/alice/Maildir/new" 60
+	atf_check -o match:"^one more\$" -e empty sh -c \
+	    "grep -h 'one more' '$QP_DIR'/home/alice/Maildir/new/*"
 }
 pool_bounds_cleanup() {
 	qp_stop
