@@ -505,10 +505,11 @@ for m in pf qp; do
 done
 
 dsecs=$(awk -v s="$SCALE" 'BEGIN { v = 5 * s; print v < 1 ? 1 : v }')
-# (its files stay until the cleanup: see diskbench.c and fresh_new)
-mkdir -p "$BASE/disk"
+# (a folder for each run: its files stay until the cleanup, see
+# diskbench.c and fresh_new)
 for w in 1 10; do
-	echo "disk writers=$w $("$bin/diskbench" "$BASE/disk" $w "$dsecs")" |
+	mkdir -p "$BASE/disk$w"
+	echo "disk writers=$w $("$bin/diskbench" "$BASE/disk$w" $w "$dsecs")" |
 	    tee -a "$BASE/results"
 done
 # and the price of a process: a fork, and a vfork and exec of a
