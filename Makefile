@@ -99,6 +99,7 @@ MUSL_SPIE !=	d=$$(dirname "$(MUSL_SPECS)"); [ -n "$(MUSL_SPECS)" ] && \
 # The shared archive: one line per source file.
 LIBSRCS =	lib/addr.c
 LIBSRCS +=	lib/atomic.c
+LIBSRCS +=	lib/clock.c
 LIBSRCS +=	lib/listen.c
 LIBSRCS +=	lib/spawn.c
 LIBSRCS +=	lib/fdpass.c
@@ -162,7 +163,7 @@ LIBSRCS +=	smtpd/dnsbl.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
-HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/listen.h lib/log.h \
+HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/clock.h lib/listen.h lib/log.h \
 		lib/paths.h lib/priv.h lib/rec.h lib/sa.h control/ctl.h lookup/users.h \
 		lookup/aliases.h queue/queue_drop.h queue/queue_env.h \
 		queue/queue_id.h queue/qinject_exit.h send/spawn_rec.h \
@@ -746,7 +747,7 @@ FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
 FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
-FUZZ_SRCS +=	smtpd/dnsbl.c
+FUZZ_SRCS +=	smtpd/dnsbl.c lib/clock.c
 FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
 FUZZ_SRCS +=	send/worker_req.c send/spawn_msg.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(QP_INCLUDES) \

@@ -12,8 +12,8 @@
 #include <arpa/nameser.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "ctl_knob.h"
 #include "dns.h"
@@ -321,16 +321,6 @@ dnsbl_clean(const unsigned char *txt, size_t len, char *out, size_t size)
 	out[i] = '\0';
 }
 
-/* now_ms - the monotonic clock in milliseconds */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * left - whole seconds before the deadline (dns_timeout's unit),
  * rounded down but for a grace of GRACE_MS: a budget of 2 s gives the
@@ -341,7 +331,7 @@ now_ms(void)
 static int
 left(long long deadline)
 {
-	long long ms = deadline - now_ms() + GRACE_MS;
+	long long ms = deadline - clock_ms() + GRACE_MS;
 
 	return ms < 1000 ? 0 : (int)(ms / 1000);
 }
@@ -394,7 +384,7 @@ dnsbl_check(const struct dnsbl_list *l, const char *ip, int timeout,
 {
 	char qname[DNSBL_QNAME_MAX + 1];
 	unsigned char a[16];
-	long long deadline = now_ms() + (long long)timeout * 1000;
+	long long deadline = clock_ms() + (long long)timeout * 1000;
 	struct dns_rrset set;
 	size_t i, k;
 	int r, s;

@@ -26,9 +26,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "smtpd_keep.h"
 #include "smtpd_runner.h"
@@ -54,16 +54,6 @@ log_end(const char *what, int st, const char *next)
 	else
 		log_warnx("listen: the %s ended (status %d): %s", what,
 		    WEXITSTATUS(st), next);
-}
-
-/* now_ms - a monotonic clock in milliseconds */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* reap - the children that ended; a runner's end stops the acceptor */
@@ -139,7 +129,7 @@ listen_keep(int sigfd)
 		if (k.acceptor == 0 && k.runner_pid != 0) {
 			/* the last lived less than a second: rest first */
 			if (k.acceptor_since != 0 &&
-			    now_ms() - k.acceptor_since < KEEP_REST_MS)
+			    clock_ms() - k.acceptor_since < KEEP_REST_MS)
 				events(&k, KEEP_REST_MS);
 			if (k.runner_pid == 0)
 				continue;
@@ -149,7 +139,7 @@ listen_keep(int sigfd)
 				log_warn("listen: unable to fork the acceptor "
 				    "(resting %d ms)", KEEP_REST_MS);
 			k.acceptor = pid == -1 ? 0 : pid;
-			k.acceptor_since = now_ms();
+			k.acceptor_since = clock_ms();
 		}
 		events(&k, k.acceptor == 0 ? KEEP_REST_MS : -1);
 	}
