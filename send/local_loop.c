@@ -6,8 +6,8 @@
  * this recipient (Delivered-To, which local adds to every copy it
  * hands on) or that has crossed more than 100 hosts (Received) has
  * come round again, and delivering it would only send it round once
- * more.  qmail's rule.  Only the start of the message is read: a
- * header longer than LOOP_HEADER_MAX is scanned that far.
+ * more.  qmail's rule.  Only the header is read, and of a header longer
+ * than LOOP_HEADER_MAX only that much.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,15 +20,46 @@
 
 #define LOOP_HEADER_MAX	(1024 * 1024)	/* bytes of header scanned */
 
-/* read_head - up to n bytes from the start of fd into p; -1 on error. */
+#define LOOP_READ_STEP	65536	/* bytes read at a time */
+
+/*
+ * header_ends - whether p[0..got-1] holds the empty line that ends the
+ * header, looking only at what follows `from` (with the two bytes before
+ * it, where a line end found earlier may have been cut).
+ */
+static int
+header_ends(const char *p, size_t from, size_t got)
+{
+	const char *s, *end = p + got;
+
+	if (got > 0 && p[0] == '\n')
+		return 1;
+	if (got > 1 && p[0] == '\r' && p[1] == '\n')
+		return 1;
+	s = p + (from > 2 ? from - 2 : 0);
+	while ((s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+		if (++s == end)
+			break;
+		if (*s == '\n' || (*s == '\r' && s + 1 < end && s[1] == '\n'))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * read_head - the start of fd into p, at most n bytes: a step at a time,
+ * stopping once the header has ended, so that a large message is not
+ * read whole for its header.  Returns the bytes read, or -1.
+ */
 static ssize_t
 read_head(int fd, char *p, size_t n)
 {
-	size_t got = 0;
+	size_t got = 0, want;
 	ssize_t r;
 
 	while (got < n) {
-		r = pread(fd, p + got, n - got, (off_t)got);
+		want = n - got < LOOP_READ_STEP ? n - got : LOOP_READ_STEP;
+		r = pread(fd, p + got, want, (off_t)got);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1)
@@ -36,6 +67,8 @@ read_head(int fd, char *p, size_t n)
 		if (r == 0)
 			break;
 		got += (size_t)r;
+		if (header_ends(p, got - (size_t)r, got))
+			break;
 	}
 	return (ssize_t)got;
 }

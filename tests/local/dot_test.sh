@@ -147,7 +147,8 @@ atf_test_case loop_stop
 loop_stop_head() {
 	atf_set "descr" "a header with Delivered-To naming the recipient, or" \
 	    "more than 100 Received lines, fails 5.4.6 before any" \
-	    "instruction runs, with -t too"
+	    "instruction runs, with -t too, and at the end of a header" \
+	    "longer than 64 KiB; in the body it is no loop"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
@@ -170,6 +171,16 @@ loop_stop_body() {
 	sed -i 1d m		# 100 are fine
 	atf_check -s exit:0 -e ignore -o ignore ./dl
 	test -e home/ran || atf_fail "100 Received lines stopped it"
+	# a header longer than one read (64 KiB): the line at its end counts
+	qp_msg d3 > m
+	awk 'BEGIN { for (i = 0; i < 1500; i++) printf "X-Pad-%04d: %s\n", \
+	    i, "padding padding padding padding padding padding" }' > m2
+	{ cat m2; echo "Delivered-To: alice@example.test"; cat m; } > m3
+	mv m3 m
+	atf_check -s exit:100 -o match:"^5.4.6 .*Delivered-To" -e ignore ./dl
+	# the same line in the body is no loop
+	{ qp_msg d4; cat m2; echo "Delivered-To: alice@example.test"; } > m
+	atf_check -s exit:0 -e ignore -o ignore ./dl
 }
 
 atf_test_case mixed cleanup
