@@ -279,6 +279,21 @@ buf_put(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * buf_room - the free end of b's buffer, flushing b first when it is
+ * full: a caller that reads straight into it (then adds what it read to
+ * b->len) spares a copy through a buffer of its own.  NULL if the flush
+ * failed.
+ */
+char *
+buf_room(struct buf *b, size_t *n)
+{
+	if (b->len == b->size && buf_flush(b) == -1)
+		return NULL;
+	*n = b->size - b->len;
+	return b->p + b->len;
+}
+
 int
 buf_puts(struct buf *b, const char *s)
 {

@@ -46,6 +46,7 @@ ssize_t	buf_read(struct buf *, void *, size_t);
 int	buf_getline(struct buf *, struct sa *, int, size_t);
 int	buf_put(struct buf *, const void *, size_t);
 int	buf_puts(struct buf *, const char *);
+char	*buf_room(struct buf *, size_t *);
 int	buf_flush(struct buf *);
 void	buf_transport(struct buf *, ssize_t (*)(void *, int, void *, size_t,
 	    int), void *);

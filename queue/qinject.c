@@ -89,16 +89,23 @@ fail(int code, const char *what)
 	die(code, "%s", what);
 }
 
+/* count - n more message bytes are in the drop file's buffer. */
+static void
+count(struct inject *q, size_t n)
+{
+	q->msglen += n;
+	if (q->msglen > MESSAGE_MAX)
+		diex(QI_REFUSED, "message is larger than %llu bytes",
+		    MESSAGE_MAX);
+}
+
 /* put - append message bytes to the drop file, counting them. */
 static void
 put(struct inject *q, const void *p, size_t n)
 {
 	if (buf_put(&q->out, p, n) == -1)
 		fail(QI_WRITE, "unable to write the drop file");
-	q->msglen += n;
-	if (q->msglen > MESSAGE_MAX)
-		diex(QI_REFUSED, "message is larger than %llu bytes",
-		    MESSAGE_MAX);
+	count(q, n);
 }
 
 /* check_minfree - refuse, temporarily, when the queue is short of space. */
@@ -353,17 +360,27 @@ default_sender(struct inject *q)
 
 /* ---- qmail-queue's protocol -------------------------------------- */
 
-/* copy_message - everything on fd 0 into the drop file. */
+/*
+ * copy_message - everything on fd 0 into the drop file, read straight
+ * into the file's buffer.
+ */
 static void
 copy_message(struct inject *q)
 {
-	char chunk[65536];
+	char *room;
+	size_t n;
 	ssize_t r;
 
-	while ((r = fd_read(0, chunk, sizeof(chunk))) > 0)
-		put(q, chunk, (size_t)r);
-	if (r == -1)
-		fail(QI_READ, "unable to read the message");
+	for (;;) {
+		if ((room = buf_room(&q->out, &n)) == NULL)
+			fail(QI_WRITE, "unable to write the drop file");
+		if ((r = fd_read(0, room, n)) == 0)
+			return;
+		if (r == -1)
+			fail(QI_READ, "unable to read the message");
+		q->out.len += (size_t)r;
+		count(q, (size_t)r);
+	}
 }
 
 /* read_envelope - "F" sender NUL ("T" recipient NUL)* NUL, on fd 1. */

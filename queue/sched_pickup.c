@@ -70,33 +70,36 @@ rfc5322_date(char *dst, size_t size, time_t t)
 	strftime(dst, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
 }
 
-/* write_message - sched's Received: line, then the message bytes. */
+/*
+ * write_message - sched's Received: line, then the message bytes, read
+ * straight into out's buffer.
+ */
 static int
 write_message(void *ctx, struct buf *out)
 {
 	struct drop *d = ctx;
-	char line[256], date[64], chunk[65536];
+	char line[256], date[64], *room;
 	uint64_t left = d->msglen;
+	size_t n;
 	ssize_t r;
-	int n;
 
 	rfc5322_date(date, sizeof(date), time(NULL));
-	n = snprintf(line, sizeof(line),
+	r = snprintf(line, sizeof(line),
 	    "Received: (qpost %s invoked by uid %lu);\n\t%s\n", d->id,
 	    (unsigned long)d->uid, date);
-	if (buf_put(out, line, (size_t)n) == -1)
+	if (buf_put(out, line, (size_t)r) == -1)
 		return -1;
 	if (lseek(d->fd, QDROP_HDR_LEN, SEEK_SET) == -1)
 		return -1;
 	while (left > 0) {
-		r = fd_read(d->fd, chunk, left < sizeof(chunk) ? left :
-		    sizeof(chunk));
+		if ((room = buf_room(out, &n)) == NULL)
+			return -1;
+		r = fd_read(d->fd, room, left < n ? left : n);
 		if (r <= 0) {
 			errno = r == 0 ? EPROTO : errno;
 			return -1;
 		}
-		if (buf_put(out, chunk, (size_t)r) == -1)
-			return -1;
+		out->len += (size_t)r;
 		left -= (uint64_t)r;
 	}
 	return 0;

@@ -367,6 +367,43 @@ ATF_TC_BODY(write_errors, tc)
 	ATF_CHECK_EQ(errno, EBADF);
 }
 
+ATF_TC_WITHOUT_HEAD(room);
+ATF_TC_BODY(room, tc)
+{
+	char store[8], got[16];
+	struct buf b;
+	char *p;
+	size_t n;
+	int fds[2];
+
+	ATF_REQUIRE(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
+	ATF_REQUIRE_EQ(pipe(fds), 0);
+	buf_init(&b, fds[1], store, sizeof(store));
+	ATF_REQUIRE_EQ(buf_put(&b, "abc", 3), 0);
+	/* the free end, with nothing written yet */
+	ATF_REQUIRE((p = buf_room(&b, &n)) != NULL);
+	ATF_CHECK(p == store + 3);
+	ATF_CHECK_EQ(n, 5);
+	memcpy(p, "defgh", 5);
+	b.len += 5;
+	/* full: flushed first, then the whole buffer is free */
+	ATF_REQUIRE((p = buf_room(&b, &n)) != NULL);
+	ATF_CHECK(p == store);
+	ATF_CHECK_EQ(n, sizeof(store));
+	memcpy(p, "ij", 2);
+	b.len += 2;
+	ATF_REQUIRE_EQ(buf_flush(&b), 0);
+	ATF_REQUIRE_EQ(read(fds[0], got, sizeof(got)), 10);
+	ATF_CHECK(memcmp(got, "abcdefghij", 10) == 0);
+	/* a flush that fails: NULL */
+	ATF_REQUIRE_EQ(buf_put(&b, "12345678", 8), 0);
+	close(fds[0]);
+	errno = 0;
+	ATF_CHECK(buf_room(&b, &n) == NULL);
+	ATF_CHECK_EQ(errno, EPIPE);
+	close(fds[1]);
+}
+
 /*
  * A fake transport: each call first answers "want read" (or "want
  * write") once, then moves bytes with read(2)/write(2), upper-casing on
@@ -454,6 +491,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, write_all_short);
 	ATF_TP_ADD_TC(tp, buf_put_short);
 	ATF_TP_ADD_TC(tp, write_errors);
+	ATF_TP_ADD_TC(tp, room);
 	ATF_TP_ADD_TC(tp, transport);
 	return atf_no_error();
 }
