@@ -133,6 +133,25 @@ content(struct data *d, struct run *r, const char *p, struct sa *out)
 }
 
 /*
+ * plain_span - the octets before the first CR, LF or NUL in p[0..n-1]:
+ * three memchr calls, which scan many octets at a step, take a line of
+ * mail in a fraction of the time of one loop testing each octet thrice.
+ */
+static size_t
+plain_span(const char *p, size_t n)
+{
+	const char *e;
+
+	if ((e = memchr(p, '\r', n)) != NULL)
+		n = (size_t)(e - p);
+	if ((e = memchr(p, '\n', n)) != NULL)
+		n = (size_t)(e - p);
+	if ((e = memchr(p, '\0', n)) != NULL)
+		n = (size_t)(e - p);
+	return n;
+}
+
+/*
  * plain_run - how many octets from p on (at most avail) are the plain
  * middle of a line, which the per-octet path below would only count
  * and output: no CR, LF or NUL, the line below its limit, the message
@@ -145,7 +164,7 @@ content(struct data *d, struct run *r, const char *p, struct sa *out)
 static size_t
 plain_run(const struct data *d, const char *p, size_t avail)
 {
-	size_t k, lim = avail;
+	size_t lim = avail;
 
 	if (d->state != ST_MID || d->flags != 0 ||
 	    (d->in_header && d->headlen < RECEIVED_LEN) ||
@@ -159,10 +178,7 @@ plain_run(const struct data *d, const char *p, size_t avail)
 		if (lim > d->max_size - d->size)
 			lim = (size_t)(d->max_size - d->size);
 	}
-	for (k = 0; k < lim && p[k] != '\r' && p[k] != '\n' && p[k] != '\0';
-	    k++)
-		continue;
-	return k;
+	return plain_span(p, lim);
 }
 
 /*
