@@ -124,17 +124,25 @@ atomic_reuse(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
 
 /*
  * atomic_cut - a reused file ends where the writing stopped: done at
- * commit, and before anyone reads the file to its end before that.
+ * commit, and before anyone reads the file to its end, or starts it on
+ * its way to disk, before that.  A file already that long is left
+ * alone: ftruncate would zero the rest of its last block again (after
+ * waiting for any write of it in progress), and so make that block to
+ * be written twice.
  */
 int
 atomic_cut(struct atomic *a)
 {
+	struct stat st;
 	off_t end;
 
 	if (!a->reused)
 		return 0;
-	if ((end = lseek(a->fd, 0, SEEK_CUR)) == -1)
+	if ((end = lseek(a->fd, 0, SEEK_CUR)) == -1 ||
+	    fstat(a->fd, &st) == -1)
 		return -1;
+	if (st.st_size == end)
+		return 0;
 	return ftruncate(a->fd, end);
 }
 

@@ -26,16 +26,22 @@
 #include "sa.h"
 #include "sched.h"
 
-/* start_writeback - ask the kernel to write fd's data out now. */
-static void
-start_writeback(int fd)
+/*
+ * start_writeback - cut a's file to its length (a pooled file was
+ * longer), then ask the kernel to write its data out now.  Cut first:
+ * cutting a file on its way to disk waits for that write, and makes
+ * its last block to be written again.  -1 if the cut failed.
+ */
+static int
+start_writeback(struct atomic *a)
 {
+	if (atomic_cut(a) == -1)
+		return -1;
 #ifdef SYNC_FILE_RANGE_WRITE
 	/* only a hint: the fsync that follows is what makes it durable */
-	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#else
-	(void)fd;
+	(void)sync_file_range(a->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 #endif
+	return 0;
 }
 
 /* write_env - env into tmp/e.<id>, to be renamed into env/. */
@@ -51,7 +57,8 @@ write_env(struct sched *s, struct qnew *q)
 		errno = ENOMEM;
 	else if (pool_begin(s, POOL_ENV, &q->envf, tmp, s->env_fd, q->env.id,
 	    0600) == 0) {
-		if (fd_write_all(q->envf.fd, out.s, out.len) == -1)
+		if (fd_write_all(q->envf.fd, out.s, out.len) == -1 ||
+		    start_writeback(&q->envf) == -1)
 			atomic_abort(&q->envf);
 		else
 			r = 0;
@@ -80,21 +87,20 @@ qnew_write(struct sched *s, struct qnew *q, sched_writer writer, void *ctx)
 		return -1;
 	}
 	buf_init(&out, q->mess.fd, obuf, sizeof(obuf));
-	if (writer(ctx, &out) == -1 || buf_flush(&out) == -1) {
+	if (writer(ctx, &out) == -1 || buf_flush(&out) == -1 ||
+	    start_writeback(&q->mess) == -1) {
 		if (errno != EPROTO)
 			log_warn("id=%s unable to write tmp/%s", q->env.id,
 			    tmp);
 		atomic_abort(&q->mess);
 		return -1;
 	}
-	start_writeback(q->mess.fd);
 	if (write_env(s, q) == -1) {
 		log_warn("id=%s unable to write tmp/e.%s", q->env.id,
 		    q->env.id);
 		atomic_abort(&q->mess);
 		return -1;
 	}
-	start_writeback(q->envf.fd);
 	q->state = QNEW_WRITTEN;
 	return 0;
 }

@@ -41,10 +41,12 @@ alias_and_bounce_cleanup() {
 atf_test_case reuse cleanup
 reuse_head() {
 	atf_set "descr" "a finished message's queue files are kept in tmp/" \
-	    "and written over by the next message, cut to its length;" \
+	    "and written over by the next message, cut to its length" \
+	    "once, before its writeback starts;" \
 	    "a message file over 128 KiB is kept empty; a stopped queue's" \
 	    "tmp/ is empty"
 	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace"
 	atf_set "timeout" "60"
 }
 reuse_body() {
@@ -62,9 +64,26 @@ reuse_body() {
 	atf_check -o inline:"pe.0\npm.1\n" ls "$q/tmp"
 	mess=$(stat -c %i "$q/tmp/pm.1")
 	env=$(stat -c %i "$q/tmp/pe.0")
+	# sched's calls while it takes the short one in
+	: > strace.err
+	strace -p "$(head -n 1 "$QP_DIR/pids")" -o trace \
+	    -e trace=ftruncate,sync_file_range,fsync 2>strace.err &
+	st=$!
+	qp_deadline_loop 10 grep -q attached strace.err ||
+	    qp_fail "strace did not attach" strace.err
 	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < small
 	qp_wait_for 2 "$md/new" 30
 	qp_wait_queue_empty 30
+	kill "$st"
+	wait "$st"
+	# its message file is cut once, before its writeback starts: a cut
+	# after would wait for that write and make the last block be
+	# written twice.  "cuts, cuts after the start"
+	atf_check -o inline:"1 0\n" awk -F'[(,]' '
+	    $1 == "sync_file_range" { started[$2] = 1 }
+	    $1 == "ftruncate" { cuts++; if (started[$2]) late++ }
+	    $1 == "fsync" { started[$2] = 0 }
+	    END { print cuts + 0, late + 0 }' trace
 	atf_check -o inline:"pe.2\npm.3\n" ls "$q/tmp"
 	atf_check -o inline:"$mess\n" stat -c %i "$q/tmp/pm.3"
 	atf_check -o inline:"$env\n" stat -c %i "$q/tmp/pe.2"

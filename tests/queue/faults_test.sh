@@ -320,7 +320,10 @@ sched_errno_body() {
 	# of the message before in its pools (tmp/pm.N, tmp/pe.N), which
 	# it writes where they are (the log still names them tmp/m.ID and
 	# tmp/e.ID): write 1 the message file, 2 the envelope, 3 log, 4
-	# the request to lspawn, 5 to 7 log; ftruncate 1 and 2 the same;
+	# the request to lspawn, 5 to 7 log; ftruncate 1 cuts the pooled
+	# message file to length before it is started to disk (each
+	# message here is shorter than the one before, so there is
+	# something to cut);
 	# fsync 1 to 4 the pickup (file, mess/, file, env/); renameat 1
 	# into mess/, 2 into env/, 3 and 4 env/ and mess/ to the pools
 	# (or, if that fails, unlinkat 2 each); unlinkat 1 drop/; openat 1
@@ -333,7 +336,7 @@ sched_errno_body() {
 	cat > cases <<'EOF'
 write:error=ENOSPC:when=1|unable to write tmp/m\.|pickup
 write:error=EIO:when=2|unable to write tmp/e\.|pickup
-ftruncate:error=EIO:when=1|unable to commit mess/|pickup
+ftruncate:error=EIO:when=1|unable to write tmp/m\.|pickup
 fsync:error=EIO:when=1|unable to commit mess/|pickup
 fsync:error=EIO:when=2|unable to sync mess/|pickup
 fsync:error=EIO:when=3|unable to commit env/|pickup
@@ -350,7 +353,7 @@ EOF
 	while IFS='|' read -r spec line phase; do
 		n=$((n + 1))
 		echo "case $n: $spec"
-		qp_msg "e$n" > "sent/e$n"
+		{ qp_msg "e$n"; seq $((n * 10)) 400; } > "sent/e$n"
 		have=$(qp_nfiles "$md/new")
 		fi_attach "$spec" "trace$n"
 		fi_inject "sent/e$n" || atf_fail "case $n: qinject failed"
