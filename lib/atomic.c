@@ -127,8 +127,8 @@ atomic_reuse(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
  * commit, and before anyone reads the file to its end, or starts it on
  * its way to disk, before that.  A file already that long is left
  * alone: ftruncate would zero the rest of its last block again (after
- * waiting for any write of it in progress), and so make that block to
- * be written twice.
+ * waiting for any write of it in progress), and so have that block
+ * written twice.
  */
 int
 atomic_cut(struct atomic *a)

@@ -29,8 +29,8 @@
 /*
  * start_writeback - cut a's file to its length (a pooled file was
  * longer), then ask the kernel to write its data out now.  Cut first:
- * cutting a file on its way to disk waits for that write, and makes
- * its last block to be written again.  -1 if the cut failed.
+ * cutting a file on its way to disk waits for that write, and has its
+ * last block written again.  -1 if the cut failed.
  */
 static int
 start_writeback(struct atomic *a)

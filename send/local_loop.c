@@ -24,8 +24,8 @@
 
 /*
  * header_ends - whether p[0..got-1] holds the empty line that ends the
- * header, looking only at what follows `from` (with the two bytes before
- * it, where a line end found earlier may have been cut).
+ * header, looking only from `from` on (and at the two octets before it,
+ * so that an empty line split between two reads is found).
  */
 static int
 header_ends(const char *p, size_t from, size_t got)
