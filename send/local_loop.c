@@ -23,18 +23,18 @@
 #define LOOP_READ_STEP	65536	/* bytes read at a time */
 
 /*
- * header_ends - whether p[0..got-1] holds the empty line that ends the
- * header, looking only from `from` on (and at the two octets before it,
- * so that an empty line split between two reads is found).
+ * header_ends - whether p[0..got-1] (got > 0) holds the empty line that
+ * ends the header, looking only from `from` on (and at the two octets
+ * before it, so that an empty line split between two reads is found).
  */
 static int
 header_ends(const char *p, size_t from, size_t got)
 {
 	const char *s, *end = p + got;
 
-	if (got > 0 && p[0] == '\n')
-		return 1;
-	if (got > 1 && p[0] == '\r' && p[1] == '\n')
+	/* an empty header: the message starts with its empty line */
+	if (from == 0 && (p[0] == '\n' ||
+	    (got > 1 && p[0] == '\r' && p[1] == '\n')))
 		return 1;
 	s = p + (from > 2 ? from - 2 : 0);
 	while ((s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
