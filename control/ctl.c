@@ -59,7 +59,15 @@ ctl_read(const char *name, struct sa *out)
 		close(fd);
 		return -1;
 	}
-	while ((r = fd_read(fd, chunk, sizeof(chunk))) > 0) {
+	/*
+	 * Up to the size fstat gave: most files take one read, with no
+	 * second one to see the end (a file that grew since is read as
+	 * it was, one that shrank ends early).  A size of 0 may be a
+	 * file of /proc that has text all the same: read to its end.
+	 */
+	r = 0;
+	while ((st.st_size == 0 || out->len < (size_t)st.st_size) &&
+	    (r = fd_read(fd, chunk, sizeof(chunk))) > 0) {
 		if (out->len + (size_t)r > CTL_FILE_MAX ||
 		    sa_catb(out, chunk, (size_t)r) == -1) {
 			r = -1;

@@ -451,6 +451,12 @@ smtpd_listen(const char *spec, long max, long nice_incr)
 	/* from here on in the acceptor: the runner forked before it */
 	l.runner = listen_keep(l.sigfd);
 	(void)prctl(PR_SET_NAME, "smtpd-accept", 0, 0, 0);
+	/*
+	 * The time zone of the Received: lines, read once here: each
+	 * session inherits it instead of reading /etc/localtime again (7
+	 * system calls).  A new zone takes a restart, as for any daemon.
+	 */
+	tzset();
 	/* failing (logged), each session tries smtpd's own */
 	(void)sandbox_enter(SANDBOX_ACCEPT);
 	for (;;) {

@@ -204,6 +204,32 @@ ATF_TC_BODY(broken, tc)
 	sa_free(&sa);
 }
 
+ATF_TC_WITHOUT_HEAD(sizes);
+ATF_TC_BODY(sizes, tc)
+{
+	struct sa sa = SA_INIT;
+	char big[3 * 4096 + 100];
+	size_t i;
+
+	setup();
+	/* longer than one read: all of it */
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+	put("big", big, sizeof(big));
+	ATF_CHECK_EQ(ctl_read("big", &sa), 1);
+	ATF_CHECK_EQ(sa.len, sizeof(big));
+	ATF_CHECK(sa.len == sizeof(big) && memcmp(sa.s, big, sa.len) == 0);
+	/* empty */
+	put("empty", "", 0);
+	ATF_CHECK_EQ(ctl_read("empty", &sa), 1);
+	ATF_CHECK_EQ(sa.len, 0);
+	/* a file of /proc says its size is 0 but has text: read to its end */
+	ATF_REQUIRE_EQ(symlink("/proc/sys/kernel/ostype", "control/ostype"), 0);
+	ATF_CHECK_EQ(ctl_line("ostype", &sa), 1);
+	ATF_CHECK_STREQ(sa.s, "Linux");
+	sa_free(&sa);
+}
+
 ATF_TC(unreadable);
 ATF_TC_HEAD(unreadable, tc)
 {
@@ -312,6 +338,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, line);
 	ATF_TP_ADD_TC(tp, ints);
 	ATF_TP_ADD_TC(tp, broken);
+	ATF_TP_ADD_TC(tp, sizes);
 	ATF_TP_ADD_TC(tp, unreadable);
 	ATF_TP_ADD_TC(tp, list_has);
 	ATF_TP_ADD_TC(tp, relative_env);
