@@ -43,37 +43,37 @@ local_extsep(char *sep)
 }
 
 /*
- * local_is_domain - whether domain is local: in locals (control/locals,
- * or control/me when locals is absent, as the caller loaded it) or in
- * control/virtualdomains.  Returns 1, 0, or -1 if virtualdomains is
- * broken.
+ * local_domain - whether domain is local: a virtual domain
+ * (control/virtualdomains, read now), with its prefix put in prefix; or
+ * in locals (control/locals, or control/me when locals is absent, as the
+ * caller loaded it), with prefix "".  Returns 1, 0, or -1 if
+ * virtualdomains is broken.
  */
 int
-local_is_domain(const struct sa *locals, const char *domain)
+local_domain(const struct sa *locals, const char *domain, char *prefix,
+    size_t size)
 {
-	char prefix[VDOM_PREFIX_MAX + 1];
+	int r;
 
-	if (ctl_list_has(locals, domain))
-		return 1;
-	return vdom_lookup(domain, prefix, sizeof(prefix));
+	if ((r = vdom_lookup(domain, prefix, size)) != 0)
+		return r;
+	prefix[0] = '\0';
+	return ctl_list_has(locals, domain) ? 1 : 0;
 }
 
 /*
- * local_rewrite - L for plain@domain: plain, or prefix<sep>plain for a
- * virtual domain, lowercased, into out.  Returns 1 (virtual), 0 (not),
- * -1 broken virtualdomains, -2 too long (no such mailbox can exist).
+ * local_rewrite - L for plain in a domain of prefix ("" when not
+ * virtual): plain, or prefix<sep>plain, lowercased, into out.  Returns
+ * 0, or -2 if too long (no such mailbox can exist).
  */
 int
-local_rewrite(const char *plain, const char *domain, char sep, char *out,
+local_rewrite(const char *plain, const char *prefix, char sep, char *out,
     size_t size)
 {
-	char prefix[VDOM_PREFIX_MAX + 1];
 	size_t i;
-	int r, n;
+	int n;
 
-	if ((r = vdom_lookup(domain, prefix, sizeof(prefix))) == -1)
-		return -1;
-	if (r == 1)
+	if (prefix[0] != '\0')
 		n = snprintf(out, size, "%s%c%s", prefix, sep, plain);
 	else
 		n = snprintf(out, size, "%s", plain);
@@ -81,7 +81,7 @@ local_rewrite(const char *plain, const char *domain, char sep, char *out,
 		return -2;
 	for (i = 0; out[i] != '\0'; i++)
 		out[i] = (char)tolower((unsigned char)out[i]);
-	return r;
+	return 0;
 }
 
 /* builtin - postmaster, mailer-daemon and root when no alias says. */
@@ -165,35 +165,51 @@ local_find(const char *L, char sep, struct local_found *f)
 }
 
 /*
- * local_exists - whether plain@domain (plain: the local part unquoted,
- * as lspawn resolves it; domain: a local or virtual one) has somewhere
- * to go.  Returns 1, 0, or -1 on a temporary error (logged).  An alias
- * counts as it stands (qcdb checked its targets; one that leads nowhere
- * bounces at delivery); a user of uid 0 does not (lspawn never
- * delivers as root); root with no control/admin does (the mail waits
- * until the admin sets it).
+ * local_mailbox - whether plain (the local part unquoted, as lspawn
+ * resolves it) has somewhere to go in a local domain whose virtual
+ * prefix local_domain gave ("" when not virtual).  Returns 1, 0, or -1
+ * on a temporary error (logged).  An alias counts as it stands (qcdb
+ * checked its targets; one that leads nowhere bounces at delivery); a
+ * user of uid 0 does not (lspawn never delivers as root); root with no
+ * control/admin does (the mail waits until the admin sets it).
  */
 int
-local_exists(const char *plain, const char *domain)
+local_mailbox(const char *plain, const char *prefix)
 {
 	char L[ADDR_LOCAL_MAX + 1], sep;
 	struct local_found f;
-	int r, is_virtual;
+	int r;
 
 	if (plain == NULL || plain[0] == '\0')
 		return 0;
 	if (local_extsep(&sep) == -1)
 		return -1;
-	if ((r = local_rewrite(plain, domain, sep, L, sizeof(L))) < 0)
-		return r == -2 ? 0 : -1;
-	is_virtual = r;
+	if (local_rewrite(plain, prefix, sep, L, sizeof(L)) == -2)
+		return 0;
 	memset(&f, 0, sizeof(f));
 	r = local_find(L, sep, &f);
 	/* a virtual domain's postmaster is ours, as lspawn has it */
-	if (r == 0 && is_virtual && strcasecmp(plain, "postmaster") == 0)
+	if (r == 0 && prefix[0] != '\0' && strcasecmp(plain, "postmaster") == 0)
 		r = local_find("postmaster", sep, &f);
 	sa_free(&f.targets);
 	if (r == 1 && f.kind == LFIND_USER && f.user.uid == 0)
 		return 0;
 	return r;
+}
+
+/*
+ * local_exists - local_mailbox for plain@domain, domain a local or
+ * virtual one.  Returns 1, 0, or -1 on a temporary error (logged).
+ */
+int
+local_exists(const char *plain, const char *domain)
+{
+	char prefix[VDOM_PREFIX_MAX + 1];
+	int r;
+
+	if ((r = vdom_lookup(domain, prefix, sizeof(prefix))) == -1)
+		return -1;
+	if (r == 0)
+		prefix[0] = '\0';
+	return local_mailbox(plain, prefix);
 }

@@ -40,9 +40,10 @@ struct local_found {
 };
 
 int	local_extsep(char *);
-int	local_is_domain(const struct sa *, const char *);
+int	local_domain(const struct sa *, const char *, char *, size_t);
 int	local_rewrite(const char *, const char *, char, char *, size_t);
 int	local_find(const char *, char, struct local_found *);
+int	local_mailbox(const char *, const char *);
 int	local_exists(const char *, const char *);
 
 #endif

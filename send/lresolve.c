@@ -26,6 +26,7 @@
 #include "priv.h"
 #include "sa.h"
 #include "users.h"
+#include "vdomains.h"
 
 /* the names being expanded, outermost first, for loop detection */
 struct path {
@@ -331,6 +332,7 @@ expand_address(struct lres *r, const char *t, const char *alias,
     struct path *p)
 {
 	char plain[ADDR_LOCAL_MAX + 1], L[ADDR_LOCAL_MAX + 1];
+	char prefix[VDOM_PREFIX_MAX + 1];
 	struct addr a;
 	size_t i;
 	int is_local;
@@ -369,18 +371,17 @@ expand_address(struct lres *r, const char *t, const char *alias,
 		}
 		r->has_locals = 1;
 	}
-	is_local = local_is_domain(&r->locals, a.domain);
+	is_local = local_domain(&r->locals, a.domain, prefix, sizeof(prefix));
 	if (is_local == 0) {
 		add_target(r, "&", t, alias);
 		return;
 	}
-	if (is_local == -1 || (is_local = local_rewrite(plain, a.domain,
-	    r->sep, L, sizeof(L))) == -1) {
+	if (is_local == -1) {
 		failed(r, SPAWN_TEMP, "4.3.0 <%s>: control/virtualdomains is "
 		    "broken", r->rcpt);
 		return;
 	}
-	if (is_local == -2) {
+	if (local_rewrite(plain, prefix, r->sep, L, sizeof(L)) == -2) {
 		failed(r, SPAWN_PERM, "5.1.1 <%s>: alias %s: no mailbox here "
 		    "by that name", t, alias);
 		return;
@@ -484,6 +485,7 @@ expand_name(struct lres *r, const char *L, const char *shown,
 int
 lres_resolve(struct lres *r, const char *rcpt)
 {
+	char prefix[VDOM_PREFIX_MAX + 1];
 	struct path p;
 	int v;
 
@@ -501,8 +503,11 @@ lres_resolve(struct lres *r, const char *rcpt)
 		    rcpt);
 		return -1;
 	}
-	v = local_rewrite(r->plain, r->addr.domain, r->sep, r->local,
-	    sizeof(r->local));
+	if ((v = vdom_lookup(r->addr.domain, prefix, sizeof(prefix))) == 0)
+		prefix[0] = '\0';
+	if (v != -1 && local_rewrite(r->plain, prefix, r->sep, r->local,
+	    sizeof(r->local)) == -2)
+		v = -2;
 	if (v == -1)
 		failed(r, SPAWN_TEMP, "4.3.0 <%s>: control/virtualdomains is "
 		    "broken", rcpt);

@@ -35,6 +35,7 @@
 #include "senders.h"
 #include "smtpd_auth.h"
 #include "smtpd.h"
+#include "vdomains.h"
 
 struct command {
 	enum smtp_verb	 verb;
@@ -680,7 +681,7 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 static int
 rcpt_policy(struct session *s, const struct rcpt_args *r)
 {
-	char plain[ADDR_LOCAL_MAX + 1];
+	char plain[ADDR_LOCAL_MAX + 1], prefix[VDOM_PREFIX_MAX + 1];
 	int found;
 
 	if (r->is_postmaster)
@@ -690,7 +691,8 @@ rcpt_policy(struct session *s, const struct rcpt_args *r)
 		return 0;
 	}
 	/* a virtual domain (control/virtualdomains) is as local as any */
-	if ((found = local_is_domain(&s->set.locals, r->addr.domain)) == -1) {
+	if ((found = local_domain(&s->set.locals, r->addr.domain, prefix,
+	    sizeof(prefix))) == -1) {
 		reply(s, "451 4.3.0 Temporary lookup failure, try again later");
 		return 0;
 	}
@@ -701,7 +703,7 @@ rcpt_policy(struct session *s, const struct rcpt_args *r)
 		}
 		if (strcasecmp(plain, "postmaster") == 0)
 			return 1;
-		found = local_exists(plain, r->addr.domain);
+		found = local_mailbox(plain, prefix);
 		if (found == 1)
 			return 1;
 		if (found == -1) {

@@ -324,9 +324,12 @@ fuzz_auth_check(const char *sock, const char *user, const char *pass,
 }
 
 int
-local_is_domain(const struct sa *locals, const char *domain)
+local_domain(const struct sa *locals, const char *domain, char *prefix,
+    size_t size)
 {
 	(void)locals;
+	(void)size;
+	prefix[0] = '\0';
 	if (strcasecmp(domain, "tempfail.example") == 0)
 		return -1;
 	return strcasecmp(domain, "example.org") == 0 ||
@@ -334,9 +337,9 @@ local_is_domain(const struct sa *locals, const char *domain)
 }
 
 int
-local_exists(const char *local, const char *domain)
+local_mailbox(const char *local, const char *prefix)
 {
-	(void)domain;
+	(void)prefix;
 	if (strcasecmp(local, "tempfail") == 0)
 		return -1;
 	return strcasecmp(local, "alice") == 0 || strcasecmp(local, "bob") == 0;
