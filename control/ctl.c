@@ -46,7 +46,9 @@ ctl_read(const char *name, struct sa *out)
 		log_warn("control file %s", name);
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+	/* openat: musl's open follows an O_CLOEXEC open with an fcntl */
+	if ((fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC |
+	    O_NONBLOCK)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		log_warn("unable to open control file %s", path);
@@ -185,7 +187,7 @@ ctl_cdb_open(const char *name)
 
 	if (ctl_path(path, sizeof(path), name) == -1)
 		return -1;
-	return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 }
 
 /*

@@ -129,7 +129,9 @@ static void
 open_queue(struct inject *q)
 {
 	/* O_PATH: the queue root is 0751, to be passed through, not read */
-	q->queue_fd = open(paths_queue(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* openat: musl's open follows an O_CLOEXEC open with an fcntl */
+	q->queue_fd = openat(AT_FDCWD, paths_queue(),
+	    O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (q->queue_fd == -1)
 		die(QI_QUEUEDIR, "unable to open the queue %s", paths_queue());
 	q->drop_fd = openat(q->queue_fd, QDIR_DROP,
