@@ -83,9 +83,12 @@ atomic_is_own(const struct stat *st)
 	    st->st_uid == geteuid();
 }
 
-/* is_own_file - atomic_is_own for an open file; errno EPERM if not */
+/*
+ * own_file_mode - atomic_is_own for an open file: 1 and its mode in
+ * *mode, or 0 (errno EPERM if it is not ours)
+ */
 static int
-is_own_file(int fd)
+own_file_mode(int fd, mode_t *mode)
 {
 	struct stat st;
 
@@ -93,6 +96,7 @@ is_own_file(int fd)
 		return 0;
 	if (!atomic_is_own(&st))
 		return (errno = EPERM, 0);
+	*mode = st.st_mode & 07777;
 	return 1;
 }
 
@@ -108,6 +112,8 @@ int
 atomic_reuse(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
     const char *dstname, mode_t mode)
 {
+	mode_t had;
+
 	if (name(a, tmpdir, tmpname, dstdir, dstname) == -1) {
 		(void)unlinkat(tmpdir, tmpname, 0);
 		return -1;
@@ -115,7 +121,8 @@ atomic_reuse(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
 	a->reused = 1;
 	a->fd = openat(tmpdir, tmpname,
 	    O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (a->fd == -1 || !is_own_file(a->fd) || fchmod(a->fd, mode) == -1) {
+	if (a->fd == -1 || !own_file_mode(a->fd, &had) ||
+	    (had != mode && fchmod(a->fd, mode) == -1)) {
 		atomic_abort(a);
 		return -1;
 	}
@@ -128,7 +135,8 @@ atomic_reuse(struct atomic *a, int tmpdir, const char *tmpname, int dstdir,
  * its way to disk, before that.  A file already that long is left
  * alone: ftruncate would zero the rest of its last block again (after
  * waiting for any write of it in progress), and so have that block
- * written twice.
+ * written twice.  Once cut, the file ends where the writing is, and
+ * writing on from there keeps it so: a second cut has nothing to do.
  */
 int
 atomic_cut(struct atomic *a)
@@ -141,9 +149,10 @@ atomic_cut(struct atomic *a)
 	if ((end = lseek(a->fd, 0, SEEK_CUR)) == -1 ||
 	    fstat(a->fd, &st) == -1)
 		return -1;
-	if (st.st_size == end)
-		return 0;
-	return ftruncate(a->fd, end);
+	if (st.st_size != end && ftruncate(a->fd, end) == -1)
+		return -1;
+	a->reused = 0;
+	return 0;
 }
 
 /*

@@ -18,7 +18,7 @@ struct atomic {
 	int	dstdir;
 	char	tmpname[256];
 	char	dstname[256];
-	int	reused;		/* atomic_reuse: cut to length on commit */
+	int	reused;		/* atomic_reuse: to be cut to length */
 };
 
 int	atomic_begin(struct atomic *, int, const char *, int, const char *,
