@@ -43,6 +43,21 @@ local_extsep(char *sep)
 }
 
 /*
+ * local_prefix - domain's prefix from control/virtualdomains (read now)
+ * into prefix, "" when it is no virtual domain.  Returns 1 (virtual), 0
+ * (not), or -1 if virtualdomains is broken.
+ */
+int
+local_prefix(const char *domain, char *prefix, size_t size)
+{
+	int r;
+
+	if ((r = vdom_lookup(domain, prefix, size)) == 0)
+		prefix[0] = '\0';
+	return r;
+}
+
+/*
  * local_domain - whether domain is local: a virtual domain
  * (control/virtualdomains, read now), with its prefix put in prefix; or
  * in locals (control/locals, or control/me when locals is absent, as the
@@ -55,9 +70,8 @@ local_domain(const struct sa *locals, const char *domain, char *prefix,
 {
 	int r;
 
-	if ((r = vdom_lookup(domain, prefix, size)) != 0)
+	if ((r = local_prefix(domain, prefix, size)) != 0)
 		return r;
-	prefix[0] = '\0';
 	return ctl_list_has(locals, domain) ? 1 : 0;
 }
 
@@ -205,11 +219,8 @@ int
 local_exists(const char *plain, const char *domain)
 {
 	char prefix[VDOM_PREFIX_MAX + 1];
-	int r;
 
-	if ((r = vdom_lookup(domain, prefix, sizeof(prefix))) == -1)
+	if (local_prefix(domain, prefix, sizeof(prefix)) == -1)
 		return -1;
-	if (r == 0)
-		prefix[0] = '\0';
 	return local_mailbox(plain, prefix);
 }

@@ -40,6 +40,7 @@ struct local_found {
 };
 
 int	local_extsep(char *);
+int	local_prefix(const char *, char *, size_t);
 int	local_domain(const struct sa *, const char *, char *, size_t);
 int	local_rewrite(const char *, const char *, char, char *, size_t);
 int	local_find(const char *, char, struct local_found *);

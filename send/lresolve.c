@@ -503,9 +503,8 @@ lres_resolve(struct lres *r, const char *rcpt)
 		    rcpt);
 		return -1;
 	}
-	if ((v = vdom_lookup(r->addr.domain, prefix, sizeof(prefix))) == 0)
-		prefix[0] = '\0';
-	if (v != -1 && local_rewrite(r->plain, prefix, r->sep, r->local,
+	if ((v = local_prefix(r->addr.domain, prefix, sizeof(prefix))) != -1 &&
+	    local_rewrite(r->plain, prefix, r->sep, r->local,
 	    sizeof(r->local)) == -2)
 		v = -2;
 	if (v == -1)

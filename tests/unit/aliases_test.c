@@ -592,6 +592,42 @@ ATF_TC_BODY(exists, tc)
 	ATF_CHECK_EQ(local_exists("joe", "virt.test"), -1);
 }
 
+ATF_TC(domain);
+ATF_TC_HEAD(domain, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "local_domain (smtpd's RCPT) says "
+	    "local or not with the virtual prefix, which smtpd then passes "
+	    "to local_mailbox");
+}
+ATF_TC_BODY(domain, tc)
+{
+	char prefix[VDOM_PREFIX_MAX + 1];
+	struct sa locals = SA_INIT;
+
+	instance(tc);
+	ATF_REQUIRE_EQ(ctl_list("locals", &locals), 1);
+	ATF_CHECK_EQ(local_domain(&locals, "virt.test", prefix,
+	    sizeof(prefix)), 1);
+	ATF_CHECK_STREQ(prefix, "vd");
+	ATF_CHECK_EQ(local_mailbox("joe", prefix), 1);
+	ATF_CHECK_EQ(local_domain(&locals, "EXAMPLE.test", prefix,
+	    sizeof(prefix)), 1);
+	ATF_CHECK_STREQ(prefix, "");
+	ATF_CHECK_EQ(local_mailbox("qpt7al", prefix), 1);
+	ATF_CHECK_EQ(local_mailbox("joe", prefix), 0);
+	ATF_CHECK_EQ(local_domain(&locals, "elsewhere.test", prefix,
+	    sizeof(prefix)), 0);
+	/* a domain in both is virtual: its addresses get the prefix */
+	puts0("virtualdomains", "example.test:vd\n");
+	ATF_CHECK_EQ(local_domain(&locals, "example.test", prefix,
+	    sizeof(prefix)), 1);
+	ATF_CHECK_STREQ(prefix, "vd");
+	puts0("virtualdomains", "broken\n");
+	ATF_CHECK_EQ(local_domain(&locals, "example.test", prefix,
+	    sizeof(prefix)), -1);
+	sa_free(&locals);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, parse_good);
@@ -604,5 +640,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, resolve);
 	ATF_TP_ADD_TC(tp, resolve_fail);
 	ATF_TP_ADD_TC(tp, exists);
+	ATF_TP_ADD_TC(tp, domain);
 	return atf_no_error();
 }
