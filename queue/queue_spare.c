@@ -111,12 +111,13 @@ spare_take(int spare_fd, int drop_fd, const char *tmpname)
 	char name[SPARE_NAME_MAX];
 	uint8_t pick[SPARE_PROBES];
 	unsigned int i;
+	uid_t uid = geteuid();
 
 	if (spare_fd == -1)
 		return -1;
 	arc4random_buf(pick, sizeof(pick));
 	for (i = 0; i < SPARE_PROBES; i++) {
-		spare_name(name, sizeof(name), geteuid(), pick[i]);
+		spare_name(name, sizeof(name), uid, pick[i]);
 		if (!is_own_spare(spare_fd, name))
 			continue;
 		if (renameat2(spare_fd, name, drop_fd, tmpname,

@@ -448,7 +448,7 @@ open_queue(struct sched *s)
 		{ QDIR_TMP, offsetof(struct sched, tmp_fd) },
 	};
 	size_t i;
-	int *fd;
+	int *fd, dfd;
 
 	s->queue_fd = open(paths_queue(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->queue_fd == -1)
@@ -461,6 +461,10 @@ open_queue(struct sched *s)
 			die(EXIT_TEMP, "unable to open %s/%s", paths_queue(),
 			    dirs[i].name);
 	}
+	/* one stream, rewound at each turn, not one opened at each */
+	if ((dfd = dup(s->drop_fd)) == -1 ||
+	    (s->drop_dir = fdopendir(dfd)) == NULL)
+		die(EXIT_TEMP, "unable to list %s/drop", paths_queue());
 	spare_open(s);
 	s->trigger_fd = openat(s->queue_fd, QFILE_TRIGGER,
 	    O_RDONLY | O_NONBLOCK | O_CLOEXEC);

@@ -17,6 +17,7 @@
 
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -50,6 +51,7 @@ TAILQ_HEAD(qmsg_list, qmsg);
 
 struct sched {
 	int		 queue_fd, drop_fd, mess_fd, env_fd, tmp_fd;
+	DIR		*drop_dir;	/* drop/, listed at every turn */
 	int		 spare_fd;	/* -1: no spare/, drop files removed */
 	int		 trigger_fd, trigger_keep_fd;
 	int		 ctl_fd, ctl_keep_fd;	/* -1: no control FIFO */

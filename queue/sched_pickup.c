@@ -351,29 +351,18 @@ pickup_scan(struct sched *s, size_t max)
 	char (*names)[256];
 	struct dirent *de;
 	size_t n = 0;
-	DIR *dir;
-	int fd;
 
-	if ((fd = dup(s->drop_fd)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		log_warn("unable to read drop/");
-		if (fd != -1)
-			close(fd);
-		return 0;
-	}
 	stuck_retry(s);
-	rewinddir(dir);
-	if ((names = calloc(max, sizeof(*names))) == NULL) {
-		closedir(dir);
+	if ((names = calloc(max, sizeof(*names))) == NULL)
 		return 0;
-	}
-	while (n < max && (de = readdir(dir)) != NULL) {
+	rewinddir(s->drop_dir);
+	while (n < max && (de = readdir(s->drop_dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 || is_tmp(de->d_name) ||
 		    is_stuck(s, de->d_name))
 			continue;
 		strlcpy(names[n++], de->d_name, sizeof(names[0]));
 	}
-	closedir(dir);
 	if (n > 0 && pickup_group(s, names, n) == -1)
 		n = 0;	/* the rest waits for a later turn */
 	free(names);
@@ -391,17 +380,10 @@ pickup_cleanup(struct sched *s)
 	struct dirent *de;
 	struct stat st;
 	time_t now = time(NULL);
-	DIR *dir;
-	int fd;
 
-	if ((fd = dup(s->drop_fd)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return;
-	}
 	stuck_retry(s);
-	rewinddir(dir);
-	while ((de = readdir(dir)) != NULL) {
+	rewinddir(s->drop_dir);
+	while ((de = readdir(s->drop_dir)) != NULL) {
 		if (!is_tmp(de->d_name) ||
 		    fstatat(s->drop_fd, de->d_name, &st,
 		    AT_SYMLINK_NOFOLLOW) == -1 ||
@@ -411,6 +393,5 @@ pickup_cleanup(struct sched *s)
 			log_info("stale drop file removed: name=%s uid=%lu",
 			    de->d_name, (unsigned long)st.st_uid);
 	}
-	closedir(dir);
 	spare_cleanup(s);
 }
