@@ -163,9 +163,10 @@ LIBSRCS +=	smtpd/dnsbl.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
-HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/clock.h lib/listen.h lib/log.h \
-		lib/paths.h lib/priv.h lib/rec.h lib/sa.h control/ctl.h lookup/users.h \
-		lookup/aliases.h queue/queue_drop.h queue/queue_env.h \
+HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/clock.h lib/listen.h \
+		lib/log.h lib/paths.h lib/priv.h lib/rec.h lib/sa.h \
+		control/ctl.h lookup/users.h lookup/aliases.h \
+		queue/queue_drop.h queue/queue_env.h \
 		queue/queue_id.h queue/qinject_exit.h send/spawn_rec.h \
 		queue/queue_trust.h queue/header.h queue/queue_space.h \
 		queue/queue_spare.h \

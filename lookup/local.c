@@ -213,7 +213,9 @@ local_mailbox(const char *plain, const char *prefix)
 
 /*
  * local_exists - local_mailbox for plain@domain, domain a local or
- * virtual one.  Returns 1, 0, or -1 on a temporary error (logged).
+ * virtual one, for a caller that has not looked the domain up (smtpd
+ * has: local_domain gave it the prefix).  Returns 1, 0, or -1 on a
+ * temporary error (logged).
  */
 int
 local_exists(const char *plain, const char *domain)

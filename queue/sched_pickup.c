@@ -82,12 +82,13 @@ write_message(void *ctx, struct buf *out)
 	uint64_t left = d->msglen;
 	size_t n;
 	ssize_t r;
+	int len;
 
 	rfc5322_date(date, sizeof(date), time(NULL));
-	r = snprintf(line, sizeof(line),
+	len = snprintf(line, sizeof(line),
 	    "Received: (qpost %s invoked by uid %lu);\n\t%s\n", d->id,
 	    (unsigned long)d->uid, date);
-	if (buf_put(out, line, (size_t)r) == -1)
+	if (buf_put(out, line, (size_t)len) == -1)
 		return -1;
 	if (lseek(d->fd, QDROP_HDR_LEN, SEEK_SET) == -1)
 		return -1;
