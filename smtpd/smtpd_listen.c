@@ -78,7 +78,18 @@ struct listener {
 	time_t		 full_logged;	/* when the limit was last logged */
 	char		 comm[16];	/* the process name, for the sessions */
 	int		 runner;	/* to the shared queue runner */
+	char		**envp;		/* environ without tcpserver's names */
+	size_t		 env_kept;	/* how many of those there are */
+	char		 env_buf[256];	/* a session's "NAME=value" strings */
 };
+
+/* what tcpserver -R -H sets or removes: never one of the listener's */
+static const char *const tcp_names[] = {
+	"PROTO", "TCPLOCALIP", "TCPLOCALPORT", "TCPREMOTEIP",
+	"TCPREMOTEPORT", "TCPLOCALHOST", "TCPREMOTEHOST", "TCPREMOTEINFO",
+	NULL
+};
+#define TCP_SET		5	/* the first five: each session sets them */
 
 /* number - the decimal s if it is min..max, else -1 */
 static long
@@ -181,14 +192,46 @@ addr_text(const struct sockaddr_storage *ss, char *ip, size_t size,
 	return -1;
 }
 
-/* set_num - NAME to the decimal n; -1 if setenv fails */
+/* tcp_name - whether the entry "NAME=value" is one of tcp_names */
 static int
-set_num(const char *name, unsigned n)
+tcp_name(const char *entry)
 {
-	char v[16];
+	size_t n;
 
-	snprintf(v, sizeof(v), "%u", n);
-	return setenv(name, v, 1);
+	for (int i = 0; tcp_names[i] != NULL; i++) {
+		n = strlen(tcp_names[i]);
+		if (strncmp(entry, tcp_names[i], n) == 0 && entry[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * env_prepare - in the acceptor, once: the listener's environment
+ * without tcp_names, with room for a session's own (session_env).
+ * setenv in each session allocated and copied the whole environment.
+ */
+static void
+env_prepare(struct listener *l)
+{
+	size_t n = 0;
+
+	/*
+	 * The C library reaches realloc through its own lazily bound
+	 * table, and a session's first setenv (smtpd_verify.c) resolved
+	 * it again in its copy of that table: some seven page faults a
+	 * message.  A setenv here resolves it once for all sessions.
+	 */
+	if (setenv("QPOST_LISTEN_BIND", "", 1) == -1 ||
+	    unsetenv("QPOST_LISTEN_BIND") == -1)
+		die(EXIT_TEMP, "listen: unable to set a variable");
+	for (char **e = environ; *e != NULL; e++)
+		n++;
+	if ((l->envp = calloc(n + TCP_SET + 1, sizeof(char *))) == NULL)
+		die(EXIT_TEMP, "listen: unable to copy the environment");
+	for (char **e = environ; *e != NULL; e++)
+		if (!tcp_name(*e))
+			l->envp[l->env_kept++] = *e;
 }
 
 /*
@@ -196,17 +239,18 @@ set_num(const char *name, unsigned n)
  * ucspi-tcp6 for IPv6: PROTO=TCP6, addresses compact): PROTO,
  * TCPLOCALIP, TCPLOCALPORT, TCPREMOTEIP, TCPREMOTEPORT; with no name
  * lookups and no ident, TCPLOCALHOST, TCPREMOTEHOST and TCPREMOTEINFO
- * are removed, so none can be inherited from the listener's own
- * environment.  Dies when the addresses cannot be had.
+ * are not set, so none can be inherited from the listener's own
+ * environment (env_prepare).  Dies when the addresses cannot be had.
  */
 static void
-session_env(const struct sockaddr_storage *peer)
+session_env(struct listener *l, const struct sockaddr_storage *peer)
 {
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
-	char rip[INET6_ADDRSTRLEN], lip[INET6_ADDRSTRLEN];
+	char rip[INET6_ADDRSTRLEN], lip[INET6_ADDRSTRLEN], *p, *end;
+	size_t n = l->env_kept;
 	unsigned rport, lport;
-	int v6;
+	int v6, k;
 
 	memset(&local, 0, sizeof(local));
 	if (getsockname(0, (struct sockaddr *)&local, &len) == -1)
@@ -215,15 +259,17 @@ session_env(const struct sockaddr_storage *peer)
 	if ((v6 = addr_text(peer, rip, sizeof(rip), &rport)) == -1 ||
 	    addr_text(&local, lip, sizeof(lip), &lport) == -1)
 		diex(EXIT_TEMP, "listen: a connection of an unknown family");
-	if (setenv("PROTO", v6 ? "TCP6" : "TCP", 1) == -1 ||
-	    setenv("TCPLOCALIP", lip, 1) == -1 ||
-	    set_num("TCPLOCALPORT", lport) == -1 ||
-	    setenv("TCPREMOTEIP", rip, 1) == -1 ||
-	    set_num("TCPREMOTEPORT", rport) == -1 ||
-	    unsetenv("TCPLOCALHOST") == -1 ||
-	    unsetenv("TCPREMOTEHOST") == -1 ||
-	    unsetenv("TCPREMOTEINFO") == -1)
-		die(EXIT_TEMP, "listen: unable to set the session's variables");
+	/* the five strings one after another, each ended by its NUL */
+	k = snprintf(l->env_buf, sizeof(l->env_buf), "PROTO=%s%cTCPLOCALIP=%s"
+	    "%cTCPLOCALPORT=%u%cTCPREMOTEIP=%s%cTCPREMOTEPORT=%u",
+	    v6 ? "TCP6" : "TCP", 0, lip, 0, lport, 0, rip, 0, rport);
+	if (k < 0 || (size_t)k >= sizeof(l->env_buf))
+		diex(EXIT_TEMP, "listen: unable to set the session's variables");
+	end = l->env_buf + k;
+	for (p = l->env_buf; p < end; p += strlen(p) + 1)
+		l->envp[n++] = p;
+	l->envp[n] = NULL;
+	environ = l->envp;
 }
 
 /*
@@ -248,7 +294,7 @@ session_start(struct listener *l, int conn,
 		die(EXIT_TEMP, "listen: unable to put the connection on "
 		    "descriptors 0 and 1");
 	(void)close(conn);
-	session_env(peer);
+	session_env(l, peer);
 }
 
 /* transient - accept's errors that are the client's or the network's */
@@ -457,6 +503,7 @@ smtpd_listen(const char *spec, long max, long nice_incr)
 	 * system calls).  A new zone takes a restart, as for any daemon.
 	 */
 	tzset();
+	env_prepare(&l);
 	/* failing (logged), each session tries smtpd's own */
 	(void)sandbox_enter(SANDBOX_ACCEPT);
 	for (;;) {

@@ -134,7 +134,11 @@ listener_body() {
 	qp_smtpd_instance "$PWD/inst"
 	envdump
 	qp_start
+	# what a listener may inherit must not reach its sessions
+	export PROTO=UDP TCPREMOTEIP=192.0.2.1 TCPREMOTEHOST=stale.test \
+	    TCPREMOTEINFO=ident
 	listen_start main 127.0.0.1
+	unset PROTO TCPREMOTEIP TCPREMOTEHOST TCPREMOTEINFO
 	port=$(cat main.port)
 	main=$(cat main.pid)
 	atf_check -o inline:"smtpd-listen\n" cat "/proc/$main/comm"
