@@ -191,6 +191,20 @@ ctl_cdb_open(const char *name)
 }
 
 /*
+ * ctl_cdb_open_opt - name (a .cdb) into *fd, -1 there when it does not
+ * exist.  Returns 0, or -1 when it cannot be opened (logged).
+ */
+int
+ctl_cdb_open_opt(const char *name, int *fd)
+{
+	if ((*fd = ctl_cdb_open(name)) == -1 && errno != ENOENT) {
+		log_warn("unable to open control/%s", name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * ctl_trim - s[0..*n) without the blanks at both ends (and a CR or LF
  * at the end): how every control-file line is read.
  */

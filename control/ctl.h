@@ -27,5 +27,6 @@ int	ctl_list(const char *, struct sa *);
 int	ctl_list_has(const struct sa *, const char *);
 const char *ctl_trim(const char *, size_t *);
 int	ctl_cdb_open(const char *);
+int	ctl_cdb_open_opt(const char *, int *);
 
 #endif

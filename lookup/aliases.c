@@ -15,29 +15,24 @@
 
 
 /*
- * aliases_lookup - the targets of name (case ignored), NUL-terminated
- * one after another in out.  Returns 1, 0 if name is no alias, -1 on
- * a temporary error or a broken cdb.
+ * aliases_get - the targets of name (case ignored) in aliases.cdb open
+ * on fd (-1: there is none), NUL-terminated one after another in out.
+ * Returns 1, 0 if name is no alias, -1 on a temporary error or a
+ * broken cdb.
  */
 int
-aliases_lookup(const char *name, struct sa *out)
+aliases_get(int fd, const char *name, struct sa *out)
 {
 	char key[256];
 	unsigned vlen;
 	size_t i;
-	int fd, r;
+	int r;
 
 	out->len = 0;
-	if (strlcpy(key, name, sizeof(key)) >= sizeof(key))
+	if (fd == -1 || strlcpy(key, name, sizeof(key)) >= sizeof(key))
 		return 0;
 	for (i = 0; key[i] != '\0'; i++)
 		key[i] = (char)tolower((unsigned char)key[i]);
-	if ((fd = ctl_cdb_open("aliases.cdb")) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("unable to open control/aliases.cdb");
-		return -1;
-	}
 	r = cdb_seek(fd, key, (unsigned)strlen(key), &vlen);
 	if (r > 0) {
 		if (vlen == 0 || vlen > ALIASES_VALUE_MAX ||
@@ -53,6 +48,5 @@ aliases_lookup(const char *name, struct sa *out)
 		}
 	} else if (r < 0)
 		log_warn("unable to read control/aliases.cdb");
-	close(fd);
 	return r;
 }

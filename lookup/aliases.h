@@ -72,6 +72,6 @@ int	aliases_parse(const char *, size_t, aliases_add_fn, void *,
 int	aliases_parse_list(const char *, size_t, struct sa *, size_t *,
 	    struct aliases_error *);
 int	aliases_kind(const char *);
-int	aliases_lookup(const char *, struct sa *);
+int	aliases_get(int, const char *, struct sa *);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "aliases.h"
 #include "ctl.h"
@@ -127,25 +128,58 @@ builtin(const char *name, struct local_found *f)
 }
 
 /*
+ * The cdbs one local_find reads, each opened once for all the names it
+ * tries (not once a name: four opens a recipient with an extension).
+ */
+struct cdbs {
+	int	 aliases;	/* -1: there is no aliases.cdb */
+	int	 users;		/* -1: there is no users.cdb; -2: not yet open */
+};
+
+/*
  * find_base - name in aliases, the defaults, users.cdb, then (if
  * has_sep is false) the passwd file.  1 found, 0 not, -1 temporary.
  */
 static int
-find_base(const char *name, int has_sep, struct local_found *f)
+find_base(struct cdbs *c, const char *name, int has_sep,
+    struct local_found *f)
 {
 	int r;
 
-	if ((r = aliases_lookup(name, &f->targets)) != 0) {
+	if ((r = aliases_get(c->aliases, name, &f->targets)) != 0) {
 		f->kind = LFIND_ALIAS;
 		return r;
 	}
 	if ((r = builtin(name, f)) != 0)
 		return r;
-	r = has_sep ? users_lookup_cdb(name, &f->user) :
-	    users_lookup(name, &f->user);
-	if (r == 1)
+	/* opened when first needed: an alias found does not depend on it */
+	if (c->users == -2 && ctl_cdb_open_opt("users.cdb", &c->users) == -1)
+		return -1;
+	if ((r = users_get(c->users, name, !has_sep, &f->user)) == 1)
 		f->kind = LFIND_USER;
 	return r;
+}
+
+/* find_all - local_find's search, f->local set, the cdbs open in c */
+static int
+find_all(struct cdbs *c, char sep, struct local_found *f)
+{
+	size_t n = strlen(f->local);
+	int r;
+
+	for (;;) {
+		memcpy(f->base, f->local, n);
+		f->base[n] = '\0';
+		f->ext = n < strlen(f->local) ? f->local + n + 1 : "";
+		r = find_base(c, f->base, memchr(f->base, sep, n) != NULL, f);
+		if (r != 0)
+			return r;
+		/* the next extsep from the right, before n */
+		while (n > 0 && f->local[--n] != sep)
+			;
+		if (n == 0)
+			return 0;
+	}
 }
 
 /*
@@ -156,26 +190,20 @@ find_base(const char *name, int has_sep, struct local_found *f)
 int
 local_find(const char *L, char sep, struct local_found *f)
 {
-	size_t n;
+	struct cdbs c = { -1, -2 };
 	int r;
 
 	if (strlcpy(f->local, L, sizeof(f->local)) >= sizeof(f->local) ||
 	    L[0] == '\0')
 		return 0;
-	n = strlen(f->local);
-	for (;;) {
-		memcpy(f->base, f->local, n);
-		f->base[n] = '\0';
-		f->ext = n < strlen(f->local) ? f->local + n + 1 : "";
-		r = find_base(f->base, memchr(f->base, sep, n) != NULL, f);
-		if (r != 0)
-			return r;
-		/* the next extsep from the right, before n */
-		while (n > 0 && f->local[--n] != sep)
-			;
-		if (n == 0)
-			return 0;
-	}
+	if (ctl_cdb_open_opt("aliases.cdb", &c.aliases) == -1)
+		return -1;
+	r = find_all(&c, sep, f);
+	if (c.aliases != -1)
+		close(c.aliases);
+	if (c.users >= 0)
+		close(c.users);
+	return r;
 }
 
 /*

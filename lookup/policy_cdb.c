@@ -41,10 +41,8 @@ policy_cdb_open(const char *name, int *fd)
 		return -1;
 	}
 	/* the descriptor first: what is checked is what is read */
-	if ((*fd = ctl_cdb_open(cdbname)) == -1 && errno != ENOENT) {
-		log_warn("unable to open control/%s", cdbname);
+	if (ctl_cdb_open_opt(cdbname, fd) == -1)
 		return -1;
-	}
 	has_cdb = *fd != -1;
 	if (has_cdb && (fstat(*fd, &cst) == -1 || !S_ISREG(cst.st_mode))) {
 		log_warnx("control/%s is not a readable regular file", cdbname);

@@ -66,20 +66,19 @@ users_parse_value(const char *v, size_t n, struct user_entry *u)
 	return 0;
 }
 
-/* lookup_cdb - 1 found, 0 absent, -1 temporary or broken. */
+/*
+ * lookup_cdb - key in users.cdb open on fd (-1: there is none).
+ * 1 found, 0 absent, -1 temporary or broken.
+ */
 static int
-lookup_cdb(const char *key, struct user_entry *u)
+lookup_cdb(int fd, const char *key, struct user_entry *u)
 {
 	char val[USERS_HOME_MAX + 32];
 	unsigned vlen;
-	int fd, r;
+	int r;
 
-	if ((fd = ctl_cdb_open("users.cdb")) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("unable to open control/users.cdb");
-		return -1;
-	}
+	if (fd == -1)
+		return 0;
 	r = cdb_seek(fd, key, (unsigned)strlen(key), &vlen);
 	if (r > 0) {
 		if (vlen >= sizeof(val) || cdb_bread(fd, val, vlen) == -1 ||
@@ -91,7 +90,6 @@ lookup_cdb(const char *key, struct user_entry *u)
 			r = 1;
 	} else if (r < 0)
 		log_warn("unable to read control/users.cdb");
-	close(fd);
 	return r;
 }
 
@@ -109,28 +107,15 @@ lower_key(const char *localpart, char *key, size_t size)
 }
 
 /*
- * users_lookup_cdb - users_lookup in control/users alone: for names
- * that hold an extension separator, which no system account is meant
- * to have (lookup/local.h).  Returns 1, 0 or -1.
+ * users_get - find a local part (case is ignored) in users.cdb open on
+ * fd (-1: there is none), then, if system is set, among the machine's
+ * accounts.  Returns 1 and fills u, 0 if there is no such user, -1 on
+ * a temporary error.  In single-user mode only control/users counts:
+ * the instance cannot deliver as another account.
  */
 int
-users_lookup_cdb(const char *localpart, struct user_entry *u)
-{
-	char key[256];
-
-	if (lower_key(localpart, key, sizeof(key)) == -1)
-		return 0;
-	return lookup_cdb(key, u);
-}
-
-/*
- * users_lookup - find a local part (case is ignored).  Returns 1 and
- * fills u, 0 if there is no such user, -1 on a temporary error.
- * In single-user mode only control/users counts: the instance cannot
- * deliver as another account.
- */
-int
-users_lookup(const char *localpart, struct user_entry *u)
+users_get(int fd, const char *localpart, int system,
+    struct user_entry *u)
 {
 	char key[256];
 	struct passwd *pw;
@@ -138,9 +123,9 @@ users_lookup(const char *localpart, struct user_entry *u)
 
 	if (lower_key(localpart, key, sizeof(key)) == -1)
 		return 0;
-	if ((r = lookup_cdb(key, u)) != 0)
+	if ((r = lookup_cdb(fd, key, u)) != 0)
 		return r;
-	if (priv_single_user())
+	if (!system || priv_single_user())
 		return 0;
 	errno = 0;
 	if ((pw = getpwnam(key)) == NULL)
@@ -151,4 +136,18 @@ users_lookup(const char *localpart, struct user_entry *u)
 	u->gid = pw->pw_gid;
 	u->is_virtual = 0;
 	return 1;
+}
+
+/* users_lookup - users_get with users.cdb opened for the one lookup */
+int
+users_lookup(const char *localpart, struct user_entry *u)
+{
+	int fd, r;
+
+	if (ctl_cdb_open_opt("users.cdb", &fd) == -1)
+		return -1;
+	r = users_get(fd, localpart, 1, u);
+	if (fd != -1)
+		close(fd);
+	return r;
 }

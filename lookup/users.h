@@ -26,6 +26,6 @@ struct user_entry {
 
 int	users_parse_value(const char *, size_t, struct user_entry *);
 int	users_lookup(const char *, struct user_entry *);
-int	users_lookup_cdb(const char *, struct user_entry *);
+int	users_get(int, const char *, int, struct user_entry *);
 
 #endif

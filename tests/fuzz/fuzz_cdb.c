@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "aliases.h"
+#include "ctl.h"
 #include "rcpthosts.h"
 #include "relay.h"
 #include "sa.h"
@@ -142,7 +143,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct user_entry u;
 	struct sa out = SA_INIT;
 	size_t recs, i;
-	int r;
+	int fd, r;
 
 	if (size > 8192)
 		return 0;
@@ -168,16 +169,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(probe, sizeof(probe), "%s", "alice");
 
 	memset(&u, 0, sizeof(u));
-	r = users_lookup_cdb(probe, &u);
+	CHECK(ctl_cdb_open_opt("users.cdb", &fd) == 0);
+	r = users_get(fd, probe, 0, &u);
 	CHECK(r == -1 || r == 0 || r == 1);
 	if (r == 1)
 		CHECK(memchr(u.home, '\0', sizeof(u.home)) != NULL);
-	r = aliases_lookup(probe, &out);
+	if (fd != -1)
+		close(fd);
+	CHECK(ctl_cdb_open_opt("aliases.cdb", &fd) == 0);
+	r = aliases_get(fd, probe, &out);
 	CHECK(r == -1 || r == 0 || r == 1);
 	if (r == 1)
 		CHECK(out.len > 0 && out.s[out.len - 1] == '\0');
 	else
 		CHECK(out.len == 0);
+	if (fd != -1)
+		close(fd);
 	r = rcpthosts_match(probe);
 	CHECK(r == -1 || r == 0 || r == 1);
 	r = relay_allowed(probe);

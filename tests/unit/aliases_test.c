@@ -628,6 +628,37 @@ ATF_TC_BODY(domain, tc)
 	sa_free(&locals);
 }
 
+ATF_TC(cdb_open);
+ATF_TC_HEAD(cdb_open, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "a recipient's lookups open each "
+	    "cdb once: one that cannot be opened fails what needs it, and "
+	    "only that");
+}
+ATF_TC_BODY(cdb_open, tc)
+{
+	instance(tc);
+	/* O_NOFOLLOW refuses a symbolic link, even to root */
+	ATF_REQUIRE_EQ(rename("control/users.cdb", "control/users.real"), 0);
+	ATF_REQUIRE_EQ(symlink("users.real", "control/users.cdb"), 0);
+	ATF_CHECK_EQ(local_exists("team", "example.test"), 1);
+	ATF_CHECK_EQ(local_exists("root", "example.test"), 1);
+	ATF_CHECK_EQ(local_exists("qpt7al", "example.test"), -1);
+	/* the whole name is asked of users.cdb before its base, team */
+	ATF_CHECK_EQ(local_exists("team+x", "example.test"), -1);
+	/* no users.cdb at all: the users of control/users are gone */
+	ATF_REQUIRE_EQ(unlink("control/users.cdb"), 0);
+	ATF_CHECK_EQ(local_exists("qpt7al+x", "example.test"), 0);
+	ATF_CHECK_EQ(local_exists("team", "example.test"), 1);
+	ATF_REQUIRE_EQ(rename("control/users.real", "control/users.cdb"), 0);
+	ATF_CHECK_EQ(local_exists("qpt7al+x", "example.test"), 1);
+	ATF_REQUIRE_EQ(rename("control/aliases.cdb", "control/aliases.real"),
+	    0);
+	ATF_REQUIRE_EQ(symlink("aliases.real", "control/aliases.cdb"), 0);
+	ATF_CHECK_EQ(local_exists("qpt7al", "example.test"), -1);
+	ATF_CHECK_EQ(local_exists("team", "example.test"), -1);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, parse_good);
@@ -641,5 +672,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, resolve_fail);
 	ATF_TP_ADD_TC(tp, exists);
 	ATF_TP_ADD_TC(tp, domain);
+	ATF_TP_ADD_TC(tp, cdb_open);
 	return atf_no_error();
 }
