@@ -34,7 +34,7 @@ wait_exit(pid_t pid)
 	int status;
 
 	if (runner_active()) {
-		if (runner_wait(&status) == -1)
+		if (runner_wait(&status, &pid) == -1)
 			return QI_BUG;
 	} else
 		while (waitpid(pid, &status, 0) == -1)
@@ -48,15 +48,18 @@ wait_exit(pid_t pid)
 	return QI_BUG;
 }
 
-/* spawn - qinject on the three pipe ends: its pid, or 0 (logged). */
+/*
+ * spawn - qinject on the three pipe ends: its pid, RUNNER_PID when the
+ * runner was asked (its reply comes with the status), or 0 (logged).
+ */
 static pid_t
 spawn(int msg, int env, int idfd, int is_utf8)
 {
 	pid_t pid;
 
 	if (runner_active())
-		return runner_spawn(msg, env, idfd, is_utf8, &pid) == 0 ? pid :
-		    0;
+		return runner_spawn(msg, env, idfd, is_utf8) == 0 ?
+		    RUNNER_PID : 0;
 	if ((pid = fork()) == -1) {
 		log_warn("unable to fork qinject");
 		return 0;

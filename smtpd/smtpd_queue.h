@@ -16,8 +16,11 @@
 #include "queue_id.h"
 #include "sa.h"
 
+/* qjob's pid while the runner's qinject runs: its pid is not known */
+#define RUNNER_PID	((pid_t)-1)
+
 struct qjob {
-	pid_t	 pid;
+	pid_t	 pid;		/* 0: no qinject runs for it */
 	int	 envfd;
 	int	 is_broken;	/* qinject went away early */
 	char	 id[QID_LEN + 1];

@@ -24,6 +24,10 @@
  *			exactly three descriptors: message, envelope, id
  *	runner -> smtpd	"P" and qinject's pid (started), or "F" and an
  *			errno (not started); then "W" and the wait status
+ * smtpd reads the first reply only when it waits for the status: until
+ * then it waits for qinject's id, which comes (or the pipe closes,
+ * when qinject could not be started) no sooner, and a wait for "P"
+ * first cost each message one more sleep and wake-up of the session.
  * One job at a time for each session.  The runner ends when smtpd
  * closes its end (after waiting for a qinject still running, so that a
  * session cut short leaves nothing half-written); qinject gets SIGKILL
@@ -662,11 +666,10 @@ recv_reply(struct reply *r)
 }
 
 int
-runner_spawn(int msg, int env, int idfd, int is_utf8, pid_t *pid)
+runner_spawn(int msg, int env, int idfd, int is_utf8)
 {
 	char req[RUNNER_REQ_MAX];
 	int fds[3] = { msg, env, idfd };
-	struct reply r;
 
 	if (sock == -1) {
 		log_warnx("no queue runner: see the log above");
@@ -681,18 +684,7 @@ runner_spawn(int msg, int env, int idfd, int is_utf8, pid_t *pid)
 		sock = -1;
 		return -1;
 	}
-	if (recv_reply(&r) == -1)
-		return -1;
-	if (r.kind == 'P' && r.value > 0) {
-		*pid = (pid_t)r.value;
-		return 0;
-	}
-	if (r.kind == 'F') {
-		errno = r.value;
-		log_warn("the queue runner could not start qinject");
-	} else
-		log_warnx("the queue runner answered out of turn");
-	return -1;
+	return 0;
 }
 
 int
@@ -713,16 +705,26 @@ runner_alive(void)
 }
 
 int
-runner_wait(int *status)
+runner_wait(int *status, pid_t *pid)
 {
 	struct reply r;
 
 	if (sock == -1 || recv_reply(&r) == -1)
 		return -1;
-	if (r.kind != 'W') {
-		log_warnx("the queue runner answered out of turn");
+	if (r.kind == 'F') {
+		errno = r.value;
+		log_warn("the queue runner could not start qinject");
 		return -1;
 	}
-	*status = r.value;
-	return 0;
+	if (r.kind == 'P' && r.value > 0) {
+		*pid = (pid_t)r.value;
+		if (recv_reply(&r) == -1)
+			return -1;
+		if (r.kind == 'W') {
+			*status = r.value;
+			return 0;
+		}
+	}
+	log_warnx("the queue runner answered out of turn");
+	return -1;
 }

@@ -36,16 +36,17 @@ void	runner_attach(int);
 int	runner_active(void);
 	/* 1 when qinject goes through a runner (smtpd), 0 when the caller
 	   forks it itself (sendmail) */
-int	runner_spawn(int, int, int, int, pid_t *);
+int	runner_spawn(int, int, int, int);
 	/* the message, envelope and id pipe ends qinject reads and writes,
-	   and the SMTPUTF8 flag:
-	   0 and qinject's pid, or -1 (logged) when the runner is gone or
-	   could not fork; the caller closes its copies either way */
+	   and the SMTPUTF8 flag, to the runner: 0, or -1 (logged) when the
+	   runner is gone; the caller closes its copies either way.  Whether
+	   qinject started, runner_wait says */
 int	runner_alive(void);
 	/* 0 when the runner has gone (its end of the socket closed) */
-int	runner_wait(int *);
-	/* the wait status of the qinject runner_spawn started: 0, or -1
-	   (logged) when the runner died first */
+int	runner_wait(int *, pid_t *);
+	/* the wait status and pid of the qinject runner_spawn asked for:
+	   0, or -1 (logged) when it could not be started or the runner
+	   died first */
 void	qinject_exec(int, int, int, int) __attribute__((noreturn));
 	/* in a fresh child: the three pipe ends on fds 0, 1 and 3, the
 	   SMTPUTF8 flag, exec qinject -Q */

@@ -106,7 +106,7 @@ spawn(struct job *j, int is_utf8)
 	ATF_REQUIRE(pipe2(j->msg, O_CLOEXEC) == 0);
 	ATF_REQUIRE(pipe2(j->env, O_CLOEXEC) == 0);
 	ATF_REQUIRE(pipe2(j->idp, O_CLOEXEC) == 0);
-	r = runner_spawn(j->msg[0], j->env[0], j->idp[1], is_utf8, &j->pid);
+	r = runner_spawn(j->msg[0], j->env[0], j->idp[1], is_utf8);
 	close(j->msg[0]);
 	close(j->env[0]);
 	close(j->idp[1]);
@@ -151,7 +151,6 @@ ATF_TC_BODY(runs_qinject, tc)
 	setenv("QPOST_EVIL", "1", 1);
 	unsetenv("TCPREMOTEHOST");
 	ATF_REQUIRE(spawn(&j, 1) == 0);
-	ATF_CHECK(j.pid > 0);
 	n = read(j.idp[0], id, sizeof(id));
 	ATF_CHECK_EQ(n, 17);
 	close(j.idp[0]);
@@ -160,7 +159,8 @@ ATF_TC_BODY(runs_qinject, tc)
 	ATF_REQUIRE(runner_alive());
 	ATF_REQUIRE(fd_write_all(j.env[1], "Fa@b\0Tc@d\0\0", 11) == 0);
 	close(j.env[1]);
-	ATF_REQUIRE(runner_wait(&status) == 0);
+	ATF_REQUIRE(runner_wait(&status, &j.pid) == 0);
+	ATF_CHECK(j.pid > 0);
 	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7);
 	ATF_CHECK_STREQ(slurp("msg.out"), "Subject: x\n\nbody\n");
 	ATF_CHECK_EQ(memcmp(slurp("env.out"), "Fa@b", 5), 0);
@@ -172,7 +172,7 @@ ATF_TC_BODY(runs_qinject, tc)
 	close(j.idp[0]);
 	close(j.msg[1]);
 	close(j.env[1]);
-	ATF_REQUIRE(runner_wait(&status) == 0);
+	ATF_REQUIRE(runner_wait(&status, &j.pid) == 0);
 	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7);
 	ATF_CHECK_EQ(strncmp(slurp("vars.out"), "-Q 3 none ", 10), 0);
 }
@@ -209,7 +209,7 @@ ATF_TC_BODY(runner_dies, tc)
 	ATF_REQUIRE(runner_start() == 0);
 	ATF_REQUIRE(spawn(&j, 0) == 0);
 	ATF_REQUIRE(fd_write_all(j.msg[1], "go\n", 3) == 0);
-	ATF_CHECK_EQ(runner_wait(&status), -1);
+	ATF_CHECK_EQ(runner_wait(&status, &j.pid), -1);
 	ATF_CHECK_EQ(runner_alive(), 0);
 	/* and took its qinject with it (PR_SET_PDEATHSIG) */
 	for (i = 0; i < 250 && slurp("pid.out")[0] == '\0'; i++)
@@ -226,11 +226,44 @@ ATF_TC_BODY(runner_dies, tc)
 	close(j.env[1]);
 }
 
+ATF_TC_WITHOUT_HEAD(not_started);
+ATF_TC_BODY(not_started, tc)
+{
+	char dir[2048];
+	struct job j;
+	int status;
+
+	/* a path qinject_path refuses: the runner answers "F" */
+	memset(dir, 'x', sizeof(dir) - 1);
+	dir[0] = '/';
+	dir[sizeof(dir) - 1] = '\0';
+	ATF_REQUIRE(setenv("QPOST_LIBEXEC", dir, 1) == 0);
+	ATF_REQUIRE(runner_start() == 0);
+	ATF_REQUIRE(spawn(&j, 0) == 0);
+	/* the session waits for the id: the runner closes its end */
+	ATF_CHECK_EQ(read(j.idp[0], dir, sizeof(dir)), 0);
+	errno = 0;
+	ATF_CHECK_EQ(runner_wait(&status, &j.pid), -1);
+	ATF_CHECK_EQ(errno, ENAMETOOLONG);
+	/* and the runner serves the next request */
+	close(j.idp[0]);
+	close(j.msg[1]);
+	close(j.env[1]);
+	ATF_REQUIRE(spawn(&j, 0) == 0);
+	ATF_CHECK_EQ(read(j.idp[0], dir, sizeof(dir)), 0);
+	ATF_CHECK_EQ(runner_wait(&status, &j.pid), -1);
+	ATF_CHECK_EQ(runner_alive(), 1);
+	close(j.idp[0]);
+	close(j.msg[1]);
+	close(j.env[1]);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, parse_good);
 	ATF_TP_ADD_TC(tp, parse_hostile);
 	ATF_TP_ADD_TC(tp, runs_qinject);
 	ATF_TP_ADD_TC(tp, runner_dies);
+	ATF_TP_ADD_TC(tp, not_started);
 	return atf_no_error();
 }
