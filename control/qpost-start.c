@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "buf.h"
 #include "ctl.h"
 #include "log.h"
@@ -242,6 +243,8 @@ main(int argc, char **argv)
 	}
 	if (chdir("/") == -1)
 		die(EXIT_TEMP, "unable to chdir to /");
+	/* for sched, lspawn, rspawn and all they start (lib/batch.c) */
+	batch_policy();
 	if (pipe(to_l) == -1 || pipe(from_l) == -1 || pipe(to_r) == -1 ||
 	    pipe(from_r) == -1)
 		die(EXIT_TEMP, "unable to create the pipes");

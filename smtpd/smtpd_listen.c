@@ -55,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "dns.h"
 #include "log.h"
 #include "paths.h"
@@ -475,6 +476,8 @@ smtpd_listen(const char *spec, long max, long nice_incr)
 	/* the acceptor loads this program instead of compiling its own */
 	sandbox_prepare(SANDBOX_ACCEPT);
 	be_nicer(nice_incr);
+	/* for the runner, the sessions and their qinjects (lib/batch.c) */
+	batch_policy();
 	/*
 	 * Dispositions as the kernel's defaults: SIGCHLD ignored by whoever
 	 * started us would reap the sessions behind our back, and the

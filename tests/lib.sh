@@ -189,7 +189,9 @@ qp_start() {
 	[ -n "${QP_DIR:-}" ] || atf_fail "qp_start: no qp_instance"
 	_qp_before=$(qp_count_ready)
 	(
-		"$QPOST_LIBEXEC/qpost-start" </dev/null >>"$QP_DIR/log" 2>&1 &
+		# QP_START_WRAP: a command that execs it, e.g. chrt(1)
+		${QP_START_WRAP:-} "$QPOST_LIBEXEC/qpost-start" </dev/null \
+		    >>"$QP_DIR/log" 2>&1 &
 		echo $! > "$QP_DIR/start.pid"
 	)
 	_qp_pid=$(cat "$QP_DIR/start.pid")
@@ -206,6 +208,13 @@ qp_start() {
 	for _qp_c in $(ps -o pid= --ppid "$_qp_pid" 2>/dev/null); do
 		echo "$_qp_c" >> "$QP_DIR/pids"
 	done
+}
+
+# qp_policy PID - PID's scheduling policy as sched(7) numbers it (0
+# SCHED_OTHER, 3 SCHED_BATCH, 5 SCHED_IDLE): field 41 of its stat, the
+# 39th after the name's closing parenthesis.
+qp_policy() {
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $39 }'
 }
 
 # qp_stop_dir DIR - TERM each recorded PID of the instance in DIR that

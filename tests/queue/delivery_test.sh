@@ -227,10 +227,50 @@ remote_expired_cleanup() {
 	qp_stop
 }
 
+# expect_policy PID N: PID's scheduling policy is N
+expect_policy() {
+	_p=$(qp_policy "$1")
+	[ "$_p" = "$2" ] || atf_fail "pid $1 ($(cat "/proc/$1/comm")) has" \
+	    "scheduling policy $_p, not $2"
+}
+
+atf_test_case policy cleanup
+policy_head() {
+	atf_set "descr" "sched, lspawn, rspawn and local run under" \
+	    "SCHED_BATCH; a policy the administrator chose is kept"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+policy_body() {
+	qp_instance "$PWD/inst"
+	qp_start
+	sched=$(cat "$QP_DIR/start.pid")
+	expect_policy "$sched" 3
+	for p in $(ps -o pid= --ppid "$sched"); do
+		expect_policy "$p" 3
+	done
+	# local's: a program delivery records its own shell's
+	echo '|sed "s/.*) //" /proc/$$/stat | cut -d" " -f39 > '"$PWD/local.policy" \
+	    > "$QP_DIR/home/alice/.qpost"
+	qp_msg p1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	qp_deadline_loop 30 test -s local.policy ||
+	    atf_fail "the program delivery did not run"
+	atf_check -o inline:"3\n" cat local.policy
+	qp_stop
+	# started under SCHED_IDLE, the group stays there
+	QP_START_WRAP="chrt --idle 0" qp_start
+	expect_policy "$(cat "$QP_DIR/start.pid")" 5
+}
+policy_cleanup() {
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case alias_and_bounce
 	atf_add_test_case reuse
 	atf_add_test_case pool_bounds
 	atf_add_test_case retry
 	atf_add_test_case remote_expired
+	atf_add_test_case policy
 }

@@ -38,12 +38,14 @@ listen_start() {
 }
 
 # envdump - control/filter: the variables qinject got from the session
-# into f/env.TCPREMOTEPORT, then the message queued as usual.
+# into f/env.TCPREMOTEPORT and its scheduling policy (sched(7)'s number)
+# into f/policy.TCPREMOTEPORT, then the message queued as usual.
 envdump() {
 	mkdir -p "$PWD/f"
 	cat > "$PWD/f/envdump" <<'EOF'
 #! /bin/sh
 env | grep -E '^(PROTO|TCP[A-Z6]*)=' | LC_ALL=C sort > "$(dirname "$0")/env.$TCPREMOTEPORT"
+sed 's/.*) //' /proc/$$/stat | cut -d' ' -f39 > "$(dirname "$0")/policy.$TCPREMOTEPORT"
 exec "$QPOST_QINJECT" -Q
 EOF
 	chmod 755 "$PWD/f/envdump"
@@ -156,6 +158,11 @@ TCPLOCALIP=127.0.0.1
 TCPLOCALPORT=$port
 TCPREMOTEIP=127.0.0.1
 TCPREMOTEPORT=$cport"
+	# the listener's tree runs under SCHED_BATCH (lib/batch.c): down
+	# to the filter its session's qinject ran
+	atf_check -o inline:"3\n" cat "f/policy.$cport"
+	[ "$(qp_policy "$main")" = 3 ] ||
+	    atf_fail "the listener's scheduling policy is $(qp_policy "$main")"
 
 	# 2. two sessions at once: both greeted while both are open, two
 	# children of the listener's acceptor (beside the queue runner they
