@@ -5,12 +5,9 @@
  */
 #include <cdb.h>
 #include <ctype.h>
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "aliases.h"
-#include "ctl.h"
 #include "log.h"
 
 
