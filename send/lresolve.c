@@ -503,23 +503,22 @@ lres_resolve(struct lres *r, const char *rcpt)
 		    rcpt);
 		return -1;
 	}
-	if ((v = local_prefix(r->addr.domain, prefix, sizeof(prefix))) != -1 &&
-	    local_rewrite(r->plain, prefix, r->sep, r->local,
-	    sizeof(r->local)) == -2)
-		v = -2;
-	if (v == -1)
+	if ((v = local_prefix(r->addr.domain, prefix, sizeof(prefix))) == -1) {
 		failed(r, SPAWN_TEMP, "4.3.0 <%s>: control/virtualdomains is "
 		    "broken", rcpt);
-	else if (v == -2)
+		return -1;
+	}
+	if (local_rewrite(r->plain, prefix, r->sep, r->local,
+	    sizeof(r->local)) == -2) {
 		failed(r, SPAWN_PERM, "5.1.1 <%s>: no mailbox here by that "
 		    "name", rcpt);
-	else {
-		r->is_virtual = v;
-		expand_name(r, r->local, rcpt, &p);
-		if (r->status == 0 && r->n == 0)
-			failed(r, SPAWN_PERM, "5.1.1 <%s>: no mailbox here by "
-			    "that name", rcpt);
+		return -1;
 	}
+	r->is_virtual = v;
+	expand_name(r, r->local, rcpt, &p);
+	if (r->status == 0 && r->n == 0)
+		failed(r, SPAWN_PERM, "5.1.1 <%s>: no mailbox here by that "
+		    "name", rcpt);
 	return r->status == 0 ? 0 : -1;
 }
 
