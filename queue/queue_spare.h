@@ -17,7 +17,12 @@
  * writes over, only the caller's own plain file with one link, so a
  * file planted under another uid's name is never written.  Nothing
  * here needs to be durable: a spare lost in a crash is a new inode the
- * next time.
+ * next time.  Nor does a crash that undoes half of qinject's take do
+ * harm: without a journal (ext2, ext4 without one) a rename from one
+ * folder to another is two writes, and when spare/ keeps its name
+ * beside the drop file's, fsck counts two links.  sched removes every
+ * spare with more than one link when it starts, before its first look
+ * at drop/ (sched_spare.c), so the drop file is taken as usual.
  */
 #ifndef QPOST_QUEUE_SPARE_H
 #define QPOST_QUEUE_SPARE_H

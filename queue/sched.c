@@ -544,6 +544,7 @@ loop(struct sched *s)
 			sched_reload(s);
 		}
 		now = time(NULL);
+		/* first, before drop/ is read: see queue_spare.h */
 		if (now - s->last_cleanup >= 3600 || s->cleanup_age == 0) {
 			pickup_cleanup(s);
 			s->last_cleanup = now;

@@ -69,7 +69,12 @@ spare_keep_or_remove(struct sched *s, const char *name, uid_t uid,
 	return unlinkat(s->drop_fd, name, 0);
 }
 
-/* belongs - whether spare/name, with st, is a spare worth keeping. */
+/*
+ * belongs - whether spare/name, with st, is a spare worth keeping.  One
+ * with a second link may be the other name of a queued drop file after
+ * a crash (queue_spare.h): removing it gives the drop file back its one
+ * link.
+ */
 static int
 belongs(const char *name, const struct stat *st, time_t now)
 {

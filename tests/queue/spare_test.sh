@@ -232,6 +232,33 @@ cleanup_cleanup() {
 	qp_stop
 }
 
+atf_test_case crash_twin cleanup
+crash_twin_head() {
+	atf_set "descr" "a drop file also named by one of its owner's spare" \
+	    "slots (what fsck leaves when a crash kept qinject's rename out" \
+	    "of spare/ only in drop/) is delivered when sched starts, not" \
+	    "refused for its two links"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+crash_twin_body() {
+	qp_instance "$PWD/inst"
+	mkdir -m 1777 "$QPOST_QUEUE/spare"
+	qp_msg t1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test < m
+	d=$(ls "$QPOST_QUEUE"/drop/*)
+	ln "$d" "$QPOST_QUEUE/spare/$(id -u).7"
+	atf_check -o inline:"2\n" stat -c %h "$d"
+	qp_start
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 30
+	atf_check -o match:"X-Test-Id: t1" sh -c \
+	    "cat '$QP_DIR'/home/alice/Maildir/new/*"
+	atf_check -s exit:1 grep "bad drop file" "$QP_DIR/log"
+}
+crash_twin_cleanup() {
+	qp_stop
+}
+
 atf_test_case not_owned cleanup
 not_owned_head() {
 	atf_set "descr" "files of another uid's under root's name in spare/" \
@@ -277,5 +304,6 @@ atf_init_test_cases() {
 	atf_add_test_case planted
 	atf_add_test_case filter_reads
 	atf_add_test_case cleanup
+	atf_add_test_case crash_twin
 	atf_add_test_case not_owned
 }
