@@ -22,6 +22,14 @@
  */
 #define SPARE_PROBES	24
 
+/*
+ * sched looks at this many slots for a free one, then removes the drop
+ * file.  Trying all of them made a pool kept nearly full by a burst
+ * cost sched 42 lookups a message (issue 10); giving up early lets the
+ * pool settle where a free slot is near.
+ */
+#define SPARE_KEEP_PROBES	16
+
 /* spare_take draws each slot from one random octet */
 _Static_assert(256 % SPARE_SLOTS == 0, "SPARE_SLOTS must divide 256");
 
@@ -131,11 +139,10 @@ spare_take(int spare_fd, int drop_fd, const char *tmpname)
 
 /*
  * spare_keep - move drop_fd/name, a drop file of uid's whose message is
- * queued, to a free slot of uid's.  Every slot is tried, from where the
- * last search ended (at random after a start: the slots kept before it
- * are still full): only a full pool, where qinject rarely misses, costs
- * the whole round.  0, or -1 when all are taken or the rename failed:
- * then the caller removes the file.
+ * queued, to a free slot of uid's.  SPARE_KEEP_PROBES slots are tried,
+ * from where the last search ended (at random after a start: the slots
+ * kept before it are still full).  0, or -1 when those are taken or the
+ * rename failed: then the caller removes the file.
  */
 int
 spare_keep(int spare_fd, int drop_fd, const char *name, uid_t uid)
@@ -151,7 +158,7 @@ spare_keep(int spare_fd, int drop_fd, const char *name, uid_t uid)
 		arc4random_buf(&next, sizeof(next));
 		started = 1;
 	}
-	for (i = 0; i < SPARE_SLOTS; i++) {
+	for (i = 0; i < SPARE_KEEP_PROBES; i++) {
 		spare_name(sname, sizeof(sname), uid, next++);
 		if (!is_free(spare_fd, sname))
 			continue;
