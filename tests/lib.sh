@@ -217,6 +217,13 @@ qp_policy() {
 	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $39 }'
 }
 
+# qp_expect_policy PID N - fail unless PID's scheduling policy is N.
+qp_expect_policy() {
+	_qp_p=$(qp_policy "$1")
+	[ "$_qp_p" = "$2" ] || atf_fail "pid $1 ($(cat "/proc/$1/comm")) has" \
+	    "scheduling policy $_qp_p, not $2"
+}
+
 # qp_stop_dir DIR - TERM each recorded PID of the instance in DIR that
 # still runs one of our programs, wait for them (10 s, then KILL).
 qp_stop_dir() {

@@ -227,13 +227,6 @@ remote_expired_cleanup() {
 	qp_stop
 }
 
-# expect_policy PID N: PID's scheduling policy is N
-expect_policy() {
-	_p=$(qp_policy "$1")
-	[ "$_p" = "$2" ] || atf_fail "pid $1 ($(cat "/proc/$1/comm")) has" \
-	    "scheduling policy $_p, not $2"
-}
-
 atf_test_case policy cleanup
 policy_head() {
 	atf_set "descr" "sched, lspawn, rspawn and local run under" \
@@ -245,9 +238,9 @@ policy_body() {
 	qp_instance "$PWD/inst"
 	qp_start
 	sched=$(cat "$QP_DIR/start.pid")
-	expect_policy "$sched" 3
+	qp_expect_policy "$sched" 3
 	for p in $(ps -o pid= --ppid "$sched"); do
-		expect_policy "$p" 3
+		qp_expect_policy "$p" 3
 	done
 	# local's: a program delivery records its own shell's
 	echo '|sed "s/.*) //" /proc/$$/stat | cut -d" " -f39 > '"$PWD/local.policy" \
@@ -260,7 +253,7 @@ policy_body() {
 	qp_stop
 	# started under SCHED_IDLE, the group stays there
 	QP_START_WRAP="chrt --idle 0" qp_start
-	expect_policy "$(cat "$QP_DIR/start.pid")" 5
+	qp_expect_policy "$(cat "$QP_DIR/start.pid")" 5
 }
 policy_cleanup() {
 	qp_stop

@@ -161,8 +161,7 @@ TCPREMOTEPORT=$cport"
 	# the listener's tree runs under SCHED_BATCH (lib/batch.c): down
 	# to the filter its session's qinject ran
 	atf_check -o inline:"3\n" cat "f/policy.$cport"
-	[ "$(qp_policy "$main")" = 3 ] ||
-	    atf_fail "the listener's scheduling policy is $(qp_policy "$main")"
+	qp_expect_policy "$main" 3
 
 	# 2. two sessions at once: both greeted while both are open, two
 	# children of the listener's acceptor (beside the queue runner they
