@@ -268,6 +268,7 @@ UNIT_TESTS +=	tests/unit/dnsbl_test
 UNIT_TESTS +=	tests/unit/sandbox_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
+SH_TESTS +=	tests/queue/express_test
 SH_TESTS +=	tests/queue/hostile_drop_test
 SH_TESTS +=	tests/queue/nss_test
 SH_TESTS +=	tests/queue/spare_test
@@ -488,6 +489,7 @@ SCHED_OBJS +=	queue/sched_ctl.o
 SCHED_OBJS +=	queue/sched_expire.o
 SCHED_OBJS +=	queue/sched_forward.o
 SCHED_OBJS +=	queue/sched_commit.o
+SCHED_OBJS +=	queue/sched_express.o
 SCHED_OBJS +=	queue/sched_pool.o
 SCHED_OBJS +=	queue/sched_spare.o
 queue/sched: $(SCHED_OBJS) $(LIBA)

@@ -177,12 +177,13 @@ place(struct atomic *a, int flags)
 }
 
 /*
- * atomic_commit - fsync and close the file, rename it into place, and
- * (with ATOMIC_SYNC_DIR) fsync the destination directory.  On failure
- * before the rename the temporary file is removed; after it, the file
- * is in place but may not be durable, and -1 says so.  With
- * ATOMIC_NO_REPLACE a file already at the name is kept, ours removed,
- * the directory still synced, and 1 says so.
+ * atomic_commit - fsync (unless ATOMIC_NO_SYNC) and close the file,
+ * rename it into place, and (with ATOMIC_SYNC_DIR) fsync the
+ * destination directory.  On failure before the rename the temporary
+ * file is removed; after it, the file is in place but may not be
+ * durable, and -1 says so.  With ATOMIC_NO_REPLACE a file already at
+ * the name is kept, ours removed, the directory still synced, and 1
+ * says so.
  */
 int
 atomic_commit(struct atomic *a, int flags)
@@ -194,7 +195,7 @@ atomic_commit(struct atomic *a, int flags)
 		return -1;
 	}
 	do
-		r = fsync(a->fd);
+		r = (flags & ATOMIC_NO_SYNC) ? 0 : fsync(a->fd);
 	while (r == -1 && errno == EINTR);
 	if (r == -1) {
 		atomic_abort(a);

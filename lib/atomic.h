@@ -36,5 +36,7 @@ int	fsync_dir(int);
 #define ATOMIC_SYNC_DIR		1	/* fsync the directory after rename */
 #define ATOMIC_NO_SYNC_DIR	0	/* the caller batches it */
 #define ATOMIC_NO_REPLACE	2	/* keep a file already at the name */
+#define ATOMIC_NO_SYNC		4	/* no fsync of the file: the caller
+					   syncs it later, or never needs to */
 
 #endif

@@ -43,7 +43,7 @@
 #define WAIT_DEFAULT	30	/* seconds for an effect to show */
 #define POLL_MS		100	/* between looks at an envelope */
 
-static int	queue_fd, env_fd = -1, fifo_fd = -1;
+static int	queue_fd, env_fd = -1, drop_fd = -1, fifo_fd = -1;
 
 /* ms_now - a monotonic clock in milliseconds. */
 static long long
@@ -119,14 +119,26 @@ send_cmd(const struct qctl_cmd *c, long long deadline)
 	}
 }
 
-/* look - the state of one message on disk: QADMIN_* (dies on -1). */
+#define LOOK_DROP	(-2)	/* only its drop file: see look */
+
+/*
+ * look - the state of one message on disk: QADMIN_*, or LOOK_DROP for
+ * a message with no env file but its drop file.  That is a message
+ * sched delivers before committing it (in its first seconds:
+ * sched_express.c), on which sched acts as on any other, or one not
+ * taken yet.  Dies on an error.
+ */
 static int
 look(const char *id, struct qenv *e)
 {
+	struct stat st;
 	int r = qadmin_read_env(env_fd, id, e);
 
 	if (r == -1)
 		die(EXIT_TEMP, "unable to read env/%s", id);
+	if (r == QADMIN_GONE &&
+	    fstatat(drop_fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return LOOK_DROP;
 	return r;
 }
 
@@ -146,6 +158,8 @@ done(enum qctl_verb v, const char *id, const char **what)
 		diex(EXIT_TEMP, "env/%s cannot be parsed", id);
 	*what = v == QCTL_HOLD ? "held" : v == QCTL_RELEASE ? "released" :
 	    v == QCTL_DELETE ? "deleted" : "bounced";
+	if (r == LOOK_DROP)	/* sched saves it once it acts on it */
+		return 0;
 	if (r == QADMIN_GONE)	/* a released message may be delivered by now */
 		return v == QCTL_HOLD ? -1 : 1;
 	for (i = 0; i < e.nrcpt; i++)
@@ -269,6 +283,7 @@ id_cmd(enum qctl_verb v, int argc, char **argv, int wait,
 	if ((sent = calloc((size_t)argc, sizeof(*sent))) == NULL)
 		die(EXIT_TEMP, "out of memory");
 	env_fd = qadmin_open_dir(queue_fd, QDIR_ENV);
+	drop_fd = qadmin_open_dir(queue_fd, QDIR_DROP);
 	open_fifo();
 	for (i = 0; i < argc; i++) {
 		if ((r = look(argv[i], &e)) == QADMIN_GONE) {

@@ -9,7 +9,8 @@
  * where any local user can write, treating every file there as
  * hostile; keeps mess/<id> (the message) and env/<id> (envelope and
  * per-recipient state, rewritten whole with write, fsync, rename, fsync
- * for every change); sends deliveries to the spawners; records each
+ * for every change), or delivers a new message before committing it
+ * (sched_express.c); sends deliveries to the spawners; records each
  * result; retries temporary failures; bounces permanent ones; removes
  * a message once every recipient is done.  It trusts the spawners'
  * results only as far as their strict format goes.
@@ -80,11 +81,12 @@ on_signal(int sig)
 /* ---- the queue on disk --------------------------------------------- */
 
 /*
- * sched_save - rewrite env/<id> from memory: write tmp/e.<id>, fsync,
- * rename, fsync env/.  Returns 0, or -1 (logged) with the old file kept.
+ * sched_save_env - rewrite env/<id> from memory: write tmp/e.<id>,
+ * fsync, rename, and fsync env/ when flags say ATOMIC_SYNC_DIR.
+ * Returns 0, or -1 (logged) with the old file kept.
  */
 int
-sched_save(struct sched *s, struct qmsg *m)
+sched_save_env(struct sched *s, struct qmsg *m, int flags)
 {
 	struct sa out = SA_INIT;
 	struct atomic a;
@@ -97,12 +99,25 @@ sched_save(struct sched *s, struct qmsg *m)
 		if (fd_write_all(a.fd, out.s, out.len) == -1)
 			atomic_abort(&a);
 		else
-			r = atomic_commit(&a, ATOMIC_SYNC_DIR);
+			r = atomic_commit(&a, flags);
 	}
 	if (r == -1)
 		log_warn("id=%s unable to save env/%s", m->env.id, m->env.id);
 	sa_free(&out);
 	return r;
+}
+
+/*
+ * sched_save - make m's state in memory its state on disk: a message
+ * not committed yet is committed (sched_express.c), any other has its
+ * env file rewritten.  Returns 0, or -1 (logged) with the old state kept.
+ */
+int
+sched_save(struct sched *s, struct qmsg *m)
+{
+	if (m->express != NULL)
+		return express_commit(s, &m, 1) == 1 ? 0 : -1;
+	return sched_save_env(s, m, ATOMIC_SYNC_DIR);
 }
 
 /* sched_add - keep an envelope in memory (takes it over). */
@@ -122,14 +137,19 @@ sched_add(struct sched *s, struct qenv *env)
 }
 
 /*
- * sched_remove_files - a finished message: env/<id> goes first, so a
+ * sched_remove_files - a finished message: its drop file goes first
+ * when it was not committed (sched_express.c), then env/<id>, so a
  * crash in between leaves an orphan message file that recovery removes,
  * never an envelope without its message.  Each file goes to its pool
  * (sched_pool.c), or is unlinked when the pool is full.
  */
 int
-sched_remove_files(struct sched *s, const char *id)
+sched_remove_files(struct sched *s, struct qmsg *m)
 {
+	const char *id = m->env.id;
+
+	if (m->express != NULL)
+		express_done(s, m);
 	if (pool_keep(s, POOL_ENV, s->env_fd, id) == -1 &&
 	    unlinkat(s->env_fd, id, 0) == -1 && errno != ENOENT) {
 		log_warn("id=%s unable to remove env/%s", id, id);
@@ -165,7 +185,7 @@ sched_finish(struct sched *s, struct qmsg *m)
 {
 	if (!is_done(m))
 		return 0;
-	if (sched_remove_files(s, m->env.id) == 0)
+	if (sched_remove_files(s, m) == 0)
 		log_info("id=%s removed", m->env.id);
 	else if (sched_save(s, m) == 0)
 		/* the env file now says done: the next start removes it */
@@ -182,6 +202,7 @@ sched_finish(struct sched *s, struct qmsg *m)
 void
 sched_forget(struct sched *s, struct qmsg *m)
 {
+	express_forget(s, m);
 	fair_forget(s, m);
 	TAILQ_REMOVE(&s->msgs, m, entry);
 	s->nmsgs--;
@@ -416,6 +437,7 @@ load_control(struct sched *s)
 		{ "bouncemaxbytes", offsetof(struct sched, bounce_max) },
 	};
 	const char *age = getenv("QPOST_CLEANUP_AGE");
+	const char *express = getenv("QPOST_EXPRESS_MAX");
 	struct trust t;
 	size_t i;
 	long long *v;
@@ -428,6 +450,10 @@ load_control(struct sched *s)
 	}
 	/* test-only: the age at which a stale drop file is removed */
 	s->cleanup_age = age != NULL ? atoll(age) : 129600;
+	/* test-only: fewer messages delivered before their commit (0: none) */
+	s->express_max = express != NULL ? (size_t)atoll(express) : EXPRESS_MAX;
+	if (s->express_max > EXPRESS_MAX)
+		s->express_max = EXPRESS_MAX;
 	if (trust_load(&t, s->queue_fd) == -1)
 		diex(EXIT_TEMP, "unable to read the control files");
 	trust_free(&s->trust);
@@ -517,7 +543,7 @@ loop(struct sched *s)
 	struct pollfd pfd[4];
 	time_t now, drain_until = 0;
 	size_t n;
-	int k, timeout, more;
+	int k, timeout, more, aging;
 
 	for (;;) {
 		/*
@@ -562,6 +588,9 @@ loop(struct sched *s)
 			more |= fair_timers(s, now, TIMER_BATCH);
 			fair_dispatch(s);
 			timeout = more ? 0 : fair_next_wake(s, now);
+			aging = express_age(s, now);
+			if (aging >= 0 && (timeout < 0 || aging < timeout))
+				timeout = aging;
 		} else
 			timeout = 1000;	/* results, or the deadline */
 		pfd[0].fd = s->trigger_fd;
@@ -647,6 +676,7 @@ main(int argc, char *argv[])
 
 	memset(&s, 0, sizeof(s));
 	TAILQ_INIT(&s.msgs);
+	TAILQ_INIT(&s.express);
 	open_queue(&s);
 	sched_ctl_open(&s);
 	load_control(&s);

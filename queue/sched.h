@@ -7,6 +7,7 @@
  * and double bounces, composed by queue_dsn.c), sched_expire.c (the
  * queue lifetime), sched_ctl.c (the control FIFO qctl writes to),
  * sched_commit.c (new messages into the queue, in groups),
+ * sched_express.c (new messages delivered before their commit),
  * sched_pool.c (finished queue files kept for new messages),
  * sched_fair.c and sched_dom.c (what is due, and who goes next: timers,
  * destinations, fairness, backoff of unreachable domains) and
@@ -44,8 +45,23 @@ struct qmsg {
 	int			 ctl;	/* CTL_*: qctl waits for deliveries */
 	time_t			 dsn_retry;	/* a failed notice waits */
 	int			 is_unsettled;	/* sched.c: results to save */
+	struct express		*express;	/* not committed yet */
 };
 TAILQ_HEAD(qmsg_list, qmsg);
+
+/*
+ * sched_express.c: a message delivered before it is committed.  Its
+ * drop file still holds it, and is removed only once every recipient
+ * is done or the message is committed after all.
+ */
+struct express {
+	TAILQ_ENTRY(express)	 entry;
+	struct qmsg		*msg;
+	uid_t			 drop_uid;	/* the drop file's, for spare/ */
+	off_t			 drop_size;
+	time_t			 since;
+};
+TAILQ_HEAD(express_list, express);
 
 #define STUCK_MAX	64	/* drop files whose unlink failed, remembered */
 
@@ -72,6 +88,8 @@ struct sched {
 	 */
 	char		 stuck[STUCK_MAX][QID_LEN + 1];
 	size_t		 nstuck;
+	struct express_list express;	/* oldest first */
+	size_t		 nexpress, express_max;
 };
 
 #define SPAWN_LOCAL	0
@@ -82,7 +100,8 @@ typedef int (*sched_writer)(void *, struct buf *);
 /* sched.c */
 int	sched_save(struct sched *, struct qmsg *);
 struct qmsg *sched_add(struct sched *, struct qenv *);
-int	sched_remove_files(struct sched *, const char *);
+int	sched_save_env(struct sched *, struct qmsg *, int);
+int	sched_remove_files(struct sched *, struct qmsg *);
 int	sched_finish(struct sched *, struct qmsg *);
 void	sched_forget(struct sched *, struct qmsg *);
 long long sched_backoff(const struct sched *, unsigned);
@@ -101,7 +120,8 @@ struct qnew {
 #define QNEW_MESS	2	/* mess/<id> in place */
 #define QNEW_ENV	3	/* env/<id> in place: durable */
 #define QNEW_QUEUED	4	/* in memory too: env taken over */
-int	qnew_write(struct sched *, struct qnew *, sched_writer, void *);
+#define QNEW_EXPRESS	5	/* queued, not committed: sched_express.c */
+int	qnew_write(struct sched *, struct qnew *, sched_writer, void *, int);
 size_t	qnew_commit(struct sched *, struct qnew *, size_t);
 int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
 
@@ -132,7 +152,18 @@ void	pool_drain(struct sched *);
 
 /* sched_pickup.c */
 int	pickup_scan(struct sched *, size_t);
+void	pickup_remove(struct sched *, const char *, uid_t, off_t);
 void	pickup_cleanup(struct sched *);
+
+/* sched_express.c */
+#define EXPRESS_MAX	200	/* messages in flight uncommitted, at most */
+#define EXPRESS_AGE	5	/* seconds before one is committed anyway */
+int	express_room(const struct sched *);
+int	express_start(struct sched *, struct qnew *, uid_t, off_t, time_t);
+size_t	express_commit(struct sched *, struct qmsg **, size_t);
+int	express_age(struct sched *, time_t);
+void	express_done(struct sched *, struct qmsg *);
+void	express_forget(struct sched *, struct qmsg *);
 
 /* sched_spare.c */
 void	spare_open(struct sched *);

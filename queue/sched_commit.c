@@ -69,12 +69,14 @@ write_env(struct sched *s, struct qnew *q)
 
 /*
  * qnew_write - write the temporary files of a new message: the writer's
- * bytes and q->env.  Returns 0, or -1 with nothing left behind and
- * errno kept (EPROTO from the writer: its source was bad; logged
- * otherwise).
+ * bytes and q->env.  For an express message (sched_express.c) only the
+ * first, and not started on its way to disk.  Returns 0, or -1 with
+ * nothing left behind and errno kept (EPROTO from the writer: its
+ * source was bad; logged otherwise).
  */
 int
-qnew_write(struct sched *s, struct qnew *q, sched_writer writer, void *ctx)
+qnew_write(struct sched *s, struct qnew *q, sched_writer writer, void *ctx,
+    int is_express)
 {
 	struct buf out;
 	char tmp[QID_LEN + 3], obuf[65536];
@@ -88,14 +90,14 @@ qnew_write(struct sched *s, struct qnew *q, sched_writer writer, void *ctx)
 	}
 	buf_init(&out, q->mess.fd, obuf, sizeof(obuf));
 	if (writer(ctx, &out) == -1 || buf_flush(&out) == -1 ||
-	    start_writeback(&q->mess) == -1) {
+	    (!is_express && start_writeback(&q->mess) == -1)) {
 		if (errno != EPROTO)
 			log_warn("id=%s unable to write tmp/%s", q->env.id,
 			    tmp);
 		atomic_abort(&q->mess);
 		return -1;
 	}
-	if (write_env(s, q) == -1) {
+	if (!is_express && write_env(s, q) == -1) {
 		log_warn("id=%s unable to write tmp/e.%s", q->env.id,
 		    q->env.id);
 		atomic_abort(&q->mess);
@@ -149,8 +151,9 @@ commit_step(struct sched *s, struct qnew *q, size_t n, int from, int dirfd,
 		return 0;
 	/* one line for each message of the group: each waits */
 	for (i = 0; i < n; i++) {
-		if (q[i].state != QNEW_FAILED)
-			log_warn("id=%s unable to sync %s/", q[i].env.id, dir);
+		if (q[i].state == QNEW_FAILED || q[i].state == QNEW_EXPRESS)
+			continue;
+		log_warn("id=%s unable to sync %s/", q[i].env.id, dir);
 		fail(s, &q[i]);
 	}
 	return -1;
@@ -200,7 +203,8 @@ sched_commit(struct sched *s, struct qenv *env, sched_writer writer,
 
 	memset(&q, 0, sizeof(q));
 	q.env = *env;
-	if (qnew_write(s, &q, writer, ctx) == -1 || qnew_commit(s, &q, 1) != 1) {
+	if (qnew_write(s, &q, writer, ctx, 0) == -1 ||
+	    qnew_commit(s, &q, 1) != 1) {
 		*env = q.env;
 		return -1;
 	}

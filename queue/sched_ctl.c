@@ -220,7 +220,7 @@ delete_now(struct sched *s, struct qmsg *m)
 	struct qrcpt *r;
 	size_t i, n = 0;
 
-	if (sched_remove_files(s, m->env.id) == -1) {
+	if (sched_remove_files(s, m) == -1) {
 		/* held, if it waited: a new delete may try again */
 		m->ctl &= ~CTL_DELETE;
 		log_warnx("id=%s ctl=delete failed: the message stays",

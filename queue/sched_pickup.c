@@ -216,6 +216,19 @@ stuck_retry(struct sched *s)
 	}
 }
 
+/*
+ * pickup_remove - the drop file of a queued message, from uid and of
+ * size bytes, is no longer needed: into spare/ when it may, else
+ * removed, else remembered as stuck.  Already gone is fine: its owner
+ * may remove it while sched delivers it before its commit.
+ */
+void
+pickup_remove(struct sched *s, const char *name, uid_t uid, off_t size)
+{
+	if (spare_keep_or_remove(s, name, uid, size) == -1 && errno != ENOENT)
+		stuck_add(s, name);
+}
+
 /* is_stuck - whether name is a drop file already taken (stuck_add). */
 static int
 is_stuck(const struct sched *s, const char *name)
@@ -229,15 +242,28 @@ is_stuck(const struct sched *s, const char *name)
 }
 
 /*
+ * is_in_flight - whether name is the drop file of a message delivered
+ * before its commit (sched_express.c): taken already, not to be again.
+ */
+static int
+is_in_flight(const struct sched *s, const char *name)
+{
+	const struct qmsg *m = fair_find(s, name);
+
+	return m != NULL && m->express != NULL;
+}
+
+/*
  * pickup_read - read and check one drop file and write its message's
- * temporary files into q.  Returns 1 when q waits to be committed with its
- * group, 0 when the file is dealt with (removed), -1 when it must wait
- * (a temporary failure: out of memory, disk full).  p->d.fd, when not
- * -1, is for the caller to close.
+ * temporary files into q (as qnew_write does, for is_express).  Returns
+ * 1 when q waits to be committed with its group or to go express, 0
+ * when the file is dealt with (removed), -1 when it must wait (a
+ * temporary failure: out of memory, disk full).  p->d.fd, when not -1,
+ * is for the caller to close.
  */
 static int
 pickup_read(struct sched *s, const char *name, struct pick *p,
-    struct qnew *q)
+    struct qnew *q, int is_express)
 {
 	struct stat st;
 	const char *why;
@@ -273,7 +299,7 @@ pickup_read(struct sched *s, const char *name, struct pick *p,
 		    "send as itself (control/trusted)");
 	else if (make_env(&q->env, &p->d, &p->de) == -1)
 		return -1;
-	else if (qnew_write(s, q, write_message, &p->d) == -1) {
+	else if (qnew_write(s, q, write_message, &p->d, is_express) == -1) {
 		if (errno != EPROTO)
 			return -1;
 		bad(s, name, (long)p->d.uid, "truncated while being read");
@@ -283,10 +309,11 @@ pickup_read(struct sched *s, const char *name, struct pick *p,
 }
 
 /*
- * pickup_group - read the drop files names[0..n-1] and commit the good
- * ones as one group (sched_commit.c); each queued one is logged and its
- * drop file removed.  Returns 0, or -1 when a temporary failure (out of
- * memory, a full disk) left some waiting for a later turn.
+ * pickup_group - read the drop files names[0..n-1]; those there is
+ * room for go express (sched_express.c), the others are committed as
+ * one group (sched_commit.c), and then their drop files removed.  Each
+ * queued one is logged.  Returns 0, or -1 when a temporary failure (out
+ * of memory, a full disk) left some waiting for a later turn.
  */
 static int
 pickup_group(struct sched *s, char (*names)[256], size_t n)
@@ -294,7 +321,8 @@ pickup_group(struct sched *s, char (*names)[256], size_t n)
 	struct pick *p;
 	struct qnew *q;
 	size_t i, written = 0;
-	int r = 0;
+	time_t now = time(NULL);
+	int r = 0, is_express;
 
 	p = calloc(n, sizeof(*p));
 	q = calloc(n, sizeof(*q));
@@ -302,9 +330,16 @@ pickup_group(struct sched *s, char (*names)[256], size_t n)
 		r = -1, n = 0;
 	for (i = 0; r == 0 && i < n; i++) {
 		p[i].d.fd = -1;
+		is_express = express_room(s);
 		if (!qid_valid(names[i], strlen(names[i])))
 			bad(s, names[i], -1, "name is not a queue id");
-		else if ((r = pickup_read(s, names[i], &p[i], &q[i])) == 1) {
+		else if ((r = pickup_read(s, names[i], &p[i], &q[i],
+		    is_express)) != 1)
+			continue;	/* dealt with (0), or must wait (-1) */
+		else if (is_express)
+			r = express_start(s, &q[i], p[i].d.uid, p[i].d.size,
+			    now);
+		else {
 			written++;
 			r = 0;
 		}
@@ -313,15 +348,13 @@ pickup_group(struct sched *s, char (*names)[256], size_t n)
 	if (written > 0 && qnew_commit(s, q, n) < written)
 		r = -1;
 	for (i = 0; i < n; i++) {
-		if (q[i].state == QNEW_QUEUED) {
+		if (q[i].state == QNEW_QUEUED || q[i].state == QNEW_EXPRESS)
 			log_info("id=%s queued from=<%s> uid=%lu size=%llu "
 			    "rcpts=%zu", names[i], p[i].de.sender.s,
 			    (unsigned long)p[i].d.uid,
 			    (unsigned long long)p[i].d.msglen, p[i].de.nrcpt);
-			if (spare_keep_or_remove(s, names[i], p[i].d.uid,
-			    p[i].d.size) == -1)
-				stuck_add(s, names[i]);
-		}
+		if (q[i].state == QNEW_QUEUED)
+			pickup_remove(s, names[i], p[i].d.uid, p[i].d.size);
 		qenv_free(&q[i].env);
 		qdrop_env_free(&p[i].de);
 		if (p[i].d.fd != -1)
@@ -360,7 +393,7 @@ pickup_scan(struct sched *s, size_t max)
 	while (n < max && (de = readdir(s->drop_dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 || is_tmp(de->d_name) ||
-		    is_stuck(s, de->d_name))
+		    is_stuck(s, de->d_name) || is_in_flight(s, de->d_name))
 			continue;
 		strlcpy(names[n++], de->d_name, sizeof(names[0]));
 	}

@@ -160,7 +160,8 @@ clean_mess(struct sched *s, const char *name)
 {
 	struct stat st;
 
-	if (fstatat(s->env_fd, name, &st, 0) == 0)
+	/* in memory: a message delivered before its commit has no env */
+	if (fair_find(s, name) != NULL || fstatat(s->env_fd, name, &st, 0) == 0)
 		return;
 	if (unlinkat(s->mess_fd, name, 0) == 0)
 		log_info("recovery: removed mess/%s, which no envelope names",

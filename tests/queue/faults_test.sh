@@ -304,7 +304,11 @@ sched_errno_head() {
 	atf_set "require.progs" "strace /usr/bin/python3"
 	atf_set "timeout" "120"
 }
-sched_errno_body() {
+# sched_errno_run CASES - one message through the running sched for
+# each line of the file CASES (spec | the log line | phase), with
+# strace's fault injected; the message is kept and delivered once the
+# fault is gone, and the queue is clean at the end.
+sched_errno_run() {
 	qp_instance "$PWD/inst"
 	md=$QP_DIR/home/alice/Maildir
 	q=$QPOST_QUEUE
@@ -315,6 +319,54 @@ sched_errno_body() {
 	# uid's spare slots happen to be full (spare_test covers those)
 	: > "$q/spare"
 	qp_start
+	n=0
+	while IFS='|' read -r spec line phase; do
+		n=$((n + 1))
+		echo "case $n: $spec"
+		{ qp_msg "e$n"; seq $((n * 10)) 400; } > "sent/e$n"
+		have=$(qp_nfiles "$md/new")
+		fi_attach "$spec" "trace$n"
+		fi_inject "sent/e$n" || atf_fail "case $n: qinject failed"
+		echo "e$n" >> accepted
+		qp_deadline_loop 10 grep -q INJECTED "trace$n" ||
+		    qp_fail "case $n: strace injected nothing" "trace$n"
+		qp_wait_log "sched: .*id=$FI_ID $line.*: [A-Z]" 10
+		if [ "$phase" = pickup ]; then
+			# kept in drop/, and nothing of it anywhere else
+			atf_check -o inline:"$FI_ID\n" ls "$q/drop"
+			atf_check -o inline:"" find "$q/mess" "$q/env" \
+			    "$q/tmp" -mindepth 1 ! -name 'p[me].*'
+		fi
+		fi_detach
+		if [ "$phase" = restart ]; then
+			qp_stop
+			qp_start
+		fi
+		# the fault is gone: the next wake-up (a trigger, or the
+		# timer) finishes the job
+		qp_trigger
+		qp_wait_for "$((have + 1))" "$md/new" 30
+		qp_wait_queue_empty 30
+	done < "$1"
+	qp_stop
+	# each delivered once, intact
+	atf_check -o match:"duplicates=0 missing=0 corrupt=0 phantom=0" \
+	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
+	    --maildir "$md"
+	# a restart with cleanup on leaves a clean queue, and delivers
+	# nothing again
+	QPOST_CLEANUP_AGE=0 qp_start
+	qp_wait_queue_empty 30
+	qp_stop
+	atf_check -o inline:"" find "$q/drop" "$q/mess" "$q/env" "$q/tmp" \
+	    -mindepth 1
+	atf_check -o match:"duplicates=0 missing=0 corrupt=0 phantom=0" \
+	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
+	    --maildir "$md"
+}
+sched_errno_body() {
+	# the commit path alone: no message is delivered before its commit
+	export QPOST_EXPRESS_MAX=0
 	# one message's calls, as a run without faults shows them (after
 	# the attach), from the second case on, when sched has the files
 	# of the message before in its pools (tmp/pm.N, tmp/pe.N), which
@@ -349,50 +401,7 @@ rename,renameat,renameat2:error=EIO:when=4;unlink,unlinkat:error=EIO:when=2|unab
 openat:error=EMFILE:when=2+|unable to create tmp/m\.|pickup
 openat:error=EMFILE:when=3+|unable to write tmp/e\.|pickup
 EOF
-	n=0
-	while IFS='|' read -r spec line phase; do
-		n=$((n + 1))
-		echo "case $n: $spec"
-		{ qp_msg "e$n"; seq $((n * 10)) 400; } > "sent/e$n"
-		have=$(qp_nfiles "$md/new")
-		fi_attach "$spec" "trace$n"
-		fi_inject "sent/e$n" || atf_fail "case $n: qinject failed"
-		echo "e$n" >> accepted
-		qp_deadline_loop 10 grep -q INJECTED "trace$n" ||
-		    qp_fail "case $n: strace injected nothing" "trace$n"
-		qp_wait_log "sched: .*id=$FI_ID $line.*: [A-Z]" 10
-		if [ "$phase" = pickup ]; then
-			# kept in drop/, and nothing of it anywhere else
-			atf_check -o inline:"$FI_ID\n" ls "$q/drop"
-			atf_check -o inline:"" find "$q/mess" "$q/env" \
-			    "$q/tmp" -mindepth 1 ! -name 'p[me].*'
-		fi
-		fi_detach
-		if [ "$phase" = restart ]; then
-			qp_stop
-			qp_start
-		fi
-		# the fault is gone: the next wake-up (a trigger, or the
-		# timer) finishes the job
-		qp_trigger
-		qp_wait_for "$((have + 1))" "$md/new" 30
-		qp_wait_queue_empty 30
-	done < cases
-	qp_stop
-	# each delivered once, intact
-	atf_check -o match:"duplicates=0 missing=0 corrupt=0 phantom=0" \
-	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
-	    --maildir "$md"
-	# a restart with cleanup on leaves a clean queue, and delivers
-	# nothing again
-	QPOST_CLEANUP_AGE=0 qp_start
-	qp_wait_queue_empty 30
-	qp_stop
-	atf_check -o inline:"" find "$q/drop" "$q/mess" "$q/env" "$q/tmp" \
-	    -mindepth 1
-	atf_check -o match:"duplicates=0 missing=0 corrupt=0 phantom=0" \
-	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
-	    --maildir "$md"
+	sched_errno_run cases
 }
 sched_errno_cleanup() {
 	. "$(atf_get_srcdir)/faults.sh"
@@ -400,8 +409,44 @@ sched_errno_cleanup() {
 	qp_stop
 }
 
+atf_test_case sched_errno_express cleanup
+sched_errno_express_head() {
+	atf_set "descr" "as sched_errno, for a message delivered before its" \
+	    "commit (sched_express.c): EIO or ENOSPC on the write, cut and" \
+	    "rename of its message file, on the removal of its drop file" \
+	    "and of its message file, and EMFILE on its openat"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace /usr/bin/python3"
+	atf_set "timeout" "120"
+}
+sched_errno_express_body() {
+	# one message's calls, counted as in sched_errno: write 1 the
+	# message file, 2 log, 3 the request to lspawn, then log;
+	# ftruncate 1 cuts the pooled message file to length before its
+	# rename; renameat 1 into mess/ (no fsync: nothing is synced on
+	# this path), 2 mess/ to the pool (or, if that fails, unlinkat
+	# 3); unlinkat 1 drop/ once delivered, 2 env/ (there is none);
+	# openat 1 the drop file, 2 the pooled message file (or a new
+	# one, if it cannot be opened)
+	cat > cases <<'EOF'
+write:error=ENOSPC:when=1|unable to write tmp/m\.|pickup
+ftruncate:error=EIO:when=1|unable to move tmp/m\..* into mess/|pickup
+rename,renameat,renameat2:error=EIO:when=1|unable to move tmp/m\..* into mess/|pickup
+unlink,unlinkat:error=EIO:when=1|unable to remove drop/|after
+rename,renameat,renameat2:error=EIO:when=2;unlink,unlinkat:error=EIO:when=3|unable to remove mess/|restart
+openat:error=EMFILE:when=2+|unable to create tmp/m\.|pickup
+EOF
+	sched_errno_run cases
+}
+sched_errno_express_cleanup() {
+	. "$(atf_get_srcdir)/faults.sh"
+	fi_detach
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case sched_errno
+	atf_add_test_case sched_errno_express
 	atf_add_test_case qinject_errno
 	atf_add_test_case qinject_shortwrite
 	atf_add_test_case local_errno

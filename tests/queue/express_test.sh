@@ -1,0 +1,258 @@
+#! /usr/bin/atf-sh
+# Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
+#
+# Messages delivered before their commit (queue/sched_express.c): while
+# the delivery runs, the drop file is the message's durable copy and no
+# envelope exists; the drop file goes once every recipient is done, or
+# once the message is committed after all (a deferral, EXPRESS_AGE
+# seconds), and then only after the commit's syncs; sched syncs nothing
+# for a message delivered at once; and SIGKILL meanwhile loses nothing.
+
+. "$(atf_get_srcdir)/../lib.sh"
+
+# gated_instance - an instance where a delivery to alice runs a program
+# that waits at the FIFO ./gate, then writes the message into ./out/.
+gated_instance() {
+	qp_instance "$PWD/inst"
+	mkfifo gate
+	mkdir out
+	echo "|read x < $PWD/gate; cat > $PWD/out/got.\$\$" \
+	    > "$QP_DIR/home/alice/.qpost"
+}
+
+# open_gate - let the deliveries waiting at ./gate go on.
+open_gate() {
+	echo go > gate
+}
+
+# inject NAME - qinject qp_msg NAME to alice; its queue id into ID.
+inject() {
+	qp_msg "$1" > "$1.msg"
+	QPOST_ID_FD=3 "$QPOST_LIBEXEC/qinject" alice@example.test \
+	    < "$1.msg" 3> "$1.id" || atf_fail "qinject $1 failed"
+	ID=$(cat "$1.id")
+}
+
+# wait_started - until a delivery of message ID to alice runs.
+wait_started() {
+	qp_wait_log "id=$ID job=[0-9]* start to=<alice@example.test>" 10
+}
+
+# one_copy DIR MSG - DIR holds exactly one file, MSG as delivered.
+one_copy() {
+	[ "$(qp_nfiles "$1")" -eq 1 ] ||
+	    atf_fail "$1 holds $(qp_nfiles "$1") copies, not one"
+	qp_strip_added "$1"/* > copy
+	cmp -s copy "$2" || atf_fail "the copy in $1 differs from $2"
+}
+
+# queue_clean - nothing of any message left in the queue.
+queue_clean() {
+	[ -z "$(qp_queue_files)" ] ||
+	    atf_fail "left in the queue: $(qp_queue_files | tr '\n' ' ')"
+}
+
+atf_test_case in_flight cleanup
+in_flight_head() {
+	atf_set "descr" "while a new message is delivered its drop file stays" \
+	    "and it has no envelope; once delivered, both drop file and" \
+	    "message file are gone"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+in_flight_body() {
+	gated_instance
+	qp_start
+	inject m1
+	wait_started
+	q=$QPOST_QUEUE
+	[ -f "$q/drop/$ID" ] ||
+	    atf_fail "the drop file went before the delivery ended"
+	[ ! -e "$q/env/$ID" ] ||
+	    atf_fail "an envelope was written for a message delivered at once"
+	[ -f "$q/mess/$ID" ] || atf_fail "no message file to deliver from"
+	open_gate
+	qp_wait_log "id=$ID removed" 10
+	queue_clean
+	one_copy out m1.msg
+}
+in_flight_cleanup() {
+	qp_stop
+}
+
+atf_test_case no_sync cleanup
+no_sync_head() {
+	atf_set "descr" "sched makes no fsync for messages delivered at once," \
+	    "and writes no envelope for them"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace"
+	atf_set "timeout" "60"
+}
+no_sync_body() {
+	qp_instance "$PWD/inst"
+	qp_start
+	: > strace.err
+	strace -p "$(head -n 1 "$QP_DIR/pids")" -o trace \
+	    -e trace=fsync,fdatasync,sync_file_range,syncfs,openat \
+	    2>strace.err &
+	echo $! > strace.pid
+	qp_deadline_loop 10 grep -q attached strace.err ||
+	    qp_fail "strace did not attach" strace.err
+	for i in 1 2 3 4 5; do
+		inject "m$i"
+	done
+	qp_wait_for 5 "$QP_DIR/home/alice/Maildir/new" 30
+	qp_wait_queue_empty 10
+	kill "$(cat strace.pid)"
+	wait "$(cat strace.pid)"
+	grep -q "\"$ID\"" trace || atf_fail "strace saw nothing of sched"
+	! grep -E '^(fsync|fdatasync|sync_file_range|syncfs)\(' trace ||
+	    atf_fail "sched synced files for messages delivered at once"
+	! grep -q '"e\.' trace ||
+	    atf_fail "sched wrote an envelope for a message delivered at once"
+	queue_clean
+}
+no_sync_cleanup() {
+	[ -f strace.pid ] && kill "$(cat strace.pid)" 2>/dev/null
+	qp_stop
+}
+
+atf_test_case defer cleanup
+defer_head() {
+	atf_set "descr" "a deferred message is committed (its message file" \
+	    "synced, mess/ synced, its envelope synced and renamed, env/" \
+	    "synced) before its drop file goes, then retried and delivered" \
+	    "once"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace /usr/bin/python3"
+	atf_set "timeout" "90"
+}
+defer_body() {
+	qp_instance "$PWD/inst"
+	echo 1 > "$QPOST_CONTROL/retrymin"
+	echo 2 > "$QPOST_CONTROL/retrymax"
+	echo '|exit 111' > "$QP_DIR/home/alice/.qpost"
+	# only sched is traced (no -f), from its start: every descriptor
+	# it opens is named in the trace
+	QP_START_WRAP="env ASAN_OPTIONS=detect_leaks=0 strace -o trace \
+	    -e trace=openat,fsync,renameat,renameat2,unlinkat" qp_start
+	inject m1
+	qp_wait_log "id=$ID to=<alice@example.test> result=defer try=1" 10
+	q=$QPOST_QUEUE
+	qp_deadline_loop 10 test ! -e "$q/drop/$ID" ||
+	    atf_fail "the drop file stayed after the commit"
+	[ -f "$q/env/$ID" ] && [ -f "$q/mess/$ID" ] ||
+	    atf_fail "the deferred message is not committed"
+	rm "$QP_DIR/home/alice/.qpost"
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 30
+	qp_wait_queue_empty 10
+	one_copy "$QP_DIR/home/alice/Maildir/new" m1.msg
+	qp_stop
+	atf_check -o inline:"ok\n" /usr/bin/python3 - trace "$ID" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+mid = sys.argv[2]
+names = {}                          # fd -> what it was opened as, last
+ev = []
+for call in lines:
+    m = re.match(r'openat\((\w+), "([^"]+)", .*\)\s+= (\d+)$', call)
+    if m:
+        names[m.group(3)] = m.group(2)
+        continue
+    m = re.match(r'fsync\((\d+)\)', call)
+    if m:
+        ev.append("fsync " + names.get(m.group(1), "?"))
+        continue
+    if re.match(r'renameat2?\(\d+, "p?e\.\w+", \d+, "%s"' % mid, call):
+        ev.append("env in place")
+    if re.match(r'unlinkat\(\d+, "%s", 0\)\s+= 0' % mid, call) or \
+       re.match(r'renameat2\(\d+, "%s", \d+, "\d+\.\d+", '
+                r'RENAME_NOREPLACE\)\s+= 0' % mid, call):
+        ev.append("drop file gone")
+        break
+want = ["fsync " + mid, "fsync mess", "fsync e." + mid, "env in place",
+        "fsync env", "drop file gone"]
+# the first of each, in order; the envelope's file is written under
+# its tmp/ name or a pooled one (pe.N)
+ev = ["fsync e." + mid if re.match(r'fsync (pe\.\d+|e\.%s)$' % mid, e)
+      else e for e in ev]
+pos = [ev.index(w) if w in ev else -1 for w in want]
+print("ok" if -1 not in pos and pos == sorted(pos) else ev)
+PY
+}
+defer_cleanup() {
+	qp_stop
+}
+
+atf_test_case aged cleanup
+aged_head() {
+	atf_set "descr" "a delivery that runs for EXPRESS_AGE (5 s) gets its" \
+	    "message committed meanwhile and its drop file removed; it then" \
+	    "ends as any other"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+aged_body() {
+	gated_instance
+	qp_start
+	inject m1
+	wait_started
+	q=$QPOST_QUEUE
+	qp_deadline_loop 15 test -f "$q/env/$ID" ||
+	    atf_fail "not committed while its delivery ran for 15 s"
+	qp_deadline_loop 5 test ! -e "$q/drop/$ID" ||
+	    atf_fail "the drop file stayed after the commit"
+	"$QPOST_LIBEXEC/qstat" | grep -q "^id=$ID " ||
+	    atf_fail "qstat does not list the committed message"
+	[ "$(qp_nfiles out)" -eq 0 ] || atf_fail "delivered before the gate"
+	open_gate
+	qp_wait_log "id=$ID removed" 10
+	queue_clean
+	one_copy out m1.msg
+}
+aged_cleanup() {
+	qp_stop
+}
+
+atf_test_case kill_sched cleanup
+kill_sched_head() {
+	atf_set "descr" "SIGKILL to sched while a message is delivered before" \
+	    "its commit: the next sched removes the orphan message file," \
+	    "takes the drop file again, and delivers it"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+kill_sched_body() {
+	gated_instance
+	qp_start
+	inject m1
+	wait_started
+	qp_kill_sched
+	qp_start
+	qp_wait_log "recovery: removed mess/$ID, which no envelope names" 10
+	qp_wait_file_match "$QP_DIR/log" \
+	    "id=$ID job=[0-9]* start to=<alice@example.test> via=local try=1" 10
+	[ "$(grep -c "id=$ID job=[0-9]* start" "$QP_DIR/log")" -eq 2 ] ||
+	    atf_fail "the message was not taken up again"
+	open_gate
+	qp_wait_log "id=$ID removed" 10
+	queue_clean
+	# at least once: the first delivery may have ended too, but each
+	# copy is whole
+	[ "$(qp_nfiles out)" -ge 1 ] || atf_fail "the message was lost"
+	for f in out/*; do
+		qp_strip_added "$f" > copy
+		cmp -s copy m1.msg || atf_fail "$f is not the whole message"
+	done
+}
+kill_sched_cleanup() {
+	qp_stop
+}
+
+atf_init_test_cases() {
+	atf_add_test_case in_flight
+	atf_add_test_case no_sync
+	atf_add_test_case defer
+	atf_add_test_case aged
+	atf_add_test_case kill_sched
+}
