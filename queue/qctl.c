@@ -125,8 +125,10 @@ send_cmd(const struct qctl_cmd *c, long long deadline)
  * look - the state of one message on disk: QADMIN_*, or LOOK_DROP for
  * a message with no env file but its drop file.  That is a message
  * sched delivers before committing it (in its first seconds:
- * sched_express.c), on which sched acts as on any other, or one not
- * taken yet.  Dies on an error.
+ * sched_express.c), on which sched acts as on any other; or, for a few
+ * milliseconds, one sched has not taken yet, for which it ignores the
+ * command, and the wait ends saying the effect did not show.  Dies on
+ * an error.
  */
 static int
 look(const char *id, struct qenv *e)

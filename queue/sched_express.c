@@ -132,6 +132,16 @@ sync_mess(struct sched *s, const char *id)
 	return r;
 }
 
+/* sync_dir - fsync a folder for a group of n: 0, or -1 (logged) */
+static int
+sync_dir(int fd, const char *dir, size_t n)
+{
+	if (fsync_dir(fd) == 0)
+		return 0;
+	log_warn("unable to sync %s/: %zu messages stay uncommitted", dir, n);
+	return -1;
+}
+
 /*
  * express_commit - commit the express messages ms[0..n-1] as one group
  * (the order is at the top of this file), then remove their drop files.
@@ -150,20 +160,14 @@ express_commit(struct sched *s, struct qmsg **ms, size_t n)
 			    ms[i]->env.id);
 			ms[i] = NULL;
 		}
-	if (fsync_dir(s->mess_fd) == -1) {
-		log_warn("unable to sync mess/: %zu messages stay uncommitted",
-		    n);
+	if (sync_dir(s->mess_fd, "mess", n) == -1)
 		return 0;
-	}
 	for (i = 0; i < n; i++)
 		if (ms[i] != NULL &&
 		    sched_save_env(s, ms[i], ATOMIC_NO_SYNC_DIR) == -1)
 			ms[i] = NULL;
-	if (fsync_dir(s->env_fd) == -1) {
-		log_warn("unable to sync env/: %zu messages stay uncommitted",
-		    n);
+	if (sync_dir(s->env_fd, "env", n) == -1)
 		return 0;
-	}
 	for (i = 0; i < n; i++)
 		if (ms[i] != NULL) {
 			express_done(s, ms[i]);

@@ -184,6 +184,40 @@ defer_cleanup() {
 	qp_stop
 }
 
+atf_test_case commit_fault cleanup
+commit_fault_head() {
+	atf_set "descr" "a deferred message whose commit fails (EIO on the" \
+	    "fsync of its message file) keeps its drop file, logs the" \
+	    "failure, and is delivered once when the fault is gone"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace"
+	atf_set "timeout" "90"
+}
+commit_fault_body() {
+	. "$(atf_get_srcdir)/faults.sh"
+	qp_instance "$PWD/inst"
+	echo 1 > "$QPOST_CONTROL/retrymin"
+	echo 2 > "$QPOST_CONTROL/retrymax"
+	echo '|exit 111' > "$QP_DIR/home/alice/.qpost"
+	qp_start
+	fi_attach "fsync:error=EIO:when=1" trace
+	inject m1
+	qp_wait_log "sched: .*id=$ID unable to sync mess/$ID: " 10
+	fi_detach
+	q=$QPOST_QUEUE
+	[ -f "$q/drop/$ID" ] || atf_fail "the drop file went though the" \
+	    "commit failed"
+	rm "$QP_DIR/home/alice/.qpost"
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 30
+	qp_wait_queue_empty 10
+	one_copy "$QP_DIR/home/alice/Maildir/new" m1.msg
+}
+commit_fault_cleanup() {
+	. "$(atf_get_srcdir)/faults.sh"
+	fi_detach
+	qp_stop
+}
+
 atf_test_case aged cleanup
 aged_head() {
 	atf_set "descr" "a delivery that runs for EXPRESS_AGE (5 s) gets its" \
@@ -253,6 +287,7 @@ atf_init_test_cases() {
 	atf_add_test_case in_flight
 	atf_add_test_case no_sync
 	atf_add_test_case defer
+	atf_add_test_case commit_fault
 	atf_add_test_case aged
 	atf_add_test_case kill_sched
 }
