@@ -46,7 +46,7 @@ typedef void (*entry_fn)(struct sched *, const char *);
 
 static DIR		*pass_dir;
 static int		 pass = PASS_DONE;
-static size_t		 nloaded;
+static size_t		 nloaded, norphans;
 static struct timespec	 t_start;
 
 /* each_entry - call fn for every name in the directory dirfd. */
@@ -163,9 +163,11 @@ clean_mess(struct sched *s, const char *name)
 	/* in memory: a message delivered before its commit has no env */
 	if (fair_find(s, name) != NULL || fstatat(s->env_fd, name, &st, 0) == 0)
 		return;
-	if (unlinkat(s->mess_fd, name, 0) == 0)
+	if (unlinkat(s->mess_fd, name, 0) == 0) {
 		log_info("recovery: removed mess/%s, which no envelope names",
 		    name);
+		norphans++;
+	}
 }
 
 /* open_pass - start reading the directory dirfd for a background pass. */
@@ -219,8 +221,11 @@ recover_step(struct sched *s, size_t max)
 				    (t.tv_nsec - t_start.tv_nsec) / 1000000);
 				open_pass(s->mess_fd, "mess");
 				pass = PASS_MESS;
-			} else
+			} else {
+				log_info("recovery: mess/ checked orphans=%zu",
+				    norphans);
 				pass = PASS_DONE;
+			}
 			continue;
 		}
 		if (strcmp(de->d_name, ".") == 0 ||

@@ -248,6 +248,36 @@ aged_cleanup() {
 	qp_stop
 }
 
+atf_test_case recovery_pass cleanup
+recovery_pass_head() {
+	atf_set "descr" "recovery's pass over mess/, after a start with a" \
+	    "queue to load, leaves alone the message file of a message" \
+	    "delivered before its commit (it has no envelope)"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "/usr/bin/python3"
+	atf_set "timeout" "90"
+}
+recovery_pass_body() {
+	gated_instance
+	# loaded 500 a turn: the message below is taken in the first turn,
+	# and the pass over mess/ comes to its file turns later
+	/usr/bin/python3 "$(atf_get_srcdir)/mkqueue.py" --queue \
+	    "$QPOST_QUEUE" --count 2000 --rcpt "u{n}@dead.test" --next 3600 \
+	    > /dev/null || atf_fail "mkqueue.py failed"
+	inject m1
+	qp_start
+	wait_started
+	qp_wait_log "recovery: mess/ checked orphans=0" 30
+	[ -f "$QPOST_QUEUE/mess/$ID" ] ||
+	    atf_fail "recovery removed the message file of a delivery"
+	open_gate
+	qp_wait_log "id=$ID removed" 10
+	one_copy out m1.msg
+}
+recovery_pass_cleanup() {
+	qp_stop
+}
+
 atf_test_case kill_sched cleanup
 kill_sched_head() {
 	atf_set "descr" "SIGKILL to sched while a message is delivered before" \
@@ -289,5 +319,6 @@ atf_init_test_cases() {
 	atf_add_test_case defer
 	atf_add_test_case commit_fault
 	atf_add_test_case aged
+	atf_add_test_case recovery_pass
 	atf_add_test_case kill_sched
 }
