@@ -71,11 +71,11 @@ express_start(struct sched *s, struct qnew *q, uid_t uid, off_t size,
 	if (atomic_commit(&q->mess, ATOMIC_NO_SYNC) == -1) {
 		log_warn("id=%s unable to move tmp/m.%s into mess/", q->env.id,
 		    q->env.id);
-		(void)unlinkat(s->mess_fd, q->env.id, 0);
 		free(x);
 		return -1;
 	}
 	if ((m = sched_add(s, &q->env)) == NULL) {
+		log_warn("id=%s not queued", q->env.id);
 		(void)unlinkat(s->mess_fd, q->env.id, 0);
 		free(x);
 		return -1;
