@@ -78,6 +78,22 @@ on_signal(int sig)
 		got_term = 1;
 }
 
+/*
+ * kill_point - for tests only: die by SIGKILL at the named step when
+ * QPOST_TEST_KILL_AT names it, so a test can crash sched exactly
+ * between two steps (sched_bounce.c, sched_express.c).
+ */
+void
+kill_point(const char *step)
+{
+	const char *at = getenv("QPOST_TEST_KILL_AT");
+
+	if (at != NULL && strcmp(at, step) == 0) {
+		log_info("test: killed at %s", step);
+		raise(SIGKILL);
+	}
+}
+
 /* ---- the queue on disk --------------------------------------------- */
 
 /*

@@ -98,6 +98,7 @@ struct sched {
 typedef int (*sched_writer)(void *, struct buf *);
 
 /* sched.c */
+void	kill_point(const char *);
 int	sched_save(struct sched *, struct qmsg *);
 struct qmsg *sched_add(struct sched *, struct qenv *);
 int	sched_save_env(struct sched *, struct qmsg *, int);
@@ -153,6 +154,7 @@ void	pool_drain(struct sched *);
 /* sched_pickup.c */
 int	pickup_scan(struct sched *, size_t);
 void	pickup_remove(struct sched *, const char *, uid_t, off_t);
+void	pickup_queued(struct sched *, const char *);
 void	pickup_cleanup(struct sched *);
 
 /* sched_express.c */

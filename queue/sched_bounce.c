@@ -30,7 +30,6 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,22 +51,6 @@ struct notice {
 	char		 kind;		/* the notice's QKIND_* */
 	time_t		 now;
 };
-
-/*
- * kill_point - for tests only: die by SIGKILL at the named step when
- * QPOST_TEST_KILL_AT names it, so a test can crash sched exactly
- * between the steps above.
- */
-static void
-kill_point(const char *step)
-{
-	const char *at = getenv("QPOST_TEST_KILL_AT");
-
-	if (at != NULL && strcmp(at, step) == 0) {
-		log_info("test: killed at %s", step);
-		raise(SIGKILL);
-	}
-}
 
 /* bounce_due - failed recipients, and none still being delivered. */
 int

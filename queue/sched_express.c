@@ -168,6 +168,7 @@ express_commit(struct sched *s, struct qmsg **ms, size_t n)
 			ms[i] = NULL;
 	if (sync_dir(s->env_fd, "env", n) == -1)
 		return 0;
+	kill_point("express-committed");
 	for (i = 0; i < n; i++)
 		if (ms[i] != NULL) {
 			express_done(s, ms[i]);

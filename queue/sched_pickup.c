@@ -229,6 +229,17 @@ pickup_remove(struct sched *s, const char *name, uid_t uid, off_t size)
 		stuck_add(s, name);
 }
 
+/*
+ * pickup_queued - env/<id> exists: a drop file of that id was committed
+ * before a crash took sched, and only its unlink is due.
+ */
+void
+pickup_queued(struct sched *s, const char *id)
+{
+	if (unlinkat(s->drop_fd, id, 0) == 0)
+		log_info("id=%s drop file was already queued: removed", id);
+}
+
 /* is_stuck - whether name is a drop file already taken (stuck_add). */
 static int
 is_stuck(const struct sched *s, const char *name)
@@ -271,10 +282,7 @@ pickup_read(struct sched *s, const char *name, struct pick *p,
 	p->d.fd = -1;
 	p->d.id = name;
 	if (fstatat(s->env_fd, name, &st, 0) == 0) {
-		/* committed before a crash took sched: only the unlink is due */
-		if (unlinkat(s->drop_fd, name, 0) == 0)
-			log_info("id=%s drop file was already queued: removed",
-			    name);
+		pickup_queued(s, name);
 		return 0;
 	}
 	p->d.fd = openat(s->drop_fd, name, O_RDONLY | O_NOFOLLOW |

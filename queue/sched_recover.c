@@ -11,8 +11,9 @@
  *				file still there is picked up again)
  *	env/X			loaded; a bounce or delay notice planned
  *				in it is finished
- *	drop/X with env/X	the unlink after a pickup was lost: done
- *				by the pickup scan
+ *	drop/X with env/X	the unlink after a commit was lost: done
+ *				when env/X is loaded, or by the pickup
+ *				scan if it comes first
  *
  * Only tmp/ is cleaned before sched says it is ready.  The env files
  * are loaded a batch per turn of the loop (recover_step), while new
@@ -130,6 +131,13 @@ load_env(struct sched *s, const char *name)
 		die(EXIT_TEMP, "out of memory loading the queue");
 	else {
 		nloaded++;
+		/*
+		 * Its drop file goes first: a message committed after its
+		 * delivery began (sched_express.c) can be finished right
+		 * here, and then nothing would tell a pickup that the drop
+		 * file it left is done.
+		 */
+		pickup_queued(s, name);
 		/*
 		 * A bounce or delay notice planned in it is finished, a done
 		 * one removed; a notice merely due waits for its timer, so

@@ -199,7 +199,86 @@ sched_cleanup() {
 	qp_stop
 }
 
+atf_test_case sched_bounce cleanup
+sched_bounce_head() {
+	atf_set "descr" "sched killed at each write, fsync, rename, link and" \
+	    "unlink of the cycle of a message that bounces (pickup, the" \
+	    "failed delivery, the commit, the bounce, its delivery) in turn," \
+	    "restarted and drained each time: exactly one bounce for each" \
+	    "message (a bounce may be delivered twice), and a clean queue"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "strace /usr/bin/python3"
+	atf_set "timeout" "300"
+}
+# bounce_inject ID - sent/ID from bob to a user who does not exist
+bounce_inject() {
+	qp_msg "$1" > "sent/$1"
+	QPOST_ID_FD=3 "$QPOST_LIBEXEC/qinject" -f bob@example.test \
+	    nosuchuser@example.test < "sent/$1" 3>fi.id
+	_bi_rc=$?
+	FI_ID=$(head -n 1 fi.id)
+	return $_bi_rc
+}
+sched_bounce_body() {
+	qp_instance "$PWD/inst"
+	md=$QP_DIR/home/bob/Maildir
+	q=$QPOST_QUEUE
+	mkdir sent
+	# one cycle without a kill: how many calls of each kind
+	qp_start
+	fi_attach fsync:delay_enter=1 probe.trace
+	bounce_inject probe || atf_fail "qinject failed"
+	qp_wait_for 1 "$md/new" 30
+	qp_wait_queue_empty 30
+	fi_detach
+	points=1
+	for kind in $CP_KINDS; do
+		count=$(cp_count probe.trace "$kind" "")
+		echo "$kind: $count calls"
+		n=1
+		while [ "$n" -le "$count" ]; do
+			points=$((points + 1))
+			fi_attach "$kind:signal=KILL:when=$n" "trace.$points"
+			bounce_inject "b$points" || atf_fail "$kind #$n: qinject failed"
+			sched=$(head -n 1 "$QP_DIR/pids")
+			_cp_dead() { ! qp_alive "$sched"; }
+			qp_deadline_loop 20 _cp_dead ||
+			    qp_fail "$kind #$n: sched was not killed"
+			fi_detach
+			qp_kill_sched
+			qp_start
+			qp_wait_for "$points" "$md/new" 30
+			qp_wait_queue_empty 30
+			n=$((n + 1))
+		done
+	done
+	qp_stop
+	for f in "$md"/new/*; do
+		/usr/bin/python3 "$(atf_get_srcdir)/dsn_check.py" "$f" --ident \
+		    --action failed --whole \
+		    --rcpt nosuchuser@example.test=5.1.1 >> idents ||
+		    qp_fail "a bounce does not parse: $f"
+	done
+	echo "crash points: $((points - 1)), bounces: $(wc -l < idents)"
+	# one bounce (by Message-ID) for each message, and each message
+	# bounced: a repeated delivery of a bounce repeats its Message-ID
+	atf_check -o inline:"$points\n" sh -c \
+	    "awk '{ print \$2 }' idents | sort -u | wc -l | tr -d ' '"
+	atf_check -o inline:"$points\n" sh -c "sort -u idents | wc -l | tr -d ' '"
+	QPOST_CLEANUP_AGE=0 qp_start
+	qp_wait_queue_empty 30
+	qp_stop
+	atf_check -o inline:"" find "$q/drop" "$q/mess" "$q/env" "$q/tmp" \
+	    -mindepth 1
+}
+sched_bounce_cleanup() {
+	. "$(atf_get_srcdir)/faults.sh"
+	fi_detach
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case qinject
 	atf_add_test_case sched
+	atf_add_test_case sched_bounce
 }

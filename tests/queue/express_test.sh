@@ -278,6 +278,45 @@ recovery_pass_cleanup() {
 	qp_stop
 }
 
+atf_test_case kill_commit cleanup
+kill_commit_head() {
+	atf_set "descr" "sched killed once a bouncing message is committed," \
+	    "before its drop file goes: the next sched removes the drop" \
+	    "file as already queued, and exactly one bounce arrives"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+kill_commit_body() {
+	qp_instance "$PWD/inst"
+	QPOST_TEST_KILL_AT=express-committed
+	export QPOST_TEST_KILL_AT
+	qp_start
+	unset QPOST_TEST_KILL_AT
+	qp_msg k1 > k1.msg
+	QPOST_ID_FD=3 "$QPOST_LIBEXEC/qinject" -f bob@example.test \
+	    nosuchuser@example.test < k1.msg 3> k1.id ||
+	    atf_fail "qinject failed"
+	ID=$(cat k1.id)
+	qp_wait_log "test: killed at express-committed" 10
+	qp_kill_sched
+	q=$QPOST_QUEUE
+	[ -f "$q/env/$ID" ] && [ -f "$q/drop/$ID" ] ||
+	    atf_fail "not both committed and in drop/ at the kill"
+	qp_start
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	qp_wait_queue_empty 30
+	qp_stop
+	[ "$(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" -eq 1 ] ||
+	    atf_fail "$(qp_nfiles "$QP_DIR/home/bob/Maildir/new") bounces"
+	[ "$(grep -c "id=$ID job=[0-9]* start" "$QP_DIR/log")" -eq 1 ] ||
+	    atf_fail "the message was delivered again after the restart"
+	grep -q "id=$ID drop file was already queued: removed" "$QP_DIR/log" ||
+	    atf_fail "the drop file was not removed as already queued"
+}
+kill_commit_cleanup() {
+	qp_stop
+}
+
 atf_test_case kill_sched cleanup
 kill_sched_head() {
 	atf_set "descr" "SIGKILL to sched while a message is delivered before" \
@@ -320,5 +359,6 @@ atf_init_test_cases() {
 	atf_add_test_case commit_fault
 	atf_add_test_case aged
 	atf_add_test_case recovery_pass
+	atf_add_test_case kill_commit
 	atf_add_test_case kill_sched
 }
