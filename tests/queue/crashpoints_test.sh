@@ -34,6 +34,19 @@ print(n)
 EOF
 }
 
+# cp_kill_sched KIND N TRACE INJECT MSG - the running sched killed by
+# strace at its Nth call of KIND while INJECT (a function) injects MSG;
+# returns once sched is dead (its spawners finish what runs).
+cp_kill_sched() {
+	fi_attach "$1:signal=KILL:when=$2" "$3"
+	"$4" "$5" || atf_fail "$1 #$2: qinject failed"
+	_cp_sched=$(head -n 1 "$QP_DIR/pids")
+	_cp_dead() { ! qp_alive "$_cp_sched"; }
+	qp_deadline_loop 20 _cp_dead ||
+	    qp_fail "$1 #$2: sched was not killed"
+	fi_detach
+}
+
 atf_test_case qinject cleanup
 qinject_head() {
 	atf_set "descr" "qinject killed at each of its writes, fsyncs," \
@@ -153,14 +166,8 @@ sched_body() {
 			points=$((points + 1))
 			id=c$points
 			qp_msg "$id" > "sent/$id"
-			fi_attach "$kind:signal=KILL:when=$n" "trace.$id"
-			fi_inject "sent/$id" || atf_fail "$kind #$n: qinject failed"
+			cp_kill_sched "$kind" "$n" "trace.$id" fi_inject "sent/$id"
 			echo "$id" >> accepted
-			sched=$(head -n 1 "$QP_DIR/pids")
-			_cp_dead() { ! qp_alive "$sched"; }
-			qp_deadline_loop 20 _cp_dead ||
-			    qp_fail "$kind #$n: sched was not killed"
-			fi_detach
 			grep -q "killed by SIGKILL" "trace.$id" ||
 			    atf_fail "$kind #$n: strace did not kill sched"
 			# the delivery window: the request to lspawn went out
@@ -210,14 +217,10 @@ sched_bounce_head() {
 	atf_set "require.progs" "strace /usr/bin/python3"
 	atf_set "timeout" "300"
 }
-# bounce_inject ID - sent/ID from bob to a user who does not exist
+# bounce_inject MSG - qinject MSG from bob to a user who does not exist
 bounce_inject() {
-	qp_msg "$1" > "sent/$1"
-	QPOST_ID_FD=3 "$QPOST_LIBEXEC/qinject" -f bob@example.test \
-	    nosuchuser@example.test < "sent/$1" 3>fi.id
-	_bi_rc=$?
-	FI_ID=$(head -n 1 fi.id)
-	return $_bi_rc
+	"$QPOST_LIBEXEC/qinject" -f bob@example.test nosuchuser@example.test \
+	    < "$1"
 }
 sched_bounce_body() {
 	qp_instance "$PWD/inst"
@@ -227,7 +230,8 @@ sched_bounce_body() {
 	# one cycle without a kill: how many calls of each kind
 	qp_start
 	fi_attach fsync:delay_enter=1 probe.trace
-	bounce_inject probe || atf_fail "qinject failed"
+	qp_msg probe > sent/probe
+	bounce_inject sent/probe || atf_fail "qinject failed"
 	qp_wait_for 1 "$md/new" 30
 	qp_wait_queue_empty 30
 	fi_detach
@@ -238,13 +242,9 @@ sched_bounce_body() {
 		n=1
 		while [ "$n" -le "$count" ]; do
 			points=$((points + 1))
-			fi_attach "$kind:signal=KILL:when=$n" "trace.$points"
-			bounce_inject "b$points" || atf_fail "$kind #$n: qinject failed"
-			sched=$(head -n 1 "$QP_DIR/pids")
-			_cp_dead() { ! qp_alive "$sched"; }
-			qp_deadline_loop 20 _cp_dead ||
-			    qp_fail "$kind #$n: sched was not killed"
-			fi_detach
+			qp_msg "b$points" > "sent/b$points"
+			cp_kill_sched "$kind" "$n" "trace.$points" bounce_inject \
+			    "sent/b$points"
 			qp_kill_sched
 			qp_start
 			qp_wait_for "$points" "$md/new" 30
