@@ -47,6 +47,57 @@ cp_kill_sched() {
 	fi_detach
 }
 
+# cp_walk TRACE FN - FN KIND N for every crash point of the probe's
+# TRACE: the Nth call of KIND, for each N it made.
+cp_walk() {
+	for _cp_kind in $CP_KINDS; do
+		_cp_count=$(cp_count "$1" "$_cp_kind" "")
+		echo "$_cp_kind: $_cp_count calls"
+		_cp_n=1
+		while [ "$_cp_n" -le "$_cp_count" ]; do
+			"$2" "$_cp_kind" "$_cp_n"
+			_cp_n=$((_cp_n + 1))
+		done
+	done
+}
+
+# qinject_point KIND N - qinject_body's crash point: qinject killed at
+# its Nth call of KIND, its message sorted into accepted or refused by
+# what is in drop/, and the next qinject must work.
+qinject_point() {
+	kind=$1 n=$2
+	points=$((points + 1))
+	id=k$points
+	sed "s/probe/$id/" m > "sent/$id"
+	ls -A "$drop" > before
+	QPOST_ID_FD=3 $FI_STRACE -o "trace.$id" \
+	    -e inject="$kind:signal=KILL:when=$n" \
+	    "$QPOST_LIBEXEC/qinject" alice@example.test \
+	    < "sent/$id" 3>qid 2>err
+	rc=$?
+	grep -q "killed by SIGKILL" "trace.$id" ||
+	    atf_fail "$kind #$n: no kill (exit $rc)"
+	[ "$rc" -ne 0 ] || atf_fail "$kind #$n: exit 0 after a kill"
+	ls -A "$drop" > after
+	qid=$(head -n 1 qid)
+	# visible => complete: it is delivered and audited
+	# below; an uncommitted one must never be delivered
+	if [ -n "$qid" ] && grep -qx "$qid" after; then
+		echo "$id" >> accepted
+		committed=$((committed + 1))
+	else
+		echo "$id" >> refused
+	fi
+	comm -13 before after | grep -v -e '\.tmp$' \
+	    -e "^${qid:-none}\$" && atf_fail "$kind #$n:" \
+	    "an unexpected file in drop/"
+	# the next try works
+	sed "s/probe/n$points/" m > "sent/n$points"
+	atf_check "$QPOST_LIBEXEC/qinject" alice@example.test \
+	    < "sent/n$points"
+	echo "n$points" >> accepted
+}
+
 atf_test_case qinject cleanup
 qinject_head() {
 	atf_set "descr" "qinject killed at each of its writes, fsyncs," \
@@ -74,44 +125,7 @@ for i in range(4000):
 	rm -f "$drop"/*
 	points=0
 	committed=0
-	for kind in $CP_KINDS; do
-		count=$(cp_count probe.trace "$kind" "")
-		echo "$kind: $count calls"
-		n=1
-		while [ "$n" -le "$count" ]; do
-			points=$((points + 1))
-			id=k$points
-			sed "s/probe/$id/" m > "sent/$id"
-			ls -A "$drop" > before
-			QPOST_ID_FD=3 $FI_STRACE -o "trace.$id" \
-			    -e inject="$kind:signal=KILL:when=$n" \
-			    "$QPOST_LIBEXEC/qinject" alice@example.test \
-			    < "sent/$id" 3>qid 2>err
-			rc=$?
-			grep -q "killed by SIGKILL" "trace.$id" ||
-			    atf_fail "$kind #$n: no kill (exit $rc)"
-			[ "$rc" -ne 0 ] || atf_fail "$kind #$n: exit 0 after a kill"
-			ls -A "$drop" > after
-			qid=$(head -n 1 qid)
-			# visible => complete: it is delivered and audited
-			# below; an uncommitted one must never be delivered
-			if [ -n "$qid" ] && grep -qx "$qid" after; then
-				echo "$id" >> accepted
-				committed=$((committed + 1))
-			else
-				echo "$id" >> refused
-			fi
-			comm -13 before after | grep -v -e '\.tmp$' \
-			    -e "^${qid:-none}\$" && atf_fail "$kind #$n:" \
-			    "an unexpected file in drop/"
-			# the next try works
-			sed "s/probe/n$points/" m > "sent/n$points"
-			atf_check "$QPOST_LIBEXEC/qinject" alice@example.test \
-			    < "sent/n$points"
-			echo "n$points" >> accepted
-			n=$((n + 1))
-		done
-	done
+	cp_walk probe.trace qinject_point
 	echo "crash points: $points, committed when killed: $committed"
 	[ "$points" -ge 5 ] || atf_fail "only $points crash points"
 	# restart (the first start of sched here), drain, clean up
@@ -127,6 +141,38 @@ for i in range(4000):
 }
 qinject_cleanup() {
 	qp_stop
+}
+
+# sched_point KIND N - sched_body's crash point: sched killed at its Nth
+# call of KIND during a message's cycle, restarted, drained and audited.
+sched_point() {
+	kind=$1 n=$2
+	points=$((points + 1))
+	id=c$points
+	qp_msg "$id" > "sent/$id"
+	cp_kill_sched "$kind" "$n" "trace.$id" fi_inject "sent/$id"
+	echo "$id" >> accepted
+	grep -q "killed by SIGKILL" "trace.$id" ||
+	    atf_fail "$kind #$n: strace did not kill sched"
+	# the delivery window: the request to lspawn went out (fd 3)
+	# and the drop file, the message's one durable copy while it is
+	# delivered before its commit (sched_express.c), was not yet
+	# gone (into spare/, or removed)
+	if grep -q '^write(3, ' "trace.$id" && ! grep -qE \
+	    '^(renameat2\(.*RENAME_NOREPLACE|unlinkat\([0-9]+, "[0-9a-f]{16}", 0)\).* = 0$' \
+	    "trace.$id"
+	then
+		dups=$((dups + 1))
+	fi
+	# the spawners finish what runs, and exit
+	qp_kill_sched
+	qp_start
+	qp_wait_queue_empty 30
+	qp_wait_for "$(wc -l < accepted)" "$md/new" 30
+	atf_check -o save:audit.out \
+	    "$(qp_top)/tests/audit.py" --sent sent \
+	    --accepted accepted --maildir "$md" \
+	    --max-dups "$dups"
 }
 
 atf_test_case sched cleanup
@@ -158,38 +204,7 @@ sched_body() {
 	fi_detach
 	points=0
 	dups=0
-	for kind in $CP_KINDS; do
-		count=$(cp_count probe.trace "$kind" "")
-		echo "$kind: $count calls"
-		n=1
-		while [ "$n" -le "$count" ]; do
-			points=$((points + 1))
-			id=c$points
-			qp_msg "$id" > "sent/$id"
-			cp_kill_sched "$kind" "$n" "trace.$id" fi_inject "sent/$id"
-			echo "$id" >> accepted
-			grep -q "killed by SIGKILL" "trace.$id" ||
-			    atf_fail "$kind #$n: strace did not kill sched"
-			# the delivery window: the request to lspawn went out
-			# (fd 3) and the envelope saying done was not yet in
-			# place (the third rename)
-			if grep -q '^write(3, ' "trace.$id" &&
-			    [ "$(grep -c '^renameat.* = 0$' "trace.$id")" -lt 3 ]
-			then
-				dups=$((dups + 1))
-			fi
-			# the spawners finish what runs, and exit
-			qp_kill_sched
-			qp_start
-			qp_wait_queue_empty 30
-			qp_wait_for "$(wc -l < accepted)" "$md/new" 30
-			atf_check -o save:audit.out \
-			    "$(qp_top)/tests/audit.py" --sent sent \
-			    --accepted accepted --maildir "$md" \
-			    --max-dups "$dups"
-			n=$((n + 1))
-		done
-	done
+	cp_walk probe.trace sched_point
 	cat audit.out
 	echo "crash points: $points, in the delivery window: $dups"
 	[ "$points" -ge 10 ] || atf_fail "only $points crash points"
@@ -204,6 +219,21 @@ sched_cleanup() {
 	. "$(atf_get_srcdir)/faults.sh"
 	fi_detach
 	qp_stop
+}
+
+# bounce_point KIND N - sched_bounce_body's crash point: sched killed at
+# its Nth call of KIND during a bouncing message's cycle, restarted and
+# drained.
+bounce_point() {
+	kind=$1 n=$2
+	points=$((points + 1))
+	qp_msg "b$points" > "sent/b$points"
+	cp_kill_sched "$kind" "$n" "trace.$points" bounce_inject \
+	    "sent/b$points"
+	qp_kill_sched
+	qp_start
+	qp_wait_for "$points" "$md/new" 30
+	qp_wait_queue_empty 30
 }
 
 atf_test_case sched_bounce cleanup
@@ -236,22 +266,7 @@ sched_bounce_body() {
 	qp_wait_queue_empty 30
 	fi_detach
 	points=1
-	for kind in $CP_KINDS; do
-		count=$(cp_count probe.trace "$kind" "")
-		echo "$kind: $count calls"
-		n=1
-		while [ "$n" -le "$count" ]; do
-			points=$((points + 1))
-			qp_msg "b$points" > "sent/b$points"
-			cp_kill_sched "$kind" "$n" "trace.$points" bounce_inject \
-			    "sent/b$points"
-			qp_kill_sched
-			qp_start
-			qp_wait_for "$points" "$md/new" 30
-			qp_wait_queue_empty 30
-			n=$((n + 1))
-		done
-	done
+	cp_walk probe.trace bounce_point
 	qp_stop
 	for f in "$md"/new/*; do
 		/usr/bin/python3 "$(atf_get_srcdir)/dsn_check.py" "$f" --ident \
