@@ -376,6 +376,17 @@ qp_wait_log() {
 
 # qp_wait_queue_empty TIMEOUT - wait until no message is queued: drop/,
 # mess/ and env/ hold no files.
+# qp_queue_clean - restart with the cleanup of stale files on (its age
+# 0), drain, stop: nothing at all may be left in drop/, mess/, env/ or
+# tmp/.
+qp_queue_clean() {
+	QPOST_CLEANUP_AGE=0 qp_start
+	qp_wait_queue_empty 30
+	qp_stop
+	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
+	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
+}
+
 # qp_queue_files - the files in the queue's drop/, mess/, env/ and tmp/,
 # a path a line, but for those of finished messages that sched keeps in
 # tmp/ for new ones while it runs (pm.N, pe.N: qpost-queue(5)); it

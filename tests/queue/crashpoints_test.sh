@@ -189,7 +189,6 @@ sched_head() {
 sched_body() {
 	qp_instance "$PWD/inst"
 	md=$QP_DIR/home/alice/Maildir
-	q=$QPOST_QUEUE
 	mkdir sent
 	: > accepted
 	# one cycle without a kill: how many calls of each kind
@@ -209,11 +208,7 @@ sched_body() {
 	echo "crash points: $points, in the delivery window: $dups"
 	[ "$points" -ge 10 ] || atf_fail "only $points crash points"
 	qp_stop
-	QPOST_CLEANUP_AGE=0 qp_start
-	qp_wait_queue_empty 30
-	qp_stop
-	atf_check -o inline:"" find "$q/drop" "$q/mess" "$q/env" "$q/tmp" \
-	    -mindepth 1
+	qp_queue_clean
 }
 sched_cleanup() {
 	. "$(atf_get_srcdir)/faults.sh"
@@ -255,7 +250,6 @@ bounce_inject() {
 sched_bounce_body() {
 	qp_instance "$PWD/inst"
 	md=$QP_DIR/home/bob/Maildir
-	q=$QPOST_QUEUE
 	mkdir sent
 	# one cycle without a kill: how many calls of each kind
 	qp_start
@@ -280,11 +274,7 @@ sched_bounce_body() {
 	atf_check -o inline:"$points\n" sh -c \
 	    "awk '{ print \$2 }' idents | sort -u | wc -l | tr -d ' '"
 	atf_check -o inline:"$points\n" sh -c "sort -u idents | wc -l | tr -d ' '"
-	QPOST_CLEANUP_AGE=0 qp_start
-	qp_wait_queue_empty 30
-	qp_stop
-	atf_check -o inline:"" find "$q/drop" "$q/mess" "$q/env" "$q/tmp" \
-	    -mindepth 1
+	qp_queue_clean
 }
 sched_bounce_cleanup() {
 	. "$(atf_get_srcdir)/faults.sh"

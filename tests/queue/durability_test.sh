@@ -155,11 +155,7 @@ kill_sched_body() {
 	cat audit.out
 	# a clean queue: restart once more with cleanup on, nothing is left
 	qp_stop
-	QPOST_CLEANUP_AGE=0 qp_start
-	qp_wait_queue_empty 30
-	qp_stop
-	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
-	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
+	qp_queue_clean
 }
 kill_sched_cleanup() {
 	qp_stop

@@ -139,11 +139,7 @@ EOF
 	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
 	    --refused refused --maildir "$QP_DIR/home/alice/Maildir"
 	qp_stop
-	QPOST_CLEANUP_AGE=0 qp_start
-	qp_wait_queue_empty 30
-	qp_stop
-	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
-	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
+	qp_queue_clean
 }
 qinject_errno_cleanup() {
 	qp_stop
@@ -355,11 +351,7 @@ sched_errno_run() {
 	    --maildir "$md"
 	# a restart with cleanup on leaves a clean queue, and delivers
 	# nothing again
-	QPOST_CLEANUP_AGE=0 qp_start
-	qp_wait_queue_empty 30
-	qp_stop
-	atf_check -o inline:"" find "$q/drop" "$q/mess" "$q/env" "$q/tmp" \
-	    -mindepth 1
+	qp_queue_clean
 	atf_check -o match:"duplicates=0 missing=0 corrupt=0 phantom=0" \
 	    "$(qp_top)/tests/audit.py" --sent sent --accepted accepted \
 	    --maildir "$md"
