@@ -13,16 +13,23 @@
 #include "atomic.h"
 #include "buf.h"
 
-/* fsync_dir - fsync a directory descriptor. */
+/* fsync_fd - fsync fd, again when a signal interrupts it: 0, or -1. */
 int
-fsync_dir(int dirfd)
+fsync_fd(int fd)
 {
 	int r;
 
 	do
-		r = fsync(dirfd);
+		r = fsync(fd);
 	while (r == -1 && errno == EINTR);
 	return r;
+}
+
+/* fsync_dir - fsync a directory descriptor. */
+int
+fsync_dir(int dirfd)
+{
+	return fsync_fd(dirfd);
 }
 
 /* name - where a's file is and where it goes: 0, or -1 (ENAMETOOLONG) */
@@ -194,10 +201,7 @@ atomic_commit(struct atomic *a, int flags)
 		atomic_abort(a);
 		return -1;
 	}
-	do
-		r = (flags & ATOMIC_NO_SYNC) ? 0 : fsync(a->fd);
-	while (r == -1 && errno == EINTR);
-	if (r == -1) {
+	if (!(flags & ATOMIC_NO_SYNC) && fsync_fd(a->fd) == -1) {
 		atomic_abort(a);
 		return -1;
 	}

@@ -604,8 +604,9 @@ loop(struct sched *s)
 			more |= fair_timers(s, now, TIMER_BATCH);
 			fair_dispatch(s);
 			timeout = more ? 0 : fair_next_wake(s, now);
+			/* fair_next_wake: never more than a minute away */
 			aging = express_age(s, now);
-			if (aging >= 0 && (timeout < 0 || aging < timeout))
+			if (aging >= 0 && aging < timeout)
 				timeout = aging;
 		} else
 			timeout = 1000;	/* results, or the deadline */

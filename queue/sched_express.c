@@ -33,7 +33,6 @@
  * scans of drop/ pass over its drop file (pickup_scan), and recovery's
  * pass over mess/ over its message file.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -62,12 +61,11 @@ express_start(struct sched *s, struct qnew *q, uid_t uid, off_t size,
 	struct express *x;
 	struct qmsg *m;
 
+	q->state = QNEW_FAILED;
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
 		atomic_abort(&q->mess);
-		q->state = QNEW_FAILED;
 		return -1;
 	}
-	q->state = QNEW_FAILED;
 	if (atomic_commit(&q->mess, ATOMIC_NO_SYNC) == -1) {
 		log_warn("id=%s unable to move tmp/m.%s into mess/", q->env.id,
 		    q->env.id);
@@ -125,9 +123,7 @@ sync_mess(struct sched *s, const char *id)
 	if ((fd = openat(s->mess_fd, id, O_RDONLY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		return -1;
-	do
-		r = fsync(fd);
-	while (r == -1 && errno == EINTR);
+	r = fsync_fd(fd);
 	(void)close(fd);
 	return r;
 }
