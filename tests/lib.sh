@@ -362,6 +362,15 @@ qp_wait_for() {
 	    "after $3 s"
 }
 
+# qp_wait_committed ID TIMEOUT - wait until message ID has its env file.
+# A result is logged when it comes in, and the envelope saved at the end
+# of sched's turn; a message delivered before its commit has no env file
+# until then (qpost-queue(5)), so qstat does not list it yet.
+qp_wait_committed() {
+	qp_deadline_loop "$2" test -e "$QPOST_QUEUE/env/$1" ||
+	    qp_fail "qp_wait_committed: no env/$1 after $2 s" "$QP_DIR/log"
+}
+
 # qp_wait_file_match FILE REGEX TIMEOUT - wait until a line of FILE
 # matches the (grep basic) REGEX.
 qp_wait_file_match() {

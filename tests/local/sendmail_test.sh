@@ -239,6 +239,8 @@ EOF2
 	    cat "$f"
 	# the remote copy waits in the queue: mailq shows it
 	qp_wait_log "to=<someone@remote.test> result=defer" 30
+	# and once sched has committed it (a moment after that line)
+	qp_wait_for 1 "$QPOST_QUEUE/env" 30
 	ln -s "$SM" mailq
 	atf_check -o match:"someone@remote.test" -o match:"alice@example.test" \
 	    ./mailq

@@ -212,6 +212,8 @@ modes_body() {
 	atf_check runuser -u qpsender -- "$QPOST_LIBEXEC/qinject" \
 	    far@remote.test < "$R/m"
 	qp_wait_file_match "$R/log" "to=<far@remote.test> result=defer" 30
+	# the defer is logged a moment before sched commits the envelope
+	qp_wait_for 1 "$q/env" 30
 	atf_check -o match:"^qpqueue:qpost 640$" sh -c "stat -c '%U:%G %a' $q/mess/*"
 	atf_check -o match:"^qpqueue:qpost 600$" sh -c "stat -c '%U:%G %a' $q/env/*"
 	# its drop file is kept for qpsender's next message, where nobody

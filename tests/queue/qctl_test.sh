@@ -129,6 +129,8 @@ delete_body() {
 	qp_start
 	qp_wait_log "id=$(qid d1) to=<y@remote.test> result=defer try=1" 30
 	qp_wait_log "id=$(qid d2) to=<z@remote.test> result=defer try=1" 30
+	qp_wait_committed "$(qid d1)" 30
+	qp_wait_committed "$(qid d2)" 30
 	[ -n "$(qstat_line "$(qid d1)")" ] || atf_fail "qstat does not list d1"
 
 	atf_check -o inline:"$(qid d1): deleted\n" \
