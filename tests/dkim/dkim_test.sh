@@ -178,6 +178,9 @@ print('ok')" > smtp.py
 	n=$((n + 1))
 	qp_wait_for $n "$QP_DIR/home/bob/Maildir/new" 30
 	keep gone "signer gone"
+	# (the drop file of a delivered message goes just after its copy
+	# shows: wait for it, so the check below sees only the next one)
+	qp_wait_queue_empty 30
 	# ... or deferred when the admin asks: exit 71, nothing queued
 	echo 1 > "$QPOST_CONTROL/dkimrequired"
 	printf 'From: alice@example.test\nSubject: q\n\nmust be signed\n' |
