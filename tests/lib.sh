@@ -383,19 +383,6 @@ qp_wait_log() {
 	qp_wait_file_match "$QP_DIR/log" "$1" "$2"
 }
 
-# qp_wait_queue_empty TIMEOUT - wait until no message is queued: drop/,
-# mess/ and env/ hold no files.
-# qp_queue_clean - restart with the cleanup of stale files on (its age
-# 0), drain, stop: nothing at all may be left in drop/, mess/, env/ or
-# tmp/.
-qp_queue_clean() {
-	QPOST_CLEANUP_AGE=0 qp_start
-	qp_wait_queue_empty 30
-	qp_stop
-	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
-	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
-}
-
 # qp_queue_files - the files in the queue's drop/, mess/, env/ and tmp/,
 # a path a line, but for those of finished messages that sched keeps in
 # tmp/ for new ones while it runs (pm.N, pe.N: qpost-queue(5)); it
@@ -405,6 +392,8 @@ qp_queue_files() {
 	    "$QPOST_QUEUE/tmp" -mindepth 1 ! -path "$QPOST_QUEUE/tmp/p[me].*"
 }
 
+# qp_wait_queue_empty TIMEOUT - wait until no message is queued: drop/,
+# mess/ and env/ hold no files.
 qp_wait_queue_empty() {
 	_qp_empty() {
 		[ "$(qp_nfiles "$QPOST_QUEUE/drop")" -eq 0 ] &&
@@ -415,6 +404,17 @@ qp_wait_queue_empty() {
 	    "after $1 s: drop $(qp_nfiles "$QPOST_QUEUE/drop")," \
 	    "mess $(qp_nfiles "$QPOST_QUEUE/mess")," \
 	    "env $(qp_nfiles "$QPOST_QUEUE/env")"
+}
+
+# qp_queue_clean - restart with the cleanup of stale files on (its age
+# 0), drain, stop: nothing at all may be left in drop/, mess/, env/ or
+# tmp/.
+qp_queue_clean() {
+	QPOST_CLEANUP_AGE=0 qp_start
+	qp_wait_queue_empty 30
+	qp_stop
+	atf_check -o inline:"" find "$QPOST_QUEUE/drop" "$QPOST_QUEUE/mess" \
+	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
 }
 
 # qp_trigger - wake sched as qinject does after a commit (one byte into
