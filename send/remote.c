@@ -300,15 +300,29 @@ done:
 	free(was_open);
 }
 
+/* has_open - whether any recipient still wants a delivery. */
+static int
+has_open(const struct remote_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nrcpt; i++)
+		if (!j->is_final[i])
+			return 1;
+	return 0;
+}
+
 /* report - the result record to rspawn: S and T per recipient, X each. */
 static void
-report(const struct remote_job *j)
+report(struct remote_job *j)
 {
 	struct sa rec = SA_INIT;
 	struct buf out;
 	char store[4096];
 	size_t i;
 
+	if (j->is_reported)
+		return;
 	for (i = 0; i < j->nrcpt; i++)
 		if (rec_put(&rec, 'S', &j->st[i].status, 1) == -1 ||
 		    rec_puts(&rec, 'T', j->st[i].text) == -1)
@@ -320,18 +334,25 @@ report(const struct remote_job *j)
 	if (rec_frame_write(&out, &rec) == -1 || buf_flush(&out) == -1)
 		die(EXIT_TEMP, "unable to write the result");
 	sa_free(&rec);
+	j->is_reported = 1;
 }
 
-/* has_open - whether any recipient still wants a delivery. */
-static int
-has_open(const struct remote_job *j)
+/*
+ * remote_report_final - once a server has answered for every recipient
+ * (the reply to the end of data), the results go to rspawn at once,
+ * before QUIT and our exit: a copy the peer has stored is redelivered
+ * if sched, rspawn or we die before the queue records it, so that
+ * window is kept as short as it can be.  Closing fd 1 is what tells
+ * rspawn the record is whole.  An address that times out after this
+ * (in QUIT) is not reported as down: it has just taken a message.
+ */
+void
+remote_report_final(struct remote_job *j)
 {
-	size_t i;
-
-	for (i = 0; i < j->nrcpt; i++)
-		if (!j->is_final[i])
-			return 1;
-	return 0;
+	if (j->is_reported || has_open(j))
+		return;
+	report(j);
+	(void)close(1);
 }
 
 /* run - read the message and the control files, route, deliver. */

@@ -71,6 +71,7 @@ struct remote_job {
 	int			*is_final;	/* a server gave st[i] */
 	size_t			 ndown;		/* timed-out addresses */
 	char			 down[REMOTE_DOWN_MAX][64];
+	int			 is_reported;	/* rspawn has the results */
 };
 
 /* what one SMTP session did, for the attempt's log line */
@@ -107,6 +108,7 @@ void	remote_set(struct remote_job *, size_t, char, int, const char *,
 	    ...) __attribute__((format(printf, 5, 6)));
 void	remote_set_all(struct remote_job *, char, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+void	remote_report_final(struct remote_job *);
 size_t	remote_domain_rank(const char *, size_t, const char *);
 struct tls *remote_tls_start(const struct remote_cfg *, const char *, int,
 	    struct buf *, struct buf *, int, const char **);

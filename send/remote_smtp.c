@@ -588,6 +588,7 @@ session(struct session *s)
 		return;
 	if (envelope(s) == 1)
 		message(s);
+	remote_report_final(s->j);
 	if (command(s, "QUIT") == 0)
 		(void)smtp_reply_read(&s->in, &s->r, timeout_ms(s, T_QUIT));
 }

@@ -58,6 +58,7 @@ struct job {
 	int		 fd;		/* remote's result pipe, -1 at EOF */
 	int		 has_exited;
 	int		 wstatus;
+	int		 is_reported;	/* its results went to sched */
 	struct sa	 out;		/* what remote wrote */
 };
 
@@ -202,21 +203,48 @@ parse_result(const struct job *j, struct spawn_res *res)
 	return r == 0 && i == j->req.nrcpt ? 0 : -1;
 }
 
-/* finish - remote is over: pass its results on, or defer them all. */
+/*
+ * pass_on - remote's results to sched, if what it wrote is a whole,
+ * valid record.  remote closes its pipe once every recipient has a
+ * server's answer and before it says QUIT, so this need not wait for
+ * its exit: the sooner the queue records a delivery, the fewer copies
+ * are made again when sched or rspawn dies.  Returns 0 once passed on.
+ */
+static int
+pass_on(struct job *j)
+{
+	struct spawn_res res;
+	int r;
+
+	if (j->is_reported)
+		return 0;
+	if (spawn_res_alloc(&res, j->req.job, j->req.nrcpt) == -1)
+		die(EXIT_TEMP, "unable to allocate a result");
+	if ((r = parse_result(j, &res)) == 0) {
+		send_result(&res);
+		j->is_reported = 1;
+	}
+	spawn_res_free(&res);
+	return r;
+}
+
+/* finish - remote is over: its results, or defer them all. */
 static void
 finish(struct job *j)
 {
-	struct spawn_res res;
 	char text[128];
 
-	if (spawn_res_alloc(&res, j->req.job, j->req.nrcpt) == -1)
-		die(EXIT_TEMP, "unable to allocate a result");
-	if (parse_result(j, &res) == 0) {
-		send_result(&res);
-		spawn_res_free(&res);
+	if (pass_on(j) == 0) {
+		/*
+		 * a crash after the result changes no result, but is a
+		 * fault to log; SIGTERM is ours, as sched went away
+		 */
+		if (WIFSIGNALED(j->wstatus) && WTERMSIG(j->wstatus) != SIGTERM)
+			log_warnx("id=%s job=%llu remote was killed by signal "
+			    "%d after its result", j->req.id, j->req.job,
+			    WTERMSIG(j->wstatus));
 		return;
 	}
-	spawn_res_free(&res);
 	if (WIFSIGNALED(j->wstatus))
 		(void)snprintf(text, sizeof(text), "4.3.0 remote was killed "
 		    "by signal %d", WTERMSIG(j->wstatus));
@@ -308,7 +336,10 @@ start_waiting(void)
 			start(j);
 }
 
-/* read_out - take what remote has written, within RESULT_MAX. */
+/*
+ * read_out - take what remote has written, within RESULT_MAX; at the
+ * pipe's end, pass the result on if it is whole.
+ */
 static void
 read_out(struct job *j)
 {
@@ -323,6 +354,7 @@ read_out(struct job *j)
 		    sa_catb(&j->out, chunk, (size_t)r) == -1) {
 			close(j->fd);
 			j->fd = -1;
+			(void)pass_on(j);
 			return;
 		}
 	}

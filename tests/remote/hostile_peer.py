@@ -37,6 +37,7 @@
 #              conn=N tls version=V cipher=C     or: tls failed error="..."
 #              conn=N starttls dropped N pipelined bytes
 #              conn=N stall greeting | data bytes=N stall | reset |
+#                  quit stall |
 #                  endless sent=N stopped="..."  (the hostile modes)
 #              conn=N close reason="quit" | "client closed" | ...
 #                  active=K                (K: those left open)
@@ -94,6 +95,8 @@
 #   stall_data    like good until the final dot, then never answers
 #                 (nothing stored); holds the connection until the
 #                 client closes.
+#   stall_quit    like good, but QUIT gets no reply: logs "quit stall"
+#                 and holds the connection until the client closes.
 #   endless_line  greeting "220-" and then 'x' bytes without end and
 #                 without a newline, as fast as the client reads them
 #                 (blocking writes of one 64 KiB block: the peer's
@@ -144,7 +147,7 @@ IDLE = 600			# seconds a command may take to come
 MODES = ("good", "greet421", "rcpt_mixed", "mail_5xx", "data_5xx",
          "data_4xx", "reset_in_data", "stall_greeting", "stall_data",
          "endless_line", "bad_multiline", "ehlo_refused", "starttls_fail",
-         "plain_esmtp", "slow_data")
+         "plain_esmtp", "slow_data", "stall_quit")
 
 
 class Peer:
@@ -547,6 +550,9 @@ class Session:
             return self.say("250 2.0.0 reset")
         if verb == "NOOP":
             return self.say("250 2.0.0 ok")
+        if verb == "QUIT" and self.mode == "stall_quit":
+            self.log("quit stall")
+            hold(self)
         if verb == "QUIT":
             # off the count before the reply: the client may end, and
             # its MTA open its next session, as soon as it has the

@@ -139,6 +139,77 @@ bad_remote_cleanup() {
 	rm_peers_stop
 }
 
+atf_test_case result_before_exit cleanup
+result_before_exit_head() {
+	atf_set "descr" "rspawn passes a remote's result on once remote" \
+	    "closes its pipe, without waiting for it to exit; a crash after" \
+	    "the result is logged and changes nothing"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "90"
+}
+result_before_exit_body() {
+	instance good
+	# a whole result for one recipient, then fd 1 closed, then 60 s of
+	# life: longer than the wait for the result below
+	ok="printf '17:S1:K,T8:2.0.0 ok,,'; exec 1>&-"
+	fake_libexec "cat >/dev/null; $ok; echo \$\$ > $PWD/remote.pid
+exec sleep 60"
+	qp_start
+	qp_msg 1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	    x@remote.test < m
+	qp_wait_log "sched: .*to=<x@remote.test> result=ok" 30
+	kill -0 "$(cat remote.pid)" ||
+	    atf_fail "remote has exited: the test shows nothing"
+	qp_wait_queue_empty 30
+	printf '#! /bin/sh\ncat >/dev/null; %s; kill -SEGV $$\n' "$ok" > r &&
+	    chmod 0755 r && mv r libexec/remote
+	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	    y@remote.test < m
+	qp_wait_log "rspawn: .*remote was killed by signal 11 after its result" 30
+	qp_wait_log "sched: .*to=<y@remote.test> result=ok" 30
+	qp_wait_queue_empty 30
+	qp_stop
+	! grep -q "killed by signal 15" "$QP_DIR/log" ||
+	    qp_fail "rspawn logged the SIGTERM it sent as sched stopped"
+}
+result_before_exit_cleanup() {
+	[ -f remote.pid ] && kill -KILL "$(cat remote.pid)" 2>/dev/null
+	qp_stop
+	rm_peers_stop
+}
+
+atf_test_case result_before_quit cleanup
+result_before_quit_head() {
+	atf_set "descr" "a delivery is recorded as soon as the peer has" \
+	    "answered the end of data, not after QUIT: a peer slow to answer" \
+	    "QUIT does not widen the window in which a crash of sched," \
+	    "rspawn or remote makes a copy again"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "120"
+}
+result_before_quit_body() {
+	instance stall_quit
+	# remote waits 60 s for the answer to QUIT: longer than the waits
+	echo 60 > "$QPOST_CONTROL/timeoutremote"
+	qp_start
+	qp_msg 1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	    x@remote.test < m
+	qp_wait_log "sched: .*to=<x@remote.test> result=ok" 30
+	qp_wait_file_match p/log "quit stall" 30
+	! grep -q " close " p/log ||
+	    qp_fail "remote ended its session before the result" p/log
+	qp_wait_queue_empty 30
+	[ "$(rm_mails p)" -eq 1 ] ||
+	    qp_fail "the peer got $(rm_mails p) copies, want 1"
+	qp_stop
+}
+result_before_quit_cleanup() {
+	qp_stop
+	rm_peers_stop
+}
+
 atf_test_case concurrency cleanup
 concurrency_head() {
 	atf_set "descr" "no more than control/concurrencyremote remotes run at once"
@@ -225,6 +296,8 @@ atf_init_test_cases() {
 	atf_add_test_case reset_then_deliver
 	atf_add_test_case bounce
 	atf_add_test_case bad_remote
+	atf_add_test_case result_before_exit
+	atf_add_test_case result_before_quit
 	atf_add_test_case concurrency
 	atf_add_test_case dead_memory
 }
