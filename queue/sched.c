@@ -81,7 +81,7 @@ on_signal(int sig)
 /*
  * kill_point - for tests only: die by SIGKILL at the named step when
  * QPOST_TEST_KILL_AT names it, so a test can crash sched exactly
- * between two steps (sched_bounce.c, sched_express.c).
+ * between two steps (sched_bounce.c, sched_express.c, and here).
  */
 void
 kill_point(const char *step)
@@ -377,6 +377,8 @@ settle_results(struct sched *s, time_t now)
 {
 	size_t i;
 
+	if (nunsettled > 0)
+		kill_point("results-unsettled");
 	for (i = 0; i < nunsettled; i++) {
 		unsettled[i]->is_unsettled = 0;
 		sched_settle(s, unsettled[i], now, 1);

@@ -32,6 +32,7 @@ struct drop {
 	uid_t		 uid;
 	uint64_t	 msglen;
 	off_t		 size;
+	struct timespec	 mtime;		/* when qinject wrote it */
 };
 
 /*
@@ -72,7 +73,12 @@ rfc5322_date(char *dst, size_t size, time_t t)
 
 /*
  * write_message - sched's Received: line, then the message bytes, read
- * straight into out's buffer.
+ * straight into out's buffer.  Its date and the file's mtime are the
+ * drop file's mtime, not the time of this pickup: a message delivered
+ * before its commit is picked up again after a crash, and local names
+ * its Maildir copy by that mtime, so the copy made again must find the
+ * first one's name (local_maildir.c: final_name) rather than make a
+ * second.
  */
 static int
 write_message(void *ctx, struct buf *out)
@@ -84,7 +90,7 @@ write_message(void *ctx, struct buf *out)
 	ssize_t r;
 	int len;
 
-	rfc5322_date(date, sizeof(date), time(NULL));
+	rfc5322_date(date, sizeof(date), d->mtime.tv_sec);
 	len = snprintf(line, sizeof(line),
 	    "Received: (qpost %s invoked by uid %lu);\n\t%s\n", d->id,
 	    (unsigned long)d->uid, date);
@@ -103,7 +109,10 @@ write_message(void *ctx, struct buf *out)
 		out->len += (size_t)r;
 		left -= (uint64_t)r;
 	}
-	return 0;
+	/* the last write first: a write would set the mtime again */
+	if (buf_flush(out) == -1)
+		return -1;
+	return futimens(out->fd, (struct timespec[2]){ d->mtime, d->mtime });
 }
 
 /*
@@ -119,6 +128,7 @@ check_file(struct drop *d, struct stat *st)
 		return "cannot be examined";
 	d->uid = st->st_uid;
 	d->size = st->st_size;
+	d->mtime = st->st_mtim;
 	if (!S_ISREG(st->st_mode))
 		return "not a regular file";
 	if (st->st_nlink != 1)

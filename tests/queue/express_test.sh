@@ -352,6 +352,44 @@ kill_sched_cleanup() {
 	qp_stop
 }
 
+atf_test_case kill_delivered cleanup
+kill_delivered_head() {
+	atf_set "descr" "SIGKILL to sched after a message delivered before" \
+	    "its commit reached alice's Maildir, before sched recorded it:" \
+	    "the next sched delivers it again, local finds the first copy" \
+	    "by its name, and alice has one"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+kill_delivered_body() {
+	qp_instance "$PWD/inst"
+	# injected while no sched runs, its drop file then made 100 s
+	# older: a pickup that stamped the message with its own time, not
+	# the drop file's, would name the second copy unlike the first
+	inject d1
+	touch -d "@$(($(date +%s) - 100))" "$QPOST_QUEUE/drop/$ID" ||
+	    atf_fail "cannot date the drop file"
+	QPOST_TEST_KILL_AT=results-unsettled
+	export QPOST_TEST_KILL_AT
+	qp_start
+	unset QPOST_TEST_KILL_AT
+	qp_wait_log "test: killed at results-unsettled" 10
+	qp_kill_sched
+	[ -f "$QPOST_QUEUE/drop/$ID" ] && [ ! -f "$QPOST_QUEUE/env/$ID" ] ||
+	    atf_fail "not delivered before its commit: the test shows nothing"
+	one_copy "$QP_DIR/home/alice/Maildir/new" d1.msg
+	qp_start
+	qp_wait_log "id=$ID removed" 10
+	qp_stop
+	[ "$(grep -c "id=$ID job=[0-9]* start" "$QP_DIR/log")" -eq 2 ] ||
+	    atf_fail "the message was not delivered again after the restart"
+	one_copy "$QP_DIR/home/alice/Maildir/new" d1.msg
+	queue_clean
+}
+kill_delivered_cleanup() {
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case in_flight
 	atf_add_test_case no_sync
@@ -361,4 +399,5 @@ atf_init_test_cases() {
 	atf_add_test_case recovery_pass
 	atf_add_test_case kill_commit
 	atf_add_test_case kill_sched
+	atf_add_test_case kill_delivered
 }
