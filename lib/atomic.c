@@ -13,7 +13,10 @@
 #include "atomic.h"
 #include "buf.h"
 
-/* fsync_fd - fsync fd, again when a signal interrupts it: 0, or -1. */
+/*
+ * fsync_fd - fsync fd (a file or a directory), again when a signal
+ * interrupts it: 0, or -1.
+ */
 int
 fsync_fd(int fd)
 {
@@ -23,13 +26,6 @@ fsync_fd(int fd)
 		r = fsync(fd);
 	while (r == -1 && errno == EINTR);
 	return r;
-}
-
-/* fsync_dir - fsync a directory descriptor. */
-int
-fsync_dir(int dirfd)
-{
-	return fsync_fd(dirfd);
 }
 
 /* name - where a's file is and where it goes: 0, or -1 (ENAMETOOLONG) */
@@ -216,7 +212,7 @@ atomic_commit(struct atomic *a, int flags)
 		}
 		found = 1;
 	}
-	if ((flags & ATOMIC_SYNC_DIR) && fsync_dir(a->dstdir) == -1)
+	if ((flags & ATOMIC_SYNC_DIR) && fsync_fd(a->dstdir) == -1)
 		return -1;
 	return found;
 }

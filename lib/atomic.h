@@ -32,7 +32,6 @@ int	atomic_commit(struct atomic *, int);
 void	atomic_abort(struct atomic *);
 int	atomic_write_file(int, const char *, const void *, size_t, mode_t);
 int	fsync_fd(int);
-int	fsync_dir(int);
 
 #define ATOMIC_SYNC_DIR		1	/* fsync the directory after rename */
 #define ATOMIC_NO_SYNC_DIR	0	/* the caller batches it */

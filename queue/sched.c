@@ -386,8 +386,11 @@ settle_results(struct sched *s, time_t now)
 	nunsettled = 0;
 }
 
-/* take_result - read one result record from a spawner and apply it. */
-static void
+/*
+ * take_result - read one result record from a spawner and apply it:
+ * 0, or -1 at the end of its pipe (the spawner has gone).
+ */
+static int
 take_result(struct sched *s, int kind, time_t now)
 {
 	struct spawn_res res;
@@ -398,8 +401,7 @@ take_result(struct sched *s, int kind, time_t now)
 
 	r = rec_frame_read(&from[kind], &rec, REC_FRAME_MAX);
 	if (r == 0)
-		diex(EXIT_TEMP, "%s went away: exiting so the group restarts",
-		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
+		return -1;
 	if (r == -1 || spawn_res_decode(rec.s, rec.len, &res) == -1)
 		diex(EXIT_TEMP, "malformed result from %s",
 		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
@@ -429,6 +431,33 @@ take_result(struct sched *s, int kind, time_t now)
 	sa_free(&rec);
 	free(j->rcpt);
 	free(j);
+	return 0;
+}
+
+/*
+ * take_results - the results waiting from both spawners, then their
+ * envelopes saved.  When one spawner has gone, the group must restart,
+ * but only after the results already in the other's pipe are taken
+ * and all are saved: each one lost is a delivery made again, a second
+ * copy at a remote receiver or in an mbox.
+ */
+static void
+take_results(struct sched *s, const struct pollfd *pfd, time_t now)
+{
+	int k, n, gone = -1;
+
+	for (k = 0; k < 2; k++)
+		for (n = 0; n < RESULT_BATCH && ((pfd[1 + k].revents &
+		    (POLLIN | POLLHUP)) || from[k].pos < from[k].len) &&
+		    (n == 0 || from[k].pos < from[k].len); n++)
+			if (take_result(s, k, now) == -1) {
+				gone = k;
+				break;
+			}
+	settle_results(s, now);
+	if (gone != -1)
+		diex(EXIT_TEMP, "%s went away: exiting so the group restarts",
+		    gone == SPAWN_LOCAL ? "lspawn" : "rspawn");
 }
 
 /* ---- the loop ------------------------------------------------------ */
@@ -560,8 +589,7 @@ loop(struct sched *s)
 {
 	struct pollfd pfd[4];
 	time_t now, drain_until = 0;
-	size_t n;
-	int k, timeout, more, aging;
+	int timeout, more, aging;
 
 	for (;;) {
 		/*
@@ -624,14 +652,7 @@ loop(struct sched *s)
 		if (poll(pfd, 4, timeout) == -1 && errno != EINTR)
 			die(EXIT_TEMP, "poll");
 		now = time(NULL);
-		for (k = 0; k < 2; k++)
-			for (n = 0; n < RESULT_BATCH &&
-			    ((pfd[1 + k].revents & (POLLIN | POLLHUP)) ||
-			    from[k].pos < from[k].len); n++) {
-				take_result(s, k, now);
-				pfd[1 + k].revents = 0;
-			}
-		settle_results(s, now);
+		take_results(s, pfd, now);
 		drain_trigger(s);
 		if (pfd[3].revents & POLLIN)
 			sched_ctl_read(s, now);

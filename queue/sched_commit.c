@@ -147,7 +147,7 @@ commit_step(struct sched *s, struct qnew *q, size_t n, int from, int dirfd,
 		} else
 			q[i].state = from + 1;
 	}
-	if (k == 0 || fsync_dir(dirfd) == 0)
+	if (k == 0 || fsync_fd(dirfd) == 0)
 		return 0;
 	/* one line for each message of the group: each waits */
 	for (i = 0; i < n; i++) {

@@ -132,7 +132,7 @@ sync_mess(struct sched *s, const char *id)
 static int
 sync_dir(int fd, const char *dir, size_t n)
 {
-	if (fsync_dir(fd) == 0)
+	if (fsync_fd(fd) == 0)
 		return 0;
 	log_warn("unable to sync %s/: %zu messages stay uncommitted", dir, n);
 	return -1;

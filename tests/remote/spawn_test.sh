@@ -210,6 +210,62 @@ result_before_quit_cleanup() {
 	rm_peers_stop
 }
 
+atf_test_case spawner_death cleanup
+spawner_death_head() {
+	atf_set "descr" "lspawn dies while a remote result waits in rspawn's" \
+	    "pipe: sched takes and records that result before it exits for" \
+	    "the restart, so the delivery is not made again"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+spawner_death_body() {
+	instance good
+	mkfifo gate
+	# remote waits at the gate, then writes a whole result
+	fake_libexec "cat >/dev/null; echo \$\$ > $PWD/remote.pid
+read x < $PWD/gate; printf '17:S1:K,T8:2.0.0 ok,,'; exec 1>&-
+exec sleep 60"
+	qp_start
+	sched=$(cat "$QP_DIR/start.pid")
+	lspawn=$(ps -o pid=,comm= --ppid "$sched" | awk '$2 == "lspawn" {
+	    print $1 }')
+	[ -n "$lspawn" ] || atf_fail "no lspawn under sched"
+	qp_msg 1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f alice@example.test \
+	    x@remote.test < m
+	qp_wait_file_match remote.pid . 30
+	# with sched stopped, the result comes into its pipe from rspawn,
+	# and lspawn's pipe ends: sched sees both in the same turn
+	kill -STOP "$sched"
+	echo go > gate
+	_result_waits() {
+		/usr/bin/python3 -c 'import fcntl, struct, sys, termios
+fd = open(sys.argv[1], "rb", buffering=0)
+n = fcntl.ioctl(fd, termios.FIONREAD, struct.pack("i", 0))
+sys.exit(0 if struct.unpack("i", n)[0] > 0 else 1)' "/proc/$sched/fd/6"
+	}
+	qp_deadline_loop 30 _result_waits ||
+	    { kill -CONT "$sched"; atf_fail "rspawn passed no result on"; }
+	kill -KILL "$lspawn"
+	_lspawn_gone() { ! qp_alive "$lspawn"; }
+	qp_deadline_loop 10 _lspawn_gone ||
+	    { kill -CONT "$sched"; atf_fail "lspawn did not die"; }
+	kill -CONT "$sched"
+	qp_wait_log "sched: .*lspawn went away" 30
+	qp_kill_sched
+	grep -q "sched: .*to=<x@remote.test> result=ok" "$QP_DIR/log" ||
+	    qp_fail "sched did not take the result waiting for it"
+	[ -z "$(qp_queue_files)" ] ||
+	    atf_fail "left in the queue, to be delivered again:" \
+	    "$(qp_queue_files | tr '\n' ' ')"
+}
+spawner_death_cleanup() {
+	[ -f remote.pid ] && kill -KILL "$(cat remote.pid)" 2>/dev/null
+	[ -f inst/start.pid ] && kill -CONT "$(cat inst/start.pid)" 2>/dev/null
+	qp_stop
+	rm_peers_stop
+}
+
 atf_test_case concurrency cleanup
 concurrency_head() {
 	atf_set "descr" "no more than control/concurrencyremote remotes run at once"
@@ -298,6 +354,7 @@ atf_init_test_cases() {
 	atf_add_test_case bad_remote
 	atf_add_test_case result_before_exit
 	atf_add_test_case result_before_quit
+	atf_add_test_case spawner_death
 	atf_add_test_case concurrency
 	atf_add_test_case dead_memory
 }
