@@ -99,6 +99,7 @@ MUSL_SPIE !=	d=$$(dirname "$(MUSL_SPECS)"); [ -n "$(MUSL_SPECS)" ] && \
 # The shared archive: one line per source file.
 LIBSRCS =	lib/addr.c
 LIBSRCS +=	lib/atomic.c
+LIBSRCS +=	lib/fnv.c
 LIBSRCS +=	lib/clock.c
 LIBSRCS +=	lib/listen.c
 LIBSRCS +=	lib/spawn.c
@@ -164,7 +165,7 @@ LIBSRCS +=	smtpd/dnsbl.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
-HDRS =		lib/addr.h lib/atomic.h lib/buf.h lib/clock.h lib/listen.h \
+HDRS =		lib/addr.h lib/atomic.h lib/fnv.h lib/buf.h lib/clock.h lib/listen.h \
 		lib/log.h lib/paths.h lib/priv.h lib/rec.h lib/sa.h \
 		control/ctl.h lookup/users.h lookup/aliases.h \
 		queue/queue_drop.h queue/queue_env.h \

@@ -11,9 +11,12 @@
  *
  * The recipient counts as delivered only once every copy is committed;
  * a copy that cannot be queued makes the delivery a temporary failure,
- * tried again later with its forwards: as in qmail, a retry may give a
- * mailbox a second copy, never lose one.
+ * tried again later with its forwards.  A copy's queue id comes from
+ * the message's id, the Delivered-To address and the addresses, so a
+ * delivery made again (after that failure, or after a crash before its
+ * result was saved) finds a copy still queued and queues no second.
  */
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "fnv.h"
 #include "log.h"
 #include "queue_id.h"
 #include "sched.h"
@@ -75,10 +79,30 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 	char id[QID_LEN + 1];
 	const char *a, *first = pairs + strlen(pairs) + 1;
 	struct qenv e;
+	struct stat st;
+	uint64_t h;
 	size_t k;
 
 	memset(&e, 0, sizeof(e));
-	qid_new(e.id);
+	h = fnv1a(fnv1a(FNV1A_INIT, m->env.id), dt);
+	for (a = pairs, k = 0; k < n; k++) {
+		a += strlen(a) + 1;
+		h = fnv1a(h, a);
+		a += strlen(a) + 1;
+	}
+	qid_of_hash(e.id, h);
+	if (fstatat(s->env_fd, e.id, &st, 0) == 0) {
+		log_info("id=%s forward already queued for id=%s "
+		    "delivered-to=<%s>", e.id, m->env.id, dt);
+		return 0;
+	}
+	/*
+	 * a drop file of that name is another message's, not yet queued
+	 * (the hash is no secret, and an address can be chosen to hit an
+	 * id): a random id then, which nothing else can claim
+	 */
+	if (fstatat(s->drop_fd, e.id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		qid_new(e.id);
 	e.uid = (unsigned long)getuid();
 	e.arrival = time(NULL);
 	e.is_utf8 = m->env.is_utf8;

@@ -23,6 +23,7 @@
 
 #include "atomic.h"
 #include "buf.h"
+#include "fnv.h"
 #include "local.h"
 #include "log.h"
 
@@ -84,17 +85,6 @@ maildir_name(char *dst, size_t size, unsigned int q, const char *host)
 	    arc4random(), host);
 }
 
-/* fnv1a - a 64-bit FNV-1a hash of s, its NUL included, on top of h */
-static uint64_t
-fnv1a(uint64_t h, const char *s)
-{
-	do {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	} while (*s++ != '\0');
-	return h;
-}
-
 /*
  * final_name - the name in new/ for this message, recipient and
  * Maildir: the time the message was queued (m->queued), the
@@ -113,7 +103,7 @@ final_name(const struct local_msg *m, const char *dir, const char *host,
 
 	if (strcmp(m->id, "-") == 0)
 		return -1;
-	h = fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, m->orcpt),
+	h = fnv1a(fnv1a(fnv1a(FNV1A_INIT, m->orcpt),
 	    m->recipient), dir);
 	(void)snprintf(dst, size, "%lld.Q%sR%016llx.%s",
 	    (long long)m->queued, m->id, (unsigned long long)h, host);

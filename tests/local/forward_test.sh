@@ -54,6 +54,79 @@ keeps_sender_cleanup() {
 	qp_stop
 }
 
+atf_test_case crash_once cleanup
+crash_once_head() {
+	atf_set "descr" "sched killed after it queued a forward and before" \
+	    "it saved the delivery that made it: the delivery is made" \
+	    "again, finds the forward queued already (its id comes from" \
+	    "what it is made of), and bob gets one copy"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+crash_once_body() {
+	qp_instance "$PWD/inst"
+	echo "&bob@example.test" > "$QP_DIR/home/alice/.qpost"
+	QPOST_TEST_KILL_AT=results-unsettled
+	export QPOST_TEST_KILL_AT
+	qp_start
+	unset QPOST_TEST_KILL_AT
+	qp_msg c1 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f carol@elsewhere.test \
+	    alice@example.test < m
+	qp_wait_log "test: killed at results-unsettled" 30
+	qp_kill_sched
+	grep -q "forward queued for id=" "$QP_DIR/log" ||
+	    atf_fail "no forward was queued before the kill"
+	qp_start
+	qp_wait_log "forward already queued for id=" 30
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	qp_wait_queue_empty 30
+	qp_stop
+	[ "$(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" -eq 1 ] ||
+	    atf_fail "bob got $(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" \
+	    "copies"
+}
+crash_once_cleanup() {
+	qp_stop
+}
+
+atf_test_case id_taken cleanup
+id_taken_head() {
+	atf_set "descr" "a forward whose derived id names a drop file not" \
+	    "yet queued (someone else's message) gets a random id instead"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+id_taken_body() {
+	qp_instance "$PWD/inst"
+	echo "&bob@example.test" > "$QP_DIR/home/alice/.qpost"
+	qp_msg t1 > m
+	# injected while no sched runs, so the forward's id can be worked
+	# out (FNV-1a of the id, the Delivered-To address and the address,
+	# each with its NUL) and its name taken in drop/ first
+	QPOST_ID_FD=3 "$QPOST_LIBEXEC/qinject" -f carol@elsewhere.test \
+	    alice@example.test < m 3> id || atf_fail "qinject failed"
+	fwd=$(/usr/bin/python3 -c 'import sys
+h = 0xcbf29ce484222325
+for s in sys.argv[1:]:
+    for b in s.encode() + b"\0":
+        h = ((h ^ b) * 0x100000001b3) % 2**64
+print("%016x" % h)' "$(cat id)" alice@example.test bob@example.test)
+	# a folder with an entry: sched cannot remove it as a bad drop file
+	mkdir -p "$QPOST_QUEUE/drop/$fwd/x"
+	qp_start
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	qp_stop
+	grep "forward queued for id=$(cat id)" "$QP_DIR/log" > queued ||
+	    qp_fail "no forward was queued"
+	! grep -q "id=$fwd " queued ||
+	    atf_fail "the forward took the name of a drop file: $fwd"
+	rm -r "$QPOST_QUEUE/drop/$fwd"
+}
+id_taken_cleanup() {
+	qp_stop
+}
+
 atf_test_case dot_forward cleanup
 dot_forward_head() {
 	atf_set "descr" "~/.forward, with no .qpost, forwards to every" \
@@ -127,6 +200,8 @@ loop_cleanup() {
 
 atf_init_test_cases() {
 	atf_add_test_case keeps_sender
+	atf_add_test_case crash_once
+	atf_add_test_case id_taken
 	atf_add_test_case dot_forward
 	atf_add_test_case loop
 }

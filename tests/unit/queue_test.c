@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "header.h"
 #include "queue_drop.h"
 #include "queue_env.h"
@@ -927,6 +928,14 @@ ATF_TC_BODY(qid, tc)
 		    "bad %zu (%s)", i, bad[i]);
 	ATF_CHECK_EQ(qid_valid("0123456789abcde\0", QID_LEN), 0);
 	ATF_CHECK_EQ(qid_valid(ID1 "0", QID_LEN), 1);	/* only n looked at */
+	/* a forward's id: the hash spelled out, high byte first */
+	qid_of_hash(a, 0x0123456789abcdefULL);
+	ATF_CHECK_STREQ(a, "0123456789abcdef");
+	qid_of_hash(a, 0);
+	ATF_CHECK_STREQ(a, "0000000000000000");
+	/* "" hashes its NUL: FNV-1a 64 of the one byte 0 */
+	ATF_CHECK(fnv1a(FNV1A_INIT, "") == 0xaf63bd4c8601b7dfULL);
+	ATF_CHECK(fnv1a(FNV1A_INIT, "a") != fnv1a(FNV1A_INIT, "b"));
 }
 
 /*
