@@ -442,18 +442,21 @@ take_result(struct sched *s, int kind, time_t now)
  * copy at a remote receiver or in an mbox.
  */
 static void
-take_results(struct sched *s, const struct pollfd *pfd, time_t now)
+take_results(struct sched *s, struct pollfd *pfd, time_t now)
 {
 	int k, n, gone = -1;
 
 	for (k = 0; k < 2; k++)
-		for (n = 0; n < RESULT_BATCH && ((pfd[1 + k].revents &
-		    (POLLIN | POLLHUP)) || from[k].pos < from[k].len) &&
-		    (n == 0 || from[k].pos < from[k].len); n++)
+		for (n = 0; n < RESULT_BATCH &&
+		    ((pfd[1 + k].revents & (POLLIN | POLLHUP)) ||
+		    from[k].pos < from[k].len); n++) {
+			/* one read a readable pipe: the rest only if buffered */
+			pfd[1 + k].revents = 0;
 			if (take_result(s, k, now) == -1) {
 				gone = k;
 				break;
 			}
+		}
 	settle_results(s, now);
 	if (gone != -1)
 		diex(EXIT_TEMP, "%s went away: exiting so the group restarts",
