@@ -84,16 +84,26 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 	size_t k;
 
 	memset(&e, 0, sizeof(e));
+	e.uid = (unsigned long)getuid();
+	e.arrival = time(NULL);
+	e.is_utf8 = m->env.is_utf8;
+	e.kind = QKIND_MAIL;
+	if ((e.sender = strdup(m->env.sender)) == NULL)
+		goto fail;
 	h = fnv1a(fnv1a(FNV1A_INIT, m->env.id), dt);
-	for (a = pairs, k = 0; k < n; k++) {
-		a += strlen(a) + 1;
+	for (k = 0; k < n; k++) {
+		a = pairs + strlen(pairs) + 1;
+		if (qenv_add_rcpt(&e, a) == -1)
+			goto fail;
+		e.is_utf8 |= !addr_is_ascii(a);
 		h = fnv1a(h, a);
-		a += strlen(a) + 1;
+		pairs = a + strlen(a) + 1;
 	}
 	qid_of_hash(e.id, h);
 	if (fstatat(s->env_fd, e.id, &st, 0) == 0) {
 		log_info("id=%s forward already queued for id=%s "
 		    "delivered-to=<%s>", e.id, m->env.id, dt);
+		qenv_free(&e);
 		return 0;
 	}
 	/*
@@ -103,19 +113,6 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 	 */
 	if (fstatat(s->drop_fd, e.id, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		qid_new(e.id);
-	e.uid = (unsigned long)getuid();
-	e.arrival = time(NULL);
-	e.is_utf8 = m->env.is_utf8;
-	e.kind = QKIND_MAIL;
-	if ((e.sender = strdup(m->env.sender)) == NULL)
-		goto fail;
-	for (k = 0; k < n; k++) {
-		a = pairs + strlen(pairs) + 1;
-		if (qenv_add_rcpt(&e, a) == -1)
-			goto fail;
-		e.is_utf8 |= !addr_is_ascii(a);
-		pairs = a + strlen(a) + 1;
-	}
 	memcpy(id, e.id, sizeof(id));	/* sched_commit takes e over */
 	if (sched_commit(s, &e, write_copy, &c) == -1)
 		goto fail;
