@@ -14,7 +14,9 @@
  * tried again later with its forwards.  A copy's queue id comes from
  * the message's id, the Delivered-To address and the addresses, so a
  * delivery made again (after that failure, or after a crash before its
- * result was saved) finds a copy still queued and queues no second.
+ * result was saved) finds a copy still queued and queues no second; and
+ * a copy queued again once the first was delivered has the first one's
+ * id and mtime, so its deliveries find the first one's Maildir copies.
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -36,12 +38,20 @@ struct copy {
 	const char		*dt;	/* the Delivered-To address */
 };
 
-/* write_copy - the Delivered-To line, then the message (a sched_writer). */
+/*
+ * write_copy - the Delivered-To line, then the message (a sched_writer).
+ * The copy's mtime is the message's: local names a Maildir copy by its
+ * message file's mtime and id, so a forward made again after its first
+ * copy was delivered and removed (a crash before the delivery that made
+ * it was saved) must have the first one's mtime, as it has its id, for
+ * local to find that copy rather than make a second.
+ */
 static int
 write_copy(void *ctx, struct buf *out)
 {
 	struct copy *c = ctx;
 	char chunk[65536];
+	struct stat st;
 	ssize_t r;
 	int fd, e;
 
@@ -55,7 +65,10 @@ write_copy(void *ctx, struct buf *out)
 	while ((r = fd_read(fd, chunk, sizeof(chunk))) > 0)
 		if (buf_put(out, chunk, (size_t)r) == -1)
 			goto fail;
-	if (r == -1)
+	/* the last write first: a write would set the mtime again */
+	if (r == -1 || fstat(fd, &st) == -1 || buf_flush(out) == -1 ||
+	    futimens(out->fd, (struct timespec[2]){ st.st_mtim,
+	    st.st_mtim }) == -1)
 		goto fail;
 	close(fd);
 	return 0;

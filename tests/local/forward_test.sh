@@ -94,6 +94,63 @@ crash_once_cleanup() {
 	qp_stop
 }
 
+atf_test_case crash_delivered cleanup
+crash_delivered_head() {
+	atf_set "descr" "sched killed after it queued a forward and before" \
+	    "it saved the delivery that made it; after the restart the" \
+	    "forward is delivered and removed first, and in a later second" \
+	    "the delivery is made again and queues it again: bob's copy" \
+	    "keeps its Maildir name (the forward's id and mtime), so bob" \
+	    "gets one"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+crash_delivered_body() {
+	qp_instance "$PWD/inst"
+	# alice's deliveries wait for ./open, so the forward's first copy
+	# is delivered before the delivery that made it is made again
+	printf '%s\n' "|until [ -e $PWD/open ]; do sleep 0.1; done" \
+	    "&bob@example.test" > "$QP_DIR/home/alice/.qpost"
+	touch open
+	QPOST_TEST_KILL_AT=results-unsettled
+	export QPOST_TEST_KILL_AT
+	qp_start
+	unset QPOST_TEST_KILL_AT
+	qp_msg c2 > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f carol@elsewhere.test \
+	    alice@example.test < m
+	qp_wait_log "test: killed at results-unsettled" 30
+	qp_kill_sched
+	fwd=$(sed -n 's/.*id=\([0-9a-f]*\) forward queued for id=.*/\1/p' \
+	    "$QP_DIR/log")
+	[ -n "$fwd" ] || atf_fail "no forward was queued before the kill"
+	rm open
+	# the forward queued again must be made in a later second than
+	# the first: else even a fresh mtime would give the same name
+	made=$(stat -c %Y "$QPOST_QUEUE/mess/$fwd")
+	later() {
+		[ "$(date +%s)" -gt "$made" ]
+	}
+	qp_deadline_loop 5 later || atf_fail "the clock did not pass $made"
+	qp_start
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	qp_deadline_loop 30 test ! -e "$QPOST_QUEUE/env/$fwd" ||
+	    atf_fail "the forward $fwd was not removed after its delivery"
+	touch open
+	qp_wait_queue_empty 30
+	qp_stop
+	[ "$(grep -c "id=$fwd forward queued for id=" "$QP_DIR/log")" -eq 2 ] ||
+	    atf_fail "the forward was not queued again"
+	[ "$(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" -eq 1 ] ||
+	    atf_fail "bob got $(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" \
+	    "copies"
+	grep -q "id=$fwd .*found=yes" "$QP_DIR/log" ||
+	    atf_fail "local did not find bob's first copy"
+}
+crash_delivered_cleanup() {
+	qp_stop
+}
+
 atf_test_case id_taken cleanup
 id_taken_head() {
 	atf_set "descr" "a forward whose derived id names a drop file not" \
@@ -205,6 +262,7 @@ loop_cleanup() {
 atf_init_test_cases() {
 	atf_add_test_case keeps_sender
 	atf_add_test_case crash_once
+	atf_add_test_case crash_delivered
 	atf_add_test_case id_taken
 	atf_add_test_case dot_forward
 	atf_add_test_case loop
