@@ -81,14 +81,18 @@ on_signal(int sig)
 /*
  * kill_point - for tests only: die by SIGKILL at the named step when
  * QPOST_TEST_KILL_AT names it, so a test can crash sched exactly
- * between two steps (sched_bounce.c, sched_express.c, and here).
+ * between two steps (sched_bounce.c, sched_express.c, and here); with
+ * QPOST_TEST_KILL_IF, only while the file it names exists, so a test
+ * can let sched pass the step first.
  */
 void
 kill_point(const char *step)
 {
 	const char *at = getenv("QPOST_TEST_KILL_AT");
+	const char *armed = getenv("QPOST_TEST_KILL_IF");
 
-	if (at != NULL && strcmp(at, step) == 0) {
+	if (at != NULL && strcmp(at, step) == 0 &&
+	    (armed == NULL || access(armed, F_OK) == 0)) {
 		log_info("test: killed at %s", step);
 		raise(SIGKILL);
 	}

@@ -122,9 +122,11 @@ struct qnew {
 #define QNEW_ENV	3	/* env/<id> in place: durable */
 #define QNEW_QUEUED	4	/* in memory too: env taken over */
 #define QNEW_EXPRESS	5	/* queued, not committed: sched_express.c */
-int	qnew_write(struct sched *, struct qnew *, sched_writer, void *, int);
+int	qnew_write(struct sched *, struct qnew *, sched_writer, void *,
+	    const struct timespec *, int);
 size_t	qnew_commit(struct sched *, struct qnew *, size_t);
-int	sched_commit(struct sched *, struct qenv *, sched_writer, void *);
+int	sched_commit(struct sched *, struct qenv *, sched_writer, void *,
+	    const struct timespec *);
 
 /* sched_fair.c */
 void	fair_init(struct sched *);

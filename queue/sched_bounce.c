@@ -123,7 +123,7 @@ commit_notice(struct notice *n)
 	b.kind = n->kind;
 	if ((b.sender = strdup("")) == NULL ||
 	    qenv_add_rcpt(&b, n->to) == -1 ||
-	    sched_commit(n->s, &b, write_notice, n) == -1) {
+	    sched_commit(n->s, &b, write_notice, n, NULL) == -1) {
 		log_warn("id=%s unable to queue a notice for id=%s", n->id,
 		    n->m->env.id);
 		qenv_free(&b);

@@ -68,15 +68,33 @@ write_env(struct sched *s, struct qnew *q)
 }
 
 /*
+ * set_mtime - give a's file the modification time mtime, when there is
+ * one.  Cut it first: cutting a reused file that was longer sets its
+ * time to now.  0, or -1.
+ */
+static int
+set_mtime(struct atomic *a, const struct timespec *mtime)
+{
+	if (mtime == NULL)
+		return 0;
+	if (atomic_cut(a) == -1)
+		return -1;
+	return futimens(a->fd, (struct timespec[2]){ *mtime, *mtime });
+}
+
+/*
  * qnew_write - write the temporary files of a new message: the writer's
  * bytes and q->env.  For an express message (sched_express.c) only the
- * first, and not started on its way to disk.  Returns 0, or -1 with
- * nothing left behind and errno kept (EPROTO from the writer: its
- * source was bad; logged otherwise).
+ * first, and not started on its way to disk.  The message file's
+ * modification time is mtime, or now when it is NULL: local names its
+ * Maildir copies by that time, so a message written again (taken up
+ * again after a crash, a forward queued again) must get the first
+ * one's.  Returns 0, or -1 with nothing left behind and errno kept
+ * (EPROTO from the writer: its source was bad; logged otherwise).
  */
 int
 qnew_write(struct sched *s, struct qnew *q, sched_writer writer, void *ctx,
-    int is_express)
+    const struct timespec *mtime, int is_express)
 {
 	struct buf out;
 	char tmp[QID_LEN + 3], obuf[65536];
@@ -90,6 +108,7 @@ qnew_write(struct sched *s, struct qnew *q, sched_writer writer, void *ctx,
 	}
 	buf_init(&out, q->mess.fd, obuf, sizeof(obuf));
 	if (writer(ctx, &out) == -1 || buf_flush(&out) == -1 ||
+	    set_mtime(&q->mess, mtime) == -1 ||
 	    (!is_express && start_writeback(&q->mess) == -1)) {
 		if (errno != EPROTO)
 			log_warn("id=%s unable to write tmp/%s", q->env.id,
@@ -192,18 +211,19 @@ qnew_commit(struct sched *s, struct qnew *q, size_t n)
 
 /*
  * sched_commit - bring one new message into the queue (a bounce, a
- * forward): a group of one.  Takes env over on success.  Returns 0, or
- * -1 (logged) with nothing left behind.
+ * forward): a group of one, its message file's time mtime (NULL: now;
+ * see qnew_write).  Takes env over on success.  Returns 0, or -1
+ * (logged) with nothing left behind.
  */
 int
 sched_commit(struct sched *s, struct qenv *env, sched_writer writer,
-    void *ctx)
+    void *ctx, const struct timespec *mtime)
 {
 	struct qnew q;
 
 	memset(&q, 0, sizeof(q));
 	q.env = *env;
-	if (qnew_write(s, &q, writer, ctx, 0) == -1 ||
+	if (qnew_write(s, &q, writer, ctx, mtime, 0) == -1 ||
 	    qnew_commit(s, &q, 1) != 1) {
 		*env = q.env;
 		return -1;

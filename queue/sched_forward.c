@@ -14,9 +14,11 @@
  * tried again later with its forwards.  A copy's queue id comes from
  * the message's id, the Delivered-To address and the addresses, so a
  * delivery made again (after that failure, or after a crash before its
- * result was saved) finds a copy still queued and queues no second; and
- * a copy queued again once the first was delivered has the first one's
- * id and mtime, so its deliveries find the first one's Maildir copies.
+ * result was saved) finds a copy still queued and queues no second.  Its
+ * message file has the message's mtime, so that a copy queued again
+ * once the first was delivered and removed has the first one's id and
+ * mtime, and local finds the Maildir copies made of the first by their
+ * names (local_maildir.c: final_name) rather than make a second.
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -38,20 +40,12 @@ struct copy {
 	const char		*dt;	/* the Delivered-To address */
 };
 
-/*
- * write_copy - the Delivered-To line, then the message (a sched_writer).
- * The copy's mtime is the message's: local names a Maildir copy by its
- * message file's mtime and id, so a forward made again after its first
- * copy was delivered and removed (a crash before the delivery that made
- * it was saved) must have the first one's mtime, as it has its id, for
- * local to find that copy rather than make a second.
- */
+/* write_copy - the Delivered-To line, then the message (a sched_writer). */
 static int
 write_copy(void *ctx, struct buf *out)
 {
 	struct copy *c = ctx;
 	char chunk[65536];
-	struct stat st;
 	ssize_t r;
 	int fd, e;
 
@@ -65,10 +59,7 @@ write_copy(void *ctx, struct buf *out)
 	while ((r = fd_read(fd, chunk, sizeof(chunk))) > 0)
 		if (buf_put(out, chunk, (size_t)r) == -1)
 			goto fail;
-	/* the last write first: a write would set the mtime again */
-	if (r == -1 || fstat(fd, &st) == -1 || buf_flush(out) == -1 ||
-	    futimens(out->fd, (struct timespec[2]){ st.st_mtim,
-	    st.st_mtim }) == -1)
+	if (r == -1)
 		goto fail;
 	close(fd);
 	return 0;
@@ -127,7 +118,9 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 	if (fstatat(s->drop_fd, e.id, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		qid_new(e.id);
 	memcpy(id, e.id, sizeof(id));	/* sched_commit takes e over */
-	if (sched_commit(s, &e, write_copy, &c) == -1)
+	/* the message's mtime: see the top of this file */
+	if (fstatat(s->mess_fd, m->env.id, &st, 0) == -1 ||
+	    sched_commit(s, &e, write_copy, &c, &st.st_mtim) == -1)
 		goto fail;
 	log_info("id=%s forward queued for id=%s delivered-to=<%s> to=<%s> "
 	    "rcpts=%zu", id, m->env.id, dt, first, n);

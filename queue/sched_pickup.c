@@ -73,12 +73,12 @@ rfc5322_date(char *dst, size_t size, time_t t)
 
 /*
  * write_message - sched's Received: line, then the message bytes, read
- * straight into out's buffer.  Its date and the file's mtime are the
- * drop file's mtime, not the time of this pickup: a message delivered
- * before its commit is picked up again after a crash, and local names
- * its Maildir copy by that mtime, so the copy made again must find the
- * first one's name (local_maildir.c: final_name) rather than make a
- * second.
+ * straight into out's buffer.  Its date, and the file's mtime (given
+ * to qnew_write), are the drop file's mtime, not the time of this
+ * pickup: a message delivered before its commit is picked up again
+ * after a crash, and local names its Maildir copy by that mtime, so the
+ * copy made again must find the first one's name (local_maildir.c:
+ * final_name) rather than make a second.
  */
 static int
 write_message(void *ctx, struct buf *out)
@@ -109,10 +109,7 @@ write_message(void *ctx, struct buf *out)
 		out->len += (size_t)r;
 		left -= (uint64_t)r;
 	}
-	/* the last write first: a write would set the mtime again */
-	if (buf_flush(out) == -1)
-		return -1;
-	return futimens(out->fd, (struct timespec[2]){ d->mtime, d->mtime });
+	return 0;
 }
 
 /*
@@ -317,7 +314,8 @@ pickup_read(struct sched *s, const char *name, struct pick *p,
 		    "send as itself (control/trusted)");
 	else if (make_env(&q->env, &p->d, &p->de) == -1)
 		return -1;
-	else if (qnew_write(s, q, write_message, &p->d, is_express) == -1) {
+	else if (qnew_write(s, q, write_message, &p->d, &p->d.mtime,
+	    is_express) == -1) {
 		if (errno != EPROTO)
 			return -1;
 		bad(s, name, (long)p->d.uid, "truncated while being read");

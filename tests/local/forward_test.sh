@@ -100,26 +100,49 @@ crash_delivered_head() {
 	    "it saved the delivery that made it; after the restart the" \
 	    "forward is delivered and removed first, and in a later second" \
 	    "the delivery is made again and queues it again: bob's copy" \
-	    "keeps its Maildir name (the forward's id and mtime), so bob" \
-	    "gets one"
+	    "keeps its Maildir name (the forward's id, and its mtime, the" \
+	    "message's, even when written over a longer pooled file), so" \
+	    "bob gets one"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
 crash_delivered_body() {
 	qp_instance "$PWD/inst"
+	add_user carol
 	# alice's deliveries wait for ./open, so the forward's first copy
 	# is delivered before the delivery that made it is made again
 	printf '%s\n' "|until [ -e $PWD/open ]; do sleep 0.1; done" \
 	    "&bob@example.test" > "$QP_DIR/home/alice/.qpost"
 	touch open
+	# killed only once ./armed exists
 	QPOST_TEST_KILL_AT=results-unsettled
-	export QPOST_TEST_KILL_AT
+	QPOST_TEST_KILL_IF=$PWD/armed
+	export QPOST_TEST_KILL_AT QPOST_TEST_KILL_IF
 	qp_start
-	unset QPOST_TEST_KILL_AT
+	unset QPOST_TEST_KILL_AT QPOST_TEST_KILL_IF
+	# two longer messages to carol: delivered, their files wait in the
+	# pool (sched_pool.c) for alice's message and its forward
+	{ qp_msg big; head -c 20000 /dev/zero | tr '\0' x | fold -w 70; } \
+	    > big
+	for n in 1 2; do
+		atf_check "$QPOST_LIBEXEC/qinject" carol@example.test < big
+	done
+	qp_wait_for 2 "$QP_DIR/home/carol/Maildir/new" 30
+	qp_wait_queue_empty 30
+	# injected with sched stopped, its drop file made 100 s older: a
+	# forward stamped with its own time would differ from the message
+	sched=$(cat "$QP_DIR/start.pid")
+	kill -STOP "$sched"
 	qp_msg c2 > m
-	atf_check "$QPOST_LIBEXEC/qinject" -f carol@elsewhere.test \
-	    alice@example.test < m
+	QPOST_ID_FD=3 "$QPOST_LIBEXEC/qinject" -f carol@elsewhere.test \
+	    alice@example.test < m 3> id ||
+	    { kill -CONT "$sched"; atf_fail "qinject failed"; }
+	touch -d "@$(($(date +%s) - 100))" "$QPOST_QUEUE/drop/$(cat id)" ||
+	    { kill -CONT "$sched"; atf_fail "cannot date the drop file"; }
+	touch armed
+	kill -CONT "$sched"
 	qp_wait_log "test: killed at results-unsettled" 30
+	rm armed
 	qp_kill_sched
 	fwd=$(sed -n 's/.*id=\([0-9a-f]*\) forward queued for id=.*/\1/p' \
 	    "$QP_DIR/log")
@@ -148,6 +171,7 @@ crash_delivered_body() {
 	    atf_fail "local did not find bob's first copy"
 }
 crash_delivered_cleanup() {
+	[ -f inst/start.pid ] && kill -CONT "$(cat inst/start.pid)" 2>/dev/null
 	qp_stop
 }
 

@@ -390,6 +390,58 @@ kill_delivered_cleanup() {
 	qp_stop
 }
 
+atf_test_case kill_delivered_pooled cleanup
+kill_delivered_pooled_head() {
+	atf_set "descr" "as kill_delivered, with the message written over" \
+	    "the longer file of a message delivered before it (tmp/pm.N," \
+	    "sched_pool.c): cutting that file to the message's length must" \
+	    "not give the message the time of its pickup"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+kill_delivered_pooled_body() {
+	qp_instance "$PWD/inst"
+	# killed only once ./armed exists: the first two go through
+	QPOST_TEST_KILL_AT=results-unsettled
+	QPOST_TEST_KILL_IF=$PWD/armed
+	export QPOST_TEST_KILL_AT QPOST_TEST_KILL_IF
+	qp_start
+	unset QPOST_TEST_KILL_AT QPOST_TEST_KILL_IF
+	# two longer messages to bob: delivered, their files wait in the
+	# pool for the next ones
+	{ qp_msg big; head -c 20000 /dev/zero | tr '\0' x | fold -w 70; } \
+	    > big.msg
+	for n in 1 2; do
+		atf_check "$QPOST_LIBEXEC/qinject" bob@example.test < big.msg
+	done
+	qp_wait_for 2 "$QP_DIR/home/bob/Maildir/new" 30
+	qp_wait_queue_empty 30
+	# with sched stopped, injected and its drop file made 100 s older
+	sched=$(cat "$QP_DIR/start.pid")
+	kill -STOP "$sched"
+	inject d2
+	touch -d "@$(($(date +%s) - 100))" "$QPOST_QUEUE/drop/$ID" ||
+	    { kill -CONT "$sched"; atf_fail "cannot date the drop file"; }
+	touch armed
+	kill -CONT "$sched"
+	qp_wait_log "test: killed at results-unsettled" 10
+	rm armed
+	qp_kill_sched
+	[ -f "$QPOST_QUEUE/drop/$ID" ] && [ ! -f "$QPOST_QUEUE/env/$ID" ] ||
+	    atf_fail "not delivered before its commit: the test shows nothing"
+	one_copy "$QP_DIR/home/alice/Maildir/new" d2.msg
+	qp_start
+	qp_wait_log "id=$ID removed" 10
+	qp_stop
+	[ "$(grep -c "id=$ID job=[0-9]* start" "$QP_DIR/log")" -eq 2 ] ||
+	    atf_fail "the message was not delivered again after the restart"
+	one_copy "$QP_DIR/home/alice/Maildir/new" d2.msg
+}
+kill_delivered_pooled_cleanup() {
+	[ -f inst/start.pid ] && kill -CONT "$(cat inst/start.pid)" 2>/dev/null
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case in_flight
 	atf_add_test_case no_sync
@@ -400,4 +452,5 @@ atf_init_test_cases() {
 	atf_add_test_case kill_commit
 	atf_add_test_case kill_sched
 	atf_add_test_case kill_delivered
+	atf_add_test_case kill_delivered_pooled
 }
