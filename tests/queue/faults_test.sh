@@ -414,15 +414,15 @@ sched_errno_express_head() {
 sched_errno_express_body() {
 	# one message's calls, counted as in sched_errno: write 1 the
 	# message file, 2 log, 3 the request to lspawn, then log;
-	# ftruncate 1 cuts the pooled message file to length before its
-	# rename; renameat 1 into mess/ (no fsync: nothing is synced on
-	# this path), 2 mess/ to the pool (or, if that fails, unlinkat
-	# 3); unlinkat 1 drop/ once delivered, 2 env/ (there is none);
-	# openat 1 the drop file, 2 the pooled message file (or a new
-	# one, if it cannot be opened)
+	# ftruncate 1 cuts the pooled message file to length once it is
+	# written, before its time is set; renameat 1 into mess/ (no
+	# fsync: nothing is synced on this path), 2 mess/ to the pool
+	# (or, if that fails, unlinkat 3); unlinkat 1 drop/ once
+	# delivered, 2 env/ (there is none); openat 1 the drop file, 2
+	# the pooled message file (or a new one, if it cannot be opened)
 	cat > cases <<'EOF'
 write:error=ENOSPC:when=1|unable to write tmp/m\.|pickup
-ftruncate:error=EIO:when=1|unable to move tmp/m\..* into mess/|pickup
+ftruncate:error=EIO:when=1|unable to write tmp/m\.|pickup
 rename,renameat,renameat2:error=EIO:when=1|unable to move tmp/m\..* into mess/|pickup
 unlink,unlinkat:error=EIO:when=1|unable to remove drop/|after
 rename,renameat,renameat2:error=EIO:when=2;unlink,unlinkat:error=EIO:when=3|unable to remove mess/|restart
