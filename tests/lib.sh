@@ -210,6 +210,27 @@ qp_start() {
 	done
 }
 
+# qp_start_pooled USER - qp_start, sched to kill itself at the kill
+# point results-unsettled once ./armed exists (QPOST_TEST_KILL_IF);
+# then two 20 KB messages delivered to USER, whose files wait in
+# sched's pools (queue/sched_pool.c) to be written over, and cut to
+# length, by the test's shorter messages.
+qp_start_pooled() {
+	QPOST_TEST_KILL_AT=results-unsettled
+	QPOST_TEST_KILL_IF=$PWD/armed
+	export QPOST_TEST_KILL_AT QPOST_TEST_KILL_IF
+	qp_start
+	unset QPOST_TEST_KILL_AT QPOST_TEST_KILL_IF
+	{ qp_msg big; head -c 20000 /dev/zero | tr '\0' x | fold -w 70; } \
+	    > big.msg
+	for _qp_n in 1 2; do
+		"$QPOST_LIBEXEC/qinject" "$1@example.test" < big.msg ||
+		    atf_fail "qp_start_pooled: qinject failed"
+	done
+	qp_wait_for 2 "$QP_DIR/home/$1/Maildir/new" 30
+	qp_wait_queue_empty 30
+}
+
 # qp_policy PID - PID's scheduling policy as sched(7) numbers it (0
 # SCHED_OTHER, 3 SCHED_BATCH, 5 SCHED_IDLE): field 41 of its stat, the
 # 39th after the name's closing parenthesis.

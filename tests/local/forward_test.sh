@@ -114,21 +114,8 @@ crash_delivered_body() {
 	printf '%s\n' "|until [ -e $PWD/open ]; do sleep 0.1; done" \
 	    "&bob@example.test" > "$QP_DIR/home/alice/.qpost"
 	touch open
-	# killed only once ./armed exists
-	QPOST_TEST_KILL_AT=results-unsettled
-	QPOST_TEST_KILL_IF=$PWD/armed
-	export QPOST_TEST_KILL_AT QPOST_TEST_KILL_IF
-	qp_start
-	unset QPOST_TEST_KILL_AT QPOST_TEST_KILL_IF
-	# two longer messages to carol: delivered, their files wait in the
-	# pool (sched_pool.c) for alice's message and its forward
-	{ qp_msg big; head -c 20000 /dev/zero | tr '\0' x | fold -w 70; } \
-	    > big
-	for n in 1 2; do
-		atf_check "$QPOST_LIBEXEC/qinject" carol@example.test < big
-	done
-	qp_wait_for 2 "$QP_DIR/home/carol/Maildir/new" 30
-	qp_wait_queue_empty 30
+	# pooled files longer than alice's message and its forward
+	qp_start_pooled carol
 	# injected with sched stopped, its drop file made 100 s older: a
 	# forward stamped with its own time would differ from the message
 	sched=$(cat "$QP_DIR/start.pid")

@@ -401,21 +401,8 @@ kill_delivered_pooled_head() {
 }
 kill_delivered_pooled_body() {
 	qp_instance "$PWD/inst"
-	# killed only once ./armed exists: the first two go through
-	QPOST_TEST_KILL_AT=results-unsettled
-	QPOST_TEST_KILL_IF=$PWD/armed
-	export QPOST_TEST_KILL_AT QPOST_TEST_KILL_IF
-	qp_start
-	unset QPOST_TEST_KILL_AT QPOST_TEST_KILL_IF
-	# two longer messages to bob: delivered, their files wait in the
-	# pool for the next ones
-	{ qp_msg big; head -c 20000 /dev/zero | tr '\0' x | fold -w 70; } \
-	    > big.msg
-	for n in 1 2; do
-		atf_check "$QPOST_LIBEXEC/qinject" bob@example.test < big.msg
-	done
-	qp_wait_for 2 "$QP_DIR/home/bob/Maildir/new" 30
-	qp_wait_queue_empty 30
+	# pooled files longer than the message
+	qp_start_pooled bob
 	# with sched stopped, injected and its drop file made 100 s older
 	sched=$(cat "$QP_DIR/start.pid")
 	kill -STOP "$sched"
