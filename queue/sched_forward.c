@@ -35,9 +35,8 @@
 #include "spawn_rec.h"
 
 struct copy {
-	struct sched		*s;
-	const struct qmsg	*m;
-	const char		*dt;	/* the Delivered-To address */
+	int		 fd;	/* the message file, open */
+	const char	*dt;	/* the Delivered-To address */
 };
 
 /* write_copy - the Delivered-To line, then the message (a sched_writer). */
@@ -47,27 +46,14 @@ write_copy(void *ctx, struct buf *out)
 	struct copy *c = ctx;
 	char chunk[65536];
 	ssize_t r;
-	int fd, e;
 
-	fd = openat(c->s->mess_fd, c->m->env.id, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1)
-		return -1;
 	if (buf_puts(out, "Delivered-To: <") == -1 ||
 	    buf_puts(out, c->dt) == -1 || buf_puts(out, ">\n") == -1)
-		goto fail;
-	while ((r = fd_read(fd, chunk, sizeof(chunk))) > 0)
+		return -1;
+	while ((r = fd_read(c->fd, chunk, sizeof(chunk))) > 0)
 		if (buf_put(out, chunk, (size_t)r) == -1)
-			goto fail;
-	if (r == -1)
-		goto fail;
-	close(fd);
-	return 0;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+			return -1;
+	return r == -1 ? -1 : 0;
 }
 
 /*
@@ -79,7 +65,7 @@ static int
 queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
     const char *pairs, size_t n)
 {
-	struct copy c = { s, m, dt };
+	struct copy c = { -1, dt };
 	char id[QID_LEN + 1];
 	const char *a, *first = pairs + strlen(pairs) + 1;
 	struct qenv e;
@@ -118,16 +104,20 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 	if (fstatat(s->drop_fd, e.id, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		qid_new(e.id);
 	memcpy(id, e.id, sizeof(id));	/* sched_commit takes e over */
-	/* the message's mtime: see the top of this file */
-	if (fstatat(s->mess_fd, m->env.id, &st, 0) == -1 ||
+	/* the copy gets the message's mtime: see the top of this file */
+	if ((c.fd = openat(s->mess_fd, m->env.id, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(c.fd, &st) == -1 ||
 	    sched_commit(s, &e, write_copy, &c, &st.st_mtim) == -1)
 		goto fail;
+	close(c.fd);
 	log_info("id=%s forward queued for id=%s delivered-to=<%s> to=<%s> "
 	    "rcpts=%zu", id, m->env.id, dt, first, n);
 	return 0;
 fail:
 	log_warn("id=%s unable to queue a forward delivered-to=<%s>",
 	    m->env.id, dt);
+	if (c.fd != -1)
+		close(c.fd);
 	qenv_free(&e);
 	return -1;
 }
