@@ -66,6 +66,12 @@ struct qenv {
 	char		 notice_id[QID_LEN + 1];	/* delay notice or "" */
 	int		 warned;	/* the delay notice is done (W) */
 	int		 held;		/* qctl hold: no delivery starts */
+	/*
+	 * in memory only: the message was in the queue before this sched
+	 * started, so a delivery of it may repeat one whose result a
+	 * crash lost (sched_start)
+	 */
+	int		 is_older;
 	size_t		 nrcpt;
 	struct qrcpt	*rcpt;
 };

@@ -261,7 +261,10 @@ sched_settle(struct sched *s, struct qmsg *m, time_t now, int changed)
 /*
  * sched_start - send one request: recipients rcpt[0..n-1] of m (indices
  * into its env), all local (then n is 1) or all of one remote domain.
- * Returns 0, or -1 (out of memory) with nothing changed.
+ * It says the delivery may have been made before (G1, spawn_rec.h)
+ * when the message was in the queue before this sched started, or a
+ * recipient was tried before.  Returns 0, or -1 (out of memory) with
+ * nothing changed.
  */
 int
 sched_start(struct sched *s, struct qmsg *m, const size_t *rcpt, size_t n,
@@ -271,6 +274,7 @@ sched_start(struct sched *s, struct qmsg *m, const size_t *rcpt, size_t n,
 	struct sa rec = SA_INIT;
 	struct job *j;
 	size_t i;
+	int is_again = m->env.is_older;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->rcpt = calloc(n, sizeof(*j->rcpt))) == NULL ||
@@ -283,6 +287,8 @@ sched_start(struct sched *s, struct qmsg *m, const size_t *rcpt, size_t n,
 	for (i = 0; i < n; i++) {
 		addrs[i] = m->env.rcpt[rcpt[i]].addr;
 		j->rcpt[i] = rcpt[i];
+		if (m->env.rcpt[rcpt[i]].tries > 0)
+			is_again = 1;
 	}
 	j->n = n;
 	j->id = ++last_job;
@@ -290,16 +296,17 @@ sched_start(struct sched *s, struct qmsg *m, const size_t *rcpt, size_t n,
 	j->kind = kind;
 	j->dom = d;
 	j->is_probe = is_probe;
-	if (spawn_req_encode(&rec, j->id, m->env.id, m->env.sender, addrs,
-	    j->n) == -1 || rec_frame_write(&to[kind], &rec) == -1)
+	if (spawn_req_encode(&rec, j->id, m->env.id, m->env.sender, is_again,
+	    addrs, j->n) == -1 || rec_frame_write(&to[kind], &rec) == -1)
 		die(EXIT_TEMP, "unable to send a request to %s",
 		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
 	for (i = 0; i < j->n; i++) {
 		m->env.rcpt[j->rcpt[i]].busy = 1;
-		log_info("id=%s job=%llu start to=<%s> via=%s try=%u",
+		log_info("id=%s job=%llu start to=<%s> via=%s try=%u%s",
 		    m->env.id, j->id, addrs[i],
 		    kind == SPAWN_LOCAL ? "local" : "remote",
-		    m->env.rcpt[j->rcpt[i]].tries + 1);
+		    m->env.rcpt[j->rcpt[i]].tries + 1,
+		    is_again ? " again=maybe" : "");
 	}
 	m->busy += j->n;
 	s->running[kind]++;
@@ -722,6 +729,7 @@ main(int argc, char *argv[])
 	    sizeof(from_buf[1]));
 
 	memset(&s, 0, sizeof(s));
+	(void)clock_gettime(CLOCK_REALTIME, &s.started);
 	TAILQ_INIT(&s.msgs);
 	TAILQ_INIT(&s.express);
 	open_queue(&s);

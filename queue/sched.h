@@ -90,6 +90,7 @@ struct sched {
 	size_t		 nstuck;
 	struct express_list express;	/* oldest first */
 	size_t		 nexpress, express_max;
+	struct timespec	 started;	/* drop files before: is_older */
 };
 
 #define SPAWN_LOCAL	0

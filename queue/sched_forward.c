@@ -76,6 +76,8 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 	memset(&e, 0, sizeof(e));
 	e.uid = (unsigned long)getuid();
 	e.arrival = time(NULL);
+	/* a copy queued again by a delivery made again may repeat one */
+	e.is_older = m->env.is_older;
 	e.is_utf8 = m->env.is_utf8;
 	e.kind = QKIND_MAIL;
 	if ((e.sender = strdup(m->env.sender)) == NULL)

@@ -10,6 +10,7 @@
  * next file is taken: a bad file never stops the queue.
  */
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -157,9 +158,14 @@ read_envelope(struct drop *d, struct qdrop_env *env)
 	return why;
 }
 
-/* make_env - sched's envelope for a parsed drop file. */
+/*
+ * make_env - sched's envelope for a parsed drop file.  A drop file
+ * older than this sched may be one a crashed sched was delivering
+ * before its commit (sched_express.c): is_older.
+ */
 static int
-make_env(struct qenv *e, const struct drop *d, const struct qdrop_env *de)
+make_env(const struct sched *s, struct qenv *e, const struct drop *d,
+    const struct qdrop_env *de)
 {
 	const char *r;
 
@@ -167,6 +173,7 @@ make_env(struct qenv *e, const struct drop *d, const struct qdrop_env *de)
 	memcpy(e->id, d->id, QID_LEN);
 	e->uid = (unsigned long)d->uid;
 	e->arrival = time(NULL);
+	e->is_older = timespeccmp(&d->mtime, &s->started, <);
 	e->is_utf8 = de->is_utf8;
 	if ((e->sender = strdup(de->sender.s)) == NULL)
 		return -1;
@@ -312,7 +319,7 @@ pickup_read(struct sched *s, const char *name, struct pick *p,
 	else if (!trust_sender_ok(&s->trust, p->d.uid, p->de.sender.s))
 		bad(s, name, (long)p->d.uid, "forged sender: this uid may only "
 		    "send as itself (control/trusted)");
-	else if (make_env(&q->env, &p->d, &p->de) == -1)
+	else if (make_env(s, &q->env, &p->d, &p->de) == -1)
 		return -1;
 	else if (qnew_write(s, q, write_message, &p->d, &p->d.mtime,
 	    is_express) == -1) {

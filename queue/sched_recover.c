@@ -131,6 +131,7 @@ load_env(struct sched *s, const char *name)
 		die(EXIT_TEMP, "out of memory loading the queue");
 	else {
 		nloaded++;
+		m->env.is_older = 1;
 		/*
 		 * Its drop file goes first: a message committed after its
 		 * delivery began (sched_express.c) can be finished right

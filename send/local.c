@@ -32,9 +32,9 @@
 #include "queue_id.h"
 #include "spawn_rec.h"
 
-#define USAGE	"usage: local [-i id] [-u user] -s sender -r recipient " \
-		"[-o original] -d home [-l local] [-e ext] [-m domain] " \
-		"[-t instruction]"
+#define USAGE	"usage: local [-a] [-i id] [-u user] -s sender " \
+		"-r recipient [-o original] -d home [-l local] [-e ext] " \
+		"[-m domain] [-t instruction]"
 /* -h: both forms; a failure's text has the first only (one line) */
 #define HELP	USAGE "\n       local -W\n"
 
@@ -212,8 +212,11 @@ deliver(int argc, char *argv[])
 	m.id = qid;
 	m.user = "-";
 	m.local = m.ext = m.host = "";
-	while ((ch = getopt(argc, argv, "hi:u:s:r:o:d:l:e:m:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "ahi:u:s:r:o:d:l:e:m:t:")) != -1) {
 		switch (ch) {
+		case 'a':
+			m.is_again = 1;
+			break;
 		case 'h':
 			(void)fd_write_all(1, HELP, sizeof(HELP) - 1);
 			exit(0);

@@ -48,6 +48,7 @@ struct local_msg {
 	int		 msgfd;		/* the message; read it with pread */
 	off_t		 size;		/* its size in bytes */
 	time_t		 queued;	/* its queue file's mtime */
+	int		 is_again;	/* -a: may repeat one made */
 	char		*rpline;	/* "Return-Path: <sender>\n" */
 	char		*dtline;	/* "Delivered-To: <recipient>\n" */
 };

@@ -9,9 +9,14 @@
  * final_name), and the rename replaces nothing: a delivery made again
  * because a crash came between this one and sched's record of it
  * finds its copy there and reports success instead of a second copy.
+ * A mail reader may have moved that copy into cur/ meanwhile, adding
+ * ":2," and flags to its name (an IMAP server does so as soon as it
+ * sees it), so a delivery sched says may repeat one (local -a) looks
+ * through cur/ first.  Only those: cur/ may hold many thousands.
  */
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -140,20 +145,51 @@ close_all(int *fds, size_t n)
 }
 
 /*
- * write_tmp - the message into a fresh file in tmp/, then into new/ as
- * name; 0, 1 when name was in new/ already, or -1.
+ * in_cur - whether cur/ (curfd) holds name, as it is or with ":" and
+ * flags after it; its entry's name into found.  A cur/ that cannot be
+ * read is logged and taken to hold nothing: a second copy is better
+ * than mail kept back until a mailbox is mended.
  */
 static int
-write_tmp(const struct local_msg *m, const char *dir, int tmpfd, int newfd,
-    char *name, size_t namesize)
+in_cur(int curfd, const char *name, char *found, size_t size)
 {
-	char host[HOST_MAX * 4], tmpname[NAME_MAX_LEN];
+	struct dirent *de;
+	size_t len = strlen(name);
+	DIR *dir;
+	int fd, is_in = 0;
+
+	if ((fd = openat(curfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (dir = fdopendir(fd)) == NULL) {
+		log_warn("unable to look through cur/ for %s", name);
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(dir)) != NULL)
+		if (strncmp(de->d_name, name, len) == 0 &&
+		    (de->d_name[len] == '\0' || de->d_name[len] == ':')) {
+			strlcpy(found, de->d_name, size);
+			is_in = 1;
+			break;
+		}
+	closedir(dir);
+	return is_in;
+}
+
+/*
+ * write_tmp - the message into a fresh file in tmp/, then into new/ as
+ * name (fixed: final_name's; else made here); 0, 1 when name was in
+ * new/ already, or -1.
+ */
+static int
+write_tmp(const struct local_msg *m, const char *host, int fixed,
+    int tmpfd, int newfd, char *name, size_t namesize)
+{
+	char tmpname[NAME_MAX_LEN];
 	struct atomic a;
 	sigset_t term;
-	int i, e, r, fixed;
+	int i, e, r;
 
-	host_part(host, sizeof(host));
-	fixed = final_name(m, dir, host, name, namesize) == 0;
 	for (i = 0;; i++) {
 		maildir_name(tmpname, sizeof(tmpname), (unsigned int)i + 1,
 		    host);
@@ -210,8 +246,8 @@ local_maildir(const struct local_msg *m, const char *dir, char *text,
     size_t size)
 {
 	enum { HOME, MD, TMP, NEW, CUR, NFD };
-	char name[NAME_MAX_LEN];
-	int fd[NFD] = { -1, -1, -1, -1, -1 }, e, found;
+	char host[HOST_MAX * 4], name[NAME_MAX_LEN], cur[NAME_MAX_LEN] = "";
+	int fd[NFD] = { -1, -1, -1, -1, -1 }, e, fixed, found;
 
 	if ((fd[HOME] = open(m->home, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1) {
@@ -232,7 +268,11 @@ local_maildir(const struct local_msg *m, const char *dir, char *text,
 		    strerror(e));
 		return LOCAL_TEMP;
 	}
-	if ((found = write_tmp(m, dir, fd[TMP], fd[NEW], name,
+	host_part(host, sizeof(host));
+	fixed = final_name(m, dir, host, name, sizeof(name)) == 0;
+	if (fixed && m->is_again && in_cur(fd[CUR], name, cur, sizeof(cur)))
+		found = 1;
+	else if ((found = write_tmp(m, host, fixed, fd[TMP], fd[NEW], name,
 	    sizeof(name))) == -1) {
 		e = errno;
 		close_all(fd, NFD);
@@ -243,9 +283,9 @@ local_maildir(const struct local_msg *m, const char *dir, char *text,
 	}
 	close_all(fd, NFD);
 	log_info("id=%s delivered to=<%s> user=%s size=%lld maildir=%s "
-	    "file=new/%s%s", m->id, m->recipient, m->user,
-	    (long long)m->size, dir, name,
-	    found ? " found=yes" : "");
+	    "file=%s/%s%s", m->id, m->recipient, m->user,
+	    (long long)m->size, dir, cur[0] != '\0' ? "cur" : "new",
+	    cur[0] != '\0' ? cur : name, found ? " found=yes" : "");
 	(void)snprintf(text, size, "2.0.0 <%s> delivered to Maildir %s",
 	    m->recipient, dir);
 	return LOCAL_OK;

@@ -258,7 +258,7 @@ start_delivery(struct job *j, size_t i, struct lres_delivery *d,
 	char text[SPAWN_TEXT_MAX + 1];
 	char a_local[] = "local", a_i[] = "-i", a_u[] = "-u", a_s[] = "-s";
 	char a_r[] = "-r", a_d[] = "-d", a_l[] = "-l", a_e[] = "-e";
-	char a_m[] = "-m", a_t[] = "-t", a_o[] = "-o";
+	char a_m[] = "-m", a_t[] = "-t", a_o[] = "-o", a_a[] = "-a";
 	struct delivery *dv;
 	struct worker *w;
 	int msgfd, p[2], n;
@@ -297,6 +297,8 @@ start_delivery(struct job *j, size_t i, struct lres_delivery *d,
 	argv[n++] = d->ext;
 	argv[n++] = a_m;
 	argv[n++] = domain;
+	if (j->req.is_again)
+		argv[n++] = a_a;
 	if (!d->is_mailbox) {
 		argv[n++] = a_t;
 		argv[n++] = d->target;

@@ -13,13 +13,14 @@
 
 int
 spawn_req_encode(struct sa *out, unsigned long long job, const char *id,
-    const char *sender, const char *const *rcpt, size_t n)
+    const char *sender, int is_again, const char *const *rcpt, size_t n)
 {
 	size_t i;
 
 	out->len = 0;
 	if (rec_putu(out, 'J', job) == -1 || rec_puts(out, 'I', id) == -1 ||
-	    rec_puts(out, 'F', sender) == -1)
+	    rec_puts(out, 'F', sender) == -1 ||
+	    (is_again && rec_puts(out, 'G', "1") == -1))
 		return -1;
 	for (i = 0; i < n; i++)
 		if (rec_puts(out, 'R', rcpt[i]) == -1)
@@ -61,6 +62,12 @@ spawn_req_decode(const char *p, size_t n, struct spawn_req *q)
 	    copy_text(q->sender, sizeof(q->sender), v, vlen) == -1)
 		return -1;
 	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
+		/* G1, once, before the first recipient */
+		if (tag == 'G' && q->nrcpt == 0 && !q->is_again &&
+		    vlen == 1 && v[0] == '1') {
+			q->is_again = 1;
+			continue;
+		}
 		if (tag != 'R' || vlen == 0 || q->nrcpt == SPAWN_RCPT_MAX)
 			return -1;
 		nr = reallocarray(q->rcpt, q->nrcpt + 1, sizeof(*q->rcpt));

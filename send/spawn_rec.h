@@ -5,13 +5,16 @@
  * rspawn), each a netstring-framed record of rec.h fields:
  *
  *	request (sched to spawner): J<job> I<message id> F<sender>
- *	    R<recipient> ... (one or more)
+ *	    [G1] R<recipient> ... (one or more)
  *	result (spawner to sched): J<job>, then for each recipient of the
  *	    request, in order, S<K|Z|D> T<text>, and after a K from
  *	    lspawn forwards sched must queue: groups of V<delivered-to>
  *	    (the Delivered-To address of the copy) A<address> ...
  *
- * K is delivered, Z a temporary failure, D a permanent one (the
+ * G1 says the delivery may have been made before, by a sched that
+ * crashed before it saved the result, or by an earlier try: lspawn
+ * then has local look for the copy a mail reader may have moved out
+ * of new/ (local -a).  K is delivered, Z a temporary failure, D a permanent one (the
  * letters of qmail-remote).  A forward is queued by sched, not by the
  * user's `local', so that it keeps the original envelope sender
  * without the user being trusted to choose senders: the delivery is
@@ -39,6 +42,7 @@ struct spawn_req {
 	unsigned long long	  job;
 	char			  id[QID_LEN + 1];
 	char			  sender[ADDR_PATH_MAX + 1];
+	int			  is_again;	/* G1: may repeat one made */
 	size_t			  nrcpt;
 	char			(*rcpt)[ADDR_PATH_MAX + 1];
 };
@@ -58,7 +62,7 @@ struct spawn_res {
 };
 
 int	spawn_req_encode(struct sa *, unsigned long long, const char *,
-	    const char *, const char *const *, size_t);
+	    const char *, int, const char *const *, size_t);
 int	spawn_req_decode(const char *, size_t, struct spawn_req *);
 void	spawn_req_free(struct spawn_req *);
 int	spawn_res_encode(struct sa *, const struct spawn_res *);

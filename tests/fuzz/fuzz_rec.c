@@ -99,10 +99,11 @@ req_again(const struct spawn_req *q)
 		CHECK(clean(q->rcpt[i]) && q->rcpt[i][0] != '\0');
 		rcpt[i] = q->rcpt[i];
 	}
-	CHECK(spawn_req_encode(&out, q->job, q->id, q->sender, rcpt,
-	    q->nrcpt) == 0);
+	CHECK(spawn_req_encode(&out, q->job, q->id, q->sender, q->is_again,
+	    rcpt, q->nrcpt) == 0);
 	CHECK(spawn_req_decode(out.s, out.len, &q2) == 0);
-	CHECK(q2.job == q->job && strcmp(q2.id, q->id) == 0 &&
+	CHECK(q2.job == q->job && q2.is_again == q->is_again &&
+	    strcmp(q2.id, q->id) == 0 &&
 	    strcmp(q2.sender, q->sender) == 0 && q2.nrcpt == q->nrcpt);
 	for (i = 0; i < q->nrcpt; i++)
 		CHECK(strcmp(q2.rcpt[i], q->rcpt[i]) == 0);

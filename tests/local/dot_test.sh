@@ -216,6 +216,48 @@ mixed_cleanup() {
 	qp_stop
 }
 
+atf_test_case retry_read cleanup
+retry_read_head() {
+	atf_set "descr" "a dot file's Maildir line delivered, its program" \
+	    "line deferred: by the retry a mail reader has moved the copy" \
+	    "to cur/, where the retry finds it, so the Maildir holds one"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+retry_read_body() {
+	qp_instance "$PWD/inst"
+	echo 1 > "$QPOST_CONTROL/retrymin"
+	echo 2 > "$QPOST_CONTROL/retrymax"
+	# the program plays the mail reader, then defers, once
+	cat > "$QP_DIR/home/alice/.qpost" <<'EOF'
+./Maildir/
+|test -f read && exit 0; f=$(ls Maildir/new) && mv "Maildir/new/$f" "Maildir/cur/$f:2,S" && touch read; exit 111
+EOF
+	qp_start
+	qp_msg rr > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f sender@example.test \
+	    alice@example.test < m
+	qp_wait_queue_empty 30
+	qp_stop
+	[ -f "$QP_DIR/home/alice/read" ] ||
+	    atf_fail "the program never moved the copy: the test shows nothing"
+	grep -q "to=<alice@example.test> result=defer try=1" "$QP_DIR/log" ||
+	    atf_fail "the first delivery was not deferred"
+	grep -q "start to=<alice@example.test> via=local try=2 again=maybe" \
+	    "$QP_DIR/log" || atf_fail "the retry did not say it may repeat one"
+	[ "$(qp_nfiles "$QP_DIR/home/alice/Maildir/new")" -eq 0 ] ||
+	    atf_fail "the retry made a second copy in new/"
+	[ "$(qp_nfiles "$QP_DIR/home/alice/Maildir/cur")" -eq 1 ] ||
+	    atf_fail "cur/ does not hold exactly the one copy"
+	qp_mail_body_equal "$QP_DIR"/home/alice/Maildir/cur/* m ||
+	    atf_fail "the copy in cur/ differs"
+	grep -q "delivered to=<alice@example.test> .*file=cur/.*:2,S found=yes" \
+	    "$QP_DIR/log" || atf_fail "local did not log the copy found in cur/"
+}
+retry_read_cleanup() {
+	qp_stop
+}
+
 # ---- as root: a system-mode instance and a throwaway account -------
 
 setup_system() {
@@ -299,5 +341,6 @@ atf_init_test_cases() {
 	atf_add_test_case bad_lines
 	atf_add_test_case loop_stop
 	atf_add_test_case mixed
+	atf_add_test_case retry_read
 	atf_add_test_case root_uid
 }

@@ -106,7 +106,10 @@ crash_delivered_head() {
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
-crash_delivered_body() {
+# crash_delivered_run [read] - crash_delivered's steps; with read, bob's
+# first copy is moved to cur/ (as by a mail reader) before alice's
+# delivery is made again
+crash_delivered_run() {
 	qp_instance "$PWD/inst"
 	add_user carol
 	# alice's deliveries wait for ./open, so the forward's first copy
@@ -146,20 +149,44 @@ crash_delivered_body() {
 	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
 	qp_deadline_loop 30 test ! -e "$QPOST_QUEUE/env/$fwd" ||
 	    atf_fail "the forward $fwd was not removed after its delivery"
+	md=$QP_DIR/home/bob/Maildir
+	if [ "$1" = read ]; then
+		f=$(ls "$md/new")
+		mv "$md/new/$f" "$md/cur/$f:2,S" || atf_fail "no copy to move"
+	fi
 	touch open
 	qp_wait_queue_empty 30
 	qp_stop
 	[ "$(grep -c "id=$fwd forward queued for id=" "$QP_DIR/log")" -eq 2 ] ||
 	    atf_fail "the forward was not queued again"
-	[ "$(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" -eq 1 ] ||
-	    atf_fail "bob got $(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" \
-	    "copies"
+	n=$(($(qp_nfiles "$md/new") + $(qp_nfiles "$md/cur")))
+	[ "$n" -eq 1 ] || atf_fail "bob got $n copies"
 	grep -q "id=$fwd .*found=yes" "$QP_DIR/log" ||
 	    atf_fail "local did not find bob's first copy"
+}
+crash_delivered_body() {
+	crash_delivered_run
 }
 crash_delivered_cleanup() {
 	[ -f inst/start.pid ] && kill -CONT "$(cat inst/start.pid)" 2>/dev/null
 	qp_stop
+}
+
+atf_test_case crash_delivered_read cleanup
+crash_delivered_read_head() {
+	atf_set "descr" "as crash_delivered, with bob's first copy moved to" \
+	    "cur/ by a mail reader before the delivery is made again: the" \
+	    "forward queued again finds it there, and bob has one"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+crash_delivered_read_body() {
+	crash_delivered_run read
+	grep -q "id=$fwd .*file=cur/.*:2,S found=yes" "$QP_DIR/log" ||
+	    atf_fail "local did not log bob's copy found in cur/"
+}
+crash_delivered_read_cleanup() {
+	crash_delivered_cleanup
 }
 
 atf_test_case id_taken cleanup
@@ -274,6 +301,7 @@ atf_init_test_cases() {
 	atf_add_test_case keeps_sender
 	atf_add_test_case crash_once
 	atf_add_test_case crash_delivered
+	atf_add_test_case crash_delivered_read
 	atf_add_test_case id_taken
 	atf_add_test_case dot_forward
 	atf_add_test_case loop

@@ -429,6 +429,91 @@ kill_delivered_pooled_cleanup() {
 	qp_stop
 }
 
+# read_by_client DIR - move the one file of DIR/new to DIR/cur with
+# flags, as an IMAP server does once it has seen it
+read_by_client() {
+	f=$(ls "$1/new")
+	[ -n "$f" ] && mv "$1/new/$f" "$1/cur/$f:2,S" ||
+	    atf_fail "no copy in $1/new to move"
+}
+
+# one_read_copy DIR MSG - the copy is still the one in DIR/cur, found
+# by the delivery made again, and none was added to DIR/new
+one_read_copy() {
+	[ "$(qp_nfiles "$1/new")" -eq 0 ] ||
+	    atf_fail "a second copy in $1/new"
+	one_copy "$1/cur" "$2"
+	grep -q "id=$ID delivered to=<alice@example.test> .*file=cur/.*:2,S found=yes" \
+	    "$QP_DIR/log" || atf_fail "local did not log the copy found in cur/"
+}
+
+atf_test_case kill_delivered_read cleanup
+kill_delivered_read_head() {
+	atf_set "descr" "as kill_delivered, with the copy moved to cur/ by" \
+	    "a mail reader before the restart: the delivery made again" \
+	    "finds it there, and alice still has one"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+kill_delivered_read_body() {
+	qp_instance "$PWD/inst"
+	QPOST_TEST_KILL_AT=results-unsettled
+	export QPOST_TEST_KILL_AT
+	qp_start
+	unset QPOST_TEST_KILL_AT
+	inject d3
+	qp_wait_log "test: killed at results-unsettled" 10
+	qp_kill_sched
+	[ -f "$QPOST_QUEUE/drop/$ID" ] && [ ! -f "$QPOST_QUEUE/env/$ID" ] ||
+	    atf_fail "not delivered before its commit: the test shows nothing"
+	grep -q "id=$ID job=[0-9]* start .*again=maybe" "$QP_DIR/log" &&
+	    atf_fail "a first delivery said it may repeat one"
+	read_by_client "$QP_DIR/home/alice/Maildir"
+	qp_start
+	qp_wait_log "id=$ID removed" 10
+	qp_stop
+	grep -q "id=$ID job=[0-9]* start .*try=1 again=maybe" "$QP_DIR/log" ||
+	    atf_fail "the delivery after the restart was not made again"
+	one_read_copy "$QP_DIR/home/alice/Maildir" d3.msg
+	queue_clean
+}
+kill_delivered_read_cleanup() {
+	qp_stop
+}
+
+atf_test_case kill_committed_read cleanup
+kill_committed_read_head() {
+	atf_set "descr" "a message committed before its delivery, sched" \
+	    "killed after the delivery and before its record, the copy" \
+	    "moved to cur/: the message loaded from env/ at the restart is" \
+	    "delivered again, finds the copy in cur/, and alice has one"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+kill_committed_read_body() {
+	qp_instance "$PWD/inst"
+	QPOST_TEST_KILL_AT=results-unsettled QPOST_EXPRESS_MAX=0
+	export QPOST_TEST_KILL_AT QPOST_EXPRESS_MAX
+	qp_start
+	unset QPOST_TEST_KILL_AT QPOST_EXPRESS_MAX
+	inject d4
+	qp_wait_log "test: killed at results-unsettled" 10
+	qp_kill_sched
+	[ -f "$QPOST_QUEUE/env/$ID" ] && [ ! -f "$QPOST_QUEUE/drop/$ID" ] ||
+	    atf_fail "not committed before its delivery: the test shows nothing"
+	grep -q "id=$ID job=[0-9]* start .*again=maybe" "$QP_DIR/log" &&
+	    atf_fail "a first delivery said it may repeat one"
+	read_by_client "$QP_DIR/home/alice/Maildir"
+	qp_start
+	qp_wait_log "id=$ID removed" 10
+	qp_stop
+	one_read_copy "$QP_DIR/home/alice/Maildir" d4.msg
+	queue_clean
+}
+kill_committed_read_cleanup() {
+	qp_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case in_flight
 	atf_add_test_case no_sync
@@ -440,4 +525,6 @@ atf_init_test_cases() {
 	atf_add_test_case kill_sched
 	atf_add_test_case kill_delivered
 	atf_add_test_case kill_delivered_pooled
+	atf_add_test_case kill_delivered_read
+	atf_add_test_case kill_committed_read
 }

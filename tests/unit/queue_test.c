@@ -556,21 +556,23 @@ ATF_TC_BODY(spawn_req_round_trip, tc)
 	size_t i;
 
 	ATF_REQUIRE_EQ(spawn_req_encode(&out, 18446744073709551615ULL, ID1,
-	    "s@example.test", r, 3), 0);
+	    "s@example.test", 0, r, 3), 0);
 	ATF_REQUIRE_EQ(spawn_req_decode(out.s, out.len, &q), 0);
 	ATF_CHECK_EQ(q.job, 18446744073709551615ULL);
 	ATF_CHECK_STREQ(q.id, ID1);
 	ATF_CHECK_STREQ(q.sender, "s@example.test");
+	ATF_CHECK_EQ(q.is_again, 0);
 	ATF_REQUIRE_EQ(q.nrcpt, 3);
 	for (i = 0; i < 3; i++)
 		ATF_CHECK_STREQ(q.rcpt[i], r[i]);
 	spawn_req_free(&q);
 
-	/* empty sender, one recipient */
-	ATF_REQUIRE_EQ(spawn_req_encode(&out, 0, ID2, "", r, 1), 0);
+	/* empty sender, one recipient, a delivery that may repeat one */
+	ATF_REQUIRE_EQ(spawn_req_encode(&out, 0, ID2, "", 1, r, 1), 0);
 	ATF_REQUIRE_EQ(spawn_req_decode(out.s, out.len, &q), 0);
 	ATF_CHECK_EQ(q.job, 0);
 	ATF_CHECK_STREQ(q.sender, "");
+	ATF_CHECK_EQ(q.is_again, 1);
 	ATF_CHECK_EQ(q.nrcpt, 1);
 	spawn_req_free(&q);
 
@@ -581,15 +583,17 @@ ATF_TC_BODY(spawn_req_round_trip, tc)
 	 * else must be refused, and a short decode must be exactly the
 	 * first recipients (sched and the spawners compare the counts).
 	 */
-	ATF_REQUIRE_EQ(spawn_req_encode(&out, 7, ID1, "s@x.test", r, 3), 0);
+	ATF_REQUIRE_EQ(spawn_req_encode(&out, 7, ID1, "s@x.test", 1, r, 3),
+	    0);
 	for (i = 0; i < out.len; i++) {
 		int rv = spawn_req_decode(out.s, i, &q);
 
 		if (rv == 0) {
 			ATF_CHECK_MSG(q.nrcpt > 0 && q.nrcpt < 3, "prefix %zu",
 			    i);
+			ATF_CHECK(q.is_again);
 			ATF_REQUIRE_EQ(spawn_req_encode(&again, 7, ID1,
-			    "s@x.test", r, q.nrcpt), 0);
+			    "s@x.test", 1, r, q.nrcpt), 0);
 			ATF_CHECK_MSG(again.len == i, "prefix %zu decoded "
 			    "as something else", i);
 		} else
@@ -619,6 +623,12 @@ ATF_TC_BODY(spawn_req_rejects, tc)
 		E(RQ "R4:c@d\r,"),
 		E(RQ "R4:c\0@d,"),
 		E(RQ "R3:c@d,x"),
+		E(RQ "G1:1,"),				/* G, no R */
+		E(RQ "G1:0,R3:c@d,"),
+		E(RQ "G0:,R3:c@d,"),
+		E(RQ "G2:11,R3:c@d,"),
+		E(RQ "G1:1,G1:1,R3:c@d,"),
+		E(RQ "R3:c@d,G1:1,"),			/* G after R */
 		E("I16:" ID1 ",J1:7,F3:a@b,R3:c@d,"),	/* order */
 		E("J1:7,F3:a@b,I16:" ID1 ",R3:c@d,"),
 		E("J0:,I16:" ID1 ",F3:a@b,R3:c@d,"),
@@ -639,6 +649,10 @@ ATF_TC_BODY(spawn_req_rejects, tc)
 
 	ATF_REQUIRE_EQ(spawn_req_decode(RQ "R3:c@d,", sizeof(RQ "R3:c@d,") - 1,
 	    &q), 0);
+	spawn_req_free(&q);
+	ATF_REQUIRE_EQ(spawn_req_decode(RQ "G1:1,R3:c@d,",
+	    sizeof(RQ "G1:1,R3:c@d,") - 1, &q), 0);
+	ATF_CHECK(q.is_again);
 	spawn_req_free(&q);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		ATF_CHECK_EQ_MSG(spawn_req_decode(t[i].in, t[i].n, &q), -1,
