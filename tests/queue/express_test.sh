@@ -447,6 +447,29 @@ one_read_copy() {
 	    "$QP_DIR/log" || atf_fail "local did not log the copy found in cur/"
 }
 
+# kill_then_read NAME IN OUT - sched killed after local delivered
+# message NAME and before its record, with the message in queue folder
+# IN and not in OUT (drop and env: delivered before its commit; env and
+# drop: after it); the copy read (moved to cur/), sched run again
+# until the message is removed
+kill_then_read() {
+	QPOST_TEST_KILL_AT=results-unsettled
+	export QPOST_TEST_KILL_AT
+	qp_start
+	unset QPOST_TEST_KILL_AT
+	inject "$1"
+	qp_wait_log "test: killed at results-unsettled" 10
+	qp_kill_sched
+	[ -f "$QPOST_QUEUE/$2/$ID" ] && [ ! -f "$QPOST_QUEUE/$3/$ID" ] ||
+	    atf_fail "not in $2/ and out of $3/: the test shows nothing"
+	grep -q "id=$ID job=[0-9]* start .*again=maybe" "$QP_DIR/log" &&
+	    atf_fail "a first delivery said it may repeat one"
+	read_by_client "$QP_DIR/home/alice/Maildir"
+	qp_start
+	qp_wait_log "id=$ID removed" 10
+	qp_stop
+}
+
 atf_test_case kill_delivered_read cleanup
 kill_delivered_read_head() {
 	atf_set "descr" "as kill_delivered, with the copy moved to cur/ by" \
@@ -457,21 +480,7 @@ kill_delivered_read_head() {
 }
 kill_delivered_read_body() {
 	qp_instance "$PWD/inst"
-	QPOST_TEST_KILL_AT=results-unsettled
-	export QPOST_TEST_KILL_AT
-	qp_start
-	unset QPOST_TEST_KILL_AT
-	inject d3
-	qp_wait_log "test: killed at results-unsettled" 10
-	qp_kill_sched
-	[ -f "$QPOST_QUEUE/drop/$ID" ] && [ ! -f "$QPOST_QUEUE/env/$ID" ] ||
-	    atf_fail "not delivered before its commit: the test shows nothing"
-	grep -q "id=$ID job=[0-9]* start .*again=maybe" "$QP_DIR/log" &&
-	    atf_fail "a first delivery said it may repeat one"
-	read_by_client "$QP_DIR/home/alice/Maildir"
-	qp_start
-	qp_wait_log "id=$ID removed" 10
-	qp_stop
+	kill_then_read d3 drop env
 	grep -q "id=$ID job=[0-9]* start .*try=1 again=maybe" "$QP_DIR/log" ||
 	    atf_fail "the delivery after the restart was not made again"
 	one_read_copy "$QP_DIR/home/alice/Maildir" d3.msg
@@ -492,21 +501,10 @@ kill_committed_read_head() {
 }
 kill_committed_read_body() {
 	qp_instance "$PWD/inst"
-	QPOST_TEST_KILL_AT=results-unsettled QPOST_EXPRESS_MAX=0
-	export QPOST_TEST_KILL_AT QPOST_EXPRESS_MAX
-	qp_start
-	unset QPOST_TEST_KILL_AT QPOST_EXPRESS_MAX
-	inject d4
-	qp_wait_log "test: killed at results-unsettled" 10
-	qp_kill_sched
-	[ -f "$QPOST_QUEUE/env/$ID" ] && [ ! -f "$QPOST_QUEUE/drop/$ID" ] ||
-	    atf_fail "not committed before its delivery: the test shows nothing"
-	grep -q "id=$ID job=[0-9]* start .*again=maybe" "$QP_DIR/log" &&
-	    atf_fail "a first delivery said it may repeat one"
-	read_by_client "$QP_DIR/home/alice/Maildir"
-	qp_start
-	qp_wait_log "id=$ID removed" 10
-	qp_stop
+	# nothing delivered before its commit
+	QPOST_EXPRESS_MAX=0
+	export QPOST_EXPRESS_MAX
+	kill_then_read d4 env drop
 	one_read_copy "$QP_DIR/home/alice/Maildir" d4.msg
 	queue_clean
 }
