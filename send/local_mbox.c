@@ -13,6 +13,16 @@
  * The file is opened without following a symbolic link and must be a
  * regular file with one link: a link planted where the mailbox should
  * be would otherwise make the user's mail land in someone else's file.
+ *
+ * An mbox has no names to find a copy by, as a Maildir has.  So a
+ * delivery sched says may repeat one whose result a crash lost (local
+ * -a) compares the end of the mbox with what it would append: if the
+ * last message is this one, byte for byte after its From line (whose
+ * date differs), the copy is there.  No two message files are alike
+ * (sched's Received: line names the queue id, a forward keeps its
+ * original's under its own Delivered-To:, a bounce has a random MIME
+ * boundary), so no other delivery writes the same bytes.  A copy with
+ * other mail appended after it is not found.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -52,6 +62,13 @@ struct mbox {
 	off_t			 old;		/* the size before the append */
 	off_t			 add;		/* the bytes of the append */
 	char			 from[512];	/* the "From " separator line */
+	int			 is_found;	/* -a: the append was there */
+};
+
+/* a comparison of encode's output with the mbox's bytes from off on */
+struct same {
+	int	fd;
+	off_t	off;
 };
 
 /* remaining_ms - milliseconds left before the deadline, 0 if none. */
@@ -188,8 +205,9 @@ unlock(struct mbox *b)
 static int
 open_mbox(struct mbox *b)
 {
-	const int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC;
+	/* with -a, made_before reads the end back */
+	const int flags = (b->m->is_again ? O_RDWR : O_WRONLY) | O_APPEND |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	struct stat st;
 	int i;
 
@@ -306,19 +324,19 @@ from_line(struct mbox *b)
 }
 
 /*
- * encode - the whole append (separator, rpline, dtline, the message
- * quoted, the blank line) to out, or only counted into b->add when out
- * is NULL.  0, or -1 with errno.
+ * encode - the whole append (separator unless is_bare, rpline, dtline,
+ * the message quoted, the blank line) to out, or only counted into
+ * b->add when out is NULL.  0, or -1 with errno.
  */
 static int
-encode(struct mbox *b, struct buf *out)
+encode(struct mbox *b, struct buf *out, int is_bare)
 {
 	char chunk[65536];
 	struct mbox_quote q;
 	off_t off = 0;
 	ssize_t r;
 
-	if (out != NULL && buf_puts(out, b->from) == -1)
+	if (out != NULL && !is_bare && buf_puts(out, b->from) == -1)
 		return -1;
 	mbox_quote_init(&q, out);
 	if (mbox_quote_put(&q, b->m->rpline, strlen(b->m->rpline)) == -1 ||
@@ -355,7 +373,7 @@ append(struct mbox *b)
 	int r, e;
 
 	buf_init(&out, b->fd, obuf, sizeof(obuf));
-	if (encode(b, &out) == 0 && buf_flush(&out) == 0) {
+	if (encode(b, &out, 0) == 0 && buf_flush(&out) == 0) {
 		do
 			r = fsync(b->fd);
 		while (r == -1 && errno == EINTR);
@@ -368,6 +386,78 @@ append(struct mbox *b)
 		    "bytes", b->m->id, b->path, (long long)b->old);
 	errno = e;
 	return -1;
+}
+
+/*
+ * same_io - a buf transport that writes nothing: it compares the bytes
+ * with the file's from c->off on, and fails at the first that differs.
+ */
+static ssize_t
+same_io(void *ctx, int fd, void *p, size_t n, int writing)
+{
+	struct same *c = ctx;
+	char have[4096];
+	size_t done = 0;
+	ssize_t r;
+
+	(void)fd;
+	(void)writing;
+	while (done < n) {
+		r = pread(c->fd, have, n - done < sizeof(have) ? n - done :
+		    sizeof(have), c->off);
+		if (r <= 0 || memcmp(have, (char *)p + done, (size_t)r) != 0) {
+			errno = ENOMSG;
+			return -1;
+		}
+		done += (size_t)r;
+		c->off += r;
+	}
+	return (ssize_t)n;
+}
+
+/*
+ * ends_with_from_line - whether the mbox's bytes before off end with a
+ * whole line that starts with "From ".
+ */
+static int
+ends_with_from_line(const struct mbox *b, off_t off)
+{
+	char line[sizeof(b->from) + 1];
+	size_t n = off < (off_t)sizeof(line) ? (size_t)off : sizeof(line);
+	char *p;
+
+	if (n < 6 || pread(b->fd, line, n, off - (off_t)n) != (ssize_t)n ||
+	    line[n - 1] != '\n')
+		return 0;
+	/* the line starts after the newline before it, or at the top */
+	p = memrchr(line, '\n', n - 1);
+	p = p != NULL ? p + 1 : (off == (off_t)n ? line : NULL);
+	return p != NULL && line + n - p > 5 && memcmp(p, "From ", 5) == 0;
+}
+
+/*
+ * made_before - whether the locked mbox (of b->old bytes) ends with
+ * this delivery's append (see the top of the file).
+ */
+static int
+made_before(struct mbox *b)
+{
+	char obuf[4096];
+	struct same c;
+	struct buf out;
+	off_t len;
+
+	if (b->add == 0 && encode(b, NULL, 0) == -1)
+		return 0;
+	len = b->add - (off_t)strlen(b->from);
+	if (b->old < len || !ends_with_from_line(b, b->old - len))
+		return 0;
+	c.fd = b->fd;
+	c.off = b->old - len;
+	buf_init(&out, -1, obuf, sizeof(obuf));
+	buf_transport(&out, same_io, &c);
+	return encode(b, &out, 1) == 0 && buf_flush(&out) == 0 &&
+	    c.off == b->old;
 }
 
 /* too_big - whether the append breaks mailboxsizelimit: text set. */
@@ -419,7 +509,7 @@ fail_text(struct mbox *b, int e, char *text, size_t size)
 	if (e == EFBIG) {
 		code = "4.2.2";
 		if (b->add == 0)
-			(void)encode(b, NULL);	/* its size */
+			(void)encode(b, NULL, 0);	/* its size */
 		if (getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
 		    rl.rlim_cur != RLIM_INFINITY && b->add > (off_t)rl.rlim_cur)
 			code = "5.2.2";
@@ -440,6 +530,10 @@ deliver(struct mbox *b, char *text, size_t size)
 		return LOCAL_TEMP;
 	}
 	b->old = st.st_size;
+	if (b->m->is_again && made_before(b)) {
+		b->is_found = 1;
+		return LOCAL_OK;
+	}
 	if (too_big(b, b->old, text, size))
 		return text[0] == '5' ? LOCAL_PERM : LOCAL_TEMP;
 	if (append(b) == -1) {
@@ -469,7 +563,7 @@ local_mbox(const struct local_msg *m, const char *path, char *text,
 		return LOCAL_TEMP;
 	from_line(&b);
 	/* the exact size first, so a limit fails before anything is written */
-	if (b.limit > 0 && encode(&b, NULL) == -1) {
+	if (b.limit > 0 && encode(&b, NULL, 0) == -1) {
 		(void)snprintf(text, size, "4.3.0 <%s>: unable to read the "
 		    "message: %s", m->recipient, strerror(errno));
 		return LOCAL_TEMP;
@@ -489,8 +583,9 @@ local_mbox(const struct local_msg *m, const char *path, char *text,
 	if (code != LOCAL_OK)
 		return code;
 	log_info("id=%s delivered to=<%s> user=%s size=%lld mbox=%s "
-	    "bytes=%lld", m->id, m->recipient, m->user, (long long)m->size,
-	    path, (long long)b.add);
+	    "bytes=%lld%s", m->id, m->recipient, m->user, (long long)m->size,
+	    path, b.is_found ? 0LL : (long long)b.add,
+	    b.is_found ? " found=yes" : "");
 	(void)snprintf(text, size, "2.0.0 <%s> delivered to mbox %s",
 	    m->recipient, path);
 	return LOCAL_OK;

@@ -237,6 +237,84 @@ maildir_redelivery_body() {
 	atf_check -o empty ls -A home/Maildir/tmp
 }
 
+atf_test_case mbox_redelivery
+mbox_redelivery_head() {
+	atf_set "descr" "with -a (sched: it may repeat a delivery whose" \
+	    "result a crash lost) an mbox that ends with this very append," \
+	    "but for its From line, gets no second copy; without -a, or with" \
+	    "other mail after the copy, or for another recipient, it does"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "/usr/bin/python3"
+	atf_set "timeout" "60"
+}
+mbox_redelivery_body() {
+	mb_setup
+	# ./again MSG - mb_local's delivery to ./mbox, made again (local -a)
+	cat > again <<EOF
+#!/bin/sh
+exec "$LOCAL" -a -i 0123456789abcdef -u alice -s sender@example.test \\
+    -r alice@example.test -d "$PWD/home" -t ./mbox < "\$1"
+EOF
+	chmod 755 again
+	printf 'Subject: quoting\n\nFrom the start\n>From one\n' > m1
+	mb_big m2 big
+	atf_check -o match:"^2.0.0" -e not-match:found= ./mb_local m2 ./mbox
+	# the From line's date may differ: a second later
+	atf_check -o match:"^2.0.0" -e match:"mbox=./mbox bytes=0 found=yes" \
+	    ./again m2
+	atf_check $CHECK home/mbox sender@example.test m2
+	# without -a a second copy, which -a then finds at the end
+	atf_check -o match:"^2.0.0" -e not-match:found= ./mb_local m2 ./mbox
+	atf_check -o match:"^2.0.0" -e match:"found=yes" ./again m2
+	atf_check $CHECK home/mbox sender@example.test m2 sender@example.test m2
+	# other mail after it: not found, appended
+	atf_check -o match:"^2.0.0" -e ignore ./mb_local m1 ./mbox
+	atf_check -o match:"^2.0.0" -e not-match:found= ./again m2
+	# another recipient's copy of the same message is not this one
+	atf_check -o match:"^2.0.0" -e not-match:found= "$LOCAL" -a \
+	    -i 0123456789abcdef -s sender@example.test -r bob@example.test \
+	    -d "$PWD/home" -t ./mbox < m1
+	atf_check -o inline:"5\n" sh -c "grep -c '^From sender@' home/mbox"
+	atf_check -o inline:"5\n" /usr/bin/python3 -c \
+	    'import mailbox, sys; print(len(mailbox.mbox(sys.argv[1])))' \
+	    home/mbox
+}
+
+atf_test_case kill_redelivered cleanup
+kill_redelivered_head() {
+	atf_set "descr" "sched killed after local appended to alice's mbox" \
+	    "and before it recorded the delivery: the delivery made again" \
+	    "after the restart finds the copy at the end, and the mbox holds" \
+	    "one"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+kill_redelivered_body() {
+	qp_instance "$PWD/inst"
+	echo ./mbox > "$QP_DIR/home/alice/.qpost"
+	QPOST_TEST_KILL_AT=results-unsettled
+	export QPOST_TEST_KILL_AT
+	qp_start
+	unset QPOST_TEST_KILL_AT
+	qp_msg k1 > m
+	QPOST_ID_FD=3 "$QPOST_LIBEXEC/qinject" -f sender@example.test \
+	    alice@example.test < m 3> id || atf_fail "qinject failed"
+	qp_wait_log "test: killed at results-unsettled" 10
+	qp_kill_sched
+	[ "$(grep -c '^From ' "$QP_DIR/home/alice/mbox")" -eq 1 ] ||
+	    atf_fail "no copy before the kill: the test shows nothing"
+	qp_start
+	qp_wait_log "id=$(cat id) removed" 10
+	qp_stop
+	[ "$(grep -c '^From ' "$QP_DIR/home/alice/mbox")" -eq 1 ] ||
+	    atf_fail "alice's mbox holds a second copy"
+	grep -q "id=$(cat id) delivered to=<alice@example.test> .*found=yes" \
+	    "$QP_DIR/log" || atf_fail "the delivery was not made again"
+}
+kill_redelivered_cleanup() {
+	qp_stop
+}
+
 atf_test_case size_limit
 size_limit_head() {
 	atf_set "descr" "control/mailboxsizelimit: a message larger than the" \
@@ -578,6 +656,8 @@ atf_init_test_cases() {
 	atf_add_test_case fsync_fails
 	atf_add_test_case maildir_edquot
 	atf_add_test_case maildir_redelivery
+	atf_add_test_case mbox_redelivery
+	atf_add_test_case kill_redelivered
 	atf_add_test_case size_limit
 	atf_add_test_case efbig
 	atf_add_test_case dotlock_wait
