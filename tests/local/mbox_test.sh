@@ -259,7 +259,7 @@ EOF
 	printf 'Subject: quoting\n\nFrom the start\n>From one\n' > m1
 	mb_big m2 big
 	atf_check -o match:"^2.0.0" -e not-match:found= ./mb_local m2 ./mbox
-	# the From line's date may differ: a second later
+	# found, though its From line may carry another second
 	atf_check -o match:"^2.0.0" -e match:"mbox=./mbox bytes=0 found=yes" \
 	    ./again m2
 	atf_check $CHECK home/mbox sender@example.test m2
