@@ -370,6 +370,15 @@ qp_nfiles() {
 	fi
 }
 
+# qp_read_by_client MAILDIR - move the one file of MAILDIR/new to
+# MAILDIR/cur with the flags ":2,S", as an IMAP server does once it has
+# shown the message; fail when new/ holds no file.
+qp_read_by_client() {
+	_qp_f=$(ls "$1/new")
+	[ -n "$_qp_f" ] && mv "$1/new/$_qp_f" "$1/cur/$_qp_f:2,S" ||
+	    atf_fail "no copy in $1/new to move to cur/"
+}
+
 # qp_wait_for COUNT DIR TIMEOUT - wait until DIR holds at least COUNT
 # files (more is not an error here: a test that kills processes may
 # see duplicates, and checks exact counts itself); fail on the deadline.

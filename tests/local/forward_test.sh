@@ -150,10 +150,7 @@ crash_delivered_run() {
 	qp_deadline_loop 30 test ! -e "$QPOST_QUEUE/env/$fwd" ||
 	    atf_fail "the forward $fwd was not removed after its delivery"
 	md=$QP_DIR/home/bob/Maildir
-	if [ "$1" = read ]; then
-		f=$(ls "$md/new")
-		mv "$md/new/$f" "$md/cur/$f:2,S" || atf_fail "no copy to move"
-	fi
+	[ "$1" != read ] || qp_read_by_client "$md"
 	touch open
 	qp_wait_queue_empty 30
 	qp_stop

@@ -429,14 +429,6 @@ kill_delivered_pooled_cleanup() {
 	qp_stop
 }
 
-# read_by_client DIR - move the one file of DIR/new to DIR/cur with
-# flags, as an IMAP server does once it has seen it
-read_by_client() {
-	f=$(ls "$1/new")
-	[ -n "$f" ] && mv "$1/new/$f" "$1/cur/$f:2,S" ||
-	    atf_fail "no copy in $1/new to move"
-}
-
 # one_read_copy DIR MSG - the copy is still the one in DIR/cur, found
 # by the delivery made again, and none was added to DIR/new
 one_read_copy() {
@@ -464,7 +456,7 @@ kill_then_read() {
 	    atf_fail "not in $2/ and out of $3/: the test shows nothing"
 	grep -q "id=$ID job=[0-9]* start .*again=maybe" "$QP_DIR/log" &&
 	    atf_fail "a first delivery said it may repeat one"
-	read_by_client "$QP_DIR/home/alice/Maildir"
+	qp_read_by_client "$QP_DIR/home/alice/Maildir"
 	qp_start
 	qp_wait_log "id=$ID removed" 10
 	qp_stop
