@@ -45,7 +45,8 @@
 #include "smtpd_listen.h"
 #include "smtpd_runner.h"
 
-#define USAGE	"usage: smtpd [-ahls] [-L address:port [-c max] [-n nice]]"
+#define USAGE	"usage: smtpd [-ahls] [-L address:port [-c max] [-C max] " \
+		"[-n nice]]"
 #define NOT_NOW	"421 4.3.0 Temporary configuration problem, try again later\r\n"
 
 /* peer - the client's address: TCPREMOTEIP, else getpeername(0). */
@@ -130,11 +131,11 @@ main(int argc, char *argv[])
 {
 	static struct session s;
 	const char *listen_on = NULL;
-	long max = 0, nice_incr = -1;
+	long max = 0, per_client = 0, nice_incr = -1;
 	int ch, loaded, qerr;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "ac:hlL:n:s")) != -1) {
+	while ((ch = getopt(argc, argv, "aC:c:hlL:n:s")) != -1) {
 		switch (ch) {
 		case 'a':
 			s.needs_auth = 1;	/* a submission port */
@@ -143,6 +144,12 @@ main(int argc, char *argv[])
 			if ((max = smtpd_listen_max(optarg)) == -1)
 				diex(EXIT_PERM, "-c %s: give the most sessions "
 				    "at once, 1 to %d", optarg,
+				    LISTEN_MAX_LIMIT);
+			break;
+		case 'C':
+			if ((per_client = smtpd_listen_max(optarg)) == -1)
+				diex(EXIT_PERM, "-C %s: give the most sessions "
+				    "at once from one client, 1 to %d", optarg,
 				    LISTEN_MAX_LIMIT);
 			break;
 		case 'L':
@@ -168,7 +175,8 @@ main(int argc, char *argv[])
 		}
 	}
 	if (optind != argc ||
-	    ((max != 0 || nice_incr != -1) && listen_on == NULL))
+	    ((max != 0 || per_client != 0 || nice_incr != -1) &&
+	    listen_on == NULL))
 		diex(EXIT_PERM, "%s", USAGE);
 	if (listen_on != NULL && s.is_local)
 		diex(EXIT_PERM, "-l (a local user on a pipe) and -L (a "
@@ -176,7 +184,8 @@ main(int argc, char *argv[])
 	/* returns in each session's process, its ids dropped */
 	if (listen_on != NULL)
 		smtpd_listen(listen_on, max != 0 ? max : LISTEN_MAX_DEFAULT,
-		    nice_incr != -1 ? nice_incr : LISTEN_NICE_DEFAULT);
+		    nice_incr != -1 ? nice_incr : LISTEN_NICE_DEFAULT,
+		    per_client);
 	/* -l keeps the local user's uid: qinject runs as that user */
 	else if (!s.is_local && !priv_single_user())
 		priv_drop(USER_SMTPD);

@@ -63,11 +63,15 @@
 #include "sandbox.h"
 #include "smtpd_keep.h"
 #include "smtpd_listen.h"
+#include "smtpd_perclient.h"
 #include "smtpd_runner.h"
 
 #define LISTEN_BACKLOG	128	/* connections the kernel holds for us */
 #define LISTEN_REST_MS	1000	/* after a failure to accept or fork */
 #define LISTEN_FULL_LOG	60	/* seconds between "at the limit" lines */
+/* what a client gets when it has -C sessions already */
+#define LISTEN_BUSY	"421 4.7.0 Too many sessions from your address at " \
+			"once, try again later\r\n"
 
 struct listener {
 	int		 fd;		/* the listening socket */
@@ -75,6 +79,7 @@ struct listener {
 	sigset_t	 oldmask;	/* the mask each session gets back */
 	long		 max;		/* sessions at once (-c) */
 	long		 running;	/* children not yet reaped */
+	struct perclient clients;	/* their clients (-C), if limited */
 	int		 resting;	/* after a failure: no accept for a while */
 	time_t		 full_logged;	/* when the limit was last logged */
 	char		 comm[16];	/* the process name, for the sessions */
@@ -310,6 +315,29 @@ transient(int e)
 }
 
 /*
+ * too_many - the client has -C sessions already: it is told so (RFC
+ * 5321 3.8: a server that cannot serve replies 421 and closes) and no
+ * session is forked.  A new connection's send buffer is empty, so the
+ * line always fits; still, the acceptor never waits on a client
+ * (MSG_DONTWAIT), and one that has gone already must not end it with
+ * SIGPIPE (MSG_NOSIGNAL).
+ */
+static void
+too_many(struct listener *l, int conn, const struct sockaddr_storage *peer)
+{
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
+
+	(void)send(conn, LISTEN_BUSY, sizeof(LISTEN_BUSY) - 1,
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)close(conn);
+	if (addr_text(peer, ip, sizeof(ip), &port) == -1)
+		strlcpy(ip, "unknown", sizeof(ip));
+	log_warnx("listen: ip=%s has %ld sessions, the most from one client "
+	    "(-C): connection refused with 421", ip, l->clients.most);
+}
+
+/*
  * accept_one - accept a connection and fork its session.  Returns 1 in
  * the session's process, 0 in the listener.  A failure (out of
  * descriptors, memory or processes) is logged, the connection closed,
@@ -333,6 +361,11 @@ accept_one(struct listener *l)
 		log_warn("listen: unable to accept a connection (resting "
 		    "%d ms)", LISTEN_REST_MS);
 		l->resting = 1;
+		return 0;
+	}
+	if (l->clients.most > 0 &&
+	    perclient_count(&l->clients, &peer) >= l->clients.most) {
+		too_many(l, conn, &peer);
 		return 0;
 	}
 	/*
@@ -368,8 +401,11 @@ accept_one(struct listener *l)
 		log_warn("listen: unable to fork a session for ip=%s: "
 		    "connection closed (resting %d ms)", ip, LISTEN_REST_MS);
 		l->resting = 1;
-	} else
+	} else {
 		l->running++;
+		if (l->clients.most > 0)
+			perclient_add(&l->clients, pid, &peer);
+	}
 	(void)close(conn);
 	return 0;
 }
@@ -387,6 +423,8 @@ reap(struct listener *l)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (l->running > 0)
 			l->running--;
+		if (l->clients.most > 0)
+			perclient_remove(&l->clients, pid);
 		l->resting = 0;
 		if (WIFSIGNALED(st))
 			log_warnx("listen: session=%ld killed by signal %d",
@@ -460,7 +498,7 @@ open_socket(const char *spec)
 }
 
 void
-smtpd_listen(const char *spec, long max, long nice_incr)
+smtpd_listen(const char *spec, long max, long nice_incr, long per_client)
 {
 	static struct listener l;
 	struct pollfd pfd[2];
@@ -470,6 +508,10 @@ smtpd_listen(const char *spec, long max, long nice_incr)
 
 	std_fds();
 	l.max = max;
+	if (per_client > 0 &&
+	    perclient_init(&l.clients, max, per_client) == -1)
+		die(EXIT_TEMP, "listen: unable to make room to count the "
+		    "sessions of each client");
 	l.fd = open_socket(spec);
 	/* bound (port 25 wants root): root is of no more use */
 	priv_drop(USER_SMTPD);
@@ -495,8 +537,8 @@ smtpd_listen(const char *spec, long max, long nice_incr)
 	if (prctl(PR_GET_NAME, l.comm, 0, 0, 0) == -1)
 		strlcpy(l.comm, "smtpd", sizeof(l.comm));
 	(void)prctl(PR_SET_NAME, "smtpd-listen", 0, 0, 0);
-	log_info("listen address=%s max=%ld nice=%d", spec, max,
-	    getpriority(PRIO_PROCESS, 0));
+	log_info("listen address=%s max=%ld nice=%d perclient=%ld", spec,
+	    max, getpriority(PRIO_PROCESS, 0), per_client);
 	/* from here on in the acceptor: the runner forked before it */
 	l.runner = listen_keep(l.sigfd);
 	(void)prctl(PR_SET_NAME, "smtpd-accept", 0, 0, 0);

@@ -236,13 +236,25 @@ daemontools_body() {
 	install_tree
 	add_user qpt8dt
 	setup_services daemontools
-	# the smtpd service as its own listener (run.tcp's mode file)
+	# the smtpd service as its own listener (run.tcp's mode file),
+	# at most 3 sessions a client; submission under tcpserver, which
+	# has no such limit, is told the same and says it ignores it
 	echo listen > "$R/service/smtpd/mode"
+	echo 3 > "$R/service/smtpd/concurrencyperclient"
+	echo 3 > "$R/service/submission/concurrencyperclient"
 	start_scan svscan
 	log=$R/service/qpost/log/main/current
 	qp_deadline_loop 30 grep -q 'sched: ready' "$log" 2>/dev/null ||
 	    qp_fail "qpost never ready" "$log"
 	listening smtpd
+	qp_deadline_loop 30 grep -q "listen address=.* perclient=3\$" \
+	    "$R/service/smtpd/log/main/current" || qp_fail "run.tcp did not" \
+	    "pass concurrencyperclient on" "$R/service/smtpd/log/main/current"
+	listening submission
+	qp_deadline_loop 30 grep -q "concurrencyperclient is for mode listen" \
+	    "$R/service/submission/log/main/current" || qp_fail "run.tcp" \
+	    "did not say it ignores concurrencyperclient under tcpserver" \
+	    "$R/service/submission/log/main/current"
 	send_smtp first-smtp
 	# smtpd -L, bound and dropped to qpsmtpd, serves that port
 	listener=$(session_pids | while read -r p; do

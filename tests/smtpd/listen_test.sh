@@ -346,10 +346,91 @@ tls_cleanup() {
 	qp_stop
 }
 
+atf_test_case per_client cleanup
+per_client_head() {
+	atf_set "descr" "smtpd -L -C 2: a client's third session at once gets" \
+	    "421 and a log line, and no session; another client is served" \
+	    "meanwhile; once one of the two ends, the first is served again"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+per_client_body() {
+	qp_smtpd_instance "$PWD/inst"
+	qp_start
+	listen_start cap 127.0.0.1 -C 2
+	atf_check -o match:"listen address=127\.0\.0\.1:[0-9]* max=100 nice=[0-9]* perclient=2" \
+	    cat "$QP_DIR/smtpd.log"
+	atf_check -o inline:"ok\n" /usr/bin/python3 - "$(cat cap.port)" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+busy = (b"421 4.7.0 Too many sessions from your address at once, "
+        b"try again later\r\n")
+
+def connect(src="127.0.0.1"):
+    return socket.create_connection(("127.0.0.1", port), timeout=30,
+                                    source_address=(src, 0))
+
+def line(s):
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = s.recv(512)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+def quit(s):
+    s.sendall(b"QUIT\r\n")
+    if not line(s).startswith(b"221 "):
+        sys.exit("no 221")
+    s.close()
+
+a, b = connect(), connect()
+for s in (a, b):
+    g = line(s)
+    if not g.startswith(b"220 "):
+        sys.exit("no greeting: %r" % g)
+c = connect()
+g = line(c)
+if g != busy:
+    sys.exit("the third session at once got %r" % g)
+if c.recv(512) != b"":
+    sys.exit("the third session was not closed after its 421")
+d = connect("127.0.0.2")
+g = line(d)
+if not g.startswith(b"220 "):
+    sys.exit("127.0.0.2, another client, got %r" % g)
+quit(a)
+# served again once the acceptor has reaped a's session
+end = time.monotonic() + 10
+while True:
+    e = connect()
+    g = line(e)
+    if g.startswith(b"220 "):
+        break
+    if g != busy or time.monotonic() > end:
+        sys.exit("127.0.0.1 after one of its sessions ended: %r" % g)
+    e.close()
+    time.sleep(0.05)
+for s in (b, d, e):
+    quit(s)
+print("ok")
+PY
+	atf_check -o match:"listen: ip=127\.0\.0\.1 has 2 sessions, the most from one client \(-C\): connection refused with 421" \
+	    cat "$QP_DIR/smtpd.log"
+	# a, b, d and e: a refused connection had no session of its own
+	atf_check -o inline:"4\n" grep -c "session=[0-9]* connect ip=" \
+	    "$QP_DIR/smtpd.log"
+	qp_stop "$QP_DIR"
+}
+per_client_cleanup() {
+	qp_stop
+}
+
 atf_test_case usage
 usage_head() {
-	atf_set "descr" "-L without a port or with a bad address, -c out of" \
-	    "range or without -L, -l with -L: usage errors, exit 100"
+	atf_set "descr" "-L without a port or with a bad address, -c or -C" \
+	    "out of range or without -L, -l with -L: usage errors, exit 100"
 	atf_set "require.user" "unprivileged"
 }
 usage_body() {
@@ -360,6 +441,9 @@ usage_body() {
 	atf_check -s exit:100 -e match:"1 to 65535" "$s" -c 0 -L 127.0.0.1:25
 	atf_check -s exit:100 -e match:"1 to 65535" "$s" -c 5x -L 127.0.0.1:25
 	atf_check -s exit:100 -e match:usage "$s" -c 5
+	atf_check -s exit:100 -e match:"-C 0: .* 1 to 65535" \
+	    "$s" -C 0 -L 127.0.0.1:25
+	atf_check -s exit:100 -e match:usage "$s" -C 5
 	atf_check -s exit:100 -e match:"do not go together" \
 	    "$s" -l -L 127.0.0.1:25
 	atf_check -o match:"-L address:port" "$s" -h
@@ -592,6 +676,7 @@ atf_init_test_cases() {
 	atf_add_test_case acceptor
 	atf_add_test_case listener
 	atf_add_test_case nice
+	atf_add_test_case per_client
 	atf_add_test_case runner
 	atf_add_test_case runner_memory
 	atf_add_test_case tls
