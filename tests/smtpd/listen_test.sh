@@ -617,7 +617,8 @@ EOF
 	[ "$(nice_of "$(runners "$main")")" = $((base + 5)) ] ||
 	    atf_fail "the runner is not as nice as its listener"
 	line="listen address=127\.0\.0\.1:$(cat main.port) max=100"
-	atf_check -o match:"$line nice=$((base + 5))\$" cat "$QP_DIR/smtpd.log"
+	atf_check -o match:"$line nice=$((base + 5)) perclient=0\$" \
+	    cat "$QP_DIR/smtpd.log"
 	p=$(send 127.0.0.1 "$(cat main.port)" n1) || atf_fail "smtplib failed"
 	delivered n1 >/dev/null
 	[ "$(cat "f/nice.$p")" = $((base + 5)) ] ||
