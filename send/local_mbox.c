@@ -23,6 +23,15 @@
  * original's under its own Delivered-To:, a bounce has a random MIME
  * boundary), so no other delivery writes the same bytes.  A copy with
  * other mail appended after it is not found.
+ *
+ * Nor is a copy that a crash cut short (local killed in the middle of
+ * its writes, or the machine stopped before the fsync): the mbox ends
+ * with part of a message.  With -a, if the last message of the mbox is
+ * the start of this very append, but for its From line, that part is
+ * cut away before the append, so the mail reader sees one whole copy.
+ * The body is quoted, so the part's From line is the last in the mbox;
+ * it must hold at least this delivery's Return-Path and Delivered-To
+ * lines, which a part cut within them does not, and is left.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -61,14 +70,19 @@ struct mbox {
 	long long		 timeout;	/* timeoutmboxlock */
 	off_t			 old;		/* the size before the append */
 	off_t			 add;		/* the bytes of the append */
+	off_t			 cut;		/* -a: a part of it cut away */
 	char			 from[512];	/* the "From " separator line */
 	int			 is_found;	/* -a: the append was there */
 };
 
-/* a comparison of encode's output with the mbox's bytes from off on */
+/*
+ * a comparison of encode's output with the mbox's bytes from off on, up
+ * to end: the output past end is taken as it comes, unread
+ */
 struct same {
 	int	fd;
 	off_t	off;
+	off_t	end;
 };
 
 /* remaining_ms - milliseconds left before the deadline, 0 if none. */
@@ -390,21 +404,24 @@ append(struct mbox *b)
 
 /*
  * same_io - a buf transport that writes nothing: it compares the bytes
- * with the file's from c->off on, and fails at the first that differs.
+ * with the file's from c->off to c->end, and fails at the first that
+ * differs.
  */
 static ssize_t
 same_io(void *ctx, int fd, void *p, size_t n, int writing)
 {
 	struct same *c = ctx;
 	char have[4096];
-	size_t done = 0;
+	size_t done = 0, want;
 	ssize_t r;
 
 	(void)fd;
 	(void)writing;
-	while (done < n) {
-		r = pread(c->fd, have, n - done < sizeof(have) ? n - done :
-		    sizeof(have), c->off);
+	while (done < n && c->off < c->end) {
+		want = n - done < sizeof(have) ? n - done : sizeof(have);
+		if ((off_t)want > c->end - c->off)
+			want = (size_t)(c->end - c->off);
+		r = pread(c->fd, have, want, c->off);
 		if (r <= 0 || memcmp(have, (char *)p + done, (size_t)r) != 0) {
 			errno = ENOMSG;
 			return -1;
@@ -436,28 +453,100 @@ ends_with_from_line(const struct mbox *b, off_t off)
 }
 
 /*
+ * same_from - whether the mbox's bytes from off to its end (b->old) are
+ * the start of the append after its From line.
+ */
+static int
+same_from(struct mbox *b, off_t off)
+{
+	char obuf[4096];
+	struct same c;
+	struct buf out;
+
+	c.fd = b->fd;
+	c.off = off;
+	c.end = b->old;
+	buf_init(&out, -1, obuf, sizeof(obuf));
+	buf_transport(&out, same_io, &c);
+	return encode(b, &out, 1) == 0 && buf_flush(&out) == 0 &&
+	    c.off == b->old;
+}
+
+/*
  * made_before - whether the locked mbox (of b->old bytes) ends with
  * this delivery's append (see the top of the file).
  */
 static int
 made_before(struct mbox *b)
 {
-	char obuf[4096];
-	struct same c;
-	struct buf out;
 	off_t len;
 
 	if (b->add == 0 && encode(b, NULL, 0) == -1)
 		return 0;
+	/* the append but for its From line: exactly the last len bytes */
 	len = b->add - (off_t)strlen(b->from);
-	if (b->old < len || !ends_with_from_line(b, b->old - len))
-		return 0;
-	c.fd = b->fd;
-	c.off = b->old - len;
-	buf_init(&out, -1, obuf, sizeof(obuf));
-	buf_transport(&out, same_io, &c);
-	return encode(b, &out, 1) == 0 && buf_flush(&out) == 0 &&
-	    c.off == b->old;
+	return b->old >= len && ends_with_from_line(b, b->old - len) &&
+	    same_from(b, b->old - len);
+}
+
+/*
+ * last_from_line - the offset of the mbox's last line that starts with
+ * "From ", looked for among its last back bytes, or -1; the offset of
+ * the line after it in *next (-1 when there is none: the line has no
+ * end, or is longer than any of ours).
+ */
+static off_t
+last_from_line(const struct mbox *b, off_t back, off_t *next)
+{
+	char chunk[65536 + 5], *nl;
+	off_t lo, hi = b->old, stop = b->old > back ? b->old - back : 0;
+	off_t from = -1;
+	size_t i, n;
+
+	while (from == -1 && hi > stop) {
+		lo = hi - stop > 65536 ? hi - 65536 : stop;
+		/* 5 bytes past hi too: "From " after a newline at the end */
+		n = (size_t)(hi - lo) + (size_t)(b->old - hi < 5 ?
+		    b->old - hi : 5);
+		if (pread(b->fd, chunk, n, lo) != (ssize_t)n)
+			return -1;
+		for (i = (size_t)(hi - lo); i-- > 0 && from == -1;)
+			if (chunk[i] == '\n' && n - i > 5 &&
+			    memcmp(chunk + i + 1, "From ", 5) == 0)
+				from = lo + (off_t)i + 1;
+		if (from == -1 && lo == 0 && n >= 5 &&
+		    memcmp(chunk, "From ", 5) == 0)
+			from = 0;
+		hi = lo;
+	}
+	*next = -1;
+	if (from == -1)
+		return -1;
+	n = b->old - from < (off_t)sizeof(b->from) ? (size_t)(b->old - from) :
+	    sizeof(b->from);
+	if (pread(b->fd, chunk, n, from) == (ssize_t)n &&
+	    (nl = memchr(chunk, '\n', n)) != NULL)
+		*next = from + (nl - chunk) + 1;
+	return from;
+}
+
+/*
+ * partial_start - where a copy of this delivery that a crash cut short
+ * begins, at the end of the locked mbox (see the top of the file); -1
+ * when the mbox does not end with one.
+ */
+static off_t
+partial_start(struct mbox *b)
+{
+	off_t from, next;
+
+	if (b->add == 0 && encode(b, NULL, 0) == -1)
+		return -1;
+	if ((from = last_from_line(b, b->add, &next)) == -1 || next == -1 ||
+	    b->old - next < (off_t)(strlen(b->m->rpline) +
+	    strlen(b->m->dtline)))
+		return -1;
+	return same_from(b, next) ? from : -1;
 }
 
 /* too_big - whether the append breaks mailboxsizelimit: text set. */
@@ -518,11 +607,15 @@ fail_text(struct mbox *b, int e, char *text, size_t size)
 	    code, b->m->recipient, b->path, strerror(e));
 }
 
-/* deliver - the locked part: size checks, append.  A LOCAL_* code. */
+/*
+ * deliver - the locked part: a copy made before (-a), size checks,
+ * append.  A LOCAL_* code.
+ */
 static int
 deliver(struct mbox *b, char *text, size_t size)
 {
 	struct stat st;
+	off_t start;
 
 	if (fstat(b->fd, &st) == -1) {
 		(void)snprintf(text, size, "4.3.0 <%s>: unable to stat mbox "
@@ -533,6 +626,17 @@ deliver(struct mbox *b, char *text, size_t size)
 	if (b->m->is_again && made_before(b)) {
 		b->is_found = 1;
 		return LOCAL_OK;
+	}
+	/* the append's fsync, or its cut back on failure, makes it last */
+	if (b->m->is_again && (start = partial_start(b)) != -1) {
+		if (ftruncate(b->fd, start) == -1) {
+			(void)snprintf(text, size, "4.3.0 <%s>: unable to cut "
+			    "mbox %s back to %lld bytes: %s", b->m->recipient,
+			    b->path, (long long)start, strerror(errno));
+			return LOCAL_TEMP;
+		}
+		b->cut = b->old - start;
+		b->old = start;
 	}
 	if (too_big(b, b->old, text, size))
 		return text[0] == '5' ? LOCAL_PERM : LOCAL_TEMP;
@@ -553,6 +657,7 @@ local_mbox(const struct local_msg *m, const char *path, char *text,
 {
 	void (*oldxfsz)(int);
 	struct mbox b;
+	char cut[32] = "";
 	int code;
 
 	memset(&b, 0, sizeof(b));
@@ -582,10 +687,12 @@ local_mbox(const struct local_msg *m, const char *path, char *text,
 	unlock(&b);
 	if (code != LOCAL_OK)
 		return code;
+	if (b.cut > 0)
+		(void)snprintf(cut, sizeof(cut), " cut=%lld", (long long)b.cut);
 	log_info("id=%s delivered to=<%s> user=%s size=%lld mbox=%s "
-	    "bytes=%lld%s", m->id, m->recipient, m->user, (long long)m->size,
+	    "bytes=%lld%s%s", m->id, m->recipient, m->user, (long long)m->size,
 	    path, b.is_found ? 0LL : (long long)b.add,
-	    b.is_found ? " found=yes" : "");
+	    b.is_found ? " found=yes" : "", cut);
 	(void)snprintf(text, size, "2.0.0 <%s> delivered to mbox %s",
 	    m->recipient, path);
 	return LOCAL_OK;

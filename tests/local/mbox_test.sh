@@ -18,7 +18,10 @@
 # mb_setup - control/ and home/ here; exports QPOST_CONTROL, sets
 # LOCAL and CHECK, and writes ./mb_local MSG INSTRUCTION [SENDER]: one
 # delivery to alice, as lspawn starts it (result line on stdout, log on
-# stderr); a script, so atf_check can run it.
+# stderr); a script, so atf_check can run it.  And ./mb_again MSG
+# [RECIPIENT]: the same delivery to ./mbox made again (local -a, as
+# lspawn runs it when sched says it may repeat one whose result a crash
+# lost), to alice or to RECIPIENT.
 mb_setup() {
 	mkdir -p control home || atf_fail "mb_setup: mkdir"
 	QPOST_CONTROL=$PWD/control
@@ -31,7 +34,12 @@ mb_setup() {
 exec "$LOCAL" -i 0123456789abcdef -u alice -s "\${3-sender@example.test}" \\
     -r alice@example.test -d "$PWD/home" -t "\$2" < "\$1"
 EOF
-	chmod 755 mb_local
+	cat > mb_again <<EOF
+#!/bin/sh
+exec "$LOCAL" -a -i 0123456789abcdef -u alice -s sender@example.test \\
+    -r "\${2-alice@example.test}" -d "$PWD/home" -t ./mbox < "\$1"
+EOF
+	chmod 755 mb_local mb_again
 }
 
 # mb_big FILE ID - a message of about 520 kB (several of local's 64 kB
@@ -249,35 +257,107 @@ mbox_redelivery_head() {
 }
 mbox_redelivery_body() {
 	mb_setup
-	# ./again MSG - mb_local's delivery to ./mbox, made again (local -a)
-	cat > again <<EOF
-#!/bin/sh
-exec "$LOCAL" -a -i 0123456789abcdef -u alice -s sender@example.test \\
-    -r alice@example.test -d "$PWD/home" -t ./mbox < "\$1"
-EOF
-	chmod 755 again
 	printf 'Subject: quoting\n\nFrom the start\n>From one\n' > m1
 	mb_big m2 big
 	atf_check -o match:"^2.0.0" -e not-match:found= ./mb_local m2 ./mbox
 	# found, though its From line may carry another second
 	atf_check -o match:"^2.0.0" -e match:"mbox=./mbox bytes=0 found=yes" \
-	    ./again m2
+	    ./mb_again m2
 	atf_check $CHECK home/mbox sender@example.test m2
 	# without -a a second copy, which -a then finds at the end
 	atf_check -o match:"^2.0.0" -e not-match:found= ./mb_local m2 ./mbox
-	atf_check -o match:"^2.0.0" -e match:"found=yes" ./again m2
+	atf_check -o match:"^2.0.0" -e match:"found=yes" ./mb_again m2
 	atf_check $CHECK home/mbox sender@example.test m2 sender@example.test m2
 	# other mail after it: not found, appended
 	atf_check -o match:"^2.0.0" -e ignore ./mb_local m1 ./mbox
-	atf_check -o match:"^2.0.0" -e not-match:found= ./again m2
+	atf_check -o match:"^2.0.0" -e not-match:found= ./mb_again m2
 	# another recipient's copy of the same message is not this one
-	atf_check -o match:"^2.0.0" -e not-match:found= "$LOCAL" -a \
-	    -i 0123456789abcdef -s sender@example.test -r bob@example.test \
-	    -d "$PWD/home" -t ./mbox < m1
+	atf_check -o match:"^2.0.0" -e not-match:found= \
+	    ./mb_again m1 bob@example.test
 	atf_check -o inline:"5\n" sh -c "grep -c '^From sender@' home/mbox"
 	atf_check -o inline:"5\n" /usr/bin/python3 -c \
 	    'import mailbox, sys; print(len(mailbox.mbox(sys.argv[1])))' \
 	    home/mbox
+}
+
+atf_test_case mbox_partial
+mbox_partial_head() {
+	atf_set "descr" "with -a, an mbox that ends with the start of this" \
+	    "very append (a copy a crash cut short) has the part cut away" \
+	    "and one whole copy appended, also after a real SIGKILL; a part" \
+	    "too short to tell, another recipient's, one with mail after it," \
+	    "or a delivery without -a leave it as it is"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "/usr/bin/python3 strace"
+	atf_set "timeout" "60"
+}
+mbox_partial_body() {
+	mb_setup
+	printf 'Subject: first\n\nfirst\n' > m1
+	mb_big m2 part
+	# the whole append of m2, in a scratch mbox, to cut parts from
+	atf_check -o match:"^2.0.0" -e ignore ./mb_local m2 ./whole
+	whole=$(stat -c %s home/whole)
+	# part_after_m1 N: ./mbox holds m1's copy and m2's first N bytes
+	part_after_m1() {
+		rm -f home/mbox
+		atf_check -o ignore -e ignore ./mb_local m1 ./mbox
+		one=$(stat -c %s home/mbox)
+		head -c "$1" home/whole >> home/mbox
+		cp home/mbox before
+	}
+	# unchanged_then_m2: the mbox as it was, then a whole copy of m2
+	unchanged_then_m2() {
+		head -c "$(stat -c %s before)" home/mbox | cmp -s - before ||
+		    atf_fail "the mbox's first bytes changed"
+		tail -c "$whole" home/mbox | tail -n +2 > got
+		tail -n +2 home/whole | cmp -s - got ||
+		    atf_fail "no whole copy of m2 at the end"
+	}
+
+	# the From line, Return-Path and Delivered-To and a little more;
+	# past local's first 64 kB write; all but the last byte
+	for n in 200 70000 $((whole - 1)); do
+		part_after_m1 "$n"
+		atf_check -o match:"^2.0.0" -e match:" cut=$n\$" ./mb_again m2
+		atf_check $CHECK home/mbox sender@example.test m1 \
+		    sender@example.test m2
+	done
+
+	# left: a part cut within Delivered-To; another recipient's part;
+	# a part with other mail after it; a delivery without -a
+	part_after_m1 100
+	atf_check -o match:"^2.0.0" -e not-match:cut= ./mb_again m2
+	unchanged_then_m2
+	part_after_m1 5000
+	atf_check -o match:"^2.0.0" -e not-match:cut= \
+	    ./mb_again m2 bob@example.test
+	head -c "$(stat -c %s before)" home/mbox | cmp -s - before ||
+	    atf_fail "bob's delivery changed alice's part"
+	part_after_m1 5000
+	printf '\n' >> home/mbox
+	atf_check -o ignore -e ignore ./mb_local m1 ./mbox
+	cp home/mbox before
+	atf_check -o match:"^2.0.0" -e not-match:cut= ./mb_again m2
+	unchanged_then_m2
+	part_after_m1 5000
+	atf_check -o match:"^2.0.0" -e not-match:cut= ./mb_local m2 ./mbox
+	unchanged_then_m2
+
+	# a real one: local killed before its third write to the mbox (its
+	# first write is the dotlock's pid), as a crash would stop it
+	rm -f home/mbox
+	atf_check -o ignore -e ignore ./mb_local m1 ./mbox
+	one=$(stat -c %s home/mbox)
+	strace -f -o /dev/null --inject=write:signal=KILL:when=4 \
+	    ./mb_local m2 ./mbox >/dev/null 2>&1
+	size=$(stat -c %s home/mbox)
+	[ "$size" -gt "$one" ] && [ "$size" -lt $((one + whole)) ] ||
+	    atf_fail "the kill left no part ($size bytes): the test shows nothing"
+	atf_check -o match:"^2.0.0" -e match:" cut=$((size - one))\$" \
+	    ./mb_again m2
+	atf_check $CHECK home/mbox sender@example.test m1 \
+	    sender@example.test m2
 }
 
 atf_test_case kill_redelivered cleanup
@@ -657,6 +737,7 @@ atf_init_test_cases() {
 	atf_add_test_case maildir_edquot
 	atf_add_test_case maildir_redelivery
 	atf_add_test_case mbox_redelivery
+	atf_add_test_case mbox_partial
 	atf_add_test_case kill_redelivered
 	atf_add_test_case size_limit
 	atf_add_test_case efbig
