@@ -20,8 +20,10 @@
 # tests/soak/soak.py through ledger_audit()), the verdicts are per
 # recipient, from ledger lines "STATUS ID VIA RCPT" (STATUS accepted,
 # refused or ambiguous), and the places mail may end up are the local
-# users' Maildirs (--home/USER/Maildir for USER@--local-domain), the test
-# peer's store (--sink: tests/remote/hostile_peer.py's mail/N.eml and
+# users' Maildirs (--home/USER/Maildir for USER@--local-domain) and
+# mboxes (--home/USER/mbox, for the users ledger_audit's mbox_users
+# names: each copy after its "From " line, ">From " quoting undone, its
+# time the From line's), the test peer's store (--sink: tests/remote/hostile_peer.py's mail/N.eml and
 # N.env) and the bounces (DSNs) in --bounces, a Maildir:
 #
 #   I1 each accepted recipient is delivered (Maildir or sink), or named
@@ -32,8 +34,9 @@
 #      hand-over (the ledger line's fifth field) and its last copy
 #      (mtimes; 1 s slack)
 #   I3 each copy equals the sent one (--sent/ID) after the added header
-#      lines, and its body matches X-Test-Sum; Maildir tmp/ holds at
-#      most --max-tmp files (one per local killed mid-delivery)
+#      lines, and its body matches X-Test-Sum (so a part of a copy left
+#      in an mbox is "corrupt"); Maildir tmp/ holds at most --max-tmp
+#      files (one per local killed mid-delivery)
 #   I4 nothing refused or unknown is delivered or bounced
 #   (--queue: the queue's mess/ folder; an accepted recipient whose
 #   message is still there is reported "undrained", not "missing")
@@ -44,6 +47,7 @@ import hashlib
 import os
 import re
 import sys
+import time
 
 ADDED = (b"Return-Path:", b"Delivered-To:", b"Received:")
 
@@ -92,6 +96,34 @@ def read_ledger(path):
     return st, t0
 
 
+def mbox_copies(path):
+    """The copies in an mbox as local appends them (a "From " line, the
+    message quoted the mboxrd way, a blank line): each as (the message,
+    unquoted, or what there is of it; the time of its From line)."""
+    try:
+        data = open(path, "rb").read()
+    except FileNotFoundError:
+        return []
+    if data == b"":
+        return []
+    # the bodies are quoted: a line that starts "From " starts a copy
+    starts = [m.start() for m in re.finditer(rb"(?m)^From ", data)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    out = []
+    for a, b in zip(starts, starts[1:] + [len(data)]):
+        line, _, msg = data[a:b].partition(b"\n")
+        if msg.endswith(b"\n\n"):
+            msg = msg[:-1]
+        try:
+            when = time.mktime(time.strptime(
+                line.split(None, 2)[2].decode(), "%a %b %d %H:%M:%S %Y"))
+        except (IndexError, UnicodeDecodeError, ValueError):
+            when = os.stat(path).st_mtime
+        out.append((re.sub(rb"(?m)^>(>*From )", rb"\1", msg), when))
+    return out
+
+
 def maildir_files(md):
     for sub in ("new", "cur"):
         d = os.path.join(md, sub)
@@ -124,7 +156,8 @@ def bounce_entries(data):
 
 
 def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
-                 sink, kill_times, max_tmp, queued=(), out=sys.stdout):
+                 sink, kill_times, max_tmp, queued=(), mbox_users=(),
+                 out=sys.stdout):
     """The soak's audit; returns a dict of counts, "violations" the
     number of broken invariants found."""
     status, handed = read_ledger(ledger)
@@ -137,7 +170,7 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
         bad.append(kind)
         print("%s: %s" % (kind, text), file=out)
 
-    def check_copy(path, data, rcpts):
+    def check_copy(path, data, rcpts, mt=None):
         body = strip_added(data)
         tid = test_id(body)
         ref = os.path.join(sent, tid) if tid else None
@@ -146,7 +179,7 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
             return None
         if body != open(ref, "rb").read() or not body_sum_ok(body):
             problem("corrupt", path)
-        mt = os.stat(path).st_mtime
+        mt = os.stat(path).st_mtime if mt is None else mt
         files.append((mt, [(tid, r) for r in rcpts]))
         for r in rcpts:
             if status.get((tid, r)) not in ("accepted", "ambiguous"):
@@ -164,6 +197,12 @@ def ledger_audit(ledger, sent, home, users, local_domain, bounce_maildir,
             local += 1
         t = os.path.join(md, "tmp")
         tmp += len(os.listdir(t)) if os.path.isdir(t) else 0
+    for u in mbox_users:
+        p = os.path.join(home, u, "mbox")
+        for i, (data, mt) in enumerate(mbox_copies(p)):
+            check_copy("%s, copy %d" % (p, i + 1), data,
+                       ["%s@%s" % (u, local_domain)], mt)
+            local += 1
     for name in sorted(os.listdir(sink)) if os.path.isdir(sink) else []:
         if not name.endswith(".eml"):
             continue

@@ -23,7 +23,8 @@
 # since a single-user instance never runs as root.  Not as root (or with
 # --fs plain) they live in a plain directory (logged; no ENOSPC
 # episodes then, which would fill the host's disk).  Local users alice,
-# bob and snd (the sender, whose mailbox takes the bounces); remote
+# bob and snd (the sender, whose mailbox takes the bounces), with
+# Maildirs, and carol, whose ~/.qpost delivers to an mbox; remote
 # users at sink.test, which control/smtproutes sends to
 # tests/remote/hostile_peer.py on a loopback port, its mode rotating
 # good / data_4xx / good / reset_in_data so that remote deliveries are
@@ -96,7 +97,8 @@ import audit  # noqa: E402
 VICTIMS = ("sched", "lspawn", "rspawn", "local", "remote", "smtpd",
            "qinject")
 TREE = ("sched", "lspawn", "rspawn")
-LOCAL_USERS = ("alice", "bob")
+LOCAL_USERS = ("alice", "bob")		# Maildirs
+MBOX_USERS = ("carol",)
 SENDER = "snd@example.test"
 MODES = ("good", "data_4xx", "good", "reset_in_data")
 PR_SET_CHILD_SUBREAPER = 36
@@ -377,13 +379,17 @@ class Soak:
     def setup(self):
         for p in (self.ctl, self.q, self.sent, self.peer_dir, self.san):
             os.makedirs(p, exist_ok=True)
-        for u in LOCAL_USERS + ("snd",):
+        users = LOCAL_USERS + MBOX_USERS + ("snd",)
+        for u in users:
             os.makedirs(os.path.join(self.home, u), exist_ok=True)
+        for u in MBOX_USERS:
+            with open(os.path.join(self.home, u, ".qpost"), "w") as f:
+                f.write("./mbox\n")
         ids = "%d:%d" % (os.getuid(), os.getgid())
         files = {
             "me": "example.test", "locals": "example.test",
             "users": "".join("%s:%s:%s/%s\n" % (u, ids, self.home, u)
-                             for u in LOCAL_USERS + ("snd",)),
+                             for u in users),
             "aliases": "postmaster: snd",
             "retrymin": "1", "retrymax": "4",
             "timeoutconnect": "5", "timeoutremote": "5",
@@ -523,7 +529,8 @@ class Soak:
         for _ in range(n):
             k = rng.random()
             if k < 0.45:
-                r = "%s@example.test" % rng.choice(LOCAL_USERS)
+                r = "%s@example.test" % rng.choice(LOCAL_USERS +
+                                                    MBOX_USERS)
             elif k < 0.85:
                 r = "r%d@sink.test" % rng.randrange(20)
             else:
@@ -919,7 +926,8 @@ class Soak:
         dkinds = ("sched", "lspawn", "rspawn", "local", "remote")
         r = audit.ledger_audit(
             ledger=os.path.join(self.d, "ledger"), sent=self.sent,
-            home=self.home, users=LOCAL_USERS, local_domain="example.test",
+            home=self.home, users=LOCAL_USERS, mbox_users=MBOX_USERS,
+            local_domain="example.test",
             bounce_maildir=os.path.join(self.home, "snd", "Maildir"),
             sink=os.path.join(self.peer_dir, "mail"),
             kill_times=[k[1] for k in self.kills if k[2] in dkinds],
