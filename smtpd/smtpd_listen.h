@@ -14,7 +14,7 @@
 #define LISTEN_NICE_LIMIT	19
 
 long	smtpd_listen_max(const char *);
-	/* -c's argument: 1..LISTEN_MAX_LIMIT, or -1 */
+	/* -c's or -C's argument: 1..LISTEN_MAX_LIMIT, or -1 */
 long	smtpd_listen_nice(const char *);
 	/* -n's argument: 0..LISTEN_NICE_LIMIT, or -1 */
 void	smtpd_listen(const char *, long, long, long);

