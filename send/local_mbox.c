@@ -16,22 +16,27 @@
  *
  * An mbox has no names to find a copy by, as a Maildir has.  So a
  * delivery sched says may repeat one whose result a crash lost (local
- * -a) compares the end of the mbox with what it would append: if the
- * last message is this one, byte for byte after its From line (whose
- * date differs), the copy is there.  No two message files are alike
- * (sched's Received: line names the queue id, a forward keeps its
- * original's under its own Delivered-To:, a bounce has a random MIME
- * boundary), so no other delivery writes the same bytes.  A copy with
- * other mail appended after it is not found.
+ * -a) compares the last messages of the mbox with what it would
+ * append: if one of them is this one, byte for byte after its From
+ * line (whose date differs), the copy is there.  No two message files
+ * are alike (sched's Received: line names the queue id, a forward keeps
+ * its original's under its own Delivered-To:, a bounce has a random
+ * MIME boundary), so no other delivery writes the same bytes.  The body
+ * is quoted, so each line that starts "From " starts a message; only
+ * one of the append's length is compared.  Other mail may have come
+ * between the crash and the delivery made again, so it looks among
+ * the last MBOX_LOOK_MESSAGES messages, within the last
+ * MBOX_LOOK_BYTES: a restart flags every message of the queue, and
+ * each such delivery must not read a whole mailbox of gigabytes.
  *
- * Nor is a copy that a crash cut short (local killed in the middle of
- * its writes, or the machine stopped before the fsync): the mbox ends
- * with part of a message.  With -a, if the last message of the mbox is
- * the start of this very append, but for its From line, that part is
- * cut away before the append, so the mail reader sees one whole copy.
- * The body is quoted, so the part's From line is the last in the mbox;
- * it must hold at least this delivery's Return-Path and Delivered-To
- * lines, which a part cut within them does not, and is left.
+ * A copy that a crash cut short (local killed in the middle of its
+ * writes, or the machine stopped before the fsync) is not one: the
+ * mbox ends with part of a message.  With -a, if the last message of
+ * the mbox is the start of this very append, but for its From line,
+ * that part is cut away before the append, so the mail reader sees one
+ * whole copy.  The part must hold at least this delivery's Return-Path
+ * and Delivered-To lines; one cut within them is left.  A part with
+ * other mail after it is left too: only the end can be cut.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -54,6 +59,9 @@
 #include "mbox_quote.h"
 
 #define LOCK_POLL_MS	100	/* between tries at a held dotlock */
+/* how far back -a looks for a copy made before: messages, and bytes */
+#define MBOX_LOOK_MESSAGES	100
+#define MBOX_LOOK_BYTES		(64LL * 1024 * 1024)
 #define OPEN_TRIES	3	/* the mbox replaced while we waited */
 
 /* one delivery's state, so the helpers stay small */
@@ -433,81 +441,23 @@ same_io(void *ctx, int fd, void *p, size_t n, int writing)
 }
 
 /*
- * ends_with_from_line - whether the mbox's bytes before off end with a
- * whole line that starts with "From ".
- */
-static int
-ends_with_from_line(const struct mbox *b, off_t off)
-{
-	char line[sizeof(b->from) + 1];
-	size_t n = off < (off_t)sizeof(line) ? (size_t)off : sizeof(line);
-	char *p;
-
-	if (n < 6 || pread(b->fd, line, n, off - (off_t)n) != (ssize_t)n ||
-	    line[n - 1] != '\n')
-		return 0;
-	/* the line starts after the newline before it, or at the top */
-	p = memrchr(line, '\n', n - 1);
-	p = p != NULL ? p + 1 : (off == (off_t)n ? line : NULL);
-	return p != NULL && line + n - p > 5 && memcmp(p, "From ", 5) == 0;
-}
-
-/*
- * same_from - whether the mbox's bytes from off to its end (b->old) are
- * the start of the append after its From line.
- */
-static int
-same_from(struct mbox *b, off_t off)
-{
-	char obuf[4096];
-	struct same c;
-	struct buf out;
-
-	c.fd = b->fd;
-	c.off = off;
-	c.end = b->old;
-	buf_init(&out, -1, obuf, sizeof(obuf));
-	buf_transport(&out, same_io, &c);
-	return encode(b, &out, 1) == 0 && buf_flush(&out) == 0 &&
-	    c.off == b->old;
-}
-
-/*
- * made_before - whether the locked mbox (of b->old bytes) ends with
- * this delivery's append (see the top of the file).
- */
-static int
-made_before(struct mbox *b)
-{
-	off_t len;
-
-	if (b->add == 0 && encode(b, NULL, 0) == -1)
-		return 0;
-	/* the append but for its From line: exactly the last len bytes */
-	len = b->add - (off_t)strlen(b->from);
-	return b->old >= len && ends_with_from_line(b, b->old - len) &&
-	    same_from(b, b->old - len);
-}
-
-/*
- * last_from_line - the offset of the mbox's last line that starts with
- * "From ", looked for among its last back bytes, or -1; the offset of
- * the line after it in *next (-1 when there is none: the line has no
- * end, or is longer than any of ours).
+ * last_from_line - the offset of the last line that starts with "From "
+ * among the mbox's back bytes before end, or -1; the offset of the line
+ * after it in *next (-1 when there is none before end: the line has no
+ * end there, or is longer than any of ours).
  */
 static off_t
-last_from_line(const struct mbox *b, off_t back, off_t *next)
+last_from_line(const struct mbox *b, off_t end, off_t back, off_t *next)
 {
 	char chunk[65536 + 5], *nl;
-	off_t lo, hi = b->old, stop = b->old > back ? b->old - back : 0;
+	off_t lo, hi = end, stop = end > back ? end - back : 0;
 	off_t from = -1;
 	size_t i, n;
 
 	while (from == -1 && hi > stop) {
 		lo = hi - stop > 65536 ? hi - 65536 : stop;
 		/* 5 bytes past hi too: "From " after a newline at the end */
-		n = (size_t)(hi - lo) + (size_t)(b->old - hi < 5 ?
-		    b->old - hi : 5);
+		n = (size_t)(hi - lo) + (size_t)(end - hi < 5 ? end - hi : 5);
 		if (pread(b->fd, chunk, n, lo) != (ssize_t)n)
 			return -1;
 		for (i = (size_t)(hi - lo); i-- > 0 && from == -1;)
@@ -522,12 +472,58 @@ last_from_line(const struct mbox *b, off_t back, off_t *next)
 	*next = -1;
 	if (from == -1)
 		return -1;
-	n = b->old - from < (off_t)sizeof(b->from) ? (size_t)(b->old - from) :
+	n = end - from < (off_t)sizeof(b->from) ? (size_t)(end - from) :
 	    sizeof(b->from);
 	if (pread(b->fd, chunk, n, from) == (ssize_t)n &&
 	    (nl = memchr(chunk, '\n', n)) != NULL)
 		*next = from + (nl - chunk) + 1;
 	return from;
+}
+
+/*
+ * same_from - whether the mbox's bytes from off to end are the start
+ * of the append after its From line (all of it when end - off is its
+ * length).
+ */
+static int
+same_from(struct mbox *b, off_t off, off_t end)
+{
+	char obuf[4096];
+	struct same c;
+	struct buf out;
+
+	c.fd = b->fd;
+	c.off = off;
+	c.end = end;
+	buf_init(&out, -1, obuf, sizeof(obuf));
+	buf_transport(&out, same_io, &c);
+	return encode(b, &out, 1) == 0 && buf_flush(&out) == 0 &&
+	    c.off == end;
+}
+
+/*
+ * made_before - whether one of the last MBOX_LOOK_MESSAGES messages of
+ * the locked mbox, within its last MBOX_LOOK_BYTES, is this delivery's
+ * append but for its From line (see the top of the file).
+ */
+static int
+made_before(struct mbox *b)
+{
+	off_t end = b->old, from, next, len, stop;
+
+	if (b->add == 0 && encode(b, NULL, 0) == -1)
+		return 0;
+	len = b->add - (off_t)strlen(b->from);
+	stop = b->old > MBOX_LOOK_BYTES ? b->old - MBOX_LOOK_BYTES : 0;
+	for (int i = 0; i < MBOX_LOOK_MESSAGES && end > stop; i++) {
+		if ((from = last_from_line(b, end, end - stop, &next)) == -1)
+			return 0;
+		/* only a message of the append's length can be it */
+		if (next != -1 && end - next == len && same_from(b, next, end))
+			return 1;
+		end = from;
+	}
+	return 0;
 }
 
 /*
@@ -542,11 +538,11 @@ partial_start(struct mbox *b)
 
 	if (b->add == 0 && encode(b, NULL, 0) == -1)
 		return -1;
-	if ((from = last_from_line(b, b->add, &next)) == -1 || next == -1 ||
-	    b->old - next < (off_t)(strlen(b->m->rpline) +
+	if ((from = last_from_line(b, b->old, b->add, &next)) == -1 ||
+	    next == -1 || b->old - next < (off_t)(strlen(b->m->rpline) +
 	    strlen(b->m->dtline)))
 		return -1;
-	return same_from(b, next) ? from : -1;
+	return same_from(b, next, b->old) ? from : -1;
 }
 
 /* too_big - whether the append breaks mailboxsizelimit: text set. */

@@ -248,9 +248,9 @@ maildir_redelivery_body() {
 atf_test_case mbox_redelivery
 mbox_redelivery_head() {
 	atf_set "descr" "with -a (sched: it may repeat a delivery whose" \
-	    "result a crash lost) an mbox that ends with this very append," \
-	    "but for its From line, gets no second copy; without -a, or with" \
-	    "other mail after the copy, or for another recipient, it does"
+	    "result a crash lost) an mbox with this very append among its" \
+	    "last 100 messages, but for its From line, gets no second copy;" \
+	    "without -a, further back, or for another recipient, it does"
 	atf_set "require.user" "unprivileged"
 	atf_set "require.progs" "/usr/bin/python3"
 	atf_set "timeout" "60"
@@ -268,16 +268,36 @@ mbox_redelivery_body() {
 	atf_check -o match:"^2.0.0" -e not-match:found= ./mb_local m2 ./mbox
 	atf_check -o match:"^2.0.0" -e match:"found=yes" ./mb_again m2
 	atf_check $CHECK home/mbox sender@example.test m2 sender@example.test m2
-	# other mail after it: not found, appended
+	# other mail after it (come between a crash and the delivery made
+	# again): found all the same
 	atf_check -o match:"^2.0.0" -e ignore ./mb_local m1 ./mbox
-	atf_check -o match:"^2.0.0" -e not-match:found= ./mb_again m2
+	atf_check -o match:"^2.0.0" -e match:"found=yes" ./mb_again m2
 	# another recipient's copy of the same message is not this one
 	atf_check -o match:"^2.0.0" -e not-match:found= \
 	    ./mb_again m1 bob@example.test
-	atf_check -o inline:"5\n" sh -c "grep -c '^From sender@' home/mbox"
-	atf_check -o inline:"5\n" /usr/bin/python3 -c \
+	atf_check -o inline:"4\n" sh -c "grep -c '^From sender@' home/mbox"
+	atf_check -o inline:"4\n" /usr/bin/python3 -c \
 	    'import mailbox, sys; print(len(mailbox.mbox(sys.argv[1])))' \
 	    home/mbox
+	# it looks among the last 100 messages: m2's copy as the 100th from
+	# the end is found, as the 101st it is not, and another is appended
+	atf_check -o ignore -e ignore ./mb_local m1 ./one
+	for n in 99 100; do
+		rm -f home/mbox
+		atf_check -o ignore -e ignore ./mb_local m2 ./mbox
+		i=0
+		while [ "$i" -lt "$n" ]; do
+			cat home/one
+			i=$((i + 1))
+		done >> home/mbox
+		if [ "$n" = 99 ]; then
+			atf_check -o match:"^2.0.0" -e match:"found=yes" \
+			    ./mb_again m2
+		else
+			atf_check -o match:"^2.0.0" -e not-match:found= \
+			    ./mb_again m2
+		fi
+	done
 }
 
 atf_test_case mbox_partial
