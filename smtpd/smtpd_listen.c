@@ -363,8 +363,7 @@ accept_one(struct listener *l)
 		l->resting = 1;
 		return 0;
 	}
-	if (l->clients.most > 0 &&
-	    perclient_count(&l->clients, &peer) >= l->clients.most) {
+	if (perclient_full(&l->clients, &peer)) {
 		too_many(l, conn, &peer);
 		return 0;
 	}
@@ -403,8 +402,7 @@ accept_one(struct listener *l)
 		l->resting = 1;
 	} else {
 		l->running++;
-		if (l->clients.most > 0)
-			perclient_add(&l->clients, pid, &peer);
+		perclient_add(&l->clients, pid, &peer);
 	}
 	(void)close(conn);
 	return 0;
@@ -423,8 +421,7 @@ reap(struct listener *l)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (l->running > 0)
 			l->running--;
-		if (l->clients.most > 0)
-			perclient_remove(&l->clients, pid);
+		perclient_remove(&l->clients, pid);
 		l->resting = 0;
 		if (WIFSIGNALED(st))
 			log_warnx("listen: session=%ld killed by signal %d",

@@ -71,6 +71,13 @@ perclient_count(const struct perclient *p, const struct sockaddr_storage *peer)
 	return n;
 }
 
+int
+perclient_full(const struct perclient *p,
+    const struct sockaddr_storage *peer)
+{
+	return p->most > 0 && perclient_count(p, peer) >= p->most;
+}
+
 void
 perclient_add(struct perclient *p, pid_t pid,
     const struct sockaddr_storage *peer)

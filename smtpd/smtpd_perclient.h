@@ -23,12 +23,19 @@ struct perclient {
 	struct perclient_session *s;
 };
 
+/*
+ * A struct perclient that perclient_init never saw (all zero) sets no
+ * limit: it is never full, and adds and removes nothing.
+ */
 int	perclient_init(struct perclient *, long, long);
 	/* room for that many sessions (-c), at most that many (-C) from
 	   one client; -1 (errno set) when memory is short */
 long	perclient_count(const struct perclient *,
 	    const struct sockaddr_storage *);
 	/* the running sessions from that client's address */
+int	perclient_full(const struct perclient *,
+	    const struct sockaddr_storage *);
+	/* whether that client has its most sessions (-C) already */
 void	perclient_add(struct perclient *, pid_t,
 	    const struct sockaddr_storage *);
 	/* a session forked for that client */

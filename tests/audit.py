@@ -23,7 +23,8 @@
 # users' Maildirs (--home/USER/Maildir for USER@--local-domain) and
 # mboxes (--home/USER/mbox, for the users ledger_audit's mbox_users
 # names: each copy after its "From " line, ">From " quoting undone, its
-# time the From line's), the test peer's store (--sink: tests/remote/hostile_peer.py's mail/N.eml and
+# time the From line's), the test peer's store
+# (--sink: tests/remote/hostile_peer.py's mail/N.eml and
 # N.env) and the bounces (DSNs) in --bounces, a Maildir:
 #
 #   I1 each accepted recipient is delivered (Maildir or sink), or named
@@ -103,8 +104,8 @@ def mbox_copies(path):
     try:
         data = open(path, "rb").read()
     except FileNotFoundError:
-        return []
-    if data == b"":
+        data = b""
+    if not data:
         return []
     # the bodies are quoted: a line that starts "From " starts a copy
     starts = [m.start() for m in re.finditer(rb"(?m)^From ", data)]

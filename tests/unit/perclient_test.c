@@ -56,7 +56,12 @@ add(struct perclient *p, pid_t pid, const char *text)
 ATF_TC_WITHOUT_HEAD(ipv4);
 ATF_TC_BODY(ipv4, tc)
 {
-	struct perclient p;
+	struct perclient p, none;
+	struct sockaddr_storage ss;
+
+	/* never initialised: no limit */
+	memset(&none, 0, sizeof(none));
+	perclient_remove(&none, 1);
 
 	ATF_REQUIRE(perclient_init(&p, 10, 2) == 0);
 	ATF_CHECK_EQ(p.most, 2);
@@ -67,6 +72,11 @@ ATF_TC_BODY(ipv4, tc)
 	ATF_CHECK_EQ(count(&p, "192.0.2.1"), 2);
 	ATF_CHECK_EQ(count(&p, "192.0.2.2"), 1);
 	ATF_CHECK_EQ(count(&p, "192.0.2.3"), 0);
+	ss = addr("192.0.2.1");
+	ATF_CHECK(perclient_full(&p, &ss));
+	ATF_CHECK(!perclient_full(&none, &ss));
+	ss = addr("192.0.2.2");
+	ATF_CHECK(!perclient_full(&p, &ss));
 	/* a dual-stack socket's IPv4 client is the same client */
 	ATF_CHECK_EQ(count(&p, "::ffff:192.0.2.1"), 2);
 	add(&p, 104, "::ffff:192.0.2.2");
