@@ -316,6 +316,7 @@ SH_TESTS +=	tests/remote/client_test
 SH_TESTS +=	tests/remote/bounds_test
 SH_TESTS +=	tests/remote/spawn_test
 SH_TESTS +=	tests/remote/mx_test
+SH_TESTS +=	tests/remote/dane_test
 SH_TESTS +=	tests/remote/pf_receiver_test
 SH_TESTS +=	tests/remote/postfix_test
 SH_TESTS +=	tests/dns/dns_test
@@ -517,7 +518,8 @@ send/rspawn: send/rspawn.o $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ send/rspawn.o $(LIBA) $(PKG_LIBS)
 REMOTE_OBJS =	send/remote.o send/remote_cfg.o send/remote_route.o \
 		send/remote_routes.o \
-		send/remote_conn.o send/remote_smtp.o send/remote_tls.o
+		send/remote_conn.o send/remote_smtp.o send/remote_tls.o \
+		send/remote_dane.o
 send/remote: $(REMOTE_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(REMOTE_OBJS) $(LIBA) $(PKG_LIBS)
 $(REMOTE_OBJS): $(HDRS) send/remote.h

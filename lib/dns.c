@@ -26,6 +26,7 @@ static struct __res_state res;
 static int res_ready;
 static int timeout_s;			/* dns_timeout's; 0: libc's */
 static int libc_retrans, libc_retry;	/* what res_ninit chose */
+static int answers_ad, answers_all;	/* since the last dns_secure_reset */
 
 /* dns_strerror - words for a DNS_* result, for logs and result text. */
 const char *
@@ -289,6 +290,10 @@ dns_init(void)
 		return DNS_TEMP;
 	}
 	res_ready = 1;
+#ifdef RES_TRUSTAD
+	/* ask for the AD bit, and keep it: DANE reads it (dns_secure) */
+	res.options |= RES_TRUSTAD;
+#endif
 	libc_retrans = res.retrans;
 	libc_retry = res.retry;
 	if (n > 0 && install(srv, n) == -1) {
@@ -367,7 +372,25 @@ query(const char *name, int type, const unsigned char **ans, size_t *len)
 	}
 	*ans = buf;
 	*len = (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n;
+	answers_all++;
+	/* the header's fourth octet: RA, Z, AD, CD, RCODE */
+	if (*len >= 4 && (buf[3] & 0x20) != 0)
+		answers_ad++;
 	return DNS_OK;
+}
+
+/* dns_secure - whether the answers read were all authentic.  See dns.h. */
+int
+dns_secure(void)
+{
+	return answers_all > 0 && answers_ad == answers_all;
+}
+
+/* secure_reset - a public lookup starts: count its answers afresh. */
+static void
+secure_reset(void)
+{
+	answers_ad = answers_all = 0;
 }
 
 /* dns_timeout - the time each query may take from now on.  See dns.h. */
@@ -377,7 +400,7 @@ dns_timeout(int seconds)
 	timeout_s = seconds > 0 ? seconds : 0;
 }
 
-/* dns_query - the A, AAAA or TXT records of name.  See dns.h. */
+/* dns_query - the A, AAAA, TXT or TLSA records of name.  See dns.h. */
 int
 dns_query(const char *name, int type, struct dns_rrset *set)
 {
@@ -390,8 +413,10 @@ dns_query(const char *name, int type, struct dns_rrset *set)
 	set->n = 0;
 	set->rr = NULL;
 	dns_why_set("");
-	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_txt) {
-		dns_why_set("dns_query: type is not A, AAAA or TXT");
+	secure_reset();
+	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_txt &&
+	    type != ns_t_tlsa) {
+		dns_why_set("dns_query: type is not A, AAAA, TXT or TLSA");
 		return DNS_TEMP;
 	}
 	if (dns_name_norm(name, norm) == -1)
@@ -411,6 +436,7 @@ dns_query_raw(const char *name, int type, const unsigned char **ans,
     size_t *len)
 {
 	dns_why_set("");
+	secure_reset();
 	return query(name, type, ans, len);
 }
 
@@ -426,6 +452,7 @@ dns_mx(const char *domain, struct dns_mx **mx, size_t *n)
 	*mx = NULL;
 	*n = 0;
 	dns_why_set("");
+	secure_reset();
 	if (dns_name_norm(domain, name) == -1)
 		return DNS_NXDOMAIN;
 	if ((r = query(name, ns_t_mx, &ans, &len)) != DNS_OK)
@@ -461,6 +488,7 @@ dns_addrs(const char *host, struct dns_addr **a, size_t *n)
 	*a = NULL;
 	*n = 0;
 	dns_why_set("");
+	secure_reset();
 	if (dns_name_norm(host, name) == -1)
 		return DNS_NXDOMAIN;
 	r6 = lookup(name, ns_t_aaaa, &a6, &n6);

@@ -3,7 +3,7 @@
 /*
  * dns - the one resolver of every qpost program: the remote sender's
  * MX, A and AAAA lookups, smtpd's DNSBL queries and whatever else asks
- * the DNS (a generic query of A, AAAA or TXT records), all through
+ * the DNS (a generic query of A, AAAA, TXT or TLSA records), all through
  * libc's res_nquery on a resolver state of our own, with the servers
  * of control/resolvers and a timeout the caller may set; and the
  * strict parsers of the answers.
@@ -29,7 +29,8 @@
  * echoes qname (case aside), type and class IN; at most DNS_RR_MAX answer
  * records, each read within the packet, rdata lengths exact for CNAME,
  * MX, A and AAAA, and (in an answer to a TXT question) a TXT record's
- * strings filling its rdata exactly; compression pointers must point backwards (RFC 1035
+ * strings filling its rdata exactly, a TLSA record's rdata at least its
+ * three fixed octets; compression pointers must point backwards (RFC 1035
  * 4.1.4: to a prior occurrence), so they cannot loop.  Only records of
  * class IN owned by qname, or by a name a CNAME chain inside the answer
  * leads to from qname (at most DNS_CNAME_MAX links, no loops), count.
@@ -113,24 +114,29 @@ int	dns_name_norm(const char *, char *);
 	   name (see dns_mx) */
 
 /*
- * The generic query, for any program: the records of one type (A, AAAA
- * or TXT) of one name.  The result says which of the three outcomes it
- * is: records (DNS_OK), none for good (DNS_NXDOMAIN: the name does not
- * exist; DNS_NODATA: it exists without records of that type), or
+ * The generic query, for any program: the records of one type (A, AAAA,
+ * TXT or TLSA) of one name.  The result says which of the three
+ * outcomes it is: records (DNS_OK), none for good (DNS_NXDOMAIN: the
+ * name does not exist; DNS_NODATA: it exists without records of that
+ * type), or
  * nothing known yet (DNS_TEMP: timeout, SERVFAIL, a broken answer; ask
  * again later, never treat as "none").
  */
 struct dns_rr {			/* one record */
-	size_t		 len;	/* A: 4, AAAA: 16, TXT: octets of s */
+	size_t		 len;	/* A: 4, AAAA: 16, TXT: octets of s,
+				   TLSA: octets of the rdata (>= 3) */
 	unsigned char	*data;	/* A, AAAA: the address, network order;
 				   TXT: the record's strings joined, with
 				   no separator (RFC 7208 3.3, RFC 6376
 				   3.6.2.2), and a NUL after them (the
 				   text itself may hold NUL octets: check
-				   len) */
+				   len);
+				   TLSA: the rdata as it came: usage,
+				   selector, matching type, then the
+				   association data (RFC 6698 2.1) */
 };
 struct dns_rrset {
-	int		 type;	/* ns_t_a, ns_t_aaaa or ns_t_txt */
+	int		 type;	/* ns_t_a, ns_t_aaaa, ns_t_txt, ns_t_tlsa */
 	size_t		 n;	/* 1 .. DNS_RR_MAX when DNS_OK, else 0 */
 	struct dns_rr	*rr;	/* in answer order, NULL when n is 0 */
 };
@@ -139,13 +145,21 @@ int	dns_query(const char *name, int type, struct dns_rrset *set);
 	   frees it with dns_rrset_free), else DNS_NXDOMAIN, DNS_NODATA or
 	   DNS_TEMP (the reason in dns_why()) with set empty; DNS_NXDOMAIN
 	   also for a name that cannot be a DNS name (see dns_mx).  A type
-	   other than A, AAAA or TXT is a caller's bug: DNS_TEMP.  A and
-	   AAAA addresses come once each, TXT records as they came. */
+	   other than A, AAAA, TXT or TLSA is a caller's bug: DNS_TEMP.  A
+	   and AAAA addresses come once each, TXT and TLSA records as they
+	   came. */
 int	dns_query_raw(const char *, int, const unsigned char **, size_t *);
 	/* one query of any type for a normalised name: DNS_OK with the
 	   answer as it came (a static buffer, valid until the next query)
 	   in *ans, *len, for the caller to parse strictly; or
 	   DNS_NXDOMAIN, DNS_NODATA, DNS_TEMP */
+int	dns_secure(void);
+	/* 1 when every answer the last lookup (dns_mx, dns_addrs,
+	   dns_query, dns_query_raw) read records from had the AD bit set:
+	   the resolver validated them with DNSSEC (RFC 4035 3.2.3).  0 when
+	   one did not, or none came (a denial, a failure: negative answers
+	   are not counted).  The bit is only as good as the path from the
+	   resolver: trust it from a validating resolver on this host. */
 void	dns_rrset_free(struct dns_rrset *);
 	/* frees what a query or parse put in set, and empties it */
 int	dns_parse_rrset(const unsigned char *ans, size_t len,

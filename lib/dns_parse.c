@@ -558,7 +558,7 @@ dns_rrset_free(struct dns_rrset *set)
 	set->n = 0;
 }
 
-/* dns_parse_rrset - the A, AAAA or TXT records of an answer.  See dns.h. */
+/* dns_parse_rrset - the A, AAAA, TXT or TLSA records of an answer. */
 int
 dns_parse_rrset(const unsigned char *ans, size_t len, const char *qname,
     int type, struct dns_rrset *set)
@@ -571,8 +571,10 @@ dns_parse_rrset(const unsigned char *ans, size_t len, const char *qname,
 	set->type = type;
 	set->n = 0;
 	set->rr = NULL;
-	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_txt)
-		return bad("dns_parse_rrset: type is not A, AAAA or TXT");
+	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_txt &&
+	    type != ns_t_tlsa)
+		return bad("dns_parse_rrset: type is not A, AAAA, TXT or "
+		    "TLSA");
 	if ((r = prepare(ans, len, qname, (unsigned)type, &a, chain,
 	    &nchain)) != DNS_OK)
 		return r;
@@ -592,9 +594,15 @@ dns_parse_rrset(const unsigned char *ans, size_t len, const char *qname,
 			dns_rrset_free(set);
 			return bad("answer: TXT strings do not fill the rdata");
 		}
+		/* usage, selector and matching type (RFC 6698 2.1) */
+		if (type == ns_t_tlsa && rr->rdlen < 3) {
+			free(a);
+			dns_rrset_free(set);
+			return bad("answer: TLSA rdata too short");
+		}
 		/* an address once, as dns_parse_addrs gives them */
-		if (type != ns_t_txt && same_addr(set, ans + rr->rdoff,
-		    rr->rdlen))
+		if ((type == ns_t_a || type == ns_t_aaaa) &&
+		    same_addr(set, ans + rr->rdoff, rr->rdlen))
 			continue;
 		if (rr_data(ans, rr, &set->rr[set->n]) == -1) {
 			free(a);

@@ -198,6 +198,22 @@ log_results(struct sa *line, const struct remote_job *j,
 }
 
 /*
+ * dane_word - what DANE asked of the host, for the attempt's line: ""
+ * when nothing (no TLSA records DNSSEC vouches for, or not the policy).
+ */
+static const char *
+dane_word(const struct remote_attempt *at)
+{
+	if (at->host->dane == DANE_ENCRYPT)
+		return " dane=encrypt";
+	if (at->host->dane != DANE_AUTH)
+		return "";
+	if (at->dane_usage == 3)
+		return " dane=ee";
+	return at->dane_usage == 2 ? " dane=ta" : " dane=failed";
+}
+
+/*
  * log_attempt - one line for an attempt: the host, its address, TLS,
  * the time it took and the open recipients' results with their text.
  */
@@ -211,10 +227,10 @@ log_attempt(const struct remote_job *j, const struct remote_attempt *at,
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	(void)snprintf(head, sizeof(head), "id=%s domain=%s mx=%s ip=%s "
-	    "port=%d tls=%s verified=%s time=%.3fs", j->id, j->domain,
+	    "port=%d tls=%s verified=%s%s time=%.3fs", j->id, j->domain,
 	    at->host->name, at->ip, at->host->port, at->tls[0] != '\0' ?
 	    at->tls : "none", at->is_verified ? "yes" : "no",
-	    (double)(t1.tv_sec - t0->tv_sec) +
+	    dane_word(at), (double)(t1.tv_sec - t0->tv_sec) +
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
 	(void)sa_cats(&line, head);
 	log_results(&line, j, was_open);

@@ -25,6 +25,20 @@
 #define TLS_NONE	1	/* never STARTTLS */
 #define TLS_ENCRYPT	2	/* STARTTLS required, any certificate */
 #define TLS_VERIFY	3	/* STARTTLS required, certificate checked */
+#define TLS_DANE	4	/* DANE where DNSSEC says so, else TLS_MAY */
+
+/* what DANE asks of one host under TLS_DANE (remote_dane.c) */
+#define DANE_NONE	0	/* no TLSA records DNSSEC vouches for */
+#define DANE_ENCRYPT	1	/* TLSA records, none usable: TLS, any cert */
+#define DANE_AUTH	2	/* TLS, a certificate that a record matches */
+
+#define REMOTE_TLSA_MAX	8	/* usable TLSA records kept for one host */
+
+struct remote_tlsa {			/* one usable TLSA record */
+	unsigned char	usage, selector, mtype;
+	size_t		len;		/* 32 or 64 */
+	unsigned char	data[64];	/* the digest */
+};
 
 struct remote_cfg {
 	char	helo[ADDR_DOMAIN_MAX + 1];	/* helohost, else me */
@@ -46,6 +60,9 @@ struct remote_host {
 	int		is_relay;		/* from smtproutes */
 	size_t		naddr;
 	struct dns_addr	addr[REMOTE_ADDRS_MAX];
+	int		dane;			/* DANE_NONE ... */
+	size_t		ntlsa;
+	struct remote_tlsa tlsa[REMOTE_TLSA_MAX];
 };
 
 struct remote_route {
@@ -80,6 +97,8 @@ struct remote_attempt {
 	char		ip[64];
 	char		tls[32];	/* "" or the TLS version */
 	int		is_verified;
+	int		dane_usage;	/* 2 or 3: the TLSA record that
+					   matched; 0: none */
 	int		is_next;	/* try the next host */
 	int		timed_out;	/* the address did not answer */
 };
@@ -113,6 +132,9 @@ size_t	remote_domain_rank(const char *, size_t, const char *);
 struct tls *remote_tls_start(const struct remote_cfg *, const char *, int,
 	    struct buf *, struct buf *, int, const char **);
 void	remote_tls_end(struct tls *, int);
+int	remote_dane_lookup(struct remote_host *);
+int	remote_dane_match(struct tls *, const struct remote_host *, int *,
+	    const char **);
 int	remote_addr_text(const struct dns_addr *, char *, size_t);
 
 #endif

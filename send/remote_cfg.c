@@ -79,6 +79,8 @@ policy_word(const char *w)
 		return TLS_ENCRYPT;
 	if (strcmp(w, "verify") == 0)
 		return TLS_VERIFY;
+	if (strcmp(w, "dane") == 0)
+		return TLS_DANE;
 	return -1;
 }
 
@@ -121,7 +123,8 @@ load_tls_policy(struct remote_cfg *c, const char *domain)
 		if ((colon = strrchr(p, ':')) == NULL ||
 		    (pol = policy_word(colon + 1)) == -1) {
 			log_warnx("control file tlsdestinations: entry %zu: "
-			    "want domain:none|may|encrypt|verify, not \"%s\"",
+			    "want domain:none|may|encrypt|verify|dane, not "
+			    "\"%s\"",
 			    lineno, p);
 			sa_free(&list);
 			return -1;

@@ -44,16 +44,19 @@ literal_addr(const char *s, struct dns_addr *a)
 }
 
 /*
- * add_host - a host and its addresses to the route.  Returns the DNS
- * outcome of the address lookup (DNS_OK when it was added).
+ * add_host - a host and its addresses to the route; with dane set (the
+ * policy is "dane" and the MX records, if any, were secure), its TLSA
+ * records too when its addresses are secure.  Returns the DNS outcome,
+ * DNS_OK when it was added, with *what naming the lookup that failed.
  */
 static int
-add_host(struct remote_route *rt, const char *name, int port, int is_relay)
+add_host(struct remote_route *rt, const char *name, int port, int is_relay,
+    int dane, const char **what)
 {
 	struct remote_host *h;
 	struct dns_addr *a = NULL;
 	size_t n = 0, i;
-	int r;
+	int r, secure;
 
 	if (rt->nhost == REMOTE_HOSTS_MAX)
 		return DNS_OK;
@@ -62,6 +65,7 @@ add_host(struct remote_route *rt, const char *name, int port, int is_relay)
 	(void)strlcpy(h->name, name, sizeof(h->name));
 	h->port = port;
 	h->is_relay = is_relay;
+	*what = "address";
 	if (literal_addr(name, &h->addr[0])) {
 		h->naddr = 1;
 		rt->nhost++;
@@ -71,9 +75,16 @@ add_host(struct remote_route *rt, const char *name, int port, int is_relay)
 		free(a);
 		return r;
 	}
+	secure = dns_secure();
 	for (i = 0; i < n && i < REMOTE_ADDRS_MAX; i++)
 		h->addr[h->naddr++] = a[i];
 	free(a);
+	/* a host whose TLSA records cannot be known is not used */
+	if (dane && secure) {
+		*what = "TLSA";
+		if (remote_dane_lookup(h) == DNS_TEMP)
+			return DNS_TEMP;
+	}
 	rt->nhost++;
 	return DNS_OK;
 }
@@ -120,9 +131,10 @@ mx_hosts(const struct remote_cfg *c, struct remote_job *j,
 {
 	struct dns_mx *mx = NULL;
 	char name[DNS_NAME_MAX + 1];
+	const char *what;
 	size_t n = 0, i, k;
 	unsigned int mine = ~0u;
-	int r, temp = 0;
+	int r, temp = 0, dane = c->tls_policy == TLS_DANE;
 
 	if (a_label(j->domain, name, sizeof(name)) == -1) {
 		remote_set_all(j, SPAWN_PERM, "5.1.2 domain %s is not a valid "
@@ -132,7 +144,8 @@ mx_hosts(const struct remote_cfg *c, struct remote_job *j,
 	r = dns_mx(name, &mx, &n);
 	if (r == DNS_NODATA) {	/* implicit MX, RFC 5321 5.1 */
 		free(mx);
-		if ((r = add_host(rt, name, c->port, 0)) == DNS_OK)
+		if ((r = add_host(rt, name, c->port, 0, dane, &what)) ==
+		    DNS_OK)
 			return 0;
 		remote_set_all(j, r == DNS_TEMP ? SPAWN_TEMP : SPAWN_PERM,
 		    r == DNS_TEMP ? "4.4.3 DNS lookup for %s failed, will "
@@ -154,14 +167,16 @@ mx_hosts(const struct remote_cfg *c, struct remote_job *j,
 			    dns_strerror(r));
 		return -1;
 	}
+	/* MX records DNSSEC does not vouch for: no DANE (RFC 7672 2.2.1) */
+	dane = dane && dns_secure();
 	for (i = 0; i < n; i++)
 		if (is_me(c, mx[i].host) && mx[i].pref < mine)
 			mine = mx[i].pref;
 	for (i = k = 0; i < n && mx[i].pref < mine; i++, k++) {
-		r = add_host(rt, mx[i].host, c->port, 0);
+		r = add_host(rt, mx[i].host, c->port, 0, dane, &what);
 		if (r != DNS_OK)
-			log_info("domain=%s mx=%s skipped: address lookup: %s",
-			    j->domain, mx[i].host, dns_strerror(r));
+			log_info("domain=%s mx=%s skipped: %s lookup: %s",
+			    j->domain, mx[i].host, what, dns_strerror(r));
 		temp += r == DNS_TEMP || r == DNS_BROKEN;
 	}
 	free(mx);
@@ -223,6 +238,7 @@ remote_route(const struct remote_cfg *c, struct remote_job *j,
     struct remote_route *rt)
 {
 	struct remote_relay relay;
+	const char *what;
 	int r;
 
 	memset(rt, 0, sizeof(*rt));
@@ -237,12 +253,13 @@ remote_route(const struct remote_cfg *c, struct remote_job *j,
 			    "broken", SMTPAUTH);
 			return -1;
 		}
-		if ((r = add_host(rt, relay.host, relay.port, 1)) == DNS_OK)
+		if ((r = add_host(rt, relay.host, relay.port, 1,
+		    c->tls_policy == TLS_DANE, &what)) == DNS_OK)
 			return 0;
 		remote_set_all(j, r == DNS_TEMP ? SPAWN_TEMP : SPAWN_PERM,
-		    "%s relay host %s from control/%s: %s",
+		    "%s relay host %s from control/%s: %s lookup: %s",
 		    r == DNS_TEMP ? "4.4.3" : "5.4.4", relay.host, SMTPROUTES,
-		    dns_strerror(r));
+		    what, dns_strerror(r));
 		return -1;
 	}
 	if (j->domain[0] == '[')

@@ -189,12 +189,38 @@ greet(struct session *s)
 	return 0;
 }
 
-/* need_tls - whether the policy forbids going on without TLS. */
-static int
+/*
+ * need_tls - what forbids going on without TLS: the policy, or the
+ * host's TLSA records (RFC 7672 2.2); NULL when nothing does.
+ */
+static const char *
 need_tls(const struct session *s)
 {
-	return s->c->tls_policy == TLS_ENCRYPT ||
-	    s->c->tls_policy == TLS_VERIFY;
+	if (s->c->tls_policy == TLS_ENCRYPT || s->c->tls_policy == TLS_VERIFY)
+		return "control/tlsdestinations";
+	if (s->at->host->dane != DANE_NONE)
+		return "its TLSA records (DANE)";
+	return NULL;
+}
+
+/*
+ * dane_check - a host with usable TLSA records must show a certificate
+ * that one of them matches.  0 to go on, -1 when the session is over.
+ */
+static int
+dane_check(struct session *s)
+{
+	const char *why;
+
+	if (s->at->host->dane != DANE_AUTH)
+		return 0;
+	if (remote_dane_match(s->tls, s->at->host, &s->at->dane_usage,
+	    &why) == -1) {
+		give_up(s, "4.7.5 %s: DANE: %s", s->where, why);
+		return -1;
+	}
+	s->at->is_verified = 1;
+	return 0;
 }
 
 /*
@@ -204,26 +230,25 @@ need_tls(const struct session *s)
 static int
 starttls(struct session *s)
 {
-	const char *why, *host = s->at->host->name;
+	const char *why, *host = s->at->host->name, *need = need_tls(s);
 	int code;
 
 	if (s->c->tls_policy == TLS_NONE)
 		return 0;
 	if (!s->ext.starttls) {
-		if (!need_tls(s))
+		if (need == NULL)
 			return 0;
 		give_up(s, "4.7.4 %s did not offer STARTTLS, which "
-		    "control/tlsdestinations requires for %s", s->where,
-		    s->j->domain);
+		    "%s requires for %s", s->where, need, s->j->domain);
 		return -1;
 	}
 	if ((code = step(s, "STARTTLS", "STARTTLS", T_EHLO)) == 0)
 		return -1;
 	if (code != 220) {
-		if (!need_tls(s))
+		if (need == NULL)
 			return 0;	/* RFC 3207 4.1: go on in clear */
 		give_up(s, "4.7.4 %s refused STARTTLS (%d), which "
-		    "control/tlsdestinations requires", s->where, code);
+		    "%s requires", s->where, code, need);
 		return -1;
 	}
 	/* what a hostile server queued before the handshake is not TLS */
@@ -242,6 +267,8 @@ starttls(struct session *s)
 	    tls_conn_version(s->tls) != NULL ? tls_conn_version(s->tls) :
 	    "TLS");
 	s->at->is_verified = s->c->tls_policy == TLS_VERIFY;
+	if (dane_check(s) == -1)
+		return -1;
 	return greet(s);
 }
 

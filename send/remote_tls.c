@@ -6,7 +6,9 @@
  * TLS, RFC 7435: encryption against passive eavesdropping is better
  * than none, and most MX certificates would not verify); "verify"
  * checks the chain against control/tlscafile (else the system's CA
- * bundle) and that the certificate names the host we connected to.
+ * bundle) and that the certificate names the host we connected to;
+ * "dane" takes any certificate here, and remote_dane.c then matches it
+ * against the host's TLSA records when it has usable ones.
  */
 #include <stdio.h>
 #include <string.h>

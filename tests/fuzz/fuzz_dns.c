@@ -4,7 +4,7 @@
  * fuzz_dns - libFuzzer target for lib/dns_parse.c.  The input: octet 0
  * picks the parser and query type (bits 0-1: MX, A, AAAA, MX; but with
  * bits 4 and 5 both set, dns_parse_rrset, the generic parser, for A,
- * AAAA, TXT, TXT) and the name asked (bits 2-3, from names[] below, the
+ * AAAA, TXT, TLSA) and the name asked (bits 2-3, from names[] below, the
  * names the seed answers were captured for); the rest is the answer, as
  * it came off the wire.
  * Besides "no sanitizer report" it checks: the result is one the
@@ -151,10 +151,12 @@ fuzz_rrset(const uint8_t *ans, size_t len, const char *qname, int type)
 		if (type == ns_t_txt) {
 			CHECK(set.rr[i].len < 65536);
 			CHECK(set.rr[i].data[set.rr[i].len] == '\0');
-		} else
+		} else if (type == ns_t_tlsa)
+			CHECK(set.rr[i].len >= 3 && set.rr[i].len < 65536);
+		else
 			CHECK(set.rr[i].len == (type == ns_t_a ? 4u : 16u));
 	}
-	if (type != ns_t_txt) {
+	if (type == ns_t_a || type == ns_t_aaaa) {
 		ra = dns_parse_addrs(ans, len, qname, type, &a, &n);
 		CHECK(ra == r && n == set.n);
 		for (i = 0; i < n; i++)
@@ -194,7 +196,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qname = names[data[0] >> 2 & 3];
 	if ((data[0] & 0x30) == 0x30) {
 		static const int types[] = { ns_t_a, ns_t_aaaa, ns_t_txt,
-		    ns_t_txt };
+		    ns_t_tlsa };
 
 		fuzz_rrset(data + 1, size - 1, qname, types[data[0] & 3]);
 		return 0;

@@ -1217,6 +1217,54 @@ ATF_TC_BODY(txt, tc)
 	    DNS_TEMP);
 }
 
+/* tlsa_rec - a TLSA record owned by the question's name */
+static void
+tlsa_rec(struct pkt *p, const char *rdata, size_t len)
+{
+	pptr(p, QNAME_OFF);
+	rr(p, ns_t_tlsa, ns_c_in, (unsigned)len);
+	pbytes(p, rdata, len);
+}
+
+ATF_TC_WITHOUT_HEAD(tlsa);
+ATF_TC_BODY(tlsa, tc)
+{
+	static const char ee[] = "\003\001\001"
+	    "0123456789abcdef0123456789abcdef";
+	struct dns_rrset set;
+	struct pkt p;
+	size_t cut;
+
+	/* records as they came, duplicates too: they are not addresses */
+	start(&p, OK_FLAGS, 3, "_25._tcp.mx.test", ns_t_tlsa);
+	tlsa_rec(&p, ee, 35);
+	tlsa_rec(&p, ee, 35);
+	tlsa_rec(&p, "\002\000\000", 3);
+	ATF_REQUIRE_EQ(parse_rrset(&p, p.n, "_25._tcp.mx.test", ns_t_tlsa,
+	    &set), DNS_OK);
+	ATF_REQUIRE_EQ(set.n, 3);
+	ATF_CHECK_EQ(set.rr[0].len, 35);
+	ATF_CHECK(memcmp(set.rr[0].data, ee, 35) == 0);
+	ATF_CHECK(memcmp(set.rr[1].data, ee, 35) == 0);
+	ATF_CHECK_EQ(set.rr[2].len, 3);
+	ATF_CHECK(memcmp(set.rr[2].data, "\002\000\000", 3) == 0);
+	dns_rrset_free(&set);
+	for (cut = 0; cut < p.n; cut++)
+		ATF_CHECK_EQ_MSG(parse_rrset(&p, cut, "_25._tcp.mx.test",
+		    ns_t_tlsa, &set), DNS_TEMP, "cut at %zu", cut);
+	/* fewer than its three fixed octets: a broken answer */
+	start(&p, OK_FLAGS, 1, "_25._tcp.mx.test", ns_t_tlsa);
+	tlsa_rec(&p, "\003\001", 2);
+	ATF_CHECK_EQ(parse_rrset(&p, p.n, "_25._tcp.mx.test", ns_t_tlsa,
+	    &set), DNS_TEMP);
+	ATF_CHECK_STREQ(dns_why(), "answer: TLSA rdata too short");
+	/* an A record does not count for TLSA */
+	start(&p, OK_FLAGS, 1, "_25._tcp.mx.test", ns_t_tlsa);
+	a_rec(&p, QNAME_OFF, "127.0.0.2");
+	ATF_CHECK_EQ(parse_rrset(&p, p.n, "_25._tcp.mx.test", ns_t_tlsa,
+	    &set), DNS_NODATA);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, mx_valid);
@@ -1236,5 +1284,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, server_parse);
 	ATF_TP_ADD_TC(tp, resolvers_file);
 	ATF_TP_ADD_TC(tp, txt);
+	ATF_TP_ADD_TC(tp, tlsa);
 	return atf_no_error();
 }
