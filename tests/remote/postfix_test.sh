@@ -5,7 +5,10 @@
 # instance (tests/postfix.sh) receives what qpost's remote sends, one
 # message to 50 recipients in one transaction, plain by control/
 # smtproutes and over STARTTLS by an MX record from a real DNS server
-# (dnsmasq) with the certificate verified (tlsdestinations verify);
+# (dnsmasq) with the certificate verified (tlsdestinations verify), and
+# by a signed MX record with the certificate matched by a TLSA record
+# that a validating resolver vouches for (unbound; tlsdestinations
+# dane);
 # every delivered file is byte for byte the injected message apart
 # from the headers the two MTAs added.  Postfix must start as root, so
 # the cases run as root and run qpost as the unprivileged qptest
@@ -15,6 +18,7 @@
 . "$(atf_get_srcdir)/../lib.sh"
 . "$(atf_get_srcdir)/../postfix.sh"
 . "$(atf_get_srcdir)/../dns.sh"
+. "$(atf_get_srcdir)/../dnssec.sh"
 
 QP_USER=qptest
 
@@ -126,7 +130,45 @@ starttls_mx_cleanup() {
 	qp_dns_stop
 }
 
+atf_test_case starttls_dane cleanup
+starttls_dane_head() {
+	atf_set "descr" "by a signed MX record, over STARTTLS with Postfix's certificate matched by a validated TLSA record (tlsdestinations dane)"
+	atf_set "require.user" "root"
+	atf_set "require.progs" "postfix unbound ldns-signzone"
+	atf_set "timeout" "180"
+}
+starttls_dane_body() {
+	pf_base
+	qp_as_user
+	QPOST_CONTROL=$QP_DIR/control
+	export QPOST_CONTROL
+	rm "$QPOST_CONTROL/smtproutes"	# qp_instance's: route by DNS here
+	port=$(pf_free_port 127.0.0.2) || atf_fail "no free port"
+	PF_HOSTNAME=mx1.dane.test pf_receiver_start 127.0.0.2 "$port" \
+	    "dane.test" tls
+	spki=$(openssl x509 -in "$PF_BASE/ca/mx1.dane.test.crt" -noout \
+	    -pubkey | openssl pkey -pubin -outform DER | sha256sum |
+	    cut -d' ' -f1)
+	qp_dnssec_zone dane.test signed "@ IN MX 10 mx1" \
+	    "mx1 IN A 127.0.0.2" "_$port._tcp.mx1 IN TLSA 3 1 1 $spki"
+	qp_dnssec_start
+	chmod 0644 "$QPOST_CONTROL/resolvers"
+	echo "$port" > "$QPOST_CONTROL/remoteport"
+	echo "dane.test:dane" > "$QPOST_CONTROL/tlsdestinations"
+	qp_msg pf3 > m
+	inject r1@dane.test r2@dane.test
+	check_all dane.test 2 "by mx1\.dane\.test \(Postfix\) with ESMTPS id "
+	grep -Eq "remote: .* mx=mx1.dane.test ip=127.0.0.2 port=$port tls=TLSv1\.[23] verified=yes dane=ee .*result=sent" \
+	    "$QP_DIR/log" || qp_fail "no attempt authenticated by DANE"
+	qp_wait_queue_empty 30
+}
+starttls_dane_cleanup() {
+	pf_cleanup
+	qp_dnssec_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case fifty_plain
 	atf_add_test_case starttls_mx
+	atf_add_test_case starttls_dane
 }
