@@ -21,6 +21,8 @@
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -586,6 +588,51 @@ check_file(const struct setting *s, struct value *v)
 	cap_end(s->name, r == -1);
 }
 
+/* is_loopback - whether a resolver's address is on this host. */
+static int
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return ntohl(s4->sin_addr.s_addr) >> 24 == 127;
+	return ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+}
+
+/*
+ * check_dane - the policy dane trusts the AD bit of the resolvers'
+ * answers, which only a resolver on this host can vouch for: on the
+ * way from another, anyone on the path can set it.
+ */
+static void
+check_dane(void)
+{
+	struct sockaddr_storage srv[DNS_SERVERS_MAX];
+	struct sa list = SA_INIT;
+	const char *p;
+	size_t n, i, len;
+	int dane = 0;
+
+	if (ctl_list("tlsdestinations", &list) == 1)
+		for (p = list.s; p < list.s + list.len; p += len + 1) {
+			len = strlen(p);
+			dane |= len >= 5 && strcmp(p + len - 5, ":dane") == 0;
+		}
+	sa_free(&list);
+	n = dane ? dns_servers(srv, DNS_SERVERS_MAX) : 0;
+	for (i = 0; i < n && i < DNS_SERVERS_MAX; i++)
+		if (!is_loopback(&srv[i])) {
+			add_problem("tlsdestinations", 0, 1, "the policy dane "
+			    "trusts the AD bit of resolvers off this host, "
+			    "which anyone on the way can set: name a "
+			    "validating resolver on 127.0.0.1 or ::1 in "
+			    "resolvers");
+			return;
+		}
+}
+
 /*
  * check_programs - what a program reads as a whole: remote's files for
  * a delivery (any domain: every line is parsed), its routes and
@@ -608,6 +655,8 @@ check_programs(void)
 	cap_begin();
 	r = dns_init();
 	cap_end("resolvers", r == DNS_BROKEN);
+	if (r == 0)
+		check_dane();
 	cap_begin();
 	r = dnsbl_load(&zones, &at_connect, &timeout);
 	cap_end("dnsbl", r == -1);
