@@ -190,14 +190,18 @@ dane_needs_tls_cleanup() {
 
 atf_test_case dane_unusable cleanup
 dane_unusable_head() {
-	atf_set "descr" "only unusable TLSA records (PKIX-EE): TLS is required, any certificate taken"
+	atf_set "descr" "only unusable TLSA records (PKIX-EE, full data, a digest of the wrong length): TLS is required, any certificate taken"
 	atf_set "require.user" "unprivileged"
 	atf_set "require.progs" "unbound ldns-signzone openssl"
 	atf_set "timeout" "120"
 }
 dane_unusable_body() {
 	certs
-	setup signed other.test "1 1 1 $(spki sha256 ca/other.test.crt)"
+	key=$(spki sha256 ca/other.test.crt)
+	full=$(openssl x509 -in ca/other.test.crt -noout -pubkey |
+	    openssl pkey -pubin -outform DER | od -An -v -tx1 | tr -d ' \n')
+	setup signed other.test "1 1 1 $key" "3 1 0 $full" \
+	    "3 1 1 ${key%??}" "3 1 2 $key"
 	rm_remote dane.test s@sender.test a@dane.test
 	rm_expect "K ^2\.0\.0"
 	grep -q "tls=1" p/mail/*.env || atf_fail "not sent over TLS"
