@@ -280,6 +280,43 @@ dane_bogus_cleanup() {
 	qp_dnssec_stop
 }
 
+atf_test_case dane_no_mx cleanup
+dane_no_mx_head() {
+	atf_set "descr" "a domain without MX (its own address) and a relay of smtproutes by name: their TLSA records apply too"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "unbound ldns-signzone openssl"
+	atf_set "timeout" "120"
+}
+dane_no_mx_body() {
+	certs
+	rm_control
+	PORT=$(qp_free_port 127.0.0.2)
+	rm_peer_start p 127.0.0.2 "$PORT" --cert ca/other.test.chain \
+	    --key ca/other.test.key
+	bad="3 1 1 $(spki sha256 ca/mx.dane.test.crt)"
+	qp_dnssec_zone dane.test signed "@ IN A 127.0.0.2" \
+	    "_$PORT._tcp IN TLSA $bad" "relay IN A 127.0.0.2" \
+	    "_$PORT._tcp.relay IN TLSA $bad"
+	qp_dnssec_start
+	echo "$PORT" > control/remoteport
+	echo ":dane" > control/tlsdestinations
+	qp_msg 1 > msg
+	rm_remote dane.test s@sender.test a@dane.test
+	rm_expect "Z ^4\.7\.5 .*DANE: no TLSA record matches"
+	grep -q "mx=dane.test ip=127.0.0.2 port=$PORT .*dane=failed " \
+	    remote.log || qp_fail "no DANE for the implicit MX" remote.log
+	echo "relay.test:relay.dane.test:$PORT" > control/smtproutes
+	rm_remote relay.test s@sender.test a@relay.test
+	rm_expect "Z ^4\.7\.5 .*DANE: no TLSA record matches"
+	grep -q "mx=relay.dane.test ip=127.0.0.2 port=$PORT .*dane=failed " \
+	    remote.log || qp_fail "no DANE for the relay" remote.log
+	[ "$(rm_mails p)" -eq 0 ] || atf_fail "the server got a message"
+}
+dane_no_mx_cleanup() {
+	rm_peers_stop
+	qp_dnssec_stop
+}
+
 atf_test_case dane_policy_only cleanup
 dane_policy_only_head() {
 	atf_set "descr" "TLSA records count only under the policy dane: with may, a mismatch still delivers"
@@ -310,5 +347,6 @@ atf_init_test_cases() {
 	atf_add_test_case dane_unusable
 	atf_add_test_case dane_insecure
 	atf_add_test_case dane_bogus
+	atf_add_test_case dane_no_mx
 	atf_add_test_case dane_policy_only
 }
