@@ -292,6 +292,30 @@ try_address(const struct remote_cfg *c, const struct remote_route *rt,
 	return at.is_next;
 }
 
+/*
+ * dane_only_refuses - under dane-only, a host without usable TLSA
+ * records that DNSSEC validated is not tried: 1 when so (logged, the
+ * open recipients deferred).
+ */
+static int
+dane_only_refuses(const struct remote_cfg *c, struct remote_job *j,
+    const struct remote_host *h)
+{
+	size_t i;
+
+	if (c->tls_policy != TLS_DANE_ONLY || h->dane == DANE_AUTH)
+		return 0;
+	log_info("id=%s domain=%s mx=%s skipped: no usable TLSA records "
+	    "that DNSSEC validated, which dane-only requires", j->id,
+	    j->domain, h->name);
+	for (i = 0; i < j->nrcpt; i++)
+		remote_set(j, i, SPAWN_TEMP, 0, "4.7.5 %s has no usable TLSA "
+		    "records that DNSSEC validated, which control/"
+		    "tlsdestinations requires for %s (dane-only)", h->name,
+		    j->domain);
+	return 1;
+}
+
 /* deliver - try the route's hosts in order until one answers. */
 static void
 deliver(const struct remote_cfg *c, const struct remote_route *rt,
@@ -306,12 +330,14 @@ deliver(const struct remote_cfg *c, const struct remote_route *rt,
 	for (k = 0; k < j->nrcpt; k++)
 		remote_set(j, k, SPAWN_TEMP, 0, "4.4.1 every host for %s timed "
 		    "out recently; will retry", j->domain);
-	for (h = 0; h < rt->nhost; h++)
-		for (k = 0; k < rt->host[h].naddr; k++) {
+	for (h = 0; h < rt->nhost; h++) {
+		if (dane_only_refuses(c, j, &rt->host[h]))
+			continue;
+		for (k = 0; k < rt->host[h].naddr; k++)
 			if (open_count(j, was_open) == 0 ||
 			    !try_address(c, rt, j, &rt->host[h], k, was_open))
 				goto done;
-		}
+	}
 done:
 	free(was_open);
 }

@@ -26,6 +26,7 @@
 #define TLS_ENCRYPT	2	/* STARTTLS required, any certificate */
 #define TLS_VERIFY	3	/* STARTTLS required, certificate checked */
 #define TLS_DANE	4	/* DANE where DNSSEC says so, else TLS_MAY */
+#define TLS_DANE_ONLY	5	/* DANE, or no delivery */
 
 /* what DANE asks of one host under TLS_DANE (remote_dane.c) */
 #define DANE_NONE	0	/* no TLSA records DNSSEC vouches for */

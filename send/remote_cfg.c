@@ -81,6 +81,8 @@ policy_word(const char *w)
 		return TLS_VERIFY;
 	if (strcmp(w, "dane") == 0)
 		return TLS_DANE;
+	if (strcmp(w, "dane-only") == 0)
+		return TLS_DANE_ONLY;
 	return -1;
 }
 
@@ -123,8 +125,8 @@ load_tls_policy(struct remote_cfg *c, const char *domain)
 		if ((colon = strrchr(p, ':')) == NULL ||
 		    (pol = policy_word(colon + 1)) == -1) {
 			log_warnx("control file tlsdestinations: entry %zu: "
-			    "want domain:none|may|encrypt|verify|dane, not "
-			    "\"%s\"",
+			    "want domain:none|may|encrypt|verify|dane|"
+			    "dane-only, not \"%s\"",
 			    lineno, p);
 			sa_free(&list);
 			return -1;

@@ -134,7 +134,8 @@ mx_hosts(const struct remote_cfg *c, struct remote_job *j,
 	const char *what;
 	size_t n = 0, i, k;
 	unsigned int mine = ~0u;
-	int r, temp = 0, dane = c->tls_policy == TLS_DANE;
+	int r, temp = 0, dane = c->tls_policy == TLS_DANE ||
+	    c->tls_policy == TLS_DANE_ONLY;
 
 	if (a_label(j->domain, name, sizeof(name)) == -1) {
 		remote_set_all(j, SPAWN_PERM, "5.1.2 domain %s is not a valid "
@@ -254,7 +255,8 @@ remote_route(const struct remote_cfg *c, struct remote_job *j,
 			return -1;
 		}
 		if ((r = add_host(rt, relay.host, relay.port, 1,
-		    c->tls_policy == TLS_DANE, &what)) == DNS_OK)
+		    c->tls_policy == TLS_DANE ||
+		    c->tls_policy == TLS_DANE_ONLY, &what)) == DNS_OK)
 			return 0;
 		remote_set_all(j, r == DNS_TEMP ? SPAWN_TEMP : SPAWN_PERM,
 		    "%s relay host %s from control/%s: %s lookup: %s",

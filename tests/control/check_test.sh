@@ -160,7 +160,9 @@ warnings_body() {
 	"$QPOST_LIBEXEC/qpost-check" -q > out || atf_fail "dane made it fail"
 	[ -s out ] && qp_fail "a resolver on ::1 is warned of" out
 	printf '127.0.0.1\n192.0.2.53\n' > control/resolvers
-	atf_check -s exit:1 -o inline:"tlsdestinations: warning: the policy dane trusts the AD bit of resolvers off this host, which anyone on the way can set: name a validating resolver on 127.0.0.1 or ::1 in resolvers\n" \
+	printf 'example.org:may\nexample.net:dane-only\n' > \
+	    control/tlsdestinations
+	atf_check -s exit:1 -o inline:"tlsdestinations: warning: the policy dane (or dane-only) trusts the AD bit of resolvers off this host, which anyone on the way can set: name a validating resolver on 127.0.0.1 or ::1 in resolvers\n" \
 	    "$QPOST_LIBEXEC/qpost-check" -q -w
 }
 

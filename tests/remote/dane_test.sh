@@ -338,6 +338,47 @@ dane_policy_only_cleanup() {
 	qp_dnssec_stop
 }
 
+atf_test_case dane_only cleanup
+dane_only_head() {
+	atf_set "descr" "dane-only: delivered when a validated TLSA record matches; a host without one is not even connected to"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "unbound ldns-signzone openssl"
+	atf_set "timeout" "120"
+}
+dane_only_body() {
+	certs
+	setup signed mx.dane.test "3 1 1 $(spki sha256 ca/mx.dane.test.crt)"
+	echo "dane.test:dane-only" > control/tlsdestinations
+	rm_remote dane.test s@sender.test a@dane.test
+	rm_expect "K ^2\.0\.0"
+	attempt_line | grep -q "verified=yes dane=ee " ||
+	    qp_fail "the attempt does not say DANE-EE verified it" remote.log
+	for kind in plain signed; do
+		rm_peers_stop
+		qp_dnssec_stop
+		rm -rf p dnssec
+		if [ $kind = plain ]; then
+			setup plain mx.dane.test \
+			    "3 1 1 $(spki sha256 ca/mx.dane.test.crt)"
+		else
+			setup signed mx.dane.test
+		fi
+		echo "dane.test:dane-only" > control/tlsdestinations
+		rm_remote dane.test s@sender.test a@dane.test
+		rm_expect "Z ^4\.7\.5 mx\.dane\.test has no usable TLSA records that DNSSEC validated, which control/tlsdestinations requires for dane\.test \(dane-only\)"
+		grep -q "mx=mx.dane.test skipped: no usable TLSA records" \
+		    remote.log || qp_fail "$kind: the skip is not logged" \
+		    remote.log
+		grep -q "connect" p/log &&
+		    qp_fail "$kind: the host was connected to" p/log
+	done
+	return 0
+}
+dane_only_cleanup() {
+	rm_peers_stop
+	qp_dnssec_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case dane_ee
 	atf_add_test_case dane_ee_whole
@@ -349,4 +390,5 @@ atf_init_test_cases() {
 	atf_add_test_case dane_bogus
 	atf_add_test_case dane_no_mx
 	atf_add_test_case dane_policy_only
+	atf_add_test_case dane_only
 }
