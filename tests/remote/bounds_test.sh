@@ -45,6 +45,7 @@ endless_line_head() {
 	atf_set "descr" "a greeting line that never ends: deferred, memory" \
 	    "bounded"
 	atf_set "require.progs" "/usr/bin/time"
+	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
 endless_line_body() {
@@ -56,6 +57,7 @@ endless_multiline_head() {
 	atf_set "descr" "a multi-line greeting that never ends: deferred," \
 	    "memory bounded"
 	atf_set "require.progs" "/usr/bin/time"
+	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
 endless_multiline_body() {
