@@ -26,7 +26,7 @@ static struct __res_state res;
 static int res_ready;
 static int timeout_s;			/* dns_timeout's; 0: libc's */
 static int libc_retrans, libc_retry;	/* what res_ninit chose */
-static int answers_ad, answers_all;	/* since the last dns_secure_reset */
+static int answers_ad, answers_all;	/* since the last secure_reset */
 
 /* dns_strerror - words for a DNS_* result, for logs and result text. */
 const char *

@@ -43,9 +43,16 @@ literal_addr(const char *s, struct dns_addr *a)
 	return 0;
 }
 
+/* wants_dane - whether the domain's policy is dane or dane-only. */
+static int
+wants_dane(const struct remote_cfg *c)
+{
+	return c->tls_policy == TLS_DANE || c->tls_policy == TLS_DANE_ONLY;
+}
+
 /*
- * add_host - a host and its addresses to the route; with dane set (the
- * policy is "dane" and the MX records, if any, were secure), its TLSA
+ * add_host - a host and its addresses to the route; with dane set (a
+ * DANE policy, and the MX records, if any, were secure), its TLSA
  * records too when its addresses are secure.  Returns the DNS outcome,
  * DNS_OK when it was added, with *what naming the lookup that failed.
  */
@@ -134,8 +141,7 @@ mx_hosts(const struct remote_cfg *c, struct remote_job *j,
 	const char *what;
 	size_t n = 0, i, k;
 	unsigned int mine = ~0u;
-	int r, temp = 0, dane = c->tls_policy == TLS_DANE ||
-	    c->tls_policy == TLS_DANE_ONLY;
+	int r, temp = 0, dane = wants_dane(c);
 
 	if (a_label(j->domain, name, sizeof(name)) == -1) {
 		remote_set_all(j, SPAWN_PERM, "5.1.2 domain %s is not a valid "
@@ -255,8 +261,7 @@ remote_route(const struct remote_cfg *c, struct remote_job *j,
 			return -1;
 		}
 		if ((r = add_host(rt, relay.host, relay.port, 1,
-		    c->tls_policy == TLS_DANE ||
-		    c->tls_policy == TLS_DANE_ONLY, &what)) == DNS_OK)
+		    wants_dane(c), &what)) == DNS_OK)
 			return 0;
 		remote_set_all(j, r == DNS_TEMP ? SPAWN_TEMP : SPAWN_PERM,
 		    "%s relay host %s from control/%s: %s lookup: %s",

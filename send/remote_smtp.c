@@ -199,7 +199,7 @@ need_tls(const struct session *s)
 	if (s->c->tls_policy == TLS_ENCRYPT || s->c->tls_policy == TLS_VERIFY)
 		return "control/tlsdestinations";
 	if (s->at->host->dane != DANE_NONE)
-		return "its TLSA records (DANE)";
+		return "DANE (its TLSA records)";
 	return NULL;
 }
 

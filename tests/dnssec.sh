@@ -43,6 +43,19 @@ qp_dnssec_zone() {
 	echo "$_qd_zone $_qd_file" >> "$_qd/zones"
 }
 
+# qp_tlsa_spki SHA CERT - the digest (sha256 or sha512) of the public
+# key of the PEM certificate CERT, in hex: the data of a TLSA record of
+# selector 1 (matching type 1 or 2).
+qp_tlsa_spki() {
+	openssl x509 -in "$2" -noout -pubkey | openssl pkey -pubin \
+	    -outform DER | "$1sum" | cut -d' ' -f1
+}
+
+# qp_tlsa_cert SHA CERT - the digest of the whole certificate: selector 0.
+qp_tlsa_cert() {
+	openssl x509 -in "$2" -outform DER | "$1sum" | cut -d' ' -f1
+}
+
 # qp_dnssec_config PORT - unbound.conf for the zones made so far.
 qp_dnssec_config() {
 	_qd=$(qp_dnssec_dir)

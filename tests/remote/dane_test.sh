@@ -14,6 +14,26 @@
 . "$(atf_get_srcdir)/../dnssec.sh"
 . "$(atf_get_srcdir)/remote.sh"
 
+# needs - what every case needs.
+needs() {
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "unbound ldns-signzone openssl"
+	atf_set "timeout" "120"
+}
+
+# stop_all - stop the peers and unbound (for cleanups).
+stop_all() {
+	rm_peers_stop
+	qp_dnssec_stop
+}
+
+# start_over - stop the peers and unbound, and remove their folders,
+# for a case's next setup.
+start_over() {
+	stop_all
+	rm -rf p dnssec
+}
+
 # certs - a test CA in ./ca, certificates for mx.dane.test and
 # other.test, and each as a chain file (the server's, then the CA's).
 certs() {
@@ -22,18 +42,6 @@ certs() {
 		qp_mkcert_signed "$PWD/ca" "$n"
 		cat "ca/$n.crt" ca/ca.crt > "ca/$n.chain"
 	done
-}
-
-# spki SHA CERT - the digest (sha256 or sha512) of CERT's public key,
-# in hex: TLSA selector 1.
-spki() {
-	openssl x509 -in "$2" -noout -pubkey | openssl pkey -pubin \
-	    -outform DER | "$1sum" | cut -d' ' -f1
-}
-
-# whole SHA CERT - the digest of the whole certificate: selector 0.
-whole() {
-	openssl x509 -in "$2" -outform DER | "$1sum" | cut -d' ' -f1
 }
 
 # setup KIND NAME [TLSA...] - control files for remote; a peer "p" on
@@ -75,16 +83,14 @@ attempt_line() {
 
 atf_test_case dane_ee cleanup
 dane_ee_head() {
-	atf_set "descr" "DANE-EE: a TLSA record of the server's key, or of its whole certificate, authenticates it"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	atf_set "descr" "DANE-EE: the TLSA record of the server's key authenticates it, another one beside it does not matter"
+	needs
 }
 dane_ee_body() {
 	certs
 	setup signed mx.dane.test \
-	    "3 1 1 $(spki sha256 ca/other.test.crt)" \
-	    "3 1 1 $(spki sha256 ca/mx.dane.test.crt)"
+	    "3 1 1 $(qp_tlsa_spki sha256 ca/other.test.crt)" \
+	    "3 1 1 $(qp_tlsa_spki sha256 ca/mx.dane.test.crt)"
 	rm_remote dane.test s@sender.test a@dane.test
 	rm_expect "K ^2\.0\.0"
 	grep -q "tls=1" p/mail/*.env || atf_fail "not sent over TLS"
@@ -92,41 +98,36 @@ dane_ee_body() {
 	    qp_fail "the attempt does not say DANE-EE verified it" remote.log
 }
 dane_ee_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_test_case dane_ee_whole cleanup
 dane_ee_whole_head() {
 	atf_set "descr" "DANE-EE 3 0 2: the SHA2-512 of the whole certificate matches"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	needs
 }
 dane_ee_whole_body() {
 	certs
-	setup signed mx.dane.test "3 0 2 $(whole sha512 ca/mx.dane.test.crt)"
+	setup signed mx.dane.test "3 0 2 $(qp_tlsa_cert sha512 ca/mx.dane.test.crt)"
 	rm_remote dane.test s@sender.test a@dane.test
 	rm_expect "K ^2\.0\.0"
 	attempt_line | grep -q "verified=yes dane=ee " ||
 	    qp_fail "the attempt does not say DANE-EE verified it" remote.log
 }
 dane_ee_whole_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_test_case dane_mismatch cleanup
 dane_mismatch_head() {
 	atf_set "descr" "a certificate no TLSA record matches: deferred, nothing sent, the reason logged"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	needs
 }
 dane_mismatch_body() {
 	certs
-	setup signed mx.dane.test "3 1 1 $(spki sha256 ca/other.test.crt)" \
-	    "2 0 1 $(whole sha256 ca/other.test.crt)"
+	setup signed mx.dane.test \
+	    "3 1 1 $(qp_tlsa_spki sha256 ca/other.test.crt)" \
+	    "2 0 1 $(qp_tlsa_cert sha256 ca/other.test.crt)"
 	rm_remote dane.test s@sender.test a@dane.test
 	rm_expect "Z ^4\.7\.5 .*DANE: no TLSA record matches the certificates the server sent"
 	[ "$(rm_mails p)" -eq 0 ] || atf_fail "the server got the message"
@@ -137,67 +138,56 @@ dane_mismatch_body() {
 	    qp_fail "the attempt does not say DANE failed" remote.log
 }
 dane_mismatch_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_test_case dane_ta cleanup
 dane_ta_head() {
 	atf_set "descr" "DANE-TA: the issuing CA in the TLSA record authenticates a chain to the MX host's name, not to another name"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	needs
 }
 dane_ta_body() {
 	certs
-	setup signed mx.dane.test "2 0 1 $(whole sha256 ca/ca.crt)"
+	setup signed mx.dane.test "2 0 1 $(qp_tlsa_cert sha256 ca/ca.crt)"
 	rm_remote dane.test s@sender.test a@dane.test
 	rm_expect "K ^2\.0\.0"
 	attempt_line | grep -q "verified=yes dane=ta " ||
 	    qp_fail "the attempt does not say DANE-TA verified it" remote.log
 	# the same CA, a certificate for another name
-	rm_peers_stop
-	qp_dnssec_stop
-	rm -rf p dnssec
-	setup signed other.test "2 1 1 $(spki sha256 ca/ca.crt)"
+	start_over
+	setup signed other.test "2 1 1 $(qp_tlsa_spki sha256 ca/ca.crt)"
 	rm_remote dane.test s@sender.test a@dane.test
 	rm_expect "Z ^4\.7\.5 .*DANE: no TLSA record matches"
 	[ "$(rm_mails p)" -eq 0 ] || atf_fail "the server got the message"
 }
 dane_ta_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_test_case dane_needs_tls cleanup
 dane_needs_tls_head() {
 	atf_set "descr" "usable TLSA records and a server without STARTTLS: deferred, nothing sent in clear"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	needs
 }
 dane_needs_tls_body() {
 	certs
-	setup signed - "3 1 1 $(spki sha256 ca/mx.dane.test.crt)"
+	setup signed - "3 1 1 $(qp_tlsa_spki sha256 ca/mx.dane.test.crt)"
 	rm_remote dane.test s@sender.test a@dane.test
-	rm_expect "Z ^4\.7\.4 .*did not offer STARTTLS, which its TLSA records \(DANE\) requires"
+	rm_expect "Z ^4\.7\.4 .*did not offer STARTTLS, which DANE \(its TLSA records\) requires"
 	[ "$(rm_mails p)" -eq 0 ] || atf_fail "the message went in clear"
 }
 dane_needs_tls_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_test_case dane_unusable cleanup
 dane_unusable_head() {
 	atf_set "descr" "only unusable TLSA records (PKIX-EE, full data, a digest of the wrong length): TLS is required, any certificate taken"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	needs
 }
 dane_unusable_body() {
 	certs
-	key=$(spki sha256 ca/other.test.crt)
+	key=$(qp_tlsa_spki sha256 ca/other.test.crt)
 	full=$(openssl x509 -in ca/other.test.crt -noout -pubkey |
 	    openssl pkey -pubin -outform DER | od -An -v -tx1 | tr -d ' \n')
 	setup signed other.test "1 1 1 $key" "3 1 0 $full" \
@@ -207,38 +197,31 @@ dane_unusable_body() {
 	grep -q "tls=1" p/mail/*.env || atf_fail "not sent over TLS"
 	attempt_line | grep -q "verified=no dane=encrypt " ||
 	    qp_fail "the attempt does not say dane=encrypt" remote.log
-	rm_peers_stop
-	qp_dnssec_stop
-	rm -rf p dnssec
-	setup signed - "1 1 1 $(spki sha256 ca/other.test.crt)"
+	start_over
+	setup signed - "1 1 1 $(qp_tlsa_spki sha256 ca/other.test.crt)"
 	rm_remote dane.test s@sender.test a@dane.test
-	rm_expect "Z ^4\.7\.4 .*which its TLSA records \(DANE\) requires"
+	rm_expect "Z ^4\.7\.4 .*which DANE \(its TLSA records\) requires"
 	[ "$(rm_mails p)" -eq 0 ] || atf_fail "the message went in clear"
 }
 dane_unusable_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_test_case dane_insecure cleanup
 dane_insecure_head() {
 	atf_set "descr" "TLSA records DNSSEC does not vouch for (an unsigned zone), or none: opportunistic TLS, the records ignored"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	needs
 }
 dane_insecure_body() {
 	certs
-	setup plain mx.dane.test "3 1 1 $(spki sha256 ca/other.test.crt)"
+	setup plain mx.dane.test "3 1 1 $(qp_tlsa_spki sha256 ca/other.test.crt)"
 	rm_remote dane.test s@sender.test a@dane.test
 	rm_expect "K ^2\.0\.0"
 	grep -q "tls=1" p/mail/*.env || atf_fail "not sent over TLS"
 	attempt_line | grep -Eq "verified=no time=" ||
 	    qp_fail "an insecure TLSA record was used" remote.log
 	# signed, without TLSA records: the same
-	rm_peers_stop
-	qp_dnssec_stop
-	rm -rf p dnssec
+	start_over
 	setup signed mx.dane.test
 	rm_remote dane.test s@sender.test a@dane.test
 	rm_expect "K ^2\.0\.0"
@@ -246,24 +229,21 @@ dane_insecure_body() {
 	    qp_fail "DANE without TLSA records" remote.log
 }
 dane_insecure_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_test_case dane_bogus cleanup
 dane_bogus_head() {
 	atf_set "descr" "a TLSA lookup that fails (a record changed after signing): the host is not used, the mail waits"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	needs
 }
 dane_bogus_body() {
 	certs
-	good=$(spki sha256 ca/mx.dane.test.crt)
+	good=$(qp_tlsa_spki sha256 ca/mx.dane.test.crt)
 	setup signed mx.dane.test "3 1 1 $good"
 	qp_dnssec_stop
 	# a forged record: its signature no longer holds
-	sed -i "s/$good/$(spki sha256 ca/other.test.crt)/" \
+	sed -i "s/$good/$(qp_tlsa_spki sha256 ca/other.test.crt)/" \
 	    dnssec/dane.test.zone.signed
 	grep -q "$good" dnssec/dane.test.zone.signed &&
 	    atf_fail "the TLSA record was not changed"
@@ -276,16 +256,13 @@ dane_bogus_body() {
 	    qp_fail "the failed TLSA lookup is not logged" remote.log
 }
 dane_bogus_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_test_case dane_no_mx cleanup
 dane_no_mx_head() {
 	atf_set "descr" "a domain without MX (its own address) and a relay of smtproutes by name: their TLSA records apply too"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	needs
 }
 dane_no_mx_body() {
 	certs
@@ -293,7 +270,7 @@ dane_no_mx_body() {
 	PORT=$(qp_free_port 127.0.0.2)
 	rm_peer_start p 127.0.0.2 "$PORT" --cert ca/other.test.chain \
 	    --key ca/other.test.key
-	bad="3 1 1 $(spki sha256 ca/mx.dane.test.crt)"
+	bad="3 1 1 $(qp_tlsa_spki sha256 ca/mx.dane.test.crt)"
 	qp_dnssec_zone dane.test signed "@ IN A 127.0.0.2" \
 	    "_$PORT._tcp IN TLSA $bad" "relay IN A 127.0.0.2" \
 	    "_$PORT._tcp.relay IN TLSA $bad"
@@ -313,20 +290,17 @@ dane_no_mx_body() {
 	[ "$(rm_mails p)" -eq 0 ] || atf_fail "the server got a message"
 }
 dane_no_mx_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_test_case dane_policy_only cleanup
 dane_policy_only_head() {
 	atf_set "descr" "TLSA records count only under the policy dane: with may, a mismatch still delivers"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	needs
 }
 dane_policy_only_body() {
 	certs
-	setup signed mx.dane.test "3 1 1 $(spki sha256 ca/other.test.crt)"
+	setup signed mx.dane.test "3 1 1 $(qp_tlsa_spki sha256 ca/other.test.crt)"
 	echo "dane.test:may" > control/tlsdestinations
 	rm_remote dane.test s@sender.test a@dane.test
 	rm_expect "K ^2\.0\.0"
@@ -334,32 +308,27 @@ dane_policy_only_body() {
 	    qp_fail "TLSA records used under may" remote.log
 }
 dane_policy_only_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_test_case dane_only cleanup
 dane_only_head() {
 	atf_set "descr" "dane-only: delivered when a validated TLSA record matches; a host without one is not even connected to"
-	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unbound ldns-signzone openssl"
-	atf_set "timeout" "120"
+	needs
 }
 dane_only_body() {
 	certs
-	setup signed mx.dane.test "3 1 1 $(spki sha256 ca/mx.dane.test.crt)"
+	setup signed mx.dane.test "3 1 1 $(qp_tlsa_spki sha256 ca/mx.dane.test.crt)"
 	echo "dane.test:dane-only" > control/tlsdestinations
 	rm_remote dane.test s@sender.test a@dane.test
 	rm_expect "K ^2\.0\.0"
 	attempt_line | grep -q "verified=yes dane=ee " ||
 	    qp_fail "the attempt does not say DANE-EE verified it" remote.log
 	for kind in plain signed; do
-		rm_peers_stop
-		qp_dnssec_stop
-		rm -rf p dnssec
+		start_over
 		if [ $kind = plain ]; then
 			setup plain mx.dane.test \
-			    "3 1 1 $(spki sha256 ca/mx.dane.test.crt)"
+			    "3 1 1 $(qp_tlsa_spki sha256 ca/mx.dane.test.crt)"
 		else
 			setup signed mx.dane.test
 		fi
@@ -375,8 +344,7 @@ dane_only_body() {
 	return 0
 }
 dane_only_cleanup() {
-	rm_peers_stop
-	qp_dnssec_stop
+	stop_all
 }
 
 atf_init_test_cases() {

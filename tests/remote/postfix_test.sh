@@ -58,6 +58,18 @@ check_all() {
 	done
 }
 
+# route_by_dns - qpost as qptest, routing by DNS (no smtproutes), its
+# control folder exported as QPOST_CONTROL, and a free port on
+# 127.0.0.2 in $port for the receiver.
+route_by_dns() {
+	pf_base
+	qp_as_user
+	QPOST_CONTROL=$QP_DIR/control
+	export QPOST_CONTROL
+	rm "$QPOST_CONTROL/smtproutes"	# qp_instance's: route by DNS here
+	port=$(pf_free_port 127.0.0.2) || atf_fail "no free port"
+}
+
 atf_test_case fifty_plain cleanup
 fifty_plain_head() {
 	atf_set "descr" "50 recipients in one transaction to Postfix by smtproutes, byte-identical"
@@ -104,12 +116,7 @@ starttls_mx_head() {
 	atf_set "timeout" "180"
 }
 starttls_mx_body() {
-	pf_base
-	qp_as_user
-	QPOST_CONTROL=$QP_DIR/control
-	export QPOST_CONTROL
-	rm "$QPOST_CONTROL/smtproutes"	# qp_instance's: route by DNS here
-	port=$(pf_free_port 127.0.0.2) || atf_fail "no free port"
+	route_by_dns
 	PF_HOSTNAME=mx1.example.test pf_receiver_start 127.0.0.2 "$port" \
 	    "b.test" tls
 	qp_dns_start --mx-host=b.test,mx1.example.test,10 \
@@ -138,17 +145,10 @@ starttls_dane_head() {
 	atf_set "timeout" "180"
 }
 starttls_dane_body() {
-	pf_base
-	qp_as_user
-	QPOST_CONTROL=$QP_DIR/control
-	export QPOST_CONTROL
-	rm "$QPOST_CONTROL/smtproutes"	# qp_instance's: route by DNS here
-	port=$(pf_free_port 127.0.0.2) || atf_fail "no free port"
+	route_by_dns
 	PF_HOSTNAME=mx1.dane.test pf_receiver_start 127.0.0.2 "$port" \
 	    "dane.test" tls
-	spki=$(openssl x509 -in "$PF_BASE/ca/mx1.dane.test.crt" -noout \
-	    -pubkey | openssl pkey -pubin -outform DER | sha256sum |
-	    cut -d' ' -f1)
+	spki=$(qp_tlsa_spki sha256 "$PF_BASE/ca/mx1.dane.test.crt")
 	qp_dnssec_zone dane.test signed "@ IN MX 10 mx1" \
 	    "mx1 IN A 127.0.0.2" "_$port._tcp.mx1 IN TLSA 3 1 1 $spki"
 	qp_dnssec_start
