@@ -273,27 +273,16 @@ starttls(struct session *s)
 }
 
 /*
- * authenticate - AUTH PLAIN to a relay with credentials in
- * control/smtpauth, over TLS only.  0 to go on, -1 when over.
+ * auth_plain - AUTH PLAIN with the initial response (RFC 4616): the
+ * reply's code, or 0 when the session is over.
  */
 static int
-authenticate(struct session *s)
+auth_plain(struct session *s)
 {
-	char raw[600], b64[820], line[840], text[SPAWN_TEXT_MAX];
+	char raw[600], b64[820], line[840];
 	size_t ul, pl;
 	int code, n;
 
-	if (!s->rt->has_auth || !s->at->host->is_relay)
-		return 0;
-	if (s->tls == NULL) {
-		give_up(s, "4.7.0 %s: not sending the control/smtpauth "
-		    "password without TLS", s->where);
-		return -1;
-	}
-	if (!s->ext.auth_plain) {
-		give_up(s, "4.7.0 %s does not offer AUTH PLAIN", s->where);
-		return -1;
-	}
 	ul = strlen(s->rt->auth_user);
 	pl = strlen(s->rt->auth_pass);
 	raw[0] = '\0';
@@ -303,11 +292,73 @@ authenticate(struct session *s)
 	n = b64_ntop((unsigned char *)raw, 2 + ul + pl, b64, sizeof(b64));
 	explicit_bzero(raw, sizeof(raw));
 	if (n < 0)
-		return (give_up(s, "4.3.0 credentials too long"), -1);
+		return (give_up(s, "4.3.0 credentials too long"), 0);
 	(void)snprintf(line, sizeof(line), "AUTH PLAIN %s", b64);
 	explicit_bzero(b64, sizeof(b64));
 	code = step(s, line, "AUTH", T_EHLO);
 	explicit_bzero(line, sizeof(line));
+	return code;
+}
+
+/*
+ * login_send - one of AUTH LOGIN's answers, s in base64 on a line of
+ * its own: the reply's code, or 0 when the session is over.
+ */
+static int
+login_send(struct session *s, const char *answer)
+{
+	char b64[400];
+	int code;
+
+	if (b64_ntop((const unsigned char *)answer, strlen(answer), b64,
+	    sizeof(b64)) < 0)
+		return (give_up(s, "4.3.0 credentials too long"), 0);
+	code = step(s, b64, "AUTH", T_EHLO);
+	explicit_bzero(b64, sizeof(b64));
+	return code;
+}
+
+/*
+ * auth_login - AUTH LOGIN, for servers that offer no PLAIN (Microsoft's
+ * among them): the user name and the password each after a 334
+ * challenge, whatever it says.  The reply's code, or 0 when over.
+ */
+static int
+auth_login(struct session *s)
+{
+	int code;
+
+	if ((code = step(s, "AUTH LOGIN", "AUTH", T_EHLO)) != 334)
+		return code;
+	if ((code = login_send(s, s->rt->auth_user)) != 334)
+		return code;
+	return login_send(s, s->rt->auth_pass);
+}
+
+/*
+ * authenticate - AUTH PLAIN, else AUTH LOGIN, to a relay with
+ * credentials in control/smtpauth, over TLS only.  0 to go on, -1 when
+ * over.
+ */
+static int
+authenticate(struct session *s)
+{
+	char text[SPAWN_TEXT_MAX];
+	int code;
+
+	if (!s->rt->has_auth || !s->at->host->is_relay)
+		return 0;
+	if (s->tls == NULL) {
+		give_up(s, "4.7.0 %s: not sending the control/smtpauth "
+		    "password without TLS", s->where);
+		return -1;
+	}
+	if (!s->ext.auth_plain && !s->ext.auth_login) {
+		give_up(s, "4.7.0 %s offers neither AUTH PLAIN nor AUTH LOGIN",
+		    s->where);
+		return -1;
+	}
+	code = s->ext.auth_plain ? auth_plain(s) : auth_login(s);
 	if (code == 0)
 		return -1;
 	if (code != 235) {

@@ -305,7 +305,8 @@ smarthost_auth_body() {
 	qp_msg 1 > msg
 	rm_remote example.test s@sender.test a@example.test
 	rm_expect "K ^2\.0\.0"
-	grep -q 'auth user="relayuser"' p/log || atf_fail "no AUTH in the peer log"
+	grep -q 'auth mech=PLAIN user="relayuser"' p/log ||
+	    atf_fail "no AUTH in the peer log"
 	grep -q "pass:word" remote.log && atf_fail "the password is in the log"
 	echo "127.0.0.2:relayuser:wrong" > control/smtpauth
 	rm_remote example.test s@sender.test a@example.test
@@ -325,6 +326,37 @@ smarthost_auth_body() {
 	[ "$(rm_mails p)" -eq 1 ] || atf_fail "want exactly the first message"
 }
 smarthost_auth_cleanup() {
+	rm_peers_stop
+}
+
+atf_test_case smarthost_auth_login cleanup
+smarthost_auth_login_head() {
+	atf_set "descr" "AUTH LOGIN to a smarthost that offers no PLAIN (as Microsoft's do); a wrong password keeps the mail"
+	atf_set "require.user" "unprivileged"
+}
+smarthost_auth_login_body() {
+	rm_control
+	mkdir cert && qp_mkcert "$PWD/cert"
+	PORT=$(qp_free_port 127.0.0.2)
+	rm_peer_start p 127.0.0.2 "$PORT" --cert cert/tls.crt --key cert/tls.key
+	echo "relayuser:pass:word" > p/auth
+	echo LOGIN > p/authmech
+	echo ":127.0.0.2:$PORT" > control/smtproutes
+	echo "127.0.0.2:relayuser:pass:word" > control/smtpauth
+	chmod 0600 control/smtpauth
+	qp_msg 1 > msg
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "K ^2\.0\.0"
+	grep -q 'auth mech=LOGIN user="relayuser"' p/log ||
+	    qp_fail "no AUTH LOGIN in the peer log" p/log
+	grep -q "pass:word\|cGFzczp3b3Jk" remote.log &&
+	    atf_fail "the password is in the log"
+	echo "127.0.0.2:relayuser:wrong" > control/smtpauth
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "Z ^4\.7\.8 .*535"
+	[ "$(rm_mails p)" -eq 1 ] || atf_fail "want exactly the first message"
+}
+smarthost_auth_login_cleanup() {
 	rm_peers_stop
 }
 
@@ -379,6 +411,7 @@ atf_init_test_cases() {
 	atf_add_test_case server_limits
 	atf_add_test_case routes
 	atf_add_test_case smarthost_auth
+	atf_add_test_case smarthost_auth_login
 	atf_add_test_case source_address
 	atf_add_test_case bad_arguments
 }

@@ -119,7 +119,10 @@
 #                 anyway is taken as good takes it).
 #   AUTH          not a mode: when DIR/auth holds "user:password",
 #                 EHLO inside TLS offers AUTH PLAIN and checks it (235
-#                 or 535); outside TLS, or without the file, 502.
+#                 or 535); outside TLS, or without the file, 502.  When
+#                 DIR/authmech holds LOGIN, AUTH LOGIN is offered
+#                 instead, and only it (as Microsoft's servers do): the
+#                 user name and the password each asked for with 334.
 #   (refuse)      not a mode: a closed port is how a test refuses
 #                 connections (stop the peer, or use a free port).
 #
@@ -365,7 +368,7 @@ class Session:
                              self.mode == "starttls_fail"):
             offers.append("250 STARTTLS")
         if self.tls and self.credentials() is not None:
-            offers.append("250 AUTH PLAIN")
+            offers.append("250 AUTH %s" % self.mechanism())
         return self.say(*offers)
 
     def credentials(self):
@@ -376,20 +379,54 @@ class Session:
         except OSError:
             return None
 
+    def mechanism(self):
+        """DIR/authmech's mechanism: LOGIN, else PLAIN."""
+        try:
+            with open(os.path.join(self.peer.dir, "authmech"), "rb") as f:
+                if f.read().strip() == b"LOGIN":
+                    return "LOGIN"
+        except OSError:
+            pass
+        return "PLAIN"
+
+    def challenge(self, prompt):
+        """A 334 prompt and the base64 line that answers it, decoded;
+        None when the answer is not base64 (answered with 501)."""
+        self.say("334 " + prompt)
+        line = self.command()
+        try:
+            return base64.b64decode(line, validate=True)
+        except (TypeError, ValueError):
+            self.say("501 5.5.2 bad base64")
+            return None
+
     def auth(self, arg):
-        """AUTH PLAIN with an initial response, inside TLS only."""
+        """AUTH PLAIN with an initial response, or AUTH LOGIN without
+        one, inside TLS only."""
         want = self.credentials()
         words = arg.split()
+        mech = self.mechanism()
         if not self.tls or want is None:
             return self.say("502 5.5.1 AUTH not offered")
-        if len(words) != 2 or words[0].upper() != b"PLAIN":
-            return self.say("504 5.5.4 only AUTH PLAIN with a response")
-        try:
-            parts = base64.b64decode(words[1], validate=True).split(b"\0")
-        except ValueError:
-            return self.say("501 5.5.2 bad base64")
+        if mech == "LOGIN" and len(words) == 1 and \
+                words[0].upper() == b"LOGIN":
+            user = self.challenge("VXNlcm5hbWU6")
+            password = None if user is None else \
+                self.challenge("UGFzc3dvcmQ6")
+            if password is None:
+                return "501"
+            parts = [b"", user, password]
+        elif mech == "PLAIN" and len(words) == 2 and \
+                words[0].upper() == b"PLAIN":
+            try:
+                parts = base64.b64decode(words[1],
+                                         validate=True).split(b"\0")
+            except ValueError:
+                return self.say("501 5.5.2 bad base64")
+        else:
+            return self.say("504 5.5.4 only AUTH %s, as offered" % mech)
         if len(parts) == 3 and parts[1] + b":" + parts[2] == want:
-            self.log("auth user=%s" % esc(parts[1]))
+            self.log("auth mech=%s user=%s" % (mech, esc(parts[1])))
             return self.say("235 2.7.0 authenticated")
         self.log("auth failed")
         return self.say("535 5.7.8 bad credentials")
