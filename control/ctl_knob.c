@@ -23,6 +23,7 @@ const struct ctl_knob ctl_knobs[] = {
 	{ "databytes", 0, 1LL << 40, 0 },		/* 0: no limit */
 	{ "delaynotice", 0, 100000000, 14400 },
 	{ "dkimrequired", 0, 1, 0 },	/* 1: defer when signing fails */
+	{ "greetdelay", 0, 60, 0 },	/* 0: greet at once */
 	{ "localworkers", 0, 1000, 16 },	/* 0: exec local each time */
 	{ "mailboxsizelimit", 0, LLONG_MAX, 0 },	/* 0: no limit */
 	{ "maxerrors", 1, 100000, 20 },

@@ -113,6 +113,7 @@ static const struct setting settings[] = {
 	{ "dnsblrefuse", K_LINE, "rcpt", O_NONE },
 	{ "doublebounceto", K_LIST, "postmaster", O_NONE },
 	{ "extsep", K_LINE, "+", O_NONE },
+	{ "greetdelay", K_INT, NULL, O_NONE },
 	{ "helohost", K_LINE, "<me>", O_NONE },
 	{ "locals", K_LIST, "<me>", O_NONE },
 	{ "localworkers", K_INT, NULL, O_NONE },

@@ -34,6 +34,7 @@ struct settings {
 	long long		 maxerrors;
 	long long		 timeout;	/* idle, seconds */
 	long long		 session_timeout;
+	long long		 greetdelay;	/* seconds, 0: none */
 };
 
 struct session {

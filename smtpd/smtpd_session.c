@@ -980,6 +980,34 @@ dispatch(struct session *s, const char *line, size_t n)
 	do_unknown(s, &c);
 }
 
+/*
+ * talked_first - control/greetdelay: wait that long before the
+ * greeting.  A client must wait for it (RFC 5321 3.1, 4.3.1); many
+ * spam engines do not, and talk at once.  1 when this one did (logged);
+ * the session ends when it hangs up meanwhile.  Submission, implicit
+ * TLS, local and relay clients are greeted at once.
+ */
+static int
+talked_first(struct session *s)
+{
+	ssize_t r;
+
+	if (s->set.greetdelay == 0 || s->is_local || s->needs_auth ||
+	    s->implicit_tls || s->may_relay == 1)
+		return 0;
+	/* bytes after a balancer's PROXY header are already here */
+	if (s->in.pos == s->in.len) {
+		s->in.timeout = (int)s->set.greetdelay * 1000;
+		if ((r = buf_fill(&s->in)) == -1 && errno == ETIMEDOUT)
+			return 0;
+		if (r <= 0)
+			read_failed(s, 0);
+	}
+	log_info("session=%s ip=%s refused reason=talked_before_greeting "
+	    "bytes=%zu", s->sid, s->ip, s->in.len - s->in.pos);
+	return 1;
+}
+
 /* serve - greet, then one command after another until QUIT. */
 static void __attribute__((noreturn))
 serve(struct session *s)
@@ -1001,6 +1029,11 @@ serve(struct session *s)
 		log_info("session=%s ip=%s tls version=%s cipher=%s bits=%d",
 		    s->sid, s->ip, stls_version(&s->tls), stls_cipher(&s->tls),
 		    stls_bits(&s->tls));
+	}
+	if (talked_first(s)) {
+		reply(s, "554 5.5.1 %s: talked before the greeting: closing",
+		    s->set.me.s);
+		hang_up(s);
 	}
 	/* RFC 5321 3.1: a 554 greeting, then 503 to all but QUIT */
 	if ((s->dnsbl_refused = session_dnsbl_refuses(s, 1)))
