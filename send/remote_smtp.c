@@ -301,8 +301,8 @@ auth_plain(struct session *s)
 }
 
 /*
- * login_send - one of AUTH LOGIN's answers, s in base64 on a line of
- * its own: the reply's code, or 0 when the session is over.
+ * login_send - one of AUTH LOGIN's answers, in base64 on a line of its
+ * own: the reply's code, or 0 when the session is over.
  */
 static int
 login_send(struct session *s, const char *answer)

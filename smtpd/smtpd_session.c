@@ -1001,7 +1001,7 @@ talked_first(struct session *s)
 		if ((r = buf_fill(&s->in)) == -1 && errno == ETIMEDOUT)
 			return 0;
 		if (r <= 0)
-			read_failed(s, 0);
+			read_failed(s, (int)r);
 	}
 	log_info("session=%s ip=%s refused reason=talked_before_greeting "
 	    "bytes=%zu", s->sid, s->ip, s->in.len - s->in.pos);
