@@ -288,12 +288,10 @@ routes_cleanup() {
 	rm_peers_stop
 }
 
-atf_test_case smarthost_auth cleanup
-smarthost_auth_head() {
-	atf_set "descr" "AUTH PLAIN to a smarthost from control/smtpauth, inside TLS only; a wrong password or a readable file keeps the mail"
-	atf_set "require.user" "unprivileged"
-}
-smarthost_auth_body() {
+# auth_setup - a peer "p" with STARTTLS that takes relayuser's
+# password, the smarthost of every domain, with that password in
+# control/smtpauth; ./msg.
+auth_setup() {
 	rm_control
 	mkdir cert && qp_mkcert "$PWD/cert"
 	PORT=$(qp_free_port 127.0.0.2)
@@ -303,6 +301,15 @@ smarthost_auth_body() {
 	echo "127.0.0.2:relayuser:pass:word" > control/smtpauth
 	chmod 0600 control/smtpauth
 	qp_msg 1 > msg
+}
+
+atf_test_case smarthost_auth cleanup
+smarthost_auth_head() {
+	atf_set "descr" "AUTH PLAIN to a smarthost from control/smtpauth, inside TLS only; a wrong password or a readable file keeps the mail"
+	atf_set "require.user" "unprivileged"
+}
+smarthost_auth_body() {
+	auth_setup
 	rm_remote example.test s@sender.test a@example.test
 	rm_expect "K ^2\.0\.0"
 	grep -q 'auth mech=PLAIN user="relayuser"' p/log ||
@@ -335,16 +342,8 @@ smarthost_auth_login_head() {
 	atf_set "require.user" "unprivileged"
 }
 smarthost_auth_login_body() {
-	rm_control
-	mkdir cert && qp_mkcert "$PWD/cert"
-	PORT=$(qp_free_port 127.0.0.2)
-	rm_peer_start p 127.0.0.2 "$PORT" --cert cert/tls.crt --key cert/tls.key
-	echo "relayuser:pass:word" > p/auth
+	auth_setup
 	echo LOGIN > p/authmech
-	echo ":127.0.0.2:$PORT" > control/smtproutes
-	echo "127.0.0.2:relayuser:pass:word" > control/smtpauth
-	chmod 0600 control/smtpauth
-	qp_msg 1 > msg
 	rm_remote example.test s@sender.test a@example.test
 	rm_expect "K ^2\.0\.0"
 	grep -q 'auth mech=LOGIN user="relayuser"' p/log ||
