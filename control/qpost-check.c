@@ -602,15 +602,6 @@ is_loopback(const struct sockaddr_storage *ss)
 	    IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
 }
 
-/* ends_with - whether s, of len bytes, ends with tail. */
-static int
-ends_with(const char *s, size_t len, const char *tail)
-{
-	size_t n = strlen(tail);
-
-	return len >= n && strcmp(s + len - n, tail) == 0;
-}
-
 /*
  * check_dane - the policy dane trusts the AD bit of the resolvers'
  * answers, which only a resolver on this host can vouch for: on the
@@ -620,19 +611,9 @@ static void
 check_dane(void)
 {
 	struct sockaddr_storage srv[DNS_SERVERS_MAX];
-	struct sa list = SA_INIT;
-	const char *p;
-	size_t n, i, len;
-	int dane = 0;
+	size_t n, i;
 
-	if (ctl_list("tlsdestinations", &list) == 1)
-		for (p = list.s; p < list.s + list.len; p += len + 1) {
-			len = strlen(p);
-			dane |= ends_with(p, len, ":dane") ||
-			    ends_with(p, len, ":dane-only");
-		}
-	sa_free(&list);
-	n = dane ? dns_servers(srv, DNS_SERVERS_MAX) : 0;
+	n = remote_any_dane() == 1 ? dns_servers(srv, DNS_SERVERS_MAX) : 0;
 	for (i = 0; i < n && i < DNS_SERVERS_MAX; i++)
 		if (!is_loopback(&srv[i])) {
 			add_problem("tlsdestinations", 0, 1, "the policy dane "

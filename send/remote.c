@@ -208,9 +208,9 @@ dane_word(const struct remote_attempt *at)
 		return " dane=encrypt";
 	if (at->host->dane != DANE_AUTH)
 		return "";
-	if (at->dane_usage == 3)
+	if (at->dane_usage == USAGE_DANE_EE)
 		return " dane=ee";
-	return at->dane_usage == 2 ? " dane=ta" : " dane=failed";
+	return at->dane_usage == USAGE_DANE_TA ? " dane=ta" : " dane=failed";
 }
 
 /*

@@ -34,6 +34,8 @@
 #define DANE_AUTH	2	/* TLS, a certificate that a record matches */
 
 #define REMOTE_TLSA_MAX	8	/* usable TLSA records kept for one host */
+#define USAGE_DANE_TA	2	/* TLSA usages (RFC 7218) */
+#define USAGE_DANE_EE	3
 
 struct remote_tlsa {			/* one usable TLSA record */
 	unsigned char	usage, selector, mtype;
@@ -98,8 +100,8 @@ struct remote_attempt {
 	char		ip[64];
 	char		tls[32];	/* "" or the TLS version */
 	int		is_verified;
-	int		dane_usage;	/* 2 or 3: the TLSA record that
-					   matched; 0: none */
+	int		dane_usage;	/* USAGE_DANE_TA or _EE: the TLSA
+					   record that matched; 0: none */
 	int		is_next;	/* try the next host */
 	int		timed_out;	/* the address did not answer */
 };
@@ -114,6 +116,7 @@ struct remote_relay {
 };
 
 int	remote_cfg_load(struct remote_cfg *, const char *);
+int	remote_any_dane(void);
 int	remote_find_route(const char *, struct remote_relay *);
 int	remote_find_auth(const char *, struct remote_route *);
 int	remote_route_check(void);

@@ -141,6 +141,29 @@ load_tls_policy(struct remote_cfg *c, const char *domain)
 	return 0;
 }
 
+/*
+ * remote_any_dane - whether a line of control/tlsdestinations names the
+ * policy dane or dane-only (qpost-check's question): 1, 0, or -1 when
+ * the file is broken.
+ */
+int
+remote_any_dane(void)
+{
+	struct sa list = SA_INIT;
+	const char *p, *colon;
+	int r, pol, any = 0;
+
+	if ((r = ctl_list("tlsdestinations", &list)) == 1)
+		for (p = list.s; p < list.s + list.len; p += strlen(p) + 1) {
+			if ((colon = strrchr(p, ':')) == NULL ||
+			    (pol = policy_word(colon + 1)) == -1)
+				continue;	/* load_tls_policy says so */
+			any |= pol == TLS_DANE || pol == TLS_DANE_ONLY;
+		}
+	sa_free(&list);
+	return r == -1 ? -1 : any;
+}
+
 /* load_int - a numeric control file (range, default: ctl_knob.c). */
 static int
 load_int(const char *name, int *out)

@@ -31,9 +31,6 @@
 
 #include "remote.h"
 
-#define USAGE_DANE_TA	2
-#define USAGE_DANE_EE	3
-
 /* usable - whether a TLSA record's rdata is one we can match. */
 static int
 usable(const unsigned char *rd, size_t len)
@@ -173,7 +170,8 @@ peer_chain(struct tls *tls)
 
 /*
  * remote_dane_match - whether the server of tls, h, authenticated by
- * h's TLSA records: 0 with *usage 2 or 3 (the record that matched), or
+ * h's TLSA records: 0 with *usage USAGE_DANE_TA or USAGE_DANE_EE (the
+ * record that matched), or
  * -1 with *why saying why not.
  */
 int
