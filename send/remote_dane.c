@@ -171,8 +171,7 @@ peer_chain(struct tls *tls)
 /*
  * remote_dane_match - whether the server of tls, h, authenticated by
  * h's TLSA records: 0 with *usage USAGE_DANE_TA or USAGE_DANE_EE (the
- * record that matched), or
- * -1 with *why saying why not.
+ * record that matched), or -1 with *why saying why not.
  */
 int
 remote_dane_match(struct tls *tls, const struct remote_host *h,
