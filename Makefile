@@ -163,6 +163,7 @@ LIBSRCS +=	queue/verify_ar.c
 LIBSRCS +=	queue/verify_ptr.c
 LIBSRCS +=	queue/verify_header.c
 LIBSRCS +=	smtpd/dnsbl.c
+LIBSRCS +=	queue/milter.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -231,6 +232,7 @@ PROGS +=	control/qpost-check
 PROGS +=	queue/qpdkim
 PROGS +=	queue/qpverify
 PROGS +=	queue/qinject-nss
+PROGS +=	queue/qpmilter
 
 BIN_PROGS =	qinject
 SBIN_PROGS =	qcdb
@@ -276,6 +278,7 @@ SH_TESTS +=	tests/queue/express_test
 SH_TESTS +=	tests/queue/hostile_drop_test
 SH_TESTS +=	tests/queue/nss_test
 SH_TESTS +=	tests/queue/spare_test
+SH_TESTS +=	tests/smtpd/milter_test
 SH_TESTS +=	tests/queue/delivery_test
 SH_TESTS +=	tests/queue/fair_test
 SH_TESTS +=	tests/queue/qstat_test
@@ -399,6 +402,8 @@ FUZZ_TARGETS +=	fuzz_runner
 FUZZ_REPLAY +=	tests/fuzz/fuzz_runner_replay
 FUZZ_TARGETS +=	fuzz_worker
 FUZZ_REPLAY +=	tests/fuzz/fuzz_worker_replay
+FUZZ_TARGETS +=	fuzz_milter
+FUZZ_REPLAY +=	tests/fuzz/fuzz_milter_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -414,6 +419,7 @@ MANS8 +=	man/sendmail.8
 MANS8 +=	man/qpost-logsum.8
 MANS8 +=	man/qpost-check.8
 MANS8 +=	man/qpost-qpverify.8
+MANS8 +=	man/qpost-qpmilter.8
 MANS7 =		man/qpost.7 man/qpost-log.7
 MANS7 +=	man/qpost-services.7
 MANS =		$(MANS1) $(MANS5) $(MANS7) $(MANS8)
@@ -552,6 +558,9 @@ queue/qstat: $(QSTAT_OBJS) $(LIBA)
 QCTL_OBJS =	queue/qctl.o queue/qadmin.o
 queue/qctl: $(QCTL_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(QCTL_OBJS) $(LIBA) $(PKG_LIBS)
+queue/qpmilter: queue/qpmilter.o $(LIBA)
+	$(CC) $(QP_LDFLAGS) -o $@ queue/qpmilter.o $(LIBA) $(PKG_LIBS)
+queue/qpmilter.o: $(HDRS) queue/milter.h
 $(QSTAT_OBJS) $(QCTL_OBJS): $(HDRS) queue/qstat.h queue/qadmin.h
 SENDMAIL_OBJS =	queue/sendmail.o queue/sendmail_inject.o smtpd/smtpd_queue.o
 queue/sendmail: $(SENDMAIL_OBJS) $(LIBA)
@@ -614,6 +623,10 @@ tests/fuzz/fuzz_aliases_replay: tests/fuzz/fuzz_aliases.c tests/fuzz/replay.c \
 tests/fuzz/fuzz_lmtp_replay: tests/fuzz/fuzz_lmtp.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_lmtp.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_milter_replay: tests/fuzz/fuzz_milter.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS) queue/milter.h
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_milter.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 # sched's timer heap is sched's own, not the archive's: linked in here
@@ -762,6 +775,7 @@ FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
 FUZZ_SRCS +=	smtpd/dnsbl.c lib/clock.c
 FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
 FUZZ_SRCS +=	send/worker_req.c send/spawn_msg.c
+FUZZ_SRCS +=	queue/milter.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(QP_INCLUDES) \
 		$(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -79,6 +79,8 @@ static const char *const env_names[] = {
 	"QPOST_VERIFY_IP", "QPOST_VERIFY_HELO", "QPOST_VERIFY_FROM",
 	/* auth or local: what qinject asks qpdkim to sign (qinject_dkim.c) */
 	"QPOST_SIGN",
+	/* the client's HELO and AUTH name, for a filter (qpmilter's macros) */
+	"QPOST_HELO", "QPOST_AUTH_USER",
 	NULL
 };
 

@@ -215,6 +215,17 @@ with(const struct session *s, char *w, size_t size)
 	return w;
 }
 
+/* filter_env - what a filter may tell a milter of the client */
+static void
+filter_env(const struct session *s)
+{
+	(void)setenv("QPOST_HELO", s->helo, 1);
+	if (s->authenticated)
+		(void)setenv("QPOST_AUTH_USER", s->auth_user, 1);
+	else
+		(void)unsetenv("QPOST_AUTH_USER");
+}
+
 /* start_message - qinject, and the Received: line at the top. */
 static int
 start_message(struct session *s)
@@ -225,6 +236,7 @@ start_message(struct session *s)
 	int n, code;
 
 	smtpd_verify_env(s);
+	filter_env(s);
 	if ((code = qjob_start(&s->job, s->mail.smtputf8)) != 0) {
 		log_warnx("session=%s unable to start qinject: exit %d",
 		    s->sid, code);

@@ -123,6 +123,14 @@ worker_body() {
 	replay fuzz_worker
 }
 
+atf_test_case milter
+milter_head() {
+	atf_set "descr" "fuzz_milter replays its corpus and crashes"
+}
+milter_body() {
+	replay fuzz_milter
+}
+
 atf_test_case proxy
 proxy_head() {
 	atf_set "descr" "fuzz_proxy replays its corpus and crashes"
@@ -245,6 +253,7 @@ atf_init_test_cases() {
 	atf_add_test_case proxy
 	atf_add_test_case runner
 	atf_add_test_case worker
+	atf_add_test_case milter
 	atf_add_test_case cdb
 	atf_add_test_case auth
 	atf_add_test_case control

@@ -1,0 +1,460 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * qpmilter - a content filter (control/filter, see qinject(1)) that
+ * passes each message through milters (rspamd, OpenDKIM, ClamAV's,
+ * ...), one after another, each seeing the changes of those before it,
+ * then queues the result with qinject -Q.  A refusal becomes qinject's
+ * exit code (31 for good, 71 for now); a milter that cannot be reached
+ * or breaks the protocol is handled as -d says (tempfail by default).
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "ctl.h"
+#include "log.h"
+#include "milter.h"
+#include "qinject_exit.h"
+#include "queue_drop.h"
+#include "sa.h"
+
+#define USAGE	"usage: qpmilter [-d tempfail|accept|reject] [-t seconds] " \
+		"milter ...\n" \
+		"  milter: unix:/path/to/socket or inet:host:port"
+
+#define TIMEOUT_DEFAULT	60	/* seconds per read or write */
+#define TOTAL_FACTOR	5	/* a whole conversation: five of them */
+
+enum on_failure { FAIL_TEMP, FAIL_ACCEPT, FAIL_REJECT };
+
+struct conn {
+	int		fd;
+	int		timeout_ms;
+	long long	deadline_ms;	/* the whole conversation's end */
+};
+
+static const char *queue_id = "-";
+
+/* wait_fd - until fd is ready for events, within both limits: 0 or -1 */
+static int
+wait_fd(struct conn *c, short events)
+{
+	struct pollfd p = { c->fd, events, 0 };
+	long long left = c->deadline_ms - clock_ms();
+	int r;
+
+	if (left > c->timeout_ms)
+		left = c->timeout_ms;
+	if (left <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	while ((r = poll(&p, 1, (int)left)) == -1 && errno == EINTR)
+		;
+	if (r == 0)
+		errno = ETIMEDOUT;
+	return r > 0 ? 0 : -1;
+}
+
+static int
+conn_read(void *arg, void *p, size_t n)
+{
+	struct conn *c = arg;
+	ssize_t r;
+
+	while (n > 0) {
+		if (wait_fd(c, POLLIN) == -1)
+			return -1;
+		if ((r = read(c->fd, p, n)) == 0) {
+			errno = 0;		/* closed */
+			return -1;
+		}
+		if (r == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		p = (char *)p + r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int
+conn_write(void *arg, const void *p, size_t n)
+{
+	struct conn *c = arg;
+	ssize_t r;
+
+	while (n > 0) {
+		if (wait_fd(c, POLLOUT) == -1)
+			return -1;
+		if ((r = send(c->fd, p, n, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		p = (const char *)p + r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* connect_wait - a non-blocking connect, finished within the timeout */
+static int
+connect_wait(struct conn *c, const struct sockaddr *sa, socklen_t len)
+{
+	int err = 0;
+	socklen_t elen = sizeof(err);
+
+	if (connect(c->fd, sa, len) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return -1;
+	if (wait_fd(c, POLLOUT) == -1 ||
+	    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
+		return -1;
+	errno = err;
+	return err == 0 ? 0 : -1;
+}
+
+static int
+open_unix(struct conn *c, const char *path)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd == -1)
+		return -1;
+	return connect_wait(c, (struct sockaddr *)&sun, sizeof(sun));
+}
+
+/* open_inet - host:port, or [v6 address]:port; each address in turn */
+static int
+open_inet(struct conn *c, const char *spec, const char **why)
+{
+	struct addrinfo hints, *res, *ai;
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	size_t n;
+	int e;
+
+	if (colon == NULL || colon == spec || colon[1] == '\0')
+		return *why = "not host:port", -1;
+	n = (size_t)(colon - spec);
+	if (spec[0] == '[' && colon[-1] == ']') {
+		spec++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return *why = "host name too long", -1;
+	memcpy(host, spec, n);
+	host[n] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((e = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
+		return *why = gai_strerror(e), -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		c->fd = socket(ai->ai_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (c->fd != -1 &&
+		    connect_wait(c, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		e = errno;
+		if (c->fd != -1)
+			(void)close(c->fd);
+		c->fd = -1;
+		errno = e;
+	}
+	freeaddrinfo(res);
+	if (c->fd == -1)
+		*why = strerror(errno);
+	return c->fd == -1 ? -1 : 0;
+}
+
+/* milter_open - connect to a milter: 0, or -1 with *why */
+static int
+milter_open(struct conn *c, const char *spec, const char **why)
+{
+	c->fd = -1;
+	*why = NULL;
+	if (strncmp(spec, "unix:", 5) == 0) {
+		if (open_unix(c, spec + 5) == -1)
+			*why = strerror(errno);
+	} else if (strncmp(spec, "inet:", 5) == 0)
+		(void)open_inet(c, spec + 5, why);
+	else
+		*why = "not unix:/path or inet:host:port";
+	return *why == NULL ? 0 : -1;
+}
+
+/* read_fd - all of fd into out, at most max octets: 0, or -1 */
+static int
+read_fd(int fd, struct sa *out, size_t max)
+{
+	char chunk[65536];
+	ssize_t r;
+
+	while ((r = fd_read(fd, chunk, sizeof(chunk))) > 0) {
+		if (out->len + (size_t)r > max) {
+			errno = EFBIG;
+			return -1;
+		}
+		if (sa_catb(out, chunk, (size_t)r) == -1)
+			return -1;
+	}
+	return r == 0 ? 0 : -1;
+}
+
+/* load_envelope - qmail-queue's envelope into the message's: 0 or -1 */
+static int
+load_envelope(struct milter_msg *m, const char *p, size_t n)
+{
+	const char *end = p + n, *nul;
+	char **v;
+
+	if (n == 0 || p[0] != 'F' ||
+	    (nul = memchr(p, '\0', n)) == NULL ||
+	    (m->sender = strndup(p + 1, (size_t)(nul - p - 1))) == NULL)
+		return -1;
+	for (p = nul + 1; p < end && *p == 'T'; p = nul + 1) {
+		if ((nul = memchr(p, '\0', (size_t)(end - p))) == NULL ||
+		    (v = reallocarray(m->rcpt, m->nrcpt + 1, sizeof(*v))) ==
+		    NULL)
+			return -1;
+		m->rcpt = v;
+		if ((v[m->nrcpt] = strndup(p + 1, (size_t)(nul - p - 1))) ==
+		    NULL)
+			return -1;
+		m->nrcpt++;
+	}
+	/* the list ends with one more NUL, and nothing after it */
+	return p + 1 == end && *p == '\0' && m->nrcpt > 0 ? 0 : -1;
+}
+
+static int
+write_envelope(const struct milter_msg *m, struct sa *out)
+{
+	size_t i;
+
+	out->len = 0;
+	if (sa_catc(out, 'F') == -1 ||
+	    sa_catb(out, m->sender, strlen(m->sender) + 1) == -1)
+		return -1;
+	for (i = 0; i < m->nrcpt; i++)
+		if (sa_catc(out, 'T') == -1 ||
+		    sa_catb(out, m->rcpt[i], strlen(m->rcpt[i]) + 1) == -1)
+			return -1;
+	return sa_catc(out, '\0');
+}
+
+/* load - message and envelope into m, as they are: 0 or -1 */
+static int
+load(struct milter_msg *m, const struct sa *msg, const struct sa *env)
+{
+	memset(m, 0, sizeof(*m));
+	return milter_msg_parse(m, msg->s, msg->len) == -1 ||
+	    load_envelope(m, env->s, env->len) == -1 ? -1 : 0;
+}
+
+/* memfd_with - a descriptor reading from the start of these bytes */
+static int
+memfd_with(const char *name, const struct sa *bytes)
+{
+	int fd;
+
+	if ((fd = memfd_create(name, 0)) == -1 ||
+	    fd_write_all(fd, bytes->s, bytes->len) == -1 ||
+	    lseek(fd, 0, SEEK_SET) == -1)
+		die(QI_WRITE, "unable to hold the filtered message in memory");
+	return fd;
+}
+
+/* queue - run qinject -Q on the message as it is now */
+static void __attribute__((noreturn))
+queue(struct milter_msg *m)
+{
+	struct sa out = SA_INIT;
+	const char *qinject = getenv("QPOST_QINJECT");
+	int fd;
+
+	if (qinject == NULL || *qinject != '/')
+		diex(QI_BUG, "QPOST_QINJECT is not set: qpmilter runs as "
+		    "control/filter, under qinject");
+	if (m->changed) {
+		if (milter_msg_write(m, &out) == -1)
+			die(QI_NOMEM, "out of memory");
+		fd = memfd_with("message", &out);
+		if (dup2(fd, 0) == -1)
+			die(QI_BUG, "dup2");
+		(void)close(fd);
+	} else if (lseek(0, 0, SEEK_SET) == -1)
+		die(QI_READ, "unable to read the message again");
+	if (write_envelope(m, &out) == -1)
+		die(QI_NOMEM, "out of memory");
+	fd = memfd_with("envelope", &out);
+	if (dup2(fd, 1) == -1)
+		die(QI_BUG, "dup2");
+	(void)close(fd);
+	execl(qinject, "qinject", "-Q", (char *)NULL);
+	die(QI_TEMPREFUSED, "unable to run %s", qinject);
+}
+
+static void
+conn_info(struct milter_conn *c, struct sa *me)
+{
+	memset(c, 0, sizeof(*c));
+	c->ip = getenv("TCPREMOTEIP");
+	c->port = getenv("TCPREMOTEPORT");
+	c->host = getenv("TCPREMOTEHOST");
+	c->helo = getenv("QPOST_HELO");
+	c->auth_user = getenv("QPOST_AUTH_USER");
+	c->id = queue_id;
+	if (ctl_line("me", me) == 1 && me->s[0] != '\0')
+		c->me = me->s;
+}
+
+static const char *
+verdict_word(enum milter_verdict v)
+{
+	static const char *const word[] = { "accept", "reject", "tempfail",
+	    "discard", "failed" };
+
+	return word[v];
+}
+
+/*
+ * run_one - one milter: its verdict, with a failure turned into what -d
+ * says (for accept, the message as it was before this milter)
+ */
+static enum milter_verdict
+run_one(const char *spec, struct milter_msg *m, const struct milter_conn *mc,
+    int timeout, enum on_failure on_fail)
+{
+	struct milter_result r;
+	struct milter_io io = { conn_read, conn_write, NULL };
+	struct conn c;
+	struct sa before_msg = SA_INIT, before_env = SA_INIT;
+	const char *why;
+
+	c.timeout_ms = timeout * 1000;
+	c.deadline_ms = clock_ms() + (long long)timeout * 1000 * TOTAL_FACTOR;
+	io.arg = &c;
+	if (on_fail == FAIL_ACCEPT && (milter_msg_write(m, &before_msg) == -1 ||
+	    write_envelope(m, &before_env) == -1))
+		die(QI_NOMEM, "out of memory");
+	if (milter_open(&c, spec, &why) == -1) {
+		r.verdict = MILTER_FAILED;
+		(void)snprintf(r.text, sizeof(r.text), "unable to connect: %s",
+		    why);
+	} else
+		milter_session(&io, mc, m, &r);
+	if (c.fd != -1)
+		(void)close(c.fd);
+	log_info("id=%s milter=%s result=%s%s%s%s", queue_id, spec,
+	    verdict_word(r.verdict), r.text[0] != '\0' ? " text=\"" : "",
+	    r.text, r.text[0] != '\0' ? "\"" : "");
+	if (r.verdict == MILTER_FAILED) {
+		if (on_fail == FAIL_TEMP)
+			r.verdict = MILTER_TEMPFAIL;
+		else if (on_fail == FAIL_REJECT)
+			r.verdict = MILTER_REJECT;
+		else {
+			milter_msg_free(m);
+			if (load(m, &before_msg, &before_env) == -1)
+				die(QI_NOMEM, "out of memory");
+			r.verdict = MILTER_ACCEPT;
+		}
+	}
+	sa_free(&before_msg);
+	sa_free(&before_env);
+	return r.verdict;
+}
+
+static enum on_failure
+parse_on_failure(const char *s)
+{
+	if (strcmp(s, "tempfail") == 0)
+		return FAIL_TEMP;
+	if (strcmp(s, "accept") == 0)
+		return FAIL_ACCEPT;
+	if (strcmp(s, "reject") == 0)
+		return FAIL_REJECT;
+	usage_exit(USAGE, QI_REFUSED);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct milter_msg m;
+	struct milter_conn mc;
+	struct sa msg = SA_INIT, env = SA_INIT, me = SA_INIT;
+	enum on_failure on_fail = FAIL_TEMP;
+	const char *errstr;
+	int ch, i, timeout = TIMEOUT_DEFAULT;
+
+	log_init("qpmilter");
+	while ((ch = getopt(argc, argv, "d:ht:")) != -1) {
+		switch (ch) {
+		case 'd':
+			on_fail = parse_on_failure(optarg);
+			break;
+		case 't':
+			timeout = (int)strtonum(optarg, 1, 3600, &errstr);
+			if (errstr != NULL)
+				diex(QI_REFUSED, "-t %s: %s (1 to 3600 "
+				    "seconds)", optarg, errstr);
+			break;
+		case 'h':
+			usage_exit(USAGE, 0);
+		default:
+			usage_exit(USAGE, QI_REFUSED);
+		}
+	}
+	if (optind == argc)
+		usage_exit(USAGE, QI_REFUSED);
+	if (getenv("QPOST_FILTERED") != NULL)
+		queue_id = getenv("QPOST_FILTERED");
+	if (read_fd(1, &env, QDROP_ENV_MAX) == -1 ||
+	    read_fd(0, &msg, SIZE_MAX / 2) == -1)
+		die(QI_READ, "unable to read the message or its envelope");
+	if (load(&m, &msg, &env) == -1)
+		diex(QI_ENVELOPE, "id=%s the envelope is malformed or memory "
+		    "ran out", queue_id);
+	conn_info(&mc, &me);
+	for (i = optind; i < argc; i++) {
+		switch (run_one(argv[i], &m, &mc, timeout, on_fail)) {
+		case MILTER_ACCEPT:
+			continue;
+		case MILTER_REJECT:
+			return QI_REFUSED;
+		case MILTER_DISCARD:
+			return QI_OK;	/* dropped, as the milter asked */
+		default:
+			return QI_TEMPREFUSED;
+		}
+	}
+	queue(&m);
+}
