@@ -131,11 +131,11 @@ changes_body() {
 	grep -qx 'Subject: \[tagged\] hello there' "$f" ||
 	    atf_fail "the Subject was not changed"
 	grep -qx 'X-Milter: from=<sender@example.test> rcpts=1 headers=4' \
-	    "$f" || atf_fail "no X-Milter field: $(cat "$f")"
+	    "$f" || qp_fail "no X-Milter field" "$f"
 	# X-First at the top of what the milter saw: above smtpd's Received
 	awk '/^X-First: top$/ { x = NR } /^Received: from client.test/ {
 	    r = NR } END { exit !(x && r && x < r) }' "$f" ||
-	    atf_fail "X-First is not above smtpd's Received: $(cat "$f")"
+	    qp_fail "X-First is not above smtpd's Received" "$f"
 	grep -qx '	two' "$f" || atf_fail "the folded field lost a line"
 	tail -n 2 "$f" | tr '\n' '|' | grep -qx 'body of chg|a second line|' ||
 	    atf_fail "the body changed"
@@ -190,14 +190,14 @@ verdicts_body() {
 	    atf_fail "bob has $(qp_nfiles "$QP_DIR/$B") messages, not 2"
 	f=$(delivered "$A" bod) || atf_fail "no new body for alice"
 	tail -n 2 "$f" | tr '\n' '|' | grep -qx 'a new body|of two lines|' ||
-	    atf_fail "the body was not replaced: $(cat "$f")"
+	    qp_fail "the body was not replaced" "$f"
 	delivered "$B" add >/dev/null || atf_fail "the added bob got nothing"
 	delivered "$A" add >/dev/null || atf_fail "alice lost the copy"
 	delivered "$B" del >/dev/null || atf_fail "bob lost his copy"
 	delivered "$A" del >/dev/null && atf_fail "alice was not removed"
 	f=$(delivered "$A" frm) || atf_fail "no chgfrom message"
 	grep -qx 'Return-Path: <new@example.test>' "$f" ||
-	    atf_fail "the sender was not changed: $(head -n 3 "$f")"
+	    qp_fail "the sender was not changed" "$f"
 	for t in rej tmp dis; do
 		delivered "$A" $t >/dev/null && atf_fail "$t was delivered"
 	done
@@ -268,7 +268,7 @@ opendkim_body() {
 	qp_wait_for 1 "$QP_DIR/$A" 30
 	f=$(delivered "$A" dkim) || atf_fail "the signed message is missing"
 	grep -q '^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=example.test; s=sel;$' \
-	    "$f" || atf_fail "not signed: $(head -n 12 "$f")"
+	    "$f" || qp_fail "not signed" "$f"
 	/usr/bin/python3 - "$f" dk/sel.txt <<'PY' ||
 import re, sys
 import dkim
@@ -276,7 +276,7 @@ rec = "".join(re.findall(r'"([^"]*)"', open(sys.argv[2]).read())).encode()
 msg = open(sys.argv[1], "rb").read().replace(b"\n", b"\r\n")
 sys.exit(0 if dkim.verify(msg, dnsfunc=lambda name, timeout=5: rec) else 1)
 PY
-	    atf_fail "the signature does not verify: $(cat "$f")"
+	    qp_fail "the signature does not verify" "$f"
 }
 opendkim_cleanup() {
 	stop_milter
