@@ -1,7 +1,7 @@
 #! /usr/bin/python3
 # Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE.
 #
-# milter_peer.py SOCKET LOG - a milter on libmilter (Debian's
+# milter_peer.py SOCKET LOG - a milter (SOCKET: a path, or inet:PORT@HOST) on libmilter (Debian's
 # python3-milter) for milter_test: what qpmilter sends it is written to
 # LOG, one "key value" line each; what it does depends on the message's
 # Subject:
@@ -100,4 +100,6 @@ class Peer(Milter.Base):
 Milter.factory = Peer
 Milter.set_flags(Milter.ADDHDRS | Milter.CHGHDRS | Milter.CHGBODY |
                  Milter.ADDRCPT | Milter.DELRCPT | Milter.CHGFROM)
-Milter.runmilter("peer", "unix:" + SOCK, 30)
+# a socket path, or libmilter's "inet:PORT@HOST"
+Milter.runmilter("peer", SOCK if SOCK.startswith("inet:") else "unix:" + SOCK,
+                 30)

@@ -37,13 +37,14 @@ s.connect(sys.argv[1])' "$PWD/milter.sock" 2>/dev/null
 }
 
 # stop_milter - TERM (then KILL) the milter started, if it is still the
-# one (its command line names this folder's socket or od.conf).
+# one (its command line names this folder's socket, od.conf or peer.log).
 stop_milter() {
 	[ -f milter.pid ] || return 0
 	_p=$(cat milter.pid)
 	_ours() {
 		tr '\0' '\n' < "/proc/$_p/cmdline" 2>/dev/null |
-		    grep -qxF -e "$PWD/milter.sock" -e "$PWD/od.conf"
+		    grep -qxF -e "$PWD/milter.sock" -e "$PWD/od.conf" \
+		    -e "$PWD/peer.log"
 	}
 	_ours || return 0
 	kill -TERM "$_p"
@@ -210,17 +211,23 @@ verdicts_cleanup() {
 
 atf_test_case local_inject cleanup
 local_inject_head() {
-	atf_set "descr" "qinject run by a user: the milter hears of no" \
-	    "client address, and of the AUTH name when there is one"
+	atf_set "descr" "qinject run by a user: the milter, on TCP this" \
+	    "time, hears of no client address, and of the AUTH name when" \
+	    "there is one"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
 local_inject_body() {
 	qp_instance "$PWD/inst"
-	echo "$QPOST_LIBEXEC/qpmilter unix:$PWD/milter.sock" > \
+	port=$(qp_free_port) || atf_fail "no free port"
+	echo "$QPOST_LIBEXEC/qpmilter inet:127.0.0.1:$port" > \
 	    "$QPOST_CONTROL/filter"
 	qp_start
-	start_milter milter_peer.py "$PWD/peer.log"
+	/usr/bin/python3 "$(atf_get_srcdir)/milter_peer.py" \
+	    "inet:$port@127.0.0.1" "$PWD/peer.log" > milter.out 2>&1 &
+	echo $! > milter.pid
+	qp_deadline_loop 30 qp_port_open 127.0.0.1 "$port" ||
+	    qp_fail "the milter did not start" milter.out
 	printf 'Subject: local\nX-Test-Id: loc\n\nhi\n' > m.loc
 	QPOST_AUTH_USER=carol "$QPOST_LIBEXEC/qinject" -f sender@example.test \
 	    alice@example.test < m.loc 2> inject.err ||
