@@ -46,6 +46,7 @@
 #include "log.h"
 #include "paths.h"
 #include "policy_cdb.h"
+#include "qinject_filter.h"
 #include "queue_trust.h"
 #include "remote.h"
 #include "sa.h"
@@ -113,6 +114,7 @@ static const struct setting settings[] = {
 	{ "dnsblrefuse", K_LINE, "rcpt", O_NONE },
 	{ "doublebounceto", K_LIST, "postmaster", O_NONE },
 	{ "extsep", K_LINE, "+", O_NONE },
+	{ "filter", K_ORDERED, "<none>", O_NONE },
 	{ "greetdelay", K_INT, NULL, O_NONE },
 	{ "helohost", K_LINE, "<me>", O_NONE },
 	{ "locals", K_LIST, "<me>", O_NONE },
@@ -526,6 +528,68 @@ check_trusted(const char *name, const struct value *v)
 	}
 }
 
+/*
+ * check_milters - qpmilter's arguments: options, then sockets; a local
+ * socket that is not there is a warning (the milter may start later),
+ * and until it is, qpmilter refuses every message for now by default.
+ */
+static void
+check_milters(const char *name, char *const argv[], int argc)
+{
+	char what[512];
+	struct stat st;
+	const char *a;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if ((strcmp(a, "-d") == 0 || strcmp(a, "-t") == 0) &&
+		    i + 1 < argc) {
+			i++;
+			continue;
+		}
+		if (strncmp(a, "inet:", 5) == 0)
+			continue;
+		if (strncmp(a, "unix:/", 6) != 0) {
+			(void)snprintf(what, sizeof(what), "qpmilter: \"%s\" "
+			    "is not unix:/path or inet:host:port", a);
+			add_problem(name, 1, 0, what);
+		} else if (stat(a + 5, &st) == -1 ? errno != EACCES :
+		    !S_ISSOCK(st.st_mode)) {
+			(void)snprintf(what, sizeof(what), "qpmilter: no "
+			    "socket at %s: is the milter running? Until it is, "
+			    "mail is refused for now (qpmilter -d)", a + 5);
+			add_problem(name, 1, 1, what);
+		}
+	}
+}
+
+/* check_filter - what qinject makes of the line, and its program. */
+static void
+check_filter(const char *name, const struct value *v)
+{
+	struct qfilter f;
+	char what[512];
+	const char *base;
+	int r;
+
+	if (v->state != 1 || v->list.len == 0)
+		return;
+	cap_begin();
+	r = qfilter_load(&f);
+	cap_end(name, r == -1);
+	if (r != 1)
+		return;
+	if (access(f.argv[0], X_OK) == -1) {
+		(void)snprintf(what, sizeof(what), "%s: %s: qinject refuses "
+		    "every message for now", f.argv[0], strerror(errno));
+		add_problem(name, 1, 0, what);
+	} else if ((base = strrchr(f.argv[0], '/')) != NULL &&
+	    strcmp(base + 1, "qpmilter") == 0)
+		check_milters(name, f.argv, f.argc);
+	qfilter_free(&f);
+}
+
 /* check_file - one setting through the reader its kind has. */
 static void
 check_file(const struct setting *s, struct value *v)
@@ -576,6 +640,8 @@ check_file(const struct setting *s, struct value *v)
 		check_address(s->name, v);
 	if (strcmp(s->name, "trusted") == 0)
 		check_trusted(s->name, v);
+	if (strcmp(s->name, "filter") == 0)
+		check_filter(s->name, v);
 	if (s->kind != K_CDB && s->kind != K_ALIASES)
 		return;
 	if (v->state == 1)

@@ -126,6 +126,7 @@ broken_files_body() {
 	    'resolvers:printf "1.1.1.1\nnot-an-address\n" > $c/resolvers' \
 	    'defaultdelivery:printf "./Maildir/\n:include:/etc/list\n" > $c/defaultdelivery' \
 	    'extsep:echo ab > $c/extsep' \
+	    'filter:echo "qpmilter unix:/run/milter.sock" > $c/filter' \
 	    'dnsbl:printf "bl.example\nbl2.example 10.0.0.2\n" > $c/dnsbl' \
 	    'dnsblrefuse:echo later > $c/dnsblrefuse' \
 	    'doublebounceto:printf "# where\nbad address@x\n" > $c/doublebounceto' \
@@ -154,8 +155,13 @@ warnings_body() {
 	grep -q '^concurencylocal: warning: unknown file' out ||
 	    atf_fail "no warning"
 	grep -q '^concurrencylocal: 5$' out || atf_fail "no configuration"
-	# the policy dane with a resolver off this host
 	rm control/concurencylocal control/trusted
+	# qpmilter's milter that is not (yet) running
+	echo "$QPOST_LIBEXEC/qpmilter -t 5 unix:$PWD/none.sock" > control/filter
+	atf_check -s exit:1 -o inline:"filter:1: warning: qpmilter: no socket at $PWD/none.sock: is the milter running? Until it is, mail is refused for now (qpmilter -d)\n" \
+	    "$QPOST_LIBEXEC/qpost-check" -q -w
+	rm control/filter
+	# the policy dane with a resolver off this host
 	printf 'example.org:dane\n' > control/tlsdestinations
 	"$QPOST_LIBEXEC/qpost-check" -q > out || atf_fail "dane made it fail"
 	[ -s out ] && qp_fail "a resolver on ::1 is warned of" out
