@@ -578,16 +578,15 @@ check_filter(const char *name, const struct value *v)
 	cap_begin();
 	r = qfilter_load(&f);
 	cap_end(name, r == -1);
-	if (r != 1)
-		return;
-	if (access(f.argv[0], X_OK) == -1) {
+	/* r: 1, or a broken line, which cap_end made a problem of */
+	if (r == 1 && access(f.argv[0], X_OK) == -1) {
 		(void)snprintf(what, sizeof(what), "%s: %s: qinject refuses "
 		    "every message for now", f.argv[0], strerror(errno));
 		add_problem(name, 1, 0, what);
-	} else if ((base = strrchr(f.argv[0], '/')) != NULL &&
+	} else if (r == 1 && (base = strrchr(f.argv[0], '/')) != NULL &&
 	    strcmp(base + 1, "qpmilter") == 0)
 		check_milters(name, f.argv, f.argc);
-	qfilter_free(&f);
+	qfilter_free(&f);		/* also after a broken line */
 }
 
 /* check_file - one setting through the reader its kind has. */

@@ -412,6 +412,7 @@ main(int argc, char *argv[])
 	struct milter_conn mc;
 	struct sa msg = SA_INIT, env = SA_INIT, me = SA_INIT;
 	enum on_failure on_fail = FAIL_TEMP;
+	enum milter_verdict verdict = MILTER_ACCEPT;
 	const char *errstr;
 	int ch, i, timeout = TIMEOUT_DEFAULT;
 
@@ -443,18 +444,21 @@ main(int argc, char *argv[])
 	if (load(&m, &msg, &env) == -1)
 		diex(QI_ENVELOPE, "id=%s the envelope is malformed or memory "
 		    "ran out", queue_id);
+	sa_free(&msg);
+	sa_free(&env);
 	conn_info(&mc, &me);
-	for (i = optind; i < argc; i++) {
-		switch (run_one(argv[i], &m, &mc, timeout, on_fail)) {
-		case MILTER_ACCEPT:
-			continue;
-		case MILTER_REJECT:
-			return QI_REFUSED;
-		case MILTER_DISCARD:
-			return QI_OK;	/* dropped, as the milter asked */
-		default:
-			return QI_TEMPREFUSED;
-		}
+	for (i = optind; i < argc && verdict == MILTER_ACCEPT; i++)
+		verdict = run_one(argv[i], &m, &mc, timeout, on_fail);
+	if (verdict == MILTER_ACCEPT)
+		queue(&m);
+	milter_msg_free(&m);
+	sa_free(&me);
+	switch (verdict) {
+	case MILTER_REJECT:
+		return QI_REFUSED;
+	case MILTER_DISCARD:
+		return QI_OK;		/* dropped, as the milter asked */
+	default:
+		return QI_TEMPREFUSED;
 	}
-	queue(&m);
 }
