@@ -163,7 +163,7 @@ LIBSRCS +=	queue/verify_ar.c
 LIBSRCS +=	queue/verify_ptr.c
 LIBSRCS +=	queue/verify_header.c
 LIBSRCS +=	smtpd/dnsbl.c
-LIBSRCS +=	queue/milter.c
+LIBSRCS +=	queue/milter.c queue/milter_msg.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -775,7 +775,7 @@ FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
 FUZZ_SRCS +=	smtpd/dnsbl.c lib/clock.c
 FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
 FUZZ_SRCS +=	send/worker_req.c send/spawn_msg.c
-FUZZ_SRCS +=	queue/milter.c
+FUZZ_SRCS +=	queue/milter.c queue/milter_msg.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(QP_INCLUDES) \
 		$(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined
