@@ -382,9 +382,14 @@ run_one(const char *spec, struct milter_msg *m, const struct milter_conn *mc,
 		else if (on_fail == FAIL_REJECT)
 			r.verdict = MILTER_REJECT;
 		else {
+			/* as before this milter: the changes of those before
+			   it stay, and so does the flag that says there are */
+			int changed = m->changed;
+
 			milter_msg_free(m);
 			if (load(m, &before_msg, &before_env) == -1)
 				die(QI_NOMEM, "out of memory");
+			m->changed = changed;
 			r.verdict = MILTER_ACCEPT;
 		}
 	}

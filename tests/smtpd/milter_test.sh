@@ -156,7 +156,8 @@ atf_test_case verdicts cleanup
 verdicts_head() {
 	atf_set "descr" "the milter's refusal (554), deferral (451) and" \
 	    "discard; a new body; a recipient added and one removed; a new" \
-	    "sender"
+	    "sender; a second milter gone under -d accept keeps the first" \
+	    "one's changes"
 	atf_set "require.user" "unprivileged"
 	atf_set "require.progs" "tcpserver"
 	atf_set "timeout" "90"
@@ -171,22 +172,26 @@ verdicts_body() {
 	send add addrcpt alice@example.test
 	send del delrcpt alice@example.test bob@example.test
 	send frm chgfrom alice@example.test
+	# two milters, the second gone, -d accept: the first one's changes
+	echo "$QPOST_LIBEXEC/qpmilter -d accept unix:$PWD/milter.sock" \
+	    "unix:$PWD/none.sock" > "$QPOST_CONTROL/filter"
+	send two two alice@example.test
 	grep -q '^554 5\.' r.rej || atf_fail "reject: $(cat r.rej)"
 	grep -q 'result=reject text="550 5.7.1 spam detected by the peer"' \
 	    "$log" || qp_fail "the milter's text is not in the log" "$log"
 	grep -q '^451 4\.' r.tmp || atf_fail "tempfail: $(cat r.tmp)"
 	grep -q 'result=tempfail text="451 4.7.1 the peer is busy"' "$log" ||
 	    qp_fail "no log line for the deferral" "$log"
-	for t in dis bod add del frm; do
+	for t in dis bod add del frm two; do
 		grep -q '^250 ' r.$t || atf_fail "$t: $(cat r.$t)"
 	done
 	grep -q 'result=discard' "$log" || qp_fail "no discard line" "$log"
-	# alice: bod, add, frm; bob: add, del
-	qp_wait_for 3 "$QP_DIR/$A" 30
+	# alice: bod, add, frm, two; bob: add, del
+	qp_wait_for 4 "$QP_DIR/$A" 30
 	qp_wait_for 2 "$QP_DIR/$B" 30
 	qp_queue_clean
-	[ "$(qp_nfiles "$QP_DIR/$A")" -eq 3 ] ||
-	    atf_fail "alice has $(qp_nfiles "$QP_DIR/$A") messages, not 3"
+	[ "$(qp_nfiles "$QP_DIR/$A")" -eq 4 ] ||
+	    atf_fail "alice has $(qp_nfiles "$QP_DIR/$A") messages, not 4"
 	[ "$(qp_nfiles "$QP_DIR/$B")" -eq 2 ] ||
 	    atf_fail "bob has $(qp_nfiles "$QP_DIR/$B") messages, not 2"
 	f=$(delivered "$A" bod) || atf_fail "no new body for alice"
@@ -199,6 +204,8 @@ verdicts_body() {
 	f=$(delivered "$A" frm) || atf_fail "no chgfrom message"
 	grep -qx 'Return-Path: <new@example.test>' "$f" ||
 	    qp_fail "the sender was not changed" "$f"
+	grep -qx 'Subject: \[tagged\] two' "$(delivered "$A" two)" ||
+	    qp_fail "the first milter's changes were lost" "$(delivered "$A" two)"
 	for t in rej tmp dis; do
 		delivered "$A" $t >/dev/null && atf_fail "$t was delivered"
 	done
