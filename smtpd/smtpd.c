@@ -46,7 +46,7 @@
 #include "smtpd_runner.h"
 
 #define USAGE	"usage: smtpd [-ahls] [-L address:port [-c max] [-C max] " \
-		"[-n nice]]"
+		"[-R rate] [-n nice]]"
 #define NOT_NOW	"421 4.3.0 Temporary configuration problem, try again later\r\n"
 
 /* peer - the client's address: TCPREMOTEIP, else getpeername(0). */
@@ -132,11 +132,11 @@ main(int argc, char *argv[])
 {
 	static struct session s;
 	const char *listen_on = NULL;
-	long max = 0, per_client = 0, nice_incr = -1;
+	long max = 0, per_client = 0, rate = 0, nice_incr = -1;
 	int ch, loaded, qerr;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "aC:c:hlL:n:s")) != -1) {
+	while ((ch = getopt(argc, argv, "aC:c:hlL:n:R:s")) != -1) {
 		switch (ch) {
 		case 'a':
 			s.needs_auth = 1;	/* a submission port */
@@ -155,6 +155,12 @@ main(int argc, char *argv[])
 			break;
 		case 'L':
 			listen_on = optarg;	/* smtpd_listen.c */
+			break;
+		case 'R':
+			if ((rate = smtpd_listen_max(optarg)) == -1)
+				diex(EXIT_PERM, "-R %s: give the most new "
+				    "connections a minute from one client, 1 to "
+				    "%d", optarg, LISTEN_MAX_LIMIT);
 			break;
 		case 'n':
 			if ((nice_incr = smtpd_listen_nice(optarg)) == -1)
@@ -176,7 +182,7 @@ main(int argc, char *argv[])
 		}
 	}
 	if (optind != argc ||
-	    ((max != 0 || per_client != 0 || nice_incr != -1) &&
+	    ((max != 0 || per_client != 0 || rate != 0 || nice_incr != -1) &&
 	    listen_on == NULL))
 		diex(EXIT_PERM, "%s", USAGE);
 	if (listen_on != NULL && s.is_local)
@@ -186,7 +192,7 @@ main(int argc, char *argv[])
 	if (listen_on != NULL)
 		smtpd_listen(listen_on, max != 0 ? max : LISTEN_MAX_DEFAULT,
 		    nice_incr != -1 ? nice_incr : LISTEN_NICE_DEFAULT,
-		    per_client);
+		    per_client, rate);
 	/* -l keeps the local user's uid: qinject runs as that user */
 	else if (!s.is_local && !priv_single_user())
 		priv_drop(USER_SMTPD);

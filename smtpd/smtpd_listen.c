@@ -64,6 +64,8 @@
 #include "smtpd_keep.h"
 #include "smtpd_listen.h"
 #include "smtpd_perclient.h"
+#include "smtpd_rate.h"
+#include "clock.h"
 #include "smtpd_runner.h"
 
 #define LISTEN_BACKLOG	128	/* connections the kernel holds for us */
@@ -72,6 +74,9 @@
 /* what a client gets when it has -C sessions already */
 #define LISTEN_BUSY	"421 4.7.0 Too many sessions from your address at " \
 			"once, try again later\r\n"
+/* what a client gets when it opened -R connections in its minute */
+#define LISTEN_FAST	"421 4.7.0 Too many connections from your address, " \
+			"try again later\r\n"
 
 struct listener {
 	int		 fd;		/* the listening socket */
@@ -80,6 +85,7 @@ struct listener {
 	long		 max;		/* sessions at once (-c) */
 	long		 running;	/* children not yet reaped */
 	struct perclient clients;	/* their clients (-C), if limited */
+	struct rate	 rates;		/* connections a minute (-R), if */
 	int		 resting;	/* after a failure: no accept for a while */
 	time_t		 full_logged;	/* when the limit was last logged */
 	char		 comm[16];	/* the process name, for the sessions */
@@ -323,18 +329,36 @@ transient(int e)
  * SIGPIPE (MSG_NOSIGNAL).
  */
 static void
+refuse(int conn, const char *reply, size_t len,
+    const struct sockaddr_storage *peer, char ip[INET6_ADDRSTRLEN])
+{
+	unsigned port;
+
+	(void)send(conn, reply, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)close(conn);
+	if (addr_text(peer, ip, INET6_ADDRSTRLEN, &port) == -1)
+		strlcpy(ip, "unknown", INET6_ADDRSTRLEN);
+}
+
+static void
 too_many(struct listener *l, int conn, const struct sockaddr_storage *peer)
 {
 	char ip[INET6_ADDRSTRLEN];
-	unsigned port;
 
-	(void)send(conn, LISTEN_BUSY, sizeof(LISTEN_BUSY) - 1,
-	    MSG_DONTWAIT | MSG_NOSIGNAL);
-	(void)close(conn);
-	if (addr_text(peer, ip, sizeof(ip), &port) == -1)
-		strlcpy(ip, "unknown", sizeof(ip));
+	refuse(conn, LISTEN_BUSY, sizeof(LISTEN_BUSY) - 1, peer, ip);
 	log_warnx("listen: ip=%s has %ld sessions, the most from one client "
 	    "(-C): connection refused with 421", ip, l->clients.most);
+}
+
+/* too_fast - the client opened -R connections in its minute: the same */
+static void
+too_fast(struct listener *l, int conn, const struct sockaddr_storage *peer)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	refuse(conn, LISTEN_FAST, sizeof(LISTEN_FAST) - 1, peer, ip);
+	log_warnx("listen: ip=%s opened more than %ld connections in a "
+	    "minute (-R): connection refused with 421", ip, l->rates.most);
 }
 
 /*
@@ -361,6 +385,11 @@ accept_one(struct listener *l)
 		log_warn("listen: unable to accept a connection (resting "
 		    "%d ms)", LISTEN_REST_MS);
 		l->resting = 1;
+		return 0;
+	}
+	/* every connection counts toward -R, a refused one too */
+	if (l->rates.s != NULL && !rate_allow(&l->rates, &peer, clock_ms())) {
+		too_fast(l, conn, &peer);
 		return 0;
 	}
 	if (perclient_full(&l->clients, &peer)) {
@@ -495,7 +524,8 @@ open_socket(const char *spec)
 }
 
 void
-smtpd_listen(const char *spec, long max, long nice_incr, long per_client)
+smtpd_listen(const char *spec, long max, long nice_incr, long per_client,
+    long rate)
 {
 	static struct listener l;
 	struct pollfd pfd[2];
@@ -509,6 +539,9 @@ smtpd_listen(const char *spec, long max, long nice_incr, long per_client)
 	    perclient_init(&l.clients, max, per_client) == -1)
 		die(EXIT_TEMP, "listen: unable to make room to count the "
 		    "sessions of each client");
+	if (rate > 0 && rate_init(&l.rates, rate) == -1)
+		die(EXIT_TEMP, "listen: unable to make room to count the "
+		    "connections of each client");
 	l.fd = open_socket(spec);
 	/* bound (port 25 wants root): root is of no more use */
 	priv_drop(USER_SMTPD);
@@ -534,8 +567,8 @@ smtpd_listen(const char *spec, long max, long nice_incr, long per_client)
 	if (prctl(PR_GET_NAME, l.comm, 0, 0, 0) == -1)
 		strlcpy(l.comm, "smtpd", sizeof(l.comm));
 	(void)prctl(PR_SET_NAME, "smtpd-listen", 0, 0, 0);
-	log_info("listen address=%s max=%ld nice=%d perclient=%ld", spec,
-	    max, getpriority(PRIO_PROCESS, 0), per_client);
+	log_info("listen address=%s max=%ld nice=%d perclient=%ld rate=%ld",
+	    spec, max, getpriority(PRIO_PROCESS, 0), per_client, rate);
 	/* from here on in the acceptor: the runner forked before it */
 	l.runner = listen_keep(l.sigfd);
 	(void)prctl(PR_SET_NAME, "smtpd-accept", 0, 0, 0);

@@ -14,14 +14,16 @@
 #define LISTEN_NICE_LIMIT	19
 
 long	smtpd_listen_max(const char *);
-	/* -c's or -C's argument: 1..LISTEN_MAX_LIMIT, or -1 */
+	/* -c's, -C's or -R's argument: 1..LISTEN_MAX_LIMIT, or -1 */
 long	smtpd_listen_nice(const char *);
 	/* -n's argument: 0..LISTEN_NICE_LIMIT, or -1 */
-void	smtpd_listen(const char *, long, long, long);
+void	smtpd_listen(const char *, long, long, long, long);
 	/* binds "address:port" ("[v6]:port"), drops to qpsmtpd, becomes
 	   that much nicer (with its runner and sessions), and accepts at
-	   most that many sessions at once, of which at most the last
-	   number (0: all) from one client.  Returns only in a
+	   most that many sessions at once, of which at most the next
+	   number (0: all) from one client, and from one client at most
+	   the last number (0: any) of new connections a minute.  Returns
+	   only in a
 	   session's process: the connection on descriptors 0 and 1, the
 	   variables tcpserver -R -H would set, the ids already dropped.
 	   The listener itself exits 0 on SIGTERM; dies (logged) when it

@@ -33,9 +33,9 @@ perclient_init(struct perclient *p, long max_sessions, long most)
 	return p->s == NULL ? -1 : 0;
 }
 
-/* key_of - the client's key: family byte, then its address or /64 */
-static void
-key_of(const struct sockaddr_storage *ss, unsigned char key[PERCLIENT_KEY])
+void
+perclient_key(const struct sockaddr_storage *ss,
+    unsigned char key[PERCLIENT_KEY])
 {
 	const struct sockaddr_in6 *s6;
 	const struct sockaddr_in *s4;
@@ -63,7 +63,7 @@ perclient_count(const struct perclient *p, const struct sockaddr_storage *peer)
 	unsigned char key[PERCLIENT_KEY];
 	long n = 0;
 
-	key_of(peer, key);
+	perclient_key(peer, key);
 	for (size_t i = 0; i < p->size; i++)
 		if (p->s[i].pid != 0 &&
 		    memcmp(p->s[i].key, key, PERCLIENT_KEY) == 0)
@@ -85,7 +85,7 @@ perclient_add(struct perclient *p, pid_t pid,
 	for (size_t i = 0; i < p->size; i++)
 		if (p->s[i].pid == 0) {
 			p->s[i].pid = pid;
-			key_of(peer, p->s[i].key);
+			perclient_key(peer, p->s[i].key);
 			return;
 		}
 }

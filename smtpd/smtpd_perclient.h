@@ -41,5 +41,9 @@ void	perclient_add(struct perclient *, pid_t,
 	/* a session forked for that client */
 void	perclient_remove(struct perclient *, pid_t);
 	/* a session reaped; one not in the table is ignored */
+void	perclient_key(const struct sockaddr_storage *,
+	    unsigned char[PERCLIENT_KEY]);
+	/* the client's key: a family byte, then its IPv4 address or its
+	   IPv6 /64 */
 
 #endif

@@ -237,19 +237,22 @@ daemontools_body() {
 	add_user qpt8dt
 	setup_services daemontools
 	# the smtpd service as its own listener (run.tcp's mode file),
-	# at most 3 sessions a client; submission under tcpserver, which
-	# has no such limit, is told the same and says it ignores it
+	# at most 3 sessions and 600 connections a minute a client;
+	# submission under tcpserver, which has no such limit, is told the
+	# same and says it ignores it
 	echo listen > "$R/service/smtpd/mode"
 	echo 3 > "$R/service/smtpd/concurrencyperclient"
+	echo 600 > "$R/service/smtpd/rateperclient"
 	echo 3 > "$R/service/submission/concurrencyperclient"
 	start_scan svscan
 	log=$R/service/qpost/log/main/current
 	qp_deadline_loop 30 grep -q 'sched: ready' "$log" 2>/dev/null ||
 	    qp_fail "qpost never ready" "$log"
 	listening smtpd
-	qp_deadline_loop 30 grep -q "listen address=.* perclient=3\$" \
+	qp_deadline_loop 30 grep -q "listen address=.* perclient=3 rate=600\$" \
 	    "$R/service/smtpd/log/main/current" || qp_fail "run.tcp did not" \
-	    "pass concurrencyperclient on" "$R/service/smtpd/log/main/current"
+	    "pass concurrencyperclient and rateperclient on" \
+	    "$R/service/smtpd/log/main/current"
 	listening submission
 	qp_deadline_loop 30 grep -q "concurrencyperclient is for mode listen" \
 	    "$R/service/submission/log/main/current" || qp_fail "run.tcp" \

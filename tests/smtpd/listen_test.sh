@@ -427,6 +427,66 @@ per_client_cleanup() {
 	qp_stop
 }
 
+atf_test_case rate cleanup
+rate_head() {
+	atf_set "descr" "smtpd -L -R 3: a client's fourth connection in a" \
+	    "minute gets 421 and a log line, and no session, though its" \
+	    "first three have ended; another client is served"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+rate_body() {
+	qp_smtpd_instance "$PWD/inst"
+	qp_start
+	listen_start fast 127.0.0.1 -R 3
+	atf_check -o match:"listen address=127\.0\.0\.1:[0-9]* max=100 nice=[0-9]* perclient=0 rate=3\$" \
+	    cat "$QP_DIR/smtpd.log"
+	atf_check -o inline:"ok\n" /usr/bin/python3 - "$(cat fast.port)" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+fast = (b"421 4.7.0 Too many connections from your address, "
+        b"try again later\r\n")
+
+def greeting(src):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30,
+                                 source_address=(src, 0))
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = s.recv(512)
+        if not chunk:
+            break
+        data += chunk
+    return s, data
+
+for i in range(3):
+    s, g = greeting("127.0.0.1")
+    if not g.startswith(b"220 "):
+        sys.exit("connection %d got %r" % (i + 1, g))
+    s.sendall(b"QUIT\r\n")
+    s.recv(512)
+    s.close()
+s, g = greeting("127.0.0.1")
+if g != fast:
+    sys.exit("the fourth connection in a minute got %r" % g)
+if s.recv(512) != b"":
+    sys.exit("the fourth connection was not closed after its 421")
+s, g = greeting("127.0.0.2")
+if not g.startswith(b"220 "):
+    sys.exit("127.0.0.2, another client, got %r" % g)
+s.close()
+print("ok")
+PY
+	atf_check -o match:"listen: ip=127\.0\.0\.1 opened more than 3 connections in a minute \(-R\): connection refused with 421" \
+	    cat "$QP_DIR/smtpd.log"
+	# three and one: the refused connection had no session of its own
+	atf_check -o inline:"4\n" grep -c "session=[0-9]* connect ip=" \
+	    "$QP_DIR/smtpd.log"
+	qp_stop "$QP_DIR"
+}
+rate_cleanup() {
+	qp_stop
+}
+
 atf_test_case usage
 usage_head() {
 	atf_set "descr" "-L without a port or with a bad address, -c or -C" \
@@ -444,6 +504,9 @@ usage_body() {
 	atf_check -s exit:100 -e match:"-C 0: .* 1 to 65535" \
 	    "$s" -C 0 -L 127.0.0.1:25
 	atf_check -s exit:100 -e match:usage "$s" -C 5
+	atf_check -s exit:100 -e match:"-R 0: .* 1 to 65535" \
+	    "$s" -R 0 -L 127.0.0.1:25
+	atf_check -s exit:100 -e match:usage "$s" -R 5
 	atf_check -s exit:100 -e match:"do not go together" \
 	    "$s" -l -L 127.0.0.1:25
 	atf_check -o match:"-L address:port" "$s" -h
@@ -617,7 +680,7 @@ EOF
 	[ "$(nice_of "$(runners "$main")")" = $((base + 5)) ] ||
 	    atf_fail "the runner is not as nice as its listener"
 	line="listen address=127\.0\.0\.1:$(cat main.port) max=100"
-	atf_check -o match:"$line nice=$((base + 5)) perclient=0\$" \
+	atf_check -o match:"$line nice=$((base + 5)) perclient=0 rate=0\$" \
 	    cat "$QP_DIR/smtpd.log"
 	p=$(send 127.0.0.1 "$(cat main.port)" n1) || atf_fail "smtplib failed"
 	delivered n1 >/dev/null
@@ -678,6 +741,7 @@ atf_init_test_cases() {
 	atf_add_test_case listener
 	atf_add_test_case nice
 	atf_add_test_case per_client
+	atf_add_test_case rate
 	atf_add_test_case runner
 	atf_add_test_case runner_memory
 	atf_add_test_case tls

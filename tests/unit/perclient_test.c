@@ -5,16 +5,21 @@
  * smtpd -L's sessions by client: an IPv4 address counts alone and is
  * the same client whether it comes as IPv4 or IPv4-mapped IPv6; an IPv6
  * address counts with the rest of its /64; a reaped session stops
- * counting; a table as long as -c holds -c sessions.
+ * counting; a table as long as -c holds -c sessions.  And
+ * smtpd/smtpd_rate.c, smtpd -L -R's connections a minute by client: the
+ * count is per client, starts again a minute after the window opened,
+ * and a table full of other clients forgets the oldest, never refuses.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <atf-c.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "smtpd_perclient.h"
+#include "smtpd_rate.h"
 #include "lsan_atf.h"
 
 /* addr - text as a socket address, as accept would give it */
@@ -134,10 +139,66 @@ ATF_TC_BODY(reaped, tc)
 	free(p.s);
 }
 
+/* allow - rate_allow for the client at text at ms */
+static int
+allow(struct rate *r, const char *text, long long ms)
+{
+	struct sockaddr_storage ss = addr(text);
+
+	return rate_allow(r, &ss, ms);
+}
+
+ATF_TC_WITHOUT_HEAD(rate_window);
+ATF_TC_BODY(rate_window, tc)
+{
+	struct rate r;
+	long long t0 = 1000000;
+	int i;
+
+	ATF_REQUIRE(rate_init(&r, 3) == 0);
+	for (i = 0; i < 3; i++)
+		ATF_CHECK_EQ(allow(&r, "192.0.2.1", t0 + i), 1);
+	ATF_CHECK_EQ(allow(&r, "192.0.2.1", t0 + 10), 0);
+	/* refused connections count too: still refused late in the window */
+	ATF_CHECK_EQ(allow(&r, "192.0.2.1", t0 + RATE_WINDOW_MS - 1), 0);
+	/* others are counted apart, IPv6 by /64 */
+	ATF_CHECK_EQ(allow(&r, "192.0.2.2", t0 + 20), 1);
+	for (i = 0; i < 3; i++)
+		ATF_CHECK_EQ(allow(&r, "2001:db8::1", t0 + i), 1);
+	ATF_CHECK_EQ(allow(&r, "2001:db8::ffff", t0 + 5), 0);
+	ATF_CHECK_EQ(allow(&r, "2001:db8:0:1::1", t0 + 5), 1);
+	/* a minute after the window opened, a new one */
+	ATF_CHECK_EQ(allow(&r, "192.0.2.1", t0 + RATE_WINDOW_MS), 1);
+	ATF_CHECK_EQ(allow(&r, "192.0.2.1", t0 + RATE_WINDOW_MS + 1), 1);
+	free(r.s);
+}
+
+ATF_TC_WITHOUT_HEAD(rate_full);
+ATF_TC_BODY(rate_full, tc)
+{
+	struct rate r;
+	char text[32];
+	long long t0 = 1000000;
+	int i;
+
+	ATF_REQUIRE(rate_init(&r, 1) == 0);
+	ATF_CHECK_EQ(allow(&r, "198.51.100.1", t0), 1);
+	ATF_CHECK_EQ(allow(&r, "198.51.100.1", t0 + 1), 0);
+	/* four times as many clients as slots, each once: none refused */
+	for (i = 0; i < 4 * RATE_SLOTS; i++) {
+		snprintf(text, sizeof(text), "10.%d.%d.%d", i >> 16 & 255,
+		    i >> 8 & 255, i & 255);
+		ATF_CHECK_EQ(allow(&r, text, t0 + 2 + i / 1000), 1);
+	}
+	free(r.s);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, ipv4);
 	ATF_TP_ADD_TC(tp, ipv6_prefix);
 	ATF_TP_ADD_TC(tp, reaped);
+	ATF_TP_ADD_TC(tp, rate_window);
+	ATF_TP_ADD_TC(tp, rate_full);
 	return atf_no_error();
 }
