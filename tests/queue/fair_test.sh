@@ -159,8 +159,15 @@ release_body() {
 	qp_wait_queue_empty 30
 	[ "$(rm_mails pr)" -eq 20 ] ||
 	    qp_fail "the server got $(rm_mails pr) messages, want 20"
-	[ "$(cat pr/maxactive)" -le 10 ] ||
-	    qp_fail "$(cat pr/maxactive) sessions at once, the default limit is 10"
+	# the limit is on deliveries, as sched starts them and hears their
+	# results; the server may see one more connection for a moment,
+	# since remote reports before its QUIT (qpost-remote(8))
+	most=$(awk '/sched: .* start to=<[^>]*@rel\.test> via=remote/ {
+	    if (++n > most) most = n }
+	    /sched: .* to=<[^>]*@rel\.test> result=/ { n-- }
+	    END { print most + 0 }' "$QP_DIR/log")
+	[ "$most" -ge 2 ] && [ "$most" -le 10 ] ||
+	    qp_fail "$most deliveries at once, the default limit is 10"
 	qp_stop
 }
 release_cleanup() {
