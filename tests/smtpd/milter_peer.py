@@ -9,6 +9,8 @@
 #   discard   drop the message                body      a new body
 #   addrcpt   add bob@example.test            delrcpt   remove alice
 #   chgfrom   the sender becomes new@example.test
+#   soak ...  (tests/soak/soak.py --milter) X-Milter: seen at the top,
+#             which tests/audit.py strips as it strips qpost's own
 #   anything else: add X-Milter (what it saw), X-First at the top,
 #   and "[tagged] " before the Subject.
 # The socket file exists once it listens (the test's readiness signal).
@@ -89,6 +91,9 @@ class Peer(Milter.Base):
             return Milter.ACCEPT
         if s == "chgfrom":
             self.chgfrom("<new@example.test>")
+            return Milter.ACCEPT
+        if s.startswith("soak "):
+            self.addheader("X-Milter", "seen", 0)
             return Milter.ACCEPT
         self.addheader("X-Milter", "from=%s rcpts=%d headers=%d" %
                        (self.sender, len(self.rcpts), self.nhdr))

@@ -10,7 +10,7 @@
 # usage: soak.py [--minutes M | --seconds S] [--rate R] [--seed S]
 #            [--kill-mean-ms MS] [--victims sched,lspawn,...]
 #            [--fs ext4loop|plain] [--dir DIR] [--user USER]
-#            [--drain-timeout S] [--keep]
+#            [--drain-timeout S] [--milter] [--keep]
 #
 #   make soak MINUTES=30 RATE=20 SEED=... KILL_MEAN_MS=1000 [SANITIZE=1]
 #   [SOAK_FLAGS="--drain-timeout 600 --keep"] runs it from
@@ -56,6 +56,13 @@
 # ballast file for 5 s (scaled the same way), then freed.  Every kill
 # goes to DIR/kills.
 #
+# With --milter, control/filter runs qpmilter, which passes every message
+# through tests/smtpd/milter_peer.py (a milter on Sendmail's libmilter)
+# before it is queued: the milter puts a field on top (which the audit
+# strips, as it strips qpost's own), so that qpmilter writes the message
+# anew, and qpmilter joins the victims (killed before it has queued the
+# message, the client must be refused; after, it is qinject's kill).
+#
 # Stop and audit.  Injection and chaos stop; the queue is drained (peer
 # mode good) within --drain-timeout (120 s); the group is stopped and
 # started once more with QPOST_CLEANUP_AGE=0, then stopped; the queue
@@ -96,6 +103,7 @@ import audit  # noqa: E402
 
 VICTIMS = ("sched", "lspawn", "rspawn", "local", "remote", "smtpd",
            "qinject")
+MILTER_VICTIMS = ("qpmilter",)		# with --milter
 TREE = ("sched", "lspawn", "rspawn")
 LOCAL_USERS = ("alice", "bob")		# Maildirs
 MBOX_USERS = ("carol",)
@@ -115,7 +123,9 @@ def parse_args(argv):
     ap.add_argument("--rate", type=float, default=20)
     ap.add_argument("--seed", type=int)
     ap.add_argument("--kill-mean-ms", type=float, default=1000)
-    ap.add_argument("--victims", default=",".join(VICTIMS))
+    ap.add_argument("--victims")
+    ap.add_argument("--milter", action="store_true",
+                    help="every message through qpmilter and a milter")
     ap.add_argument("--fs", choices=("ext4loop", "plain"),
                     default="ext4loop")
     ap.add_argument("--dir")
@@ -129,9 +139,12 @@ def parse_args(argv):
         a.seconds = 60 * (a.minutes if a.minutes is not None else 1)
     if a.seed is None:
         a.seed = int.from_bytes(os.urandom(4), "big")
+    kinds = VICTIMS + (MILTER_VICTIMS if a.milter else ())
+    if a.victims is None:
+        a.victims = ",".join(kinds)
     a.victims = [v for v in a.victims.split(",") if v]
     for v in a.victims:
-        if v not in VICTIMS:
+        if v not in kinds:
             ap.error("unknown victim %s" % v)
     return a
 
@@ -182,6 +195,8 @@ def outer(a):
             "--victims", ",".join(a.victims), "--fs",
             "ext4loop" if mounted else "plain",
             "--drain-timeout", str(a.drain_timeout)]
+    if a.milter:
+        argv.append("--milter")
     try:
         rc = subprocess.call(["setpriv", "--reuid=%d" % pw.pw_uid,
                               "--regid=%d" % pw.pw_gid, "--init-groups",
@@ -348,7 +363,7 @@ class Soak:
         self.kills_f = open(os.path.join(self.d, "kills"), "a")
         # (monotonic after, wall, victim, pid, monotonic before)
         self.kills = []
-        self.kill_count = {v: 0 for v in VICTIMS}
+        self.kill_count = {v: 0 for v in a.victims}
         self.enospc = 0
         self.stop_inject = threading.Event()
         self.stop_chaos = threading.Event()
@@ -408,6 +423,30 @@ class Soak:
         os.mkfifo(os.path.join(self.q, "ctl"), 0o600)
         for f in (self.log, self.smtpd_log):
             open(f, "w").close()
+        if self.a.milter:
+            with open(os.path.join(self.ctl, "filter"), "w") as f:
+                f.write("%s -t 10 unix:%s\n" % (
+                    os.path.join(self.libexec, "qpmilter"),
+                    os.path.join(self.d, "milter.sock")))
+
+    def start_milter(self):
+        sock = os.path.join(self.d, "milter.sock")
+        self.milter = self.procs.spawn(
+            ["/usr/bin/python3", os.path.join(TOP, "tests", "smtpd",
+                                              "milter_peer.py"),
+             sock, os.path.join(self.d, "milter.log")],
+            self.env, out=os.path.join(self.d, "milter.out"))
+
+        def listening():
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(sock)
+                s.close()
+                return True
+            except OSError:
+                return False
+        if not wait_until(listening, 30):
+            raise SystemExit("soak: milter_peer.py did not start")
 
     # -- the remote peer and smtpd
 
@@ -614,7 +653,10 @@ class Soak:
                 t1 = time.monotonic()
                 if code == 250:
                     rec("accepted", ok)
-                elif self.killed_between(t_data, t1, ("qinject", "smtpd")):
+                # a qpmilter picked as a victim may have become its qinject
+                # -Q by the time the kill lands: a qinject kill then
+                elif self.killed_between(t_data, t1,
+                                         ("qinject", "smtpd", "qpmilter")):
                     # smtpd may answer 451 for what its killed qinject
                     # had committed: the client cannot know
                     rec("ambiguous", ok)
@@ -634,6 +676,7 @@ class Soak:
     def send_qinject(self, tid, data, rcpts):
         argv = [os.path.join(self.libexec, "qinject"), "-f", SENDER] + rcpts
         t0 = time.time()
+        t0_mono = time.monotonic()
         pid = self.procs.spawn(argv, self.env,
                                stdin=os.path.join(self.sent, tid),
                                out=os.path.join(self.d, "qinject.log"))
@@ -643,9 +686,15 @@ class Soak:
                 pid, open("/proc/%d/stat" % pid).read()[:80]))
             os.kill(pid, signal.SIGKILL)
             st = self.procs.wait(pid)
+        t1 = time.monotonic()
         if os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0:
             self.record("accepted", tid, "qinject", rcpts, t0)
         elif os.WIFSIGNALED(st):
+            self.record("ambiguous", tid, "qinject", rcpts, t0)
+        # under --milter the filter's inner qinject may have committed
+        # before a kill that made the outer one refuse: not knowable
+        elif self.a.milter and self.killed_between(
+                t0_mono, t1, ("qinject", "qpmilter")):
             self.record("ambiguous", tid, "qinject", rcpts, t0)
         else:
             self.record("refused", tid, "qinject", rcpts, t0)
@@ -818,7 +867,8 @@ class Soak:
                       % " ".join(sorted(left)[:10]))
 
     def stop_rest(self):
-        for p in (self.tcpserver, self.peer):
+        for p in (self.tcpserver, self.peer) + (
+                (self.milter,) if self.a.milter else ()):
             if alive(p):
                 os.kill(p, signal.SIGTERM)
             self.procs.wait(p, 10)
@@ -892,6 +942,8 @@ class Soak:
         self.setup()
         self.procs = Procs()
         self.start_peer()
+        if a.milter:
+            self.start_milter()
         self.start_smtpd()
         if not self.start_tree():
             raise SystemExit("soak: sched did not become ready")
@@ -931,7 +983,7 @@ class Soak:
             bounce_maildir=os.path.join(self.home, "snd", "Maildir"),
             sink=os.path.join(self.peer_dir, "mail"),
             kill_times=[k[1] for k in self.kills if k[2] in dkinds],
-            max_tmp=self.kill_count["local"],
+            max_tmp=self.kill_count.get("local", 0),
             queued=audit.queued_ids(os.path.join(self.q, "mess")))
         san = self.sanitizer_reports()
         stray = self.stray_signals()
@@ -958,7 +1010,7 @@ class Soak:
                  r["dups_local"], r["dups_remote"], r["dup_files"],
                  r["dups_unexplained"], kills,
                  " ".join("%s=%d" % (k, self.kill_count[k])
-                          for k in VICTIMS),
+                          for k in self.a.victims),
                  self.restarts, self.enospc, san, stray, violations),
               flush=True)
         return 1 if violations else 0
