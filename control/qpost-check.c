@@ -42,8 +42,10 @@
 #include "ctl_knob.h"
 #include "dns.h"
 #include "dnsbl.h"
+#include "lmtp_client.h"
 #include "local_parse.h"
 #include "log.h"
+#include "milter.h"
 #include "paths.h"
 #include "policy_cdb.h"
 #include "qinject_filter.h"
@@ -537,6 +539,7 @@ static void
 check_milters(const char *name, char *const argv[], int argc)
 {
 	char what[512];
+	struct lmtp_dest d;
 	struct stat st;
 	const char *a;
 	int i;
@@ -548,17 +551,16 @@ check_milters(const char *name, char *const argv[], int argc)
 			i++;
 			continue;
 		}
-		if (strncmp(a, "inet:", 5) == 0)
-			continue;
-		if (strncmp(a, "unix:/", 6) != 0) {
+		/* qpmilter's own reading of the socket */
+		if (milter_dest_parse(a, &d) == -1) {
 			(void)snprintf(what, sizeof(what), "qpmilter: \"%s\" "
 			    "is not unix:/path or inet:host:port", a);
 			add_problem(name, 1, 0, what);
-		} else if (stat(a + 5, &st) == -1 ? errno != EACCES :
-		    !S_ISSOCK(st.st_mode)) {
+		} else if (d.is_unix && (stat(d.path, &st) == -1 ?
+		    errno != EACCES : !S_ISSOCK(st.st_mode))) {
 			(void)snprintf(what, sizeof(what), "qpmilter: no "
 			    "socket at %s: is the milter running? Until it is, "
-			    "mail is refused for now (qpmilter -d)", a + 5);
+			    "mail is refused for now (qpmilter -d)", d.path);
 			add_problem(name, 1, 1, what);
 		}
 	}

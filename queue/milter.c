@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lmtp_client.h"
 #include "milter.h"
 
 /* commands, MTA to milter */
@@ -358,6 +359,15 @@ send_connect(struct sess *s, const struct milter_conn *c)
 	return step(s, P_NR_CONN, 0, "the connect");
 }
 
+/* step_bare - a step whose packet is its command alone (DATA, EOH) */
+static int
+step_bare(struct sess *s, char cmd, uint32_t noreply, const char *what)
+{
+	if (start_packet(s, cmd) == -1)
+		return failed(s, "out of memory");
+	return step(s, noreply, 0, what);
+}
+
 /* send_address - MAIL or RCPT, the address in brackets */
 static int
 send_address(struct sess *s, char cmd, const char *addr, uint32_t noreply)
@@ -395,11 +405,8 @@ send_envelope(struct sess *s, const struct milter_conn *c)
 		    P_NR_RCPT)) != STEP_ON)
 			return v;
 	}
-	if (!(s->proto & P_NODATA)) {
-		if (start_packet(s, C_DATA) == -1)
-			return failed(s, "out of memory");
-		return step(s, P_NR_DATA, 0, "DATA");
-	}
+	if (!(s->proto & P_NODATA))
+		return step_bare(s, C_DATA, P_NR_DATA, "DATA");
 	return STEP_ON;
 }
 
@@ -423,11 +430,8 @@ send_headers(struct sess *s)
 		if ((v = step(s, P_NR_HDR, 0, "a header field")) != STEP_ON)
 			return v;
 	}
-	if (!(s->proto & P_NOEOH)) {
-		if (start_packet(s, C_EOH) == -1)
-			return failed(s, "out of memory");
-		return step(s, P_NR_EOH, 0, "the end of the header");
-	}
+	if (!(s->proto & P_NOEOH))
+		return step_bare(s, C_EOH, P_NR_EOH, "the end of the header");
 	return STEP_ON;
 }
 
@@ -571,12 +575,10 @@ stored_value(struct sess *s, const char *v)
 			return NULL;
 		}
 	}
-	if (sa_0(&out) == -1) {
+	if (sa_0(&out) == -1) {		/* out.s is then never NULL */
 		sa_free(&out);
 		return NULL;
 	}
-	if (out.s == NULL)
-		return strdup("");
 	return out.s;
 }
 
@@ -790,4 +792,15 @@ milter_session(const struct milter_io *io, const struct milter_conn *c,
 	sa_free(&s.out);
 	sa_free(&s.newbody);
 	free(s.in);
+}
+
+int
+milter_dest_parse(const char *spec, struct lmtp_dest *d)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return lmtp_dest_parse(spec, d);
+	/* inet: is TCP only, never inet:unix:/path */
+	if (strncmp(spec, "inet:", 5) == 0 && strncmp(spec + 5, "unix:", 5) != 0)
+		return lmtp_dest_parse(spec + 5, d);
+	return -1;
 }

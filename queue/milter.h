@@ -71,6 +71,11 @@ struct milter_result {
 	char	 text[512];	/* the milter's reply, or what broke */
 };
 
+struct lmtp_dest;
+int	milter_dest_parse(const char *, struct lmtp_dest *);
+	/* a milter's socket, "unix:/path" or "inet:host:port" (the host
+	   an IPv6 address in brackets, or a name), into lmtp_client.h's
+	   form, which lmtp_dest_connect reaches: 0, or -1 */
 int	milter_msg_parse(struct milter_msg *, const char *, size_t);
 	/* split a message into header fields and body: 0, or -1 (ENOMEM) */
 int	milter_msg_write(const struct milter_msg *, struct sa *);

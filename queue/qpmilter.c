@@ -10,22 +10,18 @@
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <netdb.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "clock.h"
 #include "ctl.h"
+#include "lmtp_client.h"
 #include "log.h"
 #include "milter.h"
 #include "qinject_exit.h"
@@ -114,100 +110,24 @@ conn_write(void *arg, const void *p, size_t n)
 	return 0;
 }
 
-/* connect_wait - a non-blocking connect, finished within the timeout */
+/* milter_open - connect to a milter: 0, or -1 with the reason in why */
 static int
-connect_wait(struct conn *c, const struct sockaddr *sa, socklen_t len)
+milter_open(struct conn *c, const char *spec, char *why, size_t size)
 {
-	int err = 0;
-	socklen_t elen = sizeof(err);
+	struct lmtp_dest d;
+	const char *lmtp_says = "connect: ";
 
-	if (connect(c->fd, sa, len) == 0)
-		return 0;
-	if (errno != EINPROGRESS)
-		return -1;
-	if (wait_fd(c, POLLOUT) == -1 ||
-	    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
-		return -1;
-	errno = err;
-	return err == 0 ? 0 : -1;
-}
-
-static int
-open_unix(struct conn *c, const char *path)
-{
-	struct sockaddr_un sun;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd == -1)
-		return -1;
-	return connect_wait(c, (struct sockaddr *)&sun, sizeof(sun));
-}
-
-/* open_inet - host:port, or [v6 address]:port; each address in turn */
-static int
-open_inet(struct conn *c, const char *spec, const char **why)
-{
-	struct addrinfo hints, *res, *ai;
-	char host[256];
-	const char *colon = strrchr(spec, ':');
-	size_t n;
-	int e;
-
-	if (colon == NULL || colon == spec || colon[1] == '\0')
-		return *why = "not host:port", -1;
-	n = (size_t)(colon - spec);
-	if (spec[0] == '[' && colon[-1] == ']') {
-		spec++;
-		n -= 2;
-	}
-	if (n >= sizeof(host))
-		return *why = "host name too long", -1;
-	memcpy(host, spec, n);
-	host[n] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((e = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
-		return *why = gai_strerror(e), -1;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		c->fd = socket(ai->ai_family,
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (c->fd != -1 &&
-		    connect_wait(c, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		e = errno;
-		if (c->fd != -1)
-			(void)close(c->fd);
-		c->fd = -1;
-		errno = e;
-	}
-	freeaddrinfo(res);
-	if (c->fd == -1)
-		*why = strerror(errno);
-	return c->fd == -1 ? -1 : 0;
-}
-
-/* milter_open - connect to a milter: 0, or -1 with *why */
-static int
-milter_open(struct conn *c, const char *spec, const char **why)
-{
 	c->fd = -1;
-	*why = NULL;
-	if (strncmp(spec, "unix:", 5) == 0) {
-		if (open_unix(c, spec + 5) == -1)
-			*why = strerror(errno);
-	} else if (strncmp(spec, "inet:", 5) == 0)
-		(void)open_inet(c, spec + 5, why);
-	else
-		*why = "not unix:/path or inet:host:port";
-	return *why == NULL ? 0 : -1;
+	if (milter_dest_parse(spec, &d) == -1) {
+		(void)strlcpy(why, "not unix:/path or inet:host:port", size);
+		return -1;
+	}
+	if ((c->fd = lmtp_dest_connect(&d, c->timeout_ms / 1000, why,
+	    size)) == -1 && strncmp(why, lmtp_says, strlen(lmtp_says)) == 0)
+		/* our log says "unable to connect: " already */
+		memmove(why, why + strlen(lmtp_says),
+		    strlen(why) - strlen(lmtp_says) + 1);
+	return c->fd == -1 ? -1 : 0;
 }
 
 /* read_fd - all of fd into out, at most max octets: 0, or -1 */
@@ -357,7 +277,7 @@ run_one(const char *spec, struct milter_msg *m, const struct milter_conn *mc,
 	struct milter_io io = { conn_read, conn_write, NULL };
 	struct conn c;
 	struct sa before_msg = SA_INIT, before_env = SA_INIT;
-	const char *why;
+	char why[300];
 
 	c.timeout_ms = timeout * 1000;
 	c.deadline_ms = clock_ms() + (long long)timeout * 1000 * TOTAL_FACTOR;
@@ -365,7 +285,7 @@ run_one(const char *spec, struct milter_msg *m, const struct milter_conn *mc,
 	if (on_fail == FAIL_ACCEPT && (milter_msg_write(m, &before_msg) == -1 ||
 	    write_envelope(m, &before_env) == -1))
 		die(QI_NOMEM, "out of memory");
-	if (milter_open(&c, spec, &why) == -1) {
+	if (milter_open(&c, spec, why, sizeof(why)) == -1) {
 		r.verdict = MILTER_FAILED;
 		(void)snprintf(r.text, sizeof(r.text), "unable to connect: %s",
 		    why);

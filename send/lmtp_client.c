@@ -501,7 +501,7 @@ lmtp_io(void *ctx, int fd, void *p, size_t n, int writing)
 
 /* connect_unix - a connected socket to d->path, or -1 (errno). */
 static int
-connect_unix(const struct lmtp_cfg *c, const struct lmtp_dest *d)
+connect_unix(const struct lmtp_dest *d, int timeout)
 {
 	struct sockaddr_un sun;
 	int fd, e;
@@ -513,7 +513,7 @@ connect_unix(const struct lmtp_cfg *c, const struct lmtp_dest *d)
 	    0)) == -1)
 		return -1;
 	if (sock_connect(fd, (struct sockaddr *)&sun, sizeof(sun),
-	    c->timeout_connect) == -1) {
+	    timeout) == -1) {
 		e = errno;
 		close(fd);
 		return (errno = e, -1);
@@ -526,8 +526,7 @@ connect_unix(const struct lmtp_cfg *c, const struct lmtp_dest *d)
  * of a name in turn), or -1 with why saying what failed.
  */
 static int
-connect_tcp(const struct lmtp_cfg *c, const struct lmtp_dest *d, char *why,
-    size_t size)
+connect_tcp(const struct lmtp_dest *d, int timeout, char *why, size_t size)
 {
 	struct addrinfo hints, *res, *ai;
 	char port[8];
@@ -548,8 +547,7 @@ connect_tcp(const struct lmtp_cfg *c, const struct lmtp_dest *d, char *why,
 			e = errno;
 			continue;
 		}
-		if (sock_connect(fd, ai->ai_addr, ai->ai_addrlen,
-		    c->timeout_connect) == 0)
+		if (sock_connect(fd, ai->ai_addr, ai->ai_addrlen, timeout) == 0)
 			break;
 		e = errno;
 		close(fd);
@@ -559,6 +557,20 @@ connect_tcp(const struct lmtp_cfg *c, const struct lmtp_dest *d, char *why,
 	if (fd == -1)
 		(void)snprintf(why, size, "connect: %s", e == ETIMEDOUT ?
 		    "timed out" : strerror(e));
+	return fd;
+}
+
+int
+lmtp_dest_connect(const struct lmtp_dest *d, int timeout, char *why,
+    size_t size)
+{
+	int fd;
+
+	if (!d->is_unix)
+		return connect_tcp(d, timeout, why, size);
+	if ((fd = connect_unix(d, timeout)) == -1)
+		(void)snprintf(why, size, "connect: %s", errno == ETIMEDOUT ?
+		    "timed out" : strerror(errno));
 	return fd;
 }
 
@@ -573,14 +585,8 @@ lmtp_deliver(const struct lmtp_cfg *c, const struct lmtp_dest *d,
 	int fd;
 
 	(void)snprintf(where, sizeof(where), "lmtp %s", d->name);
-	if (d->is_unix) {
-		if ((fd = connect_unix(c, d)) == -1)
-			(void)snprintf(why, sizeof(why), "connect: %s",
-			    errno == ETIMEDOUT ? "timed out" :
-			    strerror(errno));
-	} else
-		fd = connect_tcp(c, d, why, sizeof(why));
-	if (fd == -1) {
+	if ((fd = lmtp_dest_connect(d, c->timeout_connect, why,
+	    sizeof(why))) == -1) {
 		for (i = 0; i < m->nrcpt; i++) {
 			memset(&res[i], 0, sizeof(res[i]));
 			res[i].status = LMTP_TEMP;

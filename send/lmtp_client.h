@@ -41,6 +41,11 @@ struct lmtp_dest {
 int	lmtp_dest_parse(const char *, struct lmtp_dest *);
 	/* "unix:/path", "host:port", "[v6]:port" (port required): 0, or
 	   -1 when it is none of these (a permanent configuration error) */
+int	lmtp_dest_connect(const struct lmtp_dest *, int, char *, size_t);
+	/* a connected non-blocking socket to it within that many seconds
+	   (each address of a name in turn), or -1 with the reason in the
+	   buffer: "connect: ..." or "looking up NAME: ..." (qpmilter's
+	   milters are reached the same way) */
 
 struct lmtp_cfg {
 	const char	*helo;		/* LHLO's argument */

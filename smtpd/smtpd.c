@@ -202,6 +202,9 @@ main(int argc, char *argv[])
 		setenv("QPOST_SIGN", "local", 1);
 	else
 		unsetenv("QPOST_SIGN");
+	/* what a filter's milter hears of the client: set by HELO and AUTH */
+	unsetenv("QPOST_HELO");
+	unsetenv("QPOST_AUTH_USER");
 	/* qinject's runner: forked with no secret, outside the sandbox */
 	(void)runner_start();
 	snprintf(s.sid, sizeof(s.sid), "%ld", (long)getpid());

@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "clock.h"
 #include "dns.h"
 #include "log.h"
 #include "paths.h"
@@ -65,7 +66,6 @@
 #include "smtpd_listen.h"
 #include "smtpd_perclient.h"
 #include "smtpd_rate.h"
-#include "clock.h"
 #include "smtpd_runner.h"
 
 #define LISTEN_BACKLOG	128	/* connections the kernel holds for us */
@@ -85,7 +85,8 @@ struct listener {
 	long		 max;		/* sessions at once (-c) */
 	long		 running;	/* children not yet reaped */
 	struct perclient clients;	/* their clients (-C), if limited */
-	struct rate	 rates;		/* connections a minute (-R), if */
+	struct rate	 rates;		/* connections a minute (-R), if
+					   limited */
 	int		 resting;	/* after a failure: no accept for a while */
 	time_t		 full_logged;	/* when the limit was last logged */
 	char		 comm[16];	/* the process name, for the sessions */
@@ -321,12 +322,12 @@ transient(int e)
 }
 
 /*
- * too_many - the client has -C sessions already: it is told so (RFC
- * 5321 3.8: a server that cannot serve replies 421 and closes) and no
- * session is forked.  A new connection's send buffer is empty, so the
- * line always fits; still, the acceptor never waits on a client
- * (MSG_DONTWAIT), and one that has gone already must not end it with
- * SIGPIPE (MSG_NOSIGNAL).
+ * refuse - a client over a limit is told so (RFC 5321 3.8: a server that
+ * cannot serve replies 421 and closes) and no session is forked; ip gets
+ * its address for the log line.  A new connection's send buffer is
+ * empty, so the line always fits; still, the acceptor never waits on a
+ * client (MSG_DONTWAIT), and one that has gone already must not end it
+ * with SIGPIPE (MSG_NOSIGNAL).
  */
 static void
 refuse(int conn, const char *reply, size_t len,
@@ -340,6 +341,7 @@ refuse(int conn, const char *reply, size_t len,
 		strlcpy(ip, "unknown", INET6_ADDRSTRLEN);
 }
 
+/* too_many - the client has -C sessions already */
 static void
 too_many(struct listener *l, int conn, const struct sockaddr_storage *peer)
 {
@@ -350,7 +352,7 @@ too_many(struct listener *l, int conn, const struct sockaddr_storage *peer)
 	    "(-C): connection refused with 421", ip, l->clients.most);
 }
 
-/* too_fast - the client opened -R connections in its minute: the same */
+/* too_fast - the client opened -R connections in its minute already */
 static void
 too_fast(struct listener *l, int conn, const struct sockaddr_storage *peer)
 {

@@ -13,10 +13,10 @@
  * can only make the acceptor forget some counts, never refuse a client
  * that did not exceed its own.
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "smtpd_rate.h"
 
 #define RATE_PROBES	16
@@ -29,20 +29,6 @@ rate_init(struct rate *r, long most)
 	return r->s == NULL ? -1 : 0;
 }
 
-/* hash - FNV-1a of the key's octets */
-static size_t
-hash(const unsigned char key[PERCLIENT_KEY])
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < PERCLIENT_KEY; i++) {
-		h ^= key[i];
-		h *= 0x100000001b3ULL;
-	}
-	return (size_t)(h % RATE_SLOTS);
-}
-
 int
 rate_allow(struct rate *r, const struct sockaddr_storage *peer, long long now)
 {
@@ -51,7 +37,7 @@ rate_allow(struct rate *r, const struct sockaddr_storage *peer, long long now)
 	size_t h, i;
 
 	perclient_key(peer, key);
-	h = hash(key);
+	h = (size_t)(fnv1a_bytes(FNV1A_INIT, key, sizeof(key)) % RATE_SLOTS);
 	for (i = 0; i < RATE_PROBES; i++) {
 		sl = &r->s[(h + i) % RATE_SLOTS];
 		if (sl->count > 0 && memcmp(sl->key, key, sizeof(key)) == 0)

@@ -215,17 +215,6 @@ with(const struct session *s, char *w, size_t size)
 	return w;
 }
 
-/* filter_env - what a filter may tell a milter of the client */
-static void
-filter_env(const struct session *s)
-{
-	(void)setenv("QPOST_HELO", s->helo, 1);
-	if (s->authenticated)
-		(void)setenv("QPOST_AUTH_USER", s->auth_user, 1);
-	else
-		(void)unsetenv("QPOST_AUTH_USER");
-}
-
 /* start_message - qinject, and the Received: line at the top. */
 static int
 start_message(struct session *s)
@@ -236,7 +225,6 @@ start_message(struct session *s)
 	int n, code;
 
 	smtpd_verify_env(s);
-	filter_env(s);
 	if ((code = qjob_start(&s->job, s->mail.smtputf8)) != 0) {
 		log_warnx("session=%s unable to start qinject: exit %d",
 		    s->sid, code);
@@ -391,6 +379,7 @@ set_helo(struct session *s, const struct smtp_cmd *c)
 		s->helo[i] = (c->arg[i] > ' ' && c->arg[i] < 127 &&
 		    c->arg[i] != '(' && c->arg[i] != ')') ? c->arg[i] : '_';
 	s->helo[n] = '\0';
+	(void)setenv("QPOST_HELO", s->helo, 1);	/* for a filter's milter */
 	reset_transaction(s);
 	s->state = STATE_HELO;
 	return 1;
@@ -620,6 +609,7 @@ do_auth(struct session *s, const struct smtp_cmd *c)
 		s->authenticated = 1;
 		strlcpy(s->auth_user, user, sizeof(s->auth_user));
 		(void)setenv("QPOST_SIGN", "auth", 1);	/* qinject's signer */
+		(void)setenv("QPOST_AUTH_USER", user, 1); /* a filter's milter */
 		log_info("session=%s ip=%s auth=ok user=%s mech=%s", s->sid,
 		    s->ip, user, is_plain ? "PLAIN" : "LOGIN");
 		reply(s, "235 2.7.0 Authentication successful");
