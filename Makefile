@@ -165,6 +165,7 @@ LIBSRCS +=	queue/verify_ptr.c
 LIBSRCS +=	queue/verify_header.c
 LIBSRCS +=	smtpd/dnsbl.c
 LIBSRCS +=	queue/milter.c queue/milter_msg.c
+LIBSRCS +=	send/sts_parse.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -323,6 +324,7 @@ SH_TESTS +=	tests/remote/bounds_test
 SH_TESTS +=	tests/remote/spawn_test
 SH_TESTS +=	tests/remote/mx_test
 SH_TESTS +=	tests/remote/dane_test
+SH_TESTS +=	tests/remote/sts_test
 SH_TESTS +=	tests/remote/pf_receiver_test
 SH_TESTS +=	tests/remote/postfix_test
 SH_TESTS +=	tests/dns/dns_test
@@ -528,7 +530,7 @@ send/rspawn: send/rspawn.o $(LIBA)
 REMOTE_OBJS =	send/remote.o send/remote_cfg.o send/remote_route.o \
 		send/remote_routes.o \
 		send/remote_conn.o send/remote_smtp.o send/remote_tls.o \
-		send/remote_dane.o
+		send/remote_dane.o send/remote_sts.o
 send/remote: $(REMOTE_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(REMOTE_OBJS) $(LIBA) $(PKG_LIBS)
 $(REMOTE_OBJS): $(HDRS) send/remote.h

@@ -21,11 +21,13 @@
  * Exit 111 on any failure before the exec.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -202,6 +204,35 @@ ready_fd(const char *arg)
 	return moved;
 }
 
+/*
+ * sts_folder - QUEUE/sts, remote's cache of MTA-STS policies (the one
+ * place remote writes), owned by qpremote; made when missing, so an
+ * instance set up before it gets it too.  A failure is logged, not
+ * fatal: remote then fetches each policy for each delivery.
+ */
+static void
+sts_folder(int is_system, uid_t uid, gid_t gid)
+{
+	char path[4096];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/sts", paths_queue()) >=
+	    sizeof(path))
+		return;
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		log_warn("unable to make %s, the MTA-STS policy cache", path);
+		return;
+	}
+	if (!is_system)
+		return;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fchown(fd, uid, gid) == -1 ||
+	    fchmod(fd, 0700) == -1)
+		log_warn("unable to give %s to %s", path, USER_REMOTE);
+	if (fd != -1)
+		(void)close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,8 +240,8 @@ main(int argc, char **argv)
 	int src[5], dst[5] = { 3, 4, 5, 6, FD_READY };
 	int ch, nfd = 4, readyfd = -1;
 	const char *readyarg = NULL;
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = 0;
+	gid_t gid = 0;
 
 	log_init(argv[0]);
 	while ((ch = getopt(argc, argv, "hr:")) != -1) {
@@ -241,6 +272,7 @@ main(int argc, char **argv)
 			diex(EXIT_TEMP, "no account %s: create the qpost "
 			    "accounts first", USER_REMOTE);
 	}
+	sts_folder(!priv_single_user(), uid, gid);
 	if (chdir("/") == -1)
 		die(EXIT_TEMP, "unable to chdir to /");
 	/* for sched, lspawn, rspawn and all they start (lib/batch.c) */

@@ -107,9 +107,12 @@ static const char *const smtpd_only[] = {
 	NULL
 };
 
-/* remote: binds to control/outgoingip; opens files only to read */
+/*
+ * remote: binds to control/outgoingip; opens files only to read, but
+ * rewrites the MTA-STS cache file it opened before (remote_sts.c)
+ */
 static const char *const remote_only[] = {
-	"bind",
+	"bind", "ftruncate",
 	NULL
 };
 

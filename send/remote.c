@@ -213,6 +213,15 @@ dane_word(const struct remote_attempt *at)
 	return at->dane_usage == USAGE_DANE_TA ? " dane=ta" : " dane=failed";
 }
 
+/* sts_word - what MTA-STS asked of the host, for the attempt's line */
+static const char *
+sts_word(const struct remote_attempt *at)
+{
+	if (at->host->sts == STS_ENFORCE)
+		return " sts=enforce";
+	return at->host->sts == STS_TESTING ? " sts=testing" : "";
+}
+
 /*
  * log_attempt - one line for an attempt: the host, its address, TLS,
  * the time it took and the open recipients' results with their text.
@@ -227,10 +236,10 @@ log_attempt(const struct remote_job *j, const struct remote_attempt *at,
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	(void)snprintf(head, sizeof(head), "id=%s domain=%s mx=%s ip=%s "
-	    "port=%d tls=%s verified=%s%s time=%.3fs", j->id, j->domain,
+	    "port=%d tls=%s verified=%s%s%s time=%.3fs", j->id, j->domain,
 	    at->host->name, at->ip, at->host->port, at->tls[0] != '\0' ?
 	    at->tls : "none", at->is_verified ? "yes" : "no",
-	    dane_word(at), (double)(t1.tv_sec - t0->tv_sec) +
+	    dane_word(at), sts_word(at), (double)(t1.tv_sec - t0->tv_sec) +
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
 	(void)sa_cats(&line, head);
 	log_results(&line, j, was_open);
@@ -316,6 +325,32 @@ dane_only_refuses(const struct remote_cfg *c, struct remote_job *j,
 	return 1;
 }
 
+/*
+ * sts_refuses - a host that an MTA-STS policy in mode enforce does not
+ * name is not tried (RFC 8461 4.1): 1 when so (logged, the open
+ * recipients deferred).  In mode testing it is tried, and logged.
+ */
+static int
+sts_refuses(struct remote_job *j, const struct remote_host *h)
+{
+	size_t i;
+
+	if (h->sts == STS_NONE || h->sts_match)
+		return 0;
+	if (h->sts == STS_TESTING) {
+		log_info("id=%s domain=%s mx=%s is not named by the MTA-STS "
+		    "policy, which is in mode testing: tried", j->id,
+		    j->domain, h->name);
+		return 0;
+	}
+	log_info("id=%s domain=%s mx=%s skipped: not named by the domain's "
+	    "MTA-STS policy (enforce)", j->id, j->domain, h->name);
+	for (i = 0; i < j->nrcpt; i++)
+		remote_set(j, i, SPAWN_TEMP, 0, "4.7.5 %s is not an MX host "
+		    "the MTA-STS policy of %s names", h->name, j->domain);
+	return 1;
+}
+
 /* deliver - try the route's hosts in order until one answers. */
 static void
 deliver(const struct remote_cfg *c, const struct remote_route *rt,
@@ -331,7 +366,8 @@ deliver(const struct remote_cfg *c, const struct remote_route *rt,
 		remote_set(j, k, SPAWN_TEMP, 0, "4.4.1 every host for %s timed "
 		    "out recently; will retry", j->domain);
 	for (h = 0; h < rt->nhost; h++) {
-		if (dane_only_refuses(c, j, &rt->host[h]))
+		if (dane_only_refuses(c, j, &rt->host[h]) ||
+		    sts_refuses(j, &rt->host[h]))
 			continue;
 		for (k = 0; k < rt->host[h].naddr; k++)
 			if (open_count(j, was_open) == 0 ||
@@ -405,6 +441,7 @@ run(struct remote_job *j, struct remote_route *rt)
 	int r;
 
 	memset(&cfg, 0, sizeof(cfg));
+	cfg.sts_fd = -1;
 	if (scan_message(j) == -1) {
 		log_warn("id=%s unable to read the message on fd 0", j->id);
 		remote_set_all(j, SPAWN_TEMP, "4.3.0 unable to read the "
@@ -417,11 +454,15 @@ run(struct remote_job *j, struct remote_route *rt)
 		    "4.3.5 control/resolvers is broken (see the log)" :
 		    "4.4.3 unable to set up the DNS resolver");
 	else {
+		remote_sts_open(&cfg, j->domain);
 		/* start-up done: the sandbox before DNS and the network */
 		(void)sandbox_enter(SANDBOX_REMOTE);
-		if (remote_route(&cfg, j, rt) == 0)
+		if (remote_route(&cfg, j, rt) == 0) {
+			remote_sts_apply(&cfg, j, rt);
 			deliver(&cfg, rt, j);
+		}
 	}
+	remote_sts_close(&cfg);
 	dns_close();
 	remote_cfg_free(&cfg);
 }

@@ -15,6 +15,7 @@
 #include "dns.h"
 #include "sa.h"
 #include "spawn_rec.h"
+#include "sts.h"
 
 #define REMOTE_HOSTS_MAX	20	/* MX hosts tried for one domain */
 #define REMOTE_ADDRS_MAX	10	/* addresses tried for one host */
@@ -27,6 +28,7 @@
 #define TLS_VERIFY	3	/* STARTTLS required, certificate checked */
 #define TLS_DANE	4	/* DANE where DNSSEC says so, else TLS_MAY */
 #define TLS_DANE_ONLY	5	/* DANE, or no delivery */
+#define TLS_STS		6	/* MTA-STS where published, else TLS_MAY */
 
 /* what DANE asks of one host under TLS_DANE (remote_dane.c) */
 #define DANE_NONE	0	/* no TLSA records DNSSEC vouches for */
@@ -54,6 +56,8 @@ struct remote_cfg {
 	struct sockaddr_storage src4, src6;
 	char	cafile[1024];			/* control/tlscafile */
 	int	tls_policy;			/* for this domain */
+	int	sts_fd;				/* its MTA-STS cache, or -1 */
+	char	sts_domain[DNS_NAME_MAX + 1];	/* in A-labels; "": no STS */
 };
 
 /* one host to try: an MX, an smtproutes relay, or the domain itself */
@@ -64,6 +68,8 @@ struct remote_host {
 	size_t		naddr;
 	struct dns_addr	addr[REMOTE_ADDRS_MAX];
 	int		dane;			/* DANE_NONE ... */
+	int		sts;			/* STS_NONE ... (sts.h) */
+	int		sts_match;		/* the policy names it */
 	size_t		ntlsa;
 	struct remote_tlsa tlsa[REMOTE_TLSA_MAX];
 };
@@ -134,11 +140,16 @@ void	remote_set_all(struct remote_job *, char, const char *, ...)
 void	remote_report_final(struct remote_job *);
 size_t	remote_domain_rank(const char *, size_t, const char *);
 struct tls *remote_tls_start(const struct remote_cfg *, const char *, int,
-	    struct buf *, struct buf *, int, const char **);
+	    struct buf *, struct buf *, int, int, const char **);
 void	remote_tls_end(struct tls *, int);
 int	remote_dane_lookup(struct remote_host *);
 int	remote_dane_match(struct tls *, const struct remote_host *, int *,
 	    const char **);
 int	remote_addr_text(const struct dns_addr *, char *, size_t);
+int	remote_a_label(const char *, char *, size_t);
+void	remote_sts_open(struct remote_cfg *, const char *);
+void	remote_sts_apply(const struct remote_cfg *, const struct remote_job *,
+	    struct remote_route *);
+void	remote_sts_close(struct remote_cfg *);
 
 #endif

@@ -83,6 +83,8 @@ policy_word(const char *w)
 		return TLS_DANE;
 	if (strcmp(w, "dane-only") == 0)
 		return TLS_DANE_ONLY;
+	if (strcmp(w, "sts") == 0)
+		return TLS_STS;
 	return -1;
 }
 
@@ -126,7 +128,7 @@ load_tls_policy(struct remote_cfg *c, const char *domain)
 		    (pol = policy_word(colon + 1)) == -1) {
 			log_warnx("control file tlsdestinations: entry %zu: "
 			    "want domain:none|may|encrypt|verify|dane|"
-			    "dane-only, not \"%s\"",
+			    "dane-only|sts, not \"%s\"",
 			    lineno, p);
 			sa_free(&list);
 			return -1;

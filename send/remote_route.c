@@ -104,12 +104,12 @@ is_me(const struct remote_cfg *c, const char *host)
 }
 
 /*
- * a_label - the domain as DNS knows it: an internationalized domain (a
+ * remote_a_label - the domain as DNS knows it: an internationalized domain (a
  * UTF-8 one, which SMTPUTF8 mail may carry) in A-labels (IDNA2008,
  * RFC 5891), others as they are.  -1 if it cannot be converted.
  */
-static int
-a_label(const char *domain, char *out, size_t size)
+int
+remote_a_label(const char *domain, char *out, size_t size)
 {
 	const char *p;
 	char *ascii;
@@ -143,7 +143,7 @@ mx_hosts(const struct remote_cfg *c, struct remote_job *j,
 	unsigned int mine = ~0u;
 	int r, temp = 0, dane = wants_dane(c);
 
-	if (a_label(j->domain, name, sizeof(name)) == -1) {
+	if (remote_a_label(j->domain, name, sizeof(name)) == -1) {
 		remote_set_all(j, SPAWN_PERM, "5.1.2 domain %s is not a valid "
 		    "internationalized domain name", j->domain);
 		return -1;

@@ -200,7 +200,17 @@ need_tls(const struct session *s)
 		return "control/tlsdestinations";
 	if (s->at->host->dane != DANE_NONE)
 		return "DANE (its TLSA records)";
+	if (s->at->host->sts == STS_ENFORCE)
+		return "MTA-STS (the domain's policy)";
 	return NULL;
+}
+
+/* verifies - whether the certificate must chain to a CA and name host */
+static int
+verifies(const struct session *s)
+{
+	return s->c->tls_policy == TLS_VERIFY ||
+	    s->at->host->sts == STS_ENFORCE;
 }
 
 /*
@@ -258,7 +268,7 @@ starttls(struct session *s)
 		return -1;
 	}
 	s->tls = remote_tls_start(s->c, host, s->fd, &s->in, &s->out,
-	    timeout_ms(s, T_EHLO) / 1000, &why);
+	    timeout_ms(s, T_EHLO) / 1000, verifies(s), &why);
 	if (s->tls == NULL) {
 		give_up(s, "4.7.5 %s: TLS handshake failed: %s", s->where, why);
 		return -1;
@@ -266,7 +276,7 @@ starttls(struct session *s)
 	(void)snprintf(s->at->tls, sizeof(s->at->tls), "%s",
 	    tls_conn_version(s->tls) != NULL ? tls_conn_version(s->tls) :
 	    "TLS");
-	s->at->is_verified = s->c->tls_policy == TLS_VERIFY;
+	s->at->is_verified = verifies(s);
 	if (dane_check(s) == -1)
 		return -1;
 	return greet(s);

@@ -8,7 +8,9 @@
  * checks the chain against control/tlscafile (else the system's CA
  * bundle) and that the certificate names the host we connected to;
  * "dane" takes any certificate here, and remote_dane.c then matches it
- * against the host's TLSA records when it has usable ones.
+ * against the host's TLSA records when it has usable ones.  MTA-STS
+ * (remote_sts.c) verifies as "verify" does, for an MX host its policy
+ * enforces and for the HTTPS fetch of the policy.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +24,7 @@ static char	why_saved[256];
 
 /* configure - a client configuration for the domain's policy. */
 static struct tls_config *
-configure(const struct remote_cfg *c, const char **why)
+configure(const struct remote_cfg *c, int verify, const char **why)
 {
 	struct tls_config *cfg;
 	uint32_t protos;
@@ -31,7 +33,7 @@ configure(const struct remote_cfg *c, const char **why)
 		*why = "unable to set up TLS";
 		return NULL;
 	}
-	if (c->tls_policy != TLS_VERIFY) {
+	if (!verify) {
 		/* old servers too: any TLS beats clear text here */
 		if (tls_config_parse_protocols(&protos, "all") == 0)
 			(void)tls_config_set_protocols(cfg, protos);
@@ -49,17 +51,19 @@ configure(const struct remote_cfg *c, const char **why)
 
 /*
  * remote_tls_start - the TLS handshake on fd with host name, within
- * timeout seconds; then in and out go through TLS.  Returns the
- * connection, or NULL with *why saying what failed.
+ * timeout seconds, the certificate checked when verify is set; then in
+ * and out go through TLS.  Returns the connection, or NULL with *why
+ * saying what failed.
  */
 struct tls *
 remote_tls_start(const struct remote_cfg *c, const char *name, int fd,
-    struct buf *in, struct buf *out, int timeout, const char **why)
+    struct buf *in, struct buf *out, int timeout, int verify,
+    const char **why)
 {
 	struct tls_config *cfg;
 	struct tls *t;
 
-	if ((cfg = configure(c, why)) == NULL)
+	if ((cfg = configure(c, verify, why)) == NULL)
 		return NULL;
 	if ((t = tls_client()) == NULL) {
 		*why = "unable to make a TLS client";
