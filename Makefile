@@ -268,6 +268,7 @@ UNIT_TESTS +=	tests/unit/local_parse_test
 UNIT_TESTS +=	tests/unit/lmtp_client_test
 UNIT_TESTS +=	tests/unit/smtp_dot_test
 UNIT_TESTS +=	tests/unit/mbox_quote_test
+UNIT_TESTS +=	tests/unit/sts_test
 UNIT_TESTS +=	tests/unit/addrlist_test
 UNIT_TESTS +=	tests/unit/proxy_test
 UNIT_TESTS +=	tests/unit/check_log_test
@@ -408,6 +409,8 @@ FUZZ_TARGETS +=	fuzz_worker
 FUZZ_REPLAY +=	tests/fuzz/fuzz_worker_replay
 FUZZ_TARGETS +=	fuzz_milter
 FUZZ_REPLAY +=	tests/fuzz/fuzz_milter_replay
+FUZZ_TARGETS +=	fuzz_sts
+FUZZ_REPLAY +=	tests/fuzz/fuzz_sts_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -632,6 +635,10 @@ tests/fuzz/fuzz_milter_replay: tests/fuzz/fuzz_milter.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS) queue/milter.h
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_milter.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_sts_replay: tests/fuzz/fuzz_sts.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS) send/sts.h
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_sts.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 # sched's timer heap is sched's own, not the archive's: linked in here
 tests/unit/sched_heap_test: tests/unit/sched_heap_test.c queue/sched_heap.o \
@@ -780,6 +787,7 @@ FUZZ_SRCS +=	smtpd/dnsbl.c lib/clock.c
 FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
 FUZZ_SRCS +=	send/worker_req.c send/spawn_msg.c
 FUZZ_SRCS +=	queue/milter.c queue/milter_msg.c
+FUZZ_SRCS +=	send/sts_parse.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(QP_INCLUDES) \
 		$(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -235,7 +235,16 @@ dnsbl_body() {
 	replay fuzz_dnsbl
 }
 
+atf_test_case sts
+sts_head() {
+	atf_set "descr" "fuzz_sts replays its corpus and crashes"
+}
+sts_body() {
+	replay fuzz_sts
+}
+
 atf_init_test_cases() {
+	atf_add_test_case sts
 	atf_add_test_case dkim
 	atf_add_test_case verify
 	atf_add_test_case addrlist

@@ -341,6 +341,7 @@ setup_twice_body() {
 	atf_check -o inline:"qpqueue:qpost 622\n" stat -c "%U:%G %a" \
 	    "$q/trigger"
 	atf_check -o inline:"qpqueue:qpost 600\n" stat -c "%U:%G %a" "$q/ctl"
+	atf_check -o inline:"qpremote:qpost 700\n" stat -c "%U:%G %a" "$q/sts"
 	atf_check -o inline:"qplog:qplog 750\n" stat -c "%U:%G %a" \
 	    "$R/service/qpost/log/main"
 	atf_check -o inline:"3\n" cat "$R/service/qpost/notification-fd"

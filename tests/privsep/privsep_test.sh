@@ -205,6 +205,8 @@ modes_body() {
 	done
 	atf_check -o inline:"qpqueue:qpost 622\n" stat -c "%U:%G %a" \
 	    "$q/trigger"
+	# remote's MTA-STS cache, which qpost-start gives to qpremote
+	atf_check -o inline:"qpremote:qpost 700\n" stat -c "%U:%G %a" "$q/sts"
 
 	# a message that stays queued (remote: a closed port defers it)
 	qp_msg s2 > "$R/m"
