@@ -68,8 +68,8 @@ sts_txt_id(const char *s, size_t n, char *id)
 			if (!isalnum((unsigned char)s[eq]) && s[eq] != '_' &&
 			    s[eq] != '.' && s[eq] != '-')
 				return -1;
-		if (eq == b || eq == e)
-			return -1;
+		if (eq == b || eq + 1 >= e)
+			return -1;	/* a name and a value, neither empty */
 		for (k = eq + 1; k < e; k++)
 			if ((unsigned char)s[k] < 0x21 ||
 			    (unsigned char)s[k] > 0x7e)
