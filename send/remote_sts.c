@@ -57,24 +57,22 @@ struct cached {
 void
 remote_sts_open(struct remote_cfg *c, const char *domain)
 {
-	char path[4096];
-	const char *p;
+	char path[4096], alabel[DNS_NAME_MAX + 1];
 	int n;
 
 	c->sts_fd = -1;
 	c->sts_domain[0] = '\0';
+	/* a host name's letters, digits, hyphens and dots, lower case:
+	   also a safe file name (no "/", no leading dot) */
 	if (c->tls_policy != TLS_STS || domain[0] == '[' ||
-	    remote_a_label(domain, c->sts_domain, sizeof(c->sts_domain)) ==
-	    -1)
+	    remote_a_label(domain, alabel, sizeof(alabel)) == -1 ||
+	    dns_name_norm(alabel, c->sts_domain) == -1) {
+		c->sts_domain[0] = '\0';
 		return;
-	for (p = c->sts_domain; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			c->sts_domain[p - c->sts_domain] = (char)(*p + 32);
+	}
 	n = snprintf(path, sizeof(path), "%s/%s/%s", paths_queue(), STS_DIR,
 	    c->sts_domain);
-	/* the name came through dns_name_norm's rules: no "/" or ".." */
-	if (n < 0 || (size_t)n >= sizeof(path) || c->sts_domain[0] == '.' ||
-	    strchr(c->sts_domain, '/') != NULL)
+	if (n < 0 || (size_t)n >= sizeof(path))
 		return;
 	c->sts_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
@@ -175,16 +173,36 @@ txt_id(const char *domain, char *id)
 	return n == 1;
 }
 
-/* get - the GET on a connected socket: the whole response into resp */
+/* ms_left - milliseconds until end, at least 1 (CLOCK_MONOTONIC) */
+static int
+ms_left(const struct timespec *end)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (end->tv_sec - now.tv_sec) * 1000LL +
+	    (end->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 1 ? 1 : (int)ms;
+}
+
+/*
+ * get - the GET on a connected socket: the whole response into resp,
+ * all of it within control/timeoutconnect, so that a server that drips
+ * cannot hold a delivery for long
+ */
 static int
 get(const struct remote_cfg *c, const char *host, int fd, struct sa *resp,
     int *clean, const char **why)
 {
 	char inb[8192], outb[1024], req[DNS_NAME_MAX + 128];
+	struct timespec end;
 	struct buf in, out;
 	struct tls *t;
 	ssize_t r;
 
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += c->timeout_connect;
 	buf_init(&in, fd, inb, sizeof(inb));
 	buf_init(&out, fd, outb, sizeof(outb));
 	in.timeout = out.timeout = c->timeout_connect * 1000;
@@ -200,14 +218,22 @@ get(const struct remote_cfg *c, const char *host, int fd, struct sa *resp,
 		remote_tls_end(t, fd);
 		return -1;
 	}
-	*clean = 1;
-	while ((r = buf_read(&in, inb, sizeof(inb))) > 0)
+	for (;;) {
+		in.timeout = ms_left(&end);
+		if ((r = buf_read(&in, inb, sizeof(inb))) <= 0)
+			break;
 		if (resp->len + (size_t)r > STS_HEAD_MAX + STS_BODY_MAX ||
 		    sa_catb(resp, inb, (size_t)r) == -1) {
 			*why = "a response over 80 KiB";
 			remote_tls_end(t, fd);
 			return -1;
 		}
+	}
+	if (r == -1 && errno == ETIMEDOUT) {
+		*why = "no whole response in time (control/timeoutconnect)";
+		remote_tls_end(t, fd);
+		return -1;
+	}
 	*clean = r == 0;
 	remote_tls_end(t, fd);
 	return 0;

@@ -97,6 +97,35 @@ line_end(const char *s, size_t n, size_t b)
 	return lf == NULL ? n : (size_t)(lf - s);
 }
 
+/* name_char - a byte of a policy's field name, or of an HTTP one */
+static int
+name_char(int c, int is_policy)
+{
+	if (is_policy)
+		return isalnum(c) || c == '_' || c == '.' || c == '-';
+	return c > 0x20 && c <= 0x7e && c != ':';
+}
+
+/*
+ * split_field - "name: value" at s[b..e): the colon's place and the
+ * value without WSP at either end; -1 when the name is empty or has a
+ * byte it may not, or there is no colon
+ */
+static int
+split_field(const char *s, size_t b, size_t e, int is_policy, size_t *colon,
+    size_t *vb, size_t *ve)
+{
+	for (*colon = b; *colon < e && s[*colon] != ':'; (*colon)++)
+		if (!name_char((unsigned char)s[*colon], is_policy))
+			return -1;
+	if (*colon == b || *colon == e)
+		return -1;
+	*vb = *colon + 1;
+	*ve = e;
+	trim(s, vb, ve);
+	return 0;
+}
+
 /* status_ok - the status line "HTTP/1.x 200 ..." */
 static int
 status_ok(const char *s, size_t e, const char **why)
@@ -127,19 +156,10 @@ header_field(const char *s, size_t b, size_t e, int *has_type,
 {
 	size_t colon, vb, ve, k;
 
-	for (colon = b; colon < e && s[colon] != ':'; colon++)
-		if ((unsigned char)s[colon] <= 0x20 ||
-		    (unsigned char)s[colon] > 0x7e) {
-			*why = "a broken HTTP header field";
-			return -1;
-		}
-	if (colon == b || colon == e) {
+	if (split_field(s, b, e, 0, &colon, &vb, &ve) == -1) {
 		*why = "a broken HTTP header field";
 		return -1;
 	}
-	vb = colon + 1;
-	ve = e;
-	trim(s, &vb, &ve);
 	if (colon - b == 12 && strncasecmp(s + b, "Content-Type", 12) == 0) {
 		for (k = vb; k < ve && s[k] != ';'; k++)
 			;
@@ -276,19 +296,10 @@ policy_field(const char *s, size_t b, size_t e, struct sts_policy *p,
 {
 	size_t colon, vb, ve, k;
 
-	for (colon = b; colon < e && s[colon] != ':'; colon++)
-		if (!isalnum((unsigned char)s[colon]) && s[colon] != '_' &&
-		    s[colon] != '.' && s[colon] != '-') {
-			*why = "a line that is not a field";
-			return -1;
-		}
-	if (colon == b || colon == e) {
+	if (split_field(s, b, e, 1, &colon, &vb, &ve) == -1) {
 		*why = "a line that is not a field";
 		return -1;
 	}
-	vb = colon + 1;
-	ve = e;
-	trim(s, &vb, &ve);
 	for (k = vb; k < ve; k++)
 		if ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] > 0x7e) {
 			*why = "a control or non-ASCII byte in a value";

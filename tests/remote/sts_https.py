@@ -5,13 +5,15 @@
 # DIR/response (a whole HTTP response, as it is) when that file exists,
 # else DIR/policy as a 200 of type text/plain, else a 404; it appends
 # each request's first line to DIR/requests and ends every connection
-# with TLS's close_notify.  It writes its pid to DIR/pid, then DIR/ready.
+# with TLS's close_notify.  When DIR/drip exists it sends the answer a
+# byte every half second.  It writes its pid to DIR/pid, then DIR/ready.
 #
 # usage: sts_https.py --listen ADDR:PORT --cert PEM --key PEM --dir DIR
 import argparse
 import os
 import socket
 import ssl
+import time
 
 
 def answer(d):
@@ -38,7 +40,13 @@ def serve(conn, d):
         data += chunk
     with open(os.path.join(d, "requests"), "ab") as f:
         f.write(data.split(b"\r\n", 1)[0] + b"\n")
-    conn.sendall(answer(d))
+    out = answer(d)
+    if not os.path.exists(os.path.join(d, "drip")):
+        conn.sendall(out)
+    else:
+        for i in range(len(out)):
+            conn.sendall(out[i:i + 1])
+            time.sleep(0.5)
     conn.unwrap()
 
 

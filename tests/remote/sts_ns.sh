@@ -242,6 +242,33 @@ case_bad_policy() {
 	log_has "MTA-STS policy 9 not fetched \(mta-sts\.sts\.test: .*(certificate|verify)"
 }
 
+case_hostile_server() {
+	setup
+	dns 5
+	# a policy a byte every half second: given up after timeoutconnect
+	policy enforce mx.sts.test
+	: > web/drip
+	send
+	rm_expect "K ^2\.0\.0"
+	log_has "MTA-STS policy 5 not fetched \(mta-sts\.sts\.test: no whole response in time \(control/timeoutconnect\)\) and none cached"
+	rm web/drip
+	# an endless answer: cut at 80 KiB
+	{
+		printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n'
+		head -c 100000 /dev/zero | tr '\0' 'x'
+	} > web/response
+	send
+	rm_expect "K ^2\.0\.0"
+	log_has "MTA-STS policy 5 not fetched \(mta-sts\.sts\.test: a response over 80 KiB\)"
+	# no server on 443 at all
+	kill "$(cat web/pid)"
+	closed() { ! qp_port_open 127.0.0.3 443; }
+	qp_deadline_loop 10 closed || atf_fail "the HTTPS server did not stop"
+	send
+	rm_expect "K ^2\.0\.0"
+	log_has "MTA-STS policy 5 not fetched \(mta-sts\.sts\.test: connect: Connection refused\)"
+}
+
 case_no_policy() {
 	setup
 	dns

@@ -99,6 +99,18 @@ bad_policy_cleanup() {
 	stop_all
 }
 
+atf_test_case hostile_server cleanup
+hostile_server_head() {
+	atf_set "descr" "a policy server that drips, sends too much or is not there costs a bounded wait, then no policy"
+	needs
+}
+hostile_server_body() {
+	in_ns hostile_server
+}
+hostile_server_cleanup() {
+	stop_all
+}
+
 atf_test_case no_policy cleanup
 no_policy_head() {
 	atf_set "descr" "no TXT record: no fetch, delivered as under may"
@@ -117,5 +129,6 @@ atf_init_test_cases() {
 	atf_add_test_case testing
 	atf_add_test_case cache
 	atf_add_test_case bad_policy
+	atf_add_test_case hostile_server
 	atf_add_test_case no_policy
 }
