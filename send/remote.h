@@ -57,6 +57,7 @@ struct remote_cfg {
 	char	cafile[1024];			/* control/tlscafile */
 	int	tls_policy;			/* for this domain */
 	int	sts_fd;				/* its MTA-STS cache, or -1 */
+	int	sts_errno;			/* why it is -1 */
 	char	sts_domain[DNS_NAME_MAX + 1];	/* in A-labels; "": no STS */
 };
 

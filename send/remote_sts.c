@@ -1,8 +1,10 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * remote_sts - MTA-STS (RFC 8461) for the policy "sts" of
- * control/tlsdestinations.  A domain that publishes a TXT record at
+ * remote_sts - MTA-STS (RFC 8461) for the policies "sts" and "dane" of
+ * control/tlsdestinations (under "dane", for a domain DANE does not
+ * cover: RFC 8461 2 has DANE win where both apply, and MTA-STS never
+ * override a failing DANE).  A domain that publishes a TXT record at
  * _mta-sts.DOMAIN serves its policy at
  * https://mta-sts.DOMAIN/.well-known/mta-sts.txt; under "enforce" mail
  * goes only to the MX hosts the policy names, over TLS with a
@@ -48,11 +50,18 @@ struct cached {
 	char		id[STS_ID_MAX + 1];
 };
 
+/* wants_sts - whether the domain's policy looks for MTA-STS */
+static int
+wants_sts(const struct remote_cfg *c)
+{
+	return c->tls_policy == TLS_STS || c->tls_policy == TLS_DANE;
+}
+
 /*
- * remote_sts_open - before the sandbox: under the policy sts, the
- * domain's name in A-labels into c and its cache file opened, or -1
- * (no cache: every delivery fetches the policy again) with one line
- * logged.  Not for a domain written as an address literal.
+ * remote_sts_open - before the sandbox: under the policies sts and
+ * dane, the domain's name in A-labels into c and its cache file opened
+ * (-1 when it cannot be: then every delivery fetches the policy again,
+ * logged once a policy is found).  Not for an address literal.
  */
 void
 remote_sts_open(struct remote_cfg *c, const char *domain)
@@ -64,7 +73,7 @@ remote_sts_open(struct remote_cfg *c, const char *domain)
 	c->sts_domain[0] = '\0';
 	/* a host name's letters, digits, hyphens and dots, lower case:
 	   also a safe file name (no "/", no leading dot) */
-	if (c->tls_policy != TLS_STS || domain[0] == '[' ||
+	if (!wants_sts(c) || domain[0] == '[' ||
 	    remote_a_label(domain, alabel, sizeof(alabel)) == -1 ||
 	    dns_name_norm(alabel, c->sts_domain) == -1) {
 		c->sts_domain[0] = '\0';
@@ -76,10 +85,7 @@ remote_sts_open(struct remote_cfg *c, const char *domain)
 		return;
 	c->sts_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
-	if (c->sts_fd == -1)
-		log_warn("MTA-STS: unable to open the policy cache %s "
-		    "(qpost-start makes the folder): policies are fetched for "
-		    "every delivery", path);
+	c->sts_errno = errno;
 }
 
 /* cache_read - the domain's cached policy; 0, or -1 when there is none */
@@ -325,6 +331,11 @@ policy_for(const struct remote_cfg *c, const struct remote_job *j,
 	}
 	if (!has_id && !has_cache)
 		return;		/* no policy published, none seen */
+	if (c->sts_fd == -1)
+		log_warnx("MTA-STS: unable to open the policy cache in "
+		    "%s/%s: %s (qpost-start makes the folder): policies are "
+		    "fetched for every delivery", paths_queue(), STS_DIR,
+		    strerror(c->sts_errno));
 	if (has_id && fetch(c, c->sts_domain, &f, &body, why,
 	    sizeof(why)) == 0) {
 		log_info("id=%s domain=%s MTA-STS policy %s fetched: mode=%s "
@@ -346,10 +357,11 @@ policy_for(const struct remote_cfg *c, const struct remote_job *j,
 }
 
 /*
- * remote_sts_apply - under the policy sts, what the domain's MTA-STS
- * policy asks of each MX host (not of an smtproutes relay, whose TLS
- * the admin chose): host->sts is its mode, host->sts_match whether the
- * policy names the host.
+ * remote_sts_apply - under the policies sts and dane, what the domain's
+ * MTA-STS policy asks of each MX host (not of an smtproutes relay,
+ * whose TLS the admin chose; not under dane when a host has TLSA
+ * records that DNSSEC validated): host->sts is its mode,
+ * host->sts_match whether the policy names the host.
  */
 void
 remote_sts_apply(const struct remote_cfg *c, const struct remote_job *j,
@@ -358,9 +370,12 @@ remote_sts_apply(const struct remote_cfg *c, const struct remote_job *j,
 	struct sts_policy p;
 	size_t i;
 
-	if (c->tls_policy != TLS_STS || c->sts_domain[0] == '\0' ||
-	    rt->nhost == 0 || rt->host[0].is_relay)
+	if (!wants_sts(c) || c->sts_domain[0] == '\0' || rt->nhost == 0 ||
+	    rt->host[0].is_relay)
 		return;
+	for (i = 0; i < rt->nhost; i++)
+		if (rt->host[i].dane != DANE_NONE)
+			return;		/* DANE covers the domain */
 	policy_for(c, j, &p);
 	for (i = 0; i < rt->nhost; i++) {
 		rt->host[i].sts = p.mode;

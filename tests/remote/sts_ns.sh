@@ -14,6 +14,7 @@ atf_get_srcdir() { echo "$SRCDIR"; }
 atf_fail() { echo "$*" > "$PWD/ns.fail"; exit 1; }
 . "$SRCDIR/../lib.sh"
 . "$SRCDIR/../dns.sh"
+. "$SRCDIR/../dnssec.sh"
 . "$SRCDIR/remote.sh"
 
 # stop_all - the servers of this case (also on a failure's exit)
@@ -21,6 +22,7 @@ stop_all() {
 	[ -s web/pid ] && kill "$(cat web/pid)" 2>/dev/null
 	rm_peers_stop
 	qp_dns_stop
+	qp_dnssec_stop
 }
 trap stop_all EXIT
 
@@ -121,6 +123,12 @@ case_enforce() {
 	policy enforce other.sts.test "*.sts.test"
 	send
 	rm_expect "K ^2\.0\.0"
+	log_has "verified=yes sts=enforce"
+	# no cache folder: the policy is fetched for each delivery, said
+	rm -rf queue/sts
+	send
+	rm_expect "K ^2\.0\.0"
+	log_has "warning: MTA-STS: unable to open the policy cache in $PWD/queue/sts: No such file or directory"
 	log_has "verified=yes sts=enforce"
 }
 
@@ -267,6 +275,34 @@ case_hostile_server() {
 	send
 	rm_expect "K ^2\.0\.0"
 	log_has "MTA-STS policy 5 not fetched \(mta-sts\.sts\.test: connect: Connection refused\)"
+}
+
+case_dane() {
+	setup
+	echo "sts.test:dane" > control/tlsdestinations
+	# sts.test is not signed: DANE does not apply, MTA-STS does
+	dns 4
+	policy enforce mx.sts.test
+	send
+	rm_expect "K ^2\.0\.0"
+	log_has "verified=yes sts=enforce"
+	rm -f queue/sts/sts.test
+	policy enforce mx.other.test
+	send
+	rm_expect "Z ^4\.7\.5 mx\.sts\.test is not an MX host the MTA-STS policy of sts\.test names"
+	# signed, with a TLSA record of the MX: DANE decides, the policy
+	# (which names another MX) is not even fetched
+	qp_dns_stop
+	rm -f queue/sts/sts.test
+	_n=$(requests)
+	qp_dnssec_zone sts.test signed "@ IN MX 10 mx" "mx IN A 127.0.0.2" \
+	    "mta-sts IN A 127.0.0.3" '_mta-sts IN TXT "v=STSv1; id=5"' \
+	    "_$PORT._tcp.mx IN TLSA 3 1 1 $(qp_tlsa_spki sha256 ca/mx.sts.test.crt)"
+	qp_dnssec_start
+	send
+	rm_expect "K ^2\.0\.0"
+	log_has "verified=yes dane=ee time="
+	[ "$(requests)" -eq "$_n" ] || atf_fail "a policy fetched where DANE applies"
 }
 
 case_no_policy() {

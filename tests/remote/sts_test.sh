@@ -12,12 +12,13 @@
 
 . "$(atf_get_srcdir)/../lib.sh"
 . "$(atf_get_srcdir)/../dns.sh"
+. "$(atf_get_srcdir)/../dnssec.sh"
 . "$(atf_get_srcdir)/remote.sh"
 
-# needs - what every case needs.
+# needs [PROG...] - what every case needs, and the programs given.
 needs() {
 	atf_set "require.user" "unprivileged"
-	atf_set "require.progs" "unshare ip openssl"
+	atf_set "require.progs" "unshare ip openssl $*"
 	atf_set "timeout" "120"
 }
 
@@ -36,6 +37,7 @@ stop_all() {
 	[ -s web/pid ] && kill "$(cat web/pid)" 2>/dev/null
 	rm_peers_stop
 	qp_dns_stop
+	qp_dnssec_stop
 	return 0
 }
 
@@ -111,6 +113,18 @@ hostile_server_cleanup() {
 	stop_all
 }
 
+atf_test_case dane cleanup
+dane_head() {
+	atf_set "descr" "policy dane: MTA-STS where DNSSEC does not cover the domain, DANE alone where it does"
+	needs unbound ldns-signzone
+}
+dane_body() {
+	in_ns dane
+}
+dane_cleanup() {
+	stop_all
+}
+
 atf_test_case no_policy cleanup
 no_policy_head() {
 	atf_set "descr" "no TXT record: no fetch, delivered as under may"
@@ -130,5 +144,6 @@ atf_init_test_cases() {
 	atf_add_test_case cache
 	atf_add_test_case bad_policy
 	atf_add_test_case hostile_server
+	atf_add_test_case dane
 	atf_add_test_case no_policy
 }
