@@ -93,6 +93,7 @@ static int
 cache_read(int fd, struct cached *k)
 {
 	char buf[CACHE_HEAD_MAX + STS_BODY_MAX], head[CACHE_HEAD_MAX];
+	char line[CACHE_HEAD_MAX];
 	const char *why;
 	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
 	size_t len;
@@ -106,7 +107,12 @@ cache_read(int fd, struct cached *k)
 	lk.l_type = F_UNLCK;
 	(void)fcntl(fd, F_SETLK, &lk);
 	if (r <= 0 || (nl = memchr(buf, '\n', (size_t)r)) == NULL ||
-	    sscanf(buf, "qpost-sts 1 %lld %32[A-Za-z0-9] %zu\n", &k->fetched,
+	    (size_t)(nl - buf) >= sizeof(line))
+		return -1;
+	/* sscanf wants a string: the header line alone, terminated */
+	memcpy(line, buf, (size_t)(nl - buf));
+	line[nl - buf] = '\0';
+	if (sscanf(line, "qpost-sts 1 %lld %32[A-Za-z0-9] %zu", &k->fetched,
 	    k->id, &len) != 3)
 		return -1;
 	/* the header exactly as written, and exactly len bytes after it */
