@@ -6,7 +6,8 @@
  * Run by the admin (or the instance's user in single-user mode), with
  * whatever ids it was started with; it trusts nothing in the text file
  * and checks every line with the same parsers the readers use
- * (users_parse_value, addr_parse, addr_valid_domain, relay_key), so a
+ * (users_parse_value, addr_parse, addr_valid_domain, relay_key,
+ * relayrcpt_key), so a
  * cdb it writes is one the lookups accept.  The new cdb is written to
  * <name>.cdb.tmp, fsynced and renamed over the old one, and the
  * directory is fsynced (lib/atomic.h): a reader sees the old cdb or
@@ -42,6 +43,7 @@
 #include "log.h"
 #include "paths.h"
 #include "relay.h"
+#include "relayrcpt.h"
 #include "sa.h"
 #include "senders.h"
 #include "users.h"
@@ -49,7 +51,8 @@
 #define USAGE	"usage: qcdb [-hn] [name ...]\n" \
 		"  rebuild control/<name>.cdb from control/<name>;\n" \
 		"  -n: check the text only, write nothing;\n" \
-		"  names: users, aliases, rcpthosts, relay, senders\n" \
+		"  names: users, aliases, rcpthosts, relay, senders,\n" \
+		"  relayrecipients\n" \
 		"  (default: each\n" \
 		"  whose text exists)\n"
 
@@ -59,7 +62,8 @@ enum kind {
 	KIND_ALIASES,
 	KIND_RCPTHOSTS,
 	KIND_RELAY,
-	KIND_SENDERS
+	KIND_SENDERS,
+	KIND_RELAYRCPT
 };
 
 /* a key already added, for duplicate detection */
@@ -354,6 +358,37 @@ senders_line(struct build *b, size_t line, const char *s, size_t n)
 }
 
 /*
+ * relayrcpt_line - "user@example.org" or "@example.org" to the key
+ * relayrcpt_key makes of it (lower case, the local part unquoted, as
+ * smtpd looks it up).
+ */
+static void
+relayrcpt_line(struct build *b, size_t line, const char *s, size_t n)
+{
+	char key[RELAYRCPT_KEY_MAX], plain[ADDR_LOCAL_MAX + 1];
+	char domain[ADDR_DOMAIN_MAX + 1];
+	struct addr a;
+
+	plain[0] = '\0';
+	if (n > 1 && s[0] == '@') {
+		if (s[1] == '[' || !addr_valid_domain(s + 1, n - 1, ADDR_UTF8))
+			bad(line, "\"%.*s\": want @ and a domain", (int)n, s);
+		memcpy(domain, s + 1, n - 1);
+		domain[n - 1] = '\0';
+	} else {
+		if (addr_parse(s, n, &a, ADDR_UTF8) != 1 ||
+		    a.domain[0] == '\0' || a.domain[0] == '[' ||
+		    addr_localpart_plain(&a, plain, sizeof(plain)) == -1)
+			bad(line, "\"%.*s\" is not an address local@domain or "
+			    "@domain", (int)n, s);
+		(void)strlcpy(domain, a.domain, sizeof(domain));
+	}
+	if (relayrcpt_key(plain, domain, key, sizeof(key)) == -1)
+		bad(line, "\"%.*s\" is too long", (int)n, s);
+	add_key(b, line, key, "", 0, 1);
+}
+
+/*
  * read_text - the whole text file, into raw; exits 100 if absent
  * (the caller asked for it), 111 if it cannot be read.
  */
@@ -438,6 +473,9 @@ parse(struct build *b, const struct sa *raw)
 				    "user: address, address on one line");
 			senders_line(b, lineno, s, n);
 			break;
+		case KIND_RELAYRCPT:
+			relayrcpt_line(b, lineno, s, n);
+			break;
 		}
 	}
 }
@@ -495,6 +533,7 @@ main(int argc, char **argv)
 		[KIND_RCPTHOSTS] = "rcpthosts",
 		[KIND_RELAY] = "relay",
 		[KIND_SENDERS] = "senders",
+		[KIND_RELAYRCPT] = "relayrecipients",
 	};
 	const size_t nknown = sizeof(known) / sizeof(known[0]);
 	const char *dir;
@@ -521,7 +560,8 @@ main(int argc, char **argv)
 				break;
 		if (i == nknown)
 			diex(EXIT_PERM, "unknown control file %s: qcdb builds "
-			    "users, aliases, rcpthosts, relay and senders",
+			    "users, aliases, rcpthosts, relay, senders and "
+			    "relayrecipients",
 			    argv[ch]);
 	}
 	/* new files are 0644 whatever the umask (atomic_begin fchmods) */

@@ -133,6 +133,8 @@ static const struct setting settings[] = {
 	{ "queuelifetime", K_INT, NULL, O_NONE },
 	{ "rcpthosts", K_CDB, "<none>", O_NONE },
 	{ "relay", K_CDB, "<none>", O_NONE },
+	{ "relayrecipients", K_CDB, "<none: any address of a relay domain>",
+	    O_NONE },
 	{ "remoteport", K_INT, NULL, O_NONE },
 	{ "resolvers", K_LIST, "</etc/resolv.conf>", O_NONE },
 	{ "retrymax", K_INT, NULL, O_NONE },
@@ -163,7 +165,7 @@ static const struct setting settings[] = {
 /* files that belong in the control directory without a setting */
 static const char *const extra_files[] = {
 	"aliases.cdb", "rcpthosts.cdb", "relay.cdb", "senders.cdb",
-	"users.cdb",
+	"users.cdb", "relayrecipients.cdb",
 };
 
 struct problem {

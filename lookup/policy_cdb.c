@@ -4,8 +4,10 @@
  * policy_cdb - open a policy cdb that is in force.  See policy_cdb.h.
  */
 #include <sys/stat.h>
+#include <cdb.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -71,4 +73,27 @@ broken:
 	(void)close(*fd);
 	*fd = -1;
 	return -1;
+}
+
+/*
+ * policy_cdb_has - whether key is in the set control/<name>.cdb (on
+ * fd): 1, 0, or -1 (logged) when the cdb is corrupt or holds a value
+ * qcdb would not have written (a set's entries are empty).
+ */
+int
+policy_cdb_has(int fd, const char *name, const char *key)
+{
+	unsigned vlen;
+	int r;
+
+	if ((r = cdb_seek(fd, key, (unsigned)strlen(key), &vlen)) < 0) {
+		log_warn("unable to read control/%s.cdb", name);
+		return -1;
+	}
+	if (r > 0 && vlen != 0) {
+		log_warnx("control/%s.cdb: bad entry for %s: rebuild it with "
+		    "qcdb %s", name, key, name);
+		return -1;
+	}
+	return r > 0;
 }

@@ -17,5 +17,8 @@
 #define QPOST_POLICY_CDB_H
 
 int	policy_cdb_open(const char *, int *);
+int	policy_cdb_has(int, const char *, const char *);
+	/* whether a key is in a set (a cdb of empty values: rcpthosts,
+	   relayrecipients) open on the fd: 1, 0, or -1 (logged) */
 
 #endif

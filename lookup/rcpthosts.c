@@ -3,38 +3,13 @@
 /*
  * rcpthosts - whether smtpd accepts mail for a domain.  See rcpthosts.h.
  */
-#include <cdb.h>
 #include <ctype.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "addr.h"
-#include "log.h"
 #include "policy_cdb.h"
 #include "rcpthosts.h"
-
-/*
- * seek - whether key is in the cdb: 1, 0, or -1 if the cdb is corrupt
- * or holds a value qcdb would not have written (entries are empty).
- */
-static int
-seek(int fd, const char *key)
-{
-	unsigned vlen;
-	int r;
-
-	r = cdb_seek(fd, key, (unsigned)strlen(key), &vlen);
-	if (r < 0) {
-		log_warn("unable to read control/rcpthosts.cdb");
-		return -1;
-	}
-	if (r > 0 && vlen != 0) {
-		log_warnx("control/rcpthosts.cdb: bad entry for %s: rebuild "
-		    "it with qcdb rcpthosts", key);
-		return -1;
-	}
-	return r > 0;
-}
 
 /*
  * rcpthosts_match - whether domain (case ignored; the caller has
@@ -60,10 +35,10 @@ rcpthosts_match(const char *domain)
 	if ((r = policy_cdb_open("rcpthosts", &fd)) != 1)
 		return r;
 	/* the domain, then ".b.example.org", ".example.org", ".org" */
-	r = seek(fd, key);
+	r = policy_cdb_has(fd, "rcpthosts", key);
 	for (i = 0; r == 0 && key[i] != '\0'; i++)
 		if (key[i] == '.')
-			r = seek(fd, key + i);
+			r = policy_cdb_has(fd, "rcpthosts", key + i);
 	(void)close(fd);
 	return r;
 }

@@ -32,6 +32,7 @@
 #include "qinject_exit.h"
 #include "queue_space.h"
 #include "rcpthosts.h"
+#include "relayrcpt.h"
 #include "senders.h"
 #include "smtpd_auth.h"
 #include "smtpd.h"
@@ -674,6 +675,31 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 }
 
 /*
+ * relay_rcpt_known - an address of a relay domain must be in
+ * control/relayrecipients when there is one, whoever the client: what
+ * the next hop would refuse is refused now, not bounced later.
+ * 1 to take it, 0 when refused (replied).
+ */
+static int
+relay_rcpt_known(struct session *s, const struct rcpt_args *r,
+    const char *plain)
+{
+	char sep;
+	int found;
+
+	if (local_extsep(&sep) == -1 ||
+	    (found = relayrcpt_match(plain, r->addr.domain, sep)) == -1) {
+		reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		return 0;
+	}
+	if (found == 1)
+		return 1;
+	error_reply(s, "550 5.1.1 <%s@%s>: no such address here "
+	    "(control/relayrecipients)", r->addr.local, r->addr.domain);
+	return 0;
+}
+
+/*
  * rcpt_policy - may this recipient be accepted?  Returns 0 and replies
  * with the refusal, or 1.  Local domains (locals, me, virtualdomains):
  * the local part must exist, as lspawn would resolve it;
@@ -719,7 +745,7 @@ rcpt_policy(struct session *s, const struct rcpt_args *r)
 	}
 	found = rcpthosts_match(r->addr.domain);
 	if (found == 1)
-		return 1;
+		return relay_rcpt_known(s, r, plain);
 	if (found == -1 || s->may_relay == -1) {
 		reply(s, "451 4.3.0 Temporary policy failure, try again later");
 		return 0;

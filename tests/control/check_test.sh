@@ -26,6 +26,7 @@ good_control() {
 	printf 'postmaster: alice\nlist: alice,\n  bob@example.org\n' > $c/aliases
 	printf 'example.com\n.example.com\n' > $c/rcpthosts
 	printf '10.0.0.0/8\n[2001:db8::]/32\n' > $c/relay
+	printf 'Alice@Example.COM\n@a.example.com\n' > $c/relayrecipients
 	printf 'alice: alice@example.org, a@example.net\n' > $c/senders
 	echo 5 > $c/concurrencylocal
 	echo 86400 > $c/queuelifetime

@@ -167,6 +167,37 @@ policy_broken_body() {
 	atf_check -o inline:"" find control -name '*.tmp'
 }
 
+atf_test_case relayrecipients
+relayrecipients_head() {
+	atf_set "descr" "qcdb compiles relayrecipients: addresses and" \
+	    "@domains lowercased, quoted local parts unquoted; bad lines" \
+	    "refused with their line, the old cdb kept"
+	atf_set "require.progs" "cdb"
+}
+relayrecipients_body() {
+	setup_control
+	printf 'Alice@Example.ORG\n@Example.NET\n"b c"@example.org\n' \
+	    > control/relayrecipients
+	printf 'alice@example.org\n' >> control/relayrecipients
+	atf_check "$(qp_top)/build/libexec/qcdb" relayrecipients
+	for k in alice@example.org @example.net "b c@example.org"; do
+		atf_check -o empty cdb -q control/relayrecipients.cdb "$k"
+	done
+	atf_check -s exit:100 cdb -q control/relayrecipients.cdb \
+	    Alice@Example.ORG
+	atf_check -o inline:"3\n" \
+	    sh -c 'cdb -l control/relayrecipients.cdb | grep -c "^+"'
+	cp control/relayrecipients.cdb good.cdb
+	for bad in 'alice' '@' '@[192.0.2.1]' 'alice@[192.0.2.1]' 'a@@b' \
+	    '@a..b' 'a b@example.org' '<alice@example.org>' '@-a.example'; do
+		printf 'ok@example.org\n%s\n' "$bad" > control/relayrecipients
+		atf_check -s exit:100 \
+		    -e match:"control/relayrecipients: line 2" \
+		    "$(qp_top)/build/libexec/qcdb" relayrecipients
+		atf_check cmp control/relayrecipients.cdb good.cdb
+	done
+}
+
 atf_test_case check_only
 check_only_head() {
 	atf_set "descr" "qcdb -n parses as a rebuild does and writes nothing"
@@ -189,4 +220,5 @@ atf_init_test_cases() {
 	atf_add_test_case durable
 	atf_add_test_case policy
 	atf_add_test_case policy_broken
+	atf_add_test_case relayrecipients
 }

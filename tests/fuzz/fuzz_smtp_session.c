@@ -30,21 +30,27 @@
  * within their limits.  A broken property aborts, which libFuzzer and
  * replay report.
  *
- * smtpd_session.c is compiled into this file, with three of its calls
- * renamed to the stubs below: the real auth_check, rcpthosts_match and
- * sender_allowed are in objects every fuzz target links.
+ * smtpd_session.c is compiled into this file, with five of its calls
+ * renamed to the stubs below: the real auth_check, rcpthosts_match,
+ * sender_allowed, relayrcpt_match and local_extsep are in objects every
+ * fuzz target links.
  */
-/* the fuzz build searches send/ before lookup/, which has local.h too */
+/* the fuzz build searches send/ before lookup/, which has local.h too;
+   local_extsep renamed before it declares it */
+#define local_extsep	fuzz_local_extsep
 #include "../../lookup/local.h"
 
 #define auth_check	fuzz_auth_check
 #define rcpthosts_match	fuzz_rcpthosts_match
 #define sender_allowed	fuzz_sender_allowed
+#define relayrcpt_match	fuzz_relayrcpt_match
 #include "smtpd_session.c"
 #include "smtpd_verify.c"	/* the QPOST_VERIFY_* names and 550 replies */
 #undef auth_check
 #undef rcpthosts_match
 #undef sender_allowed
+#undef relayrcpt_match
+#undef local_extsep
 
 #include <stdint.h>
 
@@ -351,6 +357,23 @@ fuzz_rcpthosts_match(const char *domain)
 	if (strcasecmp(domain, "broken.example") == 0)
 		return -1;
 	return strcasecmp(domain, "relay.example") == 0;
+}
+
+/* relayrcpt_match - no control/relayrecipients: every address taken */
+int
+fuzz_relayrcpt_match(const char *plain, const char *domain, char sep)
+{
+	(void)plain;
+	(void)domain;
+	(void)sep;
+	return 1;
+}
+
+int
+fuzz_local_extsep(char *sep)
+{
+	*sep = '+';
+	return 0;
 }
 
 int

@@ -136,6 +136,53 @@ unknown_user_cleanup() {
 	qp_stop
 }
 
+atf_test_case relay_recipients cleanup
+relay_recipients_head() {
+	atf_set "descr" "with control/relayrecipients an address of a relay" \
+	    "domain must be listed (as itself, without its extension, or" \
+	    "by @domain) or gets 550 5.1.1, from any client; local" \
+	    "domains are untouched; an edit without qcdb gives 451"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+relay_recipients_body() {
+	# a client that may relay: the list binds it too
+	start RELAYCLIENT=
+	printf 'alice@other.test\nBob@Other.Test\n@a.hosted.test\n' \
+	    > "$QPOST_CONTROL/relayrecipients"
+	atf_check -o ignore -e ignore "$QPOST_LIBEXEC/qcdb" relayrecipients
+	rcpt_script "250 2.1.5" alice@other.test ALICE@other.test \
+	    bob@OTHER.TEST alice+list@other.test x@a.hosted.test \
+	    alice@example.test > s
+	qp_smtp_dialog s
+	rcpt_script "550 5.1.1" carol@other.test alice-list@other.test \
+	    x@b.a.hosted.test x@hosted2.hosted.test > s2
+	qp_smtp_dialog s2
+	# control/extsep decides what an extension is
+	echo - > "$QPOST_CONTROL/extsep"
+	rcpt_script "250 2.1.5" alice-list@other.test > s3
+	qp_smtp_dialog s3
+	# the text edited without qcdb: 451 for relay domains, local ones
+	# as before
+	echo '@other.test' >> "$QPOST_CONTROL/relayrecipients"
+	touch -d '-1 minute' "$QPOST_CONTROL/relayrecipients.cdb"
+	rcpt_script "451 4.3.0" carol@other.test > s5
+	qp_smtp_dialog s5
+	rcpt_script "250 2.1.5" alice@example.test > s6
+	qp_smtp_dialog s6
+	atf_check -o ignore -e ignore "$QPOST_LIBEXEC/qcdb" relayrecipients
+	rcpt_script "250 2.1.5" carol@other.test > s7
+	qp_smtp_dialog s7
+	# no list at all: every address of a relay domain, as before
+	rm "$QPOST_CONTROL/relayrecipients" "$QPOST_CONTROL/relayrecipients.cdb"
+	rcpt_script "250 2.1.5" anyone@b.a.hosted.test > s8
+	qp_smtp_dialog s8
+	qp_stop "$QP_DIR"
+}
+relay_recipients_cleanup() {
+	qp_stop
+}
+
 atf_test_case broken_rcpthosts cleanup
 broken_rcpthosts_head() {
 	atf_set "descr" "control/rcpthosts without rcpthosts.cdb, or a" \
@@ -248,6 +295,7 @@ atf_init_test_cases() {
 	atf_add_test_case relay_file
 	atf_add_test_case unknown_user
 	atf_add_test_case broken_rcpthosts
+	atf_add_test_case relay_recipients
 	atf_add_test_case broken_users
 	atf_add_test_case broken_relay
 	atf_add_test_case ipv6
