@@ -1,8 +1,8 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * policy_test - tests of lookup/rcpthosts.c, lookup/relay.c and
- * lookup/local.c against real cdb files: the text control files are
+ * policy_test - tests of lookup/rcpthosts.c, lookup/relay.c,
+ * lookup/relayrcpt.c and lookup/local.c against real cdb files: the text control files are
  * written in the test case's work directory and compiled by the qcdb
  * just built (so the writer and the readers are tested together), and
  * hostile cdb files are written byte by byte or with tinycdb's
@@ -28,6 +28,7 @@
 #include "local.h"
 #include "rcpthosts.h"
 #include "relay.h"
+#include "relayrcpt.h"
 #include "lsan_atf.h"
 #include "control_fixture.h"
 
@@ -375,6 +376,57 @@ ATF_TC_BODY(relay_keys, tc)
 	ATF_CHECK_EQ(relay_key(AF_INET6, a, 128, key, 7), -1);
 }
 
+ATF_TC_WITHOUT_HEAD(relayrcpt_table);
+ATF_TC_BODY(relayrcpt_table, tc)
+{
+	static const struct {
+		const char	*local, *domain;
+		char		 sep;
+		int		 want;
+	} t[] = {
+		{ "alice", "example.org", '+', 1 },
+		{ "ALICE", "Example.ORG", '+', 1 },
+		{ "bob", "example.org", '+', 1 },
+		{ "b c", "example.org", '+', 1 },	/* "b c"@, unquoted */
+		{ "carol", "example.org", '+', 0 },
+		{ "alice+list", "example.org", '+', 1 },
+		{ "alice+a+b", "example.org", '+', 1 },
+		{ "alice-list", "example.org", '+', 0 },
+		{ "alice-list", "example.org", '-', 1 },
+		{ "+alice", "example.org", '+', 0 },
+		{ "alicex", "example.org", '+', 0 },
+		{ "alice", "example.net", '+', 0 },
+		{ "anyone", "all.example", '+', 1 },
+		{ "anyone", "ALL.EXAMPLE", '+', 1 },
+		{ "anyone", "sub.all.example", '+', 0 },
+		{ "", "example.org", '+', 0 },
+		{ "", "all.example", '+', 1 },
+		{ "alice@example.org", "x", '+', 0 },
+		{ "%s%n", "example.org", '+', 0 },
+	};
+	static const char *const valued[] = { "alice@example.org", "x" };
+	size_t i;
+
+	setup();
+	/* neither file: no list, every address taken */
+	ATF_CHECK_EQ(relayrcpt_match("anyone", "example.org", '+'), 1);
+	/* the text with no cdb: edited, never compiled */
+	puts0("relayrecipients", "alice@example.org\nBob@Example.ORG\n"
+	    "@all.example\n\"b c\"@example.org\n");
+	ATF_CHECK_EQ(relayrcpt_match("alice", "example.org", '+'), -1);
+	qcdb(tc, "relayrecipients", 0);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ATF_CHECK_EQ_MSG(relayrcpt_match(t[i].local, t[i].domain,
+		    t[i].sep), t[i].want, "case %zu: %s@%s", i, t[i].local,
+		    t[i].domain);
+	/* edited after the last qcdb */
+	age("relayrecipients.cdb", 10);
+	ATF_CHECK_EQ(relayrcpt_match("alice", "example.org", '+'), -1);
+	/* a value qcdb never writes: not ours, broken */
+	make_cdb("relayrecipients.cdb", valued, 2);
+	ATF_CHECK_EQ(relayrcpt_match("alice", "example.org", '+'), -1);
+}
+
 ATF_TC_WITHOUT_HEAD(not_from_qcdb);
 ATF_TC_BODY(not_from_qcdb, tc)
 {
@@ -588,6 +640,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, relay_everyone);
 	ATF_TP_ADD_TC(tp, relay_keys);
 	ATF_TP_ADD_TC(tp, relay_states);
+	ATF_TP_ADD_TC(tp, relayrcpt_table);
 	ATF_TP_ADD_TC(tp, not_from_qcdb);
 	ATF_TP_ADD_TC(tp, corrupt);
 	ATF_TP_ADD_TC(tp, truncated);
