@@ -167,6 +167,7 @@ LIBSRCS +=	queue/verify_header.c
 LIBSRCS +=	smtpd/dnsbl.c
 LIBSRCS +=	queue/milter.c queue/milter_msg.c
 LIBSRCS +=	send/sts_parse.c
+LIBSRCS +=	lib/srs.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -190,6 +191,7 @@ HDRS +=		lookup/rcpthosts.h
 HDRS +=		lookup/relay.h
 HDRS +=		lookup/senders.h
 HDRS +=		lookup/relayrcpt.h
+HDRS +=		lib/srs.h
 HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
@@ -271,6 +273,7 @@ UNIT_TESTS +=	tests/unit/lmtp_client_test
 UNIT_TESTS +=	tests/unit/smtp_dot_test
 UNIT_TESTS +=	tests/unit/mbox_quote_test
 UNIT_TESTS +=	tests/unit/sts_test
+UNIT_TESTS +=	tests/unit/srs_test
 UNIT_TESTS +=	tests/unit/addrlist_test
 UNIT_TESTS +=	tests/unit/proxy_test
 UNIT_TESTS +=	tests/unit/check_log_test
