@@ -168,6 +168,7 @@ LIBSRCS +=	smtpd/dnsbl.c
 LIBSRCS +=	queue/milter.c queue/milter_msg.c
 LIBSRCS +=	send/sts_parse.c
 LIBSRCS +=	lib/srs.c
+LIBSRCS +=	smtpd/smtpd_srs.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -191,7 +192,7 @@ HDRS +=		lookup/rcpthosts.h
 HDRS +=		lookup/relay.h
 HDRS +=		lookup/senders.h
 HDRS +=		lookup/relayrcpt.h
-HDRS +=		lib/srs.h
+HDRS +=		lib/srs.h smtpd/smtpd_srs.h
 HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
@@ -290,6 +291,7 @@ SH_TESTS +=	tests/queue/spare_test
 SH_TESTS +=	tests/smtpd/milter_test
 SH_TESTS +=	tests/queue/delivery_test
 SH_TESTS +=	tests/queue/fair_test
+SH_TESTS +=	tests/queue/srs_test
 SH_TESTS +=	tests/queue/qstat_test
 SH_TESTS +=	tests/queue/qctl_test
 SH_TESTS +=	tests/queue/dsn_test
@@ -416,6 +418,8 @@ FUZZ_TARGETS +=	fuzz_milter
 FUZZ_REPLAY +=	tests/fuzz/fuzz_milter_replay
 FUZZ_TARGETS +=	fuzz_sts
 FUZZ_REPLAY +=	tests/fuzz/fuzz_sts_replay
+FUZZ_TARGETS +=	fuzz_srs
+FUZZ_REPLAY +=	tests/fuzz/fuzz_srs_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -512,6 +516,7 @@ SCHED_OBJS +=	queue/sched_dom.o
 SCHED_OBJS +=	queue/sched_ctl.o
 SCHED_OBJS +=	queue/sched_expire.o
 SCHED_OBJS +=	queue/sched_forward.o
+SCHED_OBJS +=	queue/sched_srs.o
 SCHED_OBJS +=	queue/sched_commit.o
 SCHED_OBJS +=	queue/sched_express.o
 SCHED_OBJS +=	queue/sched_pool.o
@@ -643,6 +648,10 @@ tests/fuzz/fuzz_milter_replay: tests/fuzz/fuzz_milter.c tests/fuzz/replay.c \
 tests/fuzz/fuzz_sts_replay: tests/fuzz/fuzz_sts.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS) send/sts.h
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_sts.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_srs_replay: tests/fuzz/fuzz_srs.c tests/fuzz/replay.c \
+    $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_srs.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 # sched's timer heap is sched's own, not the archive's: linked in here
@@ -793,6 +802,7 @@ FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
 FUZZ_SRCS +=	send/worker_req.c send/spawn_msg.c
 FUZZ_SRCS +=	queue/milter.c queue/milter_msg.c
 FUZZ_SRCS +=	send/sts_parse.c
+FUZZ_SRCS +=	lib/srs.c smtpd/smtpd_srs.c lookup/relayrcpt.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(QP_INCLUDES) \
 		$(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -143,6 +143,9 @@ static const struct setting settings[] = {
 	{ "singleuser", K_LINE, "<none>", O_NONE },
 	{ "smtpauth", K_SECRET, "<none>", O_QPREMOTE },
 	{ "smtproutes", K_LIST, "<none: MX>", O_NONE },
+	{ "srsdomain", K_LINE, "<me>", O_NONE },
+	{ "srskey", K_SECRET, "<none: forwards keep their sender>",
+	    O_ROOT_QPSMTPD },
 	{ "timeoutconnect", K_INT, NULL, O_NONE },
 	{ "timeoutdnsbl", K_INT, NULL, O_NONE },
 	{ "timeoutmboxlock", K_INT, NULL, O_NONE },
@@ -345,8 +348,9 @@ owner_name(uid_t uid, char *dst, size_t size)
 
 /*
  * check_secret - a file of passwords or keys: a regular file, owned
- * by the user that reads it, readable by no one else (tls.key: its
- * group, qpsmtpd, may read it in system mode).  Never read here.
+ * by the user that reads it, readable by no one else (tls.key and
+ * srskey: their group, qpsmtpd, may read them in system mode).  Never
+ * read here.
  */
 static void
 check_secret(const struct setting *s, struct value *v)

@@ -16,7 +16,10 @@
  * supervisor runs qpost-start again: the group is the unit of restart.
  * With -r fd (s6's notification-fd), that descriptor is passed to sched
  * alone, as descriptor FD_READY named by $QPOST_READYFD; sched writes a
- * newline to it once it serves new mail.
+ * newline to it once it serves new mail.  When control/srskey exists it
+ * is opened here, as root, and given to sched alone as FD_SRSKEY named
+ * by $QPOST_SRSKEYFD: the key that signs the SRS senders of forwarded
+ * mail stays root:qpsmtpd 0440, out of reach of remote (group qpost).
  *
  * Exit 111 on any failure before the exec.
  */
@@ -49,6 +52,8 @@
 #define PROG_RSPAWN	"rspawn"
 #define FD_READY	7	/* above sched's pipes, 3 to 6 */
 #define FD_READY_S	"7"
+#define FD_SRSKEY	8
+#define FD_SRSKEY_S	"8"
 
 /*
  * fd_std - make sure 0, 1 and 2 are open (on /dev/null if need be), so
@@ -233,12 +238,35 @@ sts_folder(int is_system, uid_t uid, gid_t gid)
 		(void)close(fd);
 }
 
+/*
+ * srs_key_fd - control/srskey opened for sched (after the spawners are
+ * forked, so that neither inherits it), or -1 when there is none.
+ */
+static int
+srs_key_fd(void)
+{
+	char path[4096];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/srskey",
+	    paths_control()) >= sizeof(path))
+		diex(EXIT_TEMP, "the control directory's name is too long");
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			die(EXIT_TEMP, "unable to open %s", path);
+		return -1;
+	}
+	if (setenv("QPOST_SRSKEYFD", FD_SRSKEY_S, 1) == -1)
+		die(EXIT_TEMP, "unable to set QPOST_SRSKEYFD");
+	return fd;
+}
+
 int
 main(int argc, char **argv)
 {
 	int to_l[2], from_l[2], to_r[2], from_r[2];
-	int src[5], dst[5] = { 3, 4, 5, 6, FD_READY };
-	int ch, nfd = 4, readyfd = -1;
+	int src[6], dst[6] = { 3, 4, 5, 6 };
+	int ch, nfd = 4, readyfd = -1, keyfd;
 	const char *readyarg = NULL;
 	uid_t uid = 0;
 	gid_t gid = 0;
@@ -290,11 +318,22 @@ main(int argc, char **argv)
 	src[2] = to_r[1];
 	src[3] = from_r[0];
 	if (readyfd != -1) {
-		src[nfd++] = readyfd;
+		src[nfd] = readyfd;
+		dst[nfd++] = FD_READY;
 		if (setenv("QPOST_READYFD", FD_READY_S, 1) == -1)
 			die(EXIT_TEMP, "unable to set QPOST_READYFD");
 	}
-	fd_place(src, dst, nfd, FD_READY + 1);
+	(void)unsetenv("QPOST_SRSKEYFD");
+	if ((keyfd = srs_key_fd()) != -1) {
+		src[nfd] = keyfd;
+		dst[nfd++] = FD_SRSKEY;
+	}
+	fd_place(src, dst, nfd, FD_SRSKEY + 1);
+	/* whatever else the supervisor left on the two */
+	if (readyfd == -1)
+		(void)close(FD_READY);
+	if (keyfd == -1)
+		(void)close(FD_SRSKEY);
 	priv_drop(USER_QUEUE);
 	exec_prog(PROG_SCHED);
 }

@@ -99,7 +99,8 @@ srs_forward(const struct srs_key *k, const char *sender, const char *srsdomain,
 	size_t ln;
 	int n;
 
-	if (at == NULL || at == sender || at[1] == '\0' ||
+	if (at == NULL || at == sender || at[1] == '\0' || at[1] == '[' ||
+	    !addr_valid_domain(at + 1, strlen(at + 1), 0) ||
 	    (ln = (size_t)(at - sender)) >= sizeof(local) ||
 	    !dot_atom(sender, ln) || !addr_is_ascii(sender))
 		return 0;

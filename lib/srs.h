@@ -35,8 +35,8 @@ int	srs_forward(const struct srs_key *, const char *, const char *,
 	    long long, char *, size_t);
 	/* sender (local@domain) rewritten for the SRS domain at time now
 	   (seconds) into out: 1; 0 when it is kept as it is (empty, not a
-	   plain dot-atom local part, not ASCII, already an SRS address,
-	   or too long once rewritten) */
+	   plain dot-atom local part or a domain name, not ASCII, already
+	   an SRS address, or too long once rewritten) */
 int	srs_is_srs(const char *);
 	/* whether a local part starts with SRS0= or SRS1= (any case) */
 int	srs_reverse(const struct srs_key *, const char *, long long, char *,

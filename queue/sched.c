@@ -519,6 +519,9 @@ load_control(struct sched *s)
 		diex(EXIT_TEMP, "unable to read the control files");
 	trust_free(&s->trust);
 	s->trust = t;
+	if (sched_srs_domain(s) == -1)
+		diex(EXIT_TEMP, "control/srsdomain is broken: fix it and "
+		    "restart");
 }
 
 /* open_queue - the queue's directories and the trigger FIFO. */
@@ -734,6 +737,7 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&s.express);
 	open_queue(&s);
 	sched_ctl_open(&s);
+	sched_srs_load(&s);
 	load_control(&s);
 	fair_init(&s);
 	/* the queue loads while new mail is served: see sched_recover.c */

@@ -27,6 +27,7 @@
 #include "queue_env.h"
 #include "queue_trust.h"
 #include "sched_heap.h"
+#include "srs.h"
 
 #define TIME_NEVER	((time_t)INT64_MAX)	/* no timer */
 
@@ -91,6 +92,9 @@ struct sched {
 	struct express_list express;	/* oldest first */
 	size_t		 nexpress, express_max;
 	struct timespec	 started;	/* drop files before: is_older */
+	struct srs_key	 srs;		/* control/srskey, from qpost-start */
+	int		 has_srs;
+	struct sa	 srs_domain;	/* control/srsdomain, else me */
 };
 
 #define SPAWN_LOCAL	0
@@ -197,6 +201,15 @@ void	rfc5322_date(char *, size_t, time_t);
 
 /* sched_forward.c */
 struct spawn_status;
+/* sched_srs.c */
+void	sched_srs_load(struct sched *);
+int	sched_srs_domain(struct sched *);
+int	sched_srs_is_ours(const struct sched *, const char *);
+const char *sched_srs_sender(const struct sched *, const char *, char *,
+	    size_t);
+const char *sched_srs_back(const struct sched *, const char *, char *,
+	    size_t);
+
 int	forward_make(struct sched *, const struct qmsg *,
 	    struct spawn_status *);
 

@@ -108,6 +108,8 @@ static int
 commit_notice(struct notice *n)
 {
 	struct qenv b;
+	char back[ADDR_PATH_MAX + 1];
+	const char *to;
 	size_t i, count = 0;
 
 	if (queued(n->s, n->id)) {
@@ -119,10 +121,12 @@ commit_notice(struct notice *n)
 	memcpy(b.id, n->id, QID_LEN);
 	b.uid = (unsigned long)getuid();
 	b.arrival = n->now;
-	b.is_utf8 = n->m->env.is_utf8 || !addr_is_ascii(n->to);
+	/* a forwarded copy's SRS sender stands for the original one */
+	to = sched_srs_back(n->s, n->to, back, sizeof(back));
+	b.is_utf8 = n->m->env.is_utf8 || !addr_is_ascii(to);
 	b.kind = n->kind;
 	if ((b.sender = strdup("")) == NULL ||
-	    qenv_add_rcpt(&b, n->to) == -1 ||
+	    qenv_add_rcpt(&b, to) == -1 ||
 	    sched_commit(n->s, &b, write_notice, n, NULL) == -1) {
 		log_warn("id=%s unable to queue a notice for id=%s", n->id,
 		    n->m->env.id);
@@ -136,7 +140,7 @@ commit_notice(struct notice *n)
 	log_info("id=%s %s queued for id=%s to=<%s> rcpts=%zu", n->id,
 	    n->kind == QKIND_DOUBLE ? "double bounce" :
 	    n->kind == QKIND_WARN ? "delay notice" : "bounce",
-	    n->m->env.id, n->to, count);
+	    n->m->env.id, to, count);
 	return 0;
 }
 

@@ -4,8 +4,9 @@
  * sched_forward - the forwards lspawn reports with a delivery (an
  * `&address' line of a dot file, a .forward, an address in the
  * aliases).  sched queues them itself, as a new message from the
- * original envelope sender with "Delivered-To: <address delivered to>"
- * on top of the message, so that neither the user's `local' nor the
+ * original envelope sender (or, with control/srskey, its SRS form for a
+ * copy that leaves for another domain: sched_srs.c) with
+ * "Delivered-To: <address delivered to>" on top of the message, so that neither the user's `local' nor the
  * alias user has to be trusted to choose envelope senders (qinject
  * lets an untrusted user send only as itself), and <> stays <>.
  *
@@ -66,12 +67,13 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
     const char *pairs, size_t n)
 {
 	struct copy c = { -1, dt };
-	char id[QID_LEN + 1];
+	char id[QID_LEN + 1], srs[ADDR_PATH_MAX + 1] = "";
 	const char *a, *first = pairs + strlen(pairs) + 1;
 	struct qenv e;
 	struct stat st;
 	uint64_t h;
 	size_t k;
+	int leaves = 0;
 
 	memset(&e, 0, sizeof(e));
 	e.uid = (unsigned long)getuid();
@@ -80,17 +82,20 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 	e.is_older = m->env.is_older;
 	e.is_utf8 = m->env.is_utf8;
 	e.kind = QKIND_MAIL;
-	if ((e.sender = strdup(m->env.sender)) == NULL)
-		goto fail;
 	h = fnv1a(fnv1a(FNV1A_INIT, m->env.id), dt);
 	for (k = 0; k < n; k++) {
 		a = pairs + strlen(pairs) + 1;
 		if (qenv_add_rcpt(&e, a) == -1)
 			goto fail;
 		e.is_utf8 |= !addr_is_ascii(a);
+		leaves |= !sched_srs_is_ours(s, a);
 		h = fnv1a(h, a);
 		pairs = a + strlen(a) + 1;
 	}
+	/* the SRS sender, for a copy that leaves for another domain */
+	if ((e.sender = strdup(leaves ? sched_srs_sender(s, m->env.sender,
+	    srs, sizeof(srs)) : m->env.sender)) == NULL)
+		goto fail;
 	qid_of_hash(e.id, h);
 	if (fstatat(s->env_fd, e.id, &st, 0) == 0) {
 		log_info("id=%s forward already queued for id=%s "
@@ -113,7 +118,8 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 		goto fail;
 	close(c.fd);
 	log_info("id=%s forward queued for id=%s delivered-to=<%s> to=<%s> "
-	    "rcpts=%zu", id, m->env.id, dt, first, n);
+	    "rcpts=%zu%s%s%s", id, m->env.id, dt, first, n,
+	    srs[0] != '\0' ? " srs=<" : "", srs, srs[0] != '\0' ? ">" : "");
 	return 0;
 fail:
 	log_warn("id=%s unable to queue a forward delivered-to=<%s>",

@@ -33,6 +33,7 @@
 #include "queue_space.h"
 #include "rcpthosts.h"
 #include "relayrcpt.h"
+#include "smtpd_srs.h"
 #include "senders.h"
 #include "smtpd_auth.h"
 #include "smtpd.h"
@@ -675,6 +676,37 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 }
 
 /*
+ * srs_rcpt - one of this host's SRS addresses (smtpd_srs.c) becomes the
+ * original sender it stands for, relayed to whoever the client is.
+ * 1 to take it (r changed), 0 when refused (replied), -1 when it is no
+ * SRS address of ours.
+ */
+static int
+srs_rcpt(struct session *s, struct rcpt_args *r, const char *plain)
+{
+	char back[ADDR_PATH_MAX + 1], was[ADDR_PATH_MAX + 1];
+	const char *why = NULL;
+	int found;
+
+	found = smtpd_srs_rcpt(plain, r->addr.domain, s->set.me.s, back,
+	    sizeof(back), &why);
+	if (found == 0)
+		return -1;
+	if (found == -2) {
+		reply(s, "451 4.3.0 Temporary lookup failure, try again later");
+		return 0;
+	}
+	if (found == -1 || addr_format(&r->addr, was, sizeof(was)) == -1 ||
+	    addr_parse(back, strlen(back), &r->addr, ADDR_UTF8) != 1) {
+		error_reply(s, "550 5.1.1 <%s@%s>: %s", r->addr.local,
+		    r->addr.domain, why != NULL ? why : "no such address");
+		return 0;
+	}
+	log_info("session=%s srs rcpt=<%s> to=<%s>", s->sid, was, back);
+	return 1;
+}
+
+/*
  * relay_rcpt_known - an address of a relay domain must be in
  * control/relayrecipients when there is one, whoever the client: what
  * the next hop would refuse is refused now, not bounced later.
@@ -707,7 +739,7 @@ relay_rcpt_known(struct session *s, const struct rcpt_args *r,
  * part with % or ! (a relay through us by another name).
  */
 static int
-rcpt_policy(struct session *s, const struct rcpt_args *r)
+rcpt_policy(struct session *s, struct rcpt_args *r)
 {
 	char plain[ADDR_LOCAL_MAX + 1], prefix[VDOM_PREFIX_MAX + 1];
 	int found;
@@ -718,6 +750,8 @@ rcpt_policy(struct session *s, const struct rcpt_args *r)
 		error_reply(s, "553 5.1.3 Bad recipient address syntax");
 		return 0;
 	}
+	if ((found = srs_rcpt(s, r, plain)) != -1)
+		return found;
 	/* a virtual domain (control/virtualdomains) is as local as any */
 	if ((found = local_domain(&s->set.locals, r->addr.domain, prefix,
 	    sizeof(prefix))) == -1) {

@@ -243,7 +243,16 @@ sts_body() {
 	replay fuzz_sts
 }
 
+atf_test_case srs
+srs_head() {
+	atf_set "descr" "fuzz_srs replays its corpus and crashes"
+}
+srs_body() {
+	replay fuzz_srs
+}
+
 atf_init_test_cases() {
+	atf_add_test_case srs
 	atf_add_test_case sts
 	atf_add_test_case dkim
 	atf_add_test_case verify

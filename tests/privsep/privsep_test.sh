@@ -117,6 +117,10 @@ setup_system() {
 	echo ":127.0.0.1:${ROUTE_PORT:-1}" > "$QPOST_CONTROL/smtproutes"
 	[ -z "${ROUTE_GOOD:-}" ] ||
 	    echo "good.test:$ROUTE_GOOD" >> "$QPOST_CONTROL/smtproutes"
+	if [ -n "${SRS_KEY:-}" ]; then
+		echo "$SRS_KEY" > "$QPOST_CONTROL/srskey"
+		atf_check "$(qp_top)/control/qpost-setup"
+	fi
 	"$QPOST_LIBEXEC/qpost-start" 2> "$R/log" &
 	echo $! > "$R/pid"
 	qp_wait_file_match "$R/log" "sched: ready" 30
@@ -487,8 +491,64 @@ roles_cleanup() {
 	return 0
 }
 
+atf_test_case srs cleanup
+srs_head() {
+	atf_set "descr" "system mode: sched signs forwards with control/srskey" \
+	    "(root:qpsmtpd 0440), which qpost-start hands it and it does not" \
+	    "keep open; neither qpqueue nor qpremote can read the file"
+	atf_set "require.user" "root"
+	atf_set "require.progs" "setpriv"
+	atf_set "timeout" "120"
+}
+srs_body() {
+	top=$(qp_top)
+	P=$(mktemp -d /tmp/qpost-privsep-peer.XXXXXX)
+	echo "$P" > peer_dir
+	mkdir "$P/good"
+	echo good > "$P/good/mode"
+	/usr/bin/python3 "$top/tests/remote/hostile_peer.py" \
+	    --listen 127.0.0.2:0 --dir "$P/good" 2> "$P/good/err" &
+	qp_deadline_loop 30 test -f "$P/good/ready" ||
+	    atf_fail "the test peer did not start"
+	ROUTE_GOOD=127.0.0.2:$(cat "$P/good/port") \
+	    SRS_KEY=0123456789abcdef-privsep setup_system
+	c=$QPOST_CONTROL
+	atf_check -o inline:"root:qpsmtpd 440\n" stat -c "%U:%G %a" \
+	    "$c/srskey"
+	for u in qpqueue qpremote qpsender; do
+		cannot $u cat "$c/srskey"
+	done
+	sched=$(cat "$R/pid")
+	for _fd in /proc/"$sched"/fd/*; do
+		case $(readlink "$_fd") in
+		*srskey*) atf_fail "sched keeps the SRS key open" ;;
+		esac
+	done
+	printf 'fwd: far@good.test\n' > "$c/aliases"
+	atf_check -o ignore -e ignore "$QPOST_LIBEXEC/qcdb" aliases
+	qp_msg srs1 > "$R/m"
+	chmod 644 "$R/m"
+	# root may claim any sender (control/trusted's default)
+	atf_check "$QPOST_LIBEXEC/qinject" -f someone@elsewhere.test \
+	    fwd@example.test < "$R/m"
+	got() { ls "$P/good/mail/"*.env >/dev/null 2>&1; }
+	qp_deadline_loop 30 got || qp_fail "the forward did not arrive" "$R/log"
+	grep -Eq '^MAIL FROM:<SRS0=.{4}=..=elsewhere\.test=someone@example\.test>' \
+	    "$P/good/mail/"*.env ||
+	    qp_fail "the forward's sender is not SRS0" "$P/good/mail/1.env"
+}
+srs_cleanup() {
+	stop_system
+	[ -f peer_dir ] || return 0
+	P=$(cat peer_dir)
+	[ -f "$P/good/pid" ] && kill "$(cat "$P/good/pid")" 2>/dev/null
+	rm -rf "$P"
+	return 0
+}
+
 atf_init_test_cases() {
 	atf_add_test_case processes
 	atf_add_test_case modes
 	atf_add_test_case roles
+	atf_add_test_case srs
 }
