@@ -165,10 +165,11 @@ static const struct setting settings[] = {
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 
-/* files that belong in the control directory without a setting */
+/* files that belong in the control directory without a setting, and
+   the folders of qpdkim's keys and smtpd's certificates by host name */
 static const char *const extra_files[] = {
 	"aliases.cdb", "rcpthosts.cdb", "relay.cdb", "senders.cdb",
-	"users.cdb", "relayrecipients.cdb",
+	"users.cdb", "relayrecipients.cdb", "dkimkeys", "tlshosts",
 };
 
 struct problem {

@@ -453,9 +453,9 @@ do_starttls(struct session *s, const struct smtp_cmd *c)
 		session_end();
 	}
 	s->tls_active = 1;
-	log_info("session=%s ip=%s starttls version=%s cipher=%s bits=%d",
+	log_info("session=%s ip=%s starttls version=%s cipher=%s bits=%d%s",
 	    s->sid, s->ip, stls_version(&s->tls), stls_cipher(&s->tls),
-	    stls_bits(&s->tls));
+	    stls_bits(&s->tls), stls_sni(&s->tls));
 	reset_transaction(s);
 	s->state = STATE_START;
 	s->helo[0] = '\0';
@@ -1088,9 +1088,9 @@ serve(struct session *s)
 		    s->ip) == -1)
 			session_end();
 		s->tls_active = 1;
-		log_info("session=%s ip=%s tls version=%s cipher=%s bits=%d",
+		log_info("session=%s ip=%s tls version=%s cipher=%s bits=%d%s",
 		    s->sid, s->ip, stls_version(&s->tls), stls_cipher(&s->tls),
-		    stls_bits(&s->tls));
+		    stls_bits(&s->tls), stls_sni(&s->tls));
 	}
 	if (talked_first(s)) {
 		reply(s, "554 5.5.1 %s: talked before the greeting: closing",

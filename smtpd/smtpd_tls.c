@@ -10,9 +10,11 @@
  * so a TLS_WANT_POLLIN/POLLOUT becomes a poll within the idle timeout
  * instead of a read that could block for ever.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <tls.h>
 
@@ -21,6 +23,73 @@
 #include "sa.h"
 #include "smtpd_tls.h"
 #include "tlsio.h"
+
+/* add_host - the pair tlshosts/NAME.crt and .key; a broken one is logged */
+static void
+add_host(struct tls_config *cfg, const char *name)
+{
+	char crt[STLS_NAME_MAX + 32], key[STLS_NAME_MAX + 32];
+	struct sa c = SA_INIT, k = SA_INIT;
+	int rc, rk;
+
+	(void)snprintf(crt, sizeof(crt), "%s/%s.crt", STLS_HOSTS, name);
+	(void)snprintf(key, sizeof(key), "%s/%s.key", STLS_HOSTS, name);
+	rc = ctl_read(crt, &c);
+	rk = ctl_read(key, &k);
+	if (rc == 1 && rk == 0)
+		log_warnx("control file %s is there but %s is missing: it is "
+		    "not used", crt, key);
+	else if (rc == 1 && rk == 1 && tls_config_add_keypair_mem(cfg,
+	    (const uint8_t *)c.s, c.len, (const uint8_t *)k.s, k.len) == -1)
+		log_warnx("tls: control files %s and %s: %s: they are not "
+		    "used", crt, key, tls_config_error(cfg));
+	if (k.s != NULL)
+		explicit_bzero(k.s, k.len);
+	sa_free(&k);
+	sa_free(&c);
+}
+
+/* name_cmp - qsort's order of names */
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * add_hosts - the pairs of control/tlshosts/, in the order of their
+ * names, after tls.crt's: libtls shows a client that names a host
+ * (SNI, RFC 6066 3) the first certificate that names it, and tls.crt
+ * to one that names none of them.
+ */
+static void
+add_hosts(struct tls_config *cfg)
+{
+	char path[1024], *names[STLS_HOSTS_MAX];
+	struct dirent *d;
+	size_t n = 0, i, len;
+	DIR *dir;
+
+	if (ctl_path(path, sizeof(path), STLS_HOSTS) == -1 ||
+	    (dir = opendir(path)) == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL && n < STLS_HOSTS_MAX) {
+		len = strlen(d->d_name);
+		if (len < 5 || len - 4 > STLS_NAME_MAX || d->d_name[0] == '.' ||
+		    strcmp(d->d_name + len - 4, ".crt") != 0 ||
+		    strspn(d->d_name, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != len)
+			continue;
+		if ((names[n] = strndup(d->d_name, len - 4)) != NULL)
+			n++;
+	}
+	(void)closedir(dir);
+	qsort(names, n, sizeof(names[0]), name_cmp);
+	for (i = 0; i < n; i++) {
+		add_host(cfg, names[i]);
+		free(names[i]);
+	}
+}
 
 /*
  * stls_load - the certificate and key of control/ into a server
@@ -62,6 +131,7 @@ stls_load(struct smtpd_tls *t)
 		    STLS_KEY, tls_config_error(t->cfg));
 		goto out;
 	}
+	add_hosts(t->cfg);
 	if (tls_configure(t->srv, t->cfg) == -1) {
 		log_warnx("tls: control files %s and %s: %s", STLS_CERT,
 		    STLS_KEY, tls_error(t->srv));
@@ -147,4 +217,24 @@ int
 stls_bits(const struct smtpd_tls *t)
 {
 	return t->conn != NULL ? tls_conn_cipher_strength(t->conn) : 0;
+}
+
+const char *
+stls_sni(struct smtpd_tls *t)
+{
+	const char *name = t->conn != NULL ? tls_conn_servername(t->conn) :
+	    NULL;
+	size_t i, n;
+
+	if (name == NULL || name[0] == '\0')
+		return "";
+	n = (size_t)snprintf(t->sni, sizeof(t->sni), " sni=%s", name);
+	if (n >= sizeof(t->sni))
+		n = sizeof(t->sni) - 1;
+	for (i = 5; i < n; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", t->sni[i]) ==
+		    NULL)
+			t->sni[i] = '?';
+	return t->sni;
 }

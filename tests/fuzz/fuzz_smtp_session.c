@@ -313,6 +313,13 @@ stls_bits(const struct smtpd_tls *t)
 	return 256;
 }
 
+const char *
+stls_sni(struct smtpd_tls *t)
+{
+	(void)t;
+	return "";
+}
+
 /* auth_check - alice:secret is good, user temp is a qpauth failure. */
 int
 fuzz_auth_check(const char *sock, const char *user, const char *pass,

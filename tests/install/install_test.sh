@@ -314,6 +314,8 @@ setup_twice_body() {
 	# the TLS pair and the password database, as an admin adds them
 	echo key > "$c/tls.key"
 	echo 0123456789abcdef-srs > "$c/srskey"
+	mkdir "$c/tlshosts"
+	echo key > "$c/tlshosts/mail.other.test.key"
 	echo crt > "$c/tls.crt"
 	atf_check "$R/usr/sbin/qpost-setup" -D "$R" -s "$R/service" -t s6
 	listing before
@@ -333,6 +335,8 @@ setup_twice_body() {
 	done
 	atf_check -o inline:"root:qpsmtpd 440\n" stat -c "%U:%G %a" "$c/tls.key"
 	atf_check -o inline:"root:qpsmtpd 440\n" stat -c "%U:%G %a" "$c/srskey"
+	atf_check -o inline:"root:qpsmtpd 440\n" stat -c "%U:%G %a" \
+	    "$c/tlshosts/mail.other.test.key"
 	atf_check -o inline:"qpqueue:qpost 751\n" stat -c "%U:%G %a" "$q"
 	atf_check -o inline:"qpqueue:qpost 3777\n" stat -c "%U:%G %a" "$q/drop"
 	atf_check -o inline:"qpqueue:qpost 3777\n" stat -c "%U:%G %a" "$q/spare"

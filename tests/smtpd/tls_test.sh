@@ -379,6 +379,67 @@ renewed_cleanup() {
 	qp_stop
 }
 
+atf_test_case sni cleanup
+sni_head() {
+	atf_set "descr" "a client that names a host of control/tlshosts gets" \
+	    "that host's certificate, others get tls.crt; the name is" \
+	    "logged; a certificate without its key is logged and skipped"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "openssl"
+	atf_set "timeout" "60"
+}
+# served_as NAME [-s] - the fingerprint of the certificate a client
+# that names NAME gets (none: -noservername), by STARTTLS or, with
+# -s, implicit TLS
+served_as() {
+	if [ "$1" = none ]; then _sn=-noservername; else _sn="-servername $1"; fi
+	_st="-starttls smtp"
+	[ "${2:-}" = -s ] && _st=
+	# shellcheck disable=SC2086 # the options are words
+	printf 'QUIT\r\n' | timeout 20 openssl s_client $_st $_sn \
+	    -connect "127.0.0.1:$QP_SMTP_PORT" 2>/dev/null | fingerprint
+}
+sni_body() {
+	start
+	qp_mkca "$PWD/ca"
+	mkdir "$QPOST_CONTROL/tlshosts"
+	for n in mail.other.test smtp.third.test; do
+		qp_mkcert_signed "$PWD/ca" "$n"
+		cp "ca/$n.crt" "ca/$n.key" "$QPOST_CONTROL/tlshosts/"
+	done
+	# a certificate without its key: skipped, logged
+	cp ca/ca.crt "$QPOST_CONTROL/tlshosts/lonely.test.crt"
+	def=$(fingerprint < "$QPOST_CONTROL/tls.crt")
+	other=$(fingerprint < ca/mail.other.test.crt)
+	third=$(fingerprint < ca/smtp.third.test.crt)
+	[ "$(served_as mail.other.test)" = "$other" ] ||
+	    atf_fail "mail.other.test got $(served_as mail.other.test)"
+	[ "$(served_as SMTP.Third.Test)" = "$third" ] ||
+	    atf_fail "smtp.third.test got another certificate"
+	[ "$(served_as unknown.test)" = "$def" ] ||
+	    atf_fail "an unknown name did not get tls.crt"
+	[ "$(served_as none)" = "$def" ] ||
+	    atf_fail "no name did not get tls.crt"
+	qp_wait_file_match "$QP_DIR/smtpd.log" \
+	    "starttls version=TLSv1\.[23] cipher=.* bits=[0-9]* sni=mail\.other\.test" 10
+	grep -q "tlshosts/lonely.test.crt is there but tlshosts/lonely.test.key is missing" \
+	    "$QP_DIR/smtpd.log" ||
+	    qp_fail "the lonely certificate was not logged" "$QP_DIR/smtpd.log"
+	qp_stop "$QP_DIR"
+	# implicit TLS too, on a fresh instance
+	rm -rf "$QP_DIR"
+	start -s
+	mkdir -p "$QPOST_CONTROL/tlshosts"
+	cp ca/mail.other.test.crt ca/mail.other.test.key \
+	    "$QPOST_CONTROL/tlshosts/"
+	[ "$(served_as mail.other.test -s)" = "$other" ] ||
+	    atf_fail "implicit TLS: mail.other.test got another certificate"
+	qp_stop "$QP_DIR"
+}
+sni_cleanup() {
+	qp_stop
+}
+
 atf_test_case key_modes cleanup
 key_modes_head() {
 	atf_set "descr" "as root, qpost-setup makes the TLS key root:qpsmtpd" \
@@ -415,6 +476,7 @@ key_modes_cleanup() {
 
 atf_init_test_cases() {
 	atf_add_test_case s_client
+	atf_add_test_case sni
 	atf_add_test_case swaks_tls
 	atf_add_test_case swaks_tlsc
 	atf_add_test_case smtplib_starttls
