@@ -126,6 +126,7 @@ static const struct setting settings[] = {
 	{ "maxrcpt", K_INT, NULL, O_NONE },
 	{ "me", K_LINE, "<the host name>", O_NONE },
 	{ "minfree", K_INT, NULL, O_NONE },
+	{ "origin", K_LINE, "<me>", O_NONE },
 	{ "outgoingip", K_LIST, "<the kernel chooses>", O_NONE },
 	{ "passwd", K_SECRET, "<none: AUTH fails>", O_QPAUTH },
 	{ "passwd.cdb", K_SECRET, "<none: AUTH fails>", O_QPAUTH },

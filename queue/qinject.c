@@ -295,8 +295,9 @@ run_filter(struct inject *q)
 }
 
 /*
- * qualify - copy the address s (n bytes) into full, adding "@" and this
- * host's name when it has no domain, and check it; dies if it is not a
+ * qualify - copy the address s (n bytes) into full, adding "@" and
+ * control/origin (else this host's name) when it has no domain, and
+ * check it; dies if it is not a
  * valid RFC 5321 address.  Returns its length.
  */
 static size_t
@@ -308,7 +309,7 @@ qualify(const struct inject *q, const char *what, const char *s, size_t n,
 
 	if (memchr(s, '@', n) == NULL)
 		len = snprintf(full, ADDR_PATH_MAX + 1, "%.*s@%s", (int)n, s,
-		    q->trust.me.s);
+		    q->trust.origin.s);
 	else
 		len = snprintf(full, ADDR_PATH_MAX + 1, "%.*s", (int)n, s);
 	if (len < 0 || len > ADDR_PATH_MAX ||
@@ -348,7 +349,7 @@ set_sender(struct inject *q, const char *s, size_t n)
 		    "control/trusted", (unsigned long)getuid(), q->sender.s);
 }
 
-/* default_sender - login@me for whoever runs us. */
+/* default_sender - login@origin for whoever runs us. */
 static void
 default_sender(struct inject *q)
 {

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "ctl.h"
 #include "log.h"
 #include "paths.h"
@@ -40,6 +41,28 @@ trust_me(struct sa *me)
 }
 
 /*
+ * trust_origin - the domain that addresses with none get (a local
+ * user's sender, a recipient "root"): control/origin, as Postfix's
+ * myorigin and Debian's /etc/mailname, else me.  0, or -1 if broken.
+ */
+int
+trust_origin(struct sa *origin, const char *me)
+{
+	int r;
+
+	if ((r = ctl_line("origin", origin)) == -1)
+		return -1;
+	if (r == 1 && !addr_valid_domain(origin->s, origin->len, 0)) {
+		log_warnx("control file origin: \"%s\" is not a domain",
+		    origin->s);
+		return -1;
+	}
+	if (r == 1)
+		return 0;
+	return sa_copys(origin, me) == -1 || sa_0(origin) == -1 ? -1 : 0;
+}
+
+/*
  * trust_load - read control/trusted, control/locals, control/me and
  * control/virtualdomains (checked now, so a broken one stops sched
  * here rather than mis-route mail later),
@@ -64,7 +87,7 @@ trust_load(struct trust *t, int queue_fd)
 	if ((r = ctl_list("trusted", &t->trusted)) == -1)
 		return -1;
 	t->has_list = r == 1;
-	if (trust_me(&t->me) == -1)
+	if (trust_me(&t->me) == -1 || trust_origin(&t->origin, t->me.s) == -1)
 		return -1;
 	if ((r = ctl_list("locals", &t->locals)) == -1)
 		return -1;
@@ -88,6 +111,7 @@ trust_free(struct trust *t)
 	sa_free(&t->trusted);
 	sa_free(&t->locals);
 	sa_free(&t->me);
+	sa_free(&t->origin);
 	sa_free(&t->vdomains);
 }
 
@@ -148,7 +172,7 @@ trust_is_local_domain(const struct trust *t, const char *domain)
 /*
  * trust_sender_ok - may uid claim sender?  A trusted uid may claim
  * anything; any other only login@D or login+ext@D for D this host's
- * name or a local domain.  Returns 1 or 0.
+ * name, control/origin or a local domain.  Returns 1 or 0.
  */
 int
 trust_sender_ok(const struct trust *t, uid_t uid, const char *sender)
@@ -167,5 +191,6 @@ trust_sender_ok(const struct trust *t, uid_t uid, const char *sender)
 		return 0;
 	/* not a virtual domain: login@virt names another's mailbox */
 	return strcasecmp(at + 1, t->me.s) == 0 ||
+	    strcasecmp(at + 1, t->origin.s) == 0 ||
 	    ctl_list_has(&t->locals, at + 1);
 }

@@ -20,6 +20,7 @@ struct trust {
 	uid_t		queue_owner;	/* owner of the queue root */
 	struct sa	locals;		/* local domains */
 	struct sa	me;		/* control/me */
+	struct sa	origin;		/* control/origin, else me */
 	struct sa	vdomains;	/* control/virtualdomains' text */
 };
 
@@ -29,5 +30,6 @@ int	trust_uid_trusted(const struct trust *, uid_t);
 int	trust_sender_ok(const struct trust *, uid_t, const char *);
 int	trust_is_local_domain(const struct trust *, const char *);
 int	trust_me(struct sa *);
+int	trust_origin(struct sa *, const char *);
 
 #endif

@@ -42,6 +42,7 @@ struct input {
 
 struct msg {
 	struct sa	 me;
+	struct sa	 origin;	/* what addresses with no domain get */
 	struct sa	 login;		/* the invoking user's name */
 	struct sa	 rcpts;		/* NUL-terminated, back to back */
 	size_t		 nrcpt;
@@ -120,7 +121,8 @@ add_list(struct msg *m, int code, const char *what, const char *v, size_t n)
 {
 	const char *why;
 
-	switch (addrlist_parse(v, n, m->me.s, &m->rcpts, &m->nrcpt, &why)) {
+	switch (addrlist_parse(v, n, m->origin.s, &m->rcpts, &m->nrcpt,
+	    &why)) {
 	case ADDRLIST_OK:
 		return;
 	case ADDRLIST_NOMEM:
@@ -284,7 +286,7 @@ added(struct msg *m, const struct sm_opts *o, const char *id,
 	}
 }
 
-/* who - the invoking user's login name and control/me. */
+/* who - the invoking user's login name, control/me and origin. */
 static void
 who(struct msg *m)
 {
@@ -298,6 +300,8 @@ who(struct msg *m)
 		diex(SM_EX_TEMPFAIL, "unable to read control/me");
 	if (sa_0(&m->me) == -1)
 		nomem();
+	if (trust_origin(&m->origin, m->me.s) == -1)
+		diex(SM_EX_TEMPFAIL, "control/origin is broken");
 }
 
 /* sender_of - the envelope sender: -f (its <> taken off) or login. */
@@ -436,7 +440,7 @@ sendmail_inject(const struct sm_opts *o)
 		n = snprintf(from, sizeof(from), "%s", sender);
 	else
 		n = snprintf(from, sizeof(from), "%s@%s", sender[0] != '\0' ?
-		    sender : m.login.s, m.me.s);
+		    sender : m.login.s, m.origin.s);
 	if (n < 0 || (size_t)n >= sizeof(from))
 		diex(SM_EX_USAGE, "the sender is too long");
 	added(&m, o, job.id, from, &top);
@@ -454,6 +458,7 @@ sendmail_inject(const struct sm_opts *o)
 	sa_free(&top);
 	sa_free(&in.data);
 	sa_free(&m.me);
+	sa_free(&m.origin);
 	sa_free(&m.login);
 	sa_free(&m.rcpts);
 	sa_free(&m.header);

@@ -183,6 +183,45 @@ sender_name_cleanup() {
 	qp_stop
 }
 
+atf_test_case origin cleanup
+origin_head() {
+	atf_set "descr" "control/origin, not me, completes addresses with" \
+	    "no domain: the default sender, the From: added, recipients" \
+	    "(by sendmail and by qinject); Message-ID keeps me; a broken" \
+	    "origin is a temporary failure"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+origin_body() {
+	sm_setup
+	# this host is mail.example.test; its mail is example.test's
+	echo mail.example.test > "$QPOST_CONTROL/me"
+	echo example.test > "$QPOST_CONTROL/origin"
+	qp_start
+	printf 'Subject: from cron\n\nbody\n' > m
+	atf_check "$SM" carol < m
+	qp_wait_for 1 "$QP_DIR/home/carol/Maildir/new" 30
+	f=$(one_file "$QP_DIR/home/carol/Maildir/new")
+	atf_check -o match:"^Return-Path: <$ME@example.test>\$" \
+	    -o match:"^From: .*<$ME@example.test>\$" \
+	    -o match:"^Delivered-To: <carol@example.test>" \
+	    -o match:"^Message-ID: <[0-9]+\.[0-9a-f]{16}@mail.example.test>" \
+	    cat "$f"
+	qp_msg o2 > m2
+	atf_check "$QPOST_LIBEXEC/qinject" bob < m2
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	atf_check -o match:"^Delivered-To: <bob@example.test>" \
+	    -o match:"^Return-Path: <$ME@example.test>" \
+	    cat "$QP_DIR"/home/bob/Maildir/new/*
+	echo 'not a domain!' > "$QPOST_CONTROL/origin"
+	atf_check -s exit:75 -e match:"control/origin is broken" "$SM" carol < m
+	atf_check -s exit:55 -e match:'control file origin: "not a domain!" is not a domain' \
+	    "$QPOST_LIBEXEC/qinject" carol < m
+}
+origin_cleanup() {
+	qp_stop
+}
+
 atf_test_case smtp_bs cleanup
 smtp_bs_head() {
 	atf_set "descr" "sendmail -bs speaks SMTP on standard input: the" \
@@ -418,6 +457,7 @@ atf_init_test_cases() {
 	atf_add_test_case lone_dot
 	atf_add_test_case big_and_headerless
 	atf_add_test_case sender_name
+	atf_add_test_case origin
 	atf_add_test_case smtp_bs
 	atf_add_test_case smtpd_local_refuses_network
 	atf_add_test_case newaliases
