@@ -71,14 +71,15 @@ sched_srs_domain(struct sched *s)
 	return sa_copys(&s->srs_domain, s->trust.me.s) == -1 ? -1 : 0;
 }
 
-/* sched_srs_is_ours - whether addr's domain is this host's name or a
-   local or virtual domain */
+/* sched_srs_is_ours - whether addr's domain is this host's name, its
+   origin or a local or virtual domain */
 int
 sched_srs_is_ours(const struct sched *s, const char *addr)
 {
 	const char *at = strrchr(addr, '@');
 
 	return at != NULL && (strcasecmp(at + 1, s->trust.me.s) == 0 ||
+	    strcasecmp(at + 1, s->trust.origin.s) == 0 ||
 	    trust_is_local_domain(&s->trust, at + 1));
 }
 

@@ -88,6 +88,14 @@ forward_body() {
 	    "> RCPT TO:<SRS0=abcd=AA=x.test@example.test>" "< 550 5.1.1" \
 	    "> QUIT" "< 221 2.0.0" "<eof" > f.dialog
 	qp_smtp_dialog f.dialog
+	# a sender of this host's own origin domain is kept: SPF passes
+	echo origin.test > "$QPOST_CONTROL/origin"
+	qp_reload
+	qp_wait_file_match "$QP_DIR/log" "control files read again" 10
+	send x@origin.test fwd@example.test
+	peer_mails 3
+	grep -q '^MAIL FROM:<x@origin.test>' p/mail/3.env ||
+	    qp_fail "a sender of the origin domain was rewritten" p/mail/3.env
 	qp_stop "$QP_DIR"
 }
 forward_cleanup() {
