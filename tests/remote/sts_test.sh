@@ -125,6 +125,37 @@ dane_cleanup() {
 	stop_all
 }
 
+atf_test_case sweep cleanup
+sweep_head() {
+	atf_set "descr" "qpost-start makes the cache folder and removes the files that hold no policy (empty, a day old) or an expired one (over a year)"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+sweep_body() {
+	qp_instance "$PWD/inst"
+	s=$QPOST_QUEUE/sts
+	mkdir "$s"
+	: > "$s/empty.old"
+	: > "$s/empty.new"
+	echo policy > "$s/kept.test"
+	echo policy > "$s/expired.test"
+	touch -d '2 days ago' "$s/empty.old"
+	touch -d '400 days ago' "$s/expired.test"
+	qp_start
+	atf_check -o inline:"empty.new\nkept.test\n" ls "$s"
+	grep -q "sts: 2 MTA-STS cache files without a policy removed" \
+	    "$QP_DIR/log" || qp_fail "no log line for the sweep"
+	qp_stop "$QP_DIR"
+	# a queue without the folder gets it
+	rm -rf "$s"
+	qp_start
+	atf_check -o inline:"700\n" stat -c %a "$s"
+	qp_stop "$QP_DIR"
+}
+sweep_cleanup() {
+	qp_stop
+}
+
 atf_test_case no_policy cleanup
 no_policy_head() {
 	atf_set "descr" "no TXT record: no fetch, delivered as under may"
@@ -145,5 +176,6 @@ atf_init_test_cases() {
 	atf_add_test_case bad_policy
 	atf_add_test_case hostile_server
 	atf_add_test_case dane
+	atf_add_test_case sweep
 	atf_add_test_case no_policy
 }
