@@ -729,6 +729,60 @@ check_programs(void)
 	cap_end("dnsbl", r == -1);
 }
 
+/* value_of - the value read for the setting name */
+static const struct value *
+value_of(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++)
+		if (strcmp(name, settings[i].name) == 0)
+			return &values[i];
+	panic("no setting %s", name);
+}
+
+/* lists - whether the list holds an entry that ends in "@domain" */
+static int
+lists(const struct sa *list, const char *domain)
+{
+	const char *p;
+	size_t n, dn = strlen(domain);
+
+	for (p = list->s; p != NULL && p < list->s + list->len;
+	    p += strlen(p) + 1)
+		if ((n = strlen(p)) > dn && p[n - dn - 1] == '@' &&
+		    strcasecmp(p + n - dn, domain) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * check_relay_recipients - with relayrecipients, a domain of rcpthosts
+ * that it does not name has every address refused: most likely a
+ * domain forgotten when the list was made.  (".parent" entries cannot
+ * be checked: the domains below them are not known here.)
+ */
+static void
+check_relay_recipients(void)
+{
+	const struct value *hosts = value_of("rcpthosts"),
+	    *rr = value_of("relayrecipients");
+	char what[512];
+	const char *p;
+
+	if (rr->state != 1 || hosts->state != 1 || rr->is_cdb_only ||
+	    hosts->is_cdb_only)
+		return;
+	for (p = hosts->list.s; p != NULL && p < hosts->list.s +
+	    hosts->list.len; p += strlen(p) + 1)
+		if (p[0] != '.' && !lists(&rr->list, p)) {
+			(void)snprintf(what, sizeof(what), "no line for %s of "
+			    "rcpthosts: smtpd refuses every address there "
+			    "(@%s takes them all)", p, p);
+			add_problem("relayrecipients", 0, 1, what);
+		}
+}
+
 /* known_file - whether name belongs in the control directory. */
 static int
 known_file(const char *name)
@@ -988,6 +1042,7 @@ main(int argc, char *argv[])
 		check_file(&settings[i], &values[i]);
 	check_programs();
 	check_passwd_cdb();
+	check_relay_recipients();
 	check_unknown(paths_control());
 	print_problems();
 	if (nerrors > 0)

@@ -171,6 +171,17 @@ warnings_body() {
 	    control/tlsdestinations
 	atf_check -s exit:1 -o inline:"tlsdestinations: warning: the policy dane (or dane-only) trusts the AD bit of resolvers off this host, which anyone on the way can set: name a validating resolver on 127.0.0.1 or ::1 in resolvers\n" \
 	    "$QPOST_LIBEXEC/qpost-check" -q -w
+	rm control/tlsdestinations control/resolvers
+	# relayrecipients that forgets a domain of rcpthosts
+	printf 'example.com\nexample.net\n.sub.example\n' > control/rcpthosts
+	printf 'alice@Example.COM\n' > control/relayrecipients
+	atf_check -o ignore -e ignore "$QPOST_LIBEXEC/qcdb" rcpthosts \
+	    relayrecipients
+	atf_check -s exit:1 -o inline:"relayrecipients: warning: no line for example.net of rcpthosts: smtpd refuses every address there (@example.net takes them all)\n" \
+	    "$QPOST_LIBEXEC/qpost-check" -q -w
+	echo @example.net >> control/relayrecipients
+	atf_check -o ignore -e ignore "$QPOST_LIBEXEC/qcdb" relayrecipients
+	atf_check -o empty "$QPOST_LIBEXEC/qpost-check" -q -w
 }
 
 atf_test_case owners_as_root
