@@ -89,6 +89,53 @@ dot_atom(const char *s, size_t n)
 	return 1;
 }
 
+/* fits - the rewritten address (n octets by snprintf, into size) is
+   whole and its local part within RFC 5321's 64 octets */
+static int
+fits(int n, size_t size, const char *srsdomain)
+{
+	return n > 0 && (size_t)n < size &&
+	    (size_t)n - strlen(srsdomain) - 1 <= ADDR_LOCAL_MAX;
+}
+
+/*
+ * forward_srs1 - a sender that is another forwarder's SRS address
+ * (local@domain): SRS1=HHHH=FIRST=GUARDED@srsdomain, where FIRST is the
+ * host that made the SRS0 address (domain for an SRS0 sender, the one
+ * an SRS1 sender names) and GUARDED that address's part from its "="
+ * on; so the chain stays short and a bounce skips the middle hops.
+ */
+static int
+forward_srs1(const struct srs_key *k, const char *local, const char *domain,
+    const char *srsdomain, char *out, size_t size)
+{
+	char first[ADDR_DOMAIN_MAX + 1], h[SRS_HASH_LEN + 1];
+	const char *guarded, *p, *eq;
+
+	if (strncasecmp(local, "SRS0=", 5) == 0) {
+		if (strlcpy(first, domain, sizeof(first)) >= sizeof(first))
+			return 0;
+		guarded = local + 4;
+	} else {
+		p = local + 5;
+		if (strlen(p) < SRS_HASH_LEN + 1 || p[SRS_HASH_LEN] != '=')
+			return 0;
+		p += SRS_HASH_LEN + 1;
+		if ((eq = strchr(p, '=')) == NULL || eq == p || eq[1] != '=' ||
+		    (size_t)(eq - p) >= sizeof(first) || p[0] == '[' ||
+		    !addr_valid_domain(p, (size_t)(eq - p), 0))
+			return 0;
+		memcpy(first, p, (size_t)(eq - p));
+		first[eq - p] = '\0';
+		guarded = eq + 1;
+	}
+	/* what reverse_srs1 takes back: "=" and something */
+	if (guarded[1] == '\0' || hash(k, "1", first, guarded, h) == -1)
+		return 0;
+	return fits(snprintf(out, size, "SRS1=%s=%s=%s@%s", h, first,
+	    guarded, srsdomain), size, srsdomain);
+}
+
 int
 srs_forward(const struct srs_key *k, const char *sender, const char *srsdomain,
     long long now, char *out, size_t size)
@@ -107,7 +154,7 @@ srs_forward(const struct srs_key *k, const char *sender, const char *srsdomain,
 	memcpy(local, sender, ln);
 	local[ln] = '\0';
 	if (srs_is_srs(local))
-		return 0;
+		return forward_srs1(k, local, at + 1, srsdomain, out, size);
 	tt[0] = b32[(day >> 5) & 31];
 	tt[1] = b32[day & 31];
 	tt[2] = '\0';
@@ -115,11 +162,7 @@ srs_forward(const struct srs_key *k, const char *sender, const char *srsdomain,
 		return 0;
 	n = snprintf(out, size, "SRS0=%s=%s=%s=%s@%s", h, tt, at + 1, local,
 	    srsdomain);
-	/* a local part over RFC 5321's 64 octets would be refused */
-	if (n < 0 || (size_t)n >= size ||
-	    strlen(out) - strlen(srsdomain) - 1 > ADDR_LOCAL_MAX)
-		return 0;
-	return 1;
+	return fits(n, size, srsdomain);
 }
 
 /* b32_value - a base32 character's value (any case), or -1 */
@@ -145,6 +188,36 @@ same_hash(const char *a, const char *b)
 	return d == 0;
 }
 
+/*
+ * reverse_srs1 - SRS1=HHHH=FIRST=GUARDED made here: the SRS0 address of
+ * FIRST it guards (no date: FIRST checks its own)
+ */
+static int
+reverse_srs1(const struct srs_key *k, const char *local, char *out,
+    size_t size, const char **why)
+{
+	char first[ADDR_DOMAIN_MAX + 1], h[SRS_HASH_LEN + 1];
+	const char *p = local + 5, *eq;
+	int n;
+
+	*why = "not an SRS address of this host";
+	if (strlen(p) < SRS_HASH_LEN + 3 || p[SRS_HASH_LEN] != '=')
+		return -1;
+	p += SRS_HASH_LEN + 1;
+	if ((eq = strchr(p, '=')) == NULL || eq == p || eq[1] != '=' ||
+	    eq[2] == '\0' || (size_t)(eq - p) >= sizeof(first) ||
+	    !addr_valid_domain(p, (size_t)(eq - p), 0) || p[0] == '[')
+		return -1;
+	memcpy(first, p, (size_t)(eq - p));
+	first[eq - p] = '\0';
+	if (hash(k, "1", first, eq + 1, h) == -1 || !same_hash(h, local + 5)) {
+		*why = "an SRS address whose hash does not match";
+		return -1;
+	}
+	n = snprintf(out, size, "SRS0%s@%s", eq + 1, first);
+	return n > 0 && (size_t)n < size ? 1 : -1;
+}
+
 int
 srs_reverse(const struct srs_key *k, const char *local, long long now,
     char *out, size_t size, const char **why)
@@ -154,6 +227,8 @@ srs_reverse(const struct srs_key *k, const char *local, long long now,
 	long long day = (now / DAY) % 1024, made, age;
 	int t0, t1, n;
 
+	if (strncasecmp(local, "SRS1=", 5) == 0)
+		return reverse_srs1(k, local, out, size, why);
 	if (strncasecmp(local, "SRS0=", 5) != 0)
 		return 0;
 	*why = "not an SRS address of this host";

@@ -88,14 +88,26 @@ forward_body() {
 	    "> RCPT TO:<SRS0=abcd=AA=x.test@example.test>" "< 550 5.1.1" \
 	    "> QUIT" "< 221 2.0.0" "<eof" > f.dialog
 	qp_smtp_dialog f.dialog
+	# another forwarder's SRS0 sender becomes SRS1, whose bounce goes
+	# back to that forwarder's address
+	send SRS0=wxyz=AB=orig.test=dan@first.test fwd@example.test
+	peer_mails 3
+	grep -Eq '^MAIL FROM:<SRS1=.{4}=first\.test==wxyz=AB=orig\.test=dan@example\.test>' \
+	    p/mail/3.env || qp_fail "not an SRS1 sender" p/mail/3.env
+	srs1=$(sed -n 's/^MAIL FROM:<\(SRS1=[^>]*\)>.*/\1/p' p/mail/3.env)
+	send "" "$srs1"
+	peer_mails 4
+	grep -q '^RCPT TO:<SRS0=wxyz=AB=orig.test=dan@first.test>' p/mail/4.env ||
+	    qp_fail "the SRS1 bounce did not reach the first forwarder" \
+	    p/mail/4.env
 	# a sender of this host's own origin domain is kept: SPF passes
 	echo origin.test > "$QPOST_CONTROL/origin"
 	qp_reload
 	qp_wait_file_match "$QP_DIR/log" "control files read again" 10
 	send x@origin.test fwd@example.test
-	peer_mails 3
-	grep -q '^MAIL FROM:<x@origin.test>' p/mail/3.env ||
-	    qp_fail "a sender of the origin domain was rewritten" p/mail/3.env
+	peer_mails 5
+	grep -q '^MAIL FROM:<x@origin.test>' p/mail/5.env ||
+	    qp_fail "a sender of the origin domain was rewritten" p/mail/5.env
 	qp_stop "$QP_DIR"
 }
 forward_cleanup() {

@@ -110,7 +110,10 @@ ATF_TC_BODY(forged, tc)
 	ATF_CHECK_EQ(srs_reverse(&key, "bob", NOW, back, sizeof(back), &why),
 	    0);
 	ATF_CHECK_EQ(srs_reverse(&key, "SRS1=abcd=x.test==efgh=AA=y=z", NOW,
-	    back, sizeof(back), &why), 0);
+	    back, sizeof(back), &why), -1);
+	ATF_CHECK_STREQ(why, "an SRS address whose hash does not match");
+	ATF_CHECK_EQ(srs_reverse(&key, "SRSX=abcd=AA=x.test=bob", NOW, back,
+	    sizeof(back), &why), 0);
 }
 
 ATF_TC_WITHOUT_HEAD(kept);
@@ -119,7 +122,7 @@ ATF_TC_BODY(kept, tc)
 	static const char *const keep[] = {
 		"", "bob", "@example.com", "bob@", "\"b c\"@example.com",
 		"a..b@example.com", ".a@example.com", "j\xc3\xb6rg@example.com",
-		"SRS0=abcd=AA=x.test=bob@fwd.test", "srs1=abcd=x.test==y@z.test",
+		"srs1=abcd=x.test=y@z.test", "SRS1=ab=x==y@z.test",
 	};
 	char fwd[300], longl[80];
 	size_t i;
@@ -143,8 +146,44 @@ ATF_TC_BODY(kept, tc)
 	ATF_CHECK_EQ(key.len, 16);
 }
 
+/* SRS addresses of other forwarders become SRS1, which turns back into
+   the first forwarder's SRS0 address, whatever the hops between */
+ATF_TC_WITHOUT_HEAD(srs1);
+ATF_TC_BODY(srs1, tc)
+{
+	char fwd[300], fwd2[300], back[300], bad[300];
+	const char *why;
+
+	key_init("0123456789abcdef-secret");
+	ATF_REQUIRE_EQ(srs_forward(&key, "SRS0=xyzw=AB=orig.test=bob@first.test",
+	    "us.test", NOW, fwd, sizeof(fwd)), 1);
+	ATF_CHECK_MSG(strncmp(fwd, "SRS1=", 5) == 0 && strstr(fwd,
+	    "=first.test==xyzw=AB=orig.test=bob@us.test") != NULL, "%s", fwd);
+	ATF_CHECK_EQ(srs_reverse(&key, local(fwd), NOW + 400 * DAY, back,
+	    sizeof(back), &why), 1);
+	ATF_CHECK_STREQ(back, "SRS0=xyzw=AB=orig.test=bob@first.test");
+	/* an SRS1 sender keeps its first forwarder */
+	ATF_REQUIRE_EQ(srs_forward(&key, "SRS1=qqqq=first.test==xyzw=AB=orig."
+	    "test=bob@second.test", "us.test", NOW, fwd2, sizeof(fwd2)), 1);
+	ATF_CHECK_MSG(strstr(fwd2, "=first.test==xyzw=AB=orig.test=bob@us."
+	    "test") != NULL, "%s", fwd2);
+	ATF_CHECK_EQ(srs_reverse(&key, local(fwd2), NOW, back, sizeof(back),
+	    &why), 1);
+	ATF_CHECK_STREQ(back, "SRS0=xyzw=AB=orig.test=bob@first.test");
+	/* a changed first hop or guarded part is refused */
+	strcpy(bad, fwd2);
+	bad[strlen(bad) - 1] = 'x';
+	ATF_CHECK_EQ(srs_reverse(&key, bad, NOW, back, sizeof(back), &why),
+	    -1);
+	strcpy(bad, fwd2);
+	bad[12] = bad[12] == 'f' ? 'g' : 'f';
+	ATF_CHECK_EQ(srs_reverse(&key, bad, NOW, back, sizeof(back), &why),
+	    -1);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, srs1);
 	ATF_TP_ADD_TC(tp, round_trip);
 	ATF_TP_ADD_TC(tp, forged);
 	ATF_TP_ADD_TC(tp, kept);
