@@ -141,6 +141,33 @@ stop_system() {
 	return 0
 }
 
+# peer NAME ADDR MODE - a test SMTP server (hostile_peer.py) in MODE on
+# a port of ADDR, with its folder $P/NAME ($P made on first use, named
+# in ./peer_dir for stop_peers); returns once it listens.
+peer() {
+	if [ -z "${P:-}" ]; then
+		P=$(mktemp -d /tmp/qpost-privsep-peer.XXXXXX)
+		echo "$P" > peer_dir
+	fi
+	mkdir "$P/$1"
+	echo "$3" > "$P/$1/mode"
+	/usr/bin/python3 "$(qp_top)/tests/remote/hostile_peer.py" \
+	    --listen "$2:0" --dir "$P/$1" 2> "$P/$1/err" &
+	qp_deadline_loop 30 test -f "$P/$1/ready" ||
+	    atf_fail "the test peer $1 did not start"
+}
+
+# stop_peers - stop the peers this case started, remove their folders.
+stop_peers() {
+	[ -f peer_dir ] || return 0
+	P=$(cat peer_dir)
+	for _pid in "$P"/*/pid; do
+		[ -f "$_pid" ] && kill "$(cat "$_pid")" 2>/dev/null
+	done
+	rm -rf "$P"
+	return 0
+}
+
 atf_test_case processes cleanup
 processes_head() {
 	atf_set "descr" "sched runs as qpqueue:qpost, lspawn as root, rspawn" \
@@ -288,19 +315,8 @@ roles_body() {
 	top=$(qp_top)
 	# a remote peer that never greets (remote waits on it) and, on
 	# another address (remote remembers one that timed out), a good one
-	P=$(mktemp -d /tmp/qpost-privsep-peer.XXXXXX)
-	echo "$P" > peer_dir
-	for peer in stall good; do
-		mkdir "$P/$peer"
-		echo good > "$P/$peer/mode"
-	done
-	echo stall_greeting > "$P/stall/mode"
-	/usr/bin/python3 "$top/tests/remote/hostile_peer.py" \
-	    --listen 127.0.0.1:0 --dir "$P/stall" 2> "$P/stall/err" &
-	/usr/bin/python3 "$top/tests/remote/hostile_peer.py" \
-	    --listen 127.0.0.2:0 --dir "$P/good" 2> "$P/good/err" &
-	qp_deadline_loop 30 test -f "$P/stall/ready" -a -f "$P/good/ready" ||
-	    atf_fail "the test peers did not start"
+	peer stall 127.0.0.1 stall_greeting
+	peer good 127.0.0.2 good
 	ROUTE_PORT=$(cat "$P/stall/port") \
 	    ROUTE_GOOD=127.0.0.2:$(cat "$P/good/port") setup_system
 	q=$QPOST_QUEUE
@@ -482,13 +498,7 @@ s.quit()' "$port" || atf_fail "the message through smtpd was refused"
 }
 roles_cleanup() {
 	stop_system
-	[ -f peer_dir ] || return 0
-	P=$(cat peer_dir)
-	for peer in stall good; do
-		[ -f "$P/$peer/pid" ] && kill "$(cat "$P/$peer/pid")" 2>/dev/null
-	done
-	rm -rf "$P"
-	return 0
+	stop_peers
 }
 
 atf_test_case srs cleanup
@@ -501,15 +511,7 @@ srs_head() {
 	atf_set "timeout" "120"
 }
 srs_body() {
-	top=$(qp_top)
-	P=$(mktemp -d /tmp/qpost-privsep-peer.XXXXXX)
-	echo "$P" > peer_dir
-	mkdir "$P/good"
-	echo good > "$P/good/mode"
-	/usr/bin/python3 "$top/tests/remote/hostile_peer.py" \
-	    --listen 127.0.0.2:0 --dir "$P/good" 2> "$P/good/err" &
-	qp_deadline_loop 30 test -f "$P/good/ready" ||
-	    atf_fail "the test peer did not start"
+	peer good 127.0.0.2 good
 	ROUTE_GOOD=127.0.0.2:$(cat "$P/good/port") \
 	    SRS_KEY=0123456789abcdef-privsep setup_system
 	c=$QPOST_CONTROL
@@ -539,11 +541,7 @@ srs_body() {
 }
 srs_cleanup() {
 	stop_system
-	[ -f peer_dir ] || return 0
-	P=$(cat peer_dir)
-	[ -f "$P/good/pid" ] && kill "$(cat "$P/good/pid")" 2>/dev/null
-	rm -rf "$P"
-	return 0
+	stop_peers
 }
 
 atf_init_test_cases() {
