@@ -686,6 +686,7 @@ srs_rcpt(struct session *s, struct rcpt_args *r, const char *plain)
 {
 	char back[ADDR_PATH_MAX + 1], was[ADDR_PATH_MAX + 1];
 	const char *why = NULL;
+	struct addr a;
 	int found;
 
 	found = smtpd_srs_rcpt(plain, r->addr.domain, s->set.me.s, back,
@@ -696,13 +697,14 @@ srs_rcpt(struct session *s, struct rcpt_args *r, const char *plain)
 		reply(s, "451 4.3.0 Temporary lookup failure, try again later");
 		return 0;
 	}
-	if (found == -1 || addr_format(&r->addr, was, sizeof(was)) == -1 ||
-	    addr_parse(back, strlen(back), &r->addr, ADDR_UTF8) != 1) {
+	if (found == -1 || addr_parse(back, strlen(back), &a, ADDR_UTF8) != 1 ||
+	    addr_format(&r->addr, was, sizeof(was)) == -1) {
 		error_reply(s, "550 5.1.1 <%s@%s>: %s", r->addr.local,
 		    r->addr.domain, why != NULL ? why : "no such address");
 		return 0;
 	}
 	log_info("session=%s srs rcpt=<%s> to=<%s>", s->sid, was, back);
+	r->addr = a;
 	return 1;
 }
 
