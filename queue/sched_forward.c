@@ -6,8 +6,9 @@
  * aliases).  sched queues them itself, as a new message from the
  * original envelope sender (or, with control/srskey, its SRS form for a
  * copy that leaves for another domain: sched_srs.c) with
- * "Delivered-To: <address delivered to>" on top of the message, so that neither the user's `local' nor the
- * alias user has to be trusted to choose envelope senders (qinject
+ * "Delivered-To: <address delivered to>" on top of the message, so that
+ * neither the user's `local' nor the alias user has to be trusted to
+ * choose envelope senders (qinject
  * lets an untrusted user send only as itself), and <> stays <>.
  *
  * The recipient counts as delivered only once every copy is committed;
