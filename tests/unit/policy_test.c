@@ -4,10 +4,9 @@
  * policy_test - tests of lookup/rcpthosts.c, lookup/relay.c,
  * lookup/relayrcpt.c and lookup/local.c against real cdb files: the
  * text control files are written in the test case's work directory and
- * compiled by the qcdb
- * just built (so the writer and the readers are tested together), and
- * hostile cdb files are written byte by byte or with tinycdb's
- * cdb_make.  The point of most cases: a broken, stale or corrupt
+ * compiled by the qcdb just built (so the writer and the readers are
+ * tested together), and hostile cdb files are written byte by byte or
+ * with tinycdb's cdb_make.  The point of most cases: a broken, stale or corrupt
  * policy is never a match (never an open relay), and hostile strings
  * are a plain "no".
  */
