@@ -122,6 +122,7 @@ LIBSRCS +=	lookup/rcpthosts.c
 LIBSRCS +=	lookup/relay.c
 LIBSRCS +=	lookup/senders.c
 LIBSRCS +=	lookup/relayrcpt.c
+LIBSRCS +=	lookup/badaddr.c
 LIBSRCS +=	lookup/aliases_parse.c
 LIBSRCS +=	lookup/vdomains.c
 LIBSRCS +=	send/lresolve.c
@@ -191,7 +192,7 @@ HDRS +=		lookup/policy_cdb.h
 HDRS +=		lookup/rcpthosts.h
 HDRS +=		lookup/relay.h
 HDRS +=		lookup/senders.h
-HDRS +=		lookup/relayrcpt.h
+HDRS +=		lookup/relayrcpt.h lookup/badaddr.h
 HDRS +=		lib/srs.h smtpd/smtpd_srs.h
 HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
@@ -802,7 +803,7 @@ FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
 FUZZ_SRCS +=	send/worker_req.c send/spawn_msg.c
 FUZZ_SRCS +=	queue/milter.c queue/milter_msg.c
 FUZZ_SRCS +=	send/sts_parse.c
-FUZZ_SRCS +=	lib/srs.c smtpd/smtpd_srs.c lookup/relayrcpt.c
+FUZZ_SRCS +=	lib/srs.c smtpd/smtpd_srs.c lookup/relayrcpt.c lookup/badaddr.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(QP_INCLUDES) \
 		$(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -102,6 +102,8 @@ static const struct setting settings[] = {
 	{ "authservid", K_LINE, "<me>", O_NONE },
 	{ "authstate", K_LINE, "/var/lib/qpost/auth", O_NONE },
 	{ "authwindow", K_INT, NULL, O_NONE },
+	{ "badmailfrom", K_LIST, "<none>", O_NONE },
+	{ "badrcptto", K_LIST, "<none>", O_NONE },
 	{ "bouncemaxbytes", K_INT, NULL, O_NONE },
 	{ "concurrencylocal", K_INT, NULL, O_NONE },
 	{ "concurrencyperdomain", K_INT, NULL, O_NONE },

@@ -114,6 +114,9 @@ session_load(struct session *s)
 	if (r == 0 && (sa_catb(&t->locals, t->me.s, t->me.len) == -1 ||
 	    sa_catc(&t->locals, '\0') == -1))
 		return -1;
+	if (ctl_list("badmailfrom", &t->badmailfrom) == -1 ||
+	    ctl_list("badrcptto", &t->badrcptto) == -1)
+		return -1;
 	if (knob("databytes", &db) == -1 ||
 	    knob("maxrcpt", &t->maxrcpt) == -1 ||
 	    knob("maxerrors", &t->maxerrors) == -1 ||

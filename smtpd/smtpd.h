@@ -35,6 +35,8 @@ struct settings {
 	long long		 timeout;	/* idle, seconds */
 	long long		 session_timeout;
 	long long		 greetdelay;	/* seconds, 0: none */
+	struct sa		 badmailfrom;	/* refused senders */
+	struct sa		 badrcptto;	/* refused recipients */
 };
 
 struct session {

@@ -33,6 +33,7 @@
 #include "queue_space.h"
 #include "rcpthosts.h"
 #include "relayrcpt.h"
+#include "badaddr.h"
 #include "smtpd_srs.h"
 #include "senders.h"
 #include "smtpd_auth.h"
@@ -669,10 +670,35 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 		error_reply(s, "553 5.1.7 Sender address too long");
 		return;
 	}
+	if (s->sender[0] != '\0' &&
+	    badaddr_listed(&s->set.badmailfrom, s->sender)) {
+		log_info("session=%s ip=%s refused sender=<%s> "
+		    "reason=badmailfrom", s->sid, s->ip, s->sender);
+		error_reply(s, "553 5.7.1 <%s>: sender refused "
+		    "(control/badmailfrom)", s->sender);
+		s->sender[0] = '\0';
+		return;
+	}
 	if (s->authenticated && !owns_sender(s))
 		return;
 	s->state = STATE_MAIL;
 	reply(s, "250 2.1.0 Ok");
+}
+
+/* badrcpt - a recipient of control/badrcptto: 1 when refused (replied) */
+static int
+badrcpt(struct session *s, const struct rcpt_args *r)
+{
+	char addr[ADDR_PATH_MAX + 1];
+
+	if (addr_format(&r->addr, addr, sizeof(addr)) == -1 ||
+	    !badaddr_listed(&s->set.badrcptto, addr))
+		return 0;
+	log_info("session=%s ip=%s refused rcpt=<%s> reason=badrcptto",
+	    s->sid, s->ip, addr);
+	error_reply(s, "553 5.7.1 <%s>: recipient refused "
+	    "(control/badrcptto)", addr);
+	return 1;
 }
 
 /*
@@ -752,6 +778,8 @@ rcpt_policy(struct session *s, struct rcpt_args *r)
 		error_reply(s, "553 5.1.3 Bad recipient address syntax");
 		return 0;
 	}
+	if (badrcpt(s, r))
+		return 0;
 	if ((found = srs_rcpt(s, r, plain)) != -1)
 		return found;
 	/* a virtual domain (control/virtualdomains) is as local as any */

@@ -183,6 +183,43 @@ relay_recipients_cleanup() {
 	qp_stop
 }
 
+atf_test_case bad_addresses cleanup
+bad_addresses_head() {
+	atf_set "descr" "control/badmailfrom and badrcptto refuse their" \
+	    "addresses and @domains with 553 5.7.1 (case ignored), from a" \
+	    "client that may relay too; the null sender and <Postmaster>" \
+	    "pass; each refusal is one log line"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+bad_addresses_body() {
+	start RELAYCLIENT=
+	printf 'spammer@bad.test\n@SPAM.test\n' > "$QPOST_CONTROL/badmailfrom"
+	printf 'bob@example.test\n@other.test\n' > "$QPOST_CONTROL/badrcptto"
+	printf '%s\n' "< 220" "> EHLO client.test" "< 250" \
+	    "> MAIL FROM:<Spammer@Bad.Test>" \
+	    "< 553 5.7.1 <Spammer@Bad.Test>: sender refused (control/badmailfrom)" \
+	    "> MAIL FROM:<anyone@spam.test>" "< 553 5.7.1" \
+	    "> MAIL FROM:<ok@bad.test>" "< 250 2.1.0" \
+	    "> RCPT TO:<alice@example.test>" "< 250 2.1.5" \
+	    "> RCPT TO:<BOB@example.test>" \
+	    "< 553 5.7.1 <BOB@example.test>: recipient refused (control/badrcptto)" \
+	    "> RCPT TO:<x@other.test>" "< 553 5.7.1" \
+	    "> RCPT TO:<x@a.hosted.test>" "< 250 2.1.5" \
+	    "> RSET" "< 250" "> MAIL FROM:<>" "< 250 2.1.0" \
+	    "> RCPT TO:<Postmaster>" "< 250 2.1.5" \
+	    "> QUIT" "< 221 2.0.0" "<eof" > s
+	qp_smtp_dialog s
+	grep -q "refused sender=<anyone@spam.test> reason=badmailfrom" \
+	    "$QP_DIR/smtpd.log" || qp_fail "no log line" "$QP_DIR/smtpd.log"
+	grep -q "refused rcpt=<x@other.test> reason=badrcptto" \
+	    "$QP_DIR/smtpd.log" || qp_fail "no log line" "$QP_DIR/smtpd.log"
+	qp_stop "$QP_DIR"
+}
+bad_addresses_cleanup() {
+	qp_stop
+}
+
 atf_test_case broken_rcpthosts cleanup
 broken_rcpthosts_head() {
 	atf_set "descr" "control/rcpthosts without rcpthosts.cdb, or a" \
@@ -296,6 +333,7 @@ atf_init_test_cases() {
 	atf_add_test_case unknown_user
 	atf_add_test_case broken_rcpthosts
 	atf_add_test_case relay_recipients
+	atf_add_test_case bad_addresses
 	atf_add_test_case broken_users
 	atf_add_test_case broken_relay
 	atf_add_test_case ipv6

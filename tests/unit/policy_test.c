@@ -29,6 +29,7 @@
 #include "rcpthosts.h"
 #include "relay.h"
 #include "relayrcpt.h"
+#include "badaddr.h"
 #include "lsan_atf.h"
 #include "control_fixture.h"
 
@@ -427,6 +428,27 @@ ATF_TC_BODY(relayrcpt_table, tc)
 	ATF_CHECK_EQ(relayrcpt_match("alice", "example.org", '+'), -1);
 }
 
+ATF_TC_WITHOUT_HEAD(badaddr);
+ATF_TC_BODY(badaddr, tc)
+{
+	static const char entries[] = "spammer@bad.test\0@Spam.Test\0"
+	    "\0x\0";
+	struct sa list = SA_INIT, empty = SA_INIT;
+
+	(void)tc;
+	ATF_REQUIRE(sa_catb(&list, entries, sizeof(entries) - 1) == 0);
+	ATF_CHECK(badaddr_listed(&list, "spammer@bad.test"));
+	ATF_CHECK(badaddr_listed(&list, "SPAMMER@Bad.Test"));
+	ATF_CHECK(badaddr_listed(&list, "anyone@spam.test"));
+	ATF_CHECK(!badaddr_listed(&list, "anyone@a.spam.test"));
+	ATF_CHECK(!badaddr_listed(&list, "ok@bad.test"));
+	ATF_CHECK(!badaddr_listed(&list, "spammer@bad.test.evil"));
+	ATF_CHECK(!badaddr_listed(&list, ""));
+	ATF_CHECK(!badaddr_listed(&list, "spam.test"));
+	ATF_CHECK(!badaddr_listed(&empty, "spammer@bad.test"));
+	sa_free(&list);
+}
+
 ATF_TC_WITHOUT_HEAD(not_from_qcdb);
 ATF_TC_BODY(not_from_qcdb, tc)
 {
@@ -641,6 +663,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, relay_keys);
 	ATF_TP_ADD_TC(tp, relay_states);
 	ATF_TP_ADD_TC(tp, relayrcpt_table);
+	ATF_TP_ADD_TC(tp, badaddr);
 	ATF_TP_ADD_TC(tp, not_from_qcdb);
 	ATF_TP_ADD_TC(tp, corrupt);
 	ATF_TP_ADD_TC(tp, truncated);
