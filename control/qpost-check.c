@@ -818,6 +818,43 @@ check_unknown(const char *dir)
 	(void)closedir(d);
 }
 
+/*
+ * check_tlshosts - smtpd's certificates by host name: each NAME.crt
+ * wants its NAME.key (else smtpd leaves it out), and a key must be
+ * readable by no one but its owner and group, as tls.key.
+ */
+static void
+check_tlshosts(void)
+{
+	char dir[PATH_MAX], file[NAME_MAX + 16], other[NAME_MAX + 16];
+	struct dirent *e;
+	struct stat st;
+	size_t n;
+	DIR *d;
+
+	if (ctl_path(dir, sizeof(dir), "tlshosts") == -1 ||
+	    (d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n < 5)
+			continue;
+		(void)snprintf(file, sizeof(file), "tlshosts/%s", e->d_name);
+		(void)snprintf(other, sizeof(other), "tlshosts/%.*s.key",
+		    (int)(n - 4), e->d_name);
+		if (strcmp(e->d_name + n - 4, ".crt") == 0 &&
+		    fstatat(dirfd(d), other + 9, &st, 0) == -1)
+			add_problem(file, 0, 1, "no key beside it: smtpd "
+			    "leaves it out");
+		else if (strcmp(e->d_name + n - 4, ".key") == 0 &&
+		    fstatat(dirfd(d), e->d_name, &st, 0) == 0 &&
+		    (st.st_mode & 027) != 0)
+			add_problem(file, 0, 0, "mode is too loose: it holds "
+			    "a secret (want 0440 or 0400; qpost-setup sets it)");
+	}
+	(void)closedir(d);
+}
+
 /* ---- output ------------------------------------------------------- */
 
 static int
@@ -1045,6 +1082,7 @@ main(int argc, char *argv[])
 	check_programs();
 	check_passwd_cdb();
 	check_relay_recipients();
+	check_tlshosts();
 	check_unknown(paths_control());
 	print_problems();
 	if (nerrors > 0)

@@ -182,6 +182,18 @@ warnings_body() {
 	echo @example.net >> control/relayrecipients
 	atf_check -o ignore -e ignore "$QPOST_LIBEXEC/qcdb" relayrecipients
 	atf_check -o empty "$QPOST_LIBEXEC/qpost-check" -q -w
+	# certificates by host name: a certificate without its key, a key
+	# others may read
+	mkdir control/tlshosts
+	: > control/tlshosts/mail.example.net.crt
+	atf_check -s exit:1 -o inline:"tlshosts/mail.example.net.crt: warning: no key beside it: smtpd leaves it out\n" \
+	    "$QPOST_LIBEXEC/qpost-check" -q -w
+	: > control/tlshosts/mail.example.net.key
+	chmod 644 control/tlshosts/mail.example.net.key
+	atf_check -s exit:100 -o inline:"tlshosts/mail.example.net.key: mode is too loose: it holds a secret (want 0440 or 0400; qpost-setup sets it)\n" \
+	    "$QPOST_LIBEXEC/qpost-check" -q -w
+	chmod 400 control/tlshosts/mail.example.net.key
+	atf_check -o empty "$QPOST_LIBEXEC/qpost-check" -q -w
 }
 
 atf_test_case owners_as_root
