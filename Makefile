@@ -167,7 +167,7 @@ LIBSRCS +=	queue/verify_ptr.c
 LIBSRCS +=	queue/verify_header.c
 LIBSRCS +=	smtpd/dnsbl.c
 LIBSRCS +=	queue/milter.c queue/milter_msg.c
-LIBSRCS +=	send/sts_parse.c
+LIBSRCS +=	send/sts_parse.c send/sts_sweep.c
 LIBSRCS +=	lib/srs.c
 LIBSRCS +=	smtpd/smtpd_srs.c
 LIBOBJS =	$(LIBSRCS:.c=.o)

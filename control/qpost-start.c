@@ -26,7 +26,6 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -34,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -211,50 +209,12 @@ ready_fd(const char *arg)
 	return moved;
 }
 
-#define STS_EMPTY_AGE	86400L		/* an empty cache file: no policy */
-#define STS_OLD_AGE	(367 * 86400L)	/* past any policy's max_age */
-
-/*
- * sts_sweep - remove the cache files that say nothing: remote makes one
- * for every domain it sends to under the policies sts and dane (it
- * cannot make one later, inside its sandbox), empty when the domain
- * has no policy; and one older than the longest max_age is expired.
- */
-static void
-sts_sweep(int dirfd, const char *path)
-{
-	struct dirent *d;
-	struct stat st;
-	time_t now = time(NULL);
-	size_t gone = 0;
-	DIR *dir;
-	int fd;
-
-	if ((fd = dup(dirfd)) == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			(void)close(fd);
-		return;
-	}
-	while ((d = readdir(dir)) != NULL) {
-		if (d->d_name[0] == '.' ||
-		    fstatat(dirfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		if ((st.st_size == 0 && now - st.st_mtime > STS_EMPTY_AGE) ||
-		    now - st.st_mtime > STS_OLD_AGE)
-			gone += unlinkat(dirfd, d->d_name, 0) == 0;
-	}
-	(void)closedir(dir);
-	if (gone > 0)
-		log_info("%s: %zu MTA-STS cache files without a policy "
-		    "removed", path, gone);
-}
-
 /*
  * sts_folder - QUEUE/sts, remote's cache of MTA-STS policies (the one
  * place remote writes), owned by qpremote; made when missing, so an
- * instance set up before it gets it too, and swept.  A failure is
- * logged, not fatal: remote then fetches each policy for each delivery.
+ * instance set up before it gets it too (rspawn sweeps it: sts_sweep.c).
+ * A failure is logged, not fatal: remote then fetches each policy for
+ * each delivery.
  */
 static void
 sts_folder(int is_system, uid_t uid, gid_t gid)
@@ -277,7 +237,6 @@ sts_folder(int is_system, uid_t uid, gid_t gid)
 	if (is_system && (fchown(fd, uid, gid) == -1 ||
 	    fchmod(fd, 0700) == -1))
 		log_warn("unable to give %s to %s", path, USER_REMOTE);
-	sts_sweep(fd, path);
 	(void)close(fd);
 }
 

@@ -17,7 +17,8 @@
  *
  * Addresses that remote reports as timed out are remembered for
  * DOWN_SECONDS and passed to the next remotes (QPOST_REMOTE_DOWN), so a
- * dead MX is not waited for by every message.
+ * dead MX is not waited for by every message.  As the owner of remote's
+ * MTA-STS cache, rspawn also sweeps it (sts_sweep.c).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -41,10 +42,12 @@
 #include "spawn.h"
 #include "spawn_msg.h"
 #include "spawn_rec.h"
+#include "sts.h"
 
 #define USAGE	"usage: rspawn"
 
 #define DOWN_SECONDS	300	/* how long a timed-out address is skipped */
+#define SWEEP_SECONDS	86400	/* between sweeps of the MTA-STS cache */
 #define DOWN_MAX	64
 #define DOWN_TEXT	64
 #define ENV_DOWN_MAX	(DOWN_MAX * DOWN_TEXT + 32)
@@ -463,6 +466,29 @@ setup(void)
 	(void)signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * sweep_due - the MTA-STS cache swept (sts_sweep.c) when rspawn starts
+ * and then every SWEEP_SECONDS ($QPOST_STS_SWEEP_SECONDS, for tests);
+ * the milliseconds until the next sweep, for poll.
+ */
+static int
+sweep_due(void)
+{
+	static time_t next;
+	const char *v = getenv("QPOST_STS_SWEEP_SECONDS"), *err;
+	long long every = SWEEP_SECONDS;
+	time_t now = time(NULL);
+
+	if (v != NULL && ((every = strtonum(v, 1, SWEEP_SECONDS, &err)),
+	    err != NULL))
+		every = SWEEP_SECONDS;
+	if (now >= next) {
+		sts_sweep();
+		next = now + (time_t)every;
+	}
+	return (int)(next - now) * 1000;
+}
+
 /* poll_set - the self-pipe, requests, and each running remote's pipe. */
 static size_t
 poll_set(struct pollfd **pfd, size_t *cap, int is_eof)
@@ -510,7 +536,7 @@ main(int argc, char *argv[])
 
 	while (!is_eof || running > 0) {
 		n = poll_set(&pfd, &cap, is_eof);
-		if (poll(pfd, n, -1) == -1) {
+		if (poll(pfd, n, sweep_due()) == -1) {
 			if (errno == EINTR)
 				continue;
 			die(EXIT_TEMP, "poll");

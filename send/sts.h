@@ -46,6 +46,8 @@ int	sts_http_body(const char *, size_t, int, size_t *, size_t *,
 int	sts_policy_parse(const char *, size_t, struct sts_policy *,
 	    const char **);
 	/* a policy's text: 0 with p filled, or -1 with words for the log */
+void	sts_sweep(void);
+	/* QUEUE/sts's files without a policy removed (sts_sweep.c) */
 int	sts_mx_match(const struct sts_policy *, const char *);
 	/* whether a host name (lower case, no trailing dot, as dns_mx
 	   gives them) matches one of the policy's mx patterns: exactly,

@@ -127,7 +127,7 @@ dane_cleanup() {
 
 atf_test_case sweep cleanup
 sweep_head() {
-	atf_set "descr" "qpost-start makes the cache folder and removes the files that hold no policy (empty, a day old) or an expired one (over a year)"
+	atf_set "descr" "qpost-start makes the cache folder; rspawn removes the files that hold no policy (empty, a day old) or an expired one (over a year), at its start and then periodically"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
@@ -141,10 +141,17 @@ sweep_body() {
 	echo policy > "$s/expired.test"
 	touch -d '2 days ago' "$s/empty.old"
 	touch -d '400 days ago' "$s/expired.test"
-	qp_start
+	# every second here, for the test: once a day by default
+	QPOST_STS_SWEEP_SECONDS=1 qp_start
+	qp_wait_file_match "$QP_DIR/log" \
+	    "sts: 2 MTA-STS cache files without a policy removed" 10
 	atf_check -o inline:"empty.new\nkept.test\n" ls "$s"
-	grep -q "sts: 2 MTA-STS cache files without a policy removed" \
-	    "$QP_DIR/log" || qp_fail "no log line for the sweep"
+	# and again later, while rspawn runs
+	touch -d '2 days ago' "$s/empty.new"
+	gone() { [ ! -e "$s/empty.new" ]; }
+	qp_deadline_loop 10 gone ||
+	    atf_fail "the periodic sweep did not remove an old empty file"
+	atf_check -o inline:"kept.test\n" ls "$s"
 	qp_stop "$QP_DIR"
 	# a queue without the folder gets it
 	rm -rf "$s"
