@@ -222,8 +222,8 @@ sts_folder(int is_system, uid_t uid, gid_t gid)
 	char path[4096];
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/sts", paths_queue()) >=
-	    sizeof(path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", paths_queue(),
+	    QDIR_STS) >= sizeof(path))
 		return;
 	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
 		log_warn("unable to make %s, the MTA-STS policy cache", path);
@@ -250,8 +250,7 @@ srs_key_fd(void)
 	char path[4096];
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/srskey",
-	    paths_control()) >= sizeof(path))
+	if (ctl_path(path, sizeof(path), "srskey") == -1)
 		diex(EXIT_TEMP, "the control directory's name is too long");
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)

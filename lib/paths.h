@@ -31,6 +31,7 @@
 #define QDIR_MESS	"mess"
 #define QDIR_ENV	"env"
 #define QDIR_TMP	"tmp"
+#define QDIR_STS	"sts"	/* remote's MTA-STS cache, qpremote's */
 #define QFILE_TRIGGER	"trigger"
 
 const char *paths_control(void);

@@ -33,13 +33,13 @@
 #include <arpa/nameser.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "paths.h"
 #include "remote.h"
 #include "sa.h"
 #include "sts.h"
 
-#define STS_DIR		"sts"
 #define STS_PORT	443
 #define STS_ADDRS_MAX	4	/* addresses of mta-sts.DOMAIN tried */
 #define CACHE_HEAD_MAX	128
@@ -79,7 +79,7 @@ remote_sts_open(struct remote_cfg *c, const char *domain)
 		c->sts_domain[0] = '\0';
 		return;
 	}
-	n = snprintf(path, sizeof(path), "%s/%s/%s", paths_queue(), STS_DIR,
+	n = snprintf(path, sizeof(path), "%s/%s/%s", paths_queue(), QDIR_STS,
 	    c->sts_domain);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return;
@@ -185,19 +185,6 @@ txt_id(const char *domain, char *id)
 	return n == 1;
 }
 
-/* ms_left - milliseconds until end, at least 1 (CLOCK_MONOTONIC) */
-static int
-ms_left(const struct timespec *end)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (end->tv_sec - now.tv_sec) * 1000LL +
-	    (end->tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 1 ? 1 : (int)ms;
-}
-
 /*
  * get - the GET on a connected socket: the whole response into resp,
  * all of it within control/timeoutconnect, so that a server that drips
@@ -208,13 +195,11 @@ get(const struct remote_cfg *c, const char *host, int fd, struct sa *resp,
     int *clean, const char **why)
 {
 	char inb[8192], outb[1024], req[DNS_NAME_MAX + 128];
-	struct timespec end;
+	long long end = clock_ms() + c->timeout_connect * 1000LL;
 	struct buf in, out;
 	struct tls *t;
 	ssize_t r;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += c->timeout_connect;
 	buf_init(&in, fd, inb, sizeof(inb));
 	buf_init(&out, fd, outb, sizeof(outb));
 	in.timeout = out.timeout = c->timeout_connect * 1000;
@@ -231,7 +216,7 @@ get(const struct remote_cfg *c, const char *host, int fd, struct sa *resp,
 		return -1;
 	}
 	for (;;) {
-		in.timeout = ms_left(&end);
+		in.timeout = end - clock_ms() > 1 ? (int)(end - clock_ms()) : 1;
 		if ((r = buf_read(&in, inb, sizeof(inb))) <= 0)
 			break;
 		if (resp->len + (size_t)r > STS_HEAD_MAX + STS_BODY_MAX ||
@@ -340,7 +325,7 @@ policy_for(const struct remote_cfg *c, const struct remote_job *j,
 	if (c->sts_fd == -1)
 		log_warnx("MTA-STS: unable to open the policy cache in "
 		    "%s/%s: %s (qpost-start makes the folder): policies are "
-		    "fetched for every delivery", paths_queue(), STS_DIR,
+		    "fetched for every delivery", paths_queue(), QDIR_STS,
 		    strerror(c->sts_errno));
 	if (has_id && fetch(c, c->sts_domain, &f, &body, why,
 	    sizeof(why)) == 0) {

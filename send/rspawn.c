@@ -475,13 +475,16 @@ static int
 sweep_due(void)
 {
 	static time_t next;
-	const char *v = getenv("QPOST_STS_SWEEP_SECONDS"), *err;
-	long long every = SWEEP_SECONDS;
+	static long long every;
+	const char *v, *err;
 	time_t now = time(NULL);
 
-	if (v != NULL && ((every = strtonum(v, 1, SWEEP_SECONDS, &err)),
-	    err != NULL))
-		every = SWEEP_SECONDS;
+	if (every == 0) {
+		v = getenv("QPOST_STS_SWEEP_SECONDS");
+		if (v == NULL || ((every = strtonum(v, 1, SWEEP_SECONDS,
+		    &err)), err != NULL))
+			every = SWEEP_SECONDS;
+	}
 	if (now >= next) {
 		sts_sweep();
 		next = now + (time_t)every;

@@ -34,8 +34,8 @@ sts_sweep(void)
 	DIR *dir;
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/sts", paths_queue()) >=
-	    sizeof(path) || (dir = opendir(path)) == NULL)
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", paths_queue(),
+	    QDIR_STS) >= sizeof(path) || (dir = opendir(path)) == NULL)
 		return;
 	fd = dirfd(dir);
 	while ((d = readdir(dir)) != NULL) {
