@@ -170,6 +170,7 @@ LIBSRCS +=	queue/milter.c queue/milter_msg.c
 LIBSRCS +=	send/sts_parse.c send/sts_sweep.c
 LIBSRCS +=	lib/srs.c
 LIBSRCS +=	smtpd/smtpd_srs.c
+LIBSRCS +=	lib/dsnparam.c
 LIBOBJS =	$(LIBSRCS:.c=.o)
 LIBA =		lib/libqpost.a
 
@@ -194,6 +195,7 @@ HDRS +=		lookup/relay.h
 HDRS +=		lookup/senders.h
 HDRS +=		lookup/relayrcpt.h lookup/badaddr.h
 HDRS +=		lib/srs.h smtpd/smtpd_srs.h
+HDRS +=		lib/dsnparam.h
 HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
@@ -478,7 +480,8 @@ QINJECT_MUSL_SRCS = queue/qinject.c queue/qinject_dkim.c \
 		lib/priv.c lib/rec.c lib/sa.c control/ctl.c control/ctl_knob.c \
 		lookup/vdomains.c queue/dkim_req.c queue/header.c \
 		queue/qinject_filter.c queue/queue_drop.c queue/queue_id.c \
-		queue/queue_space.c queue/queue_spare.c queue/queue_trust.c
+		queue/queue_space.c queue/queue_spare.c queue/queue_trust.c \
+		lib/dsnparam.c
 # no _FORTIFY_SOURCE: musl's headers do not implement it
 MUSL_DRIVER_no = $(MUSL_CC)
 MUSL_DRIVER_yes = $(MUSL_REALCC) -specs queue/musl-static-pie.specs
@@ -804,6 +807,7 @@ FUZZ_SRCS +=	send/worker_req.c send/spawn_msg.c
 FUZZ_SRCS +=	queue/milter.c queue/milter_msg.c
 FUZZ_SRCS +=	send/sts_parse.c
 FUZZ_SRCS +=	lib/srs.c smtpd/smtpd_srs.c lookup/relayrcpt.c lookup/badaddr.c
+FUZZ_SRCS +=	lib/dsnparam.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(QP_INCLUDES) \
 		$(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -255,7 +255,8 @@ commit_drop(struct inject *q)
 	char hdr[QDROP_HDR_LEN];
 	int fd;
 
-	if (qdrop_env_encode(&env, q->sender.s, &q->rcpts, q->is_utf8) == -1)
+	if (qdrop_env_encode(&env, q->sender.s, &q->rcpts, q->is_utf8,
+	    NULL, NULL) == -1)
 		fail(QI_NOMEM, "out of memory");
 	if (buf_put(&q->out, env.s, env.len) == -1 || buf_flush(&q->out) == -1)
 		fail(QI_WRITE, "unable to write the drop file");

@@ -59,23 +59,52 @@ qdrop_layout(uint64_t size, uint64_t msglen)
 	return NULL;
 }
 
+/* put_rcpt_dsn - a recipient's D and X fields, those it has */
+static int
+put_rcpt_dsn(struct sa *out, const struct dsn_rcpt *d)
+{
+	char letters[DSN_LETTERS_MAX + 1];
+
+	dsn_notify_letters(d->notify, letters);
+	if (letters[0] != '\0' && rec_puts(out, 'D', letters) == -1)
+		return -1;
+	return d->orcpt[0] != '\0' ? rec_puts(out, 'X', d->orcpt) : 0;
+}
+
 /*
  * qdrop_env_encode - append the envelope: sender, the NUL-separated
- * recipients in rcpts, the SMTPUTF8 flag and the end marker.
+ * recipients in rcpts each with its DSN requests (rcpt_dsn, a
+ * dsnparam.h list: an entry for each recipient, or empty), the SMTPUTF8
+ * flag, the message's DSN requests (dsn, or NULL) and the end marker.
  */
 int
 qdrop_env_encode(struct sa *out, const char *sender, const struct sa *rcpts,
-    int is_utf8)
+    int is_utf8, const struct dsn_msg *dsn, const struct sa *rcpt_dsn)
 {
-	const char *r;
+	struct dsn_rcpt d;
+	const char *r, *dp = NULL;
 
 	if (rec_puts(out, 'F', sender) == -1)
 		return -1;
+	if (rcpt_dsn != NULL && rcpt_dsn->len > 0)
+		dp = rcpt_dsn->s;
 	for (r = rcpts->s; r != NULL && r < rcpts->s + rcpts->len;
-	    r += strlen(r) + 1)
+	    r += strlen(r) + 1) {
 		if (rec_puts(out, 'T', r) == -1)
 			return -1;
+		if (dp != NULL && dp < rcpt_dsn->s + rcpt_dsn->len) {
+			dp = dsn_list_get(dp, &d);
+			if (put_rcpt_dsn(out, &d) == -1)
+				return -1;
+		}
+	}
 	if (is_utf8 && rec_puts(out, 'O', "1") == -1)
+		return -1;
+	if (dsn != NULL && dsn->ret != 0 &&
+	    rec_put(out, 'Y', &dsn->ret, 1) == -1)
+		return -1;
+	if (dsn != NULL && dsn->envid[0] != '\0' &&
+	    rec_puts(out, 'J', dsn->envid) == -1)
 		return -1;
 	return rec_put(out, 'Z', "", 0);
 }
@@ -93,18 +122,65 @@ valid_envaddr(const char *v, size_t n, int is_sender)
 }
 
 /*
+ * rcpt_field - a D or X field after recipient T (the fields of cur so
+ * far in *stage): 0, or -1 when it is out of place or wrong.
+ */
+static int
+rcpt_field(char tag, const char *v, size_t n, struct dsn_rcpt *cur,
+    int *stage)
+{
+	if (tag == 'D' && *stage < 1 && n > 0 &&
+	    dsn_letters_parse(v, n, &cur->notify) == 0) {
+		*stage = 1;
+		return 0;
+	}
+	if (tag == 'X' && *stage < 2 && dsn_orcpt_ok(v, n)) {
+		memcpy(cur->orcpt, v, n);
+		cur->orcpt[n] = '\0';
+		*stage = 2;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * tail_field - O, Y or J, each at most once and in that order, after
+ * the recipients: 0, or -1 when out of place or wrong.
+ */
+static int
+tail_field(char tag, const char *v, size_t n, struct qdrop_env *env)
+{
+	if (env->nrcpt == 0 || env->dsn.envid[0] != '\0')
+		return -1;
+	if (tag == 'O' && n == 1 && v[0] == '1' && !env->is_utf8 &&
+	    env->dsn.ret == 0)
+		env->is_utf8 = 1;
+	else if (tag == 'Y' && n == 1 && (v[0] == DSN_RET_FULL ||
+	    v[0] == DSN_RET_HDRS) && env->dsn.ret == 0)
+		env->dsn.ret = v[0];
+	else if (tag == 'J' && dsn_envid_ok(v, n)) {
+		memcpy(env->dsn.envid, v, n);
+		env->dsn.envid[n] = '\0';
+	} else
+		return -1;
+	return 0;
+}
+
+/*
  * qdrop_env_parse - parse the envelope of n bytes strictly: F first,
- * then one or more T, an optional O, then Z0 as the very last bytes.
- * Returns 0, or -1 if anything is out of place.
+ * then one or more T (each with its optional D and X), the optional O,
+ * Y and J, then Z0 as the very last bytes.  Returns 0, or -1 if
+ * anything is out of place.
  */
 int
 qdrop_env_parse(const char *p, size_t n, struct qdrop_env *env)
 {
 	struct rec_reader rr;
+	struct dsn_rcpt cur;
 	const char *v;
 	size_t vlen;
 	char tag;
-	int r, seen_end = 0;
+	int r, seen_end = 0, in_rcpt = 0, stage = 0, any_dsn = 0;
 
 	memset(env, 0, sizeof(*env));
 	rec_reader_init(&rr, p, n);
@@ -114,21 +190,34 @@ qdrop_env_parse(const char *p, size_t n, struct qdrop_env *env)
 	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
 		if (seen_end)
 			return -1;
-		if (tag == 'T' && !env->is_utf8) {
+		if (in_rcpt && (tag == 'D' || tag == 'X')) {
+			if (rcpt_field(tag, v, vlen, &cur, &stage) == -1)
+				return -1;
+			any_dsn = 1;
+			continue;
+		}
+		/* the recipient before is complete */
+		if (in_rcpt && dsn_list_add(&env->rcpt_dsn, &cur) == -1)
+			return -1;
+		in_rcpt = 0;
+		if (tag == 'T' && !env->is_utf8 && env->dsn.ret == 0 &&
+		    env->dsn.envid[0] == '\0') {
 			if (!valid_envaddr(v, vlen, 0) ||
 			    env->nrcpt == QDROP_RCPT_MAX ||
 			    sa_catb(&env->rcpts, v, vlen) == -1 ||
 			    sa_catc(&env->rcpts, '\0') == -1)
 				return -1;
 			env->nrcpt++;
-		} else if (tag == 'O' && vlen == 1 && v[0] == '1' &&
-		    env->nrcpt > 0 && !env->is_utf8)
-			env->is_utf8 = 1;
-		else if (tag == 'Z' && vlen == 0 && env->nrcpt > 0)
+			memset(&cur, 0, sizeof(cur));
+			in_rcpt = 1;
+			stage = 0;
+		} else if (tag == 'Z' && vlen == 0 && env->nrcpt > 0)
 			seen_end = 1;
-		else
+		else if (tail_field(tag, v, vlen, env) == -1)
 			return -1;
 	}
+	if (!any_dsn)
+		env->rcpt_dsn.len = 0;
 	return r == 0 && seen_end ? 0 : -1;
 }
 
@@ -137,5 +226,6 @@ qdrop_env_free(struct qdrop_env *env)
 {
 	sa_free(&env->sender);
 	sa_free(&env->rcpts);
+	sa_free(&env->rcpt_dsn);
 	env->nrcpt = 0;
 }

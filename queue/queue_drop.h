@@ -7,7 +7,9 @@
  *	"QPDROP1 " 20-digit message length "\n"	(QDROP_HDR_LEN bytes)
  *	the message, exactly that many bytes
  *	the envelope: fields F (sender, possibly empty), T (recipient,
- *	at least one), optional O (SMTPUTF8 "1"), then the end marker
+ *	at least one, each optionally followed by D, its DSN NOTIFY
+ *	letters, and X, its ORCPT), optional O (SMTPUTF8 "1"), optional
+ *	Y (DSN RET: "F" or "H") and J (DSN ENVID), then the end marker
  *	field "Z0:," and nothing after it.
  *
  * See qpost-queue(5).
@@ -18,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dsnparam.h"
 #include "sa.h"
 
 #define QDROP_MAGIC	"QPDROP1 "
@@ -32,12 +35,16 @@ struct qdrop_env {
 	struct sa	 rcpts;		/* each NUL-terminated, back to back */
 	size_t		 nrcpt;
 	int		 is_utf8;
+	struct dsn_msg	 dsn;		/* RET and ENVID */
+	struct sa	 rcpt_dsn;	/* a dsnparam.h list entry for each
+					   recipient, or empty: none asked */
 };
 
 void	qdrop_header(char [QDROP_HDR_LEN], uint64_t);
 int	qdrop_parse_header(const char *, size_t, uint64_t *);
 const char *qdrop_layout(uint64_t, uint64_t);
-int	qdrop_env_encode(struct sa *, const char *, const struct sa *, int);
+int	qdrop_env_encode(struct sa *, const char *, const struct sa *, int,
+	    const struct dsn_msg *, const struct sa *);
 int	qdrop_env_parse(const char *, size_t, struct qdrop_env *);
 void	qdrop_env_free(struct qdrop_env *);
 

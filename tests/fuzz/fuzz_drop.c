@@ -69,7 +69,7 @@ envelope(const char *p, size_t n)
 		check_addr(r, 0);
 	CHECK(k == env.nrcpt);
 	CHECK(qdrop_env_encode(&out, env.sender.s, &env.rcpts,
-	    env.is_utf8) == 0);
+	    env.is_utf8, &env.dsn, &env.rcpt_dsn) == 0);
 	CHECK(out.len == n && memcmp(out.s, p, n) == 0);
 	/* truncated: refused; every prefix when small, else the tail */
 	for (i = n > PREFIX_ALL ? n - 16 : 0; i < n; i++) {

@@ -127,7 +127,7 @@ ATF_TC_BODY(drop_env_round_trip, tc)
 		rcpts(&rl, t[i].rcpt);
 		out.len = 0;
 		ATF_REQUIRE_EQ(qdrop_env_encode(&out, t[i].sender, &rl,
-		    t[i].utf8), 0);
+		    t[i].utf8, NULL, NULL), 0);
 		ATF_CHECK_MSG(out.len >= 4 &&
 		    memcmp(out.s + out.len - 4, "Z0:,", 4) == 0, "case %zu",
 		    i);
@@ -229,7 +229,7 @@ ATF_TC_BODY(drop_env_truncation, tc)
 		rcpts(&rl, r);
 		out.len = 0;
 		ATF_REQUIRE_EQ(qdrop_env_encode(&out, "a@example.test", &rl,
-		    utf8), 0);
+		    utf8, NULL, NULL), 0);
 		for (n = 0; n < out.len; n++) {
 			ATF_CHECK_EQ_MSG(qdrop_env_parse(out.s, n, &env), -1,
 			    "utf8 %d prefix %zu", utf8, n);
