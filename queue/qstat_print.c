@@ -161,6 +161,10 @@ state_name(char state)
 		return "failed";
 	case RCPT_BOUNCED:
 		return "bounced";
+	case RCPT_TELL_DELIVERED:
+	case RCPT_TELL_RELAYED:
+	case RCPT_TELL_EXPANDED:
+		return "delivered-notice-due";
 	}
 	return "unknown";
 }
@@ -169,7 +173,7 @@ state_name(char state)
 static const char *
 shown_error(const struct qrcpt *r)
 {
-	if (r->state == RCPT_DELIVERED || r->error == NULL ||
+	if (r->state == RCPT_DELIVERED || qenv_tell_due(r) || r->error == NULL ||
 	    r->error[0] == '\0')
 		return NULL;
 	return r->error;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "dsnparam.h"
 #include "queue_dsn.h"
 #include "sa.h"
 
@@ -32,6 +33,8 @@
 struct compose {
 	const struct dsn_params	*p;
 	int			 global;	/* RFC 6533 types */
+	int			 any_failed;	/* else only successes told */
+	int			 any_told;	/* a success is told */
 	int			 whole;		/* the original goes whole */
 	off_t			 incl;		/* bytes of it that go */
 	int			 orig8bit;
@@ -109,11 +112,22 @@ remote_of(const char *text, struct dsn_result *r)
 	r->diaglen = (size_t)(end - p);
 }
 
+/* class_fits - a status of class c may report this action */
+static int
+class_fits(char c, char action)
+{
+	if (action == DSN_DELAYED)
+		return c == '4';
+	if (action == DSN_SUCCESS)
+		return c == '2';
+	return c != '2';
+}
+
 /*
  * dsn_parse_result - the status code the text starts with (else
- * 5.0.0, or 4.0.0 for a delay: a code of the wrong class is not
- * believed), and the remote server's name and reply when the text is
- * the remote sender's account of one.
+ * 5.0.0, 4.0.0 for a delay, 2.0.0 for a success: a code of the wrong
+ * class is not believed), and the remote server's name and reply when
+ * the text is the remote sender's account of one.
  */
 void
 dsn_parse_result(const char *text, char action, struct dsn_result *r)
@@ -124,12 +138,12 @@ dsn_parse_result(const char *text, char action, struct dsn_result *r)
 	if (text == NULL)
 		text = "";
 	n = is_status(text);
-	if (n > 0 && n < sizeof(r->status) && (action == DSN_DELAYED ?
-	    text[0] == '4' : text[0] != '2')) {
+	if (n > 0 && n < sizeof(r->status) && class_fits(text[0], action)) {
 		memcpy(r->status, text, n);
 		r->status[n] = '\0';
 	} else
-		strlcpy(r->status, action == DSN_DELAYED ? "4.0.0" : "5.0.0",
+		strlcpy(r->status, action == DSN_DELAYED ? "4.0.0" :
+		    action == DSN_SUCCESS ? "2.0.0" : "5.0.0",
 		    sizeof(r->status));
 	remote_of(text, r);
 }
@@ -261,11 +275,46 @@ date(char *dst, size_t size, time_t t)
 
 /* ---- the recipients reported on ------------------------------------ */
 
+/* wants - whether r's NOTIFY asks for this (none given: failure, delay) */
+static int
+wants(const struct qrcpt *r, unsigned what)
+{
+	return r->notify == 0 ? what != DSN_NOTIFY_SUCCESS :
+	    (r->notify & what) != 0;
+}
+
+/*
+ * dsn_reported - whether a notice of this action reports r: a delay
+ * notice the pending recipients whose NOTIFY lets it, a bounce the
+ * failed ones whose NOTIFY lets it and those whose success is due to
+ * be told (qenv_tell_due).
+ */
+int
+dsn_reported(char action, const struct qrcpt *r)
+{
+	if (action == DSN_DELAYED)
+		return r->state == RCPT_PENDING &&
+		    wants(r, DSN_NOTIFY_DELAY);
+	return (r->state == RCPT_FAILED && wants(r, DSN_NOTIFY_FAILURE)) ||
+	    qenv_tell_due(r);
+}
+
 static int
 chosen(const struct dsn_params *p, const struct qrcpt *r)
 {
-	return p->action == DSN_DELAYED ? r->state == RCPT_PENDING :
-	    r->state == RCPT_FAILED;
+	return dsn_reported(p->action, r);
+}
+
+/* any_failed - whether the notice reports a failure, not only successes */
+static int
+any_failed(const struct dsn_params *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->e->nrcpt; i++)
+		if (chosen(p, &p->e->rcpt[i]) && !qenv_tell_due(&p->e->rcpt[i]))
+			return 1;
+	return 0;
 }
 
 /*
@@ -285,6 +334,23 @@ dsn_is_global(const struct dsn_params *p)
 		    !addr_is_ascii(p->e->rcpt[i].addr))
 			return 1;
 	return 0;
+}
+
+/* action_word - RFC 3464's Action for r in this notice */
+static const char *
+action_word(const struct dsn_params *p, const struct qrcpt *r)
+{
+	if (p->action == DSN_DELAYED)
+		return "delayed";
+	switch (r->state) {
+	case RCPT_TELL_DELIVERED:
+		return "delivered";
+	case RCPT_TELL_RELAYED:
+		return "relayed";
+	case RCPT_TELL_EXPANDED:
+		return "expanded";
+	}
+	return "failed";
 }
 
 /* ---- the part for people ------------------------------------------- */
@@ -318,6 +384,12 @@ intro(const struct compose *c, struct sa *t)
 		    "reason is below; the bounce, which holds the original "
 		    "message or its header, follows.  Message id: %s.",
 		    p->e->id);
+	if (!c->any_failed && p->action != DSN_DELAYED)
+		return sa_catf(t, "As you asked, this reports what became of "
+		    "your message for the recipients below: it reached them, "
+		    "or a server or list that took it on.  A report for "
+		    "programs and your message's header follow.  Message "
+		    "id: %s.", p->e->id);
 	if (p->action == DSN_DELAYED)
 		return sa_catf(t, "This is a warning only: you need not send "
 		    "your message again.  After %s in my queue it has not yet "
@@ -327,7 +399,10 @@ intro(const struct compose *c, struct sa *t)
 	return sa_catf(t, "I am sorry: your message could not be delivered "
 	    "to the recipients below.  This is a permanent error; I have "
 	    "given up.  The reasons follow, then a report for programs and "
-	    "your message (or its header).  Message id: %s.", p->e->id);
+	    "your message (or its header).%s  Message id: %s.",
+	    c->any_told ? "  As you asked, it also says which recipients "
+	    "your message did reach (marked delivered, relayed or "
+	    "expanded)." : "", p->e->id);
 }
 
 /* human - the part for people: who was not reached, and why. */
@@ -352,7 +427,9 @@ human(struct compose *c)
 		if (!chosen(p, rc))
 			continue;
 		t.len = 0;
-		r = sa_catf(&t, "<%s>:", rc->addr) == -1 || sa_0(&t) == -1 ||
+		r = sa_catf(&t, "<%s>:%s%s", rc->addr, qenv_tell_due(rc) ?
+		    " " : "", qenv_tell_due(rc) ? action_word(p, rc) : "") ==
+		    -1 || sa_0(&t) == -1 ||
 		    sa_catc(h, '\n') == -1 ||
 		    text(h, c->global, "", t.s, LINE_HARD) == -1 ||
 		    text(h, c->global, "    ", rc->error != NULL &&
@@ -365,6 +442,38 @@ human(struct compose *c)
 
 /* ---- the part for programs ----------------------------------------- */
 
+/*
+ * decoded_field - "Name: " prefix (n bytes of it) and the xtext after
+ * it decoded: ORCPT's type and address, ENVID.
+ */
+static int
+decoded_field(struct compose *c, const char *name, const char *prefix,
+    size_t n, const char *xtext)
+{
+	struct sa v = SA_INIT, dec = SA_INIT;
+	int r;
+
+	r = sa_catb(&v, prefix, n) == -1 ||
+	    dsn_xtext_decode(xtext, strlen(xtext), &dec) == -1 ||
+	    sa_catb(&v, dec.s, dec.len) == -1 ||
+	    field(&c->report, c->global, name, v.s, v.len) == -1 ? -1 : 0;
+	sa_free(&v);
+	sa_free(&dec);
+	return r;
+}
+
+/* original_rcpt - Original-Recipient, when the client gave ORCPT */
+static int
+original_rcpt(struct compose *c, const struct qrcpt *rc)
+{
+	const char *semi;
+
+	if (rc->orcpt == NULL || (semi = strchr(rc->orcpt, ';')) == NULL)
+		return 0;
+	return decoded_field(c, "Original-Recipient", rc->orcpt,
+	    (size_t)(semi - rc->orcpt) + 1, semi + 1);
+}
+
 static int
 report_rcpt(struct compose *c, const struct qrcpt *rc)
 {
@@ -374,12 +483,14 @@ report_rcpt(struct compose *c, const struct qrcpt *rc)
 	char when[64];
 	int r;
 
-	dsn_parse_result(rc->error, p->action, &res);
+	dsn_parse_result(rc->error, qenv_tell_due(rc) ? DSN_SUCCESS :
+	    p->action, &res);
 	r = sa_catf(&v, "%s; %s", !addr_is_ascii(rc->addr) ? "utf-8" : "rfc822",
 	    rc->addr) == -1 || sa_catc(&c->report, '\n') == -1 ||
+	    original_rcpt(c, rc) == -1 ||
 	    field(&c->report, c->global, "Final-Recipient", v.s, v.len) ==
 	    -1 || fields(&c->report, c->global, "Action",
-	    p->action == DSN_DELAYED ? "delayed" : "failed") == -1 ||
+	    action_word(p, rc)) == -1 ||
 	    fields(&c->report, c->global, "Status", res.status) == -1 ? -1 : 0;
 	if (r == 0 && res.remote[0] != '\0') {
 		v.len = 0;
@@ -423,7 +534,9 @@ report(struct compose *c)
 	int r;
 
 	date(when, sizeof(when), p->e->arrival);
-	r = sa_catf(&v, "dns; %s", p->me) == -1 ||
+	r = (p->e->dsn.envid[0] != '\0' && decoded_field(c,
+	    "Original-Envelope-Id", "", 0, p->e->dsn.envid) == -1) ||
+	    sa_catf(&v, "dns; %s", p->me) == -1 ||
 	    field(&c->report, c->global, "Reporting-MTA", v.s, v.len) == -1 ||
 	    fields(&c->report, c->global, "X-Qpost-Queue-ID", p->e->id) ==
 	    -1 || fields(&c->report, c->global, "Arrival-Date", when) == -1 ?
@@ -575,6 +688,8 @@ subject(const struct dsn_params *p)
 		    "delivered";
 	if (p->action == DSN_DELAYED)
 		return "Delayed mail: still trying (warning only)";
+	if (!any_failed(p))
+		return "Delivery report: your message was delivered";
 	return "Undelivered mail: failure notice";
 }
 
@@ -674,7 +789,12 @@ dsn_write(const struct dsn_params *p, struct buf *out)
 	c.global = dsn_is_global(p);
 	if (fstat(p->mess_fd, &st) == -1)
 		return -1;
-	c.whole = st.st_size <= p->maxbytes;
+	c.any_failed = any_failed(p);
+	for (size_t i = 0; i < p->e->nrcpt; i++)
+		c.any_told |= qenv_tell_due(&p->e->rcpt[i]);
+	/* a success is told with the header only, as is RET=HDRS' wish */
+	c.whole = st.st_size <= p->maxbytes && p->e->dsn.ret != DSN_RET_HDRS &&
+	    (c.any_failed || p->action == DSN_DELAYED);
 	c.incl = c.whole ? st.st_size : dsn_header_len(p->mess_fd, st.st_size);
 	if (c.incl == -1 || human(&c) == -1 || report(&c) == -1 ||
 	    pick_boundary(&c) == -1)

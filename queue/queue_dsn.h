@@ -18,8 +18,10 @@
 #include "buf.h"
 #include "queue_env.h"
 
-#define DSN_FAILED	'f'	/* a bounce: the failed recipients */
+#define DSN_FAILED	'f'	/* a bounce: the failed recipients, and
+				   those whose success is to be told */
 #define DSN_DELAYED	'd'	/* a delay notice: the pending ones */
+#define DSN_SUCCESS	's'	/* dsn_parse_result: a success's text */
 
 #define DSN_HEADER_MAX	(64u * 1024)	/* bytes of a header sent back */
 #define DSN_STATUS_MAX	16		/* "5.123.123" and a NUL */
@@ -47,6 +49,7 @@ struct dsn_result {
 };
 
 void	dsn_parse_result(const char *, char, struct dsn_result *);
+int	dsn_reported(char, const struct qrcpt *);
 int	dsn_is_global(const struct dsn_params *);
 int	dsn_fd_contains(int, off_t, const char *, int *);
 off_t	dsn_header_len(int, off_t);

@@ -12,6 +12,18 @@
 #include "queue_env.h"
 #include "rec.h"
 
+/* put_dsn - a recipient's DSN requests, D and X, those it has */
+static int
+put_dsn(struct sa *out, const struct qrcpt *r)
+{
+	char letters[DSN_LETTERS_MAX + 1];
+
+	dsn_notify_letters(r->notify, letters);
+	if (letters[0] != '\0' && rec_puts(out, 'D', letters) == -1)
+		return -1;
+	return r->orcpt != NULL ? rec_puts(out, 'X', r->orcpt) : 0;
+}
+
 int
 qenv_encode(const struct qenv *e, struct sa *out)
 {
@@ -36,6 +48,10 @@ qenv_encode(const struct qenv *e, struct sa *out)
 		return -1;
 	if (e->held && rec_puts(out, 'H', "1") == -1)
 		return -1;
+	if (e->dsn.ret != 0 && rec_put(out, 'Y', &e->dsn.ret, 1) == -1)
+		return -1;
+	if (e->dsn.envid[0] != '\0' && rec_puts(out, 'J', e->dsn.envid) == -1)
+		return -1;
 	for (i = 0; i < e->nrcpt; i++) {
 		r = &e->rcpt[i];
 		if (rec_puts(out, 'R', r->addr) == -1 ||
@@ -46,6 +62,8 @@ qenv_encode(const struct qenv *e, struct sa *out)
 			return -1;
 		if (r->last != 0 &&
 		    rec_putu(out, 'L', (unsigned long long)r->last) == -1)
+			return -1;
+		if (put_dsn(out, r) == -1)
 			return -1;
 	}
 	return rec_put(out, 'Z', "", 0);
@@ -91,7 +109,7 @@ decode_rcpt(struct rec_reader *rr, struct qenv *e, const char *v, size_t n)
 	free(addr);
 	r = &e->rcpt[e->nrcpt - 1];
 	if (expect(rr, 'S', &v, &n) == -1 || n != 1 || v[0] == '\0' ||
-	    strchr("pdfb", v[0]) == NULL)
+	    strchr(RCPT_STATES, v[0]) == NULL)
 		return -1;
 	r->state = v[0];
 	if (expect(rr, 'C', &v, &n) == -1 || rec_getu(v, n, &u) == -1 ||
@@ -109,7 +127,7 @@ decode_rcpt(struct rec_reader *rr, struct qenv *e, const char *v, size_t n)
 }
 
 /* the optional message fields, in the one order they may come */
-#define HEAD_TAGS	"OBKPWH"
+#define HEAD_TAGS	"OBKPWHYJ"
 
 /* decode_head - one optional message field; -1 if its value is wrong. */
 static int
@@ -139,6 +157,42 @@ decode_head(struct qenv *e, char tag, const char *v, size_t n)
 			return -1;
 		e->kind = v[0];
 		return 0;
+	case 'Y':
+		if (n != 1 || (v[0] != DSN_RET_FULL && v[0] != DSN_RET_HDRS))
+			return -1;
+		e->dsn.ret = v[0];
+		return 0;
+	case 'J':
+		if (!dsn_envid_ok(v, n))
+			return -1;
+		memcpy(e->dsn.envid, v, n);
+		e->dsn.envid[n] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+/* a recipient's optional fields, in the one order they may come */
+#define RCPT_TAGS	"LDX"
+
+/* decode_rcpt_opt - one of them; -1 if its value is wrong */
+static int
+decode_rcpt_opt(struct qrcpt *r, char tag, const char *v, size_t n)
+{
+	unsigned long long u;
+
+	switch (tag) {
+	case 'L':
+		if (rec_getu(v, n, &u) == -1 || u > (1ULL << 40))
+			return -1;
+		r->last = (time_t)u;
+		return 0;
+	case 'D':
+		return n > 0 ? dsn_letters_parse(v, n, &r->notify) : -1;
+	case 'X':
+		if (!dsn_orcpt_ok(v, n) || (r->orcpt = dupv(v, n)) == NULL)
+			return -1;
+		return 0;
 	}
 	return -1;
 }
@@ -156,8 +210,8 @@ qenv_decode(const char *p, size_t n, struct qenv *e)
 	const char *v, *stage;
 	size_t vlen;
 	char tag;
-	int r, has_last = 0;
-	ptrdiff_t next_head = 0;
+	int r;
+	ptrdiff_t next_head = 0, next_tail = 0;
 
 	memset(e, 0, sizeof(*e));
 	rec_reader_init(&rr, p, n);
@@ -188,12 +242,15 @@ qenv_decode(const char *p, size_t n, struct qenv *e)
 		} else if (tag == 'R') {
 			if (decode_rcpt(&rr, e, v, vlen) == -1)
 				return -1;
-			has_last = 0;
-		} else if (tag == 'L' && e->nrcpt > 0 && !has_last) {
-			if (rec_getu(v, vlen, &u) == -1 || u > (1ULL << 40))
+			next_tail = 0;
+		} else if (e->nrcpt > 0 &&
+		    (stage = strchr(RCPT_TAGS, tag)) != NULL && tag != '\0') {
+			/* a recipient's optional fields, each once, in order */
+			if (stage - RCPT_TAGS < next_tail ||
+			    decode_rcpt_opt(&e->rcpt[e->nrcpt - 1], tag, v,
+			    vlen) == -1)
 				return -1;
-			e->rcpt[e->nrcpt - 1].last = (time_t)u;
-			has_last = 1;
+			next_tail = stage - RCPT_TAGS + 1;
 		} else if (tag == 'Z' && vlen == 0 && e->nrcpt > 0)
 			return rec_next(&rr, &tag, &v, &vlen) == 0 ? 0 : -1;
 		else
@@ -239,6 +296,29 @@ qenv_set_error(struct qrcpt *r, const char *text)
 	return 0;
 }
 
+/* qenv_set_dsn - a recipient's DSN requests, from a dsnparam.h entry */
+int
+qenv_set_dsn(struct qrcpt *r, const struct dsn_rcpt *d)
+{
+	r->notify = d->notify;
+	free(r->orcpt);
+	r->orcpt = NULL;
+	if (d->orcpt[0] != '\0' && (r->orcpt = strdup(d->orcpt)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * qenv_tell_due - a recipient done whose sender asked to hear of its
+ * success, and has not yet (states s, r and x).
+ */
+int
+qenv_tell_due(const struct qrcpt *r)
+{
+	return r->state == RCPT_TELL_DELIVERED ||
+	    r->state == RCPT_TELL_RELAYED || r->state == RCPT_TELL_EXPANDED;
+}
+
 void
 qenv_free(struct qenv *e)
 {
@@ -247,6 +327,7 @@ qenv_free(struct qenv *e)
 	for (i = 0; i < e->nrcpt; i++) {
 		free(e->rcpt[i].addr);
 		free(e->rcpt[i].error);
+		free(e->rcpt[i].orcpt);
 	}
 	free(e->rcpt);
 	free(e->sender);

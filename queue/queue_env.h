@@ -10,14 +10,18 @@
  *	B<bounce id> (a bounce planned or made for the failed recipients),
  *	K<kind> (a notice sched made: b bounce, w delay warning, d double
  *	bounce), P<notice id> (a delay notice planned or made), W1:1,
- *	(the delay notice is done: never another) and H1:1, (held by
- *	qctl: not delivered until released), then per recipient:
+ *	(the delay notice is done: never another), H1:1, (held by
+ *	qctl: not delivered until released), Y<DSN RET: F or H> and
+ *	J<DSN ENVID>, then per recipient:
  *	R<address> S<state> C<attempts> N<next attempt> E<last error>
- *	and optionally L<last attempt>, and the end marker Z0:, as the
- *	last bytes.
+ *	and optionally L<last attempt>, D<DSN NOTIFY letters> and
+ *	X<DSN ORCPT>, and the end marker Z0:, as the last bytes.
  *
  * States: p pending, d delivered, f failed for good (a bounce is due),
- * b bounced (the bounce is queued, or was not needed).
+ * b bounced (the bounce is queued, or was not needed); and for a
+ * recipient whose NOTIFY asked for SUCCESS, a success notice due:
+ * s delivered, r relayed to a next hop that does not offer DSN, x
+ * expanded to several forward addresses; d once it is queued.
  * See qpost-queue(5).
  */
 #ifndef QPOST_QUEUE_ENV_H
@@ -27,6 +31,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "dsnparam.h"
 #include "queue_id.h"
 #include "sa.h"
 
@@ -37,6 +42,10 @@
 #define RCPT_DELIVERED	'd'
 #define RCPT_FAILED	'f'
 #define RCPT_BOUNCED	'b'
+#define RCPT_TELL_DELIVERED	's'	/* delivered: success notice due */
+#define RCPT_TELL_RELAYED	'r'	/* relayed: its notice due */
+#define RCPT_TELL_EXPANDED	'x'	/* expanded: its notice due */
+#define RCPT_STATES	"pdfbsrx"
 
 /* what a message is, when sched made it (K): how its failure is told */
 #define QKIND_MAIL	'\0'	/* anybody's mail: bounced to its sender */
@@ -51,6 +60,8 @@ struct qrcpt {
 	time_t		 next;
 	char		*error;
 	time_t		 last;	/* last attempt, 0 if none known (L) */
+	unsigned	 notify;	/* DSN NOTIFY (D), 0 if not given */
+	char		*orcpt;	/* DSN ORCPT, xtext (X), or NULL */
 	int		 busy;	/* in memory only: a delivery is running */
 	int		 queued;	/* in memory only: waiting for a slot */
 };
@@ -66,6 +77,7 @@ struct qenv {
 	char		 notice_id[QID_LEN + 1];	/* delay notice or "" */
 	int		 warned;	/* the delay notice is done (W) */
 	int		 held;		/* qctl hold: no delivery starts */
+	struct dsn_msg	 dsn;		/* DSN RET (Y) and ENVID (J) */
 	/*
 	 * in memory only: the message was in the queue before this sched
 	 * started, so a delivery of it may repeat one whose result a
@@ -80,6 +92,8 @@ int	qenv_encode(const struct qenv *, struct sa *);
 int	qenv_decode(const char *, size_t, struct qenv *);
 int	qenv_add_rcpt(struct qenv *, const char *);
 int	qenv_set_error(struct qrcpt *, const char *);
+int	qenv_set_dsn(struct qrcpt *, const struct dsn_rcpt *);
+int	qenv_tell_due(const struct qrcpt *);
 void	qenv_free(struct qenv *);
 
 #endif

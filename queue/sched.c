@@ -191,7 +191,8 @@ is_done(const struct qmsg *m)
 		return 0;
 	for (i = 0; i < m->env.nrcpt; i++)
 		if (m->env.rcpt[i].state == RCPT_PENDING ||
-		    m->env.rcpt[i].state == RCPT_FAILED)
+		    m->env.rcpt[i].state == RCPT_FAILED ||
+		    qenv_tell_due(&m->env.rcpt[i]))
 			return 0;
 	return 1;
 }
@@ -333,10 +334,30 @@ sched_backoff(const struct sched *s, unsigned tries)
 	return d + (long long)arc4random_uniform((uint32_t)(d / 10 + 1));
 }
 
+/*
+ * delivered_state - a delivered recipient's state: d, or the success
+ * notice its NOTIFY asked for (RFC 3461 5.2.2): none when the next hop
+ * took the request on, or the one forward address carries it on
+ * (sched_forward.c); "relayed" to a next hop that does not offer DSN,
+ * "expanded" to several forward addresses, else "delivered".
+ */
+static char
+delivered_state(const struct qrcpt *r, const struct spawn_status *st,
+    int kind)
+{
+	if (!(r->notify & DSN_NOTIFY_SUCCESS))
+		return RCPT_DELIVERED;
+	if (kind == SPAWN_REMOTE)
+		return st->dsn_passed ? RCPT_DELIVERED : RCPT_TELL_RELAYED;
+	if (st->nfwd > 1)
+		return RCPT_TELL_EXPANDED;
+	return st->nfwd == 1 ? RCPT_DELIVERED : RCPT_TELL_DELIVERED;
+}
+
 /* record - one recipient's outcome into memory; logged. */
 static void
 record(struct sched *s, struct qmsg *m, size_t i,
-    const struct spawn_status *st, time_t now)
+    const struct spawn_status *st, int kind, time_t now)
 {
 	struct qrcpt *r = &m->env.rcpt[i];
 	const char *result = "defer";
@@ -346,7 +367,7 @@ record(struct sched *s, struct qmsg *m, size_t i,
 	r->last = now;
 	(void)qenv_set_error(r, st->text);
 	if (st->status == SPAWN_OK) {
-		r->state = RCPT_DELIVERED;
+		r->state = delivered_state(r, st, kind);
 		result = "ok";
 	} else if (st->status == SPAWN_PERM) {
 		r->state = RCPT_FAILED;
@@ -427,8 +448,8 @@ take_result(struct sched *s, int kind, time_t now)
 		if (res.st[i].nfwd > 0 && kind != SPAWN_LOCAL)
 			diex(EXIT_TEMP, "forwards in a result from rspawn");
 		if (res.st[i].nfwd > 0)
-			(void)forward_make(s, j->msg, &res.st[i]);
-		record(s, j->msg, j->rcpt[i], &res.st[i], now);
+			(void)forward_make(s, j->msg, j->rcpt[i], &res.st[i]);
+		record(s, j->msg, j->rcpt[i], &res.st[i], kind, now);
 	}
 	j->msg->busy -= j->n;
 	s->running[kind]--;

@@ -210,7 +210,7 @@ const char *sched_srs_sender(const struct sched *, const char *, char *,
 const char *sched_srs_back(const struct sched *, const char *, char *,
 	    size_t);
 
-int	forward_make(struct sched *, const struct qmsg *,
+int	forward_make(struct sched *, const struct qmsg *, size_t,
 	    struct spawn_status *);
 
 /* sched_expire.c */

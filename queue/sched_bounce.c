@@ -5,7 +5,10 @@
  * status notifications (queue_dsn.c composes them):
  *
  *	a bounce	to the sender, for the recipients that failed for
- *			good; one for all that failed together;
+ *			good; one for all that failed together, and for
+ *			those delivered whose sender asked with NOTIFY to
+ *			hear of it (RFC 3461: then it reports success, and
+ *			a failure NOTIFY does not ask for is not told);
  *	a delay notice	to the sender, once per message, for the
  *			recipients still pending control/delaynotice
  *			seconds after it arrived;
@@ -52,7 +55,10 @@ struct notice {
 	time_t		 now;
 };
 
-/* bounce_due - failed recipients, and none still being delivered. */
+/*
+ * bounce_due - failed recipients, or successes to tell, and none still
+ * being delivered.
+ */
 int
 bounce_due(const struct qmsg *m)
 {
@@ -61,9 +67,21 @@ bounce_due(const struct qmsg *m)
 	if (m->busy > 0)
 		return 0;
 	for (i = 0; i < m->env.nrcpt; i++)
-		if (m->env.rcpt[i].state == RCPT_FAILED)
+		if (m->env.rcpt[i].state == RCPT_FAILED ||
+		    qenv_tell_due(&m->env.rcpt[i]))
 			return 1;
 	return 0;
+}
+
+/* reported - how many recipients of m a notice of this action names */
+static size_t
+reported(const struct qmsg *m, char action)
+{
+	size_t i, count = 0;
+
+	for (i = 0; i < m->env.nrcpt; i++)
+		count += dsn_reported(action, &m->env.rcpt[i]);
+	return count;
 }
 
 /* write_notice - the notice's message file (a sched_writer). */
@@ -110,7 +128,6 @@ commit_notice(struct notice *n)
 	struct qenv b;
 	char back[ADDR_PATH_MAX + 1];
 	const char *to;
-	size_t i, count = 0;
 
 	if (queued(n->s, n->id)) {
 		log_info("id=%s notice for id=%s was queued before a restart",
@@ -133,14 +150,10 @@ commit_notice(struct notice *n)
 		qenv_free(&b);
 		return -1;
 	}
-	for (i = 0; i < n->m->env.nrcpt; i++)
-		if (n->m->env.rcpt[i].state == (n->action == DSN_DELAYED ?
-		    RCPT_PENDING : RCPT_FAILED))
-			count++;
 	log_info("id=%s %s queued for id=%s to=<%s> rcpts=%zu", n->id,
 	    n->kind == QKIND_DOUBLE ? "double bounce" :
 	    n->kind == QKIND_WARN ? "delay notice" : "bounce",
-	    n->m->env.id, to, count);
+	    n->m->env.id, to, reported(n->m, n->action));
 	return 0;
 }
 
@@ -174,31 +187,40 @@ double_to(struct sched *s, struct sa *out)
 }
 
 /*
- * mark_bounced - step 3 for the failed recipients: bounced, one log
- * line each naming the notice, or saying why nobody is told (why).
+ * mark_bounced - step 3 for the recipients the notice was about: the
+ * failed ones bounced, the successes told delivered, one log line each
+ * naming the notice, or saying why nobody is told (why).
  */
 static void
 mark_bounced(struct qmsg *m, const char *why)
 {
+	struct qrcpt *r;
+	const char *what;
 	size_t i;
 
 	for (i = 0; i < m->env.nrcpt; i++) {
-		if (m->env.rcpt[i].state != RCPT_FAILED)
+		r = &m->env.rcpt[i];
+		if (r->state != RCPT_FAILED && !qenv_tell_due(r))
 			continue;
-		m->env.rcpt[i].state = RCPT_BOUNCED;
-		if (why != NULL)
-			log_info("id=%s to=<%s> %s", m->env.id,
-			    m->env.rcpt[i].addr, why);
+		what = r->state == RCPT_FAILED ? "bounced" : "success told";
+		if (why == NULL && !dsn_reported(DSN_FAILED, r))
+			log_info("id=%s to=<%s> bounce not sent: its NOTIFY "
+			    "does not ask for one", m->env.id, r->addr);
+		else if (why != NULL)
+			log_info("id=%s to=<%s> %s", m->env.id, r->addr, why);
 		else
-			log_info("id=%s to=<%s> bounced notice=%s", m->env.id,
-			    m->env.rcpt[i].addr, m->env.bounce_id);
+			log_info("id=%s to=<%s> %s notice=%s", m->env.id,
+			    r->addr, what, m->env.bounce_id);
+		r->state = r->state == RCPT_FAILED ? RCPT_BOUNCED :
+		    RCPT_DELIVERED;
 	}
 }
 
 /*
- * bounce_make - queue one bounce for all failed recipients of m (to its
- * sender; for a failed bounce of ours, a double bounce to
- * control/doublebounceto; otherwise none), then mark them bounced.
+ * bounce_make - queue one bounce for all failed recipients of m and its
+ * successes to tell (to its sender; for a failed bounce of ours, a
+ * double bounce to control/doublebounceto; otherwise none), then mark
+ * them bounced or delivered.
  * Returns 0, or -1 with the steps done so far saved, to be finished on
  * a later turn.
  */
@@ -235,7 +257,8 @@ bounce_make(struct sched *s, struct qmsg *m)
 		else
 			drop = "bounce dropped: the sender is null";
 	}
-	if (drop == NULL) {
+	/* every failure's NOTIFY said no (or NEVER): nobody to tell */
+	if (drop == NULL && reported(m, DSN_FAILED) > 0) {
 		if (m->env.bounce_id[0] == '\0') {
 			qid_new(m->env.bounce_id);
 			if (sched_save(s, m) == -1) {
@@ -257,14 +280,17 @@ bounce_make(struct sched *s, struct qmsg *m)
 	return sched_save(s, m);
 }
 
-/* pending - recipients still to be delivered, with tries or without. */
+/*
+ * pending - recipients still to be delivered, with tries or without,
+ * whose NOTIFY lets a delay notice name them.
+ */
 static int
 pending(const struct qmsg *m, int tried)
 {
 	size_t i;
 
 	for (i = 0; i < m->env.nrcpt; i++)
-		if (m->env.rcpt[i].state == RCPT_PENDING &&
+		if (dsn_reported(DSN_DELAYED, &m->env.rcpt[i]) &&
 		    (!tried || m->env.rcpt[i].tries > 0))
 			return 1;
 	return 0;

@@ -59,13 +59,34 @@ write_copy(void *ctx, struct buf *out)
 }
 
 /*
+ * forward_dsn - what the forward addresses of r (nfwd of them) ask of
+ * DSN: r's requests, carried on (RFC 3461 6.2.7.3), but for several
+ * addresses without SUCCESS, since r's sender is told "expanded" now
+ * (sched.c) and not of each address.
+ */
+static void
+forward_dsn(const struct qrcpt *r, size_t nfwd, struct dsn_rcpt *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->notify = r->notify;
+	if (nfwd > 1 && (d->notify & DSN_NOTIFY_SUCCESS)) {
+		d->notify &= ~(unsigned)DSN_NOTIFY_SUCCESS;
+		if (d->notify == 0)
+			d->notify = DSN_NOTIFY_NEVER;
+	}
+	if (r->orcpt != NULL)
+		strlcpy(d->orcpt, r->orcpt, sizeof(d->orcpt));
+}
+
+/*
  * queue_copy - one new message: m's content under "Delivered-To: <dt>"
  * to the n addresses at addrs (pairs of dt and address, all with this
- * dt).  Returns 0, or -1 (logged) with nothing queued.
+ * dt), each with the DSN requests d.  Returns 0, or -1 (logged) with
+ * nothing queued.
  */
 static int
 queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
-    const char *pairs, size_t n)
+    const char *pairs, size_t n, const struct dsn_rcpt *d)
 {
 	struct copy c = { -1, dt };
 	char id[QID_LEN + 1], srs[ADDR_PATH_MAX + 1] = "";
@@ -83,10 +104,12 @@ queue_copy(struct sched *s, const struct qmsg *m, const char *dt,
 	e.is_older = m->env.is_older;
 	e.is_utf8 = m->env.is_utf8;
 	e.kind = QKIND_MAIL;
+	e.dsn = m->env.dsn;
 	h = fnv1a(fnv1a(FNV1A_INIT, m->env.id), dt);
 	for (k = 0; k < n; k++) {
 		a = pairs + strlen(pairs) + 1;
-		if (qenv_add_rcpt(&e, a) == -1)
+		if (qenv_add_rcpt(&e, a) == -1 ||
+		    qenv_set_dsn(&e.rcpt[e.nrcpt - 1], d) == -1)
 			goto fail;
 		e.is_utf8 |= !addr_is_ascii(a);
 		leaves |= !sched_srs_is_ours(s, a);
@@ -132,17 +155,20 @@ fail:
 }
 
 /*
- * forward_make - queue the forwards of st (a delivered recipient of
- * m): one message for each run of pairs with the same Delivered-To
+ * forward_make - queue the forwards of st (recipient i of m, delivered):
+ * one message for each run of pairs with the same Delivered-To
  * address.  Returns 0, or -1 when one could not be queued (st then
  * says so, as a temporary failure).
  */
 int
-forward_make(struct sched *s, const struct qmsg *m, struct spawn_status *st)
+forward_make(struct sched *s, const struct qmsg *m, size_t i,
+    struct spawn_status *st)
 {
 	const char *p = st->fwd.s, *q, *dt;
 	size_t left = st->nfwd, n;
+	struct dsn_rcpt d;
 
+	forward_dsn(&m->env.rcpt[i], st->nfwd, &d);
 	while (left > 0) {
 		dt = p;
 		/* the run of pairs that share this Delivered-To address */
@@ -150,7 +176,7 @@ forward_make(struct sched *s, const struct qmsg *m, struct spawn_status *st)
 			q += strlen(q) + 1;
 			q += strlen(q) + 1;
 		}
-		if (queue_copy(s, m, dt, p, n) == -1) {
+		if (queue_copy(s, m, dt, p, n, &d) == -1) {
 			st->status = SPAWN_TEMP;
 			(void)snprintf(st->text, sizeof(st->text), "4.3.0 "
 			    "delivered, but the forward could not be queued: "

@@ -167,7 +167,8 @@ static int
 make_env(const struct sched *s, struct qenv *e, const struct drop *d,
     const struct qdrop_env *de)
 {
-	const char *r;
+	struct dsn_rcpt dr;
+	const char *r, *dp = de->rcpt_dsn.len > 0 ? de->rcpt_dsn.s : NULL;
 
 	memset(e, 0, sizeof(*e));
 	memcpy(e->id, d->id, QID_LEN);
@@ -175,12 +176,20 @@ make_env(const struct sched *s, struct qenv *e, const struct drop *d,
 	e->arrival = time(NULL);
 	e->is_older = timespeccmp(&d->mtime, &s->started, <);
 	e->is_utf8 = de->is_utf8;
+	e->dsn = de->dsn;
 	if ((e->sender = strdup(de->sender.s)) == NULL)
 		return -1;
 	for (r = de->rcpts.s; r < de->rcpts.s + de->rcpts.len;
-	    r += strlen(r) + 1)
+	    r += strlen(r) + 1) {
 		if (qenv_add_rcpt(e, r) == -1)
 			return -1;
+		/* the drop file's parser made an entry for each recipient */
+		if (dp != NULL) {
+			dp = dsn_list_get(dp, &dr);
+			if (qenv_set_dsn(&e->rcpt[e->nrcpt - 1], &dr) == -1)
+				return -1;
+		}
+	}
 	return 0;
 }
 

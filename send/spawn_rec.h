@@ -50,6 +50,7 @@ struct spawn_req {
 struct spawn_status {
 	char		 status;
 	char		 text[SPAWN_TEXT_MAX + 1];
+	int		 dsn_passed;	/* the next hop took NOTIFY on (P1) */
 	size_t		 nfwd;
 	struct sa	 fwd;	/* nfwd pairs of NUL-terminated strings:
 				   Delivered-To address, forward address */

@@ -83,6 +83,9 @@ ATF_TC_BODY(parse_result, tc)
 	parsed("5.123.123 x", DSN_FAILED, "5.123.123", "", NULL);
 	parsed("5.1.1 x", DSN_DELAYED, "4.0.0", "", NULL);
 	parsed("2.0.0 ok", DSN_FAILED, "5.0.0", "", NULL);
+	parsed("2.1.5 ok", DSN_SUCCESS, "2.1.5", "", NULL);
+	parsed("5.1.1 no", DSN_SUCCESS, "2.0.0", "", NULL);
+	parsed("", DSN_SUCCESS, "2.0.0", "", NULL);
 	parsed("5.1234.1 x", DSN_FAILED, "5.0.0", "", NULL);
 	parsed("5.1.1234 x", DSN_FAILED, "5.0.0", "", NULL);
 	parsed("5.1.1x", DSN_FAILED, "5.0.0", "", NULL);
@@ -483,6 +486,104 @@ ATF_TC_BODY(global, tc)
 	qenv_free(&e);
 }
 
+/* the DSN requests of RFC 3461: successes told, NOTIFY, RET, ENVID, ORCPT */
+ATF_TC_WITHOUT_HEAD(requests);
+ATF_TC_BODY(requests, tc)
+{
+	struct notice n;
+	struct qenv e;
+	struct qrcpt *r;
+	char *u;
+
+	make_env(&e, "s@example.test");
+	strlcpy(e.dsn.envid, "QQ+2B314", sizeof(e.dsn.envid));
+	r = add(&e, "in@x.test", RCPT_TELL_DELIVERED, "2.0.0 delivered to "
+	    "the mailbox", 1790000050);
+	r->notify = DSN_NOTIFY_SUCCESS;
+	ATF_REQUIRE((r->orcpt = strdup("rfc822;Boss+40x.test")) != NULL);
+	add(&e, "out@y.test", RCPT_TELL_RELAYED, "2.0.0 mx.y.test[192.0.2.9] "
+	    "said: 250 2.0.0 queued (in reply to end of data)",
+	    1790000050)->notify = DSN_NOTIFY_SUCCESS;
+	add(&e, "list@x.test", RCPT_TELL_EXPANDED, "2.0.0 forwarded",
+	    1790000050)->notify = DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE;
+	add(&e, "quiet@x.test", RCPT_FAILED, "5.1.1 no",
+	    1790000050)->notify = DSN_NOTIFY_NEVER;
+	add(&e, "nofail@x.test", RCPT_FAILED, "5.1.1 no",
+	    1790000050)->notify = DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY;
+	add(&e, "ok@x.test", RCPT_DELIVERED, "2.0.0 fine", 1790000050)->notify =
+	    DSN_NOTIFY_SUCCESS;
+	ATF_CHECK(dsn_reported(DSN_FAILED, &e.rcpt[0]));
+	ATF_CHECK(!dsn_reported(DSN_FAILED, &e.rcpt[3]));
+	ATF_CHECK(!dsn_reported(DSN_FAILED, &e.rcpt[4]));
+	ATF_CHECK(!dsn_reported(DSN_FAILED, &e.rcpt[5]));
+
+	/* successes only: their Actions, the header alone, the fields */
+	compose(&e, DSN_FAILED, 100000, &n);
+	well_formed(&n, 0);
+	u = unfolded(&n);
+	ATF_CHECK(strstr(u, "\nSubject: Delivery report: your message was "
+	    "delivered\n") != NULL);
+	ATF_CHECK(strstr(u, "\n\nOriginal-Envelope-Id: QQ+314\n"
+	    "Reporting-MTA: dns; mx.example.test\n") != NULL);
+	ATF_CHECK(strstr(u, "\n\nOriginal-Recipient: rfc822;Boss@x.test\n"
+	    "Final-Recipient: rfc822; in@x.test\nAction: delivered\n"
+	    "Status: 2.0.0\n") != NULL);
+	ATF_CHECK(strstr(u, "\n\nFinal-Recipient: rfc822; out@y.test\n"
+	    "Action: relayed\nStatus: 2.0.0\nRemote-MTA: dns; mx.y.test\n"
+	    "Diagnostic-Code: smtp; 250 2.0.0 queued\n") != NULL);
+	ATF_CHECK(strstr(u, "\n\nFinal-Recipient: rfc822; list@x.test\n"
+	    "Action: expanded\nStatus: 2.0.0\n") != NULL);
+	ATF_CHECK(strstr(n.s, "\n<in@x.test>: delivered\n") != NULL);
+	ATF_CHECK(strstr(u, "quiet@") == NULL && strstr(u, "nofail@") == NULL &&
+	    strstr(u, "ok@") == NULL);
+	ATF_CHECK(strstr(n.s, "\nContent-Type: text/rfc822-headers\n") !=
+	    NULL);
+	ATF_CHECK(strstr(n.s, "body line") == NULL);
+	free(u);
+	free(n.s);
+
+	/* a failure among them: a bounce that says so, the whole message */
+	e.rcpt[4].notify = DSN_NOTIFY_FAILURE;
+	compose(&e, DSN_FAILED, 100000, &n);
+	well_formed(&n, 0);
+	u = unfolded(&n);
+	ATF_CHECK(strstr(u, "\nSubject: Undelivered mail: failure notice\n")
+	    != NULL);
+	ATF_CHECK(strstr(u, "which recipients your message did reach") !=
+	    NULL);
+	ATF_CHECK(strstr(u, "\n\nFinal-Recipient: rfc822; nofail@x.test\n"
+	    "Action: failed\nStatus: 5.1.1\n") != NULL);
+	ATF_CHECK(strstr(n.s, "\nContent-Type: message/rfc822\n") != NULL);
+	free(u);
+	free(n.s);
+
+	/* RET=HDRS: a bounce with the header only */
+	e.dsn.ret = DSN_RET_HDRS;
+	compose(&e, DSN_FAILED, 100000, &n);
+	well_formed(&n, 0);
+	ATF_CHECK(strstr(n.s, "\nContent-Type: text/rfc822-headers\n") !=
+	    NULL);
+	ATF_CHECK(strstr(n.s, "body line") == NULL);
+	free(n.s);
+	qenv_free(&e);
+
+	/* a delay notice names only those whose NOTIFY lets it */
+	make_env(&e, "s@example.test");
+	add(&e, "late@x.test", RCPT_PENDING, "4.2.1 busy", 1790000050);
+	add(&e, "nodelay@x.test", RCPT_PENDING, "4.2.1 busy",
+	    1790000050)->notify = DSN_NOTIFY_FAILURE;
+	add(&e, "delay@x.test", RCPT_PENDING, "4.2.1 busy",
+	    1790000050)->notify = DSN_NOTIFY_DELAY;
+	compose(&e, DSN_DELAYED, 100000, &n);
+	well_formed(&n, 0);
+	ATF_CHECK(strstr(n.s, "late@x.test") != NULL);
+	ATF_CHECK(strstr(n.s, "\nFinal-Recipient: rfc822; delay@x.test") !=
+	    NULL);
+	ATF_CHECK(strstr(n.s, "nodelay@") == NULL);
+	free(n.s);
+	qenv_free(&e);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, parse_result);
@@ -491,5 +592,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, bounce);
 	ATF_TP_ADD_TC(tp, delay);
 	ATF_TP_ADD_TC(tp, global);
+	ATF_TP_ADD_TC(tp, requests);
 	return atf_no_error();
 }

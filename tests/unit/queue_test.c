@@ -468,7 +468,7 @@ ATF_TC_BODY(env_rejects, tc)
 		E("V1:1,I16:" ID1 ",U1:0,A1:5,F4:a\nb@," RC "Z0:,"),
 		E("V1:1,I16:" ID1 ",U1:0,A1:5,F3:a\0b," RC "Z0:,"),
 		/* recipients */
-		E(HEAD "R3:c@d,S1:x,C1:0,N1:0,E0:,Z0:,"),	/* bad state */
+		E(HEAD "R3:c@d,S1:q,C1:0,N1:0,E0:,Z0:,"),	/* bad state */
 		E(HEAD "R3:c@d,S1:P,C1:0,N1:0,E0:,Z0:,"),
 		E(HEAD "R3:c@d,S1:\0,C1:0,N1:0,E0:,Z0:,"),
 		E(HEAD "R3:c@d,S0:,C1:0,N1:0,E0:,Z0:,"),
@@ -485,6 +485,28 @@ ATF_TC_BODY(env_rejects, tc)
 		E(HEAD "R4:c@\nd,S1:p,C1:0,N1:0,E0:,Z0:,"),
 		E(HEAD "R4:c@\rd,S1:p,C1:0,N1:0,E0:,Z0:,"),
 		E(HEAD "R3:c\0d,S1:p,C1:0,N1:0,E0:,Z0:,"),
+		/* DSN: Y and J last of the head; D and X after L */
+		E(HEAD "Y1:F,Y1:H," RC "Z0:,"),
+		E(HEAD "Y1:x," RC "Z0:,"),
+		E(HEAD "J1:e,Y1:F," RC "Z0:,"),		/* Y after J */
+		E(HEAD "J0:," RC "Z0:,"),
+		E(HEAD "J3:a=b," RC "Z0:,"),			/* not xtext */
+		E(HEAD "J3:a+0," RC "Z0:,"),
+		E(HEAD "J3:+0A," RC "Z0:,"),			/* a control */
+		E(HEAD "Y1:H,H1:1," RC "Z0:,"),		/* H after Y */
+		E(HEAD RC "D1:S,L1:5,Z0:,"),			/* L after D */
+		E(HEAD RC "X8:rfc822;a,D1:S,Z0:,"),		/* D after X */
+		E(HEAD RC "D1:S,D1:F,Z0:,"),
+		E(HEAD RC "D2:FS,Z0:,"),			/* not in order */
+		E(HEAD RC "D2:NS,Z0:,"),			/* NEVER alone */
+		E(HEAD RC "D2:SS,Z0:,"),
+		E(HEAD RC "D0:,Z0:,"),
+		E(HEAD RC "D1:Q,Z0:,"),
+		E(HEAD RC "X6:rfc822,Z0:,"),			/* no ';' */
+		E(HEAD RC "X7:rfc822;,Z0:,"),		/* no address */
+		E(HEAD RC "X7:;a@b.c,Z0:,"),			/* no type */
+		E(HEAD RC "X10:rfc822;a b,Z0:,"),		/* a space */
+		E(HEAD "D1:S," RC "Z0:,"),			/* before R */
 		E(HEAD "X0:," RC "Z0:,"),			/* unknown */
 		E(HEAD RC "X0:,Z0:,"),
 		E(HEAD RC "z0:,"),
@@ -517,6 +539,27 @@ ATF_TC_BODY(env_rejects, tc)
 	ATF_CHECK_EQ(d.rcpt[2].last, 7);
 	qenv_free(&d);
 #undef ALL
+	/* the DSN requests, and the states of successes still to tell */
+#define DSN	HEAD "Y1:H,J5:a+2Bb," "R3:c@d,S1:s,C1:1,N1:0,E0:,L1:9,D2:SF," \
+	    "X14:rfc822;c+40d.e," "R3:e@f,S1:r,C1:0,N1:0,E0:,D1:N," \
+	    "R3:g@h,S1:x,C1:0,N1:0,E0:,X8:x400;abc,Z0:,"
+	ATF_REQUIRE_EQ(qenv_decode(DSN, sizeof(DSN) - 1, &d), 0);
+	ATF_CHECK_EQ(d.dsn.ret, DSN_RET_HDRS);
+	ATF_CHECK_STREQ(d.dsn.envid, "a+2Bb");
+	ATF_CHECK_EQ(d.rcpt[0].notify, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE);
+	ATF_CHECK_STREQ(d.rcpt[0].orcpt, "rfc822;c+40d.e");
+	ATF_CHECK_EQ(d.rcpt[0].last, 9);
+	ATF_CHECK_EQ(d.rcpt[1].notify, DSN_NOTIFY_NEVER);
+	ATF_CHECK(d.rcpt[1].orcpt == NULL);
+	ATF_CHECK_EQ(d.rcpt[2].notify, 0);
+	ATF_CHECK_STREQ(d.rcpt[2].orcpt, "x400;abc");
+	ATF_CHECK(qenv_tell_due(&d.rcpt[0]) && qenv_tell_due(&d.rcpt[1]) &&
+	    qenv_tell_due(&d.rcpt[2]));
+	ATF_REQUIRE_EQ(qenv_encode(&d, &sa), 0);
+	ATF_CHECK_EQ(sa.len, sizeof(DSN) - 1);
+	ATF_CHECK(sa.len == sizeof(DSN) - 1 && memcmp(sa.s, DSN, sa.len) == 0);
+	qenv_free(&d);
+#undef DSN
 	/* an old file (no K, P, W or L) still loads, as mail of anybody's */
 	ATF_REQUIRE_EQ(qenv_decode(HEAD "B16:" ID2 "," RC "Z0:,",
 	    sizeof(HEAD "B16:" ID2 "," RC "Z0:,") - 1, &d), 0);
