@@ -79,7 +79,13 @@ envelope(struct qenv *e, int utf8, const char *texts, size_t n)
 		CHECK(qenv_add_rcpt(e, addr[i % 4 == 1 && !utf8 ? 0 : i % 4]) ==
 		    0);
 		r = &e->rcpt[e->nrcpt - 1];
-		r->state = i % 2 ? RCPT_PENDING : RCPT_FAILED;
+		r->state = "fpsrx"[i % 5];
+		/* DSN requests: a NOTIFY from the text, ORCPT if it is one */
+		r->notify = len > 0 ? (unsigned char)err[0] % 9 : 0;
+		if (dsn_orcpt_ok(err, len))
+			CHECK((r->orcpt = strdup(err)) != NULL);
+		if (i == 0 && dsn_envid_ok(err, len))
+			memcpy(e->dsn.envid, err, len + 1);
 		r->last = i % 3 ? 1790000050 : 0;
 		CHECK((r->error = strdup(err)) != NULL);
 		t += len;
@@ -109,7 +115,7 @@ check(const struct dsn_params *p, const char *out, size_t n,
 {
 	char b[80], delim[96];
 	const char *bp, *be, *third, *body;
-	size_t i, col = 0, chosen = 0, incl;
+	size_t i, col = 0, chosen = 0, failed = 0, incl;
 	int global = dsn_is_global(p);
 
 	CHECK((bp = memmem(out, n, "boundary=\"", 10)) != NULL);
@@ -140,11 +146,11 @@ check(const struct dsn_params *p, const char *out, size_t n,
 		col = c == '\n' ? 0 : col + 1;
 		CHECK(col <= 998);
 	}
-	for (i = 0; i < p->e->nrcpt; i++)
-		if (p->action == DSN_DELAYED ?
-		    p->e->rcpt[i].state == RCPT_PENDING :
-		    p->e->rcpt[i].state == RCPT_FAILED)
-			chosen++;
+	for (i = 0; i < p->e->nrcpt; i++) {
+		chosen += dsn_reported(p->action, &p->e->rcpt[i]);
+		failed += dsn_reported(p->action, &p->e->rcpt[i]) &&
+		    !qenv_tell_due(&p->e->rcpt[i]);
+	}
 	CHECK(count(out, (size_t)(body - out), "\nFinal-Recipient: ") ==
 	    chosen);
 	CHECK(count(out, (size_t)(body - out), "\nStatus: ") == chosen);
@@ -158,12 +164,15 @@ check(const struct dsn_params *p, const char *out, size_t n,
 		memcpy(line, bp + 9, (size_t)(be - bp - 9));
 		line[be - bp - 9] = '\0';
 		/* a well-formed code is taken as it is */
-		dsn_parse_result(line, p->action, &r);
+		dsn_parse_result(line, line[0] == '2' ? DSN_SUCCESS :
+		    p->action, &r);
 		CHECK(strcmp(r.status, line) == 0);
 	}
 	/* the original, byte for byte, then the close delimiter */
-	incl = p->maxbytes > 0 ? olen : (size_t)dsn_header_len(p->mess_fd,
-	    (off_t)olen);
+	/* whole when it fits, unless RET=HDRS or only successes are told */
+	incl = p->maxbytes > 0 && p->e->dsn.ret != DSN_RET_HDRS &&
+	    (failed > 0 || p->action == DSN_DELAYED) ? olen :
+	    (size_t)dsn_header_len(p->mess_fd, (off_t)olen);
 	CHECK((size_t)(out + n - body) == incl + strlen(b) + 6);
 	CHECK(memcmp(body, orig, incl) == 0);
 	snprintf(delim, sizeof(delim), "\n--%s--\n", b);
@@ -196,6 +205,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.to = (data[0] & 8) ? "postmaster@example.test" : e.sender;
 	p.action = (data[0] & 2) ? DSN_DELAYED : DSN_FAILED;
 	p.is_double = (data[0] & 8) != 0;
+	e.dsn.ret = (data[0] & 16) ? DSN_RET_HDRS : 0;
 	p.now = 1790000100;
 	p.retry_until = 1790400000;
 	p.maxbytes = (data[0] & 4) ? (long long)olen : 0;

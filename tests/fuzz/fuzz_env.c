@@ -49,13 +49,21 @@ check_env(const struct qenv *e)
 	CHECK(e->kind == QKIND_MAIL || e->kind == QKIND_BOUNCE ||
 	    e->kind == QKIND_WARN || e->kind == QKIND_DOUBLE);
 	CHECK(e->nrcpt > 0);
+	CHECK(e->dsn.ret == 0 || e->dsn.ret == DSN_RET_FULL ||
+	    e->dsn.ret == DSN_RET_HDRS);
+	CHECK(e->dsn.envid[0] == '\0' || dsn_envid_ok(e->dsn.envid,
+	    strlen(e->dsn.envid)));
 	for (i = 0; i < e->nrcpt; i++) {
 		const struct qrcpt *r = &e->rcpt[i];
 
 		CHECK(clean(r->addr) && clean(r->error));
 		CHECK(strlen(r->error) <= QENV_ERR_MAX);
-		CHECK(r->state == RCPT_PENDING || r->state == RCPT_DELIVERED ||
-		    r->state == RCPT_FAILED || r->state == RCPT_BOUNCED);
+		CHECK(r->state != '\0' && strchr(RCPT_STATES, r->state) != NULL);
+		/* DSN requests: as dsnparam.c checks them */
+		CHECK(r->orcpt == NULL || dsn_orcpt_ok(r->orcpt,
+		    strlen(r->orcpt)));
+		CHECK(r->notify == DSN_NOTIFY_NEVER || r->notify <
+		    DSN_NOTIFY_NEVER);
 		CHECK(r->next >= 0 && r->last >= 0 && r->tries <= 1000000);
 		CHECK(!r->busy && !r->queued);
 	}
@@ -80,7 +88,13 @@ same_env(const struct qenv *a, const struct qenv *b)
 		    a->rcpt[i].next == b->rcpt[i].next &&
 		    a->rcpt[i].last == b->rcpt[i].last);
 		CHECK(strcmp(a->rcpt[i].error, b->rcpt[i].error) == 0);
+		CHECK(a->rcpt[i].notify == b->rcpt[i].notify);
+		CHECK((a->rcpt[i].orcpt == NULL) == (b->rcpt[i].orcpt == NULL));
+		CHECK(a->rcpt[i].orcpt == NULL ||
+		    strcmp(a->rcpt[i].orcpt, b->rcpt[i].orcpt) == 0);
 	}
+	CHECK(a->dsn.ret == b->dsn.ret &&
+	    strcmp(a->dsn.envid, b->dsn.envid) == 0);
 }
 
 int

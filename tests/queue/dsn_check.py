@@ -6,7 +6,8 @@
 # against what the test expects of it.  Prints "ok ..." and exits 0, or
 # prints every problem and exits 1.
 #
-# usage: dsn_check.py FILE --action failed|delayed [options]
+# usage: dsn_check.py FILE --action failed|delayed|delivered|relayed|expanded
+#            [options]
 #   --rcpt ADDR=STATUS   a recipient the report must name, with its
 #                        Status (repeat; the set must be exact)
 #   --reason ADDR=TEXT   the human part must give TEXT for ADDR
@@ -18,6 +19,9 @@
 #   --global             RFC 6533 types are used (else they must not be)
 #   --double             a double bounce (its subject says so)
 #   --ident              print "MESSAGE-ID TEST-ID" instead of "ok ..."
+#   --rcpt-action ADDR=ACTION  ADDR's Action, where it is not --action's
+#   --envid TEXT         Original-Envelope-Id must be TEXT
+#   --orcpt ADDR=TEXT    ADDR's Original-Recipient must be TEXT
 import argparse
 import email
 import email.policy
@@ -87,7 +91,11 @@ def raw_parts(raw, boundary):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
-    ap.add_argument("--action", required=True, choices=("failed", "delayed"))
+    actions = ("failed", "delayed", "delivered", "relayed", "expanded")
+    ap.add_argument("--action", required=True, choices=actions)
+    ap.add_argument("--rcpt-action", action="append")
+    ap.add_argument("--envid")
+    ap.add_argument("--orcpt", action="append")
     ap.add_argument("--rcpt", action="append", required=True)
     ap.add_argument("--reason", action="append")
     ap.add_argument("--remote", action="append")
@@ -166,11 +174,12 @@ def main():
     for addr in want:
         if "<%s>:" % addr not in human:
             bad("the text does not name <%s>" % addr)
-    named = set(re.findall(r"^<([^>\n]*)>:$", human, re.M))
+    named = set(re.findall(r"^<([^>\n]*)>:(?: [a-z]+)?$", human, re.M))
     if named != set(want):
         bad("the text names %s, want %s" % (sorted(named), sorted(want)))
     for addr, reason in pairs(a.reason).items():
-        m = re.search(r"^<%s>:\n    (.*)$" % re.escape(addr), human, re.M)
+        m = re.search(r"^<%s>:(?: [a-z]+)?\n    (.*)$" % re.escape(addr),
+                      human, re.M)
         if not m or reason not in m.group(1):
             bad("the text does not give %r for <%s>" % (reason, addr))
 
@@ -202,7 +211,7 @@ def main():
         if m.group(1) == "rfc822" and not addr.isascii():
             bad("rfc822 address type for %r" % addr)
         seen[addr] = r
-        if r.get("action") != a.action:
+        if r.get("action") != pairs(a.rcpt_action).get(addr, a.action):
             bad("<%s> Action %r" % (addr, r.get("action")))
         if not re.match(r"[245]\.\d{1,3}\.\d{1,3}$", r.get("status", "")):
             bad("<%s> Status %r" % (addr, r.get("status")))
@@ -221,6 +230,13 @@ def main():
     for addr, st in want.items():
         if addr in seen and seen[addr].get("status") != st:
             bad("<%s> Status %r, want %s" % (addr, seen[addr].get("status"), st))
+    if a.envid is not None and per_msg.get("original-envelope-id") != a.envid:
+        bad("Original-Envelope-Id %r, want %r" %
+            (per_msg.get("original-envelope-id"), a.envid))
+    for addr, orcpt in pairs(a.orcpt).items():
+        if addr in seen and seen[addr].get("original-recipient") != orcpt:
+            bad("<%s> Original-Recipient %r, want %r" %
+                (addr, seen[addr].get("original-recipient"), orcpt))
     for addr, host in pairs(a.remote).items():
         if addr in seen and seen[addr].get("remote-mta") != "dns; " + host:
             bad("<%s> Remote-MTA %r, want dns; %s" %
