@@ -336,6 +336,7 @@ SH_TESTS +=	tests/remote/spawn_test
 SH_TESTS +=	tests/remote/mx_test
 SH_TESTS +=	tests/remote/dane_test
 SH_TESTS +=	tests/remote/sts_test
+SH_TESTS +=	tests/remote/dsn_test
 SH_TESTS +=	tests/remote/pf_receiver_test
 SH_TESTS +=	tests/remote/postfix_test
 SH_TESTS +=	tests/dns/dns_test

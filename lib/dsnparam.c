@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "dsnparam.h"
+#include "rec.h"
 
 static int
 hexval(char c)
@@ -319,6 +320,74 @@ dsn_list_get(const char *p, struct dsn_rcpt *r)
 	if (n <= DSN_ORCPT_MAX)
 		memcpy(r->orcpt, p, n + 1);
 	return p + n + 1;
+}
+
+/* dsn_rec_put_msg - m's Y and J fields, those it has */
+int
+dsn_rec_put_msg(struct sa *out, const struct dsn_msg *m)
+{
+	if (m->ret != 0 && rec_put(out, 'Y', &m->ret, 1) == -1)
+		return -1;
+	return m->envid[0] != '\0' ? rec_puts(out, 'J', m->envid) : 0;
+}
+
+/*
+ * dsn_rec_msg_field - a Y or J field (v, n bytes) into m, which holds
+ * the fields before it: 0, or -1 when it is another field, out of
+ * place, repeated or wrong.
+ */
+int
+dsn_rec_msg_field(char tag, const char *v, size_t n, struct dsn_msg *m)
+{
+	if (m->envid[0] != '\0')
+		return -1;
+	if (tag == 'Y' && m->ret == 0 && n == 1 &&
+	    (v[0] == DSN_RET_FULL || v[0] == DSN_RET_HDRS)) {
+		m->ret = v[0];
+		return 0;
+	}
+	if (tag == 'J' && dsn_envid_ok(v, n)) {
+		memcpy(m->envid, v, n);
+		m->envid[n] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+/* dsn_rec_put_rcpt - a recipient's D and X fields, those it has */
+int
+dsn_rec_put_rcpt(struct sa *out, const struct dsn_rcpt *r)
+{
+	char letters[DSN_LETTERS_MAX + 1];
+
+	dsn_notify_letters(r->notify, letters);
+	if (letters[0] != '\0' && rec_puts(out, 'D', letters) == -1)
+		return -1;
+	return r->orcpt[0] != '\0' ? rec_puts(out, 'X', r->orcpt) : 0;
+}
+
+/*
+ * dsn_rec_rcpt_field - a D or X field (v, n bytes) after a recipient,
+ * into r; *stage (0 after the recipient) says which of its fields came
+ * before.  0, or -1 when it is another field, out of place, repeated
+ * or wrong.
+ */
+int
+dsn_rec_rcpt_field(char tag, const char *v, size_t n, struct dsn_rcpt *r,
+    int *stage)
+{
+	if (tag == 'D' && *stage < 1 && n > 0 &&
+	    dsn_letters_parse(v, n, &r->notify) == 0) {
+		*stage = 1;
+		return 0;
+	}
+	if (tag == 'X' && *stage < 2 && dsn_orcpt_ok(v, n)) {
+		memcpy(r->orcpt, v, n);
+		r->orcpt[n] = '\0';
+		*stage = 2;
+		return 0;
+	}
+	return -1;
 }
 
 /* dsn_trailer_msg - the trailer's "D" record for m */

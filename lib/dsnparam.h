@@ -74,6 +74,18 @@ int	dsn_rcpt_param(const char *, size_t, const char *, size_t,
 int	dsn_list_add(struct sa *, const struct dsn_rcpt *);
 const char *dsn_list_get(const char *, struct dsn_rcpt *);
 
+/*
+ * The requests as fields of rec.h, in the drop file and the spawner
+ * records (qpost-queue(5)): Y (RET: DSN_RET_FULL or _HDRS) and J
+ * (ENVID) for the message, in that order; D (NOTIFY letters) and X
+ * (ORCPT) after a recipient, in that order; each at most once.
+ */
+int	dsn_rec_put_msg(struct sa *, const struct dsn_msg *);
+int	dsn_rec_msg_field(char, const char *, size_t, struct dsn_msg *);
+int	dsn_rec_put_rcpt(struct sa *, const struct dsn_rcpt *);
+int	dsn_rec_rcpt_field(char, const char *, size_t, struct dsn_rcpt *,
+	    int *);
+
 int	dsn_trailer_msg(struct sa *, const struct dsn_msg *);
 int	dsn_trailer_rcpt(struct sa *, const struct dsn_rcpt *);
 const char *dsn_trailer_parse(const char *, size_t, struct dsn_msg *,

@@ -59,18 +59,6 @@ qdrop_layout(uint64_t size, uint64_t msglen)
 	return NULL;
 }
 
-/* put_rcpt_dsn - a recipient's D and X fields, those it has */
-static int
-put_rcpt_dsn(struct sa *out, const struct dsn_rcpt *d)
-{
-	char letters[DSN_LETTERS_MAX + 1];
-
-	dsn_notify_letters(d->notify, letters);
-	if (letters[0] != '\0' && rec_puts(out, 'D', letters) == -1)
-		return -1;
-	return d->orcpt[0] != '\0' ? rec_puts(out, 'X', d->orcpt) : 0;
-}
-
 /*
  * qdrop_env_encode - append the envelope: sender, the NUL-separated
  * recipients in rcpts each with its DSN requests (rcpt_dsn, a
@@ -94,17 +82,13 @@ qdrop_env_encode(struct sa *out, const char *sender, const struct sa *rcpts,
 			return -1;
 		if (dp != NULL && dp < rcpt_dsn->s + rcpt_dsn->len) {
 			dp = dsn_list_get(dp, &d);
-			if (put_rcpt_dsn(out, &d) == -1)
+			if (dsn_rec_put_rcpt(out, &d) == -1)
 				return -1;
 		}
 	}
 	if (is_utf8 && rec_puts(out, 'O', "1") == -1)
 		return -1;
-	if (dsn != NULL && dsn->ret != 0 &&
-	    rec_put(out, 'Y', &dsn->ret, 1) == -1)
-		return -1;
-	if (dsn != NULL && dsn->envid[0] != '\0' &&
-	    rec_puts(out, 'J', dsn->envid) == -1)
+	if (dsn != NULL && dsn_rec_put_msg(out, dsn) == -1)
 		return -1;
 	return rec_put(out, 'Z', "", 0);
 }
@@ -122,48 +106,20 @@ valid_envaddr(const char *v, size_t n, int is_sender)
 }
 
 /*
- * rcpt_field - a D or X field after recipient T (the fields of cur so
- * far in *stage): 0, or -1 when it is out of place or wrong.
- */
-static int
-rcpt_field(char tag, const char *v, size_t n, struct dsn_rcpt *cur,
-    int *stage)
-{
-	if (tag == 'D' && *stage < 1 && n > 0 &&
-	    dsn_letters_parse(v, n, &cur->notify) == 0) {
-		*stage = 1;
-		return 0;
-	}
-	if (tag == 'X' && *stage < 2 && dsn_orcpt_ok(v, n)) {
-		memcpy(cur->orcpt, v, n);
-		cur->orcpt[n] = '\0';
-		*stage = 2;
-		return 0;
-	}
-	return -1;
-}
-
-/*
  * tail_field - O, Y or J, each at most once and in that order, after
  * the recipients: 0, or -1 when out of place or wrong.
  */
 static int
 tail_field(char tag, const char *v, size_t n, struct qdrop_env *env)
 {
-	if (env->nrcpt == 0 || env->dsn.envid[0] != '\0')
+	if (env->nrcpt == 0)
 		return -1;
 	if (tag == 'O' && n == 1 && v[0] == '1' && !env->is_utf8 &&
-	    env->dsn.ret == 0)
+	    env->dsn.ret == 0 && env->dsn.envid[0] == '\0') {
 		env->is_utf8 = 1;
-	else if (tag == 'Y' && n == 1 && (v[0] == DSN_RET_FULL ||
-	    v[0] == DSN_RET_HDRS) && env->dsn.ret == 0)
-		env->dsn.ret = v[0];
-	else if (tag == 'J' && dsn_envid_ok(v, n)) {
-		memcpy(env->dsn.envid, v, n);
-		env->dsn.envid[n] = '\0';
-	} else
-		return -1;
-	return 0;
+		return 0;
+	}
+	return dsn_rec_msg_field(tag, v, n, &env->dsn);
 }
 
 /*
@@ -191,7 +147,8 @@ qdrop_env_parse(const char *p, size_t n, struct qdrop_env *env)
 		if (seen_end)
 			return -1;
 		if (in_rcpt && (tag == 'D' || tag == 'X')) {
-			if (rcpt_field(tag, v, vlen, &cur, &stage) == -1)
+			if (dsn_rec_rcpt_field(tag, v, vlen, &cur,
+			    &stage) == -1)
 				return -1;
 			any_dsn = 1;
 			continue;

@@ -298,7 +298,8 @@ sched_start(struct sched *s, struct qmsg *m, const size_t *rcpt, size_t n,
 	j->dom = d;
 	j->is_probe = is_probe;
 	if (spawn_req_encode(&rec, j->id, m->env.id, m->env.sender, is_again,
-	    addrs, j->n) == -1 || rec_frame_write(&to[kind], &rec) == -1)
+	    addrs, j->n, NULL, NULL) == -1 ||
+	    rec_frame_write(&to[kind], &rec) == -1)
 		die(EXIT_TEMP, "unable to send a request to %s",
 		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
 	for (i = 0; i < j->n; i++) {

@@ -33,7 +33,8 @@
 #include "remote.h"
 #include "sandbox.h"
 
-#define USAGE	"usage: remote [-i id] domain sender recipient ..."
+#define USAGE	"usage: remote [-i id] [-R ret] [-E envid] [-N notify ...] " \
+		"[-O orcpt ...] domain sender recipient ..."
 #define ENV_DOWN	"QPOST_REMOTE_DOWN"
 
 /* remote_set - recipient i's result, unless a server has given one. */
@@ -390,7 +391,10 @@ has_open(const struct remote_job *j)
 	return 0;
 }
 
-/* report - the result record to rspawn: S and T per recipient, X each. */
+/*
+ * report - the result record to rspawn: S and T per recipient, P1 after
+ * a delivery whose notices the next hop took on, X each.
+ */
 static void
 report(struct remote_job *j)
 {
@@ -403,7 +407,8 @@ report(struct remote_job *j)
 		return;
 	for (i = 0; i < j->nrcpt; i++)
 		if (rec_put(&rec, 'S', &j->st[i].status, 1) == -1 ||
-		    rec_puts(&rec, 'T', j->st[i].text) == -1)
+		    rec_puts(&rec, 'T', j->st[i].text) == -1 ||
+		    (j->st[i].dsn_passed && rec_puts(&rec, 'P', "1") == -1))
 			die(EXIT_TEMP, "unable to encode the result");
 	for (i = 0; i < j->ndown; i++)
 		if (rec_puts(&rec, 'X', j->down[i]) == -1)
@@ -431,6 +436,52 @@ remote_report_final(struct remote_job *j)
 		return;
 	report(j);
 	(void)close(1);
+}
+
+/*
+ * dsn_option - one DSN option of the command line, checked as smtpd
+ * checks the parameter: -R and -E into j->dsn; the k-th -N and the k-th
+ * -O into j->rcpt_dsn[k] (*nn, *no count them), an empty value for a
+ * recipient that asked nothing.  Bad usage is fatal.
+ */
+static void
+dsn_option(struct remote_job *j, int ch, const char *v, size_t *nn,
+    size_t *no)
+{
+	static const char *const key[] = { "RET", "ENVID", "NOTIFY", "ORCPT" };
+	const char *err = "", *opts = "RENO";
+	size_t k = (size_t)(strchr(opts, ch) - opts);	/* key[k] is -ch's */
+	int r = 1;
+
+	if (k < 2)
+		r = dsn_mail_param(key[k], strlen(key[k]), v, strlen(v),
+		    &j->dsn, &err);
+	else if (v[0] != '\0')
+		r = dsn_rcpt_param(key[k], strlen(key[k]), v, strlen(v),
+		    &j->rcpt_dsn[k == 2 ? *nn : *no], &err);
+	if (r != 1)
+		diex(EXIT_PERM, "-%c %s: %s", ch, v, err);
+	if (k == 2)
+		(*nn)++;
+	if (k == 3)
+		(*no)++;
+}
+
+/*
+ * dsn_counts - -N and -O each come for every recipient or not at all;
+ * with neither, no recipient asked anything.  Bad usage is fatal.
+ */
+static void
+dsn_counts(struct remote_job *j, size_t nn, size_t no)
+{
+	if ((nn != 0 && nn != j->nrcpt) || (no != 0 && no != j->nrcpt))
+		diex(EXIT_PERM, "-N and -O must each be given once for every "
+		    "recipient, or not at all: %zu recipients, %zu -N, %zu -O",
+		    j->nrcpt, nn, no);
+	if (nn == 0 && no == 0) {
+		free(j->rcpt_dsn);
+		j->rcpt_dsn = NULL;
+	}
 }
 
 /* run - read the message and the control files, route, deliver. */
@@ -472,17 +523,27 @@ main(int argc, char *argv[])
 {
 	struct remote_route *rt;
 	struct remote_job j;
+	size_t nn = 0, no = 0;
 	int ch;
 
 	log_init(argv[0]);
 	memset(&j, 0, sizeof(j));
 	j.id = "-";
-	while ((ch = getopt(argc, argv, "hi:")) != -1)
+	/* at most one -N and one -O for each argument */
+	if ((j.rcpt_dsn = calloc((size_t)argc, sizeof(*j.rcpt_dsn))) == NULL)
+		die(EXIT_TEMP, "unable to allocate");
+	while ((ch = getopt(argc, argv, "hi:E:N:O:R:")) != -1)
 		switch (ch) {
 		case 'h':
 			usage_exit(USAGE, 0);
 		case 'i':
 			j.id = optarg;
+			break;
+		case 'E':
+		case 'N':
+		case 'O':
+		case 'R':
+			dsn_option(&j, ch, optarg, &nn, &no);
 			break;
 		default:
 			usage_exit(USAGE, EXIT_PERM);
@@ -499,6 +560,7 @@ main(int argc, char *argv[])
 	j.nrcpt = (size_t)argc - 2;
 	j.rcpt = argv + 2;
 	j.msgfd = 0;
+	dsn_counts(&j, nn, no);
 	if ((j.st = calloc(j.nrcpt, sizeof(*j.st))) == NULL ||
 	    (j.is_final = calloc(j.nrcpt, sizeof(int))) == NULL ||
 	    (rt = calloc(1, sizeof(*rt))) == NULL)
@@ -511,5 +573,6 @@ main(int argc, char *argv[])
 	free(rt);
 	free(j.st);
 	free(j.is_final);
+	free(j.rcpt_dsn);
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "dns.h"
+#include "dsnparam.h"
 #include "sa.h"
 #include "spawn_rec.h"
 #include "sts.h"
@@ -94,6 +95,9 @@ struct remote_job {
 	unsigned long long	 msgsize;	/* bytes on the wire */
 	int			 is_8bit;	/* body has bytes over 0x7f */
 	int			 is_utf8;	/* an address needs SMTPUTF8 */
+	struct dsn_msg		 dsn;		/* -R, -E: RET and ENVID */
+	struct dsn_rcpt		*rcpt_dsn;	/* -N, -O: NOTIFY and ORCPT
+						   per recipient; NULL none */
 	struct spawn_status	*st;		/* per recipient */
 	int			*is_final;	/* a server gave st[i] */
 	size_t			 ndown;		/* timed-out addresses */

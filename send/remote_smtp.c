@@ -4,7 +4,8 @@
  * remote_smtp - one SMTP client session on a connected socket: EHLO
  * (HELO if refused), STARTTLS by the domain's policy, AUTH to a relay
  * that has credentials, then one transaction for every recipient that
- * has no answer yet, pipelined when the server offers PIPELINING.
+ * has no answer yet, pipelined when the server offers PIPELINING, with
+ * the sender's DSN requests when the server offers DSN.
  *
  * Every reply is read whole by smtp_reply_read within the RFC 5321
  * 4.5.3.2 timeout for its command, so a server that stalls, floods or
@@ -52,6 +53,7 @@ struct session {
 	struct tls			*tls;
 	int				*sent;	/* RCPT TO for it in this session */
 	int				*ok;	/* its RCPT TO was accepted */
+	struct sa			 notify;	/* NOTIFY's value */
 	char				 where[DNS_NAME_MAX + 80];
 };
 
@@ -416,11 +418,16 @@ can_carry(struct session *s)
 	return 0;
 }
 
-/* put_mail - MAIL FROM with its parameters into the buffer. */
+/*
+ * put_mail - MAIL FROM with its parameters into the buffer; RET and
+ * ENVID only to a server that offers DSN (RFC 3461 5.2.1, 5.2.2).
+ */
 static int
 put_mail(struct session *s)
 {
-	char line[ADDR_PATH_MAX + 80];
+	char line[ADDR_PATH_MAX + 80 + sizeof(" RET=HDRS ENVID=") +
+	    DSN_ENVID_MAX];
+	const struct dsn_msg *d = &s->j->dsn;
 
 	(void)snprintf(line, sizeof(line), "MAIL FROM:<%s>", s->j->sender);
 	if (s->ext.has_size)
@@ -430,8 +437,42 @@ put_mail(struct session *s)
 		(void)strlcat(line, " BODY=8BITMIME", sizeof(line));
 	if (s->j->is_utf8)
 		(void)strlcat(line, " SMTPUTF8", sizeof(line));
+	if (s->ext.dsn && d->ret != 0)
+		(void)strlcat(line, d->ret == DSN_RET_HDRS ? " RET=HDRS" :
+		    " RET=FULL", sizeof(line));
+	if (s->ext.dsn && d->envid[0] != '\0') {
+		(void)strlcat(line, " ENVID=", sizeof(line));
+		(void)strlcat(line, d->envid, sizeof(line));
+	}
 	return buf_puts(&s->out, line) == -1 || buf_puts(&s->out, "\r\n") ==
 	    -1 ? -1 : 0;
+}
+
+/*
+ * put_rcpt_dsn - recipient i's NOTIFY and ORCPT, those it asked for,
+ * into the buffer, to a server that offers DSN.
+ */
+static int
+put_rcpt_dsn(struct session *s, size_t i)
+{
+	const struct dsn_rcpt *d;
+
+	if (!s->ext.dsn || s->j->rcpt_dsn == NULL)
+		return 0;
+	d = &s->j->rcpt_dsn[i];
+	if (d->notify != 0) {
+		s->notify.len = 0;
+		if (dsn_notify_smtp(d->notify, &s->notify) == -1 ||
+		    sa_0(&s->notify) == -1)
+			die(EXIT_TEMP, "unable to allocate");
+		if (buf_puts(&s->out, " NOTIFY=") == -1 ||
+		    buf_puts(&s->out, s->notify.s) == -1)
+			return -1;
+	}
+	if (d->orcpt[0] != '\0' && (buf_puts(&s->out, " ORCPT=") == -1 ||
+	    buf_puts(&s->out, d->orcpt) == -1))
+		return -1;
+	return 0;
 }
 
 /* put_rcpt - RCPT TO for recipient i into the buffer. */
@@ -440,7 +481,8 @@ put_rcpt(struct session *s, size_t i)
 {
 	return buf_puts(&s->out, "RCPT TO:<") == -1 ||
 	    buf_puts(&s->out, s->j->rcpt[i]) == -1 ||
-	    buf_puts(&s->out, ">\r\n") == -1 ? -1 : 0;
+	    buf_puts(&s->out, ">") == -1 || put_rcpt_dsn(s, i) == -1 ||
+	    buf_puts(&s->out, "\r\n") == -1 ? -1 : 0;
 }
 
 /* put_failed - a buffered write failed (flushing a full buffer). */
@@ -650,8 +692,12 @@ message(struct session *s)
 	}
 	said(s, "end of data", text, sizeof(text));
 	for (i = 0; i < s->j->nrcpt; i++)
-		if (s->ok[i])
+		if (s->ok[i]) {
 			remote_set(s->j, i, status_of(code), 1, "%s", text);
+			/* RFC 3461 5.2.1: its notices are the server's now */
+			s->j->st[i].dsn_passed = s->ext.dsn &&
+			    s->j->st[i].status == SPAWN_OK;
+		}
 }
 
 /* session - everything after connecting; results are in the job. */
@@ -710,6 +756,7 @@ remote_smtp(const struct remote_cfg *c, const struct remote_route *rt,
 	session(s);
 	remote_tls_end(s->tls, fd);
 	close(fd);
+	sa_free(&s->notify);
 	free(s->sent);
 	free(s->ok);
 	free(s);

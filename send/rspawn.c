@@ -9,11 +9,11 @@
  * fd 2.  A request is one message and all of its recipients in one
  * domain (send/spawn_rec.h); remote gets the message file, opened here
  * relative to the queue directory and checked to be sched's, as its fd
- * 0, and writes one result record back on a pipe.  rspawn trusts sched
- * for nothing (a malformed record is fatal) and remote for nothing but
- * that record, which must hold exactly one result per recipient: a
- * remote that crashes or says too little leaves its recipients
- * deferred.
+ * 0, the sender's DSN requests as options, and writes one result
+ * record back on a pipe.  rspawn trusts sched for nothing (a malformed
+ * record is fatal) and remote for nothing but that record, which must
+ * hold exactly one result per recipient: a remote that crashes or says
+ * too little leaves its recipients deferred.
  *
  * Addresses that remote reports as timed out are remembered for
  * DOWN_SECONDS and passed to the next remotes (QPOST_REMOTE_DOWN), so a
@@ -160,7 +160,8 @@ down_env(char *env, size_t size)
 
 /*
  * parse_result - remote's record: S and T for each recipient in order,
- * then X fields (timed-out addresses).  Fills res; -1 if malformed.
+ * P1 after the T of a K the next hop took with its DSN requests, then X
+ * fields (timed-out addresses).  Fills res; -1 if malformed.
  */
 static int
 parse_result(const struct job *j, struct spawn_res *res)
@@ -171,7 +172,7 @@ parse_result(const struct job *j, struct spawn_res *res)
 	const char *v;
 	char tag, text[SPAWN_TEXT_MAX + 1], status;
 	size_t vlen, i = 0;
-	int r;
+	int r, is_p_due = 0;
 
 	/* remote writes exactly one frame, "LEN:record,", and no more */
 	buf_init(&b, -1, j->out.s, j->out.len);
@@ -182,6 +183,12 @@ parse_result(const struct job *j, struct spawn_res *res)
 	}
 	rec_reader_init(&rr, rec.s, rec.len);
 	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
+		if (tag == 'P' && is_p_due && vlen == 1 && v[0] == '1') {
+			res->st[i - 1].dsn_passed = 1;
+			is_p_due = 0;
+			continue;
+		}
+		is_p_due = 0;
 		if (tag == 'X')
 			continue;	/* taken below, once all is valid */
 		if (tag != 'S' || vlen != 1 || i == j->req.nrcpt ||
@@ -195,6 +202,7 @@ parse_result(const struct job *j, struct spawn_res *res)
 		memcpy(text, v, vlen);
 		text[vlen] = '\0';
 		spawn_res_set(res, i++, status, text);
+		is_p_due = status == SPAWN_OK;
 	}
 	if (r == 0 && i == j->req.nrcpt) {
 		rec_reader_init(&rr, rec.s, rec.len);
@@ -281,6 +289,50 @@ child(void *arg)
 	_exit(EXIT_TEMP);
 }
 
+/*
+ * dsn_args - j's DSN requests as remote's options, from argv[n] on: -R
+ * and -E when the sender asked, and when any recipient asked, -N and
+ * -O for each (an empty value for what it did not ask), their values
+ * kept in store.  Returns the new count.
+ */
+static size_t
+dsn_args(struct job *j, char **argv, size_t n, struct sa *store)
+{
+	static char opt_r[] = "-R", opt_e[] = "-E", opt_n[] = "-N",
+	    opt_o[] = "-O", full[] = "FULL", hdrs[] = "HDRS";
+	const struct sa *list = &j->req.rcpt_dsn;
+	struct dsn_rcpt d;
+	const char *p;
+	char *w;
+	size_t i;
+
+	if (j->req.dsn.ret != 0) {
+		argv[n++] = opt_r;
+		argv[n++] = j->req.dsn.ret == DSN_RET_HDRS ? hdrs : full;
+	}
+	if (j->req.dsn.envid[0] != '\0') {
+		argv[n++] = opt_e;
+		argv[n++] = j->req.dsn.envid;
+	}
+	/* every value first: store may move while it grows */
+	for (p = list->s, i = 0; list->len > 0 && i < j->req.nrcpt; i++) {
+		p = dsn_list_get(p, &d);
+		if (dsn_notify_smtp(d.notify, store) == -1 ||
+		    sa_catc(store, '\0') == -1 ||
+		    sa_catb(store, d.orcpt, strlen(d.orcpt) + 1) == -1)
+			die(EXIT_TEMP, "unable to allocate remote's arguments");
+	}
+	for (w = store->s, i = 0; list->len > 0 && i < j->req.nrcpt; i++) {
+		argv[n++] = opt_n;
+		argv[n++] = w;
+		w += strlen(w) + 1;
+		argv[n++] = opt_o;
+		argv[n++] = w;
+		w += strlen(w) + 1;
+	}
+	return n;
+}
+
 /* start - fork remote for j; on failure its recipients are deferred. */
 static void
 start(struct job *j)
@@ -290,6 +342,7 @@ start(struct job *j)
 	static char down_var[ENV_DOWN_MAX], control[1100];
 	char *envp[] = { path, control, down_var, NULL };
 	char text[SPAWN_TEXT_MAX + 1], **argv, *at;
+	struct sa dsn_store = SA_INIT;
 	int msgfd, p[2];
 	size_t i, n = 0;
 
@@ -302,12 +355,17 @@ start(struct job *j)
 		return;
 	}
 	at = strrchr(j->req.rcpt[0], '@');
-	if ((argv = calloc(j->req.nrcpt + 8, sizeof(*argv))) == NULL ||
+	/*
+	 * the program, -i id, -R ret, -E envid, --, domain, sender and the
+	 * NULL; each recipient, and its -N notify -O orcpt
+	 */
+	if ((argv = calloc(j->req.nrcpt * 5 + 11, sizeof(*argv))) == NULL ||
 	    pipe2(p, O_CLOEXEC) == -1)
 		die(EXIT_TEMP, "unable to start remote");
 	argv[n++] = prog_name;
 	argv[n++] = opt_i;
 	argv[n++] = j->req.id;
+	n = dsn_args(j, argv, n, &dsn_store);
 	argv[n++] = opt_end;	/* an address may start with '-' */
 	argv[n++] = at != NULL ? at + 1 : none;
 	argv[n++] = j->req.sender;
@@ -323,6 +381,7 @@ start(struct job *j)
 	close(p[1]);
 	close(msgfd);
 	free(argv);
+	sa_free(&dsn_store);
 	j->fd = p[0];
 	(void)fcntl(j->fd, F_SETFL, O_NONBLOCK);
 	running++;

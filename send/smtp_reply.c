@@ -373,6 +373,8 @@ ehlo_line(struct smtp_ext *e, const char *s, size_t n)
 		e->enhancedstatuscodes = 1;
 	else if (word_is(kw, kwlen, "CHUNKING"))
 		e->chunking = 1;
+	else if (word_is(kw, kwlen, "DSN"))
+		e->dsn = 1;
 	else if (word_is(kw, kwlen, "SIZE")) {
 		e->has_size = 1;
 		e->size = token(s, n, &i, &tok, &toklen) &&

@@ -65,7 +65,7 @@ const char *smtp_reply_strerror(int);
 
 struct smtp_ext {		/* what an EHLO reply offers */
 	int			pipelining, starttls, eightbitmime, smtputf8,
-				enhancedstatuscodes, chunking;
+				enhancedstatuscodes, chunking, dsn;
 	int			has_size;
 	unsigned long long	size;	/* 0 = no limit given */
 	int			auth_plain, auth_login;

@@ -11,20 +11,38 @@
 #include "rec.h"
 #include "spawn_rec.h"
 
+/*
+ * spawn_req_encode - a request: rcpt (n of them), the message's DSN
+ * requests (dsn, NULL for none) and the recipients' (rcpt_dsn, a
+ * dsnparam.h list with an entry for each recipient; NULL or empty for
+ * none).
+ */
 int
 spawn_req_encode(struct sa *out, unsigned long long job, const char *id,
-    const char *sender, int is_again, const char *const *rcpt, size_t n)
+    const char *sender, int is_again, const char *const *rcpt, size_t n,
+    const struct dsn_msg *dsn, const struct sa *rcpt_dsn)
 {
+	struct dsn_rcpt d;
+	const char *dp = NULL;
 	size_t i;
 
 	out->len = 0;
 	if (rec_putu(out, 'J', job) == -1 || rec_puts(out, 'I', id) == -1 ||
 	    rec_puts(out, 'F', sender) == -1 ||
-	    (is_again && rec_puts(out, 'G', "1") == -1))
+	    (is_again && rec_puts(out, 'G', "1") == -1) ||
+	    (dsn != NULL && dsn_rec_put_msg(out, dsn) == -1))
 		return -1;
-	for (i = 0; i < n; i++)
+	if (rcpt_dsn != NULL && rcpt_dsn->len > 0)
+		dp = rcpt_dsn->s;
+	for (i = 0; i < n; i++) {
 		if (rec_puts(out, 'R', rcpt[i]) == -1)
 			return -1;
+		if (dp != NULL && dp < rcpt_dsn->s + rcpt_dsn->len) {
+			dp = dsn_list_get(dp, &d);
+			if (dsn_rec_put_rcpt(out, &d) == -1)
+				return -1;
+		}
+	}
 	return 0;
 }
 
@@ -39,17 +57,57 @@ copy_text(char *dst, size_t size, const char *v, size_t n)
 	return 0;
 }
 
+/*
+ * head_field - G1, Y or J between F and the first recipient, each at
+ * most once and in that order: 0, or -1 when it is none of them.
+ */
+static int
+head_field(char tag, const char *v, size_t n, struct spawn_req *q)
+{
+	if (tag == 'G' && !q->is_again && q->dsn.ret == 0 &&
+	    q->dsn.envid[0] == '\0' && n == 1 && v[0] == '1') {
+		q->is_again = 1;
+		return 0;
+	}
+	return dsn_rec_msg_field(tag, v, n, &q->dsn);
+}
+
+/* add_rcpt - one more recipient (an R field's value) for q. */
+static int
+add_rcpt(struct spawn_req *q, const char *v, size_t n)
+{
+	void *nr;
+
+	if (n == 0 || q->nrcpt == SPAWN_RCPT_MAX)
+		return -1;
+	nr = reallocarray(q->rcpt, q->nrcpt + 1, sizeof(*q->rcpt));
+	if (nr == NULL)
+		return -1;
+	q->rcpt = nr;
+	if (copy_text(q->rcpt[q->nrcpt], sizeof(q->rcpt[0]), v, n) == -1)
+		return -1;
+	q->nrcpt++;
+	return 0;
+}
+
+/*
+ * spawn_req_decode - a request, strictly: J, I, F, the optional G1, Y
+ * and J, then R fields each with its optional D and X.  0, or -1 when
+ * anything is missing, out of place, repeated or wrong; q is to be
+ * freed with spawn_req_free either way.
+ */
 int
 spawn_req_decode(const char *p, size_t n, struct spawn_req *q)
 {
 	struct rec_reader rr;
+	struct dsn_rcpt cur;
 	const char *v;
 	size_t vlen;
 	char tag;
-	void *nr;
-	int r;
+	int r, stage = 0, any_dsn = 0;
 
 	memset(q, 0, sizeof(*q));
+	memset(&cur, 0, sizeof(cur));
 	rec_reader_init(&rr, p, n);
 	if (rec_next(&rr, &tag, &v, &vlen) != 1 || tag != 'J' ||
 	    rec_getu(v, vlen, &q->job) == -1)
@@ -62,24 +120,28 @@ spawn_req_decode(const char *p, size_t n, struct spawn_req *q)
 	    copy_text(q->sender, sizeof(q->sender), v, vlen) == -1)
 		return -1;
 	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
-		/* G1, once, before the first recipient */
-		if (tag == 'G' && q->nrcpt == 0 && !q->is_again &&
-		    vlen == 1 && v[0] == '1') {
-			q->is_again = 1;
+		if (q->nrcpt == 0 && head_field(tag, v, vlen, q) == 0)
+			continue;
+		if (q->nrcpt > 0 && (tag == 'D' || tag == 'X')) {
+			if (dsn_rec_rcpt_field(tag, v, vlen, &cur,
+			    &stage) == -1)
+				return -1;
+			any_dsn = 1;
 			continue;
 		}
-		if (tag != 'R' || vlen == 0 || q->nrcpt == SPAWN_RCPT_MAX)
+		/* the recipient before, if any, is complete */
+		if ((q->nrcpt > 0 && dsn_list_add(&q->rcpt_dsn, &cur) == -1) ||
+		    tag != 'R' || add_rcpt(q, v, vlen) == -1)
 			return -1;
-		nr = reallocarray(q->rcpt, q->nrcpt + 1, sizeof(*q->rcpt));
-		if (nr == NULL)
-			return -1;
-		q->rcpt = nr;
-		if (copy_text(q->rcpt[q->nrcpt], sizeof(q->rcpt[0]), v,
-		    vlen) == -1)
-			return -1;
-		q->nrcpt++;
+		memset(&cur, 0, sizeof(cur));
+		stage = 0;
 	}
-	return r == 0 && q->nrcpt > 0 ? 0 : -1;
+	if (r != 0 || q->nrcpt == 0 || dsn_list_add(&q->rcpt_dsn, &cur) == -1)
+		return -1;
+	/* a list of nothing but empty entries says nothing: keep none */
+	if (!any_dsn)
+		q->rcpt_dsn.len = 0;
+	return 0;
 }
 
 void
@@ -88,6 +150,7 @@ spawn_req_free(struct spawn_req *q)
 	free(q->rcpt);
 	q->rcpt = NULL;
 	q->nrcpt = 0;
+	sa_free(&q->rcpt_dsn);
 }
 
 /* spawn_res_alloc - a result for job with n recipients, all temporary. */
@@ -182,6 +245,10 @@ spawn_res_encode(struct sa *out, const struct spawn_res *res)
 		if (rec_put(out, 'S', &res->st[i].status, 1) == -1 ||
 		    rec_puts(out, 'T', res->st[i].text) == -1)
 			return -1;
+		/* the next hop took on the notices of a delivery only */
+		if (res->st[i].status == SPAWN_OK && res->st[i].dsn_passed &&
+		    rec_puts(out, 'P', "1") == -1)
+			return -1;
 		if (res->st[i].status == SPAWN_OK &&
 		    encode_forwards(out, &res->st[i]) == -1)
 			return -1;
@@ -214,16 +281,47 @@ decode_forward(struct spawn_res *res, char tag, const char *v, size_t vlen,
 	return spawn_res_forward(res, res->n - 1, dt, addr);
 }
 
+/* decode_status - an S field's value and the T after it: one more result */
+static int
+decode_status(struct spawn_res *res, struct rec_reader *rr, const char *v,
+    size_t vlen)
+{
+	struct spawn_status *st;
+	char tag;
+	void *ns;
+
+	if (vlen != 1 || v[0] == '\0' || strchr("KZD", v[0]) == NULL ||
+	    res->n == SPAWN_RCPT_MAX)
+		return -1;
+	ns = reallocarray(res->st, res->n + 1, sizeof(*res->st));
+	if (ns == NULL)
+		return -1;
+	res->st = ns;
+	st = &res->st[res->n];
+	memset(st, 0, sizeof(*st));
+	st->status = v[0];
+	if (rec_next(rr, &tag, &v, &vlen) != 1 || tag != 'T' ||
+	    copy_text(st->text, sizeof(st->text), v, vlen) == -1)
+		return -1;
+	res->n++;
+	return 0;
+}
+
+/*
+ * spawn_res_decode - a result, strictly: J, then S and T for each
+ * recipient, P1 right after the T of a K, and V and A fields after a
+ * K (decode_forward).  0, or -1; res is to be freed with
+ * spawn_res_free either way.
+ */
 int
 spawn_res_decode(const char *p, size_t n, struct spawn_res *res)
 {
 	char dt[ADDR_PATH_MAX + 1];
-	int need_a = 0;
+	int need_a = 0, is_p_due = 0;
 	struct rec_reader rr;
 	const char *v;
 	size_t vlen;
 	char tag;
-	void *ns;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -232,27 +330,18 @@ spawn_res_decode(const char *p, size_t n, struct spawn_res *res)
 	    rec_getu(v, vlen, &res->job) == -1)
 		return -1;
 	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
-		if (tag == 'V' || tag == 'A') {
+		if (tag == 'P' && is_p_due && vlen == 1 && v[0] == '1')
+			res->st[res->n - 1].dsn_passed = 1;
+		else if (tag == 'V' || tag == 'A') {
 			if (decode_forward(res, tag, v, vlen, dt,
 			    &need_a) == -1)
 				return -1;
-			continue;
-		}
-		if (need_a || tag != 'S' || vlen != 1 || v[0] == '\0' ||
-		    strchr("KZD", v[0]) == NULL || res->n == SPAWN_RCPT_MAX)
+		} else if (need_a || tag != 'S' ||
+		    decode_status(res, &rr, v, vlen) == -1)
 			return -1;
-		ns = reallocarray(res->st, res->n + 1, sizeof(*res->st));
-		if (ns == NULL)
-			return -1;
-		res->st = ns;
-		memset(&res->st[res->n], 0, sizeof(res->st[0]));
-		res->st[res->n].status = v[0];
-		dt[0] = '\0';	/* each recipient's forwards start with a V */
-		if (rec_next(&rr, &tag, &v, &vlen) != 1 || tag != 'T' ||
-		    copy_text(res->st[res->n].text, sizeof(res->st[0].text), v,
-		    vlen) == -1)
-			return -1;
-		res->n++;
+		else
+			dt[0] = '\0';	/* its forwards start with a V */
+		is_p_due = tag == 'S' && res->st[res->n - 1].status == SPAWN_OK;
 	}
 	return r == 0 && res->n > 0 && !need_a ? 0 : -1;
 }

@@ -416,7 +416,9 @@ EOM
 # (pf_receiver_tls) and the Received: header says "with ESMTPS".
 # Recipients whose local part starts with "nosuch" are refused with
 # 550 5.1.1, "defer" with 450 4.2.0, and local parts with a / or a
-# leading dot with 550 5.1.3, for tests of per-recipient failures.
+# leading dot with 550 5.1.3, for tests of per-recipient failures; a
+# message with a recipient whose local part starts with "hold" is taken
+# and kept in the hold queue (spool/hold/, for postcat), undelivered.
 # Environment: PF_HOSTNAME (default mx.pf.test) is its name in the
 # banner, EHLO reply and Received: header, and the certificate's;
 # PF_VUSER (default nobody; not root, not $PF_OWNER: pipe(8) refuses
@@ -459,6 +461,7 @@ pf_receiver_start() {
 	    '/^nosuch[^@]*@/	550 5.1.1 no such user here (test receiver)' \
 	    '/^defer[^@]*@/	450 4.2.0 try again later (test receiver)' \
 	    '/^\..*@|^[^@]*\/[^@]*@/	550 5.1.3 bad mailbox name (test receiver)' \
+	    '/^hold[^@]*@/	HOLD kept for postcat (test receiver)' \
 	    > "$PF_DIR/etc/rcpt_access"
 	{
 		pf_main_common "$PF_DIR" "$_pf_name"

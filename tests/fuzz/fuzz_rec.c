@@ -13,8 +13,9 @@
  * Besides "no sanitizer report" it checks: a frame is never longer
  * than the limit asked for and comes from the input; rec_next walks
  * forward inside the record; a decoded request or result is clean
- * (no CR, LF, NUL; the limits kept) and survives encode, decode with
- * the same values.  A broken property aborts.
+ * (no CR, LF, NUL; the limits kept; DSN requests valid, P only after
+ * a K) and survives encode, decode with the same values.  A broken
+ * property aborts.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -83,6 +84,37 @@ walk(const char *p, size_t n)
 	CHECK(r == 0 ? rr.pos == n : r == -1);
 }
 
+/*
+ * dsn_clean - a request's DSN requests are as dsnparam.h writes them:
+ * RET one of its letters, ENVID and each ORCPT valid xtext, each
+ * NOTIFY non-empty letters, and a list that is empty or has exactly
+ * one entry for each recipient, not all of them empty.
+ */
+static void
+dsn_clean(const struct spawn_req *q)
+{
+	struct dsn_rcpt d;
+	const char *p = q->rcpt_dsn.s, *end = p + q->rcpt_dsn.len;
+	size_t i;
+	int any = 0;
+
+	CHECK(q->dsn.ret == 0 || q->dsn.ret == DSN_RET_FULL ||
+	    q->dsn.ret == DSN_RET_HDRS);
+	CHECK(q->dsn.envid[0] == '\0' ||
+	    dsn_envid_ok(q->dsn.envid, strlen(q->dsn.envid)));
+	if (q->rcpt_dsn.len == 0)
+		return;
+	for (i = 0; i < q->nrcpt; i++) {
+		CHECK(p < end && memchr(p, '\0', (size_t)(end - p)) != NULL);
+		p = dsn_list_get(p, &d);
+		CHECK(p <= end);
+		CHECK(d.orcpt[0] == '\0' ||
+		    dsn_orcpt_ok(d.orcpt, strlen(d.orcpt)));
+		any |= d.notify != 0 || d.orcpt[0] != '\0';
+	}
+	CHECK(p == end && any);
+}
+
 /* req_again - a decoded request is clean and survives encode, decode. */
 static void
 req_again(const struct spawn_req *q)
@@ -94,19 +126,25 @@ req_again(const struct spawn_req *q)
 
 	CHECK(q->nrcpt > 0 && q->nrcpt <= SPAWN_RCPT_MAX);
 	CHECK(strlen(q->id) == QID_LEN && clean(q->sender));
+	dsn_clean(q);
 	CHECK((rcpt = calloc(q->nrcpt, sizeof(*rcpt))) != NULL);
 	for (i = 0; i < q->nrcpt; i++) {
 		CHECK(clean(q->rcpt[i]) && q->rcpt[i][0] != '\0');
 		rcpt[i] = q->rcpt[i];
 	}
 	CHECK(spawn_req_encode(&out, q->job, q->id, q->sender, q->is_again,
-	    rcpt, q->nrcpt) == 0);
+	    rcpt, q->nrcpt, &q->dsn, &q->rcpt_dsn) == 0);
 	CHECK(spawn_req_decode(out.s, out.len, &q2) == 0);
 	CHECK(q2.job == q->job && q2.is_again == q->is_again &&
 	    strcmp(q2.id, q->id) == 0 &&
 	    strcmp(q2.sender, q->sender) == 0 && q2.nrcpt == q->nrcpt);
 	for (i = 0; i < q->nrcpt; i++)
 		CHECK(strcmp(q2.rcpt[i], q->rcpt[i]) == 0);
+	CHECK(q2.dsn.ret == q->dsn.ret &&
+	    strcmp(q2.dsn.envid, q->dsn.envid) == 0);
+	CHECK(q2.rcpt_dsn.len == q->rcpt_dsn.len &&
+	    (q->rcpt_dsn.len == 0 || memcmp(q2.rcpt_dsn.s, q->rcpt_dsn.s,
+	    q->rcpt_dsn.len) == 0));
 	spawn_req_free(&q2);
 	sa_free(&out);
 	free(rcpt);
@@ -117,6 +155,7 @@ static void
 same_status(const struct spawn_status *a, const struct spawn_status *b)
 {
 	CHECK(a->status == b->status && strcmp(a->text, b->text) == 0);
+	CHECK(a->dsn_passed == b->dsn_passed);
 	CHECK(a->nfwd == b->nfwd && a->fwd.len == b->fwd.len);
 	CHECK(a->fwd.len == 0 || memcmp(a->fwd.s, b->fwd.s, a->fwd.len) == 0);
 }
@@ -139,6 +178,7 @@ res_again(const struct spawn_res *res)
 		CHECK(clean(st->text) && strlen(st->text) <= SPAWN_TEXT_MAX);
 		CHECK(st->nfwd <= SPAWN_FWD_MAX);
 		CHECK(st->nfwd == 0 || st->status == SPAWN_OK);
+		CHECK(!st->dsn_passed || st->status == SPAWN_OK);
 		/* nfwd pairs of non-empty, clean, NUL-terminated strings */
 		for (s = st->fwd.s, k = 0; k < 2 * st->nfwd; k++) {
 			size_t left = st->fwd.len - (size_t)(s - st->fwd.s);

@@ -60,7 +60,7 @@ static void
 ehlo_again(const struct smtp_ext *e, struct smtp_reply *r)
 {
 	char line[64];
-	const char *kw[7];
+	const char *kw[8];
 	size_t n = 0, i;
 	int len;
 
@@ -77,6 +77,8 @@ ehlo_again(const struct smtp_ext *e, struct smtp_reply *r)
 		kw[n++] = "250-ENHANCEDSTATUSCODES";
 	if (e->chunking)
 		kw[n++] = "250-Chunking";
+	if (e->dsn)
+		kw[n++] = "250-dsn";
 	smtp_reply_init(r);
 	for (i = 0; i < n; i++)
 		CHECK(smtp_reply_feed(r, kw[i], strlen(kw[i])) == 0);
@@ -103,7 +105,7 @@ check_complete(const struct smtp_reply *r)
 	smtp_ehlo_parse(r, &e);
 	CHECK(e.pipelining <= 1 && e.starttls <= 1 && e.eightbitmime <= 1 &&
 	    e.smtputf8 <= 1 && e.enhancedstatuscodes <= 1 && e.chunking <= 1 &&
-	    e.has_size <= 1 && e.auth_plain <= 1 && e.auth_login <= 1);
+	    e.dsn <= 1 && e.has_size <= 1 && e.auth_plain <= 1 && e.auth_login <= 1);
 	CHECK(e.has_size || e.size == 0);
 	if (r->code / 100 != 2)
 		CHECK(memcmp(&e, &(struct smtp_ext){ 0 }, sizeof(e)) == 0);

@@ -123,6 +123,14 @@
 #                 DIR/authmech holds LOGIN, AUTH LOGIN is offered
 #                 instead, and only it (as Microsoft's servers do): the
 #                 user name and the password each asked for with 334.
+#   DSN           not a mode: when DIR/dsn exists (read at each EHLO),
+#                 EHLO offers DSN (RFC 3461), MAIL takes RET (FULL or
+#                 HDRS) and ENVID (xtext), RCPT takes NOTIFY (NEVER, or
+#                 SUCCESS, FAILURE, DELAY joined by commas) and ORCPT
+#                 (type;xtext), each at most once; a bad or repeated
+#                 one gets 501.  Without it they are unknown (555), as
+#                 for a server that does not offer DSN.  mail/N.env
+#                 shows what the client sent.
 #   (refuse)      not a mode: a closed port is how a test refuses
 #                 connections (stop the peer, or use a free port).
 #
@@ -147,6 +155,16 @@ LINE_MAX = 4096			# a command line; longer gets 500
 RCPT_MAX = 1000			# then 452, as RFC 5321 4.5.3.1.8 allows
 ENDLESS_MAX = 256 * 1024 * 1024
 IDLE = 600			# seconds a command may take to come
+XTEXT = rb"(?:[!-*,-<>-~]|\+[0-9A-F]{2})+"
+# the DSN parameters (RFC 3461 4), each with the form of its value;
+# params() takes them only when DIR/dsn offers DSN
+DSN_PARAMS = {
+    b"RET": rb"(?i)FULL|HDRS",
+    b"ENVID": XTEXT,
+    b"NOTIFY": rb"(?i)NEVER|(?:SUCCESS|FAILURE|DELAY)"
+               rb"(?:,(?:SUCCESS|FAILURE|DELAY))*",
+    b"ORCPT": rb"[A-Za-z0-9-]+;" + XTEXT,
+}
 MODES = ("good", "greet421", "rcpt_mixed", "mail_5xx", "data_5xx",
          "data_4xx", "reset_in_data", "stall_greeting", "stall_data",
          "endless_line", "bad_multiline", "ehlo_refused", "starttls_fail",
@@ -253,6 +271,7 @@ class Session:
         self.buf = bytearray()
         self.tls = False
         self.greeted = None	# None, "HELO" or "EHLO"
+        self.dsn = False	# DSN offered in the last EHLO
         self.left = False	# taken off the active count already
         self.reset_tx()
 
@@ -369,6 +388,9 @@ class Session:
             offers.append("250 STARTTLS")
         if self.tls and self.credentials() is not None:
             offers.append("250 AUTH %s" % self.mechanism())
+        self.dsn = os.path.exists(os.path.join(self.peer.dir, "dsn"))
+        if self.dsn:
+            offers.append("250 DSN")
         return self.say(*offers)
 
     def credentials(self):
@@ -431,16 +453,24 @@ class Session:
         self.log("auth failed")
         return self.say("535 5.7.8 bad credentials")
 
-    def params(self, words, allowed):
-        """Check MAIL/RCPT parameters: an error reply, or None."""
+    def params(self, words, allowed, dsn_keys):
+        """Check MAIL/RCPT parameters, the DSN ones (dsn_keys) only when
+        DSN was offered: an error reply, or None."""
         if words and self.greeted != "EHLO":
             return "555 5.5.4 no parameters after HELO"
+        if self.dsn:
+            allowed += dsn_keys
+        seen = set()
         for w in words:
             key, _, val = w.partition(b"=")
             key = key.upper()
             if key not in allowed:
                 return "555 5.5.4 unknown parameter %s" % esc(key)
-            if key == b"SIZE":
+            if key in DSN_PARAMS:
+                if key in seen or not re.fullmatch(DSN_PARAMS[key], val):
+                    return "501 5.5.4 bad or repeated %s" % esc(key)
+                seen.add(key)
+            elif key == b"SIZE":
                 if not re.fullmatch(rb"[0-9]{1,20}", val):
                     return "501 5.5.4 bad SIZE"
                 if int(val) > SIZE_MAX:
@@ -465,7 +495,8 @@ class Session:
             return self.say("501 5.5.4 syntax: MAIL FROM:<address>")
         self.utf8 = self.body8 = False
         err = self.params(m.group(2).split(), (b"SIZE", b"BODY",
-                                               b"SMTPUTF8"))
+                                               b"SMTPUTF8"),
+                          (b"RET", b"ENVID"))
         if err:
             return self.say(err)
         if not self.utf8 and any(c >= 128 for c in m.group(1)):
@@ -482,7 +513,7 @@ class Session:
         m = re.fullmatch(rb"(?i)TO:<([^<> ]+)>((?: +[^ ]+)*)", arg)
         if not m:
             return self.say("501 5.5.4 syntax: RCPT TO:<address>")
-        err = self.params(m.group(2).split(), ())
+        err = self.params(m.group(2).split(), (), (b"NOTIFY", b"ORCPT"))
         if err:
             return self.say(err)
         addr = m.group(1)

@@ -363,6 +363,71 @@ rcpt_and_data_cleanup() {
 	peer_stop_all
 }
 
+atf_test_case dsn cleanup
+dsn_head() {
+	atf_set "descr" "with DIR/dsn, EHLO offers DSN, MAIL takes RET and" \
+	    "ENVID and RCPT NOTIFY and ORCPT, checked (501) and recorded in" \
+	    "N.env; without it they are unknown parameters (555)"
+	atf_set "timeout" "60"
+}
+dsn_body() {
+	peer_start "$PWD/p"
+	: > p/dsn
+	cat > d1 <<'EOF'
+< 220
+> EHLO c.test
+<~ ^250[- ]DSN$
+> MAIL FROM:<a@x.test> RET=NONE
+< 501 5.5.4
+> MAIL FROM:<a@x.test> ENVID=a=b
+< 501 5.5.4
+> MAIL FROM:<a@x.test> RET=FULL RET=HDRS
+< 501 5.5.4
+> MAIL FROM:<a@x.test> RET=hdrs ENVID=id+2B1
+< 250
+> RCPT TO:<b@y.test> NOTIFY=SUCCESS,NEVER
+< 501 5.5.4
+> RCPT TO:<b@y.test> ORCPT=b@y.test
+< 501 5.5.4
+> RCPT TO:<b@y.test> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;B+2Bb@y.test
+< 250
+> RCPT TO:<c@y.test> NOTIFY=NEVER
+< 250
+> RCPT TO:<d@y.test> RET=FULL
+< 555 5.5.4
+> DATA
+< 354
+>raw b"x\r\n.\r\n"
+< 250 2.0.0 Ok: queued as 1
+> QUIT
+< 221
+EOF
+	dialog p d1
+	printf '%s\n' "MAIL FROM:<a@x.test> RET=hdrs ENVID=id+2B1" \
+	    "RCPT TO:<b@y.test> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;B+2Bb@y.test" \
+	    "RCPT TO:<c@y.test> NOTIFY=NEVER" > env1
+	atf_check -o file:env1 cat p/mail/1.env
+	rm p/dsn
+	cat > d2 <<'EOF'
+< 220
+> EHLO c.test
+<~ \A(?![\s\S]*^250[- ]DSN$)
+> MAIL FROM:<a@x.test> RET=FULL
+< 555 5.5.4
+> MAIL FROM:<a@x.test>
+< 250
+> RCPT TO:<b@y.test> NOTIFY=NEVER
+< 555 5.5.4
+> QUIT
+< 221
+EOF
+	dialog p d2
+	peer_stop "$PWD/p"
+}
+dsn_cleanup() {
+	peer_stop_all
+}
+
 atf_test_case reset_in_data cleanup
 reset_in_data_head() {
 	atf_set "descr" "reset_in_data: after the first line of DATA the" \
@@ -673,6 +738,7 @@ atf_init_test_cases() {
 	atf_add_test_case good_pipelining
 	atf_add_test_case greet_and_refuse
 	atf_add_test_case rcpt_and_data
+	atf_add_test_case dsn
 	atf_add_test_case reset_in_data
 	atf_add_test_case stalls
 	atf_add_test_case slow_and_count

@@ -8,7 +8,7 @@
 # (dnsmasq) with the certificate verified (tlsdestinations verify), and
 # by a signed MX record with the certificate matched by a TLSA record
 # that a validating resolver vouches for (unbound; tlsdestinations
-# dane);
+# dane), and with the sender's DSN requests, which Postfix records;
 # every delivered file is byte for byte the injected message apart
 # from the headers the two MTAs added.  Postfix must start as root, so
 # the cases run as root and run qpost as the unprivileged qptest
@@ -19,6 +19,7 @@
 . "$(atf_get_srcdir)/../postfix.sh"
 . "$(atf_get_srcdir)/../dns.sh"
 . "$(atf_get_srcdir)/../dnssec.sh"
+. "$(atf_get_srcdir)/remote.sh"
 
 QP_USER=qptest
 
@@ -167,8 +168,69 @@ starttls_dane_cleanup() {
 	qp_dnssec_stop
 }
 
+atf_test_case dsn_passed cleanup
+dsn_passed_head() {
+	atf_set "descr" "a request's DSN fields, through rspawn and remote, reach" \
+	    "Postfix, which offers DSN: its queue file holds RET, ENVID," \
+	    "NOTIFY and ORCPT as the sender asked, and P1 comes back in the" \
+	    "result for sched"
+	atf_set "require.user" "root"
+	atf_set "require.progs" "postfix postcat"
+	atf_set "timeout" "180"
+}
+dsn_passed_body() {
+	pf_base
+	port=$(pf_free_port 127.0.0.2) || atf_fail "no free port"
+	pf_receiver_start 127.0.0.2 "$port" "a.test"
+	# rspawn as sched starts it, as qptest, with a queue holding the
+	# message and smtproutes sending a.test to Postfix
+	r=$PF_BASE/r
+	mkdir -p "$r/control" "$r/queue/mess" || atf_fail "cannot make $r"
+	echo sender.test > "$r/control/me"
+	echo "a.test:127.0.0.2:$port" > "$r/control/smtproutes"
+	qp_msg dsn > "$r/queue/mess/0123456789abcdef"
+	chown -R "$QP_USER" "$r"
+	runuser -u "$QP_USER" -- env -i PATH=/usr/bin:/bin \
+	    QPOST_CONTROL="$r/control" QPOST_QUEUE="$r/queue" \
+	    QPOST_LIBEXEC="$(qp_top)/build/libexec" /usr/bin/python3 \
+	    "$(atf_get_srcdir)/rspawn_run.py" J=1 I=0123456789abcdef \
+	    F=sender@sender.test Y=H J=qp+2Benv-1 R=hold1@a.test D=SD \
+	    "X=rfc822;Orig+2Bx@a.test" R=r2@a.test D=N R=r3@a.test \
+	    > result 2> rspawn.log || qp_fail "rspawn gave no result" rspawn.log
+	rm_expect "J ^1$" "K ^2\.0\.0 .*said: 250 " "P ^1$" "K ^2\.0\.0" \
+	    "P ^1$" "K ^2\.0\.0" "P ^1$"
+	# Postfix's records, xtext decoded: ret_flags 2 is HDRS,
+	# notify_flags 10 SUCCESS and DELAY, 1 NEVER; r3 sent no ORCPT, so
+	# Postfix made its own
+	_held() { [ -n "$(ls "$PF_DIR/spool/hold")" ]; }
+	qp_deadline_loop 10 _held || qp_fail "Postfix held nothing" \
+	    "$PF_DIR/maillog"
+	postcat -c "$PF_DIR/etc" "$PF_DIR"/spool/hold/* > postcat.out ||
+	    atf_fail "postcat failed"
+	grep -E '^(named_attribute: (envelope_id|ret_flags|notify_flags|dsn_orig_rcpt)=|recipient: )' \
+	    postcat.out > got
+	printf '%s\n' "named_attribute: envelope_id=qp+env-1" \
+	    "named_attribute: ret_flags=2" \
+	    "named_attribute: notify_flags=10" \
+	    "named_attribute: dsn_orig_rcpt=rfc822;Orig+x@a.test" \
+	    "recipient: hold1@a.test" \
+	    "named_attribute: notify_flags=1" \
+	    "named_attribute: dsn_orig_rcpt=rfc822;r2@a.test" \
+	    "recipient: r2@a.test" \
+	    "named_attribute: dsn_orig_rcpt=rfc822;r3@a.test" \
+	    "recipient: r3@a.test" > want
+	if ! cmp -s want got; then
+		diff -u want got >&2
+		qp_fail "Postfix did not get the requests as asked" postcat.out
+	fi
+}
+dsn_passed_cleanup() {
+	pf_cleanup
+}
+
 atf_init_test_cases() {
 	atf_add_test_case fifty_plain
 	atf_add_test_case starttls_mx
 	atf_add_test_case starttls_dane
+	atf_add_test_case dsn_passed
 }

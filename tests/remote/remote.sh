@@ -61,6 +61,19 @@ rm_remote() {
 	    qp_fail "remote wrote a malformed result" remote.log
 }
 
+# rm_rspawn FIELD... - run rspawn as sched does (rspawn_run.py) with one
+# request of these TAG=VALUE fields, for ./msg as the message with id
+# 0123456789abcdef (copied into the queue ./queue); the decoded result
+# goes to ./result, "J<TAB>job" first, the log of rspawn and its
+# remote to ./rspawn.log.  Fails the case without a valid result.
+rm_rspawn() {
+	mkdir -p queue/mess && cp msg queue/mess/0123456789abcdef ||
+	    atf_fail "rm_rspawn: cannot put ./msg in the queue"
+	QPOST_QUEUE=$PWD/queue /usr/bin/python3 \
+	    "$(qp_top)/tests/remote/rspawn_run.py" "$@" > result \
+	    2> rspawn.log || qp_fail "rspawn gave no valid result" rspawn.log
+}
+
 # rm_expect LINE... - ./result must be exactly these lines, where each
 # LINE is "STATUS PATTERN": the status letter and a grep -E pattern
 # for the text (or "X ADDRESS").

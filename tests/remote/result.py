@@ -2,8 +2,11 @@
 #
 # result.py - print remote's result record (qpost-remote(8)), read on
 # stdin, one line per field: "K|Z|D<TAB>text" per recipient, in order,
+# "P<TAB>1" after a recipient whose notices the next hop took on (DSN),
 # and "X<TAB>address" per timed-out address.  Exits 1 on anything but
 # exactly one well-formed frame, so a test sees a malformed result.
+# rspawn_run.py prints rspawn's result records (qpost-queue(5)) with
+# it: they start with "J<TAB>job".
 import sys
 
 
@@ -20,13 +23,18 @@ def fields(rec):
         pos = colon + 2 + n
 
 
-def main():
-    data = sys.stdin.buffer.read()
+def unframe(data):
+    """The record inside one netstring, which must be all of data."""
     colon = data.index(b":")
     n = int(data[:colon])
     rec = data[colon + 1:colon + 1 + n]
     if len(rec) != n or data[colon + 1 + n:] != b",":
         raise ValueError("bad frame")
+    return rec
+
+
+def show(rec, tags=b"PX"):
+    """Print the record's lines; tags are those printed as they are."""
     status = None
     for tag, value in fields(rec):
         text = value.decode("utf-8", "replace")
@@ -35,14 +43,19 @@ def main():
         elif tag == b"T" and status is not None:
             print(status + "\t" + text)
             status = None
-        elif tag == b"X":
-            print("X\t" + text)
+        elif tag in tags and status is None:
+            print(tag.decode() + "\t" + text)
         else:
             raise ValueError("unexpected field " + tag.decode())
 
 
-try:
-    main()
-except (ValueError, IndexError) as e:
-    print("result.py: malformed result: %s" % e, file=sys.stderr)
-    sys.exit(1)
+def main():
+    show(unframe(sys.stdin.buffer.read()))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (ValueError, IndexError) as e:
+        print("result.py: malformed result: %s" % e, file=sys.stderr)
+        sys.exit(1)

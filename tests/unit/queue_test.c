@@ -589,29 +589,65 @@ ATF_TC_BODY(env_rejects, tc)
 
 /* ---- spawner records ---- */
 
+/*
+ * req_cuts - every cut of the request p (n bytes) is refused, or is a
+ * shorter request that writes again as exactly the bytes it came from.
+ */
+static void
+req_cuts(const char *p, size_t n)
+{
+	struct spawn_req q;
+	struct sa again = SA_INIT;
+	const char **rr;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		int rv = spawn_req_decode(p, i, &q);
+
+		if (rv == 0) {
+			ATF_REQUIRE((rr = calloc(q.nrcpt, sizeof(*rr))) != NULL);
+			for (k = 0; k < q.nrcpt; k++)
+				rr[k] = q.rcpt[k];
+			ATF_REQUIRE_EQ(spawn_req_encode(&again, q.job, q.id,
+			    q.sender, q.is_again, rr, q.nrcpt, &q.dsn,
+			    &q.rcpt_dsn), 0);
+			ATF_CHECK_MSG(again.len == i &&
+			    memcmp(again.s, p, i) == 0, "prefix %zu "
+			    "decoded as something else", i);
+			free(rr);
+		} else
+			ATF_CHECK_EQ_MSG(rv, -1, "prefix %zu", i);
+		spawn_req_free(&q);
+	}
+	sa_free(&again);
+}
+
 ATF_TC_WITHOUT_HEAD(spawn_req_round_trip);
 ATF_TC_BODY(spawn_req_round_trip, tc)
 {
 	static const char *const r[] = { "a@example.test", "\"b c\"@x.test",
 	    "d@[1.2.3.4]" };
 	struct spawn_req q;
-	struct sa out = SA_INIT, again = SA_INIT;
+	struct sa out = SA_INIT;
 	size_t i;
 
 	ATF_REQUIRE_EQ(spawn_req_encode(&out, 18446744073709551615ULL, ID1,
-	    "s@example.test", 0, r, 3), 0);
+	    "s@example.test", 0, r, 3, NULL, NULL), 0);
 	ATF_REQUIRE_EQ(spawn_req_decode(out.s, out.len, &q), 0);
 	ATF_CHECK_EQ(q.job, 18446744073709551615ULL);
 	ATF_CHECK_STREQ(q.id, ID1);
 	ATF_CHECK_STREQ(q.sender, "s@example.test");
 	ATF_CHECK_EQ(q.is_again, 0);
+	ATF_CHECK(q.dsn.ret == 0 && q.dsn.envid[0] == '\0');
+	ATF_CHECK_EQ(q.rcpt_dsn.len, 0);
 	ATF_REQUIRE_EQ(q.nrcpt, 3);
 	for (i = 0; i < 3; i++)
 		ATF_CHECK_STREQ(q.rcpt[i], r[i]);
 	spawn_req_free(&q);
 
 	/* empty sender, one recipient, a delivery that may repeat one */
-	ATF_REQUIRE_EQ(spawn_req_encode(&out, 0, ID2, "", 1, r, 1), 0);
+	ATF_REQUIRE_EQ(spawn_req_encode(&out, 0, ID2, "", 1, r, 1, NULL,
+	    NULL), 0);
 	ATF_REQUIRE_EQ(spawn_req_decode(out.s, out.len, &q), 0);
 	ATF_CHECK_EQ(q.job, 0);
 	ATF_CHECK_STREQ(q.sender, "");
@@ -626,23 +662,88 @@ ATF_TC_BODY(spawn_req_round_trip, tc)
 	 * else must be refused, and a short decode must be exactly the
 	 * first recipients (sched and the spawners compare the counts).
 	 */
-	ATF_REQUIRE_EQ(spawn_req_encode(&out, 7, ID1, "s@x.test", 1, r, 3),
-	    0);
-	for (i = 0; i < out.len; i++) {
-		int rv = spawn_req_decode(out.s, i, &q);
+	ATF_REQUIRE_EQ(spawn_req_encode(&out, 7, ID1, "s@x.test", 1, r, 3,
+	    NULL, NULL), 0);
+	req_cuts(out.s, out.len);
+	sa_free(&out);
+}
 
-		if (rv == 0) {
-			ATF_CHECK_MSG(q.nrcpt > 0 && q.nrcpt < 3, "prefix %zu",
-			    i);
-			ATF_CHECK(q.is_again);
-			ATF_REQUIRE_EQ(spawn_req_encode(&again, 7, ID1,
-			    "s@x.test", 1, r, q.nrcpt), 0);
-			ATF_CHECK_MSG(again.len == i, "prefix %zu decoded "
-			    "as something else", i);
-		} else
-			ATF_CHECK_EQ_MSG(rv, -1, "prefix %zu", i);
-		spawn_req_free(&q);
+/* req_dsn - a request's DSN fields: each recipient's entry, "" for none */
+static void
+req_dsn_is(const struct spawn_req *q, const char *const *want)
+{
+	struct dsn_rcpt d;
+	char letters[DSN_LETTERS_MAX + 1];
+	const char *p = q->rcpt_dsn.s;
+	size_t i;
+
+	for (i = 0; i < q->nrcpt; i++) {
+		char got[DSN_ORCPT_MAX + 16];
+
+		ATF_REQUIRE(p != NULL && p < q->rcpt_dsn.s + q->rcpt_dsn.len);
+		p = dsn_list_get(p, &d);
+		dsn_notify_letters(d.notify, letters);
+		(void)snprintf(got, sizeof(got), "%s/%s", letters, d.orcpt);
+		ATF_CHECK_STREQ_MSG(got, want[i], "recipient %zu", i);
 	}
+	ATF_CHECK(p == q->rcpt_dsn.s + q->rcpt_dsn.len);
+}
+
+ATF_TC_WITHOUT_HEAD(spawn_req_dsn);
+ATF_TC_BODY(spawn_req_dsn, tc)
+{
+	static const char *const r[] = { "a@x.test", "b@x.test", "c@x.test" };
+	static const char *const want[] = { "SF/rfc822;A+2Bb@x.test", "/",
+	    "N/" };
+	static const char wire[] = "J1:7,I16:" ID1 ",F3:s@t,G1:1,Y1:H,"
+	    "J6:id+2B1,R8:a@x.test,D2:SF,X19:rfc822;A+2Bb@x.test,"
+	    "R8:b@x.test,R8:c@x.test,D1:N,";
+	struct dsn_msg m = { DSN_RET_HDRS, "id+2B1" };
+	struct dsn_rcpt d;
+	struct spawn_req q;
+	struct sa list = SA_INIT, out = SA_INIT, again = SA_INIT;
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	d.notify = DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE;
+	strlcpy(d.orcpt, "rfc822;A+2Bb@x.test", sizeof(d.orcpt));
+	ATF_REQUIRE_EQ(dsn_list_add(&list, &d), 0);
+	memset(&d, 0, sizeof(d));
+	ATF_REQUIRE_EQ(dsn_list_add(&list, &d), 0);
+	d.notify = DSN_NOTIFY_NEVER;
+	ATF_REQUIRE_EQ(dsn_list_add(&list, &d), 0);
+	ATF_REQUIRE_EQ(spawn_req_encode(&out, 7, ID1, "s@t", 1, r, 3, &m,
+	    &list), 0);
+	ATF_CHECK_EQ(out.len, sizeof(wire) - 1);
+	ATF_CHECK(memcmp(out.s, wire, out.len) == 0);
+	ATF_REQUIRE_EQ(spawn_req_decode(out.s, out.len, &q), 0);
+	ATF_CHECK(q.is_again);
+	ATF_CHECK_EQ(q.dsn.ret, DSN_RET_HDRS);
+	ATF_CHECK_STREQ(q.dsn.envid, "id+2B1");
+	ATF_REQUIRE_EQ(q.nrcpt, 3);
+	req_dsn_is(&q, want);
+	spawn_req_free(&q);
+	ATF_CHECK(q.rcpt_dsn.s == NULL && q.rcpt_dsn.len == 0);
+
+	/* a list of empty entries, like no list, writes and keeps none */
+	list.len = 0;
+	memset(&d, 0, sizeof(d));
+	for (i = 0; i < 3; i++)
+		ATF_REQUIRE_EQ(dsn_list_add(&list, &d), 0);
+	memset(&m, 0, sizeof(m));
+	ATF_REQUIRE_EQ(spawn_req_encode(&again, 7, ID1, "s@t", 0, r, 3, &m,
+	    &list), 0);
+	ATF_REQUIRE_EQ(spawn_req_encode(&out, 7, ID1, "s@t", 0, r, 3, NULL,
+	    NULL), 0);
+	ATF_CHECK(again.len == out.len &&
+	    memcmp(again.s, out.s, out.len) == 0);
+	ATF_REQUIRE_EQ(spawn_req_decode(again.s, again.len, &q), 0);
+	ATF_CHECK_EQ(q.rcpt_dsn.len, 0);
+	spawn_req_free(&q);
+
+	/* the requests of the first recipients, and their fields so far */
+	req_cuts(wire, sizeof(wire) - 1);
+	sa_free(&list);
 	sa_free(&out);
 	sa_free(&again);
 }
@@ -683,6 +784,38 @@ ATF_TC_BODY(spawn_req_rejects, tc)
 		E("J1:7,I16:" ID1 ",F4:a\n@b,R3:c@d,"),
 		E("J1:7,I16:" ID1 ",F3:a\0b,R3:c@d,"),
 		E("J1:7,I16:" ID1 ",R3:c@d,"),		/* no F */
+		/* the DSN requests: in place, once, well formed */
+		E(RQ "Y1:F,Y1:F,R3:c@d,"),
+		E(RQ "J1:x,J1:x,R3:c@d,"),
+		E(RQ "J1:x,Y1:F,R3:c@d,"),		/* J before Y */
+		E(RQ "Y1:F,G1:1,R3:c@d,"),		/* G after Y */
+		E(RQ "J1:x,G1:1,R3:c@d,"),
+		E(RQ "R3:c@d,Y1:F,"),			/* after R */
+		E(RQ "R3:c@d,J1:x,"),
+		E(RQ "Y1:f,R3:c@d,"),
+		E(RQ "Y1:S,R3:c@d,"),
+		E(RQ "Y0:,R3:c@d,"),
+		E(RQ "Y2:FH,R3:c@d,"),
+		E(RQ "J0:,R3:c@d,"),
+		E(RQ "J3:a=b,R3:c@d,"),
+		E(RQ "J3:a b,R3:c@d,"),
+		E(RQ "J3:a+4,R3:c@d,"),
+		E(RQ "J3:a+0A,R3:c@d,"),		/* decodes to LF */
+		E(RQ "D1:S,R3:c@d,"),			/* before R */
+		E(RQ "X8:rfc822;x,R3:c@d,"),
+		E(RQ "R3:c@d,D0:,"),
+		E(RQ "R3:c@d,D2:FS,"),			/* not in order */
+		E(RQ "R3:c@d,D2:SS,"),
+		E(RQ "R3:c@d,D2:NS,"),
+		E(RQ "R3:c@d,D1:s,"),
+		E(RQ "R3:c@d,D1:S,D1:F,"),
+		E(RQ "R3:c@d,X8:rfc822;x,D1:S,"),	/* X before D */
+		E(RQ "R3:c@d,X8:rfc822;x,X8:rfc822;x,"),
+		E(RQ "R3:c@d,X0:,"),
+		E(RQ "R3:c@d,X7:rfc822;,"),
+		E(RQ "R3:c@d,X6:c@d.ex,"),
+		E(RQ "R3:c@d,X10:rfc822;a b,"),
+		E(RQ "R3:c@d,D1:S,R3:c@d,X8:rfc822;x,D1:S,"),
 #undef E
 	};
 	struct spawn_req q;
@@ -696,6 +829,13 @@ ATF_TC_BODY(spawn_req_rejects, tc)
 	ATF_REQUIRE_EQ(spawn_req_decode(RQ "G1:1,R3:c@d,",
 	    sizeof(RQ "G1:1,R3:c@d,") - 1, &q), 0);
 	ATF_CHECK(q.is_again);
+	spawn_req_free(&q);
+	ATF_REQUIRE_EQ(spawn_req_decode(RQ "G1:1,Y1:F,J1:x,R3:c@d,D1:D,"
+	    "X8:rfc822;x,R3:e@f,X8:rfc822;y,", sizeof(RQ "G1:1,Y1:F,J1:x,"
+	    "R3:c@d,D1:D,X8:rfc822;x,R3:e@f,X8:rfc822;y,") - 1, &q), 0);
+	ATF_CHECK(q.is_again && q.dsn.ret == DSN_RET_FULL &&
+	    strcmp(q.dsn.envid, "x") == 0);
+	req_dsn_is(&q, (const char *const[]){ "D/rfc822;x", "/rfc822;y" });
 	spawn_req_free(&q);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		ATF_CHECK_EQ_MSG(spawn_req_decode(t[i].in, t[i].n, &q), -1,
@@ -711,6 +851,25 @@ ATF_TC_BODY(spawn_req_rejects, tc)
 		ATF_REQUIRE_EQ(rec_put(&sa, 'R', big, i), 0);
 		ATF_CHECK_EQ_MSG(spawn_req_decode(sa.s, sa.len, &q),
 		    i == ADDR_PATH_MAX ? 0 : -1, "length %zu", i);
+		spawn_req_free(&q);
+	}
+	/* ENVID and ORCPT: their most bytes fit, one more not */
+	for (i = 0; i < 4; i++) {
+		char v[DSN_ORCPT_MAX + 2];
+		size_t len = (i < 2 ? DSN_ENVID_MAX : DSN_ORCPT_MAX) + i % 2;
+
+		memset(v, 'o', sizeof(v));
+		memcpy(v, "rfc822;", 7);
+		sa.len = 0;
+		ATF_REQUIRE_EQ(sa_cats(&sa, RQ), 0);
+		if (i < 2)
+			ATF_REQUIRE_EQ(rec_put(&sa, 'J', v, len), 0);
+		ATF_REQUIRE_EQ(sa_cats(&sa, "R3:c@d,"), 0);
+		if (i >= 2)
+			ATF_REQUIRE_EQ(rec_put(&sa, 'X', v, len), 0);
+		ATF_CHECK_EQ_MSG(spawn_req_decode(sa.s, sa.len, &q),
+		    i % 2 == 0 ? 0 : -1, "%c of %zu bytes", i < 2 ? 'J' : 'X',
+		    len);
 		spawn_req_free(&q);
 	}
 	/* more than SPAWN_RCPT_MAX recipients */
@@ -743,6 +902,9 @@ ATF_TC_BODY(spawn_res_round_trip, tc)
 	memset(longtext, 'x', sizeof(longtext) - 1);
 	longtext[sizeof(longtext) - 1] = '\0';
 	spawn_res_set(&res, 2, SPAWN_TEMP, longtext);
+	/* the next hop took on the notices: said of a delivery only */
+	res.st[0].dsn_passed = 1;
+	res.st[1].dsn_passed = 1;
 	ATF_CHECK_STREQ(res.st[1].text, "5.1.1 no mailbox  ");
 	ATF_CHECK_EQ(strlen(res.st[2].text), SPAWN_TEXT_MAX);
 	/* st[3] stays temporary with empty text */
@@ -753,7 +915,10 @@ ATF_TC_BODY(spawn_res_round_trip, tc)
 	for (i = 0; i < 4; i++) {
 		ATF_CHECK_EQ(got.st[i].status, res.st[i].status);
 		ATF_CHECK_STREQ(got.st[i].text, res.st[i].text);
+		ATF_CHECK_EQ(got.st[i].dsn_passed, i == 0);
 	}
+	ATF_REQUIRE_EQ(sa_0(&out), 0);
+	ATF_CHECK(strstr(out.s, "T9:delivered,P1:1,S1:D,") != NULL);
 	spawn_res_free(&got);
 	/* every cut is refused, or is exactly the first results */
 	for (i = 0; i < out.len; i++) {
@@ -869,14 +1034,32 @@ ATF_TC_BODY(spawn_res_rejects, tc)
 		E("J1:x,S1:K,T0:,"),
 		E("J2:01,S1:K,T0:,"),
 		E("J1:1,S1:K,T0:,garbage"),
+		/* P1, right after the T of a K */
+		E("J1:1,S1:Z,T0:,P1:1,"),
+		E("J1:1,S1:D,T0:,P1:1,"),
+		E("J1:1,S1:K,T0:,P1:0,"),
+		E("J1:1,S1:K,T0:,P0:,"),
+		E("J1:1,S1:K,T0:,P2:11,"),
+		E("J1:1,S1:K,T0:,P1:1,P1:1,"),
+		E("J1:1,P1:1,S1:K,T0:,"),
+		E("J1:1,S1:K,P1:1,T0:,"),
+		E("J1:1,S1:K,T0:,V3:a@b,A3:c@d,P1:1,"),
 #undef E
 	};
 	struct spawn_res got;
 	struct sa sa = SA_INIT;
 	char big[SPAWN_TEXT_MAX + 2];
+	const char *p;
 	size_t i;
 
 	ATF_REQUIRE_EQ(spawn_res_decode("J1:1,S1:K,T0:,", 14, &got), 0);
+	ATF_CHECK_EQ(got.st[0].dsn_passed, 0);
+	spawn_res_free(&got);
+	p = "J1:1,S1:K,T0:,P1:1,V3:a@b,A3:c@d,S1:K,T0:,";
+	ATF_REQUIRE_EQ(spawn_res_decode(p, strlen(p), &got), 0);
+	ATF_REQUIRE_EQ(got.n, 2);
+	ATF_CHECK(got.st[0].dsn_passed && got.st[0].nfwd == 1);
+	ATF_CHECK(!got.st[1].dsn_passed);
 	spawn_res_free(&got);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		ATF_CHECK_EQ_MSG(spawn_res_decode(t[i].in, t[i].n, &got), -1,
@@ -1024,6 +1207,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, env_truncation);
 	ATF_TP_ADD_TC(tp, env_rejects);
 	ATF_TP_ADD_TC(tp, spawn_req_round_trip);
+	ATF_TP_ADD_TC(tp, spawn_req_dsn);
 	ATF_TP_ADD_TC(tp, spawn_req_rejects);
 	ATF_TP_ADD_TC(tp, spawn_res_round_trip);
 	ATF_TP_ADD_TC(tp, spawn_res_rejects);

@@ -221,13 +221,15 @@ ATF_TC_BODY(ehlo_parse, tc)
 	    "250-CHUNKING", "250-DSN", "250 AUTH CRAM-MD5 PLAIN LOGIN", NULL };
 	static const char *const lower[] = { "250-mx", "250-pipelining",
 	    "250-Size", "250-8bitmime", "250-smtputf8",
-	    "250-enhancedStatusCodes", "250-starttls", "250 chunking", NULL };
+	    "250-enhancedStatusCodes", "250-starttls", "250-Dsn",
+	    "250 chunking", NULL };
 	static const char *const none[] = { "250 mx.example", NULL };
 	static const char *const first[] = { "250-STARTTLS",
 	    "250 8BITMIME", NULL };
 	static const char *const near[] = { "250-mx", "250-PIPELININGX",
 	    "250-XSTARTTLS", "250-8BITMIME=yes", "250-SIZES 10",
-	    "250-AUTHX PLAIN", "250-SMTP UTF8", "250 STARTTLS2", NULL };
+	    "250-AUTHX PLAIN", "250-SMTP UTF8", "250-DSNX", "250-DSN=1",
+	    "250 STARTTLS2", NULL };
 	static const char *const refused[] = { "502 5.5.1 no EHLO", NULL };
 	static const char *const bad[] = { "250-mx", "250-PIPELINING",
 	    "251 STARTTLS", NULL };
@@ -235,13 +237,13 @@ ATF_TC_BODY(ehlo_parse, tc)
 
 	ehlo(all, &e);
 	ATF_CHECK(e.pipelining && e.eightbitmime && e.smtputf8 &&
-	    e.enhancedstatuscodes && e.starttls && e.chunking);
+	    e.enhancedstatuscodes && e.starttls && e.chunking && e.dsn);
 	ATF_CHECK(e.has_size && e.size == 10000000);
 	ATF_CHECK(e.auth_plain && e.auth_login);
 
 	ehlo(lower, &e);
 	ATF_CHECK(e.pipelining && e.eightbitmime && e.smtputf8 &&
-	    e.enhancedstatuscodes && e.starttls && e.chunking);
+	    e.enhancedstatuscodes && e.starttls && e.chunking && e.dsn);
 	ATF_CHECK(e.has_size && e.size == 0);
 	ATF_CHECK(!e.auth_plain && !e.auth_login);
 
