@@ -260,6 +260,33 @@ sched_settle(struct sched *s, struct qmsg *m, time_t now, int changed)
 /* ---- deliveries ---------------------------------------------------- */
 
 /*
+ * job_dsn - the DSN requests of recipients rcpt[0..n-1] of m, as a
+ * dsnparam.h list into out, left empty when none asked anything.
+ */
+static int
+job_dsn(const struct qmsg *m, const size_t *rcpt, size_t n, struct sa *out)
+{
+	const struct qrcpt *r;
+	struct dsn_rcpt d;
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < n; i++) {
+		r = &m->env.rcpt[rcpt[i]];
+		memset(&d, 0, sizeof(d));
+		d.notify = r->notify;
+		if (r->orcpt != NULL)
+			strlcpy(d.orcpt, r->orcpt, sizeof(d.orcpt));
+		any |= d.notify != 0 || d.orcpt[0] != '\0';
+		if (dsn_list_add(out, &d) == -1)
+			return -1;
+	}
+	if (!any)
+		out->len = 0;
+	return 0;
+}
+
+/*
  * sched_start - send one request: recipients rcpt[0..n-1] of m (indices
  * into its env), all local (then n is 1) or all of one remote domain.
  * It says the delivery may have been made before (G1, spawn_rec.h)
@@ -272,7 +299,7 @@ sched_start(struct sched *s, struct qmsg *m, const size_t *rcpt, size_t n,
     int kind, struct dom *d, int is_probe)
 {
 	const char **addrs;
-	struct sa rec = SA_INIT;
+	struct sa rec = SA_INIT, dsn = SA_INIT;
 	struct job *j;
 	size_t i;
 	int is_again = m->env.is_older;
@@ -297,8 +324,9 @@ sched_start(struct sched *s, struct qmsg *m, const size_t *rcpt, size_t n,
 	j->kind = kind;
 	j->dom = d;
 	j->is_probe = is_probe;
-	if (spawn_req_encode(&rec, j->id, m->env.id, m->env.sender, is_again,
-	    addrs, j->n, NULL, NULL) == -1 ||
+	if (job_dsn(m, rcpt, n, &dsn) == -1 ||
+	    spawn_req_encode(&rec, j->id, m->env.id, m->env.sender, is_again,
+	    addrs, j->n, &m->env.dsn, &dsn) == -1 ||
 	    rec_frame_write(&to[kind], &rec) == -1)
 		die(EXIT_TEMP, "unable to send a request to %s",
 		    kind == SPAWN_LOCAL ? "lspawn" : "rspawn");
@@ -316,6 +344,7 @@ sched_start(struct sched *s, struct qmsg *m, const size_t *rcpt, size_t n,
 	jobs = j;
 	free(addrs);
 	sa_free(&rec);
+	sa_free(&dsn);
 	return 0;
 }
 
