@@ -326,6 +326,7 @@ SH_TESTS +=	tests/smtpd/fulldisk_test
 SH_TESTS +=	tests/smtpd/dnsbl_test
 SH_TESTS +=	tests/smtpd/greetdelay_test
 SH_TESTS +=	tests/smtpd/filter_test
+SH_TESTS +=	tests/smtpd/dsn_test
 SH_TESTS +=	tests/smtpd/listen_test
 SH_TESTS +=	tests/smtpd/listen_root_test
 SH_TESTS +=	tests/fuzz/replay_test

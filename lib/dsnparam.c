@@ -398,14 +398,16 @@ const char *
 dsn_trailer_parse(const char *p, size_t n, struct dsn_msg *m,
     struct sa *list, size_t maxrcpt, size_t *nrcpt)
 {
-	const char *end = p + n, *nul, *why;
+	const char *end, *nul, *why;
 	struct dsn_rcpt r;
 
 	memset(m, 0, sizeof(*m));
 	list->len = 0;
 	*nrcpt = 0;
+	/* none at all: p may be an empty sa's NULL, and NULL + 0 is UB */
 	if (n == 0)
 		return NULL;
+	end = p + n;
 	if (p[0] != 'D' || (nul = memchr(p, '\0', n)) == NULL)
 		return "the DSN trailer does not start with a D record";
 	if ((why = record(p + 1, (size_t)(nul - p - 1), m, NULL)) != NULL)

@@ -451,7 +451,7 @@ sendmail_inject(const struct sm_opts *o)
 	if (m.needs_blank)
 		qjob_write(&job, "\n", 1);
 	pump(&in, &job);
-	code = qjob_finish(&job, sender, &m.rcpts);
+	code = qjob_finish(&job, sender, &m.rcpts, NULL, NULL);
 	if (code != 0)
 		log_warnx("qinject failed with exit %d: see above; the "
 		    "message was not sent", code);
