@@ -467,14 +467,16 @@ const char *
 dsn_trailer_parse(const char *p, size_t n, struct dsn_msg *m,
     struct sa *list, size_t maxrcpt, size_t *nrcpt)
 {
-	const char *end = p + n, *nul, *why;
+	const char *end, *nul, *why;
 	struct dsn_rcpt r;
 
 	memset(m, 0, sizeof(*m));
 	list->len = 0;
 	*nrcpt = 0;
+	/* none at all: p may be an empty sa's NULL, and NULL + 0 is UB */
 	if (n == 0)
 		return NULL;
+	end = p + n;
 	if (p[0] != 'D' || (nul = memchr(p, '\0', n)) == NULL)
 		return "the DSN trailer does not start with a D record";
 	if ((why = record(p + 1, (size_t)(nul - p - 1), m, NULL)) != NULL)
@@ -495,4 +497,103 @@ dsn_trailer_parse(const char *p, size_t n, struct dsn_msg *m,
 		(*nrcpt)++;
 	}
 	return NULL;
+}
+
+/* dsn_list_repeat - n entries of r at the end of a list: one for each */
+int
+dsn_list_repeat(struct sa *list, const struct dsn_rcpt *r, size_t n)
+{
+	while (n-- > 0)
+		if (dsn_list_add(list, r) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * dsn_trailer - the whole trailer for m (NULL: nothing asked) and list
+ * (the recipients' requests, in order; NULL, or shorter than the
+ * recipients when the rest asked for nothing): a D record, then an N
+ * record for each recipient up to the last one that asked for
+ * something.  Nothing at all when nobody asked for anything, so that
+ * such an envelope stays qmail-queue's to the byte.
+ */
+int
+dsn_trailer(struct sa *out, const struct dsn_msg *m, const struct sa *list)
+{
+	static const struct dsn_msg none;
+	struct dsn_rcpt r;
+	const char *p, *end, *upto = NULL;
+
+	if (list != NULL && list->len > 0)
+		for (p = list->s, end = p + list->len; p < end;) {
+			p = dsn_list_get(p, &r);
+			if (r.notify != 0 || r.orcpt[0] != '\0')
+				upto = p;
+		}
+	if (m == NULL)
+		m = &none;
+	if (upto == NULL && m->ret == 0 && m->envid[0] == '\0')
+		return 0;
+	if (dsn_trailer_msg(out, m) == -1)
+		return -1;
+	for (p = upto != NULL ? list->s : NULL; p != upto;) {
+		p = dsn_list_get(p, &r);
+		if (dsn_trailer_rcpt(out, &r) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * envid_raw - ENVID from a command line, as given (not xtext): encoded
+ * into m.  NULL, or what is wrong with it.
+ */
+static const char *
+envid_raw(const char *s, struct dsn_msg *m)
+{
+	struct sa x = SA_INIT;
+	const char *why = NULL;
+
+	if (dsn_xtext_encode(&x, s, strlen(s)) == -1)
+		why = "out of memory";
+	else if (x.len == 0)
+		why = "-V takes an envelope id, not an empty word";
+	else if (x.len > DSN_ENVID_MAX)
+		why = "-V: the envelope id is longer than 100 bytes as xtext "
+		    "(RFC 3461: a byte other than printable ASCII, '+' or "
+		    "'=' counts 3)";
+	else if (!dsn_xtext_ok(x.s, x.len))
+		why = "-V: the envelope id has a control character";
+	else {
+		memcpy(m->envid, x.s, x.len);
+		m->envid[x.len] = '\0';
+	}
+	sa_free(&x);
+	return why;
+}
+
+/*
+ * dsn_opts - the command line's requests (qinject's and sendmail's -N
+ * notify, -R ret and -V envid; each NULL when not given, envid as is,
+ * not xtext) into m and r, the request of every recipient.  NULL, or
+ * what is wrong, for a usage message.
+ */
+const char *
+dsn_opts(const char *notify, const char *ret, const char *envid,
+    struct dsn_msg *m, struct dsn_rcpt *r)
+{
+	int v;
+
+	memset(m, 0, sizeof(*m));
+	memset(r, 0, sizeof(*r));
+	if (notify != NULL &&
+	    dsn_notify_parse(notify, strlen(notify), &r->notify) == -1)
+		return "-N takes NEVER, or SUCCESS, FAILURE and DELAY "
+		    "separated by commas";
+	if (ret != NULL) {
+		if ((v = dsn_ret_parse(ret, strlen(ret))) == -1)
+			return "-R takes FULL or HDRS";
+		m->ret = (char)v;
+	}
+	return envid != NULL ? envid_raw(envid, m) : NULL;
 }

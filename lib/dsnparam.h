@@ -72,6 +72,7 @@ int	dsn_rcpt_param(const char *, size_t, const char *, size_t,
  * letters (dsn_notify_letters), a NUL, its ORCPT, a NUL.
  */
 int	dsn_list_add(struct sa *, const struct dsn_rcpt *);
+int	dsn_list_repeat(struct sa *, const struct dsn_rcpt *, size_t);
 const char *dsn_list_get(const char *, struct dsn_rcpt *);
 
 /*
@@ -90,5 +91,10 @@ int	dsn_trailer_msg(struct sa *, const struct dsn_msg *);
 int	dsn_trailer_rcpt(struct sa *, const struct dsn_rcpt *);
 const char *dsn_trailer_parse(const char *, size_t, struct dsn_msg *,
 	    struct sa *, size_t, size_t *);
+int	dsn_trailer(struct sa *, const struct dsn_msg *, const struct sa *);
+
+/* the command line's -N, -R and -V (qinject, sendmail) */
+const char *dsn_opts(const char *, const char *, const char *,
+	    struct dsn_msg *, struct dsn_rcpt *);
 
 #endif

@@ -11,10 +11,12 @@
  * only then exits 0.
  *
  * Two interfaces:
- *	qinject [-f sender] [-t] [-i] [recipient ...]	for people and
- *	    scripts: adds Date and Message-ID when absent;
+ *	qinject [-f sender] [-t] [-i] [-N notify] [-R ret] [-V envid]
+ *	    [recipient ...]	for people and scripts: adds Date and
+ *	    Message-ID when absent;
  *	qinject -Q	qmail-queue's protocol: message on fd 0, envelope
- *	    on fd 1, its exit codes.
+ *	    on fd 1 (with qpost's DSN trailer after it, if any), its exit
+ *	    codes.
  *
  * When control/filter names a program, it runs in place of the commit
  * and queues the message by running qinject -Q itself, under the id
@@ -35,6 +37,7 @@
 #include "atomic.h"
 #include "buf.h"
 #include "ctl.h"
+#include "dsnparam.h"
 #include "header.h"
 #include "log.h"
 #include "paths.h"
@@ -52,7 +55,8 @@
 #include "queue_trust.h"
 
 /* after "usage: " and the name it runs under (qinject or qinject-nss) */
-#define USAGE	"[-hitQ] [-f sender] [recipient ...]"
+#define USAGE	"[-hitQ] [-f sender] [-N notify] [-R ret] [-V envid] " \
+		"[recipient ...]"
 #define LINE_MAX_BYTES	(64u * 1024)
 #define MESSAGE_MAX	(1024ULL * 1024 * 1024)
 
@@ -68,7 +72,12 @@ struct inject {
 	uint64_t	 msglen;
 	struct sa	 sender;
 	struct sa	 rcpts;		/* NUL-terminated, back to back */
+	size_t		 nrcpt;
 	int		 is_utf8;
+	struct dsn_msg	 dsn;		/* RET and ENVID asked */
+	struct sa	 rcpt_dsn;	/* NOTIFY and ORCPT: a dsnparam.h list,
+					   an entry for each, or empty */
+	struct dsn_rcpt	 every_rcpt;	/* -N, for each once all are known */
 	struct qfilter	 filter;	/* control/filter, if any */
 	const char	*claim;		/* run by a filter: the id to take */
 };
@@ -256,7 +265,7 @@ commit_drop(struct inject *q)
 	int fd;
 
 	if (qdrop_env_encode(&env, q->sender.s, &q->rcpts, q->is_utf8,
-	    NULL, NULL) == -1)
+	    &q->dsn, &q->rcpt_dsn) == -1)
 		fail(QI_NOMEM, "out of memory");
 	if (buf_put(&q->out, env.s, env.len) == -1 || buf_flush(&q->out) == -1)
 		fail(QI_WRITE, "unable to write the drop file");
@@ -292,7 +301,7 @@ run_filter(struct inject *q)
 	if (buf_flush(&q->out) == -1 || atomic_cut(&q->file) == -1)
 		fail(QI_WRITE, "unable to write the drop file");
 	return qfilter_run(&q->filter, q->drop_fd, &q->file, q->id,
-	    q->sender.s, &q->rcpts, q->is_utf8);
+	    q->sender.s, &q->rcpts, q->is_utf8, &q->dsn, &q->rcpt_dsn);
 }
 
 /*
@@ -332,6 +341,7 @@ add_rcpt(struct inject *q, const char *s, size_t n)
 	if (sa_catb(&q->rcpts, full, n) == -1 ||
 	    sa_catc(&q->rcpts, '\0') == -1)
 		fail(QI_NOMEM, "out of memory");
+	q->nrcpt++;
 }
 
 /* set_sender - check and set the envelope sender ("" is the null one). */
@@ -387,7 +397,25 @@ copy_message(struct inject *q)
 	}
 }
 
-/* read_envelope - "F" sender NUL ("T" recipient NUL)* NUL, on fd 1. */
+/*
+ * read_trailer - the DSN trailer (dsnparam.h) after the envelope's last
+ * NUL: p, n bytes, possibly none.
+ */
+static void
+read_trailer(struct inject *q, const char *p, size_t n)
+{
+	const char *why;
+	size_t got;
+
+	why = dsn_trailer_parse(p, n, &q->dsn, &q->rcpt_dsn, q->nrcpt, &got);
+	if (why != NULL)
+		diex(QI_ENVELOPE, "envelope format error: %s", why);
+}
+
+/*
+ * read_envelope - "F" sender NUL ("T" recipient NUL)* NUL, then the
+ * optional DSN trailer, on fd 1.
+ */
 static void
 read_envelope(struct inject *q)
 {
@@ -423,10 +451,9 @@ read_envelope(struct inject *q)
 		first = 0;
 		p = nul + 1;
 	}
-	if (p + 1 != end)
-		diex(QI_ENVELOPE, "envelope format error: bytes after the end");
 	if (q->rcpts.len == 0)
 		diex(QI_ENVELOPE, "envelope has no recipients");
+	read_trailer(q, p + 1, (size_t)(end - p - 1));
 	sa_free(&env);
 }
 
@@ -585,6 +612,32 @@ read_command_line_message(struct inject *q, int want_rcpts, int dot_ends)
 	sa_free(&h.field);
 }
 
+/*
+ * dsn_options - -N notify, -R ret and -V envid (each NULL when not
+ * given): checked now, before anything is read or written.
+ */
+static void
+dsn_options(struct inject *q, const char *notify, const char *ret,
+    const char *envid)
+{
+	const char *why;
+
+	why = dsn_opts(notify, ret, envid, &q->dsn, &q->every_rcpt);
+	if (why != NULL) {
+		log_warnx("%s", why);
+		diex(QI_REFUSED, "usage: %s %s", log_prog(), USAGE);
+	}
+}
+
+/* every_rcpt_dsn - -N for each recipient, once they are all known (-t) */
+static void
+every_rcpt_dsn(struct inject *q)
+{
+	if (q->every_rcpt.notify != 0 &&
+	    dsn_list_repeat(&q->rcpt_dsn, &q->every_rcpt, q->nrcpt) == -1)
+		fail(QI_NOMEM, "out of memory");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -594,7 +647,7 @@ main(int argc, char *argv[])
 	 * where a static one faults in only the pages a message uses.
 	 */
 	static struct inject q;
-	const char *sender = NULL;
+	const char *sender = NULL, *notify = NULL, *ret = NULL, *envid = NULL;
 	int ch, want_rcpts = 0, dot_ends = 1, queue_mode = 0, code = 0;
 
 	log_init(argv[0]);
@@ -602,10 +655,19 @@ main(int argc, char *argv[])
 	qinject_nss_check(argv);
 #endif
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "f:hitQ")) != -1) {
+	while ((ch = getopt(argc, argv, "f:hiN:QR:tV:")) != -1) {
 		switch (ch) {
 		case 'f':
 			sender = optarg;
+			break;
+		case 'N':
+			notify = optarg;
+			break;
+		case 'R':
+			ret = optarg;
+			break;
+		case 'V':
+			envid = optarg;
 			break;
 		case 'i':
 			dot_ends = 0;
@@ -627,6 +689,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (queue_mode && (argc > 0 || sender != NULL || want_rcpts))
 		diex(QI_REFUSED, "-Q takes the envelope on fd 1, not arguments");
+	if (queue_mode && (notify != NULL || ret != NULL || envid != NULL))
+		diex(QI_REFUSED, "-Q takes the DSN requests in the envelope's "
+		    "trailer, not as -N, -R or -V");
+	dsn_options(&q, notify, ret, envid);
 
 	open_queue(&q);
 	begin_drop(&q);
@@ -647,6 +713,7 @@ main(int argc, char *argv[])
 		if (q.rcpts.len == 0)
 			diex(QI_REFUSED, "no recipients: name them as "
 			    "arguments, or use -t");
+		every_rcpt_dsn(&q);
 	}
 	if (buf_flush(&q.out) == -1)
 		fail(QI_WRITE, "unable to write the drop file");
@@ -662,5 +729,6 @@ main(int argc, char *argv[])
 	trust_free(&q.trust);
 	sa_free(&q.sender);
 	sa_free(&q.rcpts);
+	sa_free(&q.rcpt_dsn);
 	return code;
 }

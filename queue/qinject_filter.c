@@ -37,6 +37,7 @@
 
 #include "buf.h"
 #include "ctl.h"
+#include "dsnparam.h"
 #include "log.h"
 #include "paths.h"
 #include "qinject_exit.h"
@@ -133,9 +134,14 @@ qfilter_claim(int drop_fd, const char *id)
 	return unlinkat(drop_fd, name, 0);
 }
 
-/* envelope - qmail-queue's: "F" sender NUL, "T" rcpt NUL each, NUL. */
+/*
+ * envelope - qmail-queue's: "F" sender NUL, "T" rcpt NUL each, NUL,
+ * then the DSN trailer of dsn and rcpt_dsn (nothing when they asked for
+ * nothing), which the filter's qinject -Q reads again.
+ */
 static int
-envelope(struct sa *env, const char *sender, const struct sa *rcpts)
+envelope(struct sa *env, const char *sender, const struct sa *rcpts,
+    const struct dsn_msg *dsn, const struct sa *rcpt_dsn)
 {
 	if (sa_catc(env, 'F') == -1 || sa_cats(env, sender) == -1 ||
 	    sa_catc(env, '\0') == -1)
@@ -145,7 +151,8 @@ envelope(struct sa *env, const char *sender, const struct sa *rcpts)
 		if (sa_catc(env, 'T') == -1 || sa_cats(env, r) == -1 ||
 		    sa_catc(env, '\0') == -1)
 			return -1;
-	return sa_catc(env, '\0');
+	return sa_catc(env, '\0') == -1 ||
+	    dsn_trailer(env, dsn, rcpt_dsn) == -1 ? -1 : 0;
 }
 
 /*
@@ -245,7 +252,8 @@ outcome(const struct qfilter *f, const char *id, int status, int exec_errno,
 
 int
 qfilter_run(const struct qfilter *f, int drop_fd, struct atomic *file,
-    const char *id, const char *sender, const struct sa *rcpts, int is_utf8)
+    const char *id, const char *sender, const struct sa *rcpts, int is_utf8,
+    const struct dsn_msg *dsn, const struct sa *rcpt_dsn)
 {
 	struct sa env = SA_INIT;
 	int msg, ep[2], rp[2], status, e = 0, unclaimed;
@@ -256,7 +264,7 @@ qfilter_run(const struct qfilter *f, int drop_fd, struct atomic *file,
 		    "filter", id);
 		return QI_DROPFILE;
 	}
-	if (envelope(&env, sender, rcpts) == -1) {
+	if (envelope(&env, sender, rcpts, dsn, rcpt_dsn) == -1) {
 		close(msg);
 		log_warnx("id=%s out of memory", id);
 		return QI_NOMEM;

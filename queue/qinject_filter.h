@@ -4,7 +4,8 @@
  * qinject_filter - control/filter: a program qinject runs in place of
  * its final step (the commit), speaking qmail-queue's protocol, as
  * QMAILQUEUE wrappers do on qmail.  The filter gets the message on fd 0
- * and the envelope on fd 1, and queues the message (changed or not) by
+ * and the envelope on fd 1 (with the DSN trailer, if any, as qinject -Q
+ * reads it), and queues the message (changed or not) by
  * running qinject -Q in its turn with the environment it was given:
  * QPOST_FILTERED, naming the message id the first qinject chose and
  * already told its caller (smtpd's 250 reply), makes that inner qinject
@@ -15,6 +16,7 @@
 #define QPOST_QINJECT_FILTER_H
 
 #include "atomic.h"
+#include "dsnparam.h"
 #include "sa.h"
 
 #define QFILTER_ENV		"QPOST_FILTERED"
@@ -41,9 +43,12 @@ int	qfilter_claim(int, const char *);
 	/* at commit: take the reservation drop/<id>.tmp, so that one
 	   message only is queued under the id: 0, or -1 (errno) */
 int	qfilter_run(const struct qfilter *, int, struct atomic *,
-	    const char *, const char *, const struct sa *, int);
+	    const char *, const char *, const struct sa *, int,
+	    const struct dsn_msg *, const struct sa *);
 	/* the filter on the message in the reservation (drop_fd, its
-	   atomic), with its id, sender, recipients and SMTPUTF8 flag;
-	   returns qinject's exit code, the reservation gone */
+	   atomic), with its id, sender, recipients, SMTPUTF8 flag and DSN
+	   requests (dsnparam.h: the message's, or NULL, and a list of the
+	   recipients', or NULL); returns qinject's exit code, the
+	   reservation gone */
 
 #endif

@@ -7,6 +7,8 @@
  * then queues the result with qinject -Q.  A refusal becomes qinject's
  * exit code (31 for good, 71 for now); a milter that cannot be reached
  * or breaks the protocol is handled as -d says (tempfail by default).
+ * The DSN requests after the envelope (its trailer, dsnparam.h) go on
+ * to qinject -Q with the recipients they belong to.
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -21,6 +23,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "ctl.h"
+#include "dsnparam.h"
 #include "lmtp_client.h"
 #include "log.h"
 #include "milter.h"
@@ -44,6 +47,15 @@ struct conn {
 };
 
 static const char *queue_id = "-";
+
+/*
+ * The DSN requests of the envelope as it was loaded: the message's,
+ * and each recipient's beside its address, since a milter may add and
+ * remove recipients and a request belongs to an address, not a place.
+ */
+static struct dsn_msg	 dsn;
+static struct sa	 dsn_addrs;	/* NUL-terminated, back to back */
+static struct sa	 dsn_list;	/* an entry for each of dsn_addrs */
 
 /* wait_fd - until fd is ready for events, within both limits: 0 or -1 */
 static int
@@ -148,6 +160,59 @@ read_fd(int fd, struct sa *out, size_t max)
 	return r == 0 ? 0 : -1;
 }
 
+/* load_dsn - the trailer after the envelope (p, n bytes): 0 or -1 */
+static int
+load_dsn(const struct milter_msg *m, const char *p, size_t n)
+{
+	size_t i, got;
+
+	dsn_addrs.len = 0;
+	if (dsn_trailer_parse(p, n, &dsn, &dsn_list, m->nrcpt, &got) != NULL)
+		return -1;
+	for (i = 0; i < got; i++)
+		if (sa_catb(&dsn_addrs, m->rcpt[i], strlen(m->rcpt[i]) + 1) ==
+		    -1)
+			return -1;
+	return 0;
+}
+
+/* loaded_dsn - the request addr came with, into r (none: empty) */
+static void
+loaded_dsn(const char *addr, struct dsn_rcpt *r)
+{
+	const char *a, *d = dsn_list.s;
+
+	for (a = dsn_addrs.s; a != NULL && a < dsn_addrs.s + dsn_addrs.len;
+	    a += strlen(a) + 1) {
+		d = dsn_list_get(d, r);
+		if (strcmp(a, addr) == 0)
+			return;
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * write_dsn - the trailer for m's recipients as they are now: each with
+ * the request it came with, one a milter added with none.
+ */
+static int
+write_dsn(const struct milter_msg *m, struct sa *out)
+{
+	struct sa list = SA_INIT;
+	struct dsn_rcpt r;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < m->nrcpt && rc == 0; i++) {
+		loaded_dsn(m->rcpt[i], &r);
+		rc = dsn_list_add(&list, &r);
+	}
+	if (rc == 0)
+		rc = dsn_trailer(out, &dsn, &list);
+	sa_free(&list);
+	return rc;
+}
+
 /* load_envelope - qmail-queue's envelope into the message's: 0 or -1 */
 static int
 load_envelope(struct milter_msg *m, const char *p, size_t n)
@@ -170,8 +235,9 @@ load_envelope(struct milter_msg *m, const char *p, size_t n)
 			return -1;
 		m->nrcpt++;
 	}
-	/* the list ends with one more NUL, and nothing after it */
-	return p + 1 == end && *p == '\0' && m->nrcpt > 0 ? 0 : -1;
+	/* the list ends with one more NUL; then the DSN trailer, if any */
+	return p < end && *p == '\0' && m->nrcpt > 0 &&
+	    load_dsn(m, p + 1, (size_t)(end - p - 1)) == 0 ? 0 : -1;
 }
 
 static int
@@ -187,7 +253,7 @@ write_envelope(const struct milter_msg *m, struct sa *out)
 		if (sa_catc(out, 'T') == -1 ||
 		    sa_catb(out, m->rcpt[i], strlen(m->rcpt[i]) + 1) == -1)
 			return -1;
-	return sa_catc(out, '\0');
+	return sa_catc(out, '\0') == -1 || write_dsn(m, out) == -1 ? -1 : 0;
 }
 
 /* load - message and envelope into m, as they are: 0 or -1 */

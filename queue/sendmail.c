@@ -28,7 +28,9 @@
 #include "sendmail.h"
 
 #define USAGE	"usage: sendmail [-hitU] [-f sender] [-F fullname] " \
-		"[-bm | -bs | -bp | -bi | -q] [-oi] [recipient ...]\n" \
+		"[-N dsn] [-R return] [-V envid]\n" \
+		"                [-bm | -bs | -bp | -bi | -q] [-oi] " \
+		"[recipient ...]\n" \
 		"       mailq [id ...]\n" \
 		"       newaliases\n"
 
@@ -149,7 +151,8 @@ main(int argc, char *argv[])
 {
 	struct sm_opts o;
 	enum sm_mode mode;
-	const char *qarg = NULL;
+	const char *qarg = NULL, *notify = NULL, *ret = NULL, *envid = NULL;
+	const char *why;
 	int ch, code, want_flush = 0;
 
 	log_init(argv[0]);
@@ -176,6 +179,9 @@ main(int argc, char *argv[])
 		case 'i':
 			o.dot_ends = 0;
 			break;
+		case 'N':
+			notify = optarg;
+			break;
 		case 'o':
 			if (opt_o(optarg))
 				o.dot_ends = 0;
@@ -184,12 +190,17 @@ main(int argc, char *argv[])
 			want_flush = 1;
 			qarg = optarg;
 			break;
+		case 'R':
+			ret = optarg;
+			break;
 		case 't':
 			o.extract = 1;
 			break;
+		case 'V':
+			envid = optarg;
+			break;
 		case 'A': case 'B': case 'C': case 'G': case 'L': case 'm':
-		case 'N': case 'n': case 'O': case 'p': case 'R': case 'U':
-		case 'V': case 'v': case 'X':
+		case 'n': case 'O': case 'p': case 'U': case 'v': case 'X':
 			break;	/* accepted and ignored: see sendmail(8) */
 		default:
 			log_warnx("unknown option: see sendmail(8)");
@@ -198,6 +209,12 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	/* the DSN requests (RFC 3461), as qinject takes them */
+	if ((why = dsn_opts(notify, ret, envid, &o.dsn, &o.every_rcpt)) !=
+	    NULL) {
+		log_warnx("%s", why);
+		usage_exit(USAGE, SM_EX_USAGE);
+	}
 	if (want_flush && mode == MODE_DELIVER) {
 		no_args(argc, "-q");
 		return flush(qarg);

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "dsnparam.h"
+
 /* sysexits(3), the exit codes programs that run sendmail expect */
 #define SM_EX_OK		0
 #define SM_EX_USAGE		64	/* bad command line */
@@ -30,6 +32,8 @@ struct sm_opts {
 	const char	*fullname;	/* -F, or NULL */
 	char		**rcpts;	/* the arguments */
 	int		 nrcpts;
+	struct dsn_msg	 dsn;		/* -R, -V */
+	struct dsn_rcpt	 every_rcpt;	/* -N, for each recipient */
 };
 
 int	sendmail_inject(const struct sm_opts *);

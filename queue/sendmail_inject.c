@@ -3,8 +3,9 @@
 /*
  * sendmail_inject - sendmail's default mode (-bm): read the message on
  * standard input, complete its header, and hand it to qinject -Q
- * (qmail-queue's protocol, as smtpd does), whose exit code becomes a
- * sysexits code.
+ * (qmail-queue's protocol, as smtpd does, with the DSN trailer when -N,
+ * -R or -V asked for something), whose exit code becomes a sysexits
+ * code.
  *
  * The header is read whole first (at most HEADER_BLOCK_MAX bytes):
  * -t needs its To:, Cc: and Bcc: before the envelope exists, and
@@ -405,7 +406,7 @@ sendmail_inject(const struct sm_opts *o)
 	struct msg m;
 	struct input in;
 	struct qjob job;
-	struct sa top = SA_INIT;
+	struct sa top = SA_INIT, rcpt_dsn = SA_INIT;
 	char sbuf[1024], from[1024];
 	const char *sender;
 	int i, n, code;
@@ -451,11 +452,16 @@ sendmail_inject(const struct sm_opts *o)
 	if (m.needs_blank)
 		qjob_write(&job, "\n", 1);
 	pump(&in, &job);
-	code = qjob_finish(&job, sender, &m.rcpts);
+	/* -N for each recipient, as qinject's trailer carries it */
+	if (o->every_rcpt.notify != 0 &&
+	    dsn_list_repeat(&rcpt_dsn, &o->every_rcpt, m.nrcpt) == -1)
+		nomem();
+	code = qjob_finish(&job, sender, &m.rcpts, &o->dsn, &rcpt_dsn);
 	if (code != 0)
 		log_warnx("qinject failed with exit %d: see above; the "
 		    "message was not sent", code);
 	sa_free(&top);
+	sa_free(&rcpt_dsn);
 	sa_free(&in.data);
 	sa_free(&m.me);
 	sa_free(&m.origin);

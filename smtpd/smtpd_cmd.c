@@ -4,7 +4,7 @@
  * smtpd_cmd - the command parser of smtpd_cmd.h: split one command line
  * into verb and argument, and check the arguments of MAIL, RCPT and
  * BDAT strictly (RFC 5321 4.1.1, 4.1.2; RFC 1870, 6152, 6531, 4954,
- * 3030).  Everything here comes from the network client and is
+ * 3030, 3461).  Everything here comes from the network client and is
  * hostile: every function takes a pointer and a length, never reads
  * past them, and accepts or refuses without repairing anything.
  */
@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "dsnparam.h"
 #include "smtpd_cmd.h"
 
 static const struct {
@@ -219,27 +220,46 @@ xtext_decode(const char *s, size_t n, char *dst, size_t size)
 #define SEEN_BODY	0x01	/* BODY= leaves no other trace in mail_args */
 
 /*
- * mail_param - one MAIL parameter keyword["="value] into a.  Returns an
- * ARGS_ code, with *err set when it is not ARGS_OK.
+ * next_param - the next parameter of the list s (n octets, a space
+ * before each) from *at: 1 with it at *p, *len octets, and *at past
+ * it; 0 at the end; -1 when it is empty (two spaces, a space at the
+ * end).
  */
 static int
-mail_param(const char *s, size_t n, int utf8_allowed, struct mail_args *a,
-    unsigned *seen, const char **err)
+next_param(const char *s, size_t n, size_t *at, const char **p, size_t *len)
 {
-	const char *eq = memchr(s, '=', n), *val = NULL;
-	size_t klen = n, vlen = 0, i;
+	const char *sp;
+	size_t start = *at + 1, end;
 
-	if (eq != NULL) {
-		klen = (size_t)(eq - s);
-		val = eq + 1;
-		vlen = n - klen - 1;
-		if (vlen == 0) {
-			*err = "empty parameter value";
-			return ARGS_SYNTAX;
-		}
-	}
+	if (*at >= n)
+		return 0;
+	sp = memchr(s + start, ' ', n - start);
+	end = sp != NULL ? (size_t)(sp - s) : n;
+	if (end == start)
+		return -1;
+	*p = s + start;
+	*len = end - start;
+	*at = end;
+	return 1;
+}
+
+/*
+ * param_key - split one parameter keyword["="value] (s, n octets) and
+ * check its keyword: *klen, and *val (NULL when there is no '=') with
+ * *vlen.  Returns ARGS_OK, or ARGS_SYNTAX with *err set.
+ */
+static int
+param_key(const char *s, size_t n, size_t *klen, const char **val,
+    size_t *vlen, const char **err)
+{
+	const char *eq = memchr(s, '=', n);
+	size_t i;
+
+	*klen = eq != NULL ? (size_t)(eq - s) : n;
+	*val = eq != NULL ? eq + 1 : NULL;
+	*vlen = eq != NULL ? n - *klen - 1 : 0;
 	/* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
-	for (i = 0; i < klen; i++) {
+	for (i = 0; i < *klen; i++) {
 		char c = s[i];
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -248,11 +268,23 @@ mail_param(const char *s, size_t n, int utf8_allowed, struct mail_args *a,
 			return ARGS_SYNTAX;
 		}
 	}
-	if (klen == 0) {
+	if (*klen == 0) {
 		*err = "bad parameter syntax";
 		return ARGS_SYNTAX;
 	}
-	/* esmtp-value = 1*(%d33-60 / %d62-126) */
+	return ARGS_OK;
+}
+
+/* param_value - a value, if any: esmtp-value = 1*(%d33-60 / %d62-126) */
+static int
+param_value(const char *val, size_t vlen, const char **err)
+{
+	size_t i;
+
+	if (val != NULL && vlen == 0) {
+		*err = "empty parameter value";
+		return ARGS_SYNTAX;
+	}
 	for (i = 0; i < vlen; i++) {
 		unsigned char c = (unsigned char)val[i];
 
@@ -261,6 +293,28 @@ mail_param(const char *s, size_t n, int utf8_allowed, struct mail_args *a,
 			return ARGS_SYNTAX;
 		}
 	}
+	return ARGS_OK;
+}
+
+/*
+ * mail_param - one MAIL parameter keyword["="value] into a.  Returns an
+ * ARGS_ code, with *err set when it is not ARGS_OK.
+ */
+static int
+mail_param(const char *s, size_t n, int utf8_allowed, struct mail_args *a,
+    unsigned *seen, const char **err)
+{
+	const char *val;
+	size_t klen, vlen;
+	int rc;
+
+	if ((rc = param_key(s, n, &klen, &val, &vlen, err)) != ARGS_OK)
+		return rc;
+	/* RET and ENVID check their own values, and say what RFC 3461 wants */
+	if ((rc = dsn_mail_param(s, klen, val, vlen, &a->dsn, err)) != 0)
+		return rc == 1 ? ARGS_OK : ARGS_PARAM;
+	if ((rc = param_value(val, vlen, err)) != ARGS_OK)
+		return rc;
 	if (klen == 4 && strncasecmp(s, "SIZE", 4) == 0) {
 		if (a->has_size) {
 			*err = "duplicate SIZE parameter";
@@ -367,10 +421,10 @@ int
 cmd_parse_mail(const char *s, size_t n, int utf8_allowed,
     struct mail_args *a, const char **err)
 {
-	const char *path;
-	size_t off, span, i, start;
+	const char *path, *p;
+	size_t off, span, at, len;
 	unsigned seen = 0;
-	int rc, flags = ADDR_NULL;
+	int rc, more, flags = ADDR_NULL;
 
 	memset(a, 0, sizeof(*a));
 	*err = "syntax: MAIL FROM:<address>";
@@ -383,24 +437,17 @@ cmd_parse_mail(const char *s, size_t n, int utf8_allowed,
 		return ARGS_SYNTAX;
 	}
 	/* parameters first: SMTPUTF8 changes what the path may hold */
-	if (span < n) {
-		if (path[span] != ' ') {
-			*err = "bad sender address syntax";
-			return ARGS_SYNTAX;
-		}
-		for (start = i = span + 1; i <= n; i++) {
-			if (i < n && path[i] != ' ')
-				continue;
-			if (i == start) {
-				*err = "bad parameter syntax";
-				return ARGS_SYNTAX;
-			}
-			rc = mail_param(path + start, i - start, utf8_allowed,
-			    a, &seen, err);
-			if (rc != ARGS_OK)
-				return rc;
-			start = i + 1;
-		}
+	if (span < n && path[span] != ' ') {
+		*err = "bad sender address syntax";
+		return ARGS_SYNTAX;
+	}
+	for (at = span; (more = next_param(path, n, &at, &p, &len)) == 1;)
+		if ((rc = mail_param(p, len, utf8_allowed, a, &seen, err)) !=
+		    ARGS_OK)
+			return rc;
+	if (more == -1) {
+		*err = "bad parameter syntax";
+		return ARGS_SYNTAX;
 	}
 	if (a->smtputf8)
 		flags |= ADDR_UTF8;
@@ -413,17 +460,37 @@ cmd_parse_mail(const char *s, size_t n, int utf8_allowed,
 }
 
 /*
- * cmd_parse_rcpt - the argument of RCPT: "TO:<path>", no parameters.
- * utf8: the transaction's MAIL had SMTPUTF8.  <Postmaster> with no
- * domain, in any case, sets is_postmaster.  Returns as cmd_parse_mail.
+ * rcpt_param - one RCPT parameter keyword["="value] into r: NOTIFY and
+ * ORCPT (RFC 3461) are the only ones.  Returns as mail_param.
+ */
+static int
+rcpt_param(const char *s, size_t n, struct rcpt_args *r, const char **err)
+{
+	const char *val;
+	size_t klen, vlen;
+	int rc;
+
+	if ((rc = param_key(s, n, &klen, &val, &vlen, err)) != ARGS_OK)
+		return rc;
+	if ((rc = dsn_rcpt_param(s, klen, val, vlen, &r->dsn, err)) != 0)
+		return rc == 1 ? ARGS_OK : ARGS_PARAM;
+	*err = "unknown parameter";
+	return ARGS_UNKNOWN;
+}
+
+/*
+ * cmd_parse_rcpt - the argument of RCPT: "TO:<path>", then parameters,
+ * each after one space.  utf8: the transaction's MAIL had SMTPUTF8.
+ * <Postmaster> with no domain, in any case, sets is_postmaster.
+ * Returns as cmd_parse_mail.
  */
 int
 cmd_parse_rcpt(const char *s, size_t n, int utf8, struct rcpt_args *r,
     const char **err)
 {
-	const char *path;
-	size_t off, span;
-	int rc, flags = ADDR_POSTMASTER;
+	const char *path, *p;
+	size_t off, span, at, len;
+	int rc, more, flags = ADDR_POSTMASTER;
 
 	memset(r, 0, sizeof(*r));
 	*err = "syntax: RCPT TO:<address>";
@@ -437,13 +504,16 @@ cmd_parse_rcpt(const char *s, size_t n, int utf8, struct rcpt_args *r,
 	    "recipient address too long", "bad recipient address syntax", err);
 	if (rc != ARGS_OK)
 		return rc;
-	if (span < n) {
-		if (path[span] != ' ' || span + 1 == n) {
-			*err = "bad recipient address syntax";
-			return ARGS_SYNTAX;
-		}
-		*err = "unknown parameter";
-		return ARGS_UNKNOWN;
+	if (span < n && path[span] != ' ') {
+		*err = "bad recipient address syntax";
+		return ARGS_SYNTAX;
+	}
+	for (at = span; (more = next_param(path, n, &at, &p, &len)) == 1;)
+		if ((rc = rcpt_param(p, len, r, err)) != ARGS_OK)
+			return rc;
+	if (more == -1) {
+		*err = "bad parameter syntax";
+		return ARGS_SYNTAX;
 	}
 	r->is_postmaster = r->addr.domain[0] == '\0' &&
 	    strcasecmp(r->addr.local, "postmaster") == 0;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "dsnparam.h"
 
 #define CMD_LINE_MAX	512	/* octets, CRLF included (4.5.3.1.4) */
 
@@ -45,11 +46,13 @@ struct mail_args {
 	int			 smtputf8;	/* SMTPUTF8 */
 	int			 has_auth;
 	char			 auth[ADDR_PATH_MAX + 1];	/* AUTH=, xtext decoded */
+	struct dsn_msg		 dsn;		/* RET=, ENVID= (RFC 3461) */
 };
 
 struct rcpt_args {
 	struct addr	 addr;
 	int		 is_postmaster;	/* <Postmaster>, no domain */
+	struct dsn_rcpt	 dsn;		/* NOTIFY=, ORCPT= (RFC 3461) */
 };
 
 /* results of cmd_parse_mail and cmd_parse_rcpt */
@@ -57,6 +60,8 @@ struct rcpt_args {
 #define ARGS_SYNTAX	501	/* 5.5.4 / 5.1.7 / 5.1.3 */
 #define ARGS_UNKNOWN	555	/* 5.5.4: a parameter we do not offer */
 #define ARGS_TOOLONG	553	/* 5.1.x: an address over the limits */
+#define ARGS_PARAM	5014	/* 501 5.5.4: a DSN parameter wrong or
+				   repeated; *err is dsnparam's reason */
 
 int	cmd_parse(const char *, size_t, struct smtp_cmd *);
 const char *cmd_verb_name(enum smtp_verb);

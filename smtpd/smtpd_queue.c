@@ -141,11 +141,15 @@ qjob_write(struct qjob *j, const char *p, size_t n)
 
 /*
  * qjob_finish - end the message, send the envelope ("F" sender NUL,
- * "T" recipient NUL each, NUL), wait.  rcpts holds the recipients
- * NUL-terminated back to back.  Returns qinject's exit code.
+ * "T" recipient NUL each, NUL, then the DSN trailer of dsn and
+ * rcpt_dsn, which is nothing when they asked for nothing), wait.
+ * rcpts holds the recipients NUL-terminated back to back, rcpt_dsn
+ * (a dsnparam.h list, or NULL) their requests.  Returns qinject's exit
+ * code.
  */
 int
-qjob_finish(struct qjob *j, const char *sender, const struct sa *rcpts)
+qjob_finish(struct qjob *j, const char *sender, const struct sa *rcpts,
+    const struct dsn_msg *dsn, const struct sa *rcpt_dsn)
 {
 	struct sa env = SA_INIT;
 	int code;
@@ -161,7 +165,8 @@ qjob_finish(struct qjob *j, const char *sender, const struct sa *rcpts)
 		if (sa_catc(&env, 'T') == -1 || sa_cats(&env, r) == -1 ||
 		    sa_catc(&env, '\0') == -1)
 			j->is_broken = 1;
-	if (sa_catc(&env, '\0') == -1)
+	if (sa_catc(&env, '\0') == -1 ||
+	    dsn_trailer(&env, dsn, rcpt_dsn) == -1)
 		j->is_broken = 1;
 	/*
 	 * A broken message gets no envelope: qinject then queues nothing.

@@ -3,7 +3,8 @@
 /*
  * smtpd_queue - one message handed to qinject -Q, exactly as qmail's
  * qmail-queue is fed: the message on its fd 0, then the envelope on
- * its fd 1.  qinject tells its message id first, on fd 3
+ * its fd 1 (with qpost's DSN trailer after it, only when the client
+ * asked for notices).  qinject tells its message id first, on fd 3
  * (QPOST_ID_FD), so the Received: line and the 250 reply can name it.
  * Closing the pipes without an envelope makes qinject queue nothing.
  */
@@ -13,6 +14,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "dsnparam.h"
 #include "queue_id.h"
 #include "sa.h"
 
@@ -30,7 +32,8 @@ struct qjob {
 
 int	qjob_start(struct qjob *, int);
 void	qjob_write(struct qjob *, const char *, size_t);
-int	qjob_finish(struct qjob *, const char *, const struct sa *);
+int	qjob_finish(struct qjob *, const char *, const struct sa *,
+	    const struct dsn_msg *, const struct sa *);
 void	qjob_abort(struct qjob *);
 
 #endif

@@ -2,7 +2,7 @@
 
 /*
  * smtpd_session - the SMTP state machine (RFC 5321 with PIPELINING,
- * SIZE, 8BITMIME, ENHANCEDSTATUSCODES, SMTPUTF8 and CHUNKING).
+ * SIZE, 8BITMIME, ENHANCEDSTATUSCODES, SMTPUTF8, CHUNKING and DSN).
  *
  * STARTTLS drops whatever the client pipelined behind it and starts
  * the session over inside TLS (RFC 3207, CVE-2011-0411).
@@ -191,6 +191,7 @@ reset_transaction(struct session *s)
 	memset(&s->mail, 0, sizeof(s->mail));
 	s->sender[0] = '\0';
 	s->rcpts.len = 0;
+	s->rcpt_dsn.len = 0;
 	s->nrcpt = 0;
 	s->job_failed = 0;
 	if (s->state > STATE_HELO)
@@ -321,7 +322,8 @@ end_message(struct session *s)
 		qjob_abort(&s->job);
 		refused_reply(s);
 	} else
-		queued_reply(s, qjob_finish(&s->job, s->sender, &s->rcpts));
+		queued_reply(s, qjob_finish(&s->job, s->sender, &s->rcpts,
+		    &s->mail.dsn, &s->rcpt_dsn));
 	s->job.pid = 0;
 	reset_transaction(s);
 }
@@ -407,7 +409,7 @@ do_ehlo(struct session *s, const struct smtp_cmd *c)
 	/* AUTH: only inside TLS, so no password ever crosses in clear */
 	reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n"
 	    "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n"
-	    "%s%s250 CHUNKING", s->set.me.s, s->set.databytes,
+	    "250-DSN\r\n%s%s250 CHUNKING", s->set.me.s, s->set.databytes,
 	    s->tls_ok == 1 && !s->tls_active ? "250-STARTTLS\r\n" : "",
 	    s->tls_active && !s->authenticated ? "250-AUTH PLAIN LOGIN\r\n" :
 	    "");
@@ -650,6 +652,10 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 		error_reply(s, "553 5.1.7 %s", why);
 		return;
 	}
+	if (r == ARGS_PARAM) {
+		error_reply(s, "501 5.5.4 %s", why);
+		return;
+	}
 	if (r != ARGS_OK) {
 		error_reply(s, "501 5.1.7 %s", why);
 		return;
@@ -829,6 +835,27 @@ has_trailing_dot(const struct smtp_cmd *c)
 	return gt != NULL && gt > c->arg && gt[-1] == '.';
 }
 
+/*
+ * keep_rcpt - an accepted recipient, with its DSN requests (kept as
+ * the client gave them when addr is rewritten, by SRS say), each list
+ * an entry longer.  Replies and returns 0 when out of memory.
+ */
+static int
+keep_rcpt(struct session *s, const char *addr, const struct dsn_rcpt *d)
+{
+	size_t had = s->rcpts.len, had_dsn = s->rcpt_dsn.len;
+
+	if (sa_cats(&s->rcpts, addr) == -1 || sa_catc(&s->rcpts, '\0') == -1 ||
+	    dsn_list_add(&s->rcpt_dsn, d) == -1) {
+		/* both lists as they were: they must stay parallel */
+		s->rcpts.len = had;
+		s->rcpt_dsn.len = had_dsn;
+		reply(s, "452 4.3.0 Out of memory");
+		return 0;
+	}
+	return 1;
+}
+
 static void
 do_rcpt(struct session *s, const struct smtp_cmd *c)
 {
@@ -852,6 +879,10 @@ do_rcpt(struct session *s, const struct smtp_cmd *c)
 		error_reply(s, "555 5.5.4 %s", why);
 		return;
 	}
+	if (code == ARGS_PARAM) {
+		error_reply(s, "501 5.5.4 %s", why);
+		return;
+	}
 	if (code != ARGS_OK) {
 		error_reply(s, "%d 5.1.3 %s", code == ARGS_TOOLONG ? 553 : 501,
 		    why);
@@ -869,10 +900,8 @@ do_rcpt(struct session *s, const struct smtp_cmd *c)
 		error_reply(s, "553 5.1.3 Recipient address too long");
 		return;
 	}
-	if (sa_cats(&s->rcpts, addr) == -1 || sa_catc(&s->rcpts, '\0') == -1) {
-		reply(s, "452 4.3.0 Out of memory");
+	if (!keep_rcpt(s, addr, &r.dsn))
 		return;
-	}
 	s->nrcpt++;
 	s->state = STATE_RCPT;
 	reply(s, "250 2.1.5 Ok");
@@ -1169,4 +1198,5 @@ session_run(struct session *s)
 	sa_free(&s->chunk);
 	sa_wipe(&s->authline);
 	sa_free(&s->rcpts);
+	sa_free(&s->rcpt_dsn);
 }

@@ -447,6 +447,27 @@ qp_queue_clean() {
 	    "$QPOST_QUEUE/env" "$QPOST_QUEUE/tmp" -mindepth 1
 }
 
+# qp_drop_env FILE - the envelope of the drop file FILE (qpost-queue(5):
+# after the header and the message, fields of a tag letter, a length,
+# ':', the value and ','), a field a line as "TAG VALUE", the end
+# marker Z included; fails the test case when FILE is no drop file.
+qp_drop_env() {
+	/usr/bin/python3 - "$1" <<'PY' || atf_fail "qp_drop_env: $1 is no drop file"
+import sys
+d = open(sys.argv[1], "rb").read()
+if d[:8] != b"QPDROP1 " or d[28:29] != b"\n":
+    sys.exit(1)
+p = 29 + int(d[8:28])
+while p < len(d):
+    tag, colon = d[p:p + 1], d.index(b":", p)
+    n = int(d[p + 1:colon])
+    v, p = d[colon + 1:colon + 1 + n], colon + 2 + n
+    if d[p - 1:p] != b",":
+        sys.exit(1)
+    sys.stdout.write("%s %s\n" % (tag.decode(), v.decode("utf-8", "replace")))
+PY
+}
+
 # qp_trigger - wake sched as qinject does after a commit (one byte into
 # the trigger FIFO, without blocking if sched is not reading): for tests
 # that put files into drop/ themselves.

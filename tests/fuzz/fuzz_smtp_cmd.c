@@ -6,7 +6,8 @@
  * "no sanitizer report" it checks: the verb/argument split is total and
  * stays inside the input; an accepted address holds no CR, LF or NUL
  * and keeps to the RFC 5321 limits; an accepted MAIL or RCPT argument,
- * formatted again, parses to the same values (parse, format, parse).
+ * formatted again, parses to the same values (parse, format, parse),
+ * DSN requests included; a DSN parameter refused (ARGS_PARAM) says why.
  * A broken property aborts, which libFuzzer and replay report.
  */
 #include <stdint.h>
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include "addr.h"
+#include "dsnparam.h"
+#include "sa.h"
 #include "smtpd_cmd.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -51,7 +54,7 @@ same_addr(const struct addr *a, const struct addr *b)
 static void
 mail_again(const struct mail_args *m, int utf8_allowed)
 {
-	char addr[ADDR_PATH_MAX + 1], line[1024];
+	char addr[ADDR_PATH_MAX + 1], line[1400];
 	struct mail_args m2;
 	const char *err;
 	int n;
@@ -77,29 +80,49 @@ mail_again(const struct mail_args *m, int utf8_allowed)
 		    m->size);
 		CHECK((size_t)n < sizeof(line));
 	}
+	if (m->dsn.ret != 0 || m->dsn.envid[0] != '\0') {
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s%s",
+		    m->dsn.ret == 0 ? "" : m->dsn.ret == DSN_RET_FULL ?
+		    " RET=FULL" : " RET=HDRS", m->dsn.envid[0] != '\0' ?
+		    " ENVID=" : "", m->dsn.envid);
+		CHECK((size_t)n < sizeof(line));
+		CHECK(m->dsn.envid[0] == '\0' ||
+		    dsn_envid_ok(m->dsn.envid, strlen(m->dsn.envid)));
+	}
 	CHECK(cmd_parse_mail(line, (size_t)n, utf8_allowed, &m2, &err) ==
 	    ARGS_OK);
 	CHECK(same_addr(&m->addr, &m2.addr));
 	CHECK(m2.has_size == m->has_size && m2.size == m->size);
 	CHECK(m2.body_8bit == m->body_8bit && m2.smtputf8 == m->smtputf8);
 	CHECK(m2.has_auth == m->has_auth && strcmp(m2.auth, m->auth) == 0);
+	CHECK(m2.dsn.ret == m->dsn.ret &&
+	    strcmp(m2.dsn.envid, m->dsn.envid) == 0);
 }
 
 /* rcpt_again - format an accepted RCPT argument and parse it again. */
 static void
 rcpt_again(const struct rcpt_args *r, int utf8)
 {
-	char addr[ADDR_PATH_MAX + 1], line[ADDR_PATH_MAX + 8];
+	char addr[ADDR_PATH_MAX + 1];
+	struct sa line = SA_INIT;
 	struct rcpt_args r2;
 	const char *err;
-	int n;
 
 	CHECK(addr_format(&r->addr, addr, sizeof(addr)) == 0);
-	n = snprintf(line, sizeof(line), "TO:<%s>", addr);
-	CHECK(n > 0 && (size_t)n < sizeof(line));
-	CHECK(cmd_parse_rcpt(line, (size_t)n, utf8, &r2, &err) == ARGS_OK);
+	CHECK(sa_catf(&line, "TO:<%s>", addr) == 0);
+	if (r->dsn.notify != 0)
+		CHECK(sa_cats(&line, " NOTIFY=") == 0 &&
+		    dsn_notify_smtp(r->dsn.notify, &line) == 0);
+	if (r->dsn.orcpt[0] != '\0') {
+		CHECK(dsn_orcpt_ok(r->dsn.orcpt, strlen(r->dsn.orcpt)));
+		CHECK(sa_catf(&line, " ORCPT=%s", r->dsn.orcpt) == 0);
+	}
+	CHECK(cmd_parse_rcpt(line.s, line.len, utf8, &r2, &err) == ARGS_OK);
 	CHECK(same_addr(&r->addr, &r2.addr));
 	CHECK(r2.is_postmaster == r->is_postmaster);
+	CHECK(r2.dsn.notify == r->dsn.notify &&
+	    strcmp(r2.dsn.orcpt, r->dsn.orcpt) == 0);
+	sa_free(&line);
 }
 
 int
@@ -134,8 +157,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		err = NULL;
 		rc = cmd_parse_mail(s, size, utf8, &m, &err);
 		CHECK(rc == ARGS_OK || rc == ARGS_SYNTAX ||
-		    rc == ARGS_UNKNOWN || rc == ARGS_TOOLONG);
-		CHECK(err != NULL && strlen(err) < 80);
+		    rc == ARGS_UNKNOWN || rc == ARGS_TOOLONG ||
+		    rc == ARGS_PARAM);
+		CHECK(err != NULL && strlen(err) < 100);
 		if (rc == ARGS_OK) {
 			check_addr(&m.addr);
 			CHECK(!m.smtputf8 || utf8);
@@ -144,8 +168,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		err = NULL;
 		rc = cmd_parse_rcpt(s, size, utf8, &r, &err);
 		CHECK(rc == ARGS_OK || rc == ARGS_SYNTAX ||
-		    rc == ARGS_UNKNOWN || rc == ARGS_TOOLONG);
-		CHECK(err != NULL && strlen(err) < 80);
+		    rc == ARGS_UNKNOWN || rc == ARGS_TOOLONG ||
+		    rc == ARGS_PARAM);
+		CHECK(err != NULL && strlen(err) < 100);
 		if (rc == ARGS_OK) {
 			check_addr(&r.addr);
 			CHECK(!r.addr.is_null);

@@ -24,7 +24,10 @@
  * errors reach control/maxerrors); a message reaches qjob_finish only
  * after a 354 and the final dot (or BDAT LAST), is exactly smtpd's
  * Received: line and the DATA un-dot-stuffed with LF line ends, with the
- * sender and recipients accepted; a message the rules refuse (bare CR
+ * sender and recipients accepted and the DSN requests (RET, ENVID,
+ * NOTIFY, ORCPT) of that MAIL and those RCPTs, an entry for each
+ * recipient, whose trailer parses back to them; EHLO offers DSN; a
+ * message the rules refuse (bare CR
  * or LF, NUL, long line, size, loop) is never finished; 250 after the
  * data only when qinject said 0.  Memory: the session's buffers stay
  * within their limits.  A broken property aborts, which libFuzzer and
@@ -155,6 +158,8 @@ struct msg {			/* one qjob_start, as the stub saw it */
 	struct sa	 sender;
 	struct sa	 rcpts;		/* NUL-terminated, back to back */
 	size_t		 nrcpt;
+	struct dsn_msg	 dsn;		/* MAIL's RET and ENVID */
+	struct sa	 rcpt_dsn;	/* the RCPTs' requests, as a list */
 	char		 id[QID_LEN + 1];
 };
 
@@ -171,6 +176,8 @@ bounded(void)
 	CHECK(sess.authline.a <= 2 * (AUTH_B64_MAX + 2) + 64);
 	CHECK(sess.chunk.a <= 2 * sizeof(sess.inbuf) + 64);
 	CHECK(sess.rcpts.len <= (size_t)cfg.maxrcpt * (ADDR_PATH_MAX + 1));
+	CHECK(sess.rcpt_dsn.len <= (size_t)cfg.maxrcpt *
+	    (DSN_LETTERS_MAX + DSN_ORCPT_MAX + 2));
 	CHECK(sess.in.len <= sess.in.size && sess.out.len <= sess.out.size);
 }
 
@@ -206,8 +213,42 @@ qjob_write(struct qjob *j, const char *p, size_t n)
 	bounded();
 }
 
+/*
+ * dsn_ok - one request of each recipient in list, each one valid, and
+ * the trailer they make parses back to them (but for the recipients
+ * at the end that asked for nothing, which the trailer leaves out).
+ */
+static void
+dsn_ok(const struct dsn_msg *dsn, const struct sa *list, size_t nrcpt)
+{
+	struct sa trailer = SA_INIT, back = SA_INIT;
+	struct dsn_msg m;
+	struct dsn_rcpt d;
+	const char *p, *end = list->s + list->len;
+	size_t n = 0, got;
+
+	for (p = list->s; list->len > 0 && p < end; n++) {
+		p = dsn_list_get(p, &d);
+		CHECK(d.notify == 0 || d.notify == DSN_NOTIFY_NEVER ||
+		    (d.notify & ~(unsigned)(DSN_NOTIFY_SUCCESS |
+		    DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY)) == 0);
+		CHECK(d.orcpt[0] == '\0' ||
+		    dsn_orcpt_ok(d.orcpt, strlen(d.orcpt)));
+	}
+	CHECK(n == nrcpt && (list->len == 0 || p == end));
+	CHECK(dsn_trailer(&trailer, dsn, list) == 0);
+	CHECK(dsn_trailer_parse(trailer.s, trailer.len, &m, &back, nrcpt,
+	    &got) == NULL);
+	CHECK(m.ret == dsn->ret && strcmp(m.envid, dsn->envid) == 0);
+	CHECK(back.len <= list->len && (back.len == 0 ||
+	    memcmp(back.s, list->s, back.len) == 0));
+	sa_free(&trailer);
+	sa_free(&back);
+}
+
 int
-qjob_finish(struct qjob *j, const char *sender, const struct sa *rcpts)
+qjob_finish(struct qjob *j, const char *sender, const struct sa *rcpts,
+    const struct dsn_msg *dsn, const struct sa *rcpt_dsn)
 {
 	const char *r;
 	struct msg *m = active;
@@ -226,6 +267,9 @@ qjob_finish(struct qjob *j, const char *sender, const struct sa *rcpts)
 	}
 	CHECK(m->nrcpt >= 1 && (long long)m->nrcpt <= cfg.maxrcpt);
 	CHECK(rcpts->len > 0 && sa_copyb(&m->rcpts, rcpts->s, rcpts->len) == 0);
+	dsn_ok(dsn, rcpt_dsn, m->nrcpt);
+	m->dsn = *dsn;
+	CHECK(sa_copyb(&m->rcpt_dsn, rcpt_dsn->s, rcpt_dsn->len) == 0);
 	m->finished = 1;
 	m->code = cfg.finish_code;
 	j->pid = 0;
@@ -471,6 +515,8 @@ struct model {
 	struct sa	 sender;	/* MAIL's path if plain, else "\1" */
 	struct sa	 rcpts;		/* RCPTs' paths if plain, else "\1" */
 	size_t		 nrcpt;
+	struct dsn_msg	 dsn;		/* MAIL's DSN requests */
+	struct sa	 rcpt_dsn;	/* the RCPTs', as a dsnparam.h list */
 	struct sa	 bdat;		/* the chunks of a BDAT message */
 	size_t		 msg;		/* next struct msg */
 };
@@ -539,6 +585,7 @@ reset_tx(struct model *m)
 {
 	m->nrcpt = 0;
 	m->rcpts.len = 0;
+	m->rcpt_dsn.len = 0;
 	m->bdat.len = 0;
 	if (m->state > M_HELO)
 		m->state = M_HELO;
@@ -614,6 +661,10 @@ same_rcpts(const struct model *m, const struct msg *g)
 	}
 	if (m->sender.s[0] != '\1')
 		CHECK(strcmp(m->sender.s, g->sender.s) == 0);
+	CHECK(g->dsn.ret == m->dsn.ret &&
+	    strcmp(g->dsn.envid, m->dsn.envid) == 0);
+	CHECK(g->rcpt_dsn.len == m->rcpt_dsn.len && (m->rcpt_dsn.len == 0 ||
+	    memcmp(g->rcpt_dsn.s, m->rcpt_dsn.s, m->rcpt_dsn.len) == 0));
 }
 
 /*
@@ -749,6 +800,8 @@ static void
 m_mail(struct model *m, const struct smtp_cmd *c, size_t end)
 {
 	const struct reply *r = next(m, end);
+	struct mail_args a;
+	const char *why;
 
 	if (m->state != M_HELO)
 		CHECK(r->code == 503);
@@ -757,7 +810,13 @@ m_mail(struct model *m, const struct smtp_cmd *c, size_t end)
 		CHECK(!cfg.needs_auth || m->authed);
 		m->state = M_MAIL;
 		plain_path(c, "FROM:", &m->sender);
-	}
+		/* what the session must keep is what the parser took */
+		CHECK(cmd_parse_mail(c->arg, c->arglen, 1, &a, &why) ==
+		    ARGS_OK);
+		m->dsn = a.dsn;
+	} else if (r->code == 501 && reply_has(r, "501 5.5.4 "))
+		CHECK(cmd_parse_mail(c->arg, c->arglen, 1, &a, &why) ==
+		    ARGS_PARAM);
 	counted(m, r, end);
 }
 
@@ -766,6 +825,8 @@ m_rcpt(struct model *m, const struct smtp_cmd *c, size_t end)
 {
 	const struct reply *r = next(m, end);
 	struct sa path = SA_INIT;
+	struct rcpt_args a;
+	const char *why;
 
 	if (m->state != M_MAIL && m->state != M_RCPT)
 		CHECK(r->code == 503);
@@ -776,6 +837,9 @@ m_rcpt(struct model *m, const struct smtp_cmd *c, size_t end)
 		m->nrcpt++;
 		plain_path(c, "TO:", &path);
 		CHECK(sa_catb(&m->rcpts, path.s, path.len + 1) == 0);
+		CHECK(cmd_parse_rcpt(c->arg, c->arglen, 1, &a, &why) ==
+		    ARGS_OK);
+		CHECK(dsn_list_add(&m->rcpt_dsn, &a.dsn) == 0);
 	}
 	sa_free(&path);
 	counted(m, r, end);
@@ -795,6 +859,7 @@ m_helo(struct model *m, const struct smtp_cmd *c, size_t end)
 		m->state = M_HELO;
 		if (c->verb == VERB_EHLO) {
 			CHECK(r->nlines > 1 && reply_has(r, "PIPELINING"));
+			CHECK(reply_has(r, "250-DSN\r\n"));
 			CHECK(reply_has(r, "STARTTLS") ==
 			    (cfg.tls_ok == 1 && !m->tls));
 			CHECK(reply_has(r, "AUTH PLAIN LOGIN") ==
@@ -1043,6 +1108,7 @@ cleanup(struct model *m)
 		sa_free(&msgs[i].body);
 		sa_free(&msgs[i].sender);
 		sa_free(&msgs[i].rcpts);
+		sa_free(&msgs[i].rcpt_dsn);
 	}
 	nmsgs = 0;
 	active = NULL;
@@ -1051,6 +1117,7 @@ cleanup(struct model *m)
 	sa_free(&replies);
 	sa_free(&m->sender);
 	sa_free(&m->rcpts);
+	sa_free(&m->rcpt_dsn);
 	sa_free(&m->bdat);
 }
 
@@ -1070,7 +1137,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* session_run freed what the session held, and left no qinject */
 	CHECK(active == NULL && sess.job.pid == 0);
 	CHECK(sess.line.s == NULL && sess.chunk.s == NULL &&
-	    sess.authline.s == NULL && sess.rcpts.s == NULL);
+	    sess.authline.s == NULL && sess.rcpts.s == NULL &&
+	    sess.rcpt_dsn.s == NULL);
 	parse_replies();
 	memset(&m, 0, sizeof(m));
 	m.in = wire.in;

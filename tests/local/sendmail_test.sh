@@ -391,6 +391,51 @@ flags_cleanup() {
 	qp_stop
 }
 
+atf_test_case dsn
+dsn_head() {
+	atf_set "descr" "-N, -R and -V reach the drop file as each" \
+	    "recipient's NOTIFY (D), RET (Y) and ENVID as xtext (J), -t's" \
+	    "recipients too; none given, none there; wrong ones exit 64 with" \
+	    "the reason and queue nothing"
+	atf_set "require.user" "unprivileged"
+}
+dsn_body() {
+	# no sched: the drop files stay in drop/ to be read
+	sm_setup
+	printf 'Subject: dsn\nTo: bob@example.test\n\nbody\n' > m
+	# one_env - the one drop file's envelope, into env; drop/ emptied
+	one_env() {
+		set -- "$QPOST_QUEUE"/drop/*
+		[ $# -eq 1 ] && [ -f "$1" ] || atf_fail "not one drop file"
+		qp_drop_env "$1" > env
+		rm -f "$1"
+	}
+	atf_check "$SM" -N Success,failure -R hdrs -V 'env 1+' \
+	    alice@example.test carol < m
+	one_env
+	atf_check -o inline:"F $ME@example.test\nT alice@example.test\n\
+D SF\nT carol@example.test\nD SF\nY H\nJ env+201+2B\nZ \n" cat env
+	atf_check "$SM" -t -N never -R full -i < m
+	one_env
+	atf_check -o inline:"F $ME@example.test\nT bob@example.test\nD N\n\
+Y F\nZ \n" cat env
+	atf_check "$SM" -V x alice@example.test < m
+	one_env
+	atf_check -o inline:"F $ME@example.test\nT alice@example.test\n\
+J x\nZ \n" cat env
+	atf_check "$SM" alice@example.test < m
+	one_env
+	atf_check -o inline:"F $ME@example.test\nT alice@example.test\n\
+Z \n" cat env
+	atf_check -s exit:64 -e match:"-N takes NEVER, or SUCCESS" \
+	    -e match:"usage: sendmail" "$SM" -N never,delay alice < m
+	atf_check -s exit:64 -e match:"-R takes FULL or HDRS" "$SM" -R all \
+	    alice < m
+	atf_check -s exit:64 -e match:"-V: the envelope id is longer" \
+	    "$SM" -V "$(printf '%101s' '' | tr ' ' x)" alice < m
+	atf_check -o inline:"" ls "$QPOST_QUEUE/drop"
+}
+
 atf_test_case mailx cleanup
 mailx_head() {
 	atf_set "descr" "mail(1) (bsd-mailx) sends through our sendmail," \
@@ -462,6 +507,7 @@ atf_init_test_cases() {
 	atf_add_test_case smtpd_local_refuses_network
 	atf_add_test_case newaliases
 	atf_add_test_case flags
+	atf_add_test_case dsn
 	atf_add_test_case mailx
 	atf_add_test_case install
 }

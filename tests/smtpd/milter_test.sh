@@ -252,6 +252,47 @@ local_inject_cleanup() {
 	qp_stop
 }
 
+atf_test_case dsn cleanup
+dsn_head() {
+	atf_set "descr" "the DSN requests after the envelope go on to" \
+	    "qinject with their recipients: kept when the milter changes the" \
+	    "message, each with its address when it adds or removes one"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+dsn_body() {
+	# no sched: the drop files stay in drop/ to be read
+	qp_instance "$PWD/inst"
+	echo "$QPOST_LIBEXEC/qpmilter unix:$PWD/milter.sock" > \
+	    "$QPOST_CONTROL/filter"
+	start_milter milter_peer.py "$PWD/peer.log"
+	# inject SUBJECT ENVELOPE - qinject -Q, the drop file's envelope
+	# into env.SUBJECT
+	inject() {
+		printf 'Subject: %s\n\nhi\n' "$1" > m
+		printf "$2" > e
+		"$QPOST_LIBEXEC/qinject" -Q < m 1< e 2> inject.err ||
+		    qp_fail "qinject -Q failed" inject.err
+		qp_drop_env "$QPOST_QUEUE"/drop/* > "env.$1"
+		rm -f "$QPOST_QUEUE"/drop/*
+	}
+	inject tag 'Fs@example.test\0Talice@example.test\0\0DRET=HDRS\0N\0'
+	inject addrcpt 'Fs@example.test\0Talice@example.test\0\0DENVID=e1\0'\
+'NNOTIFY=SUCCESS\0'
+	inject delrcpt 'Fs@example.test\0Talice@example.test\0'\
+'Tbob@example.test\0\0D\0NNOTIFY=NEVER\0NNOTIFY=DELAY ORCPT=rfc822;b\0'
+	atf_check -o inline:"F s@example.test\nT alice@example.test\nY H\n\
+Z \n" cat env.tag
+	atf_check -o inline:"F s@example.test\nT alice@example.test\nD S\n\
+T bob@example.test\nJ e1\nZ \n" cat env.addrcpt
+	atf_check -o inline:"F s@example.test\nT bob@example.test\nD D\n\
+X rfc822;b\nZ \n" cat env.delrcpt
+}
+dsn_cleanup() {
+	stop_milter
+	qp_stop
+}
+
 atf_test_case opendkim cleanup
 opendkim_head() {
 	atf_set "descr" "OpenDKIM, a milter as administrators run it, signs" \
@@ -364,6 +405,7 @@ atf_init_test_cases() {
 	atf_add_test_case changes
 	atf_add_test_case verdicts
 	atf_add_test_case local_inject
+	atf_add_test_case dsn
 	atf_add_test_case opendkim
 	atf_add_test_case failures
 }

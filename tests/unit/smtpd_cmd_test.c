@@ -8,6 +8,7 @@
  * overflowing numbers, bad xtext.
  */
 #include <atf-c.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "smtpd_cmd.h"
@@ -154,8 +155,8 @@ ATF_TC_BODY(mail, tc)
 		{ "FROM:<\xc3@example.org> SMTPUTF8", 1, ARGS_SYNTAX, NULL,
 		    NULL, 0, 0, 0, NULL },
 		/* unknown parameters */
-		{ "FROM:<a@b.example> RET=HDRS", 0, ARGS_UNKNOWN, NULL, NULL,
-		    0, 0, 0, NULL },
+		{ "FROM:<a@b.example> X-RET=HDRS", 0, ARGS_UNKNOWN, NULL,
+		    NULL, 0, 0, 0, NULL },
 		{ "FROM:<a@b.example> BODY=BINARYMIME", 0, ARGS_UNKNOWN, NULL,
 		    NULL, 0, 0, 0, NULL },
 		{ "FROM:<a@b.example> X-FOO", 0, ARGS_UNKNOWN, NULL, NULL, 0,
@@ -317,7 +318,11 @@ ATF_TC_BODY(rcpt, tc)
 		{ "TO:<bob@example.org>x", 0, ARGS_SYNTAX, NULL, NULL, 0 },
 		{ "TO:<bob@example.org> ", 0, ARGS_SYNTAX, NULL, NULL, 0 },
 		{ "TO:<bob@exa\nmple.org>", 0, ARGS_SYNTAX, NULL, NULL, 0 },
-		{ "TO:<bob@example.org> NOTIFY=NEVER", 0, ARGS_UNKNOWN, NULL,
+		{ "TO:<bob@example.org> X-NOTIFY=NEVER", 0, ARGS_UNKNOWN,
+		    NULL, NULL, 0 },
+		{ "TO:<bob@example.org> NOTIFY=NEVER ", 0, ARGS_SYNTAX, NULL,
+		    NULL, 0 },
+		{ "TO:<bob@example.org>  NOTIFY=NEVER", 0, ARGS_SYNTAX, NULL,
 		    NULL, 0 },
 		{ "TO:<bob@example.org> SIZE=1", 0, ARGS_UNKNOWN, NULL, NULL,
 		    0 },
@@ -392,12 +397,155 @@ ATF_TC_BODY(bdat, tc)
 	}
 }
 
+/* RET and ENVID (RFC 3461): taken, or 501 5.5.4 with dsnparam's reason */
+ATF_TC_WITHOUT_HEAD(mail_dsn);
+ATF_TC_BODY(mail_dsn, tc)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		char		 ret;
+		const char	*envid;
+		const char	*err;	/* on ARGS_PARAM: its start */
+	} t[] = {
+		{ "FROM:<a@b.example> RET=HDRS", ARGS_OK, DSN_RET_HDRS, "",
+		    NULL },
+		{ "FROM:<a@b.example> ret=full ENVID=QQ314159", ARGS_OK,
+		    DSN_RET_FULL, "QQ314159", NULL },
+		{ "FROM:<a@b.example> SIZE=10 envid=a+2Bb RET=FULL BODY=7BIT",
+		    ARGS_OK, DSN_RET_FULL, "a+2Bb", NULL },
+		{ "FROM:<> ENVID=x", ARGS_OK, 0, "x", NULL },
+		{ "FROM:<a@b.example> RET=HDRS RET=HDRS", ARGS_PARAM, 0, NULL,
+		    "duplicate RET" },
+		{ "FROM:<a@b.example> ENVID=x ENVID=y", ARGS_PARAM, 0, NULL,
+		    "duplicate ENVID" },
+		{ "FROM:<a@b.example> RET=ALL", ARGS_PARAM, 0, NULL,
+		    "RET takes" },
+		{ "FROM:<a@b.example> RET", ARGS_PARAM, 0, NULL, "RET takes" },
+		{ "FROM:<a@b.example> RET=", ARGS_PARAM, 0, NULL,
+		    "RET takes" },
+		{ "FROM:<a@b.example> ENVID=", ARGS_PARAM, 0, NULL,
+		    "ENVID takes" },
+		{ "FROM:<a@b.example> ENVID=a+2", ARGS_PARAM, 0, NULL,
+		    "ENVID takes" },
+		{ "FROM:<a@b.example> ENVID=a+0D", ARGS_PARAM, 0, NULL,
+		    "ENVID takes" },
+		{ "FROM:<a@b.example> ENVID=a=b", ARGS_PARAM, 0, NULL,
+		    "ENVID takes" },
+		{ "FROM:<a@b.example> ENVID=\xc3\xa9", ARGS_PARAM, 0, NULL,
+		    "ENVID takes" },
+	};
+	char big[200];
+	struct mail_args m;
+	const char *err;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err = NULL;
+		rc = cmd_parse_mail(t[i].in, strlen(t[i].in), 0, &m, &err);
+		ATF_CHECK_EQ_MSG(rc, t[i].rc, "case %zu (%s): rc %d (%s)", i,
+		    t[i].in, rc, err ? err : "NULL");
+		if (rc == ARGS_PARAM && t[i].rc == ARGS_PARAM)
+			ATF_CHECK_MSG(strncmp(err, t[i].err,
+			    strlen(t[i].err)) == 0, "case %zu: %s", i, err);
+		if (rc != ARGS_OK || t[i].rc != ARGS_OK)
+			continue;
+		ATF_CHECK_EQ_MSG(m.dsn.ret, t[i].ret, "case %zu", i);
+		ATF_CHECK_STREQ_MSG(m.dsn.envid, t[i].envid, "case %zu", i);
+	}
+	/* ENVID: 100 octets of xtext, not 101 */
+	snprintf(big, sizeof(big), "FROM:<a@b.example> ENVID=%0100d", 7);
+	ATF_CHECK_EQ(cmd_parse_mail(big, strlen(big), 0, &m, &err), ARGS_OK);
+	ATF_CHECK_EQ(strlen(m.dsn.envid), 100);
+	snprintf(big, sizeof(big), "FROM:<a@b.example> ENVID=%0101d", 7);
+	ATF_CHECK_EQ(cmd_parse_mail(big, strlen(big), 0, &m, &err),
+	    ARGS_PARAM);
+}
+
+/* NOTIFY and ORCPT (RFC 3461), beside the recipient */
+ATF_TC_WITHOUT_HEAD(rcpt_dsn);
+ATF_TC_BODY(rcpt_dsn, tc)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		unsigned	 notify;
+		const char	*orcpt;
+		const char	*err;	/* on ARGS_PARAM: its start */
+	} t[] = {
+		{ "TO:<bob@example.org> NOTIFY=NEVER", ARGS_OK,
+		    DSN_NOTIFY_NEVER, "", NULL },
+		{ "TO:<bob@example.org> NOTIFY=delay,Success "
+		    "ORCPT=rfc822;Bob+40example.org", ARGS_OK,
+		    DSN_NOTIFY_DELAY | DSN_NOTIFY_SUCCESS,
+		    "rfc822;Bob+40example.org", NULL },
+		{ "TO:<Postmaster> orcpt=rfc822;postmaster NOTIFY=FAILURE",
+		    ARGS_OK, DSN_NOTIFY_FAILURE, "rfc822;postmaster", NULL },
+		{ "TO:<bob@example.org> NOTIFY=NEVER NOTIFY=NEVER",
+		    ARGS_PARAM, 0, NULL, "duplicate NOTIFY" },
+		{ "TO:<bob@example.org> ORCPT=rfc822;a ORCPT=rfc822;a",
+		    ARGS_PARAM, 0, NULL, "duplicate ORCPT" },
+		{ "TO:<bob@example.org> NOTIFY=NEVER,SUCCESS", ARGS_PARAM, 0,
+		    NULL, "NOTIFY takes" },
+		{ "TO:<bob@example.org> NOTIFY=SUCCESS,SUCCESS", ARGS_PARAM,
+		    0, NULL, "NOTIFY takes" },
+		{ "TO:<bob@example.org> NOTIFY=SUCCESS,", ARGS_PARAM, 0, NULL,
+		    "NOTIFY takes" },
+		{ "TO:<bob@example.org> NOTIFY=", ARGS_PARAM, 0, NULL,
+		    "NOTIFY takes" },
+		{ "TO:<bob@example.org> NOTIFY", ARGS_PARAM, 0, NULL,
+		    "NOTIFY takes" },
+		{ "TO:<bob@example.org> ORCPT=bob@example.org", ARGS_PARAM, 0,
+		    NULL, "ORCPT takes" },
+		{ "TO:<bob@example.org> ORCPT=rfc822;", ARGS_PARAM, 0, NULL,
+		    "ORCPT takes" },
+		{ "TO:<bob@example.org> ORCPT=;bob", ARGS_PARAM, 0, NULL,
+		    "ORCPT takes" },
+		{ "TO:<bob@example.org> ORCPT=rfc822;a=b", ARGS_PARAM, 0,
+		    NULL, "ORCPT takes" },
+	};
+	char big[700];
+	struct rcpt_args r;
+	const char *err;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err = NULL;
+		rc = cmd_parse_rcpt(t[i].in, strlen(t[i].in), 0, &r, &err);
+		ATF_CHECK_EQ_MSG(rc, t[i].rc, "case %zu (%s): rc %d (%s)", i,
+		    t[i].in, rc, err ? err : "NULL");
+		if (rc == ARGS_PARAM && t[i].rc == ARGS_PARAM)
+			ATF_CHECK_MSG(strncmp(err, t[i].err,
+			    strlen(t[i].err)) == 0, "case %zu: %s", i, err);
+		if (rc != ARGS_OK || t[i].rc != ARGS_OK)
+			continue;
+		ATF_CHECK_EQ_MSG(r.dsn.notify, t[i].notify, "case %zu", i);
+		ATF_CHECK_STREQ_MSG(r.dsn.orcpt, t[i].orcpt, "case %zu", i);
+	}
+	ATF_CHECK_EQ(cmd_parse_rcpt("TO:<Postmaster> NOTIFY=NEVER", 28, 0, &r,
+	    &err), ARGS_OK);
+	ATF_CHECK_EQ(r.is_postmaster, 1);
+	/* ORCPT: 500 octets in all, not 501 */
+	snprintf(big, sizeof(big), "TO:<bob@example.org> ORCPT=rfc822;%0493d",
+	    7);
+	ATF_CHECK_EQ(cmd_parse_rcpt(big, strlen(big), 0, &r, &err), ARGS_OK);
+	ATF_CHECK_EQ(strlen(r.dsn.orcpt), 500);
+	snprintf(big, sizeof(big), "TO:<bob@example.org> ORCPT=rfc822;%0494d",
+	    7);
+	ATF_CHECK_EQ(cmd_parse_rcpt(big, strlen(big), 0, &r, &err),
+	    ARGS_PARAM);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, split);
 	ATF_TP_ADD_TC(tp, mail);
 	ATF_TP_ADD_TC(tp, mail_limits);
 	ATF_TP_ADD_TC(tp, rcpt);
+	ATF_TP_ADD_TC(tp, mail_dsn);
+	ATF_TP_ADD_TC(tp, rcpt_dsn);
 	ATF_TP_ADD_TC(tp, bdat);
 	return atf_no_error();
 }
