@@ -299,6 +299,7 @@ SH_TESTS +=	tests/queue/qstat_test
 SH_TESTS +=	tests/queue/qctl_test
 SH_TESTS +=	tests/queue/dsn_test
 SH_TESTS +=	tests/queue/inject_dsn_test
+SH_TESTS +=	tests/queue/dsnreq_test
 SH_TESTS +=	tests/queue/faults_test
 SH_TESTS +=	tests/queue/crashpoints_test
 SH_TESTS +=	tests/control/qcdb_test

@@ -369,7 +369,7 @@ sched_backoff(const struct sched *s, unsigned tries)
  * notice its NOTIFY asked for (RFC 3461 5.2.2): none when the next hop
  * took the request on, or the one forward address carries it on
  * (sched_forward.c); "relayed" to a next hop that does not offer DSN,
- * "expanded" to several forward addresses, else "delivered".
+ * "expanded" to several mailboxes or addresses, else "delivered".
  */
 static char
 delivered_state(const struct qrcpt *r, const struct spawn_status *st,
@@ -379,7 +379,7 @@ delivered_state(const struct qrcpt *r, const struct spawn_status *st,
 		return RCPT_DELIVERED;
 	if (kind == SPAWN_REMOTE)
 		return st->dsn_passed ? RCPT_DELIVERED : RCPT_TELL_RELAYED;
-	if (st->nfwd > 1)
+	if (spawn_status_expanded(st))
 		return RCPT_TELL_EXPANDED;
 	return st->nfwd == 1 ? RCPT_DELIVERED : RCPT_TELL_DELIVERED;
 }

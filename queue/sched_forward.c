@@ -59,17 +59,17 @@ write_copy(void *ctx, struct buf *out)
 }
 
 /*
- * forward_dsn - what the forward addresses of r (nfwd of them) ask of
- * DSN: r's requests, carried on (RFC 3461 6.2.7.3), but for several
- * addresses without SUCCESS, since r's sender is told "expanded" now
- * (sched.c) and not of each address.
+ * forward_dsn - what the forward addresses of r ask of DSN: r's
+ * requests, carried on (RFC 3461 6.2.7.3), but without SUCCESS when r
+ * was expanded (to several addresses, or mailboxes besides), since r's
+ * sender is told "expanded" now (sched.c) and not of each address.
  */
 static void
-forward_dsn(const struct qrcpt *r, size_t nfwd, struct dsn_rcpt *d)
+forward_dsn(const struct qrcpt *r, int expanded, struct dsn_rcpt *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->notify = r->notify;
-	if (nfwd > 1 && (d->notify & DSN_NOTIFY_SUCCESS)) {
+	if (expanded && (d->notify & DSN_NOTIFY_SUCCESS)) {
 		d->notify &= ~(unsigned)DSN_NOTIFY_SUCCESS;
 		if (d->notify == 0)
 			d->notify = DSN_NOTIFY_NEVER;
@@ -168,7 +168,7 @@ forward_make(struct sched *s, const struct qmsg *m, size_t i,
 	size_t left = st->nfwd, n;
 	struct dsn_rcpt d;
 
-	forward_dsn(&m->env.rcpt[i], st->nfwd, &d);
+	forward_dsn(&m->env.rcpt[i], spawn_status_expanded(st), &d);
 	while (left > 0) {
 		dt = p;
 		/* the run of pairs that share this Delivered-To address */

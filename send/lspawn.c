@@ -508,6 +508,10 @@ finish_delivery(struct delivery *d)
 		    "result=%s text=\"%s\"", j->req.id, j->req.job,
 		    j->req.rcpt[d->rcpt], d->target, (unsigned long)d->uid,
 		    result_word(status), d->text);
+	/* a second mailbox done for one recipient: an alias or a dot file
+	   expanded it, which sched tells a sender who asked (RFC 3461) */
+	if (status == SPAWN_OK && j->seen[d->rcpt] == SPAWN_OK)
+		j->res.st[d->rcpt].is_expanded = 1;
 	note_outcome(j, d->rcpt, status, d->text);
 	if (--j->pending == 0)
 		send_result(j);

@@ -249,6 +249,9 @@ spawn_res_encode(struct sa *out, const struct spawn_res *res)
 		if (res->st[i].status == SPAWN_OK && res->st[i].dsn_passed &&
 		    rec_puts(out, 'P', "1") == -1)
 			return -1;
+		if (res->st[i].status == SPAWN_OK && res->st[i].is_expanded &&
+		    rec_puts(out, 'X', "1") == -1)
+			return -1;
 		if (res->st[i].status == SPAWN_OK &&
 		    encode_forwards(out, &res->st[i]) == -1)
 			return -1;
@@ -309,15 +312,15 @@ decode_status(struct spawn_res *res, struct rec_reader *rr, const char *v,
 
 /*
  * spawn_res_decode - a result, strictly: J, then S and T for each
- * recipient, P1 right after the T of a K, and V and A fields after a
- * K (decode_forward).  0, or -1; res is to be freed with
+ * recipient, P1 and then X1 right after the T of a K, and V and A
+ * fields after a K (decode_forward).  0, or -1; res is to be freed with
  * spawn_res_free either way.
  */
 int
 spawn_res_decode(const char *p, size_t n, struct spawn_res *res)
 {
 	char dt[ADDR_PATH_MAX + 1];
-	int need_a = 0, is_p_due = 0;
+	int need_a = 0, flags = 0;	/* 1: P may come, 2: X may */
 	struct rec_reader rr;
 	const char *v;
 	size_t vlen;
@@ -330,9 +333,17 @@ spawn_res_decode(const char *p, size_t n, struct spawn_res *res)
 	    rec_getu(v, vlen, &res->job) == -1)
 		return -1;
 	while ((r = rec_next(&rr, &tag, &v, &vlen)) == 1) {
-		if (tag == 'P' && is_p_due && vlen == 1 && v[0] == '1')
+		if (tag == 'P' && (flags & 1) && vlen == 1 && v[0] == '1') {
 			res->st[res->n - 1].dsn_passed = 1;
-		else if (tag == 'V' || tag == 'A') {
+			flags = 2;
+			continue;
+		}
+		if (tag == 'X' && (flags & 2) && vlen == 1 && v[0] == '1') {
+			res->st[res->n - 1].is_expanded = 1;
+			flags = 0;
+			continue;
+		}
+		if (tag == 'V' || tag == 'A') {
 			if (decode_forward(res, tag, v, vlen, dt,
 			    &need_a) == -1)
 				return -1;
@@ -341,7 +352,8 @@ spawn_res_decode(const char *p, size_t n, struct spawn_res *res)
 			return -1;
 		else
 			dt[0] = '\0';	/* its forwards start with a V */
-		is_p_due = tag == 'S' && res->st[res->n - 1].status == SPAWN_OK;
+		flags = tag == 'S' && res->st[res->n - 1].status == SPAWN_OK ?
+		    3 : 0;
 	}
 	return r == 0 && res->n > 0 && !need_a ? 0 : -1;
 }
@@ -356,4 +368,15 @@ spawn_res_free(struct spawn_res *res)
 	free(res->st);
 	res->st = NULL;
 	res->n = 0;
+}
+
+/*
+ * spawn_status_expanded - whether a delivery reached more than one
+ * mailbox, target or forward address: an alias or a dot file expanded
+ * the recipient (RFC 3461's "expanded").
+ */
+int
+spawn_status_expanded(const struct spawn_status *st)
+{
+	return st->is_expanded || st->nfwd > 1;
 }

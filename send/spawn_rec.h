@@ -8,7 +8,7 @@
  *	    [G1] [Y<ret>] [J<envid>], then one or more R<recipient>,
  *	    each followed by its [D<notify>] [X<orcpt>]
  *	result (spawner to sched): J<job>, then for each recipient of the
- *	    request, in order, S<K|Z|D> T<text> [P1], and after a K from
+ *	    request, in order, S<K|Z|D> T<text> [P1] [X1], and after a K from
  *	    lspawn forwards sched must queue: groups of V<delivered-to>
  *	    (the Delivered-To address of the copy) A<address> ...
  *
@@ -22,7 +22,9 @@
  * for them.  K is delivered, Z a temporary failure, D a permanent one
  * (the letters of qmail-remote).  P1, after a K only, says the next
  * hop offered DSN and was given the requests: it, not we, tells the
- * sender about the delivery from there on.  A forward is queued by
+ * sender about the delivery from there on; X1, after a K from lspawn,
+ * that it went to more than one mailbox or target (RFC 3461's
+ * "expanded").  A forward is queued by
  * sched, not by the user's `local', so that it keeps the original
  * envelope sender without the user being trusted to choose senders:
  * the delivery is done only once the copy to the forward addresses is
@@ -63,6 +65,8 @@ struct spawn_status {
 	char		 status;
 	char		 text[SPAWN_TEXT_MAX + 1];
 	int		 dsn_passed;	/* P1: the next hop tells of it */
+	int		 is_expanded;	/* X1: lspawn delivered it to more
+					   than one mailbox or target */
 	size_t		 nfwd;
 	struct sa	 fwd;	/* nfwd pairs of NUL-terminated strings:
 				   Delivered-To address, forward address */
@@ -86,5 +90,6 @@ int	spawn_res_alloc(struct spawn_res *, unsigned long long, size_t);
 void	spawn_res_set(struct spawn_res *, size_t, char, const char *);
 int	spawn_res_forward(struct spawn_res *, size_t, const char *,
 	    const char *);
+int	spawn_status_expanded(const struct spawn_status *);
 
 #endif

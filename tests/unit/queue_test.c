@@ -1044,6 +1044,12 @@ ATF_TC_BODY(spawn_res_rejects, tc)
 		E("J1:1,P1:1,S1:K,T0:,"),
 		E("J1:1,S1:K,P1:1,T0:,"),
 		E("J1:1,S1:K,T0:,V3:a@b,A3:c@d,P1:1,"),
+		/* X1, after the T (and the P) of a K */
+		E("J1:1,S1:D,T0:,X1:1,"),
+		E("J1:1,S1:K,T0:,X1:1,P1:1,"),
+		E("J1:1,S1:K,T0:,X1:1,X1:1,"),
+		E("J1:1,S1:K,T0:,X1:0,"),
+		E("J1:1,S1:K,T0:,V3:a@b,A3:c@d,X1:1,"),
 #undef E
 	};
 	struct spawn_res got;
@@ -1060,6 +1066,14 @@ ATF_TC_BODY(spawn_res_rejects, tc)
 	ATF_REQUIRE_EQ(got.n, 2);
 	ATF_CHECK(got.st[0].dsn_passed && got.st[0].nfwd == 1);
 	ATF_CHECK(!got.st[1].dsn_passed);
+	spawn_res_free(&got);
+	p = "J1:1,S1:K,T0:,P1:1,X1:1,S1:K,T0:,X1:1,V3:a@b,A3:c@d,";
+	ATF_REQUIRE_EQ(spawn_res_decode(p, strlen(p), &got), 0);
+	ATF_CHECK(got.st[0].dsn_passed && got.st[0].is_expanded);
+	ATF_CHECK(!got.st[1].dsn_passed && got.st[1].is_expanded &&
+	    spawn_status_expanded(&got.st[1]));
+	ATF_REQUIRE_EQ(spawn_res_encode(&sa, &got), 0);
+	ATF_CHECK(sa.len == strlen(p) && memcmp(sa.s, p, sa.len) == 0);
 	spawn_res_free(&got);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		ATF_CHECK_EQ_MSG(spawn_res_decode(t[i].in, t[i].n, &got), -1,
