@@ -200,6 +200,37 @@ relayed_cleanup() {
 	rm_peers_stop
 }
 
+atf_test_case passed cleanup
+passed_head() {
+	atf_set "descr" "NOTIFY=SUCCESS relayed to a server that offers" \
+	    "DSN: the requests go on to it, and no notice comes from here"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+passed_body() {
+	qp_instance "$PWD/inst"
+	PORT=$(qp_free_port 127.0.0.2)
+	rm_peer_start p 127.0.0.2 "$PORT"
+	touch p/dsn
+	echo "remote.test:127.0.0.2:$PORT" > "$QPOST_CONTROL/smtproutes"
+	qp_start
+	inject p1 -N success,failure -R hdrs -V e1 someone@remote.test
+	qp_wait_log "to=<someone@remote.test> result=ok" 30
+	qp_wait_queue_empty 30
+	qp_stop
+	grep -q "^MAIL FROM:<bob@example.test> .*RET=HDRS ENVID=e1" p/mail/*.env ||
+	    qp_fail "the server did not get RET and ENVID" p/mail/*.env
+	grep -q "^RCPT TO:<someone@remote.test> NOTIFY=SUCCESS,FAILURE" \
+	    p/mail/*.env || qp_fail "the server did not get NOTIFY" p/mail/*.env
+	[ "$(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" -eq 0 ] ||
+	    qp_fail "a notice came from here"
+	[ "$(nlog "success told")" -eq 0 ] || qp_fail "a success was told here"
+}
+passed_cleanup() {
+	qp_stop
+	rm_peers_stop
+}
+
 atf_test_case smtp_orcpt cleanup
 smtp_orcpt_head() {
 	atf_set "descr" "requests made by SMTP reach the notice: NOTIFY and" \
@@ -284,6 +315,7 @@ atf_init_test_cases() {
 	atf_add_test_case failure_requests
 	atf_add_test_case expanded
 	atf_add_test_case relayed
+	atf_add_test_case passed
 	atf_add_test_case smtp_orcpt
 	atf_add_test_case kill_success
 }
