@@ -433,20 +433,10 @@ ATF_TC_BODY(opts, tc)
 	ATF_CHECK(dsn_opts(NULL, NULL, big, &m, &r) != NULL);
 }
 
-/* rcpts - the NUL-separated list of the NULL-ended r into sa */
-static void
-rcpts(struct sa *sa, const char *const *r)
-{
-	sa->len = 0;
-	for (; *r != NULL; r++)
-		ATF_REQUIRE_EQ(sa_catb(sa, *r, strlen(*r) + 1), 0);
-}
-
 ATF_TC_WITHOUT_HEAD(drop_env);
 ATF_TC_BODY(drop_env, tc)
 {
-	static const char *const r3[] = { "a@x.test", "b@x.test", "c@x.test",
-	    NULL };
+	static const char r3[] = "a@x.test\0b@x.test\0c@x.test";
 	static const char want[] = "F8:s@x.test,T8:a@x.test,D2:SD,"
 	    "X12:rfc822;a+40b,T8:b@x.test,T8:c@x.test,D1:N,O1:1,Y1:H,"
 	    "J6:QQ+2B1,Z0:,";
@@ -455,7 +445,7 @@ ATF_TC_BODY(drop_env, tc)
 	struct dsn_msg m;
 	struct dsn_rcpt r, none;
 
-	rcpts(&rl, r3);
+	ATF_REQUIRE_EQ(sa_catb(&rl, r3, sizeof(r3)), 0);
 	memset(&m, 0, sizeof(m));
 	memset(&r, 0, sizeof(r));
 	memset(&none, 0, sizeof(none));
