@@ -271,6 +271,7 @@ UNIT_TESTS +=	tests/unit/dns_test
 UNIT_TESTS +=	tests/unit/sched_heap_test
 UNIT_TESTS +=	tests/unit/queue_ctl_test
 UNIT_TESTS +=	tests/unit/dsn_test
+UNIT_TESTS +=	tests/unit/dsnparam_test
 UNIT_TESTS +=	tests/unit/aliases_test
 UNIT_TESTS +=	tests/unit/local_parse_test
 UNIT_TESTS +=	tests/unit/lmtp_client_test
@@ -427,6 +428,8 @@ FUZZ_TARGETS +=	fuzz_sts
 FUZZ_REPLAY +=	tests/fuzz/fuzz_sts_replay
 FUZZ_TARGETS +=	fuzz_srs
 FUZZ_REPLAY +=	tests/fuzz/fuzz_srs_replay
+FUZZ_TARGETS +=	fuzz_dsnparam
+FUZZ_REPLAY +=	tests/fuzz/fuzz_dsnparam_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -660,6 +663,10 @@ tests/fuzz/fuzz_sts_replay: tests/fuzz/fuzz_sts.c tests/fuzz/replay.c \
 tests/fuzz/fuzz_srs_replay: tests/fuzz/fuzz_srs.c tests/fuzz/replay.c \
     $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_srs.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_dsnparam_replay: tests/fuzz/fuzz_dsnparam.c \
+    tests/fuzz/replay.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dsnparam.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 # sched's timer heap is sched's own, not the archive's: linked in here

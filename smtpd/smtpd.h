@@ -71,8 +71,8 @@ struct session {
 	struct mail_args	 mail;
 	char			 sender[ADDR_PATH_MAX + 1];
 	struct sa		 rcpts;		/* NUL-terminated, back to back */
-	struct sa		 rcpt_dsn;	/* their DSN requests: a dsnparam.h
-						   list, an entry for each */
+	struct sa		 rcpt_dsn;	/* their DSN requests (a
+						   dsnparam.h list) */
 	size_t			 nrcpt;
 	struct data		 data;
 	int			 job_failed;	/* qinject could not start */

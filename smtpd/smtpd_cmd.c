@@ -220,30 +220,6 @@ xtext_decode(const char *s, size_t n, char *dst, size_t size)
 #define SEEN_BODY	0x01	/* BODY= leaves no other trace in mail_args */
 
 /*
- * next_param - the next parameter of the list s (n octets, a space
- * before each) from *at: 1 with it at *p, *len octets, and *at past
- * it; 0 at the end; -1 when it is empty (two spaces, a space at the
- * end).
- */
-static int
-next_param(const char *s, size_t n, size_t *at, const char **p, size_t *len)
-{
-	const char *sp;
-	size_t start = *at + 1, end;
-
-	if (*at >= n)
-		return 0;
-	sp = memchr(s + start, ' ', n - start);
-	end = sp != NULL ? (size_t)(sp - s) : n;
-	if (end == start)
-		return -1;
-	*p = s + start;
-	*len = end - start;
-	*at = end;
-	return 1;
-}
-
-/*
  * param_key - split one parameter keyword["="value] (s, n octets) and
  * check its keyword: *klen, and *val (NULL when there is no '=') with
  * *vlen.  Returns ARGS_OK, or ARGS_SYNTAX with *err set.
@@ -387,6 +363,57 @@ mail_param(const char *s, size_t n, int utf8_allowed, struct mail_args *a,
 }
 
 /*
+ * rcpt_param - one RCPT parameter keyword["="value] into r: NOTIFY and
+ * ORCPT (RFC 3461) are the only ones.  Returns as mail_param.
+ */
+static int
+rcpt_param(const char *s, size_t n, struct rcpt_args *r, const char **err)
+{
+	const char *val;
+	size_t klen, vlen;
+	int rc;
+
+	if ((rc = param_key(s, n, &klen, &val, &vlen, err)) != ARGS_OK)
+		return rc;
+	if ((rc = dsn_rcpt_param(s, klen, val, vlen, &r->dsn, err)) != 0)
+		return rc == 1 ? ARGS_OK : ARGS_PARAM;
+	*err = "unknown parameter";
+	return ARGS_UNKNOWN;
+}
+
+/*
+ * params - the parameters after a path (s, n octets, from at, where a
+ * space comes before each one), into MAIL's a or, when a is NULL,
+ * RCPT's r.  Returns an ARGS_ code, with *err set when not ARGS_OK.
+ */
+static int
+params(const char *s, size_t n, size_t at, int utf8_allowed,
+    struct mail_args *a, struct rcpt_args *r, const char **err)
+{
+	const char *sp;
+	size_t start, end;
+	unsigned seen = 0;
+	int rc;
+
+	for (; at < n; at = end) {
+		start = at + 1;
+		sp = memchr(s + start, ' ', n - start);
+		end = sp != NULL ? (size_t)(sp - s) : n;
+		/* two spaces, or one at the end */
+		if (end == start) {
+			*err = "bad parameter syntax";
+			return ARGS_SYNTAX;
+		}
+		rc = a != NULL ? mail_param(s + start, end - start,
+		    utf8_allowed, a, &seen, err) :
+		    rcpt_param(s + start, end - start, r, err);
+		if (rc != ARGS_OK)
+			return rc;
+	}
+	return ARGS_OK;
+}
+
+/*
  * cmd_parse_path - the "<path>" at s (n octets) into a, with the addr_
  * flags given; *span is set to its octets.  Returns an ARGS_ code;
  * what is the sender or recipient goes in the error texts.
@@ -421,10 +448,9 @@ int
 cmd_parse_mail(const char *s, size_t n, int utf8_allowed,
     struct mail_args *a, const char **err)
 {
-	const char *path, *p;
-	size_t off, span, at, len;
-	unsigned seen = 0;
-	int rc, more, flags = ADDR_NULL;
+	const char *path;
+	size_t off, span;
+	int rc, flags = ADDR_NULL;
 
 	memset(a, 0, sizeof(*a));
 	*err = "syntax: MAIL FROM:<address>";
@@ -441,14 +467,9 @@ cmd_parse_mail(const char *s, size_t n, int utf8_allowed,
 		*err = "bad sender address syntax";
 		return ARGS_SYNTAX;
 	}
-	for (at = span; (more = next_param(path, n, &at, &p, &len)) == 1;)
-		if ((rc = mail_param(p, len, utf8_allowed, a, &seen, err)) !=
-		    ARGS_OK)
-			return rc;
-	if (more == -1) {
-		*err = "bad parameter syntax";
-		return ARGS_SYNTAX;
-	}
+	if ((rc = params(path, n, span, utf8_allowed, a, NULL, err)) !=
+	    ARGS_OK)
+		return rc;
 	if (a->smtputf8)
 		flags |= ADDR_UTF8;
 	rc = cmd_parse_path(path, n, &a->addr, flags, &span,
@@ -457,25 +478,6 @@ cmd_parse_mail(const char *s, size_t n, int utf8_allowed,
 		return rc;
 	*err = "ok";
 	return ARGS_OK;
-}
-
-/*
- * rcpt_param - one RCPT parameter keyword["="value] into r: NOTIFY and
- * ORCPT (RFC 3461) are the only ones.  Returns as mail_param.
- */
-static int
-rcpt_param(const char *s, size_t n, struct rcpt_args *r, const char **err)
-{
-	const char *val;
-	size_t klen, vlen;
-	int rc;
-
-	if ((rc = param_key(s, n, &klen, &val, &vlen, err)) != ARGS_OK)
-		return rc;
-	if ((rc = dsn_rcpt_param(s, klen, val, vlen, &r->dsn, err)) != 0)
-		return rc == 1 ? ARGS_OK : ARGS_PARAM;
-	*err = "unknown parameter";
-	return ARGS_UNKNOWN;
 }
 
 /*
@@ -488,9 +490,9 @@ int
 cmd_parse_rcpt(const char *s, size_t n, int utf8, struct rcpt_args *r,
     const char **err)
 {
-	const char *path, *p;
-	size_t off, span, at, len;
-	int rc, more, flags = ADDR_POSTMASTER;
+	const char *path;
+	size_t off, span;
+	int rc, flags = ADDR_POSTMASTER;
 
 	memset(r, 0, sizeof(*r));
 	*err = "syntax: RCPT TO:<address>";
@@ -508,13 +510,8 @@ cmd_parse_rcpt(const char *s, size_t n, int utf8, struct rcpt_args *r,
 		*err = "bad recipient address syntax";
 		return ARGS_SYNTAX;
 	}
-	for (at = span; (more = next_param(path, n, &at, &p, &len)) == 1;)
-		if ((rc = rcpt_param(p, len, r, err)) != ARGS_OK)
-			return rc;
-	if (more == -1) {
-		*err = "bad parameter syntax";
-		return ARGS_SYNTAX;
-	}
+	if ((rc = params(path, n, span, utf8, NULL, r, err)) != ARGS_OK)
+		return rc;
 	r->is_postmaster = r->addr.domain[0] == '\0' &&
 	    strcasecmp(r->addr.local, "postmaster") == 0;
 	*err = "ok";

@@ -251,8 +251,17 @@ srs_body() {
 	replay fuzz_srs
 }
 
+atf_test_case dsnparam
+dsnparam_head() {
+	atf_set "descr" "fuzz_dsnparam replays its corpus and crashes"
+}
+dsnparam_body() {
+	replay fuzz_dsnparam
+}
+
 atf_init_test_cases() {
 	atf_add_test_case srs
+	atf_add_test_case dsnparam
 	atf_add_test_case sts
 	atf_add_test_case dkim
 	atf_add_test_case verify

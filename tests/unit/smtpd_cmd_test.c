@@ -397,6 +397,22 @@ ATF_TC_BODY(bdat, tc)
 	}
 }
 
+/*
+ * dsn_rc - case i's rc against the one it wants, and on ARGS_PARAM the
+ * start of its reason: 1 when both are ARGS_OK, for the values' checks.
+ */
+static int
+dsn_rc(size_t i, const char *in, int rc, int want, const char *err,
+    const char *why)
+{
+	ATF_CHECK_EQ_MSG(rc, want, "case %zu (%s): rc %d (%s)", i, in, rc,
+	    err ? err : "NULL");
+	if (rc == ARGS_PARAM && want == ARGS_PARAM)
+		ATF_CHECK_MSG(strncmp(err, why, strlen(why)) == 0,
+		    "case %zu: %s", i, err);
+	return rc == ARGS_OK && want == ARGS_OK;
+}
+
 /* RET and ENVID (RFC 3461): taken, or 501 5.5.4 with dsnparam's reason */
 ATF_TC_WITHOUT_HEAD(mail_dsn);
 ATF_TC_BODY(mail_dsn, tc)
@@ -444,12 +460,7 @@ ATF_TC_BODY(mail_dsn, tc)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		err = NULL;
 		rc = cmd_parse_mail(t[i].in, strlen(t[i].in), 0, &m, &err);
-		ATF_CHECK_EQ_MSG(rc, t[i].rc, "case %zu (%s): rc %d (%s)", i,
-		    t[i].in, rc, err ? err : "NULL");
-		if (rc == ARGS_PARAM && t[i].rc == ARGS_PARAM)
-			ATF_CHECK_MSG(strncmp(err, t[i].err,
-			    strlen(t[i].err)) == 0, "case %zu: %s", i, err);
-		if (rc != ARGS_OK || t[i].rc != ARGS_OK)
+		if (!dsn_rc(i, t[i].in, rc, t[i].rc, err, t[i].err))
 			continue;
 		ATF_CHECK_EQ_MSG(m.dsn.ret, t[i].ret, "case %zu", i);
 		ATF_CHECK_STREQ_MSG(m.dsn.envid, t[i].envid, "case %zu", i);
@@ -514,12 +525,7 @@ ATF_TC_BODY(rcpt_dsn, tc)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		err = NULL;
 		rc = cmd_parse_rcpt(t[i].in, strlen(t[i].in), 0, &r, &err);
-		ATF_CHECK_EQ_MSG(rc, t[i].rc, "case %zu (%s): rc %d (%s)", i,
-		    t[i].in, rc, err ? err : "NULL");
-		if (rc == ARGS_PARAM && t[i].rc == ARGS_PARAM)
-			ATF_CHECK_MSG(strncmp(err, t[i].err,
-			    strlen(t[i].err)) == 0, "case %zu: %s", i, err);
-		if (rc != ARGS_OK || t[i].rc != ARGS_OK)
+		if (!dsn_rc(i, t[i].in, rc, t[i].rc, err, t[i].err))
 			continue;
 		ATF_CHECK_EQ_MSG(r.dsn.notify, t[i].notify, "case %zu", i);
 		ATF_CHECK_STREQ_MSG(r.dsn.orcpt, t[i].orcpt, "case %zu", i);
