@@ -17,16 +17,14 @@ hexval(char c)
 		return c - '0';
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
 	return -1;
 }
 
 /*
  * dsn_xtext_ok - s (n bytes) is xtext (RFC 3461 4): printable ASCII but
  * '=' and space, "+XX" for any other byte.  A byte it decodes to must
- * not be a control byte either: decoded, it goes into a notice.  Lower
- * case hex digits are taken, though the RFC asks for upper case.
+ * not be a control byte either: decoded, it goes into a notice.  The
+ * hex digits are upper case, as the RFC has them.
  */
 int
 dsn_xtext_ok(const char *s, size_t n)

@@ -175,46 +175,26 @@ all_digits(const char *s, size_t n)
 	return 1;
 }
 
-/* hexval - an uppercase hex digit's value (RFC 3461 xtext), or -1. */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * xtext_decode - decode RFC 3461 xtext into dst (size octets, NUL
- * ended).  Refuses what decodes to a control octet, space, or octet
- * over 126: AUTH= names a mailbox or "<>", and the value goes to logs.
+ * ended).  Refuses what decodes to a space or an octet over 126 too:
+ * AUTH= names a mailbox or "<>", and the value goes to logs.
  */
 static int
 xtext_decode(const char *s, size_t n, char *dst, size_t size)
 {
-	size_t i, o = 0;
+	struct sa d = SA_INIT;
+	size_t i;
+	int ok;
 
-	for (i = 0; i < n; i++) {
-		int c = (unsigned char)s[i];
-
-		if (c == '+') {
-			int hi, lo;
-
-			if (n - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
-				return 0;
-			c = hi * 16 + lo;
-			i += 2;
-		} else if (c == '=')
-			return 0;
-		if (c < 33 || c > 126 || o + 1 >= size)
-			return 0;
-		dst[o++] = (char)c;
-	}
-	dst[o] = '\0';
-	return 1;
+	ok = dsn_xtext_ok(s, n) && dsn_xtext_decode(s, n, &d) == 0 &&
+	    d.len < size;
+	for (i = 0; ok && i < d.len; i++)
+		ok = (unsigned char)d.s[i] > 32 && (unsigned char)d.s[i] < 127;
+	if (ok)
+		memcpy(dst, d.s, d.len + 1);
+	sa_free(&d);
+	return ok;
 }
 
 #define SEEN_BODY	0x01	/* BODY= leaves no other trace in mail_args */
