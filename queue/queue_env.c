@@ -12,16 +12,24 @@
 #include "queue_env.h"
 #include "rec.h"
 
+/* qenv_get_dsn - a recipient's DSN requests, as a dsnparam.h entry */
+void
+qenv_get_dsn(const struct qrcpt *r, struct dsn_rcpt *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->notify = r->notify;
+	if (r->orcpt != NULL)
+		strlcpy(d->orcpt, r->orcpt, sizeof(d->orcpt));
+}
+
 /* put_dsn - a recipient's DSN requests, D and X, those it has */
 static int
 put_dsn(struct sa *out, const struct qrcpt *r)
 {
-	char letters[DSN_LETTERS_MAX + 1];
+	struct dsn_rcpt d;
 
-	dsn_notify_letters(r->notify, letters);
-	if (letters[0] != '\0' && rec_puts(out, 'D', letters) == -1)
-		return -1;
-	return r->orcpt != NULL ? rec_puts(out, 'X', r->orcpt) : 0;
+	qenv_get_dsn(r, &d);
+	return dsn_rec_put_rcpt(out, &d);
 }
 
 int
@@ -48,9 +56,7 @@ qenv_encode(const struct qenv *e, struct sa *out)
 		return -1;
 	if (e->held && rec_puts(out, 'H', "1") == -1)
 		return -1;
-	if (e->dsn.ret != 0 && rec_put(out, 'Y', &e->dsn.ret, 1) == -1)
-		return -1;
-	if (e->dsn.envid[0] != '\0' && rec_puts(out, 'J', e->dsn.envid) == -1)
+	if (dsn_rec_put_msg(out, &e->dsn) == -1)
 		return -1;
 	for (i = 0; i < e->nrcpt; i++) {
 		r = &e->rcpt[i];
@@ -158,16 +164,8 @@ decode_head(struct qenv *e, char tag, const char *v, size_t n)
 		e->kind = v[0];
 		return 0;
 	case 'Y':
-		if (n != 1 || (v[0] != DSN_RET_FULL && v[0] != DSN_RET_HDRS))
-			return -1;
-		e->dsn.ret = v[0];
-		return 0;
 	case 'J':
-		if (!dsn_envid_ok(v, n))
-			return -1;
-		memcpy(e->dsn.envid, v, n);
-		e->dsn.envid[n] = '\0';
-		return 0;
+		return dsn_rec_msg_field(tag, v, n, &e->dsn);
 	}
 	return -1;
 }
@@ -180,21 +178,18 @@ static int
 decode_rcpt_opt(struct qrcpt *r, char tag, const char *v, size_t n)
 {
 	unsigned long long u;
+	struct dsn_rcpt d;
+	int stage = 0;	/* RCPT_TAGS keeps their order */
 
-	switch (tag) {
-	case 'L':
+	if (tag == 'L') {
 		if (rec_getu(v, n, &u) == -1 || u > (1ULL << 40))
 			return -1;
 		r->last = (time_t)u;
 		return 0;
-	case 'D':
-		return n > 0 ? dsn_letters_parse(v, n, &r->notify) : -1;
-	case 'X':
-		if (!dsn_orcpt_ok(v, n) || (r->orcpt = dupv(v, n)) == NULL)
-			return -1;
-		return 0;
 	}
-	return -1;
+	qenv_get_dsn(r, &d);
+	return dsn_rec_rcpt_field(tag, v, n, &d, &stage) == -1 ? -1 :
+	    qenv_set_dsn(r, &d);
 }
 
 /*

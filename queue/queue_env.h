@@ -93,6 +93,7 @@ int	qenv_decode(const char *, size_t, struct qenv *);
 int	qenv_add_rcpt(struct qenv *, const char *);
 int	qenv_set_error(struct qrcpt *, const char *);
 int	qenv_set_dsn(struct qrcpt *, const struct dsn_rcpt *);
+void	qenv_get_dsn(const struct qrcpt *, struct dsn_rcpt *);
 int	qenv_tell_due(const struct qrcpt *);
 void	qenv_free(struct qenv *);
 

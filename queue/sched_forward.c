@@ -67,15 +67,12 @@ write_copy(void *ctx, struct buf *out)
 static void
 forward_dsn(const struct qrcpt *r, int expanded, struct dsn_rcpt *d)
 {
-	memset(d, 0, sizeof(*d));
-	d->notify = r->notify;
+	qenv_get_dsn(r, d);
 	if (expanded && (d->notify & DSN_NOTIFY_SUCCESS)) {
 		d->notify &= ~(unsigned)DSN_NOTIFY_SUCCESS;
 		if (d->notify == 0)
 			d->notify = DSN_NOTIFY_NEVER;
 	}
-	if (r->orcpt != NULL)
-		strlcpy(d->orcpt, r->orcpt, sizeof(d->orcpt));
 }
 
 /*
