@@ -10,40 +10,7 @@
 
 . "$(atf_get_srcdir)/../lib.sh"
 . "$(atf_get_srcdir)/../remote/remote.sh"
-
-# dsn_ok FILE ARGS... - the notice FILE passes dsn_check.py with ARGS.
-dsn_ok() {
-	_d_f=$1
-	shift
-	/usr/bin/python3 "$(atf_get_srcdir)/dsn_check.py" "$_d_f" "$@" \
-	    > check.out 2>&1 || {
-		cat check.out "$_d_f" >&2
-		atf_fail "$(head -n 1 check.out)"
-	}
-}
-
-# notices MAILDIR SUBJECT - the files in MAILDIR/new whose Subject
-# starts with SUBJECT, one a line.
-notices() {
-	grep -l "^Subject: $2" "$1"/new/* 2>/dev/null
-}
-
-# nnotices MAILDIR SUBJECT - how many.
-nnotices() {
-	notices "$@" | wc -l | tr -d ' '
-}
-
-# expect_notices MAILDIR SUBJECT N - exactly N such notices.
-expect_notices() {
-	_d_n=$(nnotices "$1" "$2")
-	[ "$_d_n" -eq "$3" ] ||
-	    qp_fail "$1 holds $_d_n notices \"$2\", want $3"
-}
-
-# nlog REGEX - how many lines of the instance's log match.
-nlog() {
-	grep -c -e "$1" "$QP_DIR/log"
-}
+. "$(atf_get_srcdir)/dsn.sh"
 
 # remote_instance - an instance whose remote.test goes to peer "p" (in
 # mode rcpt_mixed) on 127.0.0.2, retrying every second or two.
@@ -295,18 +262,6 @@ utf8_body() {
 }
 utf8_cleanup() {
 	qp_stop
-}
-
-# killed_at POINT SETUP - start sched so that it kills itself at POINT,
-# run SETUP (which injects), wait for the kill, and stop the group.
-killed_at() {
-	QPOST_TEST_KILL_AT=$1
-	export QPOST_TEST_KILL_AT
-	qp_start
-	unset QPOST_TEST_KILL_AT
-	$2
-	qp_wait_log "test: killed at $1" 30
-	qp_kill_sched
 }
 
 inject_bounce() {

@@ -10,34 +10,7 @@
 
 . "$(atf_get_srcdir)/../lib.sh"
 . "$(atf_get_srcdir)/../remote/remote.sh"
-
-# dsn_ok FILE ARGS... - the notice FILE passes dsn_check.py with ARGS.
-dsn_ok() {
-	_d_f=$1
-	shift
-	/usr/bin/python3 "$(atf_get_srcdir)/dsn_check.py" "$_d_f" "$@" \
-	    > check.out 2>&1 || {
-		cat check.out "$_d_f" >&2
-		atf_fail "$(head -n 1 check.out)"
-	}
-}
-
-# notices SUBJECT - bob's messages whose Subject starts with SUBJECT.
-notices() {
-	grep -l "^Subject: $1" "$QP_DIR"/home/bob/Maildir/new/* 2>/dev/null
-}
-
-# expect_notices SUBJECT N - exactly N such notices for bob.
-expect_notices() {
-	_d_n=$(notices "$1" | wc -l | tr -d ' ')
-	[ "$_d_n" -eq "$2" ] ||
-	    qp_fail "bob has $_d_n notices \"$1\", want $2"
-}
-
-# nlog REGEX - how many lines of the instance's log match.
-nlog() {
-	grep -c -e "$1" "$QP_DIR/log"
-}
+. "$(atf_get_srcdir)/dsn.sh"
 
 # inject ID ARGS... - message ID from bob, with qinject's ARGS.
 inject() {
@@ -72,8 +45,9 @@ delivered_body() {
 	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
 	qp_wait_queue_empty 30
 	qp_stop
-	expect_notices "Delivery report" 1
-	dsn_ok "$(notices "Delivery report")" --action delivered \
+	expect_notices "$QP_DIR/home/bob/Maildir" "Delivery report" 1
+	dsn_ok "$(notices "$QP_DIR/home/bob/Maildir" "Delivery report")" \
+	    --action delivered \
 	    --to bob@example.test --headers --test-id d1 \
 	    --rcpt alice@example.test=2.0.0 --envid "job 42+x=y"
 	[ "$(nlog "to=<alice@example.test> success told notice=")" -eq 1 ] ||
@@ -103,8 +77,8 @@ failure_requests_body() {
 	qp_stop
 	[ "$(nlog "bounce not sent: its NOTIFY does not ask for one")" -eq 2 ] ||
 	    qp_fail "not two recipients left unbounced by their NOTIFY"
-	expect_notices "Undelivered mail" 2
-	for f in $(notices "Undelivered mail"); do
+	expect_notices "$QP_DIR/home/bob/Maildir" "Undelivered mail" 2
+	for f in $(notices "$QP_DIR/home/bob/Maildir" "Undelivered mail"); do
 		if grep -q '^X-Test-Id: h1' "$f"; then
 			dsn_ok "$f" --action failed --to bob@example.test \
 			    --headers --test-id h1 \
@@ -141,8 +115,8 @@ one: alice"
 	qp_wait_for 3 "$QP_DIR/home/bob/Maildir/new" 30
 	qp_wait_queue_empty 30
 	qp_stop
-	expect_notices "Delivery report" 2
-	for f in $(notices "Delivery report"); do
+	expect_notices "$QP_DIR/home/bob/Maildir" "Delivery report" 2
+	for f in $(notices "$QP_DIR/home/bob/Maildir" "Delivery report"); do
 		if grep -q '^X-Test-Id: x1' "$f"; then
 			dsn_ok "$f" --action expanded --to bob@example.test \
 			    --headers --test-id x1 \
@@ -181,8 +155,8 @@ fwd: other@remote.test"
 	qp_wait_for 2 "$QP_DIR/home/bob/Maildir/new" 30
 	qp_wait_queue_empty 30
 	qp_stop
-	expect_notices "Delivery report" 2
-	for f in $(notices "Delivery report"); do
+	expect_notices "$QP_DIR/home/bob/Maildir" "Delivery report" 2
+	for f in $(notices "$QP_DIR/home/bob/Maildir" "Delivery report"); do
 		if grep -q '^X-Test-Id: r1' "$f"; then
 			dsn_ok "$f" --action relayed --to bob@example.test \
 			    --headers --test-id r1 \
@@ -257,25 +231,14 @@ EOF
 	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
 	qp_wait_queue_empty 30
 	qp_stop
-	dsn_ok "$(notices "Delivery report")" --action delivered \
+	dsn_ok "$(notices "$QP_DIR/home/bob/Maildir" "Delivery report")" \
+	    --action delivered \
 	    --to bob@example.test --headers --test-id o1 \
 	    --rcpt alice@example.test=2.0.0 --envid "QQ+1" \
 	    --orcpt "alice@example.test=rfc822;Alice@old.example"
 }
 smtp_orcpt_cleanup() {
 	qp_stop
-}
-
-# killed_at POINT SETUP - start sched so that it kills itself at POINT,
-# run SETUP (which injects), wait for the kill, and stop the group.
-killed_at() {
-	QPOST_TEST_KILL_AT=$1
-	export QPOST_TEST_KILL_AT
-	qp_start
-	unset QPOST_TEST_KILL_AT
-	$2
-	qp_wait_log "test: killed at $1" 30
-	qp_kill_sched
 }
 
 inject_success() {
@@ -301,7 +264,7 @@ kill_success_body() {
 		qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
 		qp_wait_queue_empty 30
 		qp_stop
-		expect_notices "Delivery report" 1
+		expect_notices "$QP_DIR/home/bob/Maildir" "Delivery report" 1
 		[ "$(qp_nfiles "$QP_DIR/home/alice/Maildir/new")" -eq 1 ] ||
 		    qp_fail "$point: alice's copy delivered again"
 	done
