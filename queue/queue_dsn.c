@@ -299,11 +299,6 @@ dsn_reported(char action, const struct qrcpt *r)
 	    qenv_tell_due(r);
 }
 
-static int
-chosen(const struct dsn_params *p, const struct qrcpt *r)
-{
-	return dsn_reported(p->action, r);
-}
 
 /* any_failed - whether the notice reports a failure, not only successes */
 static int
@@ -312,7 +307,7 @@ any_failed(const struct dsn_params *p)
 	size_t i;
 
 	for (i = 0; i < p->e->nrcpt; i++)
-		if (chosen(p, &p->e->rcpt[i]) && !qenv_tell_due(&p->e->rcpt[i]))
+		if (dsn_reported(p->action, &p->e->rcpt[i]) && !qenv_tell_due(&p->e->rcpt[i]))
 			return 1;
 	return 0;
 }
@@ -330,7 +325,7 @@ dsn_is_global(const struct dsn_params *p)
 	    !addr_is_ascii(p->e->sender))
 		return 1;
 	for (i = 0; i < p->e->nrcpt; i++)
-		if (chosen(p, &p->e->rcpt[i]) &&
+		if (dsn_reported(p->action, &p->e->rcpt[i]) &&
 		    !addr_is_ascii(p->e->rcpt[i].addr))
 			return 1;
 	return 0;
@@ -424,7 +419,7 @@ human(struct compose *c)
 		    text(h, c->global, "", t.s, FOLD_AT) == -1 ? -1 : 0;
 	for (i = 0; r == 0 && i < p->e->nrcpt; i++) {
 		rc = &p->e->rcpt[i];
-		if (!chosen(p, rc))
+		if (!dsn_reported(p->action, rc))
 			continue;
 		t.len = 0;
 		r = sa_catf(&t, "<%s>:%s%s", rc->addr, qenv_tell_due(rc) ?
@@ -542,7 +537,7 @@ report(struct compose *c)
 	    -1 || fields(&c->report, c->global, "Arrival-Date", when) == -1 ?
 	    -1 : 0;
 	for (i = 0; r == 0 && i < p->e->nrcpt; i++)
-		if (chosen(p, &p->e->rcpt[i]))
+		if (dsn_reported(p->action, &p->e->rcpt[i]))
 			r = report_rcpt(c, &p->e->rcpt[i]);
 	sa_free(&v);
 	return r;
@@ -681,14 +676,16 @@ pick_boundary(struct compose *c)
 }
 
 static const char *
-subject(const struct dsn_params *p)
+subject(const struct compose *c)
 {
+	const struct dsn_params *p = c->p;
+
 	if (p->is_double)
 		return "Undelivered bounce: a failure notice could not be "
 		    "delivered";
 	if (p->action == DSN_DELAYED)
 		return "Delayed mail: still trying (warning only)";
-	if (!any_failed(p))
+	if (!c->any_failed)
 		return "Delivery report: your message was delivered";
 	return "Undelivered mail: failure notice";
 }
@@ -708,7 +705,7 @@ top(struct compose *c, struct sa *h, int any8bit)
 	v.len = 0;
 	r = r == 0 ? sa_catf(&v, "<%s>", p->to) : -1;
 	r = r == 0 ? field(h, c->global, "To", v.s, v.len) : -1;
-	r = r == 0 ? fields(h, c->global, "Subject", subject(p)) : -1;
+	r = r == 0 ? fields(h, c->global, "Subject", subject(c)) : -1;
 	r = r == 0 ? fields(h, c->global, "Date", when) : -1;
 	v.len = 0;
 	r = r == 0 ? sa_catf(&v, "<%s.%s@%s>", p->id, p->e->id, p->me) : -1;

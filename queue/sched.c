@@ -266,18 +266,22 @@ sched_settle(struct sched *s, struct qmsg *m, time_t now, int changed)
 static int
 job_dsn(const struct qmsg *m, const size_t *rcpt, size_t n, struct sa *out)
 {
+	const struct qrcpt *r;
 	struct dsn_rcpt d;
 	size_t i;
-	int any = 0;
 
 	for (i = 0; i < n; i++) {
+		r = &m->env.rcpt[rcpt[i]];
+		if (r->notify != 0 || r->orcpt != NULL)
+			break;
+	}
+	if (i == n)
+		return 0;	/* nobody asked, as nearly always: no list */
+	for (i = 0; i < n; i++) {
 		qenv_get_dsn(&m->env.rcpt[rcpt[i]], &d);
-		any |= d.notify != 0 || d.orcpt[0] != '\0';
 		if (dsn_list_add(out, &d) == -1)
 			return -1;
 	}
-	if (!any)
-		out->len = 0;
 	return 0;
 }
 
