@@ -153,6 +153,7 @@ LIBSRCS +=	send/smtp_dot.c
 LIBSRCS +=	send/sock_connect.c
 LIBSRCS +=	send/lmtp_client.c
 LIBSRCS +=	send/mbox_quote.c
+LIBSRCS +=	send/mime7.c
 LIBSRCS +=	send/worker_req.c
 LIBSRCS +=	queue/addrlist.c
 LIBSRCS +=	queue/sendmail_body.c
@@ -212,6 +213,7 @@ HDRS +=		send/smtp_dot.h
 HDRS +=		send/sock_connect.h
 HDRS +=		send/lmtp_client.h
 HDRS +=		send/mbox_quote.h
+HDRS +=		send/mime7.h
 HDRS +=		queue/addrlist.h
 HDRS +=		queue/sendmail.h
 HDRS +=		smtpd/proxy.h
@@ -277,6 +279,7 @@ UNIT_TESTS +=	tests/unit/local_parse_test
 UNIT_TESTS +=	tests/unit/lmtp_client_test
 UNIT_TESTS +=	tests/unit/smtp_dot_test
 UNIT_TESTS +=	tests/unit/mbox_quote_test
+UNIT_TESTS +=	tests/unit/mime7_test
 UNIT_TESTS +=	tests/unit/sts_test
 UNIT_TESTS +=	tests/unit/srs_test
 UNIT_TESTS +=	tests/unit/addrlist_test
@@ -430,6 +433,8 @@ FUZZ_TARGETS +=	fuzz_srs
 FUZZ_REPLAY +=	tests/fuzz/fuzz_srs_replay
 FUZZ_TARGETS +=	fuzz_dsnparam
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dsnparam_replay
+FUZZ_TARGETS +=	fuzz_mime7
+FUZZ_REPLAY +=	tests/fuzz/fuzz_mime7_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -668,6 +673,10 @@ tests/fuzz/fuzz_dsnparam_replay: tests/fuzz/fuzz_dsnparam.c \
     tests/fuzz/replay.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dsnparam.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_mime7_replay: tests/fuzz/fuzz_mime7.c \
+    tests/fuzz/replay.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_mime7.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 # sched's timer heap is sched's own, not the archive's: linked in here
 tests/unit/sched_heap_test: tests/unit/sched_heap_test.c queue/sched_heap.o \
@@ -802,7 +811,7 @@ FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 		queue/qstat_print.c queue/queue_dsn.c
 FUZZ_SRCS +=	lookup/aliases_parse.c lookup/vdomains.c control/ctl.c \
 		lib/log.c lib/paths.c
-FUZZ_SRCS +=	send/mbox_quote.c
+FUZZ_SRCS +=	send/mbox_quote.c send/mime7.c
 FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_SRCS +=	smtpd/proxy.c
 FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c

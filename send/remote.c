@@ -237,10 +237,11 @@ log_attempt(const struct remote_job *j, const struct remote_attempt *at,
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	(void)snprintf(head, sizeof(head), "id=%s domain=%s mx=%s ip=%s "
-	    "port=%d tls=%s verified=%s%s%s time=%.3fs", j->id, j->domain,
+	    "port=%d tls=%s verified=%s%s%s%s time=%.3fs", j->id, j->domain,
 	    at->host->name, at->ip, at->host->port, at->tls[0] != '\0' ?
 	    at->tls : "none", at->is_verified ? "yes" : "no",
-	    dane_word(at), sts_word(at), (double)(t1.tv_sec - t0->tv_sec) +
+	    dane_word(at), sts_word(at), at->is_seven ? " body=7bit" : "",
+	    (double)(t1.tv_sec - t0->tv_sec) +
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
 	(void)sa_cats(&line, head);
 	log_results(&line, j, was_open);
@@ -574,5 +575,6 @@ main(int argc, char *argv[])
 	free(j.st);
 	free(j.is_final);
 	free(j.rcpt_dsn);
+	sa_free(&j.seven);
 	return 0;
 }

@@ -21,6 +21,8 @@
 #define REMOTE_HOSTS_MAX	20	/* MX hosts tried for one domain */
 #define REMOTE_ADDRS_MAX	10	/* addresses tried for one host */
 #define REMOTE_DOWN_MAX		64	/* addresses known to be down */
+#define REMOTE_SEVEN_MAX	(64LL * 1024 * 1024)	/* most bytes made
+						   7-bit (mime7.h) in memory */
 
 /* control/tlsdestinations policies */
 #define TLS_MAY		0	/* opportunistic: STARTTLS if offered */
@@ -94,6 +96,10 @@ struct remote_job {
 	int			 msgfd;
 	unsigned long long	 msgsize;	/* bytes on the wire */
 	int			 is_8bit;	/* body has bytes over 0x7f */
+	int			 seven_tried;	/* seven, seven_why are set */
+	struct sa		 seven;		/* the message made 7-bit */
+	const char		*seven_why;	/* or why it cannot be */
+	unsigned long long	 seven_size;	/* seven's bytes on the wire */
 	int			 is_utf8;	/* an address needs SMTPUTF8 */
 	struct dsn_msg		 dsn;		/* -R, -E: RET and ENVID */
 	struct dsn_rcpt		*rcpt_dsn;	/* -N, -O: NOTIFY and ORCPT
@@ -114,6 +120,7 @@ struct remote_attempt {
 	int		dane_usage;	/* USAGE_DANE_TA or _EE: the TLSA
 					   record that matched; 0: none */
 	int		is_next;	/* try the next host */
+	int		is_seven;	/* sent made 7-bit (mime7.h) */
 	int		timed_out;	/* the address did not answer */
 };
 

@@ -14,6 +14,7 @@
  * be tried): a session that fails before any recipient is answered
  * moves on to the next host; after that, answers are final.
  */
+#include <sys/stat.h>
 #include <errno.h>
 #include <resolv.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "mime7.h"
 #include "remote.h"
 #include "smtp_dot.h"
 #include "smtp_reply.h"
@@ -54,6 +56,7 @@ struct session {
 	int				*sent;	/* RCPT TO for it in this session */
 	int				*ok;	/* its RCPT TO was accepted */
 	struct sa			 notify;	/* NOTIFY's value */
+	int				 is_seven;	/* send j->seven */
 	char				 where[DNS_NAME_MAX + 80];
 };
 
@@ -398,9 +401,77 @@ refuse(struct session *s, const char *fmt, ...)
 	return -1;
 }
 
+/* load - the whole message file into m; -1 when it cannot be read */
+static int
+load(int fd, struct sa *m)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) == -1 || st.st_size > REMOTE_SEVEN_MAX ||
+	    sa_ready(m, (size_t)st.st_size) == -1)
+		return -1;
+	while (m->len < (size_t)st.st_size && (n = pread(fd, m->s + m->len,
+	    (size_t)st.st_size - m->len, (off_t)m->len)) > 0)
+		m->len += (size_t)n;
+	return m->len == (size_t)st.st_size ? 0 : -1;
+}
+
+/* convert - j->seven made once for all the job's hosts (mime7.h) */
+static int
+convert(struct remote_job *j)
+{
+	struct sa m = SA_INIT;
+	size_t i;
+	int r;
+
+	if (load(j->msgfd, &m) == -1) {
+		sa_free(&m);
+		return -1;
+	}
+	r = mime7_convert(m.s, m.len, &j->seven, &j->seven_why);
+	sa_free(&m);
+	if (r == -1)
+		return -1;
+	j->seven_size = j->seven.len;
+	for (i = 0; i < j->seven.len; i++)
+		j->seven_size += j->seven.s[i] == '\n';	/* becomes CRLF */
+	j->seven_tried = 1;
+	return 0;
+}
+
+/*
+ * seven_bit - RFC 6152 3: a message with 8-bit content goes to a server
+ * without 8BITMIME made 7-bit, or is refused (a later host may offer
+ * it).  0, or -1 with the results set.
+ */
+static int
+seven_bit(struct session *s)
+{
+	if (!s->j->seven_tried && convert(s->j) == -1) {
+		give_up(s, "4.3.0 unable to read the message to make it "
+		    "7-bit for %s: %s", s->where, strerror(errno));
+		return -1;
+	}
+	if (s->j->seven_why != NULL)
+		return refuse(s, "5.6.3 %s does not support 8BITMIME and the "
+		    "message cannot be made 7-bit: %s", s->where,
+		    s->j->seven_why);
+	s->is_seven = s->at->is_seven = 1;
+	return 0;
+}
+
+/* wire_size - what will be sent: the message, or its 7-bit form */
+static unsigned long long
+wire_size(const struct session *s)
+{
+	return s->is_seven ? s->j->seven_size : s->j->msgsize;
+}
+
 /*
  * can_carry - refuse what the server cannot take (RFC 6531 3.4, RFC
- * 6152 3, RFC 1870 6) rather than send what it may mangle.
+ * 1870 6) rather than send what it may mangle, and make 8-bit content
+ * 7-bit for a server that needs it (RFC 6152 3).
  */
 static int
 can_carry(struct session *s)
@@ -408,13 +479,12 @@ can_carry(struct session *s)
 	if (s->j->is_utf8 && !s->ext.smtputf8)
 		return refuse(s, "5.6.7 %s does not support SMTPUTF8, which "
 		    "the non-ASCII addresses need", s->where);
-	if (s->j->is_8bit && !s->ext.eightbitmime)
-		return refuse(s, "5.6.3 %s does not support 8BITMIME and the "
-		    "message has 8-bit content", s->where);
+	if (s->j->is_8bit && !s->ext.eightbitmime && seven_bit(s) == -1)
+		return -1;
 	if (s->ext.has_size && s->ext.size > 0 &&
-	    s->j->msgsize > s->ext.size)
+	    wire_size(s) > s->ext.size)
 		return refuse(s, "5.3.4 message size %llu exceeds the limit "
-		    "of %s (%llu)", s->j->msgsize, s->where, s->ext.size);
+		    "of %s (%llu)", wire_size(s), s->where, s->ext.size);
 	return 0;
 }
 
@@ -432,8 +502,8 @@ put_mail(struct session *s)
 	(void)snprintf(line, sizeof(line), "MAIL FROM:<%s>", s->j->sender);
 	if (s->ext.has_size)
 		(void)snprintf(line + strlen(line), sizeof(line) - strlen(line),
-		    " SIZE=%llu", s->j->msgsize);
-	if (s->j->is_8bit)
+		    " SIZE=%llu", wire_size(s));
+	if (s->j->is_8bit && !s->is_seven)
 		(void)strlcat(line, " BODY=8BITMIME", sizeof(line));
 	if (s->j->is_utf8)
 		(void)strlcat(line, " SMTPUTF8", sizeof(line));
@@ -657,7 +727,11 @@ put_body(struct session *s)
 	int r;
 
 	smtp_dot_init(&d);
-	if ((r = smtp_dot_file(&d, &s->out, s->j->msgfd)) != 0)
+	if (s->is_seven)
+		r = smtp_dot_put(&d, &s->out, s->j->seven.s, s->j->seven.len);
+	else
+		r = smtp_dot_file(&d, &s->out, s->j->msgfd);
+	if (r != 0)
 		return r;
 	return smtp_dot_end(&d, &s->out);
 }

@@ -422,7 +422,7 @@ EOM
 # Environment: PF_HOSTNAME (default mx.pf.test) is its name in the
 # banner, EHLO reply and Received: header, and the certificate's;
 # PF_VUSER (default nobody; not root, not $PF_OWNER: pipe(8) refuses
-# those) writes the mailboxes.  Exports PF_DIR, the instance's folder;
+# those) writes the mailboxes; PF_MAIN_EXTRA, lines added to main.cf.  Exports PF_DIR, the instance's folder;
 # returns once the port answers.
 #
 # Why pipe(8) and not virtual(8): virtual(8) opens virtual_mailbox_maps
@@ -467,6 +467,7 @@ pf_receiver_start() {
 		pf_main_common "$PF_DIR" "$_pf_name"
 		pf_receiver_main "$PF_DIR" "$3"
 		[ "${4:-}" != tls ] || pf_receiver_tls "$PF_DIR" "$_pf_name"
+		[ -z "${PF_MAIN_EXTRA:-}" ] || echo "$PF_MAIN_EXTRA"
 	} > "$PF_DIR/etc/main.cf"
 	# pipe(8) flags: D, O, R prepend Delivered-To:, X-Original-To:,
 	# Return-Path: (what virtual(8) and local(8) add); h and u fold

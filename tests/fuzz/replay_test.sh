@@ -259,7 +259,16 @@ dsnparam_body() {
 	replay fuzz_dsnparam
 }
 
+atf_test_case mime7
+mime7_head() {
+	atf_set "descr" "fuzz_mime7 replays its corpus and crashes"
+}
+mime7_body() {
+	replay fuzz_mime7
+}
+
 atf_init_test_cases() {
+	atf_add_test_case mime7
 	atf_add_test_case srs
 	atf_add_test_case dsnparam
 	atf_add_test_case sts

@@ -227,9 +227,24 @@ starttls_cleanup() {
 	rm_peers_stop
 }
 
+# seven_msg - a multipart message with an 8-bit text part (a line of
+# blanks at its end and one starting with a dot) and a base64 one
+seven_msg() {
+	printf '%s\n' 'From: s@sender.test' 'Subject: seven' \
+	    'MIME-Version: 1.0' \
+	    'Content-Type: multipart/mixed; boundary="=-b1"' '' \
+	    'This is MIME.' '--=-b1' \
+	    'Content-Type: text/plain; charset=utf-8' \
+	    'Content-Transfer-Encoding: 8bit' ''
+	printf 'Gr\303\274\303\237e aus K\303\266ln: = sign, blanks \t\n'
+	printf '%s\n' '.a line with a dot' '--=-b1' \
+	    'Content-Type: application/octet-stream' \
+	    'Content-Transfer-Encoding: base64' '' 'AAECAwQF' '--=-b1--'
+}
+
 atf_test_case server_limits cleanup
 server_limits_head() {
-	atf_set "descr" "no 8BITMIME, no SMTPUTF8, a SIZE limit: bounced, not mangled; plain commands without PIPELINING"
+	atf_set "descr" "no 8BITMIME: 8-bit MIME parts made quoted-printable, an 8-bit header bounced; no SMTPUTF8, a SIZE limit: bounced, not mangled; plain commands without PIPELINING"
 	atf_set "require.user" "unprivileged"
 }
 server_limits_body() {
@@ -238,9 +253,18 @@ server_limits_body() {
 	rm_remote example.test s@sender.test a@example.test b@example.test
 	rm_expect "K ^2\.0\.0" "K ^2\.0\.0"
 	grep -q "cmd \"DATA\"" p/log || atf_fail "no DATA in the peer log"
-	printf 'Subject: 8bit\n\ncaf\303\251\n' > msg
+	# RFC 6152 3: 8-bit content goes made 7-bit, or not at all
+	seven_msg > msg
 	rm_remote example.test s@sender.test a@example.test
-	rm_expect "D ^5\.6\.3 .*8BITMIME"
+	rm_expect "K ^2\.0\.0"
+	/usr/bin/python3 "$(atf_get_srcdir)/seven_check.py" msg p/mail/2.eml \
+	    > check.out || qp_fail "not made 7-bit as it should be" check.out
+	grep -q "MAIL FROM:<s@sender.test> SIZE=[0-9]*$" p/mail/2.env ||
+	    qp_fail "BODY=8BITMIME sent, or no SIZE" p/mail/2.env
+	grep -q " body=7bit " remote.log || qp_fail "no body=7bit" remote.log
+	printf 'Subject: caf\303\251\n\nx\n' > msg
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "D ^5\.6\.3 .*8BITMIME .*7-bit: 8-bit bytes in a header"
 	printf 'Subject: utf8\n\nhi\n' > msg
 	rm_remote example.test s@sender.test "$(printf 'j\303\270rn@example.test')"
 	rm_expect "D ^5\.6\.7 .*SMTPUTF8"
@@ -252,7 +276,8 @@ server_limits_body() {
 	done
 	rm_remote example.test s@sender.test a@example.test
 	rm_expect "D ^5\.3\.4 .*exceeds"
-	[ "$(rm_mails p)" -eq 1 ] || atf_fail "want only the first message stored"
+	[ "$(rm_mails p)" -eq 2 ] ||
+	    atf_fail "want only the first two messages stored"
 }
 server_limits_cleanup() {
 	rm_peers_stop

@@ -228,7 +228,58 @@ dsn_passed_cleanup() {
 	pf_cleanup
 }
 
+atf_test_case seven_bit cleanup
+seven_bit_head() {
+	atf_set "descr" "to a Postfix that does not offer 8BITMIME, a" \
+	    "message with 8-bit parts arrives made 7-bit (RFC 6152 3): the" \
+	    "8-bit parts quoted-printable, the rest as sent, every part the" \
+	    "same once decoded"
+	atf_set "require.user" "root"
+	atf_set "require.progs" "postfix"
+	atf_set "timeout" "180"
+}
+seven_bit_body() {
+	pf_base
+	port=$(pf_free_port 127.0.0.2) || atf_fail "no free port"
+	PF_MAIN_EXTRA="smtpd_discard_ehlo_keywords = 8bitmime" \
+	    pf_receiver_start 127.0.0.2 "$port" "a.test"
+	r=$PF_BASE/r
+	mkdir -p "$r/control" "$r/queue/mess" || atf_fail "cannot make $r"
+	echo sender.test > "$r/control/me"
+	echo "a.test:127.0.0.2:$port" > "$r/control/smtproutes"
+	{
+		printf '%s\n' 'From: s@sender.test' 'Subject: seven' \
+		    'MIME-Version: 1.0' \
+		    'Content-Type: multipart/alternative; boundary=b' '' \
+		    '--b' 'Content-Type: text/plain; charset=utf-8' ''
+		printf 'eight bits: Gr\303\274\303\237e\n.\n..\n'
+		printf '%s\n' '--b' 'Content-Type: text/html; charset=utf-8' \
+		    'Content-Transfer-Encoding: 8bit' ''
+		printf '<p>%0100d \303\251</p>\n' 0
+		printf '%s\n' '--b--'
+	} > m
+	cp m "$r/queue/mess/0123456789abcdef"
+	chown -R "$QP_USER" "$r"
+	runuser -u "$QP_USER" -- env -i PATH=/usr/bin:/bin \
+	    QPOST_CONTROL="$r/control" QPOST_QUEUE="$r/queue" \
+	    QPOST_LIBEXEC="$(qp_top)/build/libexec" /usr/bin/python3 \
+	    "$(atf_get_srcdir)/rspawn_run.py" J=1 I=0123456789abcdef \
+	    F=sender@sender.test R=r1@a.test \
+	    > result 2> rspawn.log || qp_fail "rspawn gave no result" rspawn.log
+	rm_expect "J ^1$" "K ^2\.0\.0 .*said: 250 " "P ^1$"
+	pf_wait_delivered "$PF_DIR/mail" 1
+	pf_body "$PF_DIR"/mail/a.test/r1/new/* > got
+	/usr/bin/python3 "$(atf_get_srcdir)/seven_check.py" m got \
+	    > check.out || qp_fail "not made 7-bit as it should be" check.out
+	grep -q "discarding EHLO keywords: 8BITMIME" "$PF_DIR/maillog" ||
+	    qp_fail "Postfix offered 8BITMIME" "$PF_DIR/maillog"
+}
+seven_bit_cleanup() {
+	pf_cleanup
+}
+
 atf_init_test_cases() {
+	atf_add_test_case seven_bit
 	atf_add_test_case fifty_plain
 	atf_add_test_case starttls_mx
 	atf_add_test_case starttls_dane
