@@ -167,6 +167,7 @@ LIBSRCS +=	queue/verify_ar.c
 LIBSRCS +=	queue/verify_ptr.c
 LIBSRCS +=	queue/verify_header.c
 LIBSRCS +=	smtpd/dnsbl.c
+LIBSRCS +=	smtpd/policy.c
 LIBSRCS +=	queue/milter.c queue/milter_msg.c
 LIBSRCS +=	send/sts_parse.c send/sts_sweep.c
 LIBSRCS +=	lib/srs.c
@@ -197,6 +198,7 @@ HDRS +=		lookup/senders.h
 HDRS +=		lookup/relayrcpt.h lookup/badaddr.h
 HDRS +=		lib/srs.h smtpd/smtpd_srs.h
 HDRS +=		lib/dsnparam.h
+HDRS +=		smtpd/policy.h
 HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
@@ -280,6 +282,7 @@ UNIT_TESTS +=	tests/unit/lmtp_client_test
 UNIT_TESTS +=	tests/unit/smtp_dot_test
 UNIT_TESTS +=	tests/unit/mbox_quote_test
 UNIT_TESTS +=	tests/unit/mime7_test
+UNIT_TESTS +=	tests/unit/policy_proto_test
 UNIT_TESTS +=	tests/unit/sts_test
 UNIT_TESTS +=	tests/unit/srs_test
 UNIT_TESTS +=	tests/unit/addrlist_test
@@ -317,6 +320,7 @@ SH_TESTS +=	tests/smtpd/harness_test
 SH_TESTS +=	tests/smtpd/protocol_test
 SH_TESTS +=	tests/smtpd/data_test
 SH_TESTS +=	tests/smtpd/policy_test
+SH_TESTS +=	tests/smtpd/policyd_test
 SH_TESTS +=	tests/smtpd/limits_test
 SH_TESTS +=	tests/smtpd/bounds_test
 SH_TESTS +=	tests/smtpd/clients_test
@@ -435,6 +439,8 @@ FUZZ_TARGETS +=	fuzz_dsnparam
 FUZZ_REPLAY +=	tests/fuzz/fuzz_dsnparam_replay
 FUZZ_TARGETS +=	fuzz_mime7
 FUZZ_REPLAY +=	tests/fuzz/fuzz_mime7_replay
+FUZZ_TARGETS +=	fuzz_policy
+FUZZ_REPLAY +=	tests/fuzz/fuzz_policy_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -569,7 +575,7 @@ SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \
 		smtpd/smtpd_tls.o
 SMTPD_OBJS +=	smtpd/smtpd_proxy.o
 SMTPD_OBJS +=	smtpd/smtpd_verify.o
-SMTPD_OBJS +=	smtpd/smtpd_dnsbl.o
+SMTPD_OBJS +=	smtpd/smtpd_dnsbl.o smtpd/smtpd_policy.o
 SMTPD_OBJS +=	smtpd/smtpd_listen.o smtpd/smtpd_keep.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
@@ -672,6 +678,10 @@ tests/fuzz/fuzz_srs_replay: tests/fuzz/fuzz_srs.c tests/fuzz/replay.c \
 tests/fuzz/fuzz_dsnparam_replay: tests/fuzz/fuzz_dsnparam.c \
     tests/fuzz/replay.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_dsnparam.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_policy_replay: tests/fuzz/fuzz_policy.c \
+    tests/fuzz/replay.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_policy.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 tests/fuzz/fuzz_mime7_replay: tests/fuzz/fuzz_mime7.c \
     tests/fuzz/replay.c $(LIBA) $(HDRS)
@@ -821,7 +831,7 @@ FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
 FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c
-FUZZ_SRCS +=	smtpd/dnsbl.c lib/clock.c
+FUZZ_SRCS +=	smtpd/dnsbl.c lib/clock.c smtpd/policy.c
 FUZZ_SRCS +=	smtpd/smtpd_runner.c lib/spawn.c lib/fdpass.c
 FUZZ_SRCS +=	send/worker_req.c send/spawn_msg.c
 FUZZ_SRCS +=	queue/milter.c queue/milter_msg.c

@@ -36,6 +36,7 @@ const struct ctl_knob ctl_knobs[] = {
 	{ "timeoutconnect", 1, 3600, 60 },
 	{ "timeoutdnsbl", 1, 60, 4 },			/* all zones together */
 	{ "timeoutmboxlock", 1, 86400, 60 },
+	{ "timeoutpolicy", 1, 3600, 100 },	/* Postfix's default */
 	{ "timeoutprogram", 1, 7 * 86400, 3600 },
 	{ "timeoutremote", 1, 3600, 0 },		/* 0: RFC 5321's */
 	{ "timeoutsession", 1, 864000, 3600 },

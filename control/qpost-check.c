@@ -42,6 +42,7 @@
 #include "ctl_knob.h"
 #include "dns.h"
 #include "dnsbl.h"
+#include "policy.h"
 #include "lmtp_client.h"
 #include "local_parse.h"
 #include "log.h"
@@ -132,6 +133,7 @@ static const struct setting settings[] = {
 	{ "outgoingip", K_LIST, "<the kernel chooses>", O_NONE },
 	{ "passwd", K_SECRET, "<none: AUTH fails>", O_QPAUTH },
 	{ "passwd.cdb", K_SECRET, "<none: AUTH fails>", O_QPAUTH },
+	{ "policy", K_ORDERED, "<none>", O_NONE },
 	{ "proxyfrom", K_LIST, "<none>", O_NONE },
 	{ "queuelifetime", K_INT, NULL, O_NONE },
 	{ "rcpthosts", K_CDB, "<none>", O_NONE },
@@ -152,6 +154,7 @@ static const struct setting settings[] = {
 	{ "timeoutconnect", K_INT, NULL, O_NONE },
 	{ "timeoutdnsbl", K_INT, NULL, O_NONE },
 	{ "timeoutmboxlock", K_INT, NULL, O_NONE },
+	{ "timeoutpolicy", K_INT, NULL, O_NONE },
 	{ "timeoutprogram", K_INT, NULL, O_NONE },
 	{ "timeoutremote", K_INT, "<RFC 5321>", O_NONE },
 	{ "timeoutsession", K_INT, NULL, O_NONE },
@@ -711,7 +714,9 @@ static void
 check_programs(void)
 {
 	static struct dnsbl_list zones;
+	struct policy_addr servers[POLICY_MAX];
 	struct remote_cfg c;
+	size_t n;
 	int r, at_connect, timeout;
 
 	cap_begin();
@@ -729,6 +734,9 @@ check_programs(void)
 	cap_begin();
 	r = dnsbl_load(&zones, &at_connect, &timeout);
 	cap_end("dnsbl", r == -1);
+	cap_begin();
+	r = policy_load(servers, &n);
+	cap_end("policy", r == -1);
 }
 
 /* value_of - the value read for the setting name */

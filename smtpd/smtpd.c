@@ -122,7 +122,8 @@ session_load(struct session *s)
 	    knob("maxerrors", &t->maxerrors) == -1 ||
 	    knob("timeoutsmtpd", &t->timeout) == -1 ||
 	    knob("timeoutsession", &t->session_timeout) == -1 ||
-	    knob("greetdelay", &t->greetdelay) == -1)
+	    knob("greetdelay", &t->greetdelay) == -1 ||
+	    session_policy_load() == -1)
 		return -1;
 	t->databytes = (unsigned long long)db;
 	/* a broken certificate only costs STARTTLS (454), not the session */

@@ -73,6 +73,8 @@ struct session {
 	struct sa		 rcpts;		/* NUL-terminated, back to back */
 	struct sa		 rcpt_dsn;	/* their DSN requests (a
 						   dsnparam.h list) */
+	struct sa		 prepend;	/* header lines from policy
+						   servers (smtpd_policy.c) */
 	size_t			 nrcpt;
 	struct data		 data;
 	int			 job_failed;	/* qinject could not start */
@@ -100,5 +102,9 @@ const char *smtpd_verify_reply(int);
 #define DNSBL_LATE	1	/* after a balancer's PROXY header */
 void	session_dnsbl(struct session *, int);
 int	session_dnsbl_refuses(const struct session *, int);
+/* smtpd_policy.c */
+#define POLICY_LINE_MAX	1024	/* session_policy_rcpt's reply */
+int	session_policy_load(void);
+int	session_policy_rcpt(struct session *, const char *, char *, size_t);
 
 #endif

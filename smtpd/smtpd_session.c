@@ -192,6 +192,7 @@ reset_transaction(struct session *s)
 	s->sender[0] = '\0';
 	s->rcpts.len = 0;
 	s->rcpt_dsn.len = 0;
+	s->prepend.len = 0;
 	s->nrcpt = 0;
 	s->job_failed = 0;
 	if (s->state > STATE_HELO)
@@ -239,6 +240,9 @@ start_message(struct session *s)
 	tls[0] = '\0';
 	if (s->tls_active)
 		snprintf(tls, sizeof(tls), " (%s)", s->tls.info);
+	/* a policy server's headers above: Postfix puts them there too */
+	if (s->prepend.len > 0)
+		qjob_write(&s->job, s->prepend.s, s->prepend.len);
 	n = snprintf(line, sizeof(line), "Received: from %s (%s [%s])\n"
 	    "\tby %s (qpost) with %s%s id %s%s%s%s; %s\n", s->helo, s->host,
 	    s->ip, s->set.me.s, with(s, w, sizeof(w)), tls, s->job.id,
@@ -860,7 +864,7 @@ static void
 do_rcpt(struct session *s, const struct smtp_cmd *c)
 {
 	struct rcpt_args r;
-	char addr[ADDR_PATH_MAX + 1];
+	char addr[ADDR_PATH_MAX + 1], line[POLICY_LINE_MAX];
 	const char *why;
 	int code;
 
@@ -898,6 +902,13 @@ do_rcpt(struct session *s, const struct smtp_cmd *c)
 		snprintf(addr, sizeof(addr), "postmaster@%s", s->set.me.s);
 	else if (addr_format(&r.addr, addr, sizeof(addr)) == -1) {
 		error_reply(s, "553 5.1.3 Recipient address too long");
+		return;
+	}
+	if ((code = session_policy_rcpt(s, addr, line, sizeof(line))) != 1) {
+		if (code == 0)
+			error_reply(s, "%s", line);
+		else
+			reply(s, "%s", line);
 		return;
 	}
 	if (!keep_rcpt(s, addr, &r.dsn))
@@ -1199,4 +1210,5 @@ session_run(struct session *s)
 	sa_wipe(&s->authline);
 	sa_free(&s->rcpts);
 	sa_free(&s->rcpt_dsn);
+	sa_free(&s->prepend);
 }

@@ -302,6 +302,21 @@ session_dnsbl_refuses(const struct session *s, int at_connect)
 	return 0;
 }
 
+/*
+ * session_policy_rcpt - no policy server: smtpd_policy.c talks to one
+ * over a socket, and fuzz_policy has the protocol's parser.
+ */
+int
+session_policy_rcpt(struct session *s, const char *rcpt, char *line,
+    size_t size)
+{
+	(void)s;
+	(void)rcpt;
+	(void)line;
+	(void)size;
+	return 1;
+}
+
 int
 stls_load(struct smtpd_tls *t)
 {

@@ -267,7 +267,16 @@ mime7_body() {
 	replay fuzz_mime7
 }
 
+atf_test_case policy
+policy_head() {
+	atf_set "descr" "fuzz_policy replays its corpus and crashes"
+}
+policy_body() {
+	replay fuzz_policy
+}
+
 atf_init_test_cases() {
+	atf_add_test_case policy
 	atf_add_test_case mime7
 	atf_add_test_case srs
 	atf_add_test_case dsnparam
