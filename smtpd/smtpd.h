@@ -54,6 +54,7 @@ struct session {
 	time_t			 deadline;	/* end of the whole session */
 	long long		 errors;
 	unsigned		 messages;
+	unsigned		 transactions;	/* MAILs taken */
 	/* TLS (smtpd_tls.c) and submission */
 	struct smtpd_tls	 tls;
 	int			 tls_ok;	/* stls_load: 1, 0 none, -1 broken */

@@ -132,7 +132,7 @@ request(const struct session *s, const char *rcpt, struct sa *req)
 	env = getenv("TCPLOCALPORT");
 	r |= policy_attr(req, "server_port", env != NULL ? env : "");
 	/* one value for every recipient of a transaction (postgrey's) */
-	(void)snprintf(n, sizeof(n), "%s.%u", s->sid, s->messages);
+	(void)snprintf(n, sizeof(n), "%s.%u", s->sid, s->transactions);
 	r |= policy_attr(req, "instance", n);
 	(void)snprintf(n, sizeof(n), "%llu", s->mail.size);
 	r |= policy_attr(req, "size", n);

@@ -692,6 +692,7 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 	if (s->authenticated && !owns_sender(s))
 		return;
 	s->state = STATE_MAIL;
+	s->transactions++;
 	reply(s, "250 2.1.0 Ok");
 }
 

@@ -93,6 +93,24 @@ actions_body() {
 	    atf_fail "recipient_count does not count the accepted"
 	[ "$(request 1 instance)" = "$(request 6 instance)" ] ||
 	    atf_fail "instance differs within a transaction"
+	# another transaction in the session: another instance
+	{
+		echo "< 220"
+		echo "> EHLO client.test"
+		echo "< 250"
+		for i in 1 2; do
+			echo "> MAIL FROM:<sender@client.test>"
+			echo "< 250 2.1.0"
+			echo "> RCPT TO:<plain$i@other.test>"
+			echo "< 250 2.1.5"
+			echo "> RSET"
+			echo "< 250"
+		done
+		echo "> QUIT"
+	} > s3
+	qp_smtp_dialog s3
+	[ "$(request 7 instance)" != "$(request 8 instance)" ] ||
+	    atf_fail "instance kept from the last transaction"
 	grep -q "policy action=HOLD taken as DUNNO" "$QP_DIR/smtpd.log" ||
 	    qp_fail "HOLD not logged" "$QP_DIR/smtpd.log"
 	grep -q "refused rcpt=<reject@other.test> policy=550" \
@@ -109,7 +127,7 @@ actions_body() {
 	xp=$(grep -n '^X-Policy:' "$f" | cut -d: -f1)
 	rc=$(grep -n '^Received: from client.test' "$f" | cut -d: -f1)
 	[ "$xp" -lt "$rc" ] || qp_fail "X-Policy: is below Received:" "$f"
-	[ "$(request 7 instance)" != "$(request 1 instance)" ] ||
+	[ "$(request 9 instance)" != "$(request 1 instance)" ] ||
 	    atf_fail "instance kept from the last session"
 	qp_stop "$QP_DIR"
 }
