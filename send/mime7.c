@@ -61,9 +61,8 @@ refuse(struct conv *c, const char *why)
 	return 1;
 }
 
-/* has8 - whether any byte is over 0x7f */
-static int
-has8(const char *p, size_t n)
+int
+mime7_has8(const char *p, size_t n)
 {
 	size_t i;
 
@@ -509,7 +508,7 @@ multipart(struct conv *c, const struct ent *e, const struct ctype *ct,
 	if (!is_identity(cte))
 		return refuse(c, "a multipart under a Content-Transfer-Encoding");
 	d = next_delimiter(e, e->body, ct->boundary, &kind);
-	if (has8(e->p + e->body, d - e->body))
+	if (mime7_has8(e->p + e->body, d - e->body))
 		return refuse(c, "8-bit bytes in a multipart's preamble");
 	if (put_header(c, e, cte[0] == '\0' ? NULL : "7bit", "") == -1 ||
 	    put(c, e->p + e->body, d - e->body) == -1)
@@ -523,7 +522,7 @@ multipart(struct conv *c, const struct ent *e, const struct ctype *ct,
 		if ((r = part(c, e, i, d, is_digest)) != 0)
 			return r;
 	}
-	if (has8(e->p + d, e->len - d))
+	if (mime7_has8(e->p + d, e->len - d))
 		return refuse(c, "8-bit bytes in a multipart's epilogue");
 	return put(c, e->p + d, e->len - d);
 }
@@ -555,9 +554,9 @@ entity(struct conv *c, struct ent *e)
 	struct ctype ct;
 	char cte[32];
 
-	if (!has8(e->p, e->len))
+	if (!mime7_has8(e->p, e->len))
 		return put(c, e->p, e->len);
-	if (has8(e->p, e->hend))
+	if (mime7_has8(e->p, e->hend))
 		return refuse(c, "8-bit bytes in a header field");
 	if (e->depth > MIME7_DEPTH)
 		return refuse(c, "MIME parts nested too deeply");

@@ -44,5 +44,7 @@ int	mime7_convert(const char *msg, size_t len, struct sa *out,
  * (a bare CR too) is encoded.  0, or -1 when out could not grow.
  */
 int	mime7_qp(struct sa *out, const char *p, size_t n);
+/* mime7_has8 - whether any byte of p[0, n) is over 0x7f */
+int	mime7_has8(const char *p, size_t n);
 
 #endif

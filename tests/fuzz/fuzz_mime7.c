@@ -27,17 +27,6 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define PREFIX	"kept\n"	/* what out held before: never touched */
 
-static int
-has8(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] > 0x7f)
-			return 1;
-	return 0;
-}
-
 /* hex - a hex digit's value, or -1 */
 static int
 hex(char c)
@@ -110,10 +99,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(memcmp(out.s, PREFIX, kept) == 0);
 	if (r == 1) {
 		CHECK(why != NULL && out.len == kept);
-		CHECK(has8(in, size));
+		CHECK(mime7_has8(in, size));
 	} else {
-		CHECK(!has8(out.s, out.len));
-		if (!has8(in, size))
+		CHECK(!mime7_has8(out.s, out.len));
+		if (!mime7_has8(in, size))
 			CHECK(out.len - kept == size &&
 			    memcmp(out.s + kept, in, size) == 0);
 		CHECK(mime7_convert(out.s + kept, out.len - kept, &again,
