@@ -224,6 +224,24 @@ sts_word(const struct remote_attempt *at)
 }
 
 /*
+ * dsn_word - " dsn=passed" when the sender's DSN requests went on to a
+ * server that took the message for one of this attempt's recipients:
+ * from now on the notices are that server's (RFC 3461 5.2.1).
+ */
+static const char *
+dsn_word(const struct remote_job *j, const int *was_open)
+{
+	size_t i;
+
+	if (j->rcpt_dsn == NULL && j->dsn.ret == 0 && j->dsn.envid[0] == '\0')
+		return "";
+	for (i = 0; i < j->nrcpt; i++)
+		if (was_open[i] && j->st[i].dsn_passed)
+			return " dsn=passed";
+	return "";
+}
+
+/*
  * log_attempt - one line for an attempt: the host, its address, TLS,
  * the time it took and the open recipients' results with their text.
  */
@@ -237,10 +255,11 @@ log_attempt(const struct remote_job *j, const struct remote_attempt *at,
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	(void)snprintf(head, sizeof(head), "id=%s domain=%s mx=%s ip=%s "
-	    "port=%d tls=%s verified=%s%s%s%s time=%.3fs", j->id, j->domain,
+	    "port=%d tls=%s verified=%s%s%s%s%s time=%.3fs", j->id, j->domain,
 	    at->host->name, at->ip, at->host->port, at->tls[0] != '\0' ?
 	    at->tls : "none", at->is_verified ? "yes" : "no",
 	    dane_word(at), sts_word(at), at->is_seven ? " body=7bit" : "",
+	    dsn_word(j, was_open),
 	    (double)(t1.tv_sec - t0->tv_sec) +
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
 	(void)sa_cats(&line, head);

@@ -65,6 +65,8 @@ offered_body() {
 	    "RCPT TO:<a@example.test> NOTIFY=SUCCESS,FAILURE ORCPT=$ORCPT_A" \
 	    "RCPT TO:<b@example.test>" \
 	    "RCPT TO:<c@example.test> NOTIFY=NEVER"
+	grep -q " dsn=passed time=" remote.log ||
+	    qp_fail "the attempt does not say dsn=passed" remote.log
 	# without PIPELINING, one command at a time; ORCPT without NOTIFY
 	rm_mode p plain_esmtp
 	rm_remote -R FULL -O "rfc822;d@example.test" -O "" -- example.test \
@@ -121,6 +123,7 @@ not_offered_body() {
 	env_is 1 "MAIL FROM:<sender@sender.test> SIZE=$SIZE" \
 	    "RCPT TO:<a@example.test>" "RCPT TO:<b@example.test>" \
 	    "RCPT TO:<c@example.test>"
+	grep -q "dsn=" remote.log && qp_fail "dsn= without DSN" remote.log
 	# the peer would offer DSN to EHLO, which it refuses
 	: > p/dsn
 	rm_mode p ehlo_refused
