@@ -401,15 +401,21 @@ refuse(struct session *s, const char *fmt, ...)
 	return -1;
 }
 
-/* load - the whole message file into m; -1 when it cannot be read */
+/*
+ * load - the whole message file into m: 0; -1 when it cannot be read;
+ * -2 when it is over REMOTE_SEVEN_MAX.
+ */
 static int
 load(int fd, struct sa *m)
 {
 	struct stat st;
 	ssize_t n;
 
-	if (fstat(fd, &st) == -1 || st.st_size > REMOTE_SEVEN_MAX ||
-	    sa_ready(m, (size_t)st.st_size) == -1)
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (st.st_size > REMOTE_SEVEN_MAX)
+		return -2;
+	if (sa_ready(m, (size_t)st.st_size) == -1)
 		return -1;
 	while (m->len < (size_t)st.st_size && (n = pread(fd, m->s + m->len,
 	    (size_t)st.st_size - m->len, (off_t)m->len)) > 0)
@@ -425,11 +431,14 @@ convert(struct remote_job *j)
 	size_t i;
 	int r;
 
-	if (load(j->msgfd, &m) == -1) {
+	if ((r = load(j->msgfd, &m)) == -1) {
 		sa_free(&m);
 		return -1;
 	}
-	r = mime7_convert(m.s, m.len, &j->seven, &j->seven_why);
+	if (r == -2)
+		j->seven_why = "it is larger than the 64 MiB converted in memory";
+	else
+		r = mime7_convert(m.s, m.len, &j->seven, &j->seven_why);
 	sa_free(&m);
 	if (r == -1)
 		return -1;

@@ -265,6 +265,12 @@ server_limits_body() {
 	printf 'Subject: caf\303\251\n\nx\n' > msg
 	rm_remote example.test s@sender.test a@example.test
 	rm_expect "D ^5\.6\.3 .*8BITMIME .*7-bit: 8-bit bytes in a header"
+	# over the 64 MiB converted in memory (a sparse file)
+	printf 'Subject: big\n\ncaf\303\251\n' > msg
+	truncate -s 67108865 msg
+	rm_remote example.test s@sender.test a@example.test
+	rm_expect "D ^5\.6\.3 .*7-bit: it is larger than the 64 MiB"
+	rm msg
 	printf 'Subject: utf8\n\nhi\n' > msg
 	rm_remote example.test s@sender.test "$(printf 'j\303\270rn@example.test')"
 	rm_expect "D ^5\.6\.7 .*SMTPUTF8"
