@@ -304,6 +304,18 @@ is_identity(const char *cte)
 	    strcmp(cte, "8bit") == 0 || strcmp(cte, "binary") == 0;
 }
 
+/* put_cte - a Content-Transfer-Encoding field saying cte */
+static int
+put_cte(struct conv *c, const char *cte)
+{
+	static const char name[] = "Content-Transfer-Encoding: ";
+
+	if (put(c, name, sizeof(name) - 1) == -1 ||
+	    put(c, cte, strlen(cte)) == -1)
+		return -1;
+	return put(c, "\n", 1);
+}
+
 /*
  * put_header - e's header section with its Content-Transfer-Encoding
  * fields replaced by one saying cte (NULL: kept), then the fields of
@@ -320,9 +332,7 @@ put_header(struct conv *c, const struct ent *e, const char *cte,
 		end = field_end(e->p, e->hend, i);
 		if (cte != NULL && field_value(e->p, i, end,
 		    "Content-Transfer-Encoding", &n) != NULL) {
-			if (!is_done && (put(c, "Content-Transfer-Encoding: ",
-			    27) == -1 || put(c, cte, strlen(cte)) == -1 ||
-			    put(c, "\n", 1) == -1))
+			if (!is_done && put_cte(c, cte) == -1)
 				return -1;
 			is_done = 1;
 			continue;
@@ -330,8 +340,7 @@ put_header(struct conv *c, const struct ent *e, const char *cte,
 		if (put(c, e->p + i, end - i) == -1)
 			return -1;
 	}
-	if (!is_done && (put(c, "Content-Transfer-Encoding: ", 27) == -1 ||
-	    put(c, cte, strlen(cte)) == -1 || put(c, "\n", 1) == -1))
+	if (!is_done && put_cte(c, cte) == -1)
 		return -1;
 	if (put(c, extra, strlen(extra)) == -1)
 		return -1;
