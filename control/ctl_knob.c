@@ -33,6 +33,7 @@ const struct ctl_knob ctl_knobs[] = {
 	{ "remoteport", 1, 65535, 25 },
 	{ "retrymax", 1, 100000000, 3600 },
 	{ "retrymin", 1, 100000000, 60 },
+	{ "softbounce", 0, 1, 0 },	/* 1: no 5xx, no bounce: they wait */
 	{ "timeoutconnect", 1, 3600, 60 },
 	{ "timeoutdnsbl", 1, 60, 4 },			/* all zones together */
 	{ "timeoutmboxlock", 1, 86400, 60 },

@@ -148,6 +148,7 @@ static const struct setting settings[] = {
 	{ "singleuser", K_LINE, "<none>", O_NONE },
 	{ "smtpauth", K_SECRET, "<none>", O_QPREMOTE },
 	{ "smtproutes", K_LIST, "<none: MX>", O_NONE },
+	{ "softbounce", K_INT, NULL, O_NONE },
 	{ "srsdomain", K_LINE, "<me>", O_NONE },
 	{ "srskey", K_SECRET, "<none: forwards keep their sender>",
 	    O_ROOT_QPSMTPD },

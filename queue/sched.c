@@ -398,13 +398,16 @@ record(struct sched *s, struct qmsg *m, size_t i,
 	if (st->status == SPAWN_OK) {
 		r->state = delivered_state(r, st, kind);
 		result = "ok";
-	} else if (st->status == SPAWN_PERM) {
+	} else if (st->status == SPAWN_PERM && !s->soft_bounce) {
 		r->state = RCPT_FAILED;
 		result = "bounce";
 	} else if (now - m->env.arrival >= s->lifetime) {
 		expire_rcpt(s, m, i, st->text, now);
 		return;
 	} else {
+		/* control/softbounce: a failure kept for the admin to mend */
+		if (st->status == SPAWN_PERM)
+			result = "softbounce";
 		/* never past the lifetime: then it expires untried */
 		r->next = now + sched_backoff(s, r->tries);
 		if (r->next > expire_deadline(s, m))
@@ -546,6 +549,7 @@ load_control(struct sched *s)
 		{ "retrymax", offsetof(struct sched, retry_max) },
 		{ "delaynotice", offsetof(struct sched, delay_notice) },
 		{ "bouncemaxbytes", offsetof(struct sched, bounce_max) },
+		{ "softbounce", offsetof(struct sched, soft_bounce) },
 	};
 	const char *age = getenv("QPOST_CLEANUP_AGE");
 	const char *express = getenv("QPOST_EXPRESS_MAX");

@@ -79,6 +79,7 @@ struct sched {
 	size_t		 running[2];
 	long long	 lifetime, retry_min, retry_max, cleanup_age;
 	long long	 delay_notice, bounce_max;
+	long long	 soft_bounce;	/* 1: permanent failures wait */
 	time_t		 last_cleanup;
 	long long	 concurrency_domain;	/* remote, per domain */
 	struct fair	*fair;

@@ -35,6 +35,7 @@ struct settings {
 	long long		 timeout;	/* idle, seconds */
 	long long		 session_timeout;
 	long long		 greetdelay;	/* seconds, 0: none */
+	long long		 soft_bounce;	/* 1: 55x replies as 45x */
 	struct sa		 badmailfrom;	/* refused senders */
 	struct sa		 badrcptto;	/* refused recipients */
 };

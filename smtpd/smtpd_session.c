@@ -61,6 +61,28 @@ session_end(void)
 	siglongjmp(session_done, 1);
 }
 
+/*
+ * soften - control/softbounce: a refusal 550 to 554 (of a sender, a
+ * recipient, a message) becomes 450 to 454, its enhanced code 4.x.x,
+ * so that the client keeps the mail while the admin checks the
+ * settings that refused it, as Postfix's soft_bounce does.
+ */
+static void
+soften(char *line, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 3 <= n; i++) {
+		if ((i == 0 || line[i - 1] == '\n') && line[i] == '5' &&
+		    line[i + 1] == '5' && line[i + 2] >= '0' &&
+		    line[i + 2] <= '4') {
+			line[i] = '4';
+			if (i + 5 < n && line[i + 4] == '5' && line[i + 5] == '.')
+				line[i + 4] = '4';
+		}
+	}
+}
+
 /* reply - one reply line (or several, joined by "\n") with CRLF ends. */
 static void __attribute__((format(printf, 2, 3)))
 reply(struct session *s, const char *fmt, ...)
@@ -76,6 +98,8 @@ reply(struct session *s, const char *fmt, ...)
 		n = 0;
 	if ((size_t)n > sizeof(line) - 3)
 		n = (int)sizeof(line) - 3;
+	if (s->set.soft_bounce)
+		soften(line, (size_t)n);
 	line[n++] = '\r';
 	line[n++] = '\n';
 	if (buf_put(&s->out, line, (size_t)n) == -1)

@@ -234,6 +234,39 @@ remote_expired_cleanup() {
 	qp_stop
 }
 
+atf_test_case soft_bounce cleanup
+soft_bounce_head() {
+	atf_set "descr" "with control/softbounce, a permanent failure waits" \
+	    "in the queue (logged softbounce, no bounce); once it is" \
+	    "removed and sched reloaded, the next attempt bounces"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+soft_bounce_body() {
+	qp_instance "$PWD/inst"
+	echo 1 > "$QPOST_CONTROL/softbounce"
+	echo 1 > "$QPOST_CONTROL/retrymin"
+	echo 1 > "$QPOST_CONTROL/retrymax"
+	qp_start
+	qp_msg sb > m
+	atf_check "$QPOST_LIBEXEC/qinject" -f bob@example.test \
+	    nosuchuser@example.test < m
+	qp_wait_log "to=<nosuchuser@example.test> result=softbounce try=2 next=" 30
+	[ ! -d "$QP_DIR/home/bob/Maildir/new" ] ||
+	    [ "$(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" -eq 0 ] ||
+	    atf_fail "a bounce was sent under softbounce"
+	atf_check -o match:"nosuchuser@example.test" "$QPOST_LIBEXEC/qstat"
+	echo 0 > "$QPOST_CONTROL/softbounce"
+	qp_reload
+	qp_wait_for 1 "$QP_DIR/home/bob/Maildir/new" 30
+	atf_check -o match:"no mailbox here by that name" \
+	    sh -c "cat '$QP_DIR'/home/bob/Maildir/new/*"
+	qp_wait_queue_empty 30
+}
+soft_bounce_cleanup() {
+	qp_stop
+}
+
 atf_test_case policy cleanup
 policy_head() {
 	atf_set "descr" "sched, lspawn, rspawn and local run under" \
@@ -272,5 +305,6 @@ atf_init_test_cases() {
 	atf_add_test_case pool_bounds
 	atf_add_test_case retry
 	atf_add_test_case remote_expired
+	atf_add_test_case soft_bounce
 	atf_add_test_case policy
 }

@@ -67,6 +67,45 @@ relay_tricks_cleanup() {
 	qp_stop
 }
 
+atf_test_case soft_bounce cleanup
+soft_bounce_head() {
+	atf_set "descr" "control/softbounce: refusals 550 to 554 come as 450" \
+	    "to 454 with a 4.x.x code; syntax errors stay 5xx"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+soft_bounce_body() {
+	qp_smtpd_instance "$PWD/inst"
+	echo 1 > "$QPOST_CONTROL/softbounce"
+	echo "bad@sender.test" > "$QPOST_CONTROL/badmailfrom"
+	qp_start
+	qp_smtpd_start
+	cat > s <<EOM
+< 220
+> EHLO client.test
+< 250
+> MAIL FROM:<bad@sender.test>
+< 45
+> MAIL FROM:<sender@example.test>
+< 250 2.1.0
+> RCPT TO:<victim@remote.test>
+< 450 4.7.1 Relaying denied
+> RCPT TO:<nosuch@example.test>
+< 450 4.1.1
+> RCPT TO:<broken
+< 501 5.1.3
+> QUIT
+< 221 2.0.0
+<eof
+EOM
+	qp_smtp_dialog s
+	grep -q '^S: 45[0-4] 4\.' dialog.out || atf_fail "badmailfrom not softened"
+	qp_stop "$QP_DIR"
+}
+soft_bounce_cleanup() {
+	qp_stop
+}
+
 atf_test_case relayclient cleanup
 relayclient_head() {
 	atf_set "descr" "RELAYCLIENT in the environment (even empty) lets" \
@@ -327,6 +366,7 @@ ipv6_cleanup() {
 }
 
 atf_init_test_cases() {
+	atf_add_test_case soft_bounce
 	atf_add_test_case relay_tricks
 	atf_add_test_case relayclient
 	atf_add_test_case relay_file
