@@ -794,6 +794,20 @@ check_relay_recipients(void)
 		}
 }
 
+/*
+ * check_soft_bounce - softbounce is a safety net for a while: left on,
+ * mail that should bounce waits in the queue until it expires.
+ */
+static void
+check_soft_bounce(void)
+{
+	const struct value *v = value_of("softbounce");
+
+	if (v->state == 1 && strcmp(v->text.s, "1") == 0)
+		add_problem("softbounce", 0, 1, "on: no mail is refused or "
+		    "bounced for good until it is 0 again");
+}
+
 /* known_file - whether name belongs in the control directory. */
 static int
 known_file(const char *name)
@@ -1091,6 +1105,7 @@ main(int argc, char *argv[])
 	check_programs();
 	check_passwd_cdb();
 	check_relay_recipients();
+	check_soft_bounce();
 	check_tlshosts();
 	check_unknown(paths_control());
 	print_problems();

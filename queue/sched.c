@@ -563,6 +563,10 @@ load_control(struct sched *s)
 			diex(EXIT_TEMP, "control/%s is broken: fix it and "
 			    "restart", knobs[i].name);
 	}
+	if (s->soft_bounce)
+		log_warnx("control/softbounce is on: permanent failures wait "
+		    "in the queue instead of bouncing; set it to 0 once the "
+		    "logs show nothing is wrong");
 	/* test-only: the age at which a stale drop file is removed */
 	s->cleanup_age = age != NULL ? atoll(age) : 129600;
 	/* test-only: fewer messages delivered before their commit (0: none) */

@@ -173,6 +173,13 @@ warnings_body() {
 	atf_check -s exit:1 -o inline:"tlsdestinations: warning: the policy dane (or dane-only) trusts the AD bit of resolvers off this host, which anyone on the way can set: name a validating resolver on 127.0.0.1 or ::1 in resolvers\n" \
 	    "$QPOST_LIBEXEC/qpost-check" -q -w
 	rm control/tlsdestinations control/resolvers
+	# softbounce left on
+	echo 1 > control/softbounce
+	atf_check -s exit:1 -o inline:"softbounce: warning: on: no mail is refused or bounced for good until it is 0 again\n" \
+	    "$QPOST_LIBEXEC/qpost-check" -q -w
+	echo 0 > control/softbounce
+	atf_check -o empty "$QPOST_LIBEXEC/qpost-check" -q -w
+	rm control/softbounce
 	# relayrecipients that forgets a domain of rcpthosts
 	printf 'example.com\nexample.net\n.sub.example\n' > control/rcpthosts
 	printf 'alice@Example.COM\n' > control/relayrecipients

@@ -252,6 +252,8 @@ soft_bounce_body() {
 	atf_check "$QPOST_LIBEXEC/qinject" -f bob@example.test \
 	    nosuchuser@example.test < m
 	qp_wait_log "to=<nosuchuser@example.test> result=softbounce try=2 next=" 30
+	grep -q "control/softbounce is on" "$QP_DIR/log" ||
+	    qp_fail "sched did not warn of softbounce" "$QP_DIR/log"
 	[ ! -d "$QP_DIR/home/bob/Maildir/new" ] ||
 	    [ "$(qp_nfiles "$QP_DIR/home/bob/Maildir/new")" -eq 0 ] ||
 	    atf_fail "a bounce was sent under softbounce"
