@@ -715,7 +715,7 @@ static void
 check_programs(void)
 {
 	static struct dnsbl_list zones;
-	struct policy_addr servers[POLICY_MAX];
+	struct lmtp_dest servers[POLICY_MAX];
 	struct remote_cfg c;
 	size_t n;
 	int r, at_connect, timeout;

@@ -299,7 +299,6 @@ dsn_reported(char action, const struct qrcpt *r)
 	    qenv_tell_due(r);
 }
 
-
 /* any_failed - whether the notice reports a failure, not only successes */
 static int
 any_failed(const struct dsn_params *p)
@@ -307,7 +306,8 @@ any_failed(const struct dsn_params *p)
 	size_t i;
 
 	for (i = 0; i < p->e->nrcpt; i++)
-		if (dsn_reported(p->action, &p->e->rcpt[i]) && !qenv_tell_due(&p->e->rcpt[i]))
+		if (dsn_reported(p->action, &p->e->rcpt[i]) &&
+		    !qenv_tell_due(&p->e->rcpt[i]))
 			return 1;
 	return 0;
 }

@@ -19,6 +19,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "milter.h"
 #include "policy.h"
 #include "sa.h"
 
@@ -29,58 +30,22 @@ static const char *const dunno_like[] = {
 };
 
 int
-policy_addr_parse(const char *line, struct policy_addr *a)
+policy_addr_parse(const char *line, struct lmtp_dest *d)
 {
-	unsigned char buf[sizeof(struct in6_addr)];
-	const char *p, *colon;
-	char *end;
-	long port;
-	size_t n;
+	unsigned char bin[sizeof(struct in6_addr)];
 
-	memset(a, 0, sizeof(*a));
-	if (strncmp(line, "unix:", 5) == 0) {
-		p = line + 5;
-		for (n = 0; p[n] != '\0'; n++)
-			if ((unsigned char)p[n] < 0x21 || p[n] == 0x7f)
-				return -1;
-		if (p[0] != '/' || n >= sizeof(a->path))
-			return -1;
-		memcpy(a->path, p, n + 1);
-		a->is_unix = 1;
-		return 0;
-	}
-	if (strncmp(line, "inet:", 5) != 0)
+	if (milter_dest_parse(line, d) == -1)
 		return -1;
-	p = line + 5;
-	if (*p == '[') {
-		if ((colon = strstr(p, "]:")) == NULL)
-			return -1;
-		n = (size_t)(colon - p - 1);
-		p++;
-		colon++;
-	} else {
-		/* an IPv6 address goes in brackets, as everywhere here */
-		if ((colon = strchr(p, ':')) == NULL)
-			return -1;
-		n = (size_t)(colon - p);
-	}
-	if (n == 0 || n >= sizeof(a->host))
-		return -1;
-	memcpy(a->host, p, n);
-	a->host[n] = '\0';
-	if (inet_pton(strchr(a->host, ':') != NULL ? AF_INET6 : AF_INET,
-	    a->host, buf) != 1)
-		return -1;
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || port < 1 ||
-	    port > 65535)
-		return -1;
-	a->port = (int)port;
-	return 0;
+	/* Postfix would take a blank as the end of the name */
+	if (d->is_unix)
+		return strpbrk(d->path, " \t") == NULL ? 0 : -1;
+	/* numeric: smtpd looks no name up for a policy server */
+	return inet_pton(strchr(d->host, ':') != NULL ? AF_INET6 : AF_INET,
+	    d->host, bin) == 1 ? 0 : -1;
 }
 
 int
-policy_load(struct policy_addr addr[POLICY_MAX], size_t *n)
+policy_load(struct lmtp_dest addr[POLICY_MAX], size_t *n)
 {
 	struct sa list = SA_INIT;
 	const char *p;
@@ -159,12 +124,11 @@ set_text(struct policy_action *a, const char *src)
 static const char *
 status_in(const char *text, char cls, char *status, size_t size)
 {
-	size_t k = 0, digits;
+	size_t k = 2, digits;
 	int dots = 0;
 
 	if (text[0] != cls || text[1] != '.')
 		return NULL;
-	k = 2;
 	while (dots < 2) {
 		for (digits = 0; text[k] >= '0' && text[k] <= '9'; k++)
 			digits++;

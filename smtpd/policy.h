@@ -18,20 +18,12 @@
 
 #include <stddef.h>
 
+#include "lmtp_client.h"
 #include "sa.h"
 
 #define POLICY_REPLY_MAX	4096	/* a whole reply */
 #define POLICY_TEXT_MAX		400	/* text of an SMTP reply or header */
-#define POLICY_PATH_MAX		108	/* sun_path */
 #define POLICY_MAX		8	/* services in control/policy */
-
-/* one line of control/policy */
-struct policy_addr {
-	int	is_unix;
-	char	path[POLICY_PATH_MAX];	/* unix: the socket */
-	char	host[64];		/* inet: a numeric address */
-	int	port;
-};
 
 /* what a reply decides */
 enum policy_verdict {
@@ -50,12 +42,13 @@ struct policy_action {
 						   its name, for the log */
 };
 
-int	policy_load(struct policy_addr[POLICY_MAX], size_t *);
+int	policy_load(struct lmtp_dest[POLICY_MAX], size_t *);
 	/* control/policy's servers (none when it is absent): 0, or -1
 	   when it is broken (logged) */
-int	policy_addr_parse(const char *, struct policy_addr *);
-	/* a control/policy line, "unix:/path", "inet:ADDR:PORT" or
-	   "inet:[ADDR6]:PORT": 0, or -1 */
+int	policy_addr_parse(const char *, struct lmtp_dest *);
+	/* a control/policy line, as a milter's (milter_dest_parse):
+	   "unix:/path" without blanks, "inet:ADDR:PORT" or
+	   "inet:[ADDR6]:PORT", the address numeric: 0, or -1 */
 int	policy_attr(struct sa *, const char *, const char *);
 	/* "name=value\n", the value cut at its first control byte: 0 or
 	   -1 (out of memory) */

@@ -21,29 +21,24 @@
  * up (permit_mynetworks, permit_sasl_authenticated first), so that a
  * greylisting server does not delay a user's own mail.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "clock.h"
 #include "ctl_knob.h"
+#include "lmtp_client.h"
 #include "log.h"
 #include "policy.h"
 #include "smtpd.h"
-#include "sock_connect.h"
 
 #define PREPEND_MAX	(8 * 1024)	/* header bytes one transaction adds */
 
 static struct {
-	struct policy_addr	addr[POLICY_MAX];
+	struct lmtp_dest	addr[POLICY_MAX];
 	int			fd[POLICY_MAX];	/* -1: not connected */
 	size_t			n;
 	long long		timeout;	/* seconds, for one question */
@@ -64,45 +59,6 @@ session_policy_load(void)
 	for (k = 0; k < pol.n; k++)
 		pol.fd[k] = -1;
 	return 0;
-}
-
-/* connect_to - a connection to a's server, or -1 */
-static int
-connect_to(const struct policy_addr *a)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_un *un = (struct sockaddr_un *)&ss;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len;
-	int fd, saved;
-
-	memset(&ss, 0, sizeof(ss));
-	if (a->is_unix) {
-		un->sun_family = AF_UNIX;
-		memcpy(un->sun_path, a->path, strlen(a->path) + 1);
-		len = sizeof(*un);
-	} else if (inet_pton(AF_INET, a->host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((unsigned short)a->port);
-		len = sizeof(*in4);
-	} else {
-		(void)inet_pton(AF_INET6, a->host, &in6->sin6_addr);
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((unsigned short)a->port);
-		len = sizeof(*in6);
-	}
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (sock_connect(fd, (struct sockaddr *)&ss, len,
-	    (int)pol.timeout) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
 }
 
 /* request - the question about rcpt, in the protocol's attributes */
@@ -203,13 +159,16 @@ static int
 question(const struct session *s, size_t k, const struct sa *req,
     struct policy_action *a)
 {
+	const struct lmtp_dest *d = &pol.addr[k];
+	char failed[256];
 	const char *why = NULL;
 	int tries, was_kept;
 
 	for (tries = 0; tries < 2; tries++) {
 		was_kept = pol.fd[k] != -1;
-		if (!was_kept && (pol.fd[k] = connect_to(&pol.addr[k])) == -1)
-			why = strerror(errno);
+		if (!was_kept && (pol.fd[k] = lmtp_dest_connect(d,
+		    (int)pol.timeout, failed, sizeof(failed))) == -1)
+			why = failed;
 		else if (ask(k, req, a, &why) == 0)
 			return 0;
 		if (pol.fd[k] != -1) {
@@ -219,12 +178,8 @@ question(const struct session *s, size_t k, const struct sa *req,
 		if (!was_kept || why != CLOSED)
 			break;
 	}
-	if (pol.addr[k].is_unix)
-		log_warnx("session=%s ip=%s policy=unix:%s unusable: %s",
-		    s->sid, s->ip, pol.addr[k].path, why);
-	else
-		log_warnx("session=%s ip=%s policy=inet:%s:%d unusable: %s",
-		    s->sid, s->ip, pol.addr[k].host, pol.addr[k].port, why);
+	log_warnx("session=%s ip=%s policy=%s%s unusable: %s", s->sid, s->ip,
+	    d->is_unix ? "" : "inet:", d->name, why);
 	return -1;
 }
 

@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *in = (const char *)data, *why;
 	struct policy_action a;
-	struct policy_addr addr;
+	struct lmtp_dest addr;
 	struct sa req = SA_INIT;
 	char *str;
 	int end;

@@ -26,7 +26,7 @@ action(const char *value)
 ATF_TC_WITHOUT_HEAD(addresses);
 ATF_TC_BODY(addresses, tc)
 {
-	struct policy_addr a;
+	struct lmtp_dest a;
 	const char *bad[] = { "", "unix:", "unix:relative", "unix:/a b",
 	    "inet:127.0.0.1", "inet:127.0.0.1:", "inet:127.0.0.1:0",
 	    "inet:127.0.0.1:65536", "inet:127.0.0.1:1x", "inet:localhost:25",
