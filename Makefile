@@ -153,6 +153,7 @@ LIBSRCS +=	send/smtp_dot.c
 LIBSRCS +=	send/sock_connect.c
 LIBSRCS +=	send/lmtp_client.c
 LIBSRCS +=	send/mbox_quote.c
+LIBSRCS +=	send/mime.c
 LIBSRCS +=	send/mime7.c
 LIBSRCS +=	send/worker_req.c
 LIBSRCS +=	queue/addrlist.c
@@ -215,6 +216,7 @@ HDRS +=		send/smtp_dot.h
 HDRS +=		send/sock_connect.h
 HDRS +=		send/lmtp_client.h
 HDRS +=		send/mbox_quote.h
+HDRS +=		send/mime.h
 HDRS +=		send/mime7.h
 HDRS +=		queue/addrlist.h
 HDRS +=		queue/sendmail.h
@@ -821,7 +823,7 @@ FUZZ_SRCS +=	lib/rec.c queue/queue_env.c queue/queue_id.c queue/queue_ctl.c \
 		queue/qstat_print.c queue/queue_dsn.c
 FUZZ_SRCS +=	lookup/aliases_parse.c lookup/vdomains.c control/ctl.c \
 		lib/log.c lib/paths.c
-FUZZ_SRCS +=	send/mbox_quote.c send/mime7.c
+FUZZ_SRCS +=	send/mbox_quote.c send/mime.c send/mime7.c
 FUZZ_SRCS +=	queue/addrlist.c queue/sendmail_body.c
 FUZZ_SRCS +=	smtpd/proxy.c
 FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c

@@ -16,17 +16,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mime.h"
 #include "mime7.h"
 #include "sa.h"
-
-#define BOUNDARY_MAX	200	/* RFC 2046 allows 70; be lenient */
-
-/* what a Content-Type field says, as far as conversion cares */
-struct ctype {
-	char	type[32];
-	char	sub[64];
-	char	boundary[BOUNDARY_MAX + 1];
-};
 
 /* one entity: its bytes, where its header ends and its body starts */
 struct ent {
@@ -152,129 +144,21 @@ find_field(const struct ent *e, const char *name, size_t *vlen)
 	return NULL;
 }
 
-/* skip_cfws - blanks, line ends and (nested (comments)) */
-static size_t
-skip_cfws(const char *v, size_t n, size_t i)
-{
-	int depth = 0;
-
-	for (; i < n; i++) {
-		if (depth > 0 && v[i] == '\\' && i + 1 < n)
-			i++;
-		else if (v[i] == '(')
-			depth++;
-		else if (depth > 0 && v[i] == ')')
-			depth--;
-		else if (depth == 0 && !isspace((unsigned char)v[i]))
-			break;
-	}
-	return i;
-}
-
-/* is_tchar - a byte of an RFC 2045 token */
-static int
-is_tchar(char ch)
-{
-	return ch > ' ' && ch < 127 && strchr("()<>@,;:\\\"/[]?=", ch) == NULL;
-}
-
-/*
- * token - the token at v[*i] into dst (lower case when fold); 0, or -1
- * when there is none or it does not fit.
- */
-static int
-token(const char *v, size_t n, size_t *i, char *dst, size_t size, int fold)
-{
-	size_t k = 0;
-
-	while (*i < n && is_tchar(v[*i])) {
-		if (k + 1 >= size)
-			return -1;
-		dst[k++] = fold ? (char)tolower((unsigned char)v[*i]) : v[*i];
-		(*i)++;
-	}
-	dst[k] = '\0';
-	return k == 0 ? -1 : 0;
-}
-
-/* quoted - the quoted-string at v[*i] (its opening quote), unquoted */
-static int
-quoted(const char *v, size_t n, size_t *i, char *dst, size_t size)
-{
-	size_t k = 0;
-
-	for ((*i)++; *i < n && v[*i] != '"'; (*i)++) {
-		if (v[*i] == '\\' && *i + 1 < n)
-			(*i)++;
-		else if (v[*i] == '\r' || v[*i] == '\n')
-			continue;	/* folding */
-		if (k + 1 >= size)
-			return -1;
-		dst[k++] = v[*i];
-	}
-	dst[k] = '\0';
-	if (*i == n)
-		return -1;
-	(*i)++;
-	return 0;
-}
-
-/* parse_param - one "; name=value"; 0, or -1 at the end or at garbage */
-static int
-parse_param(const char *v, size_t n, size_t *i, struct ctype *ct)
-{
-	char name[64], value[BOUNDARY_MAX + 1];
-	int r;
-
-	*i = skip_cfws(v, n, *i);
-	if (*i == n || v[*i] != ';')
-		return -1;
-	*i = skip_cfws(v, n, *i + 1);
-	if (token(v, n, i, name, sizeof(name), 1) == -1)
-		return -1;
-	*i = skip_cfws(v, n, *i);
-	if (*i == n || v[*i] != '=')
-		return -1;
-	*i = skip_cfws(v, n, *i + 1);
-	if (*i < n && v[*i] == '"')
-		r = quoted(v, n, i, value, sizeof(value));
-	else
-		r = token(v, n, i, value, sizeof(value), 0);
-	if (r == -1)
-		return -1;
-	if (strcmp(name, "boundary") == 0)
-		(void)strlcpy(ct->boundary, value, sizeof(ct->boundary));
-	return 0;
-}
-
 /*
  * parse_ctype - e's Content-Type, or its default (RFC 2045 5.2, RFC
  * 2046 5.1.5: message/rfc822 inside multipart/digest).  A field that
  * does not parse is taken as the default, as readers take it.
  */
 static void
-parse_ctype(const struct ent *e, struct ctype *ct)
+parse_ctype(const struct ent *e, struct mime_ctype *ct)
 {
 	const char *v;
-	size_t n, i = 0;
+	size_t n;
 
-	memset(ct, 0, sizeof(*ct));
-	if ((v = find_field(e, "Content-Type", &n)) != NULL) {
-		i = skip_cfws(v, n, 0);
-		if (token(v, n, &i, ct->type, sizeof(ct->type), 1) == 0 &&
-		    (i = skip_cfws(v, n, i)) < n && v[i] == '/' &&
-		    (i = skip_cfws(v, n, i + 1), 1) &&
-		    token(v, n, &i, ct->sub, sizeof(ct->sub), 1) == 0) {
-			while (parse_param(v, n, &i, ct) == 0)
-				;
-			return;
-		}
-		memset(ct, 0, sizeof(*ct));
-	}
-	(void)strlcpy(ct->type, e->is_digest ? "message" : "text",
-	    sizeof(ct->type));
-	(void)strlcpy(ct->sub, e->is_digest ? "rfc822" : "plain",
-	    sizeof(ct->sub));
+	if ((v = find_field(e, "Content-Type", &n)) != NULL &&
+	    mime_ctype_parse(v, n, ct) == 0)
+		return;
+	mime_ctype_default(ct, e->is_digest);
 }
 
 /*
@@ -290,9 +174,9 @@ parse_cte(const struct ent *e, char *cte, size_t size)
 	cte[0] = '\0';
 	if ((v = find_field(e, "Content-Transfer-Encoding", &n)) == NULL)
 		return;
-	i = skip_cfws(v, n, 0);
-	if (token(v, n, &i, cte, size, 1) == -1 ||
-	    skip_cfws(v, n, i) != n)
+	i = mime_skip_cfws(v, n, 0);
+	if (mime_token(v, n, &i, cte, size, 1) == -1 ||
+	    mime_skip_cfws(v, n, i) != n)
 		(void)strlcpy(cte, "?", size);
 }
 
@@ -436,31 +320,6 @@ leaf(struct conv *c, const struct ent *e, const char *cte)
 	return mime7_qp(c->out, e->p + e->body, e->len - e->body);
 }
 
-/*
- * delimiter - whether the line p[i, end) is "--boundary" (1) or
- * "--boundary--" (2), blanks after either allowed (RFC 2046 5.1.1).
- */
-static int
-delimiter(const char *p, size_t i, size_t end, const char *b)
-{
-	size_t bl = strlen(b), k;
-	int kind = 1;
-
-	if (end - i < bl + 2 || p[i] != '-' || p[i + 1] != '-' ||
-	    memcmp(p + i + 2, b, bl) != 0)
-		return 0;
-	k = i + 2 + bl;
-	if (end - k >= 2 && p[k] == '-' && p[k + 1] == '-') {
-		kind = 2;
-		k += 2;
-	}
-	for (; k < end; k++)
-		if (p[k] != ' ' && p[k] != '\t' && p[k] != '\r' &&
-		    p[k] != '\n')
-			return 0;
-	return kind;
-}
-
 /* next_delimiter - the start of the next delimiter line at or after i */
 static size_t
 next_delimiter(const struct ent *e, size_t i, const char *b, int *kind)
@@ -469,7 +328,7 @@ next_delimiter(const struct ent *e, size_t i, const char *b, int *kind)
 
 	for (; i < e->len; i = end) {
 		end = line_end(e->p, e->len, i);
-		if ((*kind = delimiter(e->p, i, end, b)) != 0)
+		if ((*kind = mime_delimiter(e->p + i, end - i, b)) != 0)
 			return i;
 	}
 	*kind = 0;
@@ -506,7 +365,7 @@ part(struct conv *c, const struct ent *m, size_t from, size_t to,
 
 /* multipart - the header, then each part converted in turn */
 static int
-multipart(struct conv *c, const struct ent *e, const struct ctype *ct,
+multipart(struct conv *c, const struct ent *e, const struct mime_ctype *ct,
     const char *cte)
 {
 	size_t i, d, end;
@@ -560,7 +419,7 @@ message_part(struct conv *c, const struct ent *e, const char *cte)
 static int
 entity(struct conv *c, struct ent *e)
 {
-	struct ctype ct;
+	struct mime_ctype ct;
 	char cte[32];
 
 	if (!mime7_has8(e->p, e->len))
