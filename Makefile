@@ -169,6 +169,8 @@ LIBSRCS +=	queue/verify_ptr.c
 LIBSRCS +=	queue/verify_header.c
 LIBSRCS +=	smtpd/dnsbl.c
 LIBSRCS +=	smtpd/policy.c
+LIBSRCS +=	smtpd/checks.c
+LIBSRCS +=	smtpd/content.c
 LIBSRCS +=	queue/milter.c queue/milter_msg.c
 LIBSRCS +=	send/sts_parse.c send/sts_sweep.c
 LIBSRCS +=	lib/srs.c
@@ -199,7 +201,7 @@ HDRS +=		lookup/senders.h
 HDRS +=		lookup/relayrcpt.h lookup/badaddr.h
 HDRS +=		lib/srs.h smtpd/smtpd_srs.h
 HDRS +=		lib/dsnparam.h
-HDRS +=		smtpd/policy.h
+HDRS +=		smtpd/policy.h smtpd/checks.h smtpd/content.h
 HDRS +=		lookup/vdomains.h
 HDRS +=		send/lresolve.h
 HDRS +=		smtpd/smtpd_auth.h
@@ -578,6 +580,7 @@ SMTPD_OBJS =	smtpd/smtpd.o smtpd/smtpd_session.o smtpd/smtpd_queue.o \
 SMTPD_OBJS +=	smtpd/smtpd_proxy.o
 SMTPD_OBJS +=	smtpd/smtpd_verify.o
 SMTPD_OBJS +=	smtpd/smtpd_dnsbl.o smtpd/smtpd_policy.o
+SMTPD_OBJS +=	smtpd/smtpd_checks.o
 SMTPD_OBJS +=	smtpd/smtpd_listen.o smtpd/smtpd_keep.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
@@ -779,7 +782,8 @@ tests/fuzz/fuzz_auth_replay: tests/fuzz/fuzz_auth.c tests/fuzz/replay.c \
 
 # the session fuzzer compiles smtpd_session.c into itself (see its head)
 tests/fuzz/fuzz_smtp_session_replay: tests/fuzz/fuzz_smtp_session.c \
-    smtpd/smtpd_session.c smtpd/smtpd_verify.c tests/fuzz/replay.c $(LIBA) \
+    smtpd/smtpd_session.c smtpd/smtpd_verify.c smtpd/smtpd_checks.c \
+    tests/fuzz/replay.c $(LIBA) \
     $(HDRS) smtpd/smtpd.h \
     smtpd/smtpd_queue.h smtpd/smtpd_tls.h
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_session.c \

@@ -147,9 +147,8 @@ status_in(const char *text, char cls, char *status, size_t size)
 	return text + k + (text[k] == ' ');
 }
 
-/* refuse - code, its status (from text, or dflt) and text */
-static int
-refuse(struct policy_action *a, int code, const char *dflt,
+int
+policy_refuse(struct policy_action *a, int code, const char *dflt,
     const char *text, const char *none)
 {
 	const char *rest;
@@ -164,9 +163,8 @@ refuse(struct policy_action *a, int code, const char *dflt,
 	return 0;
 }
 
-/* is_header - "Name:" then the value, Name as RFC 5322 2.2 has it */
-static int
-is_header(const char *text)
+int
+policy_is_header(const char *text)
 {
 	size_t k;
 
@@ -193,7 +191,7 @@ policy_action_parse(const char *value, struct policy_action *a)
 		;
 	if (n == 3 && (word[0] == '4' || word[0] == '5') &&
 	    strspn(word, "0123456789") == 3)
-		return refuse(a, atoi(word), word[0] == '4' ? "4.7.1" :
+		return policy_refuse(a, atoi(word), word[0] == '4' ? "4.7.1" :
 		    "5.7.1", text, "Access denied");
 	/* access(5): an all-numerical result (pop-before-smtp's) is OK */
 	if ((strspn(word, "0123456789") == n && *text == '\0') ||
@@ -204,13 +202,13 @@ policy_action_parse(const char *value, struct policy_action *a)
 	if (strcasecmp(word, "DUNNO") == 0)
 		return 0;
 	if (strcasecmp(word, "REJECT") == 0)
-		return refuse(a, 550, "5.7.1", text, "Access denied");
+		return policy_refuse(a, 550, "5.7.1", text, "Access denied");
 	if (strcasecmp(word, "DEFER") == 0 ||
 	    strcasecmp(word, "DEFER_IF_PERMIT") == 0)
-		return refuse(a, 450, "4.7.1", text, "Try again later");
+		return policy_refuse(a, 450, "4.7.1", text, "Try again later");
 	if (strcasecmp(word, "PREPEND") == 0) {
 		/* whole or not at all: a header cut short may lose its ':' */
-		if (!is_header(text) || strlen(text) > POLICY_TEXT_MAX)
+		if (!policy_is_header(text) || strlen(text) > POLICY_TEXT_MAX)
 			return -1;
 		a->verdict = POLICY_PREPEND;
 		set_text(a, text);

@@ -60,5 +60,12 @@ int	policy_reply_parse(const char *, size_t, struct policy_action *,
 	/* a whole reply (policy_reply_end's length): 0, or -1 with why */
 int	policy_action_parse(const char *, struct policy_action *);
 	/* one action value: 0, or -1 when it is unknown or bad */
+int	policy_refuse(struct policy_action *, int, const char *, const char *,
+	    const char *);
+	/* a refusal with code, an enhanced status of dflt's class taken
+	   from the start of text (else dflt), the rest of text made
+	   printable (else none): 0 */
+int	policy_is_header(const char *);
+	/* "Name:" then anything, Name as RFC 5322 2.2 has it: 1 or 0 */
 
 #endif

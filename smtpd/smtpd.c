@@ -124,7 +124,7 @@ session_load(struct session *s)
 	    knob("timeoutsession", &t->session_timeout) == -1 ||
 	    knob("greetdelay", &t->greetdelay) == -1 ||
 	    knob("softbounce", &t->soft_bounce) == -1 ||
-	    session_policy_load() == -1)
+	    session_policy_load() == -1 || session_checks_load() == -1)
 		return -1;
 	t->databytes = (unsigned long long)db;
 	/* a broken certificate only costs STARTTLS (454), not the session */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "content.h"
 #include "dnsbl.h"
 #include "sa.h"
 #include "smtpd_cmd.h"
@@ -77,12 +78,15 @@ struct session {
 						   dsnparam.h list) */
 	struct sa		 prepend;	/* header lines from policy
 						   servers (smtpd_policy.c) */
+	int			 checking;	/* header or body checks */
+	struct content		 content;	/* their state (content.h) */
 	size_t			 nrcpt;
 	struct data		 data;
 	int			 job_failed;	/* qinject could not start */
 	/* scratch, here so that the end of a session loses nothing */
 	struct sa		 line;		/* the command line */
 	struct sa		 chunk;		/* message octets for qinject */
+	struct sa		 checked;	/* ... as the checks left them */
 	struct sa		 authline;	/* an AUTH response: wiped */
 	/*
 	 * The buffers last, each from the start of a page: a session's
@@ -104,6 +108,16 @@ const char *smtpd_verify_reply(int);
 #define DNSBL_LATE	1	/* after a balancer's PROXY header */
 void	session_dnsbl(struct session *, int);
 int	session_dnsbl_refuses(const struct session *, int);
+/* smtpd_checks.c: session_checks_end's verdicts */
+#define CHECKS_FAILED		(-1)	/* out of memory: 451 */
+#define CHECKS_QUEUE		0
+#define CHECKS_REFUSED		1	/* s->content.refusal says how */
+#define CHECKS_DISCARDED	2	/* 250, and nothing queued */
+int	session_checks_load(void);
+void	session_checks_start(struct session *);
+void	session_checks_feed(struct session *, const char *, size_t,
+	    struct sa *);
+int	session_checks_end(struct session *, struct sa *);
 /* smtpd_policy.c */
 #define POLICY_LINE_MAX	1024	/* session_policy_rcpt's reply */
 int	session_policy_load(void);

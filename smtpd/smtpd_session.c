@@ -244,6 +244,22 @@ with(const struct session *s, char *w, size_t size)
 	return w;
 }
 
+/* emit - message octets to qinject, through the content checks if any */
+static void
+emit(struct session *s, const char *p, size_t n)
+{
+	if (s->job_failed || n == 0)
+		return;
+	if (s->checking) {
+		session_checks_feed(s, p, n, &s->checked);
+		p = s->checked.s;
+		n = s->checked.len;
+		s->checked.len = 0;
+	}
+	if (n > 0)
+		qjob_write(&s->job, p, n);
+}
+
 /* start_message - qinject, and the Received: line at the top. */
 static int
 start_message(struct session *s)
@@ -259,21 +275,21 @@ start_message(struct session *s)
 		    s->sid, code);
 		return code;
 	}
+	session_checks_start(s);
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	tls[0] = '\0';
 	if (s->tls_active)
 		snprintf(tls, sizeof(tls), " (%s)", s->tls.info);
 	/* a policy server's headers above: Postfix puts them there too */
-	if (s->prepend.len > 0)
-		qjob_write(&s->job, s->prepend.s, s->prepend.len);
+	emit(s, s->prepend.s, s->prepend.len);
 	n = snprintf(line, sizeof(line), "Received: from %s (%s [%s])\n"
 	    "\tby %s (qpost) with %s%s id %s%s%s%s; %s\n", s->helo, s->host,
 	    s->ip, s->set.me.s, with(s, w, sizeof(w)), tls, s->job.id,
 	    s->nrcpt == 1 ? "\n\tfor <" : "", s->nrcpt == 1 ? s->rcpts.s : "",
 	    s->nrcpt == 1 ? ">" : "", date);
 	if (n > 0 && (size_t)n < sizeof(line))
-		qjob_write(&s->job, line, (size_t)n);
+		emit(s, line, (size_t)n);
 	data_init(&s->data, 1, s->set.databytes);
 	return 0;
 }
@@ -340,18 +356,51 @@ refused_reply(struct session *s)
 	    s->sid, s->ip, s->sender, why);
 }
 
+/* checks_reply - the reply when the content checks took the message */
+static void
+checks_reply(struct session *s, int verdict)
+{
+	const struct policy_action *r = &s->content.refusal;
+
+	if (verdict == CHECKS_REFUSED) {
+		log_info("session=%s ip=%s refused message from=<%s> "
+		    "reason=content_check", s->sid, s->ip, s->sender);
+		reply(s, "%d %s %s", r->code, r->status, r->text);
+	} else if (verdict == CHECKS_DISCARDED) {
+		/* told what it would be told for any mail, as by Postfix */
+		log_info("id=%s session=%s discarded from=<%s> rcpts=%zu "
+		    "size=%llu ip=%s", s->job.id, s->sid, s->sender, s->nrcpt,
+		    s->data.size, s->ip);
+		reply(s, "250 2.0.0 Ok: queued as %s", s->job.id);
+	} else {
+		log_warnx("session=%s content checks ran out of memory",
+		    s->sid);
+		reply(s, "451 4.3.0 Temporary local problem, try again later");
+	}
+}
+
 /* end_message - the message is in: queue it or refuse it. */
 static void
 end_message(struct session *s)
 {
+	int verdict;
+
 	if (s->job_failed)
 		reply(s, "451 4.3.0 Temporary queue failure, try again later");
 	else if (s->data.flags != 0) {
 		qjob_abort(&s->job);
 		refused_reply(s);
-	} else
+	} else if ((verdict = session_checks_end(s, &s->checked)) !=
+	    CHECKS_QUEUE) {
+		qjob_abort(&s->job);
+		checks_reply(s, verdict);
+	} else {
+		if (s->checked.len > 0)
+			qjob_write(&s->job, s->checked.s, s->checked.len);
+		s->checked.len = 0;
 		queued_reply(s, qjob_finish(&s->job, s->sender, &s->rcpts,
 		    &s->mail.dsn, &s->rcpt_dsn));
+	}
 	s->job.pid = 0;
 	reset_transaction(s);
 }
@@ -360,8 +409,7 @@ end_message(struct session *s)
 static void
 pump(struct session *s, struct sa *out)
 {
-	if (!s->job_failed && out->len > 0)
-		qjob_write(&s->job, out->s, out->len);
+	emit(s, out->s, out->len);
 	out->len = 0;
 }
 
@@ -1236,4 +1284,6 @@ session_run(struct session *s)
 	sa_free(&s->rcpts);
 	sa_free(&s->rcpt_dsn);
 	sa_free(&s->prepend);
+	sa_free(&s->checked);
+	content_free(&s->content);
 }

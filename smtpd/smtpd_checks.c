@@ -1,0 +1,136 @@
+/* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
+
+/*
+ * smtpd_checks - control/headerchecks and control/bodychecks: the
+ * message, as it streams to qinject, goes through content.c, and what
+ * the checks decided for the whole message (refuse, drop, send
+ * elsewhere) is carried out when it ends.
+ *
+ * The checks see smtpd's own Received: line and a policy server's
+ * headers as Postfix's cleanup sees its smtpd's, so that the common
+ * recipe of removing the submission client's Received: line
+ * (/^Received:.* with ESMTPSA/ IGNORE) works as it does there.
+ * They run in smtpd, the process that holds the client, so that a
+ * refusal is the reply to the end of DATA with the admin's text; mail
+ * injected locally is not checked (it comes from the machine's own
+ * users).
+ */
+#include <string.h>
+
+#include "checks.h"
+#include "content.h"
+#include "ctl.h"
+#include "dsnparam.h"
+#include "log.h"
+#include "smtpd.h"
+
+static struct checks	header_table, body_table;
+
+/* load - one table: 0 (absent: empty), or -1 logged */
+static int
+load(const char *name, struct checks *c, int is_header)
+{
+	struct sa text = SA_INIT;
+	char why[CHECKS_WHY_MAX];
+	int r;
+
+	checks_free(c);
+	c->is_header = is_header;
+	if ((r = ctl_read(name, &text)) == 1) {
+		r = checks_parse(c, text.s, text.len, is_header, why,
+		    sizeof(why));
+		if (r == -1)
+			log_warnx("control file %s: %s", name, why);
+	}
+	sa_free(&text);
+	return r == -1 ? -1 : 0;
+}
+
+int
+session_checks_load(void)
+{
+	if (load("headerchecks", &header_table, 1) == -1 ||
+	    load("bodychecks", &body_table, 0) == -1)
+		return -1;
+	return 0;
+}
+
+/* hit - a check that matched, in the log */
+static void
+hit(void *arg, const char *where, const char *subject,
+    const struct check_action *a)
+{
+	const struct session *s = arg;
+
+	if (a == NULL) {
+		log_warnx("session=%s id=%s %s check: the rule's result is "
+		    "unfit for the message, ignored: on=\"%.200s\"", s->sid,
+		    s->job.id, where, subject);
+		return;
+	}
+	log_info("session=%s ip=%s id=%s %s check action=%s text=\"%.200s\" "
+	    "on=\"%.200s\"", s->sid, s->ip, s->job.id, where, a->word,
+	    a->verdict == CHECK_REFUSE ? a->refusal.text : a->arg, subject);
+}
+
+void
+session_checks_start(struct session *s)
+{
+	s->checking = header_table.n + body_table.n > 0;
+	if (s->checking)
+		content_init(&s->content, &header_table, &body_table, hit, s);
+}
+
+/* redirect - the recipients, as REDIRECT and BCC leave them: 0 or -1 */
+static int
+redirect(struct session *s)
+{
+	const struct content *c = &s->content;
+	struct dsn_rcpt none;
+	const char *b;
+
+	memset(&none, 0, sizeof(none));
+	if (c->redirect.len > 0) {
+		s->rcpts.len = s->rcpt_dsn.len = 0;
+		s->nrcpt = 0;
+		if (sa_catb(&s->rcpts, c->redirect.s, c->redirect.len) == -1 ||
+		    sa_catc(&s->rcpts, '\0') == -1 ||
+		    dsn_list_add(&s->rcpt_dsn, &none) == -1)
+			return -1;
+		s->nrcpt = 1;
+	}
+	for (b = c->bcc.s; b != NULL && b < c->bcc.s + c->bcc.len;
+	    b += strlen(b) + 1) {
+		if (sa_cats(&s->rcpts, b) == -1 || sa_catc(&s->rcpts, '\0') ==
+		    -1 || dsn_list_add(&s->rcpt_dsn, &none) == -1)
+			return -1;
+		s->nrcpt++;
+	}
+	return 0;
+}
+
+int
+session_checks_end(struct session *s, struct sa *out)
+{
+	struct content *c = &s->content;
+
+	if (!s->checking)
+		return CHECKS_QUEUE;
+	if (content_end(c, out) == -1 || c->nomem)
+		return CHECKS_FAILED;
+	if (c->verdict == CHECK_REFUSE)
+		return CHECKS_REFUSED;
+	if (c->verdict == CHECK_DISCARD)
+		return CHECKS_DISCARDED;
+	if ((c->redirect.len > 0 || c->bcc.len > 0) && redirect(s) == -1)
+		return CHECKS_FAILED;
+	return CHECKS_QUEUE;
+}
+
+void
+session_checks_feed(struct session *s, const char *p, size_t n,
+    struct sa *out)
+{
+	if (content_feed(&s->content, p, n, out) == -1)
+		s->content.nomem = 1;
+}
