@@ -325,6 +325,7 @@ SH_TESTS +=	tests/smtpd/protocol_test
 SH_TESTS +=	tests/smtpd/data_test
 SH_TESTS +=	tests/smtpd/policy_test
 SH_TESTS +=	tests/smtpd/policyd_test
+SH_TESTS +=	tests/smtpd/checks_test
 SH_TESTS +=	tests/smtpd/limits_test
 SH_TESTS +=	tests/smtpd/bounds_test
 SH_TESTS +=	tests/smtpd/clients_test
