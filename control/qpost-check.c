@@ -42,6 +42,7 @@
 #include "ctl_knob.h"
 #include "dns.h"
 #include "dnsbl.h"
+#include "checks.h"
 #include "policy.h"
 #include "lmtp_client.h"
 #include "local_parse.h"
@@ -105,6 +106,7 @@ static const struct setting settings[] = {
 	{ "authwindow", K_INT, NULL, O_NONE },
 	{ "badmailfrom", K_LIST, "<none>", O_NONE },
 	{ "badrcptto", K_LIST, "<none>", O_NONE },
+	{ "bodychecks", K_ORDERED, "<none>", O_NONE },
 	{ "bouncemaxbytes", K_INT, NULL, O_NONE },
 	{ "concurrencylocal", K_INT, NULL, O_NONE },
 	{ "concurrencyperdomain", K_INT, NULL, O_NONE },
@@ -121,6 +123,7 @@ static const struct setting settings[] = {
 	{ "extsep", K_LINE, "+", O_NONE },
 	{ "filter", K_ORDERED, "<none>", O_NONE },
 	{ "greetdelay", K_INT, NULL, O_NONE },
+	{ "headerchecks", K_ORDERED, "<none>", O_NONE },
 	{ "helohost", K_LINE, "<me>", O_NONE },
 	{ "locals", K_LIST, "<me>", O_NONE },
 	{ "localworkers", K_INT, NULL, O_NONE },
@@ -716,6 +719,7 @@ check_programs(void)
 {
 	static struct dnsbl_list zones;
 	struct lmtp_dest servers[POLICY_MAX];
+	struct checks table = { NULL, 0, 0 };
 	struct remote_cfg c;
 	size_t n;
 	int r, at_connect, timeout;
@@ -738,6 +742,14 @@ check_programs(void)
 	cap_begin();
 	r = policy_load(servers, &n);
 	cap_end("policy", r == -1);
+	cap_begin();
+	r = checks_load("headerchecks", &table, 1);
+	checks_free(&table);
+	cap_end("headerchecks", r == -1);
+	cap_begin();
+	r = checks_load("bodychecks", &table, 0);
+	checks_free(&table);
+	cap_end("bodychecks", r == -1);
 }
 
 /* value_of - the value read for the setting name */

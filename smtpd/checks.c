@@ -17,6 +17,8 @@
 
 #include "addr.h"
 #include "checks.h"
+#include "ctl.h"
+#include "log.h"
 #include "policy.h"
 #include "sa.h"
 
@@ -54,6 +56,7 @@ struct reader {
 	struct checks	*c;
 	unsigned	 line;		/* of the rule being read */
 	size_t		 open[64];	/* indexes of the ifs not yet closed */
+	unsigned	 open_line[64];	/* ... and their lines */
 	size_t		 nopen;
 	char		*why;
 	size_t		 whylen;
@@ -251,6 +254,7 @@ logical(struct reader *r, char *line)
 		    &rest) == -1)
 			return -1;
 		rule->kind = RULE_IF;
+		r->open_line[r->nopen] = r->line;
 		r->open[r->nopen++] = r->c->n++;
 		if (*rest != '\0')
 			return fail(r, "text after an if's pattern");
@@ -319,9 +323,10 @@ checks_parse(struct checks *c, const char *text, size_t len, int is_header,
 		nl = memchr(p, '\n', len - i);
 		n = nl != NULL ? (size_t)(nl - p) : len - i;
 		lineno++;
-		if (memchr(p, '\0', n) != NULL) {
+		if (n >= CTL_LINE_MAX || memchr(p, '\0', n) != NULL) {
 			r.line = lineno;
-			rc = fail(&r, "a NUL byte");
+			rc = n >= CTL_LINE_MAX ? fail(&r, "longer than %d bytes",
+			    CTL_LINE_MAX) : fail(&r, "a NUL byte");
 		} else if (is_skipped(p, n))
 			continue;
 		else if (p[0] == ' ' || p[0] == '\t') {
@@ -343,8 +348,8 @@ checks_parse(struct checks *c, const char *text, size_t len, int is_header,
 	if (rc == 0)
 		rc = rule_done(&r, &rule);
 	if (rc == 0 && r.nopen > 0) {
-		r.line = lineno;
-		rc = fail(&r, "an if without its endif at the end");
+		r.line = r.open_line[r.nopen - 1];
+		rc = fail(&r, "an if without its endif");
 	}
 	sa_free(&rule);
 	if (rc == -1)
@@ -466,4 +471,23 @@ check_action_parse(const char *res, int is_header, struct check_action *a)
 	default:
 		return 0;
 	}
+}
+
+int
+checks_load(const char *name, struct checks *c, int is_header)
+{
+	struct sa text = SA_INIT;
+	char why[CHECKS_WHY_MAX];
+	int r;
+
+	checks_free(c);
+	c->is_header = is_header;
+	if ((r = ctl_read(name, &text)) == 1) {
+		r = checks_parse(c, text.s, text.len, is_header, why,
+		    sizeof(why));
+		if (r == -1)
+			log_warnx("control file %s: %s", name, why);
+	}
+	sa_free(&text);
+	return r == -1 ? -1 : 0;
 }

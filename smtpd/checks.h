@@ -66,6 +66,9 @@ int	checks_parse(struct checks *, const char *, size_t, int, char *,
 	    size_t);
 	/* a table's text (is_header: headerchecks, not bodychecks) into
 	   the table: 0, or -1 with "line N: why" */
+int	checks_load(const char *, struct checks *, int);
+	/* the control file (absent: an empty table), is_header as above:
+	   0, or -1 when it is broken (logged with its line) */
 void	checks_free(struct checks *);
 int	checks_match(const struct checks *, const char *, struct sa *);
 	/* the first rule matching the NUL-terminated subject: 1 and its

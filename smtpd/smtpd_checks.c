@@ -19,38 +19,17 @@
 
 #include "checks.h"
 #include "content.h"
-#include "ctl.h"
 #include "dsnparam.h"
 #include "log.h"
 #include "smtpd.h"
 
 static struct checks	header_table, body_table;
 
-/* load - one table: 0 (absent: empty), or -1 logged */
-static int
-load(const char *name, struct checks *c, int is_header)
-{
-	struct sa text = SA_INIT;
-	char why[CHECKS_WHY_MAX];
-	int r;
-
-	checks_free(c);
-	c->is_header = is_header;
-	if ((r = ctl_read(name, &text)) == 1) {
-		r = checks_parse(c, text.s, text.len, is_header, why,
-		    sizeof(why));
-		if (r == -1)
-			log_warnx("control file %s: %s", name, why);
-	}
-	sa_free(&text);
-	return r == -1 ? -1 : 0;
-}
-
 int
 session_checks_load(void)
 {
-	if (load("headerchecks", &header_table, 1) == -1 ||
-	    load("bodychecks", &body_table, 0) == -1)
+	if (checks_load("headerchecks", &header_table, 1) == -1 ||
+	    checks_load("bodychecks", &body_table, 0) == -1)
 		return -1;
 	return 0;
 }

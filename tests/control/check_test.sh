@@ -131,6 +131,8 @@ broken_files_body() {
 	    'dnsbl:printf "bl.example\nbl2.example 10.0.0.2\n" > $c/dnsbl' \
 	    'dnsblrefuse:echo later > $c/dnsblrefuse' \
 	    'policy:printf "# postgrey\ninet:127.0.0.1:10023\n\ninet:localhost:10023\n" > $c/policy' \
+	    'headerchecks:printf "# spam\n/^Subject: x/ REJECT\n/^To:/ HOLD\n" > $c/headerchecks' \
+	    'bodychecks:printf "/^a(b/ REJECT\n" > $c/bodychecks' \
 	    'doublebounceto:printf "# where\nbad address@x\n" > $c/doublebounceto' \
 	    'users:printf "ok:1:1:/h\nbob:x:1:/h\n" > $c/users; touch -d "-1 min" $c/users' \
 	    'tlskey:echo key > $c/tls.key; chmod 644 $c/tls.key' \
