@@ -30,6 +30,8 @@ const struct ctl_knob ctl_knobs[] = {
 	{ "maxrcpt", 1, 100000, 100 },
 	{ "minfree", 0, 1LL << 50, 10000000 },
 	{ "queuelifetime", 0, 100000000, 432000 },
+	{ "rejectbadhelo", 0, 1, 0 },	/* 1: HELO must be an FQDN */
+	{ "rejectunknownsender", 0, 1, 0 },	/* 1: its domain in DNS */
 	{ "remoteport", 1, 65535, 25 },
 	{ "retrymax", 1, 100000000, 3600 },
 	{ "retrymin", 1, 100000000, 60 },

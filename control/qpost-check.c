@@ -140,6 +140,8 @@ static const struct setting settings[] = {
 	{ "proxyfrom", K_LIST, "<none>", O_NONE },
 	{ "queuelifetime", K_INT, NULL, O_NONE },
 	{ "rcpthosts", K_CDB, "<none>", O_NONE },
+	{ "rejectbadhelo", K_INT, NULL, O_NONE },
+	{ "rejectunknownsender", K_INT, NULL, O_NONE },
 	{ "relay", K_CDB, "<none>", O_NONE },
 	{ "relayrecipients", K_CDB, "<none: any address of a relay domain>",
 	    O_NONE },

@@ -124,6 +124,8 @@ session_load(struct session *s)
 	    knob("timeoutsession", &t->session_timeout) == -1 ||
 	    knob("greetdelay", &t->greetdelay) == -1 ||
 	    knob("softbounce", &t->soft_bounce) == -1 ||
+	    knob("rejectunknownsender", &t->reject_unknown_sender) == -1 ||
+	    knob("rejectbadhelo", &t->reject_bad_helo) == -1 ||
 	    session_policy_load() == -1 || session_checks_load() == -1)
 		return -1;
 	t->databytes = (unsigned long long)db;

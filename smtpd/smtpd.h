@@ -37,6 +37,8 @@ struct settings {
 	long long		 session_timeout;
 	long long		 greetdelay;	/* seconds, 0: none */
 	long long		 soft_bounce;	/* 1: 55x replies as 45x */
+	long long		 reject_unknown_sender;	/* 1: its domain in DNS */
+	long long		 reject_bad_helo;	/* 1: HELO an FQDN */
 	struct sa		 badmailfrom;	/* refused senders */
 	struct sa		 badrcptto;	/* refused recipients */
 };
@@ -108,6 +110,12 @@ const char *smtpd_verify_reply(int);
 #define DNSBL_LATE	1	/* after a balancer's PROXY header */
 void	session_dnsbl(struct session *, int);
 int	session_dnsbl_refuses(const struct session *, int);
+/* smtpd_sender.c */
+int	session_is_own(const struct session *);
+	/* a local user, a relay client or an authenticated one */
+int	session_sender_check(struct session *, char *, size_t);
+	/* control/rejectbadhelo and rejectunknownsender at MAIL: 0, or 1
+	   refused with the reply in the buffer (logged) */
 /* smtpd_checks.c: session_checks_end's verdicts */
 #define CHECKS_FAILED		(-1)	/* out of memory: 451 */
 #define CHECKS_QUEUE		0

@@ -214,7 +214,7 @@ session_policy_rcpt(struct session *s, const char *rcpt, char *line,
 	struct sa req = SA_INIT;
 	size_t k;
 
-	if (pol.n == 0 || s->is_local || s->may_relay == 1 || s->authenticated)
+	if (pol.n == 0 || session_is_own(s))
 		return 1;
 	if (request(s, rcpt, &req) == -1) {
 		sa_free(&req);

@@ -709,6 +709,7 @@ do_auth(struct session *s, const struct smtp_cmd *c)
 static void
 do_mail(struct session *s, const struct smtp_cmd *c)
 {
+	char line[POLICY_LINE_MAX];
 	const char *why;
 	long long minfree;
 	int r;
@@ -763,6 +764,11 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 	}
 	if (s->authenticated && !owns_sender(s))
 		return;
+	if (session_sender_check(s, line, sizeof(line))) {
+		error_reply(s, "%s", line);
+		s->sender[0] = '\0';
+		return;
+	}
 	s->state = STATE_MAIL;
 	s->transactions++;
 	reply(s, "250 2.1.0 Ok");
