@@ -314,7 +314,9 @@ checks_parse(struct checks *c, const char *text, size_t len, int is_header,
 	r.c = c;
 	r.why = why;
 	r.whylen = whylen;
-	for (i = 0; i < len && rc == 0; i += n + (nl != NULL)) {
+	/* the next line is found from nl: n loses a line's CR below */
+	for (i = 0; i < len && rc == 0;
+	    i = nl != NULL ? (size_t)(nl + 1 - text) : len) {
 		p = text + i;
 		nl = memchr(p, '\n', len - i);
 		n = nl != NULL ? (size_t)(nl - p) : len - i;
