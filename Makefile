@@ -296,6 +296,7 @@ UNIT_TESTS +=	tests/unit/dkim_req_test
 UNIT_TESTS +=	tests/unit/verify_test
 UNIT_TESTS +=	tests/unit/dnsbl_test
 UNIT_TESTS +=	tests/unit/sandbox_test
+UNIT_TESTS +=	tests/unit/checks_test
 SH_TESTS =	tests/queue/inject_test
 SH_TESTS +=	tests/queue/durability_test
 SH_TESTS +=	tests/queue/express_test
@@ -447,6 +448,8 @@ FUZZ_TARGETS +=	fuzz_mime7
 FUZZ_REPLAY +=	tests/fuzz/fuzz_mime7_replay
 FUZZ_TARGETS +=	fuzz_policy
 FUZZ_REPLAY +=	tests/fuzz/fuzz_policy_replay
+FUZZ_TARGETS +=	fuzz_content
+FUZZ_REPLAY +=	tests/fuzz/fuzz_content_replay
 
 MANS1 =		man/qinject.1
 MANS5 =		man/qpost-control.5 man/qpost-queue.5
@@ -694,6 +697,10 @@ tests/fuzz/fuzz_mime7_replay: tests/fuzz/fuzz_mime7.c \
     tests/fuzz/replay.c $(LIBA) $(HDRS)
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_mime7.c \
 	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
+tests/fuzz/fuzz_content_replay: tests/fuzz/fuzz_content.c \
+    tests/fuzz/replay.c $(LIBA) $(HDRS)
+	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_content.c \
+	    tests/fuzz/replay.c $(LIBA) $(PKG_LIBS)
 
 # sched's timer heap is sched's own, not the archive's: linked in here
 tests/unit/sched_heap_test: tests/unit/sched_heap_test.c queue/sched_heap.o \
@@ -846,6 +853,7 @@ FUZZ_SRCS +=	queue/milter.c queue/milter_msg.c
 FUZZ_SRCS +=	send/sts_parse.c
 FUZZ_SRCS +=	lib/srs.c smtpd/smtpd_srs.c lookup/relayrcpt.c lookup/badaddr.c
 FUZZ_SRCS +=	lib/dsnparam.c
+FUZZ_SRCS +=	smtpd/checks.c smtpd/content.c
 FUZZ_FLAGS =	-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(QP_INCLUDES) \
 		$(PKG_CFLAGS) \
 		-fno-sanitize-recover=undefined

@@ -267,6 +267,14 @@ mime7_body() {
 	replay fuzz_mime7
 }
 
+atf_test_case content
+content_head() {
+	atf_set "descr" "fuzz_content replays its corpus and crashes"
+}
+content_body() {
+	replay fuzz_content
+}
+
 atf_test_case policy
 policy_head() {
 	atf_set "descr" "fuzz_policy replays its corpus and crashes"
@@ -276,6 +284,7 @@ policy_body() {
 }
 
 atf_init_test_cases() {
+	atf_add_test_case content
 	atf_add_test_case policy
 	atf_add_test_case mime7
 	atf_add_test_case srs
