@@ -328,15 +328,19 @@ line(struct content *c, const char *p, size_t n, struct sa *out)
 	return body_line(c, p, n, out);
 }
 
-/* give_up - a line over the limit: what is held goes out, then all */
+/*
+ * give_up - a line over the limit: what is held goes out as it came,
+ * then everything.  A field gathered is not checked now: the long line
+ * may be its continuation, which a removed field would leave behind.
+ */
 static int
 give_up(struct content *c, struct sa *out)
 {
 	c->gave_up = 1;
-	if (field_done(c, out) == -1 ||
+	if ((!c->field_over && put(c, out, c->field.s, c->field.len) == -1) ||
 	    put(c, out, c->line.s, c->line.len) == -1)
 		return -1;
-	c->line.len = 0;
+	c->field.len = c->line.len = 0;
 	return 0;
 }
 
