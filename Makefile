@@ -13,16 +13,16 @@ QUEUEDIR ?=	/var/spool/qpost
 DESTDIR ?=
 
 CC ?=		cc
-PKGS =		libbsd-overlay libtls libcdb libidn2 libseccomp
+PKGS =		libbsd-overlay libtls libcdb libidn2 libseccomp libpcre2-8
 PKG_CFLAGS !=	pkg-config --cflags $(PKGS) 2>/dev/null || echo -DMISSING_PKGS
-PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb -lidn2 -lseccomp
+PKG_LIBS !=	pkg-config --libs $(PKGS) 2>/dev/null || echo -lbsd -ltls -lcdb -lidn2 -lseccomp -lpcre2-8
 # smtpd runs once for every connection, qinject, local and remote once
 # for every message: the dynamic loader's relocations and page faults
 # for libtls, libssl and libcrypto were a quarter of their CPU (make
 # bench, BENCHMARKS.md).  So those, and the small libraries beside
 # them, are linked statically; libc and what is rarely used stay
 # shared.  STATIC_LIBS= links everything dynamically.
-STATIC_LIBS ?=	-ltls -lssl -lcrypto -lcdb -lbsd -lmd -lseccomp
+STATIC_LIBS ?=	-ltls -lssl -lcrypto -lcdb -lbsd -lmd -lseccomp -lpcre2-8
 PKG_LIBS :=	-Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
 		$(filter-out $(STATIC_LIBS),$(PKG_LIBS))
 # b64_ntop (remote) and the ns_ parser (qpverify); the linker keeps it

@@ -721,7 +721,7 @@ check_programs(void)
 {
 	static struct dnsbl_list zones;
 	struct lmtp_dest servers[POLICY_MAX];
-	struct checks table = { NULL, 0, 0 };
+	struct checks table;
 	struct remote_cfg c;
 	size_t n;
 	int r, at_connect, timeout;
@@ -744,6 +744,7 @@ check_programs(void)
 	cap_begin();
 	r = policy_load(servers, &n);
 	cap_end("policy", r == -1);
+	memset(&table, 0, sizeof(table));
 	cap_begin();
 	r = checks_load("headerchecks", &table, 1);
 	checks_free(&table);

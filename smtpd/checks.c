@@ -1,7 +1,7 @@
 /* Copyright (c) 2026 The qpost authors. ISC licence: see LICENSE. */
 
 /*
- * checks - regexp tables for header and body checks.  See checks.h.
+ * checks - pcre tables for header and body checks.  See checks.h.
  *
  * HOLD and FILTER are refused when the table is read, not taken as
  * DUNNO as policy.c takes a policy server's: a table is the admin's
@@ -9,6 +9,7 @@
  * opposite of what was asked.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@
 enum rule_kind { RULE_MATCH, RULE_IF, RULE_ENDIF };
 
 struct check_rule {
-	regex_t		 re;
+	pcre2_code	*re;
 	enum rule_kind	 kind;
 	int		 negate;
 	size_t		 endif;		/* RULE_IF: its endif's index */
@@ -150,48 +151,70 @@ result_check(struct reader *r, const char *res, size_t nsub, int negate)
 	return 0;
 }
 
+/* flag - the compile option a pattern's flag letter toggles; 0 if none */
+static uint32_t
+flag(char f)
+{
+	static const struct {
+		char		letter;
+		uint32_t	option;
+	} flags[] = {
+		{ 'i', PCRE2_CASELESS }, { 'm', PCRE2_MULTILINE },
+		{ 's', PCRE2_DOTALL }, { 'x', PCRE2_EXTENDED },
+		{ 'A', PCRE2_ANCHORED }, { 'E', PCRE2_DOLLAR_ENDONLY },
+		{ 'U', PCRE2_UNGREEDY },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (flags[i].letter == f)
+			return flags[i].option;
+	return 0;
+}
+
 /* pattern - "[!]/re/flags" at p compiled into rule; *rest: what follows */
 static int
 pattern(struct reader *r, const char *p, struct check_rule *rule,
     const char **rest)
 {
-	int cflags = REG_EXTENDED | REG_ICASE, e;
-	char *re, err[128];
+	/* pcre_table(5)'s defaults: . matches a folded field's breaks */
+	uint32_t options = PCRE2_CASELESS | PCRE2_DOTALL, f;
+	PCRE2_UCHAR err[128];
+	PCRE2_SIZE at;
+	const char *re;
 	size_t i;
+	int e;
 
 	if (*p == '!') {
 		rule->negate = 1;
 		p++;
 	}
-	if (*p != '/')
+	/* any delimiter pcre_table(5) allows; "/" is the usual one */
+	if (*p == '\0' || isalnum((unsigned char)*p) || isspace((unsigned
+	    char)*p) || *p == '\\' || (unsigned char)*p > 126)
 		return fail(r, "a rule starts with /pattern/ or !/pattern/");
-	for (i = 1; p[i] != '\0' && p[i] != '/'; i++)
+	for (i = 1; p[i] != '\0' && p[i] != p[0]; i++)
 		if (p[i] == '\\' && p[i + 1] != '\0')
 			i++;
-	if (p[i] != '/')
-		return fail(r, "the pattern has no closing /");
+	if (p[i] != p[0])
+		return fail(r, "the pattern has no closing %c", p[0]);
 	if (i == 1)
 		return fail(r, "an empty pattern");
-	if ((re = strndup(p + 1, i - 1)) == NULL)
-		return fail(r, "out of memory");
+	re = p + 1;
 	for (p += i + 1; *p != '\0' && *p != ' ' && *p != '\t'; p++) {
-		if (*p == 'i')
-			cflags ^= REG_ICASE;
-		else if (*p == 'x')
-			cflags ^= REG_EXTENDED;
-		else if (*p == 'm')
-			cflags ^= REG_NEWLINE;
-		else {
-			free(re);
-			return fail(r, "unknown flag '%c' (i, x and m are "
-			    "known)", isprint((unsigned char)*p) ? *p : '?');
-		}
+		if ((f = flag(*p)) != 0)
+			options ^= f;
+		else if (*p != 'X')	/* PCRE1's "extra": PCRE2's own rule */
+			return fail(r, "unknown flag '%c' (i, m, s, x, A, E, U "
+			    "and X are known)", isprint((unsigned char)*p) ?
+			    *p : '?');
 	}
-	e = regcomp(&rule->re, re, cflags);
-	free(re);
-	if (e != 0) {
-		(void)regerror(e, &rule->re, err, sizeof(err));
-		return fail(r, "the pattern does not compile: %s", err);
+	rule->re = pcre2_compile((PCRE2_SPTR)re, i - 1, options, &e, &at,
+	    NULL);
+	if (rule->re == NULL) {
+		(void)pcre2_get_error_message(e, err, sizeof(err));
+		return fail(r, "the pattern does not compile: %s at octet %zu",
+		    (const char *)err, (size_t)at + 1);
 	}
 	*rest = p + strspn(p, " \t");
 	return 0;
@@ -233,6 +256,7 @@ logical(struct reader *r, char *line)
 {
 	struct check_rule *rule;
 	const char *rest;
+	uint32_t groups;
 
 	if (is_word(line, "endif")) {
 		if (line[5 + strspn(line + 5, " \t")] != '\0')
@@ -265,7 +289,8 @@ logical(struct reader *r, char *line)
 	r->c->n++;	/* compiled: checks_free must free it */
 	if (*rest == '\0')
 		return fail(r, "the pattern has no action after it");
-	if (result_check(r, rest, rule->re.re_nsub, rule->negate) == -1)
+	(void)pcre2_pattern_info(rule->re, PCRE2_INFO_CAPTURECOUNT, &groups);
+	if (result_check(r, rest, groups, rule->negate) == -1)
 		return -1;
 	if ((rule->result = strdup(rest)) == NULL)
 		return fail(r, "out of memory");
@@ -314,6 +339,16 @@ checks_parse(struct checks *c, const char *text, size_t len, int is_header,
 
 	memset(c, 0, sizeof(*c));
 	c->is_header = is_header;
+	if ((c->md = pcre2_match_data_create(GROUPS_MAX + 1, NULL)) == NULL ||
+	    (c->mc = pcre2_match_context_create(NULL)) == NULL) {
+		(void)snprintf(why, whylen, "out of memory");
+		checks_free(c);
+		return -1;
+	}
+	/* a pattern that backtracks without end gives up in time */
+	(void)pcre2_set_match_limit(c->mc, CHECKS_MATCH_LIMIT);
+	(void)pcre2_set_depth_limit(c->mc, CHECKS_MATCH_LIMIT);
+	(void)pcre2_set_heap_limit(c->mc, CHECKS_HEAP_KIB);
 	memset(&r, 0, sizeof(r));
 	r.c = c;
 	r.why = why;
@@ -365,19 +400,22 @@ checks_free(struct checks *c)
 	size_t i;
 
 	for (i = 0; i < c->n; i++) {
-		if (c->rule[i].kind != RULE_ENDIF)
-			regfree(&c->rule[i].re);
+		pcre2_code_free(c->rule[i].re);
 		free(c->rule[i].result);
 	}
 	free(c->rule);
 	c->rule = NULL;
 	c->n = 0;
+	pcre2_match_data_free(c->md);
+	pcre2_match_context_free(c->mc);
+	c->md = NULL;
+	c->mc = NULL;
 }
 
 /* expand - res with its $n replaced by what the groups matched */
 static int
 expand(struct sa *out, const char *res, const char *subject,
-    const regmatch_t *m)
+    const PCRE2_SIZE *ov, int groups)
 {
 	const char *p;
 	size_t len;
@@ -392,38 +430,56 @@ expand(struct sa *out, const char *res, const char *subject,
 		} else if (g == 0) {
 			if (sa_catc(out, '$') == -1)
 				return -1;
-		} else if (m[g].rm_so != -1 && sa_catb(out, subject +
-		    m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so)) == -1)
+		} else if (g < groups && ov[2 * g] != PCRE2_UNSET &&
+		    sa_catb(out, subject + ov[2 * g], ov[2 * g + 1] -
+		    ov[2 * g]) == -1)
 			return -1;
 	}
 	return sa_0(out);
 }
 
+/*
+ * try - whether rule r matches subject: 1 or 0 (the pattern's answer,
+ * negated if the rule is), -1 when the match gave up at a limit.
+ */
+static int
+try(const struct checks *c, const struct check_rule *r, const char *subject,
+    size_t len)
+{
+	int m;
+
+	m = pcre2_match(r->re, (PCRE2_SPTR)subject, len, 0, 0, c->md, c->mc);
+	if (m < 0 && m != PCRE2_ERROR_NOMATCH)
+		return -1;
+	return (m >= 0) != r->negate;
+}
+
 int
 checks_match(const struct checks *c, const char *subject, struct sa *result)
 {
-	regmatch_t m[GROUPS_MAX + 1];
 	const struct check_rule *r;
-	size_t i;
-	int hit;
+	size_t i, len = strlen(subject);
+	int hit, gave_up = 0;
 
 	for (i = 0; i < c->n; i++) {
 		r = &c->rule[i];
 		if (r->kind == RULE_ENDIF)
 			continue;
-		hit = regexec(&r->re, subject, GROUPS_MAX + 1, m, 0) == 0;
-		if (r->negate)
-			hit = !hit;
+		if ((hit = try(c, r, subject, len)) == -1) {
+			gave_up = 1;	/* taken as no match, as Postfix does */
+			hit = 0;
+		}
 		if (r->kind == RULE_IF) {
 			if (!hit)
 				i = r->endif;
 			continue;
 		}
 		if (hit)
-			return expand(result, r->result, subject, m) == -1 ?
-			    -1 : 1;
+			return expand(result, r->result, subject,
+			    pcre2_get_ovector_pointer(c->md),
+			    (int)pcre2_get_ovector_count(c->md)) == -1 ? -1 : 1;
 	}
-	return 0;
+	return gave_up ? CHECKS_GAVE_UP : 0;
 }
 
 /*

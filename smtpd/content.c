@@ -128,13 +128,22 @@ check(struct content *c, const struct checks *table, const char *where,
 		return put(c, out, p, n);
 	if (r == -1)
 		return -1;
+	if (r == CHECKS_GAVE_UP) {
+		if (c->log != NULL)
+			c->log(c->log_arg, where, c->subject.s, NULL,
+			    "a pattern gave up at its match limit, taken as "
+			    "not matching");
+		return put(c, out, p, n);
+	}
 	if (check_action_parse(c->result.s, table->is_header, &a) == -1) {
 		if (c->log != NULL)
-			c->log(c->log_arg, where, c->subject.s, NULL);
+			c->log(c->log_arg, where, c->subject.s, NULL,
+			    "the rule's result is unfit for the message, "
+			    "ignored");
 		return put(c, out, p, n);
 	}
 	if (a.verdict != CHECK_DUNNO && c->log != NULL)
-		c->log(c->log_arg, where, c->subject.s, &a);
+		c->log(c->log_arg, where, c->subject.s, &a, NULL);
 	if (decided(c, &a) == -1)
 		return -1;
 	switch (a.verdict) {
@@ -230,6 +239,17 @@ section_end(struct content *c)
 		c->state = IN_BODY;
 }
 
+/* body_check - the body line p[0, n) checked and put out */
+static int
+body_check(struct content *c, const char *p, size_t n, struct sa *out)
+{
+	if (c->body == NULL)
+		return put(c, out, p, n);
+	if (set_subject(c, p, n) == -1)
+		return -1;
+	return check(c, c->body, "body", p, n, out) == -1 ? -1 : 0;
+}
+
 /*
  * delimiter - whether p[0, n) is a delimiter of an open multipart: 1,
  * after it was put out and the walk moved past it; 0; -1.
@@ -243,7 +263,7 @@ delimiter(struct content *c, const char *p, size_t n, struct sa *out)
 	for (k = c->depth; k-- > 0;) {
 		if ((kind = mime_delimiter(p, n, c->stack[k].boundary)) == 0)
 			continue;
-		if (field_done(c, out) == -1 || put(c, out, p, n) == -1)
+		if (field_done(c, out) == -1 || body_check(c, p, n, out) == -1)
 			return -1;
 		if (kind == 1) {	/* a part: its header section next */
 			c->depth = k + 1;
@@ -311,12 +331,10 @@ body_line(struct content *c, const char *p, size_t n, struct sa *out)
 
 	if ((r = delimiter(c, p, n, out)) != 0)
 		return r == -1 ? -1 : 0;
-	if (c->body == NULL || c->body_seen >= CONTENT_BODY_MAX)
+	if (c->body_seen >= CONTENT_BODY_MAX)
 		return put(c, out, p, n);
 	c->body_seen += n;
-	if (set_subject(c, p, n) == -1)
-		return -1;
-	return check(c, c->body, "body", p, n, out) == -1 ? -1 : 0;
+	return body_check(c, p, n, out);
 }
 
 /* line - a whole line, or the last of the message without its end */

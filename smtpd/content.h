@@ -13,8 +13,8 @@
  * header fields of every part and of every attached message are
  * header-checked too (Postfix's mime_header_checks and
  * nested_header_checks, which default to header_checks), and the body
- * check starts again in each part.  Delimiter lines are checked by
- * neither.
+ * check starts again in each part.  Delimiter lines are body lines,
+ * as to Postfix's body_checks.
  *
  * Limits, so that memory and time do not grow with what a client
  * sends: a field is checked on its first CONTENT_FIELD_MAX octets (the
@@ -42,11 +42,11 @@
 
 /*
  * what matched, for the log: "header" or "body", the checked text
- * (NUL-terminated) and the action (NULL: the rule's result was unfit
- * for the message, and nothing was done)
+ * (NUL-terminated) and the action; or, with a NULL action, the problem
+ * that kept a check from deciding (the field or line went on as it was)
  */
 typedef void content_log_fn(void *, const char *, const char *,
-    const struct check_action *);
+    const struct check_action *, const char *);
 
 struct content {
 	const struct checks	*header;	/* NULL or empty: none */

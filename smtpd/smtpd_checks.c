@@ -37,14 +37,13 @@ session_checks_load(void)
 /* hit - a check that matched, in the log */
 static void
 hit(void *arg, const char *where, const char *subject,
-    const struct check_action *a)
+    const struct check_action *a, const char *problem)
 {
 	const struct session *s = arg;
 
 	if (a == NULL) {
-		log_warnx("session=%s id=%s %s check: the rule's result is "
-		    "unfit for the message, ignored: on=\"%.200s\"", s->sid,
-		    s->job.id, where, subject);
+		log_warnx("session=%s id=%s %s check: %s: on=\"%.200s\"",
+		    s->sid, s->job.id, where, problem, subject);
 		return;
 	}
 	log_info("session=%s ip=%s id=%s %s check action=%s text=\"%.200s\" "

@@ -83,15 +83,17 @@ fnv(uint32_t h, const void *p, size_t n)
 
 static void
 logged(void *arg, const char *where, const char *subject,
-    const struct check_action *a)
+    const struct check_action *a, const char *problem)
 {
 	struct seen *s = arg;
 
 	s->n++;
 	s->hash = fnv(s->hash, where, strlen(where) + 1);
 	s->hash = fnv(s->hash, subject, strlen(subject) + 1);
-	if (a == NULL)
+	if (a == NULL) {
+		s->hash = fnv(s->hash, problem, strlen(problem) + 1);
 		return;
+	}
 	s->hash = fnv(s->hash, a->word, strlen(a->word) + 1);
 	s->hash = fnv(s->hash, a->arg, strlen(a->arg) + 1);
 	switch (a->verdict) {
