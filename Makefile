@@ -616,8 +616,9 @@ queue/sendmail: $(SENDMAIL_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SENDMAIL_OBJS) $(LIBA) $(PKG_LIBS)
 queue/sendmail_inject.o: $(HDRS) smtpd/smtpd_queue.h
 # qpost-check reads remote's files through remote's own loaders
-CHECK_OBJS =	control/qpost-check.o send/remote_cfg.o send/remote_routes.o
-$(CHECK_OBJS): $(HDRS) send/remote.h
+CHECK_OBJS =	control/qpost-check.o send/remote_cfg.o send/remote_routes.o \
+		control/check_content.o
+$(CHECK_OBJS): $(HDRS) send/remote.h control/check_content.h
 control/qpost-check: $(CHECK_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(CHECK_OBJS) $(LIBA) $(PKG_LIBS)
 control/qpost-start: control/qpost-start.o $(LIBA)

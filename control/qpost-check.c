@@ -42,6 +42,7 @@
 #include "ctl_knob.h"
 #include "dns.h"
 #include "dnsbl.h"
+#include "check_content.h"
 #include "checks.h"
 #include "policy.h"
 #include "lmtp_client.h"
@@ -56,8 +57,10 @@
 #include "sa.h"
 
 #define USAGE	"usage: qpost-check [-hqw] [-c dir]\n" \
+		"       qpost-check -m [-c dir] < message\n" \
 		"  check the control files, print the effective " \
-		"configuration\n"
+		"configuration;\n" \
+		"  -m: try headerchecks and bodychecks on a message\n"
 
 #define EXIT_WARNINGS	1	/* -w: warnings and no error */
 #define PROBLEMS_MAX	1000	/* kept; the rest are counted */
@@ -1066,11 +1069,11 @@ int
 main(int argc, char *argv[])
 {
 	char dir[PATH_MAX];
-	int ch, quiet = 0, strict = 0, p[2];
+	int ch, quiet = 0, strict = 0, message = 0, p[2];
 	size_t i, n;
 
 	log_init(argv[0]);
-	while ((ch = getopt(argc, argv, "c:hqw")) != -1) {
+	while ((ch = getopt(argc, argv, "c:hmqw")) != -1) {
 		switch (ch) {
 		case 'c':
 			if (realpath(optarg, dir) == NULL)
@@ -1080,6 +1083,9 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage_exit(USAGE, 0);
+		case 'm':
+			message = 1;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -1095,6 +1101,8 @@ main(int argc, char *argv[])
 	if (access(paths_control(), R_OK | X_OK) == -1)
 		die(EXIT_TEMP, "unable to read the control directory %s",
 		    paths_control());
+	if (message)
+		return check_message(0) == 0 ? 0 : EXIT_PERM;
 	/* the parsers' log lines are caught here; non-blocking both ways */
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1 ||
 	    (saved_err = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1)

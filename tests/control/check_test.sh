@@ -244,6 +244,58 @@ cannot_check_body() {
 	    "$(qp_top)/build/libexec/qpost-check" extra
 }
 
+atf_test_case message
+message_head() {
+	atf_set "descr" "-m tries headerchecks and bodychecks on a message:" \
+	    "each match in order, a MIME part's header included, and the" \
+	    "verdict; a broken table exits 100"
+	atf_set "require.user" "unprivileged"
+}
+message_body() {
+	good_control
+	cat > $c/headerchecks <<'EOF'
+/^Subject:.*cheap pills/	REJECT No spam here
+/^Content-(Type|Disposition):.*name="?[^"]*\.(exe|scr)"?/	REJECT Attachment $2 refused
+/^X-Track:/	IGNORE
+/^Subject: (copy|send) (\w+)/	BCC $2@example.org
+EOF
+	printf '/^unsubscribe/ WARN list mail\n/^--b--$/ INFO the end\n' \
+	    > $c/bodychecks
+	cat > m1 <<'EOF'
+Subject: copy archive
+X-Track: 1
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/plain
+
+unsubscribe here
+--b
+Content-Type: application/octet-stream; name="invoice.exe"
+
+TVo=
+--b--
+EOF
+	atf_check -s exit:0 -o inline:"header: BCC archive@example.org: Subject: copy archive
+header: IGNORE: X-Track: 1
+body: WARN list mail: unsubscribe here
+header: REJECT Attachment exe refused: Content-Type: application/octet-stream; name=\"invoice.exe\"
+verdict: refused with 550 5.7.1 Attachment exe refused
+" "$QPOST_LIBEXEC/qpost-check" -m < m1
+	printf 'Subject: send sales\n\nhi\n' > m2
+	atf_check -s exit:0 -o inline:"header: BCC sales@example.org: Subject: send sales
+verdict: queued, a copy for sales@example.org
+" "$QPOST_LIBEXEC/qpost-check" -m < m2
+	echo '/^Subject:/ FROB' > $c/headerchecks
+	atf_check -s exit:100 \
+	    -e match:'control file headerchecks: line 1: unknown action "FROB"' \
+	    "$QPOST_LIBEXEC/qpost-check" -m < m2
+	rm $c/headerchecks $c/bodychecks
+	atf_check -s exit:0 -o inline:"no rules: control/headerchecks and bodychecks are absent or empty
+verdict: queued
+" "$QPOST_LIBEXEC/qpost-check" -m < m2
+}
+
 atf_init_test_cases() {
 	atf_add_test_case good
 	atf_add_test_case empty
@@ -251,4 +303,5 @@ atf_init_test_cases() {
 	atf_add_test_case warnings
 	atf_add_test_case owners_as_root
 	atf_add_test_case cannot_check
+	atf_add_test_case message
 }
