@@ -658,6 +658,29 @@ qp_smtpd_start() {
 	    "open after ${QP_START_TIMEOUT:-30} s" "$QP_DIR/smtpd.log"
 }
 
+# qp_smtpd_listen NAME HOST [FLAG...] - smtpd -L HOST:PORT FLAG... on a
+# free port of HOST, stderr into smtpd.log; its pid in NAME.pid (and
+# the instance's pids, for qp_stop), its port in NAME.port.  Waits for
+# its "listen address=" line: no probe connection, no extra session.
+qp_smtpd_listen() {
+	_ln=$1 _lh=$2
+	shift 2
+	_lp=$(qp_free_port "$_lh") || atf_fail "no free port on $_lh"
+	case $_lh in
+	*:*)	_la="[$_lh]:$_lp" ;;
+	*)	_la="$_lh:$_lp" ;;
+	esac
+	(
+		"$QPOST_LIBEXEC/smtpd" -L "$_la" "$@" </dev/null >/dev/null \
+		    2>>"$QP_DIR/smtpd.log" &
+		echo $! > "$_ln.pid"
+	)
+	cat "$_ln.pid" >> "$QP_DIR/pids"
+	echo "$_lp" > "$_ln.port"
+	_lre=$(printf %s "$_la" | sed 's/[].[]/\\&/g')
+	qp_wait_file_match "$QP_DIR/smtpd.log" "smtpd: listen address=$_lre " 10
+}
+
 # qp_smtp_dialog SCRIPT [OUT] - play SCRIPT (tests/smtp_dialog.py's
 # format; "-" reads stdin) against the instance's smtpd; the transcript
 # goes to OUT (default ./dialog.out) and, on a mismatch, with the

@@ -14,29 +14,6 @@
 
 . "$(atf_get_srcdir)/../lib.sh"
 
-# listen_start NAME HOST [FLAG...] - smtpd -L HOST:PORT FLAG... on a
-# free port of HOST, stderr into smtpd.log; its pid in NAME.pid (and
-# the instance's pids, for qp_stop), its port in NAME.port.  Waits for
-# its "listen address=" line: no probe connection, no extra session.
-listen_start() {
-	_ln=$1 _lh=$2
-	shift 2
-	_lp=$(qp_free_port "$_lh") || atf_fail "no free port on $_lh"
-	case $_lh in
-	*:*)	_la="[$_lh]:$_lp" ;;
-	*)	_la="$_lh:$_lp" ;;
-	esac
-	(
-		"$QPOST_LIBEXEC/smtpd" -L "$_la" "$@" </dev/null >/dev/null \
-		    2>>"$QP_DIR/smtpd.log" &
-		echo $! > "$_ln.pid"
-	)
-	cat "$_ln.pid" >> "$QP_DIR/pids"
-	echo "$_lp" > "$_ln.port"
-	_lre=$(printf %s "$_la" | sed 's/[].[]/\\&/g')
-	qp_wait_file_match "$QP_DIR/smtpd.log" "smtpd: listen address=$_lre " 10
-}
-
 # envdump - control/filter: the variables qinject got from the session
 # into f/env.TCPREMOTEPORT and its scheduling policy (sched(7)'s number)
 # into f/policy.TCPREMOTEPORT, then the message queued as usual.
@@ -94,7 +71,7 @@ gone() {
 main_listener() {
 	qp_smtpd_instance "$PWD/inst"
 	qp_start
-	listen_start main 127.0.0.1
+	qp_smtpd_listen main 127.0.0.1
 	port=$(cat main.port)
 	main=$(cat main.pid)
 }
@@ -139,7 +116,7 @@ listener_body() {
 	# what a listener may inherit must not reach its sessions
 	export PROTO=UDP TCPREMOTEIP=192.0.2.1 TCPREMOTEHOST=stale.test \
 	    TCPREMOTEINFO=ident
-	listen_start main 127.0.0.1
+	qp_smtpd_listen main 127.0.0.1
 	unset PROTO TCPREMOTEIP TCPREMOTEHOST TCPREMOTEINFO
 	port=$(cat main.port)
 	main=$(cat main.pid)
@@ -241,7 +218,7 @@ PY
 
 	# 4. -c 1: a second client waits (no greeting in a second) until
 	# the first ends, then is served
-	listen_start one 127.0.0.1 -c 1
+	qp_smtpd_listen one 127.0.0.1 -c 1
 	atf_check -o inline:"ok\n" /usr/bin/python3 - "$(cat one.port)" <<'PY'
 import socket, sys
 port = int(sys.argv[1])
@@ -270,7 +247,7 @@ PY
 	# 5. IPv6, where there is a ::1
 	if /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
 	    2>/dev/null; then
-		listen_start six ::1
+		qp_smtpd_listen six ::1
 		cport=$(send ::1 "$(cat six.port)" v6) ||
 		    atf_fail "smtplib over IPv6 failed"
 		f=$(delivered v6)
@@ -283,7 +260,7 @@ TCPREMOTEIP=::1
 TCPREMOTEPORT=$cport"
 		# an IPv6 socket's IPv4 client (as "[::]:25" takes them) is
 		# named as IPv4, as tcpserver names it: no ::ffff: prefix
-		listen_start mapped ::ffff:127.0.0.1
+		qp_smtpd_listen mapped ::ffff:127.0.0.1
 		cport=$(send 127.0.0.1 "$(cat mapped.port)" mapped) ||
 		    atf_fail "smtplib to an IPv4-mapped listener failed"
 		f=$(delivered mapped)
@@ -315,8 +292,8 @@ tls_body() {
 	qp_smtpd_instance "$PWD/inst"
 	qp_mkcert "$QPOST_CONTROL"
 	qp_start
-	listen_start plain 127.0.0.1
-	listen_start implicit 127.0.0.1 -s
+	qp_smtpd_listen plain 127.0.0.1
+	qp_smtpd_listen implicit 127.0.0.1 -s
 	atf_check -o inline:"ok\n" /usr/bin/python3 - "$(cat plain.port)" \
 	    "$(cat implicit.port)" <<'PY'
 import smtplib, ssl, sys
@@ -357,7 +334,7 @@ per_client_head() {
 per_client_body() {
 	qp_smtpd_instance "$PWD/inst"
 	qp_start
-	listen_start cap 127.0.0.1 -C 2
+	qp_smtpd_listen cap 127.0.0.1 -C 2
 	atf_check -o match:"listen address=127\.0\.0\.1:[0-9]* max=100 nice=[0-9]* perclient=2" \
 	    cat "$QP_DIR/smtpd.log"
 	atf_check -o inline:"ok\n" /usr/bin/python3 - "$(cat cap.port)" <<'PY'
@@ -438,7 +415,7 @@ rate_head() {
 rate_body() {
 	qp_smtpd_instance "$PWD/inst"
 	qp_start
-	listen_start fast 127.0.0.1 -R 3
+	qp_smtpd_listen fast 127.0.0.1 -R 3
 	atf_check -o match:"listen address=127\.0\.0\.1:[0-9]* max=100 nice=[0-9]* perclient=0 rate=3\$" \
 	    cat "$QP_DIR/smtpd.log"
 	atf_check -o inline:"ok\n" /usr/bin/python3 - "$(cat fast.port)" <<'PY'
@@ -672,7 +649,7 @@ EOF
 	chmod 755 "$PWD/f/nicedump"
 	echo "$PWD/f/nicedump" > "$QPOST_CONTROL/filter"
 
-	listen_start main 127.0.0.1
+	qp_smtpd_listen main 127.0.0.1
 	main=$(cat main.pid)
 	[ "$(nice_of "$main")" = $((base + 5)) ] ||
 	    atf_fail "the listener's niceness is $(nice_of "$main"), not" \
@@ -692,7 +669,7 @@ EOF
 		    atf_fail "sched's niceness changed: $(nice_of "$pid")"
 	done
 
-	listen_start keep 127.0.0.1 -n 0
+	qp_smtpd_listen keep 127.0.0.1 -n 0
 	[ "$(nice_of "$(cat keep.pid)")" = "$base" ] ||
 	    atf_fail "-n 0 changed the niceness"
 	p=$(send 127.0.0.1 "$(cat keep.port)" n2) || atf_fail "smtplib failed"

@@ -8,7 +8,8 @@
 # 4.1.8, a null MX 550 5.7.27, a dotless one 504, a SERVFAIL 451 4.4.3,
 # each with its log line; a HELO name that is not a hostname gets 501,
 # one without a dot 504; relay clients and the site's own domains are
-# not asked, and with both files at 0 nothing is.
+# not asked, and with both files at 0 nothing is; under smtpd -L's
+# system call filter the lookups and a header check work too.
 
 . "$(atf_get_srcdir)/../lib.sh"
 . "$(atf_get_srcdir)/../dns.sh"
@@ -128,7 +129,47 @@ bad_helo_cleanup() {
 	qp_stop
 }
 
+atf_test_case under_listener cleanup
+under_listener_head() {
+	atf_set "descr" "under smtpd -L, whose sessions run in the acceptor's" \
+	    "system call filter: the sender's DNS lookups and a header" \
+	    "check's PCRE2 pattern work there as under tcpserver"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "/usr/sbin/dnsmasq"
+	atf_set "timeout" "60"
+}
+under_listener_body() {
+	qp_smtpd_instance "$PWD/inst"
+	dns_records
+	echo 1 > "$QPOST_CONTROL/rejectunknownsender"
+	echo 1 > "$QPOST_CONTROL/rejectbadhelo"
+	printf '/^Subject:\\s+cheap\\s+pills/ REJECT No spam here\n' \
+	    > "$QPOST_CONTROL/headerchecks"
+	qp_smtpd_listen main 127.0.0.1
+	QP_SMTP_HOST=127.0.0.1 QP_SMTP_PORT=$(cat main.port)
+	printf 'Subject: cheap   pills\n\nhi\n' > m
+	qp_wire m
+	printf '%s\n' "< 220" "> EHLO client.test" "< 250" \
+	    "> MAIL FROM:<a@nowhere.test>" \
+	    "< 450 4.1.8 <a@nowhere.test>: Sender address rejected: Domain not found" \
+	    "> MAIL FROM:<a@nullmx.test>" "< 550 5.7.27" \
+	    "> MAIL FROM:<a@mx.test>" "< 250 2.1.0" \
+	    "> RCPT TO:<alice@example.test>" "< 250 2.1.5" "> DATA" "< 354" \
+	    ">file m.wire" "< 550 5.7.1 No spam here" "> QUIT" "< 221" "<eof" \
+	    > s
+	qp_smtp_dialog s
+	mail mypc a@mx.test "504 5.5.2" > h
+	qp_smtp_dialog h
+	qp_stop "$QP_DIR"
+	qp_dns_stop
+}
+under_listener_cleanup() {
+	qp_stop
+	qp_dns_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case unknown_sender
 	atf_add_test_case bad_helo
+	atf_add_test_case under_listener
 }
