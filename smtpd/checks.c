@@ -190,8 +190,8 @@ pattern(struct reader *r, const char *p, struct check_rule *rule,
 		p++;
 	}
 	/* any delimiter pcre_table(5) allows; "/" is the usual one */
-	if (*p == '\0' || isalnum((unsigned char)*p) || isspace((unsigned
-	    char)*p) || *p == '\\' || (unsigned char)*p > 126)
+	if (!isgraph((unsigned char)*p) || isalnum((unsigned char)*p) ||
+	    *p == '\\')
 		return fail(r, "a rule starts with /pattern/ or !/pattern/");
 	for (i = 1; p[i] != '\0' && p[i] != p[0]; i++)
 		if (p[i] == '\\' && p[i + 1] != '\0')
