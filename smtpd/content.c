@@ -16,6 +16,7 @@
 
 #include "checks.h"
 #include "content.h"
+#include "ctl.h"
 #include "mime.h"
 #include "sa.h"
 
@@ -99,8 +100,8 @@ decided(struct content *c, const struct check_action *a)
 	case CHECK_REDIRECT:
 		return sa_copys(&c->redirect, a->arg);
 	case CHECK_BCC:
-		if (c->nbcc == CONTENT_BCC_MAX)
-			return 0;
+		if (c->nbcc == CONTENT_BCC_MAX || ctl_list_has(&c->bcc, a->arg))
+			return 0;	/* once each, and so many at most */
 		c->nbcc++;
 		if (sa_cats(&c->bcc, a->arg) == -1)
 			return -1;

@@ -4,9 +4,10 @@
  * policy - the policy delegation protocol's bytes and actions.  See
  * policy.h.
  *
- * The actions are access(5)'s, as a policy server may answer them; the
- * ones that need more than accept or refuse (HOLD, DISCARD, FILTER,
- * REDIRECT, BCC) are taken as DUNNO and named for the log, since
+ * The actions are access(5)'s, as a policy server may answer them;
+ * DISCARD, REDIRECT and BCC are carried out for the whole message, as
+ * header checks carry them out; the ones that need what smtpd does not
+ * have (HOLD, FILTER) are taken as DUNNO and named for the log, since
  * accepting and delivering loses less than a guess at what they meant.
  * A name that is not an action at all (a Postfix restriction such as
  * permit_mynetworks) is an error, as it is to Postfix.
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "ctl.h"
 #include "log.h"
 #include "milter.h"
@@ -25,8 +27,7 @@
 
 /* the actions that change nothing here, with why */
 static const char *const dunno_like[] = {
-	"DEFER_IF_REJECT", "WARN", "INFO",
-	"HOLD", "DISCARD", "FILTER", "REDIRECT", "BCC",
+	"DEFER_IF_REJECT", "WARN", "INFO", "HOLD", "FILTER",
 };
 
 int
@@ -177,6 +178,7 @@ policy_is_header(const char *text)
 int
 policy_action_parse(const char *value, struct policy_action *a)
 {
+	struct addr ad;
 	char word[32];
 	const char *text;
 	size_t n, i;
@@ -211,6 +213,21 @@ policy_action_parse(const char *value, struct policy_action *a)
 		if (!policy_is_header(text) || strlen(text) > POLICY_TEXT_MAX)
 			return -1;
 		a->verdict = POLICY_PREPEND;
+		set_text(a, text);
+		return 0;
+	}
+	if (strcasecmp(word, "DISCARD") == 0) {
+		a->verdict = POLICY_DISCARD;
+		set_text(a, text);
+		return 0;
+	}
+	if (strcasecmp(word, "REDIRECT") == 0 || strcasecmp(word, "BCC") == 0) {
+		/* an address whole, or not at all: a cut one is another */
+		if (strlen(text) > POLICY_TEXT_MAX ||
+		    !addr_parse(text, strlen(text), &ad, 0))
+			return -1;
+		a->verdict = word[0] == 'B' || word[0] == 'b' ? POLICY_BCC :
+		    POLICY_REDIRECT;
 		set_text(a, text);
 		return 0;
 	}

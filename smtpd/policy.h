@@ -30,7 +30,10 @@ enum policy_verdict {
 	POLICY_DUNNO,	/* no opinion: ask the next server, then accept */
 	POLICY_OK,	/* accept, ask no further server */
 	POLICY_REFUSE,	/* reply code and text below */
-	POLICY_PREPEND	/* accept, and add the header in text */
+	POLICY_PREPEND,	/* accept, and add the header in text */
+	POLICY_DISCARD,	/* accept, and drop the whole message */
+	POLICY_REDIRECT,	/* accept; the message goes to text only */
+	POLICY_BCC	/* accept; the message goes to text too */
 };
 
 struct policy_action {

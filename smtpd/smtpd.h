@@ -80,6 +80,10 @@ struct session {
 						   dsnparam.h list) */
 	struct sa		 prepend;	/* header lines from policy
 						   servers (smtpd_policy.c) */
+	int			 policy_discard;	/* ... and what they */
+	struct sa		 policy_redirect;	/* decided for the */
+	struct sa		 policy_bcc;		/* whole message */
+	size_t			 policy_nbcc;
 	int			 checking;	/* header or body checks */
 	struct content		 content;	/* their state (content.h) */
 	size_t			 nrcpt;

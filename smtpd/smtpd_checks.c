@@ -59,48 +59,75 @@ session_checks_start(struct session *s)
 		content_init(&s->content, &header_table, &body_table, hit, s);
 }
 
-/* redirect - the recipients, as REDIRECT and BCC leave them: 0 or -1 */
+/* add_bccs - each address of list (NUL-terminated, back to back) */
 static int
-redirect(struct session *s)
+add_bccs(struct session *s, const struct sa *list,
+    const struct dsn_rcpt *none)
 {
-	const struct content *c = &s->content;
-	struct dsn_rcpt none;
 	const char *b;
 
-	memset(&none, 0, sizeof(none));
-	if (c->redirect.len > 0) {
-		s->rcpts.len = s->rcpt_dsn.len = 0;
-		s->nrcpt = 0;
-		if (sa_catb(&s->rcpts, c->redirect.s, c->redirect.len) == -1 ||
-		    sa_catc(&s->rcpts, '\0') == -1 ||
-		    dsn_list_add(&s->rcpt_dsn, &none) == -1)
-			return -1;
-		s->nrcpt = 1;
-	}
-	for (b = c->bcc.s; b != NULL && b < c->bcc.s + c->bcc.len;
+	for (b = list->s; b != NULL && b < list->s + list->len;
 	    b += strlen(b) + 1) {
 		if (sa_cats(&s->rcpts, b) == -1 || sa_catc(&s->rcpts, '\0') ==
-		    -1 || dsn_list_add(&s->rcpt_dsn, &none) == -1)
+		    -1 || dsn_list_add(&s->rcpt_dsn, none) == -1)
 			return -1;
 		s->nrcpt++;
 	}
 	return 0;
 }
 
+/*
+ * recipients - the recipients as REDIRECT (the last one: a header
+ * check's, else a policy server's) and BCC leave them: 0 or -1
+ */
+static int
+recipients(struct session *s, const struct sa *redirect,
+    const struct sa *bcc)
+{
+	struct dsn_rcpt none;
+
+	memset(&none, 0, sizeof(none));
+	if (redirect->len > 0) {
+		s->rcpts.len = s->rcpt_dsn.len = 0;
+		s->nrcpt = 0;
+		if (sa_catb(&s->rcpts, redirect->s, redirect->len) == -1 ||
+		    sa_catc(&s->rcpts, '\0') == -1 ||
+		    dsn_list_add(&s->rcpt_dsn, &none) == -1)
+			return -1;
+		s->nrcpt = 1;
+	}
+	if (add_bccs(s, &s->policy_bcc, &none) == -1 ||
+	    (bcc != NULL && add_bccs(s, bcc, &none) == -1))
+		return -1;
+	return 0;
+}
+
+/*
+ * session_checks_end - the message has ended: what the content checks
+ * still held goes to out, then what they and the policy servers decided
+ * for the whole message is carried out; one of CHECKS_*.
+ */
 int
 session_checks_end(struct session *s, struct sa *out)
 {
 	struct content *c = &s->content;
+	const struct sa *redirect = &s->policy_redirect;
 
-	if (!s->checking)
-		return CHECKS_QUEUE;
-	if (content_end(c, out) == -1 || c->nomem)
+	if (s->checking) {
+		if (content_end(c, out) == -1 || c->nomem)
+			return CHECKS_FAILED;
+		if (c->verdict == CHECK_REFUSE)
+			return CHECKS_REFUSED;
+		if (c->verdict == CHECK_DISCARD)
+			return CHECKS_DISCARDED;
+		if (c->redirect.len > 0)
+			redirect = &c->redirect;
+	}
+	if (s->policy_discard == -1)
 		return CHECKS_FAILED;
-	if (c->verdict == CHECK_REFUSE)
-		return CHECKS_REFUSED;
-	if (c->verdict == CHECK_DISCARD)
+	if (s->policy_discard)
 		return CHECKS_DISCARDED;
-	if ((c->redirect.len > 0 || c->bcc.len > 0) && redirect(s) == -1)
+	if (recipients(s, redirect, s->checking ? &c->bcc : NULL) == -1)
 		return CHECKS_FAILED;
 	return CHECKS_QUEUE;
 }

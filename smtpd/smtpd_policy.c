@@ -29,6 +29,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "ctl.h"
 #include "ctl_knob.h"
 #include "lmtp_client.h"
 #include "log.h"
@@ -202,6 +203,36 @@ prepend(struct session *s, const char *header)
 }
 
 /*
+ * whole_message - DISCARD, REDIRECT or BCC: kept for the end of the
+ * message (smtpd_checks.c carries them out), and logged now
+ */
+static void
+whole_message(struct session *s, const char *rcpt,
+    const struct policy_action *a)
+{
+	static const char *const word[] = {
+		[POLICY_DISCARD] = "DISCARD", [POLICY_REDIRECT] = "REDIRECT",
+		[POLICY_BCC] = "BCC",
+	};
+	int r = 0;
+
+	if (a->verdict == POLICY_DISCARD)
+		s->policy_discard = 1;
+	else if (a->verdict == POLICY_REDIRECT)
+		r = sa_copys(&s->policy_redirect, a->text);
+	else if (s->policy_nbcc < CONTENT_BCC_MAX &&
+	    !ctl_list_has(&s->policy_bcc, a->text)) {	/* once each */
+		s->policy_nbcc++;
+		r = sa_cats(&s->policy_bcc, a->text) == -1 ? -1 :
+		    sa_catc(&s->policy_bcc, '\0');
+	}
+	if (r == -1)
+		s->policy_discard = -1;	/* the message gets 451 */
+	log_info("session=%s ip=%s rcpt=<%s> policy action=%s text=\"%s\"",
+	    s->sid, s->ip, rcpt, word[a->verdict], a->text);
+}
+
+/*
  * session_policy_rcpt - may rcpt be accepted, by the policy servers?
  * 1; 0, refused, with the reply in line; -1, a temporary failure, with
  * the reply in line.
@@ -234,6 +265,8 @@ session_policy_rcpt(struct session *s, const char *rcpt, char *line,
 			    a.ignored, a.text);
 		if (a.verdict == POLICY_PREPEND)
 			prepend(s, a.text);
+		if (a.verdict >= POLICY_DISCARD)
+			whole_message(s, rcpt, &a);
 		if (a.verdict == POLICY_OK || a.verdict == POLICY_REFUSE)
 			break;
 	}

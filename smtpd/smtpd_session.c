@@ -217,6 +217,9 @@ reset_transaction(struct session *s)
 	s->rcpts.len = 0;
 	s->rcpt_dsn.len = 0;
 	s->prepend.len = 0;
+	s->policy_discard = 0;
+	s->policy_redirect.len = s->policy_bcc.len = 0;
+	s->policy_nbcc = 0;
 	s->nrcpt = 0;
 	s->job_failed = 0;
 	if (s->state > STATE_HELO)
@@ -373,8 +376,8 @@ checks_reply(struct session *s, int verdict)
 		    s->data.size, s->ip);
 		reply(s, "250 2.0.0 Ok: queued as %s", s->job.id);
 	} else {
-		log_warnx("session=%s content checks ran out of memory",
-		    s->sid);
+		log_warnx("session=%s checks of the whole message ran out of "
+		    "memory", s->sid);
 		reply(s, "451 4.3.0 Temporary local problem, try again later");
 	}
 }
@@ -1290,6 +1293,8 @@ session_run(struct session *s)
 	sa_free(&s->rcpts);
 	sa_free(&s->rcpt_dsn);
 	sa_free(&s->prepend);
+	sa_free(&s->policy_redirect);
+	sa_free(&s->policy_bcc);
 	sa_free(&s->checked);
 	content_free(&s->content);
 }

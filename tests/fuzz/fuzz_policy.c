@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "policy.h"
 #include "sa.h"
 
@@ -39,6 +40,8 @@ printable(const char *s)
 static void
 check_action(const struct policy_action *a)
 {
+	struct addr ad;
+
 	CHECK(strlen(a->text) <= POLICY_TEXT_MAX && printable(a->text));
 	switch (a->verdict) {
 	case POLICY_DUNNO:
@@ -54,6 +57,12 @@ check_action(const struct policy_action *a)
 		CHECK(strchr(a->text, ':') != NULL && a->text[0] != ':' &&
 		    strcspn(a->text, " \t") > (size_t)(strchr(a->text, ':') -
 		    a->text));
+		break;
+	case POLICY_DISCARD:
+		break;
+	case POLICY_REDIRECT:
+	case POLICY_BCC:
+		CHECK(addr_parse(a->text, strlen(a->text), &ad, 0));
 		break;
 	default:
 		CHECK(0);

@@ -20,6 +20,9 @@
 #   prepend   action=PREPEND X-Policy: checked by policy_peer
 #   ok        action=OK
 #   hold      action=HOLD (which smtpd takes as DUNNO)
+#   discard   action=DISCARD trapped
+#   redirect  action=REDIRECT bob@example.test
+#   bcc       action=BCC bob@example.test
 #   drop      action=DUNNO, then the connection is closed
 #   garbage   a line without "=", not a reply
 #   unknown   action=permit_mynetworks (not an action)
@@ -54,6 +57,9 @@ ANSWERS = [
     ("prepend", b"action=PREPEND X-Policy: checked by policy_peer\n\n"),
     ("ok", b"action=OK\n\n"),
     ("hold", b"action=HOLD\n\n"),
+    ("discard", b"action=DISCARD trapped\n\n"),
+    ("redirect", b"action=REDIRECT bob@example.test\n\n"),
+    ("bcc", b"action=BCC bob@example.test\n\n"),
     ("drop", b"action=DUNNO\n\n"),
     ("garbage", b"this is not a reply\n\n"),
     ("unknown", b"action=permit_mynetworks\n\n"),

@@ -262,9 +262,54 @@ postgrey_cleanup() {
 	return 0
 }
 
+atf_test_case whole_message cleanup
+whole_message_head() {
+	atf_set "descr" "DISCARD, REDIRECT and BCC from a policy server are" \
+	    "carried out for the whole message at its end: 250 and nothing" \
+	    "delivered, the message to bob only, or to bob too"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+whole_message_body() {
+	qp_smtpd_instance "$PWD/inst"
+	peer_start inet:127.0.0.1:0
+	echo "inet:127.0.0.1:$PEER_PORT" > "$QPOST_CONTROL/policy"
+	qp_start
+	qp_smtpd_start
+	for what in discard redirect bcc; do
+		qp_msg "$what" > "m.$what"
+		# two recipients asking for the same BCC: one copy
+		qp_smtp_send "m.$what" "${what}1@other.test" \
+		    "${what}2@other.test" alice@example.test
+	done
+	# redirect's copy and bcc's extra one reach bob; bcc's own to alice
+	qp_wait_for 2 "$QP_DIR/home/bob/Maildir/new" 20
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 20
+	for want in "bob redirect 1" "bob bcc 1" "alice bcc 1" \
+	    "alice redirect 0" "alice discard 0" "bob discard 0"; do
+		set -- $want
+		[ "$(qp_maildir_grep_count "X-Test-Id: $2" \
+		    "$QP_DIR/home/$1/Maildir/new")" -eq "$3" ] ||
+		    atf_fail "$1 did not get $3 of $2"
+	done
+	for l in "rcpt=<discard1@other.test> policy action=DISCARD text=\"trapped\"" \
+	    "rcpt=<redirect2@other.test> policy action=REDIRECT text=\"bob@example.test\"" \
+	    "rcpt=<bcc2@other.test> policy action=BCC text=\"bob@example.test\"" \
+	    "discarded from=<sender@example.test> rcpts=3"; do
+		grep -qF "$l" "$QP_DIR/smtpd.log" ||
+		    qp_fail "not logged: $l" "$QP_DIR/smtpd.log"
+	done
+	qp_stop "$QP_DIR"
+}
+whole_message_cleanup() {
+	qp_stop
+	peer_stop
+}
+
 atf_init_test_cases() {
 	atf_add_test_case actions
 	atf_add_test_case failures
 	atf_add_test_case not_asked
 	atf_add_test_case postgrey
+	atf_add_test_case whole_message
 }

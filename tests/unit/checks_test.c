@@ -765,6 +765,13 @@ ATF_TC_BODY(content_redirect, tc)
 		ATF_CHECK_EQ(seen.header, 21); /* logged, capped or not */
 		content_free(&c);
 	}
+	/* an address once, however many rules name it */
+	filter("/^X-/ BCC Same@example.org\n/^To:/ BCC same@EXAMPLE.org\n",
+	    NULL, "To: a\nX-A: 1\nX-B: 2\n\nbody\n", 0, &c, &out);
+	ATF_CHECK_EQ(c.nbcc, 1);
+	ATF_CHECK(c.bcc.len == 17 && memcmp(c.bcc.s, "same@EXAMPLE.org", 17)
+	    == 0);
+	content_free(&c);
 	sa_free(&msg);
 	sa_free(&bcc);
 	sa_free(&out);

@@ -122,6 +122,21 @@ ATF_TC_BODY(actions, tc)
 	ATF_CHECK(a.verdict == POLICY_DUNNO && strcmp(a.ignored, "HOLD") == 0);
 	a = action("warn something");
 	ATF_CHECK(a.verdict == POLICY_DUNNO && strcmp(a.ignored, "WARN") == 0);
+	/* the whole message's: carried out at its end */
+	a = action("DISCARD spam trap");
+	ATF_CHECK(a.verdict == POLICY_DISCARD && a.ignored == NULL);
+	ATF_CHECK_STREQ(a.text, "spam trap");
+	a = action("REDIRECT abuse@example.org");
+	ATF_CHECK(a.verdict == POLICY_REDIRECT);
+	ATF_CHECK_STREQ(a.text, "abuse@example.org");
+	a = action("bcc archive@example.org");
+	ATF_CHECK(a.verdict == POLICY_BCC);
+	ATF_CHECK_STREQ(a.text, "archive@example.org");
+	ATF_CHECK(policy_action_parse("REDIRECT", &a) == -1);
+	ATF_CHECK(policy_action_parse("REDIRECT not an address", &a) == -1);
+	ATF_CHECK(policy_action_parse("BCC a@b@c", &a) == -1);
+	a = action("FILTER smtp:[127.0.0.1]:10025");
+	ATF_CHECK(a.verdict == POLICY_DUNNO && strcmp(a.ignored, "FILTER") == 0);
 
 	ATF_CHECK(policy_action_parse("", &a) == -1);
 	ATF_CHECK(policy_action_parse(" REJECT", &a) == -1);
