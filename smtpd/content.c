@@ -86,6 +86,17 @@ set_subject(struct content *c, const char *p, size_t n)
 	return 0;
 }
 
+int
+content_bcc_add(struct sa *list, size_t *n, const char *addr)
+{
+	if (*n == CONTENT_BCC_MAX || ctl_list_has(list, addr))
+		return 0;	/* once each, and so many at most */
+	(*n)++;
+	if (sa_cats(list, addr) == -1)
+		return -1;
+	return sa_catc(list, '\0');
+}
+
 /* decided - what the checks decided for the message as a whole */
 static int
 decided(struct content *c, const struct check_action *a)
@@ -100,12 +111,7 @@ decided(struct content *c, const struct check_action *a)
 	case CHECK_REDIRECT:
 		return sa_copys(&c->redirect, a->arg);
 	case CHECK_BCC:
-		if (c->nbcc == CONTENT_BCC_MAX || ctl_list_has(&c->bcc, a->arg))
-			return 0;	/* once each, and so many at most */
-		c->nbcc++;
-		if (sa_cats(&c->bcc, a->arg) == -1)
-			return -1;
-		return sa_catc(&c->bcc, '\0');
+		return content_bcc_add(&c->bcc, &c->nbcc, a->arg);
 	default:
 		return 0;
 	}

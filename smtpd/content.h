@@ -88,5 +88,8 @@ int	content_feed(struct content *, const char *, size_t, struct sa *);
 int	content_end(struct content *, struct sa *);
 	/* the message ended: what was held back appended: 0 or -1 */
 void	content_free(struct content *);
+int	content_bcc_add(struct sa *, size_t *, const char *);
+	/* the address to a BCC list (NUL-terminated, back to back) of n
+	   addresses, unless it is there or holds CONTENT_BCC_MAX: 0 or -1 */
 
 #endif

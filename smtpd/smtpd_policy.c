@@ -29,7 +29,6 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "ctl.h"
 #include "ctl_knob.h"
 #include "lmtp_client.h"
 #include "log.h"
@@ -220,12 +219,8 @@ whole_message(struct session *s, const char *rcpt,
 		s->policy_discard = 1;
 	else if (a->verdict == POLICY_REDIRECT)
 		r = sa_copys(&s->policy_redirect, a->text);
-	else if (s->policy_nbcc < CONTENT_BCC_MAX &&
-	    !ctl_list_has(&s->policy_bcc, a->text)) {	/* once each */
-		s->policy_nbcc++;
-		r = sa_cats(&s->policy_bcc, a->text) == -1 ? -1 :
-		    sa_catc(&s->policy_bcc, '\0');
-	}
+	else
+		r = content_bcc_add(&s->policy_bcc, &s->policy_nbcc, a->text);
 	if (r == -1)
 		s->policy_discard = -1;	/* the message gets 451 */
 	log_info("session=%s ip=%s rcpt=<%s> policy action=%s text=\"%s\"",
