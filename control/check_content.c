@@ -48,7 +48,8 @@ verdict(const struct content *c)
 		    "queued)\n");
 		return;
 	}
-	printf("verdict: queued");
+	printf("verdict: queued%s", c->hold ? " held (qctl release "
+	    "delivers it)" : "");
 	if (c->redirect.len > 0)
 		printf(", for %.*s only", (int)c->redirect.len, c->redirect.s);
 	for (b = c->bcc.s; b != NULL && b < c->bcc.s + c->bcc.len;

@@ -402,8 +402,12 @@ dsn_trailer_msg(struct sa *out, const struct dsn_msg *m)
 			return -1;
 		sep = " ";
 	}
-	if (m->envid[0] != '\0' &&
-	    sa_catf(out, "%sENVID=%s", sep, m->envid) == -1)
+	if (m->envid[0] != '\0') {
+		if (sa_catf(out, "%sENVID=%s", sep, m->envid) == -1)
+			return -1;
+		sep = " ";
+	}
+	if (m->hold && sa_catf(out, "%sHOLD", sep) == -1)
 		return -1;
 	return sa_catc(out, '\0');
 }
@@ -441,6 +445,11 @@ record(const char *p, size_t n, struct dsn_msg *m, struct dsn_rcpt *r)
 	for (tok = p; n > 0 && tok <= end; tok = sp + 1) {
 		if ((sp = memchr(tok, ' ', (size_t)(end - tok))) == NULL)
 			sp = end;
+		if (r == NULL && sp - tok == 4 && memcmp(tok, "HOLD", 4) == 0) {
+			if (m->hold++)
+				return "HOLD twice in the DSN trailer";
+			continue;
+		}
 		if ((eq = memchr(tok, '=', (size_t)(sp - tok))) == NULL)
 			return "a DSN parameter without '='";
 		rc = r == NULL ? dsn_mail_param(tok, (size_t)(eq - tok),
@@ -530,7 +539,7 @@ dsn_trailer(struct sa *out, const struct dsn_msg *m, const struct sa *list)
 		}
 	if (m == NULL)
 		m = &none;
-	if (upto == NULL && m->ret == 0 && m->envid[0] == '\0')
+	if (upto == NULL && m->ret == 0 && m->envid[0] == '\0' && !m->hold)
 		return 0;
 	if (dsn_trailer_msg(out, m) == -1)
 		return -1;

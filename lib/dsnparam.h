@@ -13,12 +13,13 @@
  * The envelope trailer, after the NUL that ends qmail-queue's
  * recipient list, all optional:
  *
- *	"D" [RET=FULL|HDRS] [" " ENVID=xtext] NUL
+ *	"D" [RET=FULL|HDRS] [" " ENVID=xtext] [" " HOLD] NUL
  *	then for the k-th recipient, in order: "N" [NOTIFY=...]
  *	    [" " ORCPT=type;xtext] NUL
  *
- * (the parameters as a client sends them, one space apart); recipients
- * after the last "N" have asked for nothing.
+ * (the parameters as a client sends them, one space apart, and qpost's
+ * own HOLD, which has no value); recipients after the last "N" have
+ * asked for nothing.
  */
 #ifndef QPOST_DSNPARAM_H
 #define QPOST_DSNPARAM_H
@@ -45,10 +46,15 @@ struct dsn_rcpt {
 	char		orcpt[DSN_ORCPT_MAX + 1];	/* type;xtext */
 };
 
-/* what the sender asked for, for the whole message */
+/*
+ * what the sender asked for, for the whole message; and hold, not a
+ * request of RFC 3461 but qpost's own that rides with them: queue the
+ * message held (smtpd's HOLD action), for qctl(8) to release
+ */
 struct dsn_msg {
 	char		ret;			/* 0, DSN_RET_FULL or _HDRS */
 	char		envid[DSN_ENVID_MAX + 1];	/* xtext, "" none */
+	int		hold;			/* 0, or 1: held */
 };
 
 int	dsn_xtext_ok(const char *, size_t);

@@ -39,11 +39,11 @@
 #define F_ADDRCPT	0x04
 #define F_DELRCPT	0x08
 #define F_CHGHDRS	0x10
+#define F_QUARANTINE	0x20
 #define F_CHGFROM	0x40
 #define F_ADDRCPT_PAR	0x80
-/* all but QUARANTINE (0x20): qpost has no place to put a message aside */
 #define ACTIONS_OFFERED	(F_ADDHDRS | F_CHGBODY | F_ADDRCPT | F_DELRCPT | \
-	F_CHGHDRS | F_CHGFROM | F_ADDRCPT_PAR)
+	F_CHGHDRS | F_QUARANTINE | F_CHGFROM | F_ADDRCPT_PAR)
 
 /* steps a milter may leave out, or answer no reply to (SMFIP_*) */
 #define P_NOCONNECT	0x000001
@@ -320,7 +320,7 @@ negotiate(struct sess *s)
 		    "2 to 6 are understood", (unsigned long)version);
 	if (s->actions & ~(uint32_t)ACTIONS_OFFERED)
 		return failed(s, "the milter asks for actions 0x%lx, of which "
-		    "qpost allows 0x%x (no quarantine)",
+		    "qpost allows 0x%x",
 		    (unsigned long)s->actions, ACTIONS_OFFERED);
 	return STEP_ON;
 }
@@ -709,6 +709,30 @@ modify(struct sess *s)
 	}
 }
 
+/*
+ * quarantine - the milter asks for the message to be put aside (queued
+ * held, for qctl release), with its reason: kept printable for the log
+ */
+static int
+quarantine(struct sess *s)
+{
+	const char *why;
+	size_t off = 0, i;
+
+	if (!(s->actions & F_QUARANTINE))
+		return failed(s, "the milter asked for a quarantine it did not "
+		    "ask for in the negotiation");
+	if ((why = take_string(s, &off)) == NULL)
+		return failed(s, "the milter sent a malformed %s",
+		    reply_name(s->cmd));
+	s->m->quarantined = 1;
+	for (i = 0; why[i] != '\0' && i < sizeof(s->m->quarantine) - 1; i++)
+		s->m->quarantine[i] = why[i] >= 0x20 && why[i] < 0x7f &&
+		    why[i] != '"' ? why[i] : '?';
+	s->m->quarantine[i] = '\0';
+	return STEP_ON;
+}
+
 /* new_body - the replacement body, CRLF back to LF */
 static int
 new_body(struct sess *s)
@@ -745,6 +769,11 @@ end_of_message(struct sess *s, const struct milter_conn *c)
 			return v;
 		if (s->cmd == 'p')
 			continue;
+		if (s->cmd == 'q') {
+			if ((v = quarantine(s)) != STEP_ON)
+				return v;
+			continue;
+		}
 		if ((v = modify(s)) == STEP_FAILED)
 			return v;
 		if (v == STEP_ON)

@@ -38,6 +38,8 @@ struct milter_msg {
 	int		 has_blank;	/* a blank line ended the header */
 	struct sa	 body;		/* as stored: lines end in \n */
 	int		 changed;	/* a milter changed something */
+	int		 quarantined;	/* a milter asked to hold it */
+	char		 quarantine[256];	/* ... why, printable */
 };
 
 /* the client, for the connect, HELO and macros */

@@ -8,7 +8,8 @@
  * exit code (31 for good, 71 for now); a milter that cannot be reached
  * or breaks the protocol is handled as -d says (tempfail by default).
  * The DSN requests after the envelope (its trailer, dsnparam.h) go on
- * to qinject -Q with the recipients they belong to.
+ * to qinject -Q with the recipients they belong to; a milter's
+ * quarantine becomes the trailer's HOLD, so the message is queued held.
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -378,6 +379,12 @@ run_one(const char *spec, struct milter_msg *m, const struct milter_conn *mc,
 			m->changed = changed;
 			r.verdict = MILTER_ACCEPT;
 		}
+	}
+	if (r.verdict == MILTER_ACCEPT && m->quarantined && !dsn.hold) {
+		/* queued held, as Postfix puts a quarantined one on hold */
+		dsn.hold = 1;
+		log_info("id=%s milter=%s quarantined: held text=\"%s\"",
+		    queue_id, spec, m->quarantine);
 	}
 	sa_free(&before_msg);
 	sa_free(&before_env);

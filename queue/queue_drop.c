@@ -63,7 +63,8 @@ qdrop_layout(uint64_t size, uint64_t msglen)
  * qdrop_env_encode - append the envelope: sender, the NUL-separated
  * recipients in rcpts each with its DSN requests (rcpt_dsn, a
  * dsnparam.h list: an entry for each recipient, or empty), the SMTPUTF8
- * flag, the message's DSN requests (dsn, or NULL) and the end marker.
+ * flag, the hold request and the message's DSN requests (both in dsn,
+ * or NULL) and the end marker.
  */
 int
 qdrop_env_encode(struct sa *out, const char *sender, const struct sa *rcpts,
@@ -88,6 +89,8 @@ qdrop_env_encode(struct sa *out, const char *sender, const struct sa *rcpts,
 	}
 	if (is_utf8 && rec_puts(out, 'O', "1") == -1)
 		return -1;
+	if (dsn != NULL && dsn->hold && rec_puts(out, 'H', "1") == -1)
+		return -1;
 	if (dsn != NULL && dsn_rec_put_msg(out, dsn) == -1)
 		return -1;
 	return rec_put(out, 'Z', "", 0);
@@ -105,18 +108,31 @@ valid_envaddr(const char *v, size_t n, int is_sender)
 	    addr_parse(v, n, &a, ADDR_UTF8) == 1;
 }
 
+/* has_tail - whether a field after the recipients was read */
+static int
+has_tail(const struct qdrop_env *env)
+{
+	return env->is_utf8 || env->dsn.hold || env->dsn.ret != 0 ||
+	    env->dsn.envid[0] != '\0';
+}
+
 /*
- * tail_field - O, Y or J, each at most once and in that order, after
+ * tail_field - O, H, Y or J, each at most once and in that order, after
  * the recipients: 0, or -1 when out of place or wrong.
  */
 static int
 tail_field(char tag, const char *v, size_t n, struct qdrop_env *env)
 {
+	int *flag = tag == 'O' ? &env->is_utf8 : &env->dsn.hold;
+
 	if (env->nrcpt == 0)
 		return -1;
-	if (tag == 'O' && n == 1 && v[0] == '1' && !env->is_utf8 &&
-	    env->dsn.ret == 0 && env->dsn.envid[0] == '\0') {
-		env->is_utf8 = 1;
+	if ((tag == 'O' || tag == 'H') && n == 1 && v[0] == '1') {
+		/* O before H, both before Y and J */
+		if (*flag || env->dsn.ret != 0 || env->dsn.envid[0] != '\0' ||
+		    (tag == 'O' && env->dsn.hold))
+			return -1;
+		*flag = 1;
 		return 0;
 	}
 	return dsn_rec_msg_field(tag, v, n, &env->dsn);
@@ -125,7 +141,7 @@ tail_field(char tag, const char *v, size_t n, struct qdrop_env *env)
 /*
  * qdrop_env_parse - parse the envelope of n bytes strictly: F first,
  * then one or more T (each with its optional D and X), the optional O,
- * Y and J, then Z0 as the very last bytes.  Returns 0, or -1 if
+ * H, Y and J, then Z0 as the very last bytes.  Returns 0, or -1 if
  * anything is out of place.
  */
 int
@@ -157,8 +173,7 @@ qdrop_env_parse(const char *p, size_t n, struct qdrop_env *env)
 		if (in_rcpt && dsn_list_add(&env->rcpt_dsn, &cur) == -1)
 			return -1;
 		in_rcpt = 0;
-		if (tag == 'T' && !env->is_utf8 && env->dsn.ret == 0 &&
-		    env->dsn.envid[0] == '\0') {
+		if (tag == 'T' && !has_tail(env)) {
 			if (!valid_envaddr(v, vlen, 0) ||
 			    env->nrcpt == QDROP_RCPT_MAX ||
 			    sa_catb(&env->rcpts, v, vlen) == -1 ||

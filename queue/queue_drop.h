@@ -35,7 +35,7 @@ struct qdrop_env {
 	struct sa	 rcpts;		/* each NUL-terminated, back to back */
 	size_t		 nrcpt;
 	int		 is_utf8;
-	struct dsn_msg	 dsn;		/* RET and ENVID */
+	struct dsn_msg	 dsn;		/* RET, ENVID, and hold (H) */
 	struct sa	 rcpt_dsn;	/* a dsnparam.h list entry for each
 					   recipient, or empty: none asked */
 };

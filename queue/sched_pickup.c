@@ -177,6 +177,9 @@ make_env(const struct sched *s, struct qenv *e, const struct drop *d,
 	e->is_older = timespeccmp(&d->mtime, &s->started, <);
 	e->is_utf8 = de->is_utf8;
 	e->dsn = de->dsn;
+	/* held from the start: its injector asked (smtpd's HOLD action) */
+	e->held = de->dsn.hold;
+	e->dsn.hold = 0;
 	if ((e->sender = strdup(de->sender.s)) == NULL)
 		return -1;
 	for (r = de->rcpts.s; r < de->rcpts.s + de->rcpts.len;
@@ -289,7 +292,8 @@ is_in_flight(const struct sched *s, const char *name)
 
 /*
  * pickup_read - read and check one drop file and write its message's
- * temporary files into q (as qnew_write does, for is_express).  Returns
+ * temporary files into q (as qnew_write does, for *is_express, which a
+ * message to be held clears: it is committed, not delivered).  Returns
  * 1 when q waits to be committed with its group or to go express, 0
  * when the file is dealt with (removed), -1 when it must wait (a
  * temporary failure: out of memory, disk full).  p->d.fd, when not -1,
@@ -297,7 +301,7 @@ is_in_flight(const struct sched *s, const char *name)
  */
 static int
 pickup_read(struct sched *s, const char *name, struct pick *p,
-    struct qnew *q, int is_express)
+    struct qnew *q, int *is_express)
 {
 	struct stat st;
 	const char *why;
@@ -331,7 +335,7 @@ pickup_read(struct sched *s, const char *name, struct pick *p,
 	else if (make_env(s, &q->env, &p->d, &p->de) == -1)
 		return -1;
 	else if (qnew_write(s, q, write_message, &p->d, &p->d.mtime,
-	    is_express) == -1) {
+	    (*is_express = *is_express && !q->env.held)) == -1) {
 		if (errno != EPROTO)
 			return -1;
 		bad(s, name, (long)p->d.uid, "truncated while being read");
@@ -366,7 +370,7 @@ pickup_group(struct sched *s, char (*names)[256], size_t n)
 		if (!qid_valid(names[i], strlen(names[i])))
 			bad(s, names[i], -1, "name is not a queue id");
 		else if ((r = pickup_read(s, names[i], &p[i], &q[i],
-		    is_express)) != 1)
+		    &is_express)) != 1)
 			continue;	/* dealt with (0), or must wait (-1) */
 		else if (is_express)
 			r = express_start(s, &q[i], p[i].d.uid, p[i].d.size,
@@ -382,9 +386,10 @@ pickup_group(struct sched *s, char (*names)[256], size_t n)
 	for (i = 0; i < n; i++) {
 		if (q[i].state == QNEW_QUEUED || q[i].state == QNEW_EXPRESS)
 			log_info("id=%s queued from=<%s> uid=%lu size=%llu "
-			    "rcpts=%zu", names[i], p[i].de.sender.s,
+			    "rcpts=%zu%s", names[i], p[i].de.sender.s,
 			    (unsigned long)p[i].d.uid,
-			    (unsigned long long)p[i].d.msglen, p[i].de.nrcpt);
+			    (unsigned long long)p[i].d.msglen, p[i].de.nrcpt,
+			    p[i].de.dsn.hold ? " held" : "");
 		if (q[i].state == QNEW_QUEUED)
 			pickup_remove(s, names[i], p[i].d.uid, p[i].d.size);
 		qenv_free(&q[i].env);

@@ -3,10 +3,10 @@
 /*
  * checks - pcre tables for header and body checks.  See checks.h.
  *
- * HOLD and FILTER are refused when the table is read, not taken as
- * DUNNO as policy.c takes a policy server's: a table is the admin's
- * own text, and quietly delivering what it says to hold would be the
- * opposite of what was asked.
+ * FILTER is refused when the table is read, not taken as DUNNO as
+ * policy.c takes a policy server's: a table is the admin's own text,
+ * and quietly delivering what it says to send through a filter would
+ * be the opposite of what was asked.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -45,7 +45,7 @@ struct action_name {
 static const struct action_name actions[] = {
 	{ "DUNNO", CHECK_DUNNO, 0 },	{ "OK", CHECK_DUNNO, 0 },
 	{ "REJECT", CHECK_REFUSE, 0 },	{ "DEFER", CHECK_REFUSE, 0 },
-	{ "DISCARD", CHECK_DISCARD, 0 },
+	{ "DISCARD", CHECK_DISCARD, 0 },	{ "HOLD", CHECK_HOLD, 0 },
 	{ "WARN", CHECK_LOG, 0 },	{ "INFO", CHECK_LOG, 0 },
 	{ "IGNORE", CHECK_IGNORE, 0 },	{ "REPLACE", CHECK_REPLACE, 1 },
 	{ "PREPEND", CHECK_PREPEND, 1 },
@@ -125,9 +125,6 @@ result_check(struct reader *r, const char *res, size_t nsub, int negate)
 	int g;
 
 	if ((a = action_find(res, n)) == NULL) {
-		if (n == 4 && strncasecmp(res, "HOLD", 4) == 0)
-			return fail(r, "HOLD is not supported: use REJECT, "
-			    "DISCARD or REDIRECT");
 		if (n == 6 && strncasecmp(res, "FILTER", 6) == 0)
 			return fail(r, "FILTER is not supported: use "
 			    "control/filter");

@@ -60,7 +60,8 @@ enum check_verdict {
 	CHECK_REPLACE,	/* ... replaced by arg */
 	CHECK_PREPEND,	/* arg is put before it */
 	CHECK_REDIRECT,	/* the message goes to arg only */
-	CHECK_BCC	/* ... and to arg too */
+	CHECK_BCC,	/* ... and to arg too */
+	CHECK_HOLD	/* queued held, for qctl release; checks go on */
 };
 
 struct check_action {

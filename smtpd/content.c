@@ -41,6 +41,7 @@ content_init(struct content *c, const struct checks *header,
 	memset(&c->refusal, 0, sizeof(c->refusal));
 	c->redirect.len = c->bcc.len = 0;
 	c->nbcc = 0;
+	c->hold = 0;
 	c->nomem = 0;
 }
 
@@ -112,6 +113,9 @@ decided(struct content *c, const struct check_action *a)
 		return sa_copys(&c->redirect, a->arg);
 	case CHECK_BCC:
 		return content_bcc_add(&c->bcc, &c->nbcc, a->arg);
+	case CHECK_HOLD:
+		c->hold = 1;
+		return 0;
 	default:
 		return 0;
 	}

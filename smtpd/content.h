@@ -76,6 +76,7 @@ struct content {
 	struct sa		 redirect;	/* "" or the address */
 	struct sa		 bcc;		/* NUL-terminated, back to back */
 	size_t			 nbcc;
+	int			 hold;		/* HOLD: queue it held */
 	int			 nomem;		/* checking failed for memory */
 };
 

@@ -5,10 +5,10 @@
  * policy.h.
  *
  * The actions are access(5)'s, as a policy server may answer them;
- * DISCARD, REDIRECT and BCC are carried out for the whole message, as
- * header checks carry them out; the ones that need what smtpd does not
- * have (HOLD, FILTER) are taken as DUNNO and named for the log, since
- * accepting and delivering loses less than a guess at what they meant.
+ * DISCARD, REDIRECT, BCC and HOLD are carried out for the whole
+ * message, as header checks carry them out; FILTER, which needs what
+ * smtpd does not have, is taken as DUNNO and named for the log, since
+ * accepting and delivering loses less than a guess at what it meant.
  * A name that is not an action at all (a Postfix restriction such as
  * permit_mynetworks) is an error, as it is to Postfix.
  */
@@ -27,7 +27,7 @@
 
 /* the actions that change nothing here, with why */
 static const char *const dunno_like[] = {
-	"DEFER_IF_REJECT", "WARN", "INFO", "HOLD", "FILTER",
+	"DEFER_IF_REJECT", "WARN", "INFO", "FILTER",
 };
 
 int
@@ -216,8 +216,9 @@ policy_action_parse(const char *value, struct policy_action *a)
 		set_text(a, text);
 		return 0;
 	}
-	if (strcasecmp(word, "DISCARD") == 0) {
-		a->verdict = POLICY_DISCARD;
+	if (strcasecmp(word, "DISCARD") == 0 || strcasecmp(word, "HOLD") == 0) {
+		a->verdict = word[0] == 'D' || word[0] == 'd' ? POLICY_DISCARD :
+		    POLICY_HOLD;
 		set_text(a, text);
 		return 0;
 	}

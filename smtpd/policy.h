@@ -33,7 +33,8 @@ enum policy_verdict {
 	POLICY_PREPEND,	/* accept, and add the header in text */
 	POLICY_DISCARD,	/* accept, and drop the whole message */
 	POLICY_REDIRECT,	/* accept; the message goes to text only */
-	POLICY_BCC	/* accept; the message goes to text too */
+	POLICY_BCC,	/* accept; the message goes to text too */
+	POLICY_HOLD	/* accept; the message is queued held */
 };
 
 struct policy_action {

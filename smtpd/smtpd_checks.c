@@ -4,7 +4,7 @@
  * smtpd_checks - control/headerchecks and control/bodychecks: the
  * message, as it streams to qinject, goes through content.c, and what
  * the checks decided for the whole message (refuse, drop, send
- * elsewhere) is carried out when it ends.
+ * elsewhere, hold) is carried out when it ends.
  *
  * The checks see smtpd's own Received: line and a policy server's
  * headers as Postfix's cleanup sees its smtpd's, so that the common
@@ -122,6 +122,8 @@ session_checks_end(struct session *s, struct sa *out)
 			return CHECKS_DISCARDED;
 		if (c->redirect.len > 0)
 			redirect = &c->redirect;
+		if (c->hold)	/* qinject gets it with the DSN requests */
+			s->mail.dsn.hold = 1;
 	}
 	if (s->policy_discard == -1)
 		return CHECKS_FAILED;

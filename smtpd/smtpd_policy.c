@@ -202,8 +202,9 @@ prepend(struct session *s, const char *header)
 }
 
 /*
- * whole_message - DISCARD, REDIRECT or BCC: kept for the end of the
- * message (smtpd_checks.c carries them out), and logged now
+ * whole_message - DISCARD, REDIRECT, BCC or HOLD: kept for the end of
+ * the message (smtpd_checks.c carries them out; HOLD rides in the DSN
+ * requests to qinject), and logged now
  */
 static void
 whole_message(struct session *s, const char *rcpt,
@@ -211,12 +212,14 @@ whole_message(struct session *s, const char *rcpt,
 {
 	static const char *const word[] = {
 		[POLICY_DISCARD] = "DISCARD", [POLICY_REDIRECT] = "REDIRECT",
-		[POLICY_BCC] = "BCC",
+		[POLICY_BCC] = "BCC", [POLICY_HOLD] = "HOLD",
 	};
 	int r = 0;
 
 	if (a->verdict == POLICY_DISCARD)
 		s->policy_discard = 1;
+	else if (a->verdict == POLICY_HOLD)
+		s->mail.dsn.hold = 1;
 	else if (a->verdict == POLICY_REDIRECT)
 		r = sa_copys(&s->policy_redirect, a->text);
 	else

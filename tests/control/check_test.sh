@@ -131,7 +131,7 @@ broken_files_body() {
 	    'dnsbl:printf "bl.example\nbl2.example 10.0.0.2\n" > $c/dnsbl' \
 	    'dnsblrefuse:echo later > $c/dnsblrefuse' \
 	    'policy:printf "# postgrey\ninet:127.0.0.1:10023\n\ninet:localhost:10023\n" > $c/policy' \
-	    'headerchecks:printf "# spam\n/^Subject: x/ REJECT\n/^To:/ HOLD\n" > $c/headerchecks' \
+	    'headerchecks:printf "# spam\n/^Subject: x/ REJECT\n/^To:/ FILTER smtp:[127.0.0.1]:10025\n" > $c/headerchecks' \
 	    'bodychecks:printf "/^a(b/ REJECT\n" > $c/bodychecks' \
 	    'doublebounceto:printf "# where\nbad address@x\n" > $c/doublebounceto' \
 	    'users:printf "ok:1:1:/h\nbob:x:1:/h\n" > $c/users; touch -d "-1 min" $c/users' \
@@ -258,6 +258,7 @@ message_body() {
 /^Content-(Type|Disposition):.*name="?[^"]*\.(exe|scr)"?/	REJECT Attachment $2 refused
 /^X-Track:/	IGNORE
 /^Subject: (copy|send) (\w+)/	BCC $2@example.org
+/^Subject: .* review/	HOLD for a look
 EOF
 	printf '/^unsubscribe/ WARN list mail\n/^--b--$/ INFO the end\n' \
 	    > $c/bodychecks
@@ -286,6 +287,10 @@ verdict: refused with 550 5.7.1 Attachment exe refused
 	atf_check -s exit:0 -o inline:"header: BCC sales@example.org: Subject: send sales
 verdict: queued, a copy for sales@example.org
 " "$QPOST_LIBEXEC/qpost-check" -m < m2
+	printf 'Subject: please review\n\nhi\n' > m3
+	atf_check -s exit:0 -o inline:"header: HOLD for a look: Subject: please review
+verdict: queued held (qctl release delivers it)
+" "$QPOST_LIBEXEC/qpost-check" -m < m3
 	echo '/^Subject:/ FROB' > $c/headerchecks
 	atf_check -s exit:100 \
 	    -e match:'control file headerchecks: line 1: unknown action "FROB"' \

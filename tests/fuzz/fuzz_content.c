@@ -16,7 +16,8 @@
  * and WARN, and whenever no rule matched that changes the message, the
  * output is the message byte for byte; a refusal has a 4xx or 5xx code
  * of its class and printable text; REDIRECT and BCC give addresses, no
- * more than CONTENT_BCC_MAX of BCC.  A broken property aborts.
+ * more than CONTENT_BCC_MAX of BCC; the message is held exactly when a
+ * HOLD rule matched.  A broken property aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@ static const char fixed_header[] =
     "/^To:/ BCC copy@example.org\n"
     "/^X-Redirect: ([a-z]+)/ REDIRECT $1@example.org\n"
     "/^X-Discard:/ DISCARD\n"
+    "/^X-Hold:/ HOLD for review\n"
     "if /^Received:/\n"
     "/ESMTPSA/ IGNORE\n"
     "!/by / PREPEND X-Odd: $$\n"
@@ -68,6 +70,7 @@ static const char quiet[] =		/* decides nothing */
 struct seen {
 	unsigned long	n;		/* calls */
 	unsigned long	changed;	/* actions changing the output */
+	unsigned long	holds;		/* HOLD actions */
 	uint32_t	hash;		/* of everything it was told */
 };
 
@@ -103,6 +106,9 @@ logged(void *arg, const char *where, const char *subject,
 	case CHECK_REPLACE:
 	case CHECK_PREPEND:
 		s->changed++;
+		break;
+	case CHECK_HOLD:
+		s->holds++;
 		break;
 	default:
 		break;
@@ -211,6 +217,7 @@ decided(const struct run *r)
 
 	CHECK(c->verdict == CHECK_DUNNO || c->verdict == CHECK_REFUSE ||
 	    c->verdict == CHECK_DISCARD);
+	CHECK(c->hold == (r->seen.holds > 0));
 	if (c->verdict == CHECK_REFUSE) {
 		CHECK(c->refusal.code == 450 || c->refusal.code == 550);
 		CHECK(c->refusal.status[0] == '0' + c->refusal.code / 100 &&
@@ -247,6 +254,7 @@ alike(const struct run *a, const struct run *b)
 	    b->c.redirect.len));
 	CHECK(same(a->c.bcc.s, a->c.bcc.len, b->c.bcc.s, b->c.bcc.len));
 	CHECK(a->c.nbcc == b->c.nbcc);
+	CHECK(a->c.hold == b->c.hold);
 	CHECK(a->seen.n == b->seen.n && a->seen.changed == b->seen.changed &&
 	    a->seen.hash == b->seen.hash);
 }
@@ -310,7 +318,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run(pieces, &qh, &qb, msg, n, seed);
 	CHECK(is_message(pieces, msg, n) && pieces->seen.changed == 0);
 	CHECK(pieces->c.verdict == CHECK_DUNNO && pieces->c.redirect.len == 0 &&
-	    pieces->c.nbcc == 0);
+	    pieces->c.nbcc == 0 && !pieces->c.hold);
 	run_free(pieces);
 	checks_free(&qh);
 	checks_free(&qb);

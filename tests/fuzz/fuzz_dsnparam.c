@@ -65,6 +65,7 @@ valid_msg(const struct dsn_msg *m)
 	    m->ret == DSN_RET_HDRS);
 	CHECK(m->envid[0] == '\0' || dsn_envid_ok(m->envid,
 	    strlen(m->envid)));
+	CHECK(m->hold == 0 || m->hold == 1);
 }
 
 /* rewrite - the trailer of m and list (n entries) in full, into out */
@@ -78,7 +79,7 @@ rewrite(const struct dsn_msg *m, const struct sa *list, size_t n,
 
 	out->len = 0;
 	CHECK(dsn_trailer_msg(out, m) == 0);
-	*upto = m->ret != 0 || m->envid[0] != '\0' ? out->len : 0;
+	*upto = m->ret != 0 || m->envid[0] != '\0' || m->hold ? out->len : 0;
 	for (i = 0; i < n; i++) {
 		p = dsn_list_get(p, &r);
 		valid_rcpt(&r);
@@ -110,7 +111,7 @@ trailer(const char *in, size_t n, size_t max)
 	/* written again: the same requests, and a fixed point */
 	CHECK(dsn_trailer_parse(out.s, out.len, &m2, &list2, max, &got2) ==
 	    NULL);
-	CHECK(got2 == got && m2.ret == m.ret &&
+	CHECK(got2 == got && m2.ret == m.ret && m2.hold == m.hold &&
 	    strcmp(m2.envid, m.envid) == 0 && same(&list2, &list));
 	rewrite(&m2, &list2, got2, &out2, &upto2);
 	CHECK(same(&out2, &out) && upto2 == upto);

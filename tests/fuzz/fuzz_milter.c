@@ -10,7 +10,8 @@
  * line starting with its class (5 or 4); an accepted message keeps a
  * recipient and writes out to bytes that parse back into exactly its
  * header fields (no value a milter gave can start a new field) and its
- * body.  A broken property aborts, which libFuzzer and replay report.
+ * body; a quarantine's reason is printable, without a double quote.  A
+ * broken property aborts, which libFuzzer and replay report.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -117,6 +118,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mem.left = size - 2 - n;
 	io.arg = &mem;
 	milter_session(&io, &c, &m, &r);
+	/* a quarantine's reason is printable, safe to log in quotes */
+	if (m.quarantined)
+		for (size_t i = 0; m.quarantine[i] != '\0'; i++)
+			CHECK(m.quarantine[i] >= 0x20 && m.quarantine[i] < 0x7f &&
+			    m.quarantine[i] != '"');
+	CHECK(m.quarantined || m.quarantine[0] == '\0');
 	switch (r.verdict) {
 	case MILTER_ACCEPT:
 		CHECK(m.nrcpt > 0);

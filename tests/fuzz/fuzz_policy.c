@@ -6,7 +6,7 @@
  * but one that breaks must not break smtpd) and of control/policy.
  * Besides "no sanitizer report" it checks: policy_reply_end is 0, -1
  * or a length ending in an empty line; a reply taken decides one of
- * the four verdicts; a refusal has a 4xx or 5xx code, an enhanced
+ * one of the verdicts; a refusal has a 4xx or 5xx code, an enhanced
  * status of its class and a text of printable ASCII, never empty; a
  * header to prepend is "Name: value" in printable ASCII; every text
  * fits POLICY_TEXT_MAX.  The input as a string: an address taken names
@@ -59,6 +59,7 @@ check_action(const struct policy_action *a)
 		    a->text));
 		break;
 	case POLICY_DISCARD:
+	case POLICY_HOLD:
 		break;
 	case POLICY_REDIRECT:
 	case POLICY_BCC:

@@ -97,8 +97,8 @@ atf_test_case queue_protocol
 queue_protocol_head() {
 	atf_set "descr" "qinject -Q takes the DSN trailer after the" \
 	    "envelope's last NUL into the drop file, recipients after the" \
-	    "last N record with nothing; a wrong trailer is exit 91 with" \
-	    "the reason, and nothing queued"
+	    "last N record with nothing, HOLD into the H field; a wrong" \
+	    "trailer is exit 91 with the reason, and nothing queued"
 	atf_set "require.user" "unprivileged"
 }
 queue_protocol_body() {
@@ -133,6 +133,15 @@ T b@example.test\nT c@example.test\nZ \n" cat env
 	check_qq -s exit:91 -e match:"more N records than there are"
 	{ cat head; printf 'DENVID=a=b\0'; } > env.in
 	check_qq -s exit:91 -e match:"ENVID takes 1 to 100 characters"
+	# qpost's own HOLD (smtpd's HOLD action): the H field, after O
+	{ cat head; printf 'DRET=FULL HOLD\0'; } > env.in
+	atf_check sh -c 'QPOST_UTF8=1 exec "$0" -Q < m 1< env.in' "$QI"
+	one_env
+	atf_check -o inline:"F $ME\nT a@example.test\nT b@example.test\n\
+T c@example.test\nO 1\nH 1\nY F\nZ \n" cat env
+	{ cat head; printf 'DHOLD HOLD\0'; } > env.in
+	check_qq -s exit:91 -e match:"envelope format error: HOLD twice"
+	atf_check -o inline:"" ls "$QPOST_QUEUE/drop"
 }
 
 atf_test_case filter

@@ -7,9 +7,9 @@
 # (swaks with an .exe attachment, refused by its MIME part's header);
 # IGNORE, REPLACE and PREPEND change what is delivered, smtpd's own
 # Received: line included; DISCARD says 250 and delivers nothing;
-# REDIRECT and BCC change the recipients; WARN logs; a table that does
-# not parse refuses the session with 421 and a log line naming its
-# line.
+# REDIRECT and BCC change the recipients; HOLD queues the message held
+# for qctl release; WARN logs; a table that does not parse refuses the
+# session with 421 and a log line naming its line.
 
 . "$(atf_get_srcdir)/../lib.sh"
 
@@ -222,6 +222,55 @@ recipients_cleanup() {
 	qp_stop
 }
 
+atf_test_case hold cleanup
+hold_head() {
+	atf_set "descr" "HOLD: the client gets 250, the message is queued" \
+	    "held (qstat, sched's log), is not delivered while mail" \
+	    "beside it is, and is delivered once qctl releases it; a" \
+	    "REJECT later in the same message still refuses it"
+	atf_set "require.user" "unprivileged"
+	atf_set "timeout" "60"
+}
+hold_body() {
+	qp_smtpd_instance "$PWD/inst"
+	cat > "$QPOST_CONTROL/headerchecks" <<'EOF'
+/^Subject: review/	HOLD for a look
+/^X-Spam: yes/	REJECT
+EOF
+	qp_start
+	qp_smtpd_start
+	message "review me" "held" > m1
+	data_dialog m1 "250 2.0.0 Ok: queued as" > d1
+	qp_smtp_dialog d1
+	id=$(qp_queued_ids)
+	{ printf 'X-Spam: yes\n'; message "review too" "refused"; } > m2
+	data_dialog m2 "550 5.7.1 Message content rejected" > d2
+	qp_smtp_dialog d2
+	message "plain" "passes" > m3
+	data_dialog m3 "250 2.0.0 Ok: queued as" > d3
+	qp_smtp_dialog d3
+	grep -q "id=$id header check action=HOLD text=\"for a look\"" \
+	    "$QP_DIR/smtpd.log" || qp_fail "HOLD not logged" "$QP_DIR/smtpd.log"
+	qp_wait_log "id=$id queued from=<sender@client.test> .* held$" 20
+	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 20
+	"$QPOST_LIBEXEC/qstat" | grep -q "^id=$id .* held=yes$" ||
+	    atf_fail "qstat does not show $id held"
+	grep -q 'H1:1,' "$QPOST_QUEUE/env/$id" ||
+	    atf_fail "the hold is not in the envelope"
+	[ "$(qp_maildir_grep_count 'Subject: review' \
+	    "$QP_DIR/home/alice/Maildir/new")" -eq 0 ] ||
+	    atf_fail "a held or refused message was delivered"
+	atf_check -o inline:"$id: released\n" "$QPOST_LIBEXEC/qctl" release "$id"
+	qp_wait_for 2 "$QP_DIR/home/alice/Maildir/new" 20
+	[ "$(qp_maildir_grep_count 'Subject: review me' \
+	    "$QP_DIR/home/alice/Maildir/new")" -eq 1 ] ||
+	    atf_fail "the released message was not delivered"
+	qp_stop "$QP_DIR"
+}
+hold_cleanup() {
+	qp_stop
+}
+
 atf_test_case broken cleanup
 broken_head() {
 	atf_set "descr" "a table that does not parse refuses sessions with" \
@@ -231,12 +280,12 @@ broken_head() {
 }
 broken_body() {
 	qp_smtpd_instance "$PWD/inst"
-	printf '# fine\n/^Subject: a/ REJECT\n/^Subject: b/ HOLD\n' \
+	printf '# fine\n/^Subject: a/ REJECT\n/^Subject: b/ FILTER x:y\n' \
 	    > "$QPOST_CONTROL/headerchecks"
 	qp_smtpd_start
 	printf '< 421\n<eof\n' > s
 	qp_smtp_dialog s
-	grep -q 'control file headerchecks: line 3: HOLD is not supported' \
+	grep -q 'control file headerchecks: line 3: FILTER is not supported' \
 	    "$QP_DIR/smtpd.log" || qp_fail "no log line" "$QP_DIR/smtpd.log"
 	rm "$QPOST_CONTROL/headerchecks"
 	printf '/^x(/ REJECT\n' > "$QPOST_CONTROL/bodychecks"
@@ -253,5 +302,6 @@ atf_init_test_cases() {
 	atf_add_test_case refusals
 	atf_add_test_case edits
 	atf_add_test_case recipients
+	atf_add_test_case hold
 	atf_add_test_case broken
 }

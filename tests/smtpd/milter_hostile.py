@@ -8,7 +8,9 @@
 #   bigpacket   announces a packet of 2 GiB
 #   zeropacket  announces a packet of no octets
 #   badopt      answers the negotiation with "continue"
-#   quarantine  asks for the quarantine action
+#   symlist     asks for an action qpost does not offer (SETSYMLIST)
+#   unaskedq    negotiates no quarantine, then asks for one
+#   badq        asks for a quarantine whose reason has no NUL
 #   unasked     negotiates no action, then adds a header
 #   inject      adds a header whose value starts a new field
 #   badname     adds a header whose name has a colon
@@ -56,14 +58,16 @@ def serve(c, mode):
             if mode == "badopt":
                 c.sendall(packet(b"c"))
                 continue
-            actions = {"quarantine": 0x20, "unasked": 0}.get(mode,
-                                                              ALL_ACTIONS)
+            actions = {"symlist": ALL_ACTIONS | 0x100, "unasked": 0,
+                       "badq": ALL_ACTIONS | 0x20}.get(mode, ALL_ACTIONS)
             c.sendall(packet(b"O", struct.pack(">III", 6, actions, 0)))
             if mode == "close":
                 return
         elif cmd == b"E":
             eom = {
                 "unasked": packet(b"h", b"X-A\0b\0"),
+                "unaskedq": packet(b"q", b"spam\0"),
+                "badq": packet(b"q", b"spam"),
                 "inject": packet(b"h", b"X-A\0b\nBcc: x@example.test\0"),
                 "badname": packet(b"h", b"X:A\0b\0"),
                 "badcode": packet(b"y", b"250 2.0.0 fine\0"),

@@ -9,6 +9,7 @@
 #   discard   drop the message                body      a new body
 #   addrcpt   add bob@example.test            delrcpt   remove alice
 #   chgfrom   the sender becomes new@example.test
+#   quarantine  put aside "for a human" (queued held)
 #   soak ...  (tests/soak/soak.py --milter) X-Milter: seen at the top,
 #             which tests/audit.py strips as it strips qpost's own
 #   anything else: add X-Milter (what it saw), X-First at the top,
@@ -92,6 +93,9 @@ class Peer(Milter.Base):
         if s == "chgfrom":
             self.chgfrom("<new@example.test>")
             return Milter.ACCEPT
+        if s == "quarantine":
+            self.quarantine("for a human")
+            return Milter.ACCEPT
         if s.startswith("soak "):
             self.addheader("X-Milter", "seen", 0)
             return Milter.ACCEPT
@@ -104,7 +108,8 @@ class Peer(Milter.Base):
 
 Milter.factory = Peer
 Milter.set_flags(Milter.ADDHDRS | Milter.CHGHDRS | Milter.CHGBODY |
-                 Milter.ADDRCPT | Milter.DELRCPT | Milter.CHGFROM)
+                 Milter.ADDRCPT | Milter.DELRCPT | Milter.CHGFROM |
+                 Milter.QUARANTINE)
 # a socket path, or libmilter's "inet:PORT@HOST"
 Milter.runmilter("peer", SOCK if SOCK.startswith("inet:") else "unix:" + SOCK,
                  30)

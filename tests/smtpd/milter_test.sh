@@ -156,8 +156,8 @@ atf_test_case verdicts cleanup
 verdicts_head() {
 	atf_set "descr" "the milter's refusal (554), deferral (451) and" \
 	    "discard; a new body; a recipient added and one removed; a new" \
-	    "sender; a second milter gone under -d accept keeps the first" \
-	    "one's changes"
+	    "sender; a quarantine (queued held until qctl release); a" \
+	    "second milter gone under -d accept keeps the first one's changes"
 	atf_set "require.user" "unprivileged"
 	atf_set "require.progs" "tcpserver"
 	atf_set "timeout" "90"
@@ -172,6 +172,7 @@ verdicts_body() {
 	send add addrcpt alice@example.test
 	send del delrcpt alice@example.test bob@example.test
 	send frm chgfrom alice@example.test
+	send qua quarantine alice@example.test
 	# two milters, the second gone, -d accept: the first one's changes
 	echo "$QPOST_LIBEXEC/qpmilter -d accept unix:$PWD/milter.sock" \
 	    "unix:$PWD/none.sock" > "$QPOST_CONTROL/filter"
@@ -182,16 +183,25 @@ verdicts_body() {
 	grep -q '^451 4\.' r.tmp || atf_fail "tempfail: $(cat r.tmp)"
 	grep -q 'result=tempfail text="451 4.7.1 the peer is busy"' "$log" ||
 	    qp_fail "no log line for the deferral" "$log"
-	for t in dis bod add del frm two; do
+	for t in dis bod add del frm qua two; do
 		grep -q '^250 ' r.$t || atf_fail "$t: $(cat r.$t)"
 	done
 	grep -q 'result=discard' "$log" || qp_fail "no discard line" "$log"
-	# alice: bod, add, frm, two; bob: add, del
+	# alice: bod, add, frm, two (and qua once released); bob: add, del
 	qp_wait_for 4 "$QP_DIR/$A" 30
 	qp_wait_for 2 "$QP_DIR/$B" 30
+	# the quarantined one: held in the queue, delivered once released
+	grep -q "milter=unix:$PWD/milter.sock quarantined: held text=\"for a human\"" \
+	    "$log" || qp_fail "no quarantine line" "$log"
+	delivered "$A" qua >/dev/null && atf_fail "the held one was delivered"
+	id=$("$QPOST_LIBEXEC/qstat" | sed -n 's/^id=\([0-9a-f]*\) .* held=yes$/\1/p')
+	[ -n "$id" ] || atf_fail "qstat shows no message held"
+	atf_check -o inline:"$id: released\n" "$QPOST_LIBEXEC/qctl" release "$id"
+	qp_wait_for 5 "$QP_DIR/$A" 30
+	delivered "$A" qua >/dev/null || atf_fail "the released one is missing"
 	qp_queue_clean
-	[ "$(qp_nfiles "$QP_DIR/$A")" -eq 4 ] ||
-	    atf_fail "alice has $(qp_nfiles "$QP_DIR/$A") messages, not 4"
+	[ "$(qp_nfiles "$QP_DIR/$A")" -eq 5 ] ||
+	    atf_fail "alice has $(qp_nfiles "$QP_DIR/$A") messages, not 5"
 	[ "$(qp_nfiles "$QP_DIR/$B")" -eq 2 ] ||
 	    atf_fail "bob has $(qp_nfiles "$QP_DIR/$B") messages, not 2"
 	f=$(delivered "$A" bod) || atf_fail "no new body for alice"
@@ -375,7 +385,9 @@ failures_body() {
 	    "bigpacket:a packet of 2147483647 octets" \
 	    "zeropacket:a packet of 0 octets" \
 	    "badopt:answered 'c' (0 octets) to the option negotiation" \
-	    "quarantine:asks for actions 0x20" \
+	    "symlist:asks for actions 0x1df, of which qpost allows 0xff" \
+	    "unaskedq:a quarantine it did not ask for" \
+	    "badq:a malformed 'q'" \
 	    "unasked:a change ('h') it did not ask for" \
 	    "inject:a malformed value for X-A" \
 	    "badname:a malformed header field name" \

@@ -75,7 +75,7 @@ actions_body() {
 	dialog "550 5.7.1 <reject@other.test>: Recipient address rejected: no thanks:reject@other.test" \
 	    "550 5.7.9 <code@other.test>: Recipient address rejected: refused by code:code@other.test" \
 	    "450 4.2.0 <defer@other.test>: Recipient address rejected: Greylisted, come back later:defer@other.test" \
-	    "250 2.1.5:ok@other.test" "250 2.1.5:hold@other.test" \
+	    "250 2.1.5:ok@other.test" "250 2.1.5:filter@other.test" \
 	    "250 2.1.5:plain@other.test" > s
 	qp_smtp_dialog s
 	[ "$(cat peer/conns)" = 1 ] || atf_fail "want one connection"
@@ -111,8 +111,8 @@ actions_body() {
 	qp_smtp_dialog s3
 	[ "$(request 7 instance)" != "$(request 8 instance)" ] ||
 	    atf_fail "instance kept from the last transaction"
-	grep -q "policy action=HOLD taken as DUNNO" "$QP_DIR/smtpd.log" ||
-	    qp_fail "HOLD not logged" "$QP_DIR/smtpd.log"
+	grep -q "policy action=FILTER taken as DUNNO" "$QP_DIR/smtpd.log" ||
+	    qp_fail "FILTER not logged" "$QP_DIR/smtpd.log"
 	grep -q "refused rcpt=<reject@other.test> policy=550" \
 	    "$QP_DIR/smtpd.log" || qp_fail "no refusal logged" \
 	    "$QP_DIR/smtpd.log"
@@ -264,9 +264,10 @@ postgrey_cleanup() {
 
 atf_test_case whole_message cleanup
 whole_message_head() {
-	atf_set "descr" "DISCARD, REDIRECT and BCC from a policy server are" \
-	    "carried out for the whole message at its end: 250 and nothing" \
-	    "delivered, the message to bob only, or to bob too"
+	atf_set "descr" "DISCARD, REDIRECT, BCC and HOLD from a policy" \
+	    "server are carried out for the whole message at its end: 250" \
+	    "and nothing delivered, the message to bob only, or to bob" \
+	    "too, or queued held until qctl releases it"
 	atf_set "require.user" "unprivileged"
 	atf_set "timeout" "60"
 }
@@ -276,7 +277,7 @@ whole_message_body() {
 	echo "inet:127.0.0.1:$PEER_PORT" > "$QPOST_CONTROL/policy"
 	qp_start
 	qp_smtpd_start
-	for what in discard redirect bcc; do
+	for what in discard redirect bcc hold; do
 		qp_msg "$what" > "m.$what"
 		# two recipients asking for the same BCC: one copy
 		qp_smtp_send "m.$what" "${what}1@other.test" \
@@ -286,7 +287,8 @@ whole_message_body() {
 	qp_wait_for 2 "$QP_DIR/home/bob/Maildir/new" 20
 	qp_wait_for 1 "$QP_DIR/home/alice/Maildir/new" 20
 	for want in "bob redirect 1" "bob bcc 1" "alice bcc 1" \
-	    "alice redirect 0" "alice discard 0" "bob discard 0"; do
+	    "alice redirect 0" "alice discard 0" "bob discard 0" \
+	    "alice hold 0"; do
 		set -- $want
 		[ "$(qp_maildir_grep_count "X-Test-Id: $2" \
 		    "$QP_DIR/home/$1/Maildir/new")" -eq "$3" ] ||
@@ -295,10 +297,20 @@ whole_message_body() {
 	for l in "rcpt=<discard1@other.test> policy action=DISCARD text=\"trapped\"" \
 	    "rcpt=<redirect2@other.test> policy action=REDIRECT text=\"bob@example.test\"" \
 	    "rcpt=<bcc2@other.test> policy action=BCC text=\"bob@example.test\"" \
+	    "rcpt=<hold1@other.test> policy action=HOLD text=\"quarantined\"" \
 	    "discarded from=<sender@example.test> rcpts=3"; do
 		grep -qF "$l" "$QP_DIR/smtpd.log" ||
 		    qp_fail "not logged: $l" "$QP_DIR/smtpd.log"
 	done
+	# held: queued with all three recipients, none of them tried
+	qp_wait_log "queued from=<sender@example.test> .* rcpts=3 held$" 20
+	id=$("$QPOST_LIBEXEC/qstat" | sed -n 's/^id=\([0-9a-f]*\) .* held=yes$/\1/p')
+	[ -n "$id" ] || atf_fail "qstat shows no message held"
+	atf_check -o inline:"$id: released\n" "$QPOST_LIBEXEC/qctl" release "$id"
+	qp_wait_for 2 "$QP_DIR/home/alice/Maildir/new" 20
+	[ "$(qp_maildir_grep_count "X-Test-Id: hold" \
+	    "$QP_DIR/home/alice/Maildir/new")" -eq 1 ] ||
+	    atf_fail "the released message did not reach alice"
 	qp_stop "$QP_DIR"
 }
 whole_message_cleanup() {

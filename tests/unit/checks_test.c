@@ -222,6 +222,8 @@ ATF_TC_BODY(parse_actions, tc)
 		{ "DEFER later", CHECK_REFUSE, "DEFER" },
 		{ "DISCARD", CHECK_DISCARD, "DISCARD" },
 		{ "DISCARD quietly", CHECK_DISCARD, "DISCARD" },
+		{ "HOLD", CHECK_HOLD, "HOLD" },
+		{ "hold for review", CHECK_HOLD, "HOLD" },
 		{ "WARN", CHECK_LOG, "WARN" },
 		{ "WARN look at this", CHECK_LOG, "WARN" },
 		{ "INFO", CHECK_LOG, "INFO" },
@@ -271,10 +273,6 @@ ATF_TC_BODY(parse_errors, tc)
 	REFUSED("/a/ 0123456789012345678901234567890123456789xyz\n", 0,
 	    "line 1: unknown action "
 	    "\"0123456789012345678901234567890123456789\"");
-	REFUSED("/a/ HOLD\n", 1,
-	    "line 1: HOLD is not supported: use REJECT, DISCARD or REDIRECT");
-	REFUSED("/a/ hold for review\n", 0,
-	    "line 1: HOLD is not supported: use REJECT, DISCARD or REDIRECT");
 	REFUSED("/a/ FILTER smtp:[127.0.0.1]:10025\n", 1,
 	    "line 1: FILTER is not supported: use control/filter");
 	REFUSED("/abc REJECT\n", 1, "line 1: the pattern has no closing /");
@@ -559,7 +557,7 @@ ATF_TC_BODY(action_texts, tc)
 	    "REPLACE X-\xe9: b" };
 	static const char *const unfit_body[] = { "PREPEND a\nb",
 	    "REPLACE a\rb", "REDIRECT nobody", "BCC <a@example.org>",
-	    "BCC", "FROB", "HOLD", "FILTER x:y", "" };
+	    "BCC", "FROB", "FILTER x:y", "" };
 	size_t i;
 
 	a = action("PREPEND X-A: b", 1);
@@ -732,6 +730,36 @@ ATF_TC_BODY(content_discard, tc)
 	    CHECK_DISCARD);
 	expect_verdict("/^X-Drop:/ DISCARD\n", NULL, "X-Drop: 1\n\nbody\n", "",
 	    CHECK_DISCARD);
+}
+
+ATF_TC_WITHOUT_HEAD(content_hold);
+ATF_TC_BODY(content_hold, tc)
+{
+	struct content c;
+	struct sa out = SA_INIT;
+	const char *msg = "Subject: review\nX-A: 1\n\nbody\n";
+	size_t i;
+
+	/* the message goes on whole, and the rules after HOLD still act */
+	for (i = 0; i < NPIECES; i++) {
+		filter("/^Subject: review/ HOLD for a look\n"
+		    "/^X-A:/ BCC copy@example.org\n", NULL, msg, pieces[i], &c,
+		    &out);
+		ATF_CHECK_EQ(c.verdict, CHECK_DUNNO);
+		ATF_CHECK(c.hold);
+		ATF_CHECK_STREQ(out.s, msg);
+		ATF_CHECK_EQ(c.nbcc, 1);
+		ATF_CHECK_EQ(seen.header, 2);
+		content_free(&c);
+	}
+	/* a refusal later in the message still refuses it */
+	expect_verdict("/^Subject:/ HOLD\n", "/^body$/ REJECT\n", msg,
+	    "Subject: review\nX-A: 1\n\n", CHECK_REFUSE);
+	/* and a message with no HOLD rule matching is not held */
+	filter("/^Subject: other/ HOLD\n", NULL, msg, 0, &c, &out);
+	ATF_CHECK(!c.hold);
+	content_free(&c);
+	sa_free(&out);
 }
 
 ATF_TC_WITHOUT_HEAD(content_redirect);
@@ -1227,6 +1255,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, content_fold);
 	ATF_TP_ADD_TC(tp, content_reject);
 	ATF_TP_ADD_TC(tp, content_discard);
+	ATF_TP_ADD_TC(tp, content_hold);
 	ATF_TP_ADD_TC(tp, content_redirect);
 	ATF_TP_ADD_TC(tp, content_body);
 	ATF_TP_ADD_TC(tp, content_mime);

@@ -297,7 +297,19 @@ ATF_TC_BODY(trailer_parse, tc)
 	ATF_CHECK_EQ(dsn_trailer_parse(T("DENVID=x RET=FULL\0N\0"), &m,
 	    &list, 1, &n), NULL);
 	ATF_CHECK(m.ret == DSN_RET_FULL && strcmp(m.envid, "x") == 0 &&
-	    n == 1);
+	    n == 1 && !m.hold);
+	/* qpost's own HOLD, anywhere in the D record, written last */
+	ATF_CHECK_EQ(dsn_trailer_parse(T("DHOLD\0"), &m, &list, 1, &n), NULL);
+	ATF_CHECK(m.hold && m.ret == 0 && m.envid[0] == '\0' && n == 0);
+	ATF_CHECK_EQ(dsn_trailer_parse(T("DHOLD RET=HDRS\0N\0"), &m, &list,
+	    1, &n), NULL);
+	ATF_CHECK(m.hold && m.ret == DSN_RET_HDRS);
+	m.envid[0] = 'e';
+	m.envid[1] = '\0';
+	again.len = 0;
+	ATF_REQUIRE_EQ(dsn_trailer(&again, &m, NULL), 0);
+	ATF_CHECK(again.len == sizeof("DRET=HDRS ENVID=e HOLD\0") - 1 &&
+	    memcmp(again.s, "DRET=HDRS ENVID=e HOLD\0", again.len) == 0);
 	sa_free(&list);
 	sa_free(&again);
 }
@@ -337,6 +349,11 @@ ATF_TC_BODY(trailer_refused, tc)
 		{ T("D\0NNOTIFY=DELAY NOTIFY=DELAY\0"), 1,
 		    "duplicate NOTIFY parameter" },
 		{ T("D\0NORCPT=bob\0"), 1, "ORCPT takes" },
+		{ T("DHOLD HOLD\0"), 1, "HOLD twice in the DSN trailer" },
+		{ T("DHOLD=1\0"), 1, "an unknown DSN parameter" },
+		{ T("Dhold\0"), 1, "a DSN parameter without '='" },
+		{ T("DHOLDS\0"), 1, "a DSN parameter without '='" },
+		{ T("D\0NHOLD\0"), 1, "a DSN parameter without '='" },
 	};
 	struct sa list = SA_INIT;
 	struct dsn_msg m;
@@ -373,6 +390,12 @@ ATF_TC_BODY(trailer_write, tc)
 	m.ret = DSN_RET_FULL;
 	ATF_REQUIRE_EQ(dsn_trailer(&out, &m, &list), 0);
 	ATF_CHECK(out.len == 10 && memcmp(out.s, "DRET=FULL\0", 10) == 0);
+	/* a hold alone is asked too */
+	out.len = 0;
+	memset(&m, 0, sizeof(m));
+	m.hold = 1;
+	ATF_REQUIRE_EQ(dsn_trailer(&out, &m, &list), 0);
+	ATF_CHECK(out.len == 6 && memcmp(out.s, "DHOLD\0", 6) == 0);
 	/* up to the last recipient that asked, no further */
 	out.len = list.len = 0;
 	memset(&m, 0, sizeof(m));
@@ -437,7 +460,7 @@ ATF_TC_BODY(drop_env, tc)
 {
 	static const char r3[] = "a@x.test\0b@x.test\0c@x.test";
 	static const char want[] = "F8:s@x.test,T8:a@x.test,D2:SD,"
-	    "X12:rfc822;a+40b,T8:b@x.test,T8:c@x.test,D1:N,O1:1,Y1:H,"
+	    "X12:rfc822;a+40b,T8:b@x.test,T8:c@x.test,D1:N,O1:1,H1:1,Y1:H,"
 	    "J6:QQ+2B1,Z0:,";
 	struct sa out = SA_INIT, rl = SA_INIT, list = SA_INIT;
 	struct qdrop_env env;
@@ -449,6 +472,7 @@ ATF_TC_BODY(drop_env, tc)
 	memset(&r, 0, sizeof(r));
 	memset(&none, 0, sizeof(none));
 	m.ret = DSN_RET_HDRS;
+	m.hold = 1;
 	strlcpy(m.envid, "QQ+2B1", sizeof(m.envid));
 	r.notify = DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY;
 	strlcpy(r.orcpt, "rfc822;a+40b", sizeof(r.orcpt));
@@ -463,7 +487,7 @@ ATF_TC_BODY(drop_env, tc)
 	    memcmp(out.s, want, out.len) == 0, "%.*s", (int)out.len, out.s);
 	ATF_REQUIRE_EQ(qdrop_env_parse(out.s, out.len, &env), 0);
 	ATF_CHECK(env.nrcpt == 3 && env.is_utf8 == 1);
-	ATF_CHECK(env.dsn.ret == DSN_RET_HDRS &&
+	ATF_CHECK(env.dsn.ret == DSN_RET_HDRS && env.dsn.hold &&
 	    strcmp(env.dsn.envid, "QQ+2B1") == 0);
 	ATF_CHECK(env.rcpt_dsn.len == list.len &&
 	    memcmp(env.rcpt_dsn.s, list.s, list.len) == 0);
@@ -477,7 +501,8 @@ ATF_TC_BODY(drop_env, tc)
 	ATF_REQUIRE_EQ(qdrop_env_encode(&out, "", &rl, 0, NULL, &list), 0);
 	ATF_CHECK_EQ(qdrop_env_parse(out.s, out.len, &env), 0);
 	ATF_CHECK_EQ(env.rcpt_dsn.len, 0);	/* nobody asked: empty */
-	ATF_CHECK(env.dsn.ret == 0 && env.dsn.envid[0] == '\0');
+	ATF_CHECK(env.dsn.ret == 0 && env.dsn.envid[0] == '\0' &&
+	    !env.dsn.hold);
 	qdrop_env_free(&env);
 	sa_free(&out);
 	sa_free(&rl);
@@ -519,6 +544,14 @@ ATF_TC_BODY(drop_env_order, tc)
 		{ T("F0:,T3:a@b,J3:a+2,Z0:,") },
 		{ T("F0:,T3:a@b,Z0:,D1:S,") },		/* after the end */
 		{ T("F0:,T3:a@b,Z0:,J1:x,") },
+		{ T("F0:,T3:a@b,H1:1,O1:1,Z0:,") },	/* O after H */
+		{ T("F0:,T3:a@b,Y1:F,H1:1,Z0:,") },	/* H after Y */
+		{ T("F0:,T3:a@b,J1:x,H1:1,Z0:,") },	/* H after J */
+		{ T("F0:,T3:a@b,H1:1,H1:1,Z0:,") },	/* two H */
+		{ T("F0:,T3:a@b,H1:1,T3:c@d,Z0:,") },	/* T after H */
+		{ T("F0:,H1:1,T3:a@b,Z0:,") },		/* H before any T */
+		{ T("F0:,T3:a@b,H1:0,Z0:,") },		/* bad H */
+		{ T("F0:,T3:a@b,H0:,Z0:,") },
 	};
 	static const struct {
 		const char	*in;
@@ -528,6 +561,8 @@ ATF_TC_BODY(drop_env_order, tc)
 		{ T("F0:,T3:a@b,X8:rfc822;a,Z0:,") },
 		{ T("F0:,T3:a@b,D1:N,X8:rfc822;a,T3:c@d,D3:SFD,Z0:,") },
 		{ T("F0:,T3:a@b,O1:1,Y1:F,J1:x,Z0:,") },
+		{ T("F0:,T3:a@b,O1:1,H1:1,Y1:F,J1:x,Z0:,") },
+		{ T("F0:,T3:a@b,D1:S,H1:1,Z0:,") },
 		{ T("F0:,T3:a@b,Y1:H,Z0:,") },
 		{ T("F0:,T3:a@b,J1:x,Z0:,") },
 	};

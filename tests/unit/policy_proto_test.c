@@ -118,14 +118,17 @@ ATF_TC_BODY(actions, tc)
 	ATF_CHECK_STREQ(a.text, "X-Greylist: delayed 60 seconds");
 	a = action("DEFER_IF_REJECT maybe");
 	ATF_CHECK(a.verdict == POLICY_DUNNO && a.ignored != NULL);
-	a = action("HOLD");
-	ATF_CHECK(a.verdict == POLICY_DUNNO && strcmp(a.ignored, "HOLD") == 0);
+	a = action("FILTER smtp:[127.0.0.1]:10025");
+	ATF_CHECK(a.verdict == POLICY_DUNNO && strcmp(a.ignored, "FILTER") == 0);
 	a = action("warn something");
 	ATF_CHECK(a.verdict == POLICY_DUNNO && strcmp(a.ignored, "WARN") == 0);
 	/* the whole message's: carried out at its end */
 	a = action("DISCARD spam trap");
 	ATF_CHECK(a.verdict == POLICY_DISCARD && a.ignored == NULL);
 	ATF_CHECK_STREQ(a.text, "spam trap");
+	a = action("hold for review");
+	ATF_CHECK(a.verdict == POLICY_HOLD && a.ignored == NULL);
+	ATF_CHECK_STREQ(a.text, "for review");
 	a = action("REDIRECT abuse@example.org");
 	ATF_CHECK(a.verdict == POLICY_REDIRECT);
 	ATF_CHECK_STREQ(a.text, "abuse@example.org");

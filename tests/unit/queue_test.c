@@ -698,7 +698,7 @@ ATF_TC_BODY(spawn_req_dsn, tc)
 	static const char wire[] = "J1:7,I16:" ID1 ",F3:s@t,G1:1,Y1:H,"
 	    "J6:id+2B1,R8:a@x.test,D2:SF,X19:rfc822;A+2Bb@x.test,"
 	    "R8:b@x.test,R8:c@x.test,D1:N,";
-	struct dsn_msg m = { DSN_RET_HDRS, "id+2B1" };
+	struct dsn_msg m = { DSN_RET_HDRS, "id+2B1", 0 };
 	struct dsn_rcpt d;
 	struct spawn_req q;
 	struct sa list = SA_INIT, out = SA_INIT, again = SA_INIT;
