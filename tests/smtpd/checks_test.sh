@@ -243,7 +243,9 @@ EOF
 	data_dialog m1 "250 2.0.0 Ok: queued as" > d1
 	qp_smtp_dialog d1
 	id=$(qp_queued_ids)
-	{ printf 'X-Spam: yes\n'; message "review too" "refused"; } > m2
+	# HOLD first, then a REJECT further down: refused
+	message "review too" "refused" | sed '/^Subject:/a\
+X-Spam: yes' > m2
 	data_dialog m2 "550 5.7.1 Message content rejected" > d2
 	qp_smtp_dialog d2
 	message "plain" "passes" > m3
