@@ -182,23 +182,37 @@ take_string(struct sess *s, size_t *off)
 	return str;
 }
 
+/*
+ * copy_printable - src into dst (size bytes) up to its NUL or a byte of
+ * stop; a byte outside printable ASCII, or one of unsafe, becomes '?'.
+ * Returns the bytes copied.
+ */
+static size_t
+copy_printable(char *dst, size_t size, const char *src, const char *stop,
+    const char *unsafe)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && strchr(stop, src[i]) == NULL &&
+	    i + 1 < size; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f &&
+		    strchr(unsafe, src[i]) == NULL ? src[i] : '?';
+	dst[i] = '\0';
+	return i;
+}
+
 /* set_reply - a refusal's text from an 'y' reply: one line, printable */
 static int
 set_reply(struct sess *s)
 {
 	const char *t = s->in;
-	size_t i;
 
 	if (s->inlen < 3 || (t[0] != '4' && t[0] != '5') ||
 	    t[1] < '0' || t[1] > '9' || t[2] < '0' || t[2] > '9' ||
 	    (t[3] != '\0' && t[3] != ' ' && t[3] != '-'))
 		return failed(s, "the milter's reply code is not 4xx or "
 		    "5xx: %.40s", t);
-	for (i = 0; t[i] != '\0' && t[i] != '\r' && t[i] != '\n' &&
-	    i + 1 < sizeof(s->r->text); i++)
-		s->r->text[i] = t[i] >= 0x20 && t[i] < 0x7f ? t[i] : '?';
-	s->r->text[i] = '\0';
-	if (i > 3)
+	if (copy_printable(s->r->text, sizeof(s->r->text), t, "\r\n", "") > 3)
 		s->r->text[3] = ' ';	/* the first line of a multi-line one */
 	s->r->verdict = t[0] == '5' ? MILTER_REJECT : MILTER_TEMPFAIL;
 	return STEP_DONE;
@@ -717,7 +731,7 @@ static int
 quarantine(struct sess *s)
 {
 	const char *why;
-	size_t off = 0, i;
+	size_t off = 0;
 
 	if (!(s->actions & F_QUARANTINE))
 		return failed(s, "the milter asked for a quarantine it did not "
@@ -726,10 +740,8 @@ quarantine(struct sess *s)
 		return failed(s, "the milter sent a malformed %s",
 		    reply_name(s->cmd));
 	s->m->quarantined = 1;
-	for (i = 0; why[i] != '\0' && i < sizeof(s->m->quarantine) - 1; i++)
-		s->m->quarantine[i] = why[i] >= 0x20 && why[i] < 0x7f &&
-		    why[i] != '"' ? why[i] : '?';
-	s->m->quarantine[i] = '\0';
+	(void)copy_printable(s->m->quarantine, sizeof(s->m->quarantine), why,
+	    "", "\"");
 	return STEP_ON;
 }
 

@@ -334,13 +334,16 @@ pickup_read(struct sched *s, const char *name, struct pick *p,
 		    "send as itself (control/trusted)");
 	else if (make_env(s, &q->env, &p->d, &p->de) == -1)
 		return -1;
-	else if (qnew_write(s, q, write_message, &p->d, &p->d.mtime,
-	    (*is_express = *is_express && !q->env.held)) == -1) {
+	else {
+		if (q->env.held)
+			*is_express = 0;
+		if (qnew_write(s, q, write_message, &p->d, &p->d.mtime,
+		    *is_express) == 0)
+			return 1;
 		if (errno != EPROTO)
 			return -1;
 		bad(s, name, (long)p->d.uid, "truncated while being read");
-	} else
-		return 1;
+	}
 	return 0;
 }
 
