@@ -328,6 +328,7 @@ SH_TESTS +=	tests/smtpd/policy_test
 SH_TESTS +=	tests/smtpd/policyd_test
 SH_TESTS +=	tests/smtpd/checks_test
 SH_TESTS +=	tests/smtpd/sender_test
+SH_TESTS +=	tests/smtpd/client_test
 SH_TESTS +=	tests/smtpd/limits_test
 SH_TESTS +=	tests/smtpd/bounds_test
 SH_TESTS +=	tests/smtpd/clients_test
@@ -586,6 +587,7 @@ SMTPD_OBJS +=	smtpd/smtpd_proxy.o
 SMTPD_OBJS +=	smtpd/smtpd_verify.o
 SMTPD_OBJS +=	smtpd/smtpd_dnsbl.o smtpd/smtpd_policy.o
 SMTPD_OBJS +=	smtpd/smtpd_checks.o smtpd/smtpd_sender.o
+SMTPD_OBJS +=	smtpd/smtpd_client.o
 SMTPD_OBJS +=	smtpd/smtpd_listen.o smtpd/smtpd_keep.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
@@ -793,7 +795,8 @@ tests/fuzz/fuzz_auth_replay: tests/fuzz/fuzz_auth.c tests/fuzz/replay.c \
 # the session fuzzer compiles smtpd_session.c into itself (see its head)
 tests/fuzz/fuzz_smtp_session_replay: tests/fuzz/fuzz_smtp_session.c \
     smtpd/smtpd_session.c smtpd/smtpd_verify.c smtpd/smtpd_checks.c \
-    smtpd/smtpd_sender.c tests/fuzz/replay.c $(LIBA) \
+    smtpd/smtpd_sender.c smtpd/smtpd_client.c tests/fuzz/replay.c \
+    $(LIBA) \
     $(HDRS) smtpd/smtpd.h \
     smtpd/smtpd_queue.h smtpd/smtpd_tls.h
 	$(CC) $(QP_CFLAGS) $(QP_LDFLAGS) -o $@ tests/fuzz/fuzz_smtp_session.c \

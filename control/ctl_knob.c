@@ -25,12 +25,14 @@ const struct ctl_knob ctl_knobs[] = {
 	{ "dkimrequired", 0, 1, 0 },	/* 1: defer when signing fails */
 	{ "greetdelay", 0, 60, 0 },	/* 0: greet at once */
 	{ "localworkers", 0, 1000, 16 },	/* 0: exec local each time */
+	{ "lookupclientname", 0, 1, 0 },	/* 1: the client's FCrDNS */
 	{ "mailboxsizelimit", 0, LLONG_MAX, 0 },	/* 0: no limit */
 	{ "maxerrors", 1, 100000, 20 },
 	{ "maxrcpt", 1, 100000, 100 },
 	{ "minfree", 0, 1LL << 50, 10000000 },
 	{ "queuelifetime", 0, 100000000, 432000 },
 	{ "rejectbadhelo", 0, 1, 0 },	/* 1: HELO must be an FQDN */
+	{ "rejectunknownclient", 0, 2, 0 },	/* 1: a PTR; 2: confirmed */
 	{ "rejectunknownsender", 0, 1, 0 },	/* 1: its domain in DNS */
 	{ "remoteport", 1, 65535, 25 },
 	{ "retrymax", 1, 100000000, 3600 },

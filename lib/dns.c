@@ -12,6 +12,7 @@
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <resolv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -458,6 +459,52 @@ dns_mx(const char *domain, struct dns_mx **mx, size_t *n)
 	if ((r = query(name, ns_t_mx, &ans, &len)) != DNS_OK)
 		return r;
 	return dns_parse_mx(ans, len, name, mx, n);
+}
+
+/* dns_reverse_name - ip's name for a PTR query.  See dns.h. */
+int
+dns_reverse_name(const char *ip, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char a[16];
+	size_t o = 0;
+	int i, n;
+
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		n = snprintf(out, size, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2],
+		    a[1], a[0]);
+		return n < 0 || (size_t)n >= size ? -1 : 0;
+	}
+	if (inet_pton(AF_INET6, ip, a) != 1 || size < DNS_REVERSE_MAX)
+		return -1;
+	for (i = 15; i >= 0; i--) {
+		out[o++] = hex[a[i] & 0xf];
+		out[o++] = '.';
+		out[o++] = hex[a[i] >> 4];
+		out[o++] = '.';
+	}
+	memcpy(out + o, "ip6.arpa", sizeof("ip6.arpa"));
+	return 0;
+}
+
+/* dns_ptr - the host names of ip's PTR records.  See dns.h. */
+int
+dns_ptr(const char *ip, struct dns_name **names, size_t *n)
+{
+	char name[DNS_REVERSE_MAX];
+	const unsigned char *ans;
+	size_t len;
+	int r;
+
+	*names = NULL;
+	*n = 0;
+	dns_why_set("");
+	secure_reset();
+	if (dns_reverse_name(ip, name, sizeof(name)) == -1)
+		return DNS_NXDOMAIN;
+	if ((r = query(name, ns_t_ptr, &ans, &len)) != DNS_OK)
+		return r;
+	return dns_parse_ptr(ans, len, name, names, n);
 }
 
 /* lookup - the type (A or AAAA) addresses of name (normalised). */

@@ -55,6 +55,10 @@ struct dns_mx {
 	char		host[DNS_NAME_MAX + 1];	/* lower case, no trailing dot */
 };
 
+struct dns_name {			/* a host name a PTR record gives */
+	char		name[DNS_NAME_MAX + 1];	/* lower case, no trailing dot */
+};
+
 struct dns_addr {			/* one address of a host */
 	int		family;		/* AF_INET or AF_INET6 */
 	unsigned char	addr[16];	/* 4 or 16 bytes, network order */
@@ -90,6 +94,17 @@ int	dns_addrs(const char *host, struct dns_addr **a, size_t *n);
 	   address once); DNS_OK if either had records; DNS_NXDOMAIN /
 	   DNS_NODATA / DNS_TEMP otherwise (TEMP wins over NODATA when one
 	   query failed temporarily) */
+int	dns_ptr(const char *ip, struct dns_name **names, size_t *n);
+	/* the names the PTR records of ip's reverse name give (an IPv4 or
+	   IPv6 address in text): DNS_OK with *names (malloc, caller frees)
+	   in answer order, each once, only names a host can have;
+	   DNS_NXDOMAIN, DNS_NODATA (also when no record names a host) or
+	   DNS_TEMP; DNS_NXDOMAIN too for ip that is no address */
+int	dns_reverse_name(const char *ip, char *out, size_t size);
+	/* ip's name under in-addr.arpa (RFC 1035 3.5) or ip6.arpa (RFC
+	   3596 2.5) into out: 0, or -1 when ip is no address or out is
+	   too small (DNS_REVERSE_MAX is enough) */
+#define DNS_REVERSE_MAX	73	/* 32 nibbles and dots, "ip6.arpa", NUL */
 
 /* the pure answer parsers, the fuzz target's entry points: */
 int	dns_parse_mx(const unsigned char *ans, size_t len, const char *qname,
@@ -100,6 +115,10 @@ int	dns_parse_addrs(const unsigned char *ans, size_t len, const char *qname,
 	    int type /* ns_t_a or ns_t_aaaa */, struct dns_addr **a, size_t *n);
 	/* the A (or AAAA) records of an answer: DNS_OK with *a (malloc,
 	   caller frees), or DNS_NXDOMAIN, DNS_NODATA, DNS_TEMP */
+int	dns_parse_ptr(const unsigned char *ans, size_t len, const char *qname,
+	    struct dns_name **names, size_t *n);
+	/* as dns_ptr, on an answer to the PTR query of qname;
+	   *n <= DNS_RR_MAX */
 void	dns_mx_sort(struct dns_mx *, size_t);
 	/* sort by preference, shuffle each run of equal preferences */
 const char *dns_strerror(int);	/* words for logs and result text */

@@ -28,7 +28,7 @@ struct rr {
 	unsigned	pref;			/* MX */
 	size_t		rdoff, rdlen;
 	char		owner[DNS_NAME_MAX + 1];
-	char		target[DNS_NAME_MAX + 1];	/* CNAME, MX */
+	char		target[DNS_NAME_MAX + 1];	/* CNAME, MX, PTR */
 };
 
 struct answer {
@@ -235,6 +235,10 @@ rr_read(const unsigned char *msg, size_t len, size_t *off, struct rr *r)
 		r->pref = get16(msg + r->rdoff);
 		if (rdata_name(msg, len, r->rdoff + 2, r) == -1)
 			return bad("answer: malformed MX exchange");
+		break;
+	case ns_t_ptr:
+		if (rdata_name(msg, len, r->rdoff, r) == -1)
+			return bad("answer: malformed PTR");
 		break;
 	case ns_t_a:
 		if (r->rdlen != 4)
@@ -450,6 +454,50 @@ dns_parse_mx(const unsigned char *ans, size_t len, const char *qname,
 	dns_mx_sort(mx, n);
 	*mxp = mx;
 	*np = n;
+	return DNS_OK;
+}
+
+/* dns_parse_ptr - the PTR records of an answer.  See dns.h. */
+int
+dns_parse_ptr(const unsigned char *ans, size_t len, const char *qname,
+    struct dns_name **np, size_t *nn)
+{
+	const char *chain[DNS_CNAME_MAX + 1];
+	struct answer *a;
+	struct dns_name *out;
+	size_t nchain, i, j, n = 0;
+	int r;
+
+	*np = NULL;
+	*nn = 0;
+	if ((r = prepare(ans, len, qname, ns_t_ptr, &a, chain, &nchain)) !=
+	    DNS_OK)
+		return r;
+	if ((out = reallocarray(NULL, a->nrr ? a->nrr : 1, sizeof(*out))) ==
+	    NULL) {
+		free(a);
+		return bad("out of memory");
+	}
+	for (i = 0; i < a->nrr; i++) {
+		const struct rr *rr = &a->rr[i];
+
+		/* a name no host can have (the root, odd bytes) names none */
+		if (!counts(rr, ns_t_ptr, chain, nchain) || !rr->target_ok ||
+		    rr->target[0] == '\0')
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(out[j].name, rr->target) == 0)
+				break;
+		if (j == n)
+			memcpy(out[n++].name, rr->target, sizeof(out[0].name));
+	}
+	free(a);
+	if (n == 0) {
+		free(out);
+		return DNS_NODATA;
+	}
+	*np = out;
+	*nn = n;
 	return DNS_OK;
 }
 

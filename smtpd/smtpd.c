@@ -72,6 +72,7 @@ peer(struct session *s)
 	    strspn(host, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(host) ?
 	    host : "unknown", sizeof(s->host));
+	strlcpy(s->ptr, s->host, sizeof(s->ptr));
 }
 
 /* local_peer - -l: the peer is a local user; never a network one. */
@@ -87,6 +88,7 @@ local_peer(struct session *s)
 		    "refusing a network connection");
 	strlcpy(s->ip, "local", sizeof(s->ip));
 	snprintf(s->host, sizeof(s->host), "uid-%lu", (unsigned long)getuid());
+	strlcpy(s->ptr, s->host, sizeof(s->ptr));
 }
 
 /* knob - an integer control file (ctl_knob.c); -1 if broken. */
@@ -126,6 +128,8 @@ session_load(struct session *s)
 	    knob("softbounce", &t->soft_bounce) == -1 ||
 	    knob("rejectunknownsender", &t->reject_unknown_sender) == -1 ||
 	    knob("rejectbadhelo", &t->reject_bad_helo) == -1 ||
+	    knob("lookupclientname", &t->lookup_client_name) == -1 ||
+	    knob("rejectunknownclient", &t->reject_unknown_client) == -1 ||
 	    session_policy_load() == -1 || session_checks_load() == -1)
 		return -1;
 	t->databytes = (unsigned long long)db;
@@ -237,9 +241,16 @@ main(int argc, char *argv[])
 	/* a listed balancer's header first: it names the client */
 	if (!s.is_local)
 		session_proxy(&s);
-	if (loaded)
+	if (loaded) {
 		session_dnsbl(&s, DNSBL_LATE);
-	log_info("session=%s connect ip=%s host=%s", s.sid, s.ip, s.host);
+		session_client_lookup(&s);
+	}
+	if (s.client_ptr != CLIENT_PTR_UNASKED)
+		log_info("session=%s connect ip=%s host=%s ptr=%s", s.sid,
+		    s.ip, s.host, s.ptr);
+	else
+		log_info("session=%s connect ip=%s host=%s", s.sid, s.ip,
+		    s.host);
 	if (!loaded) {
 		if (s.queue_fd == -1) {
 			errno = qerr;

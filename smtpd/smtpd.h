@@ -39,6 +39,9 @@ struct settings {
 	long long		 soft_bounce;	/* 1: 55x replies as 45x */
 	long long		 reject_unknown_sender;	/* 1: its domain in DNS */
 	long long		 reject_bad_helo;	/* 1: HELO an FQDN */
+	long long		 lookup_client_name;	/* 1: FCrDNS name */
+	long long		 reject_unknown_client;	/* 1: a PTR, 2: and
+							   confirmed */
 	struct sa		 badmailfrom;	/* refused senders */
 	struct sa		 badrcptto;	/* refused recipients */
 };
@@ -52,6 +55,11 @@ struct session {
 	char			 helo[256];
 	char			 ip[INET6_ADDRSTRLEN];
 	char			 host[256];	/* TCPREMOTEHOST or "unknown" */
+	/* the client's names (smtpd_client.c): host, once confirmed */
+	char			 ptr[256];	/* the first PTR name */
+	int			 client_ptr;	/* CLIENT_PTR_... */
+	int			 client_temp;	/* a forward lookup failed */
+	char			 client_why[96];	/* ... or the PTR one */
 	char			 sid[24];	/* for the log */
 	int			 may_relay;	/* -1: relay policy broken */
 	int			 is_local;	/* -l: a local user (sendmail -bs) */
@@ -114,6 +122,13 @@ const char *smtpd_verify_reply(int);
 #define DNSBL_LATE	1	/* after a balancer's PROXY header */
 void	session_dnsbl(struct session *, int);
 int	session_dnsbl_refuses(const struct session *, int);
+/* smtpd_client.c */
+#define CLIENT_PTR_UNASKED	0	/* no lookup: host is tcpserver's */
+#define CLIENT_PTR_FOUND	1
+#define CLIENT_PTR_NONE		2	/* NXDOMAIN or no PTR record */
+#define CLIENT_PTR_TEMP		3	/* the PTR lookup failed for now */
+void	session_client_lookup(struct session *);
+int	session_client_refused(struct session *, char *, size_t);
 /* smtpd_sender.c */
 int	session_is_own(const struct session *);
 	/* a local user, a relay client or an authenticated one */

@@ -80,7 +80,7 @@ request(const struct session *s, const char *rcpt, struct sa *req)
 	r |= policy_attr(req, "recipient_count", n);
 	r |= policy_attr(req, "client_address", s->ip);
 	r |= policy_attr(req, "client_name", s->host);
-	r |= policy_attr(req, "reverse_client_name", s->host);
+	r |= policy_attr(req, "reverse_client_name", s->ptr);
 	env = getenv("TCPREMOTEPORT");
 	r |= policy_attr(req, "client_port", env != NULL ? env : "");
 	env = getenv("TCPLOCALIP");

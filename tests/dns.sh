@@ -26,9 +26,13 @@
 #	--cname=ALIAS,TARGET		a CNAME (TARGET must be a name
 #					dnsmasq knows: a --host-record)
 #	--dns-rr=NAME,TYPE,HEX		any record, rdata in hex
+#	--ptr-record=REVNAME,NAME	a PTR record (a --host-record makes
+#					one for each of its addresses too)
 # Every other name under .test is NXDOMAIN (--local=/test/; without it
-# dnsmasq would answer REFUSED); a name with no record of the type asked
-# is NODATA.  Any name under servfail.test gets SERVFAIL at once:
+# dnsmasq would answer REFUSED), and so is every other reverse name
+# (under in-addr.arpa and ip6.arpa); a name with no record of the type
+# asked is NODATA.  Any name under servfail.test gets SERVFAIL at once,
+# and so does the reverse name of 127.0.0.99:
 # dnsmasq forwards that domain to tests/dns_servfail.py, which answers
 # SERVFAIL to everything (dnsmasq left to itself answers a dead upstream
 # with silence, which a resolver waits out: 10 s with libc's defaults).
@@ -77,7 +81,7 @@ qp_dns_ours() {
 }
 
 # qp_dns_servfail - start tests/dns_servfail.py on a port of its own
-# choosing; sets _qp_sf_port.
+# choosing; sets _qp_sf_port (and _qp_sf, dnsmasq's form of its address).
 qp_dns_servfail() {
 	_qp_dd=$(qp_dns_dir)
 	rm -f "$_qp_dd/servfail.port"
@@ -91,6 +95,7 @@ qp_dns_servfail() {
 	    qp_fail "qp_dns_start: dns_servfail.py did not start" \
 	    "$_qp_dd/servfail.log"
 	_qp_sf_port=$(cat "$_qp_dd/servfail.port")
+	_qp_sf="127.0.0.1#$_qp_sf_port"
 }
 
 # qp_dns_start [-6] [dnsmasq option...] - start dnsmasq on 127.0.0.1
@@ -127,7 +132,9 @@ qp_dns_start() {
 			    --log-queries \
 			    --log-facility="$QP_DNS_DIR/dnsmasq.log" \
 			    --local=/test/ --local-ttl=300 \
+			    --local=/in-addr.arpa/ --local=/ip6.arpa/ \
 			    --server="/servfail.test/127.0.0.1#$_qp_sf_port" \
+			    --server="/99.0.0.127.in-addr.arpa/$_qp_sf" \
 			    "$@" </dev/null >/dev/null \
 			    2>>"$QP_DNS_DIR/dnsmasq.err" &
 			echo $! > "$QP_DNS_DIR/dnsmasq.pid"

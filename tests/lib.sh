@@ -682,13 +682,15 @@ qp_smtpd_listen() {
 }
 
 # qp_smtp_dialog SCRIPT [OUT] - play SCRIPT (tests/smtp_dialog.py's
-# format; "-" reads stdin) against the instance's smtpd; the transcript
+# format; "-" reads stdin) against the instance's smtpd, from the
+# source address QP_SMTP_BIND when it is set; the transcript
 # goes to OUT (default ./dialog.out) and, on a mismatch, with the
 # reason and the end of smtpd.log to stderr before the test case fails.
 qp_smtp_dialog() {
 	_qp_out=${2:-dialog.out}
 	if ! /usr/bin/python3 "$(qp_top)/tests/smtp_dialog.py" \
-	    -H "$QP_SMTP_HOST" -p "$QP_SMTP_PORT" "$1" >"$_qp_out" \
+	    -H "$QP_SMTP_HOST" -p "$QP_SMTP_PORT" \
+	    ${QP_SMTP_BIND:+-b "$QP_SMTP_BIND"} "$1" >"$_qp_out" \
 	    2>"$_qp_out.err"; then
 		echo "--- transcript:" >&2
 		tail -n 40 "$_qp_out" >&2

@@ -51,6 +51,7 @@
 #include "smtpd_verify.c"	/* the QPOST_VERIFY_* names and 550 replies */
 #include "smtpd_checks.c"	/* with no table: the stream unchanged */
 #include "smtpd_sender.c"	/* with its knobs at 0: no DNS */
+#include "smtpd_client.c"	/* never asked: no DNS either */
 #undef auth_check
 #undef rcpthosts_match
 #undef sender_allowed

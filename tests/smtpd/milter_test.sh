@@ -12,6 +12,7 @@
 # changes), never a half-queued message.
 
 . "$(atf_get_srcdir)/../lib.sh"
+. "$(atf_get_srcdir)/../dns.sh"
 
 A=home/alice/Maildir/new
 B=home/bob/Maildir/new
@@ -54,8 +55,9 @@ stop_milter() {
 }
 
 # send ID SUBJECT RCPT... - one message (X-Test-Id ID, a folded
-# X-Folded field) from sender@example.test; the end-of-data reply
-# "CODE TEXT" into r.ID, the message as sent (LF) in m.ID.
+# X-Folded field) from sender@example.test, from the source address
+# QP_SMTP_BIND if set; the end-of-data reply "CODE TEXT" into r.ID, the
+# message as sent (LF) in m.ID.
 send() {
 	_id=$1 _subject=$2
 	shift 2
@@ -65,8 +67,10 @@ send() {
 		printf 'a second line\n'
 	} > "m.$_id"
 	/usr/bin/python3 - "$QP_SMTP_PORT" "$_id" "$@" <<'PY'
-import smtplib, sys
-s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=60)
+import os, smtplib, sys
+bind = os.environ.get("QP_SMTP_BIND")
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=60,
+                 source_address=(bind, 0) if bind else None)
 s.ehlo("client.test")
 msg = open("m." + sys.argv[2], "rb").read().replace(b"\n", b"\r\n")
 try:
@@ -413,7 +417,39 @@ failures_cleanup() {
 	qp_stop
 }
 
+atf_test_case client_name cleanup
+client_name_head() {
+	atf_set "descr" "with control/lookupclientname a milter's connect" \
+	    "callback gets the client's forward-confirmed name, and the" \
+	    "address in brackets without one (dnsmasq)"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "tcpserver /usr/sbin/dnsmasq"
+	atf_set "timeout" "60"
+}
+client_name_body() {
+	setup
+	qp_dns_start --host-record=good.test,127.0.0.2 \
+	    --ptr-record=3.0.0.127.in-addr.arpa,liar.test
+	echo 1 > "$QPOST_CONTROL/lookupclientname"
+	start_milter milter_peer.py "$PWD/peer.log"
+	QP_SMTP_BIND=127.0.0.2 send good "named" alice@example.test
+	QP_SMTP_BIND=127.0.0.3 send liar "unnamed" alice@example.test
+	for want in "connect good.test 127.0.0.2" \
+	    "connect [127.0.0.3] 127.0.0.3"; do
+		grep -qxF "$want" peer.log ||
+		    qp_fail "the milter was not told: $want" peer.log
+	done
+	qp_queue_clean
+	qp_dns_stop
+}
+client_name_cleanup() {
+	stop_milter
+	qp_stop
+	qp_dns_stop
+}
+
 atf_init_test_cases() {
+	atf_add_test_case client_name
 	atf_add_test_case changes
 	atf_add_test_case verdicts
 	atf_add_test_case local_inject

@@ -14,6 +14,7 @@
 # the first attempt is deferred, a retry after its delay is accepted.
 
 . "$(atf_get_srcdir)/../lib.sh"
+. "$(atf_get_srcdir)/../dns.sh"
 
 # peer_start LISTEN - policy_peer.py on LISTEN (inet:127.0.0.1:0 or
 # unix:PATH), its files in ./peer; its port in $PEER_PORT.
@@ -318,7 +319,54 @@ whole_message_cleanup() {
 	peer_stop
 }
 
+atf_test_case client_names cleanup
+client_names_head() {
+	atf_set "descr" "with control/lookupclientname, client_name is the" \
+	    "forward-confirmed name and reverse_client_name the PTR name," \
+	    "each unknown without one (dnsmasq)"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "/usr/sbin/dnsmasq"
+	atf_set "timeout" "60"
+}
+client_names_body() {
+	qp_smtpd_instance "$PWD/inst"
+	qp_dns_start --host-record=good.test,127.0.0.2 \
+	    --ptr-record=3.0.0.127.in-addr.arpa,liar.test \
+	    --host-record=liar.test,127.0.0.30
+	peer_start inet:127.0.0.1:0
+	echo "inet:127.0.0.1:$PEER_PORT" > "$QPOST_CONTROL/policy"
+	echo 1 > "$QPOST_CONTROL/lookupclientname"
+	qp_smtpd_start
+	n=0
+	for ip in 127.0.0.2 127.0.0.3 127.0.0.4; do
+		n=$((n + 1))
+		dialog "250 2.1.5:plain@other.test" > "s$n"
+		QP_SMTP_BIND=$ip qp_smtp_dialog "s$n"
+	done
+	n=0
+	while read -r name ptr; do
+		n=$((n + 1))
+		[ "$(request "$n" client_name)" = "$name" ] ||
+		    atf_fail "request $n: client_name is not $name"
+		[ "$(request "$n" reverse_client_name)" = "$ptr" ] ||
+		    atf_fail "request $n: reverse_client_name is not $ptr"
+	done <<'EOF2'
+good.test good.test
+unknown liar.test
+unknown unknown
+EOF2
+	qp_stop "$QP_DIR"
+	peer_stop
+	qp_dns_stop
+}
+client_names_cleanup() {
+	qp_stop
+	peer_stop
+	qp_dns_stop
+}
+
 atf_init_test_cases() {
+	atf_add_test_case client_names
 	atf_add_test_case actions
 	atf_add_test_case failures
 	atf_add_test_case not_asked

@@ -1265,9 +1265,127 @@ ATF_TC_BODY(tlsa, tc)
 	    &set), DNS_NODATA);
 }
 
+/* ptr_rec - a PTR record owned by the question's name, target
+   uncompressed ("" the root) */
+static void
+ptr_rec(struct pkt *p, const char *host)
+{
+	size_t n = strlen(host);
+
+	pptr(p, QNAME_OFF);
+	rr(p, ns_t_ptr, ns_c_in, (unsigned)(n ? n + 2 : 1));
+	pname(p, host);
+}
+
+/* ptr_result - parse p as the PTR answer for qname: the code, or for
+   DNS_OK the names as "a,b" in their order */
+static const char *
+ptr_result(const struct pkt *p, size_t len, const char *qname)
+{
+	static char out[8192];
+	unsigned char *copy = malloc(len ? len : 1);
+	struct dns_name *names;
+	size_t n, i, o = 0;
+	int r;
+
+	ATF_REQUIRE(copy != NULL);
+	memcpy(copy, p->b, len);
+	r = dns_parse_ptr(copy, len, qname, &names, &n);
+	free(copy);
+	if (r != DNS_OK) {
+		ATF_CHECK(names == NULL);
+		ATF_CHECK_EQ(n, 0);
+		snprintf(out, sizeof(out), "%s", r == DNS_NXDOMAIN ?
+		    "NXDOMAIN" : r == DNS_NODATA ? "NODATA" : r == DNS_TEMP ?
+		    "TEMP" : "?");
+		return out;
+	}
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s",
+		    i ? "," : "", names[i].name);
+	free(names);
+	return out;
+}
+
+#define REV2	"2.0.0.127.in-addr.arpa"
+
+ATF_TC_WITHOUT_HEAD(ptr);
+ATF_TC_BODY(ptr, tc)
+{
+	struct pkt p;
+	size_t cut;
+
+	/* dnsmasq's answer (2.89) for 127.0.0.5 with two PTR records */
+	hex(&p, "0001858000010002000000000135013001300331323707696e2d616464"
+	    "72046172706100000c0001c00c000c000100000000000a0374776f0474"
+	    "65737400c00c000c000100000000000d066e6f61646472047465737400");
+	ATF_CHECK_STREQ(ptr_result(&p, p.n, "5.0.0.127.in-addr.arpa"),
+	    "two.test,noaddr.test");
+	/* in answer order, each once, lower case; the root and a name no
+	   host has name none; nor does a record of another type */
+	start(&p, OK_FLAGS, 6, REV2, ns_t_ptr);
+	ptr_rec(&p, "Mail.Example.TEST");
+	ptr_rec(&p, "");
+	ptr_rec(&p, "bad name.test");
+	ptr_rec(&p, "mail.example.test");
+	a_rec(&p, QNAME_OFF, "127.0.0.2");
+	ptr_rec(&p, "b.test");
+	ATF_CHECK_STREQ(ptr_result(&p, p.n, REV2), "mail.example.test,b.test");
+	for (cut = 0; cut < p.n; cut++)
+		ATF_CHECK_STREQ_MSG(ptr_result(&p, cut, REV2), "TEMP",
+		    "cut at %zu", cut);
+	/* only unusable names: as if none */
+	start(&p, OK_FLAGS, 1, REV2, ns_t_ptr);
+	ptr_rec(&p, "bad name.test");
+	ATF_CHECK_STREQ(ptr_result(&p, p.n, REV2), "NODATA");
+	start(&p, OK_FLAGS, 0, REV2, ns_t_ptr);
+	ATF_CHECK_STREQ(ptr_result(&p, p.n, REV2), "NODATA");
+	start(&p, 0x8183, 0, REV2, ns_t_ptr);
+	ATF_CHECK_STREQ(ptr_result(&p, p.n, REV2), "NXDOMAIN");
+	/* the answer to another name's question is no answer */
+	start(&p, OK_FLAGS, 1, "3.0.0.127.in-addr.arpa", ns_t_ptr);
+	ptr_rec(&p, "a.test");
+	ATF_CHECK_STREQ(ptr_result(&p, p.n, REV2), "TEMP");
+	/* PTR rdata that is not exactly one name: a broken answer */
+	start(&p, OK_FLAGS, 1, REV2, ns_t_ptr);
+	pptr(&p, QNAME_OFF);
+	rr(&p, ns_t_ptr, ns_c_in, 9);
+	pname(&p, "a.test");
+	p8(&p, 0);
+	ATF_CHECK_STREQ(ptr_result(&p, p.n, REV2), "TEMP");
+	ATF_CHECK_STREQ(dns_why(), "answer: malformed PTR");
+}
+
+ATF_TC_WITHOUT_HEAD(reverse_name);
+ATF_TC_BODY(reverse_name, tc)
+{
+	char out[DNS_REVERSE_MAX];
+
+	ATF_REQUIRE_EQ(dns_reverse_name("192.0.2.10", out, sizeof(out)), 0);
+	ATF_CHECK_STREQ(out, "10.2.0.192.in-addr.arpa");
+	ATF_REQUIRE_EQ(dns_reverse_name("2001:db8::567:89ab", out,
+	    sizeof(out)), 0);
+	/* RFC 3596 2.5's own example */
+	ATF_CHECK_STREQ(out, "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.8.b.d.0.1.0.0.2.ip6.arpa");
+	ATF_REQUIRE_EQ(dns_reverse_name("::ffff:127.0.0.1", out, sizeof(out)),
+	    0);
+	ATF_CHECK_STREQ(out, "1.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.0.0.0.0.0.0.0.0.ip6.arpa");
+	ATF_CHECK_EQ(dns_reverse_name("unknown", out, sizeof(out)), -1);
+	ATF_CHECK_EQ(dns_reverse_name("127.0.0", out, sizeof(out)), -1);
+	ATF_CHECK_EQ(dns_reverse_name("", out, sizeof(out)), -1);
+	ATF_CHECK_EQ(dns_reverse_name("::1", out, DNS_REVERSE_MAX - 1), -1);
+	ATF_CHECK_EQ(dns_reverse_name("192.0.2.10", out, 23), -1);
+	ATF_CHECK_EQ(dns_reverse_name("192.0.2.10", out, 24), 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, mx_valid);
+	ATF_TP_ADD_TC(tp, ptr);
+	ATF_TP_ADD_TC(tp, reverse_name);
 	ATF_TP_ADD_TC(tp, cname_chain);
 	ATF_TP_ADD_TC(tp, null_mx);
 	ATF_TP_ADD_TC(tp, truncated);
