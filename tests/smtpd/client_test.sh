@@ -164,6 +164,44 @@ reject_cleanup() {
 	qp_dns_stop
 }
 
+atf_test_case ipv6 cleanup
+ipv6_head() {
+	atf_set "descr" "an IPv6 client's name: its PTR under ip6.arpa," \
+	    "confirmed by AAAA, never A"
+	atf_set "require.user" "unprivileged"
+	atf_set "require.progs" "/usr/sbin/dnsmasq"
+	atf_set "timeout" "60"
+}
+ipv6_body() {
+	/usr/bin/python3 -c '
+import socket
+socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+	    atf_skip "no IPv6 loopback (::1) on this machine"
+	qp_smtpd_instance "$PWD/inst"
+	# six.test has ::1 (AAAA, and the PTR of ::1) and an A record that
+	# holds no IPv6 client
+	qp_dns_start --host-record=six.test,::1,127.0.0.1
+	echo 2 > "$QPOST_CONTROL/rejectunknownclient"
+	# smtpd -L: Debian's tcpserver (ucspi-tcp) has no IPv6
+	qp_smtpd_listen l ::1
+	QP_SMTP_HOST=::1 QP_SMTP_PORT=$(cat l.port)
+	export QP_SMTP_HOST QP_SMTP_PORT
+	mail ::1 "250 2.1.0"
+	connect_logged ::1 six.test six.test
+	grep -q 'query\[PTR\] 1\.0\.0\.[0.]*ip6\.arpa ' \
+	    "$(qp_dns_dir)/dnsmasq.log" ||
+	    qp_fail "no PTR query under ip6.arpa" "$(qp_dns_dir)/dnsmasq.log"
+	grep -q 'query\[A\] six\.test' "$(qp_dns_dir)/dnsmasq.log" &&
+	    qp_fail "an IPv6 client's name was asked A" \
+	    "$(qp_dns_dir)/dnsmasq.log"
+	qp_stop "$QP_DIR"
+	qp_dns_stop
+}
+ipv6_cleanup() {
+	qp_stop
+	qp_dns_stop
+}
+
 atf_test_case under_listener cleanup
 under_listener_head() {
 	atf_set "descr" "under smtpd -L, whose sessions run in the" \
@@ -197,5 +235,6 @@ under_listener_cleanup() {
 atf_init_test_cases() {
 	atf_add_test_case names
 	atf_add_test_case reject
+	atf_add_test_case ipv6
 	atf_add_test_case under_listener
 }
