@@ -392,6 +392,29 @@ prepare(const unsigned char *ans, size_t len, const char *qname,
 	return DNS_OK;
 }
 
+/*
+ * prepare_results - prepare, then room for one result of size octets
+ * for each record of the answer (at least one), in *out.
+ */
+static int
+prepare_results(const unsigned char *ans, size_t len, const char *qname,
+    unsigned type, struct answer **ap, const char **chain, size_t *nchain,
+    size_t size, void **out)
+{
+	int r;
+
+	*out = NULL;
+	if ((r = prepare(ans, len, qname, type, ap, chain, nchain)) != DNS_OK)
+		return r;
+	if ((*out = reallocarray(NULL, (*ap)->nrr ? (*ap)->nrr : 1, size)) ==
+	    NULL) {
+		free(*ap);
+		*ap = NULL;
+		return bad("out of memory");
+	}
+	return DNS_OK;
+}
+
 /* dns_parse_mx - the MX records of an answer.  See dns.h. */
 int
 dns_parse_mx(const unsigned char *ans, size_t len, const char *qname,
@@ -402,17 +425,14 @@ dns_parse_mx(const unsigned char *ans, size_t len, const char *qname,
 	struct dns_mx *mx;
 	size_t nchain, i, j, n = 0, unusable = 0;
 	int r, nullmx = 0;
+	void *room;
 
 	*mxp = NULL;
 	*np = 0;
-	if ((r = prepare(ans, len, qname, ns_t_mx, &a, chain, &nchain)) !=
-	    DNS_OK)
+	if ((r = prepare_results(ans, len, qname, ns_t_mx, &a, chain, &nchain,
+	    sizeof(*mx), &room)) != DNS_OK)
 		return r;
-	if ((mx = reallocarray(NULL, a->nrr ? a->nrr : 1, sizeof(*mx))) ==
-	    NULL) {
-		free(a);
-		return bad("out of memory");
-	}
+	mx = room;
 	for (i = 0; i < a->nrr; i++) {
 		const struct rr *rr = &a->rr[i];
 
@@ -467,17 +487,14 @@ dns_parse_ptr(const unsigned char *ans, size_t len, const char *qname,
 	struct dns_name *out;
 	size_t nchain, i, j, n = 0;
 	int r;
+	void *room;
 
 	*np = NULL;
 	*nn = 0;
-	if ((r = prepare(ans, len, qname, ns_t_ptr, &a, chain, &nchain)) !=
-	    DNS_OK)
+	if ((r = prepare_results(ans, len, qname, ns_t_ptr, &a, chain,
+	    &nchain, sizeof(*out), &room)) != DNS_OK)
 		return r;
-	if ((out = reallocarray(NULL, a->nrr ? a->nrr : 1, sizeof(*out))) ==
-	    NULL) {
-		free(a);
-		return bad("out of memory");
-	}
+	out = room;
 	for (i = 0; i < a->nrr; i++) {
 		const struct rr *rr = &a->rr[i];
 
@@ -511,6 +528,7 @@ dns_parse_addrs(const unsigned char *ans, size_t len, const char *qname,
 	struct dns_addr *out;
 	size_t nchain, i, j, n = 0, alen;
 	int r, family;
+	void *room;
 
 	*ap = NULL;
 	*np = 0;
@@ -522,14 +540,10 @@ dns_parse_addrs(const unsigned char *ans, size_t len, const char *qname,
 		alen = 16;
 	} else
 		return bad("dns_parse_addrs: type is neither A nor AAAA");
-	if ((r = prepare(ans, len, qname, (unsigned)type, &a, chain,
-	    &nchain)) != DNS_OK)
+	if ((r = prepare_results(ans, len, qname, (unsigned)type, &a, chain,
+	    &nchain, sizeof(*out), &room)) != DNS_OK)
 		return r;
-	if ((out = reallocarray(NULL, a->nrr ? a->nrr : 1, sizeof(*out))) ==
-	    NULL) {
-		free(a);
-		return bad("out of memory");
-	}
+	out = room;
 	for (i = 0; i < a->nrr; i++) {
 		const struct rr *rr = &a->rr[i];
 

@@ -598,6 +598,17 @@ s.bind((h, 0))
 print(s.getsockname()[1])' "${1:-127.0.0.1}"
 }
 
+# qp_has_ipv6 - whether this machine has the IPv6 loopback (::1).
+qp_has_ipv6() {
+	/usr/bin/python3 -c 'import socket
+socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null
+}
+
+# qp_need_ipv6 - skip the test case without the IPv6 loopback.
+qp_need_ipv6() {
+	qp_has_ipv6 || atf_skip "no IPv6 loopback (::1) on this machine"
+}
+
 # qp_port_open HOST PORT - whether a TCP connection to HOST PORT opens.
 qp_port_open() {
 	/usr/bin/python3 -c '

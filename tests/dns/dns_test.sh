@@ -193,8 +193,7 @@ dns_case resolvers_ipv6 "an IPv6 resolver in brackets, with a port, is" \
     "asked over IPv6"
 resolvers_ipv6_body() {
 	setup
-	/usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
-	    2>/dev/null || atf_skip "no IPv6 loopback here"
+	qp_need_ipv6
 	qp_dns_start -6 --mx-host=six.test,mx.six.test,10 \
 	    --host-record=mx.six.test,127.0.0.6,::6
 	echo "[::1]:$QP_DNS_PORT" > control/resolvers

@@ -173,10 +173,7 @@ ipv6_head() {
 	atf_set "timeout" "60"
 }
 ipv6_body() {
-	/usr/bin/python3 -c '
-import socket
-socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
-	    atf_skip "no IPv6 loopback (::1) on this machine"
+	qp_need_ipv6
 	qp_smtpd_instance "$PWD/inst"
 	# six.test has ::1 (AAAA, and the PTR of ::1) and an A record that
 	# holds no IPv6 client

@@ -245,8 +245,7 @@ PY
 	    cat "$QP_DIR/smtpd.log"
 
 	# 5. IPv6, where there is a ::1
-	if /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
-	    2>/dev/null; then
+	if qp_has_ipv6; then
 		qp_smtpd_listen six ::1
 		cport=$(send ::1 "$(cat six.port)" v6) ||
 		    atf_fail "smtplib over IPv6 failed"

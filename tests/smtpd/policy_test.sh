@@ -338,10 +338,7 @@ ipv6_head() {
 	atf_set "timeout" "60"
 }
 ipv6_body() {
-	/usr/bin/python3 -c '
-import socket
-socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
-	    atf_skip "no IPv6 loopback (::1) on this machine"
+	qp_need_ipv6
 	# Debian's ucspi-tcp has no IPv6 ("no IP address for ::1"); the
 	# ucspi-tcp-ipv6 package's tcpserver has
 	_p=$(qp_free_port ::1)

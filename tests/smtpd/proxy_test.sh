@@ -224,8 +224,7 @@ ipv6_client_head() {
 	atf_set "timeout" "60"
 }
 ipv6_client_body() {
-	/usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' ||
-	    atf_skip "no IPv6 loopback"
+	qp_need_ipv6
 	start
 	HP_HOST=::1 HP_BIND=[::1] haproxy_start send-proxy-v2
 	qp_msg p6 > m
