@@ -72,7 +72,6 @@ peer(struct session *s)
 	    strspn(host, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(host) ?
 	    host : "unknown", sizeof(s->host));
-	strlcpy(s->ptr, s->host, sizeof(s->ptr));
 }
 
 /* local_peer - -l: the peer is a local user; never a network one. */
@@ -88,7 +87,6 @@ local_peer(struct session *s)
 		    "refusing a network connection");
 	strlcpy(s->ip, "local", sizeof(s->ip));
 	snprintf(s->host, sizeof(s->host), "uid-%lu", (unsigned long)getuid());
-	strlcpy(s->ptr, s->host, sizeof(s->ptr));
 }
 
 /* knob - an integer control file (ctl_knob.c); -1 if broken. */

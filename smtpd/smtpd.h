@@ -56,10 +56,11 @@ struct session {
 	char			 ip[INET6_ADDRSTRLEN];
 	char			 host[256];	/* TCPREMOTEHOST or "unknown" */
 	/* the client's names (smtpd_client.c): host, once confirmed */
-	char			 ptr[256];	/* the first PTR name */
+	char			 ptr[256];	/* the first PTR name, when
+						   client_ptr is not UNASKED */
 	int			 client_ptr;	/* CLIENT_PTR_... */
-	int			 client_temp;	/* a forward lookup failed */
-	char			 client_why[96];	/* ... or the PTR one */
+	int			 client_temp;	/* a lookup failed for now */
+	char			 client_why[96];	/* why, for the log */
 	char			 sid[24];	/* for the log */
 	int			 may_relay;	/* -1: relay policy broken */
 	int			 is_local;	/* -l: a local user (sendmail -bs) */

@@ -77,6 +77,14 @@ confirms(const char *name, int type, const unsigned char *bin, size_t len)
 	return found;
 }
 
+/* failed_for_now - a lookup failed for now: why, for the log line */
+static void
+failed_for_now(struct session *s, const char *why)
+{
+	s->client_temp = 1;
+	strlcpy(s->client_why, why, sizeof(s->client_why));
+}
+
 /* forward_check - the first of names that confirms the client, if any */
 static void
 forward_check(struct session *s, const struct dns_name *names, size_t n,
@@ -90,7 +98,8 @@ forward_check(struct session *s, const struct dns_name *names, size_t n,
 		return;
 	for (i = 0; i < n && i < CLIENT_NAMES_MAX; i++) {
 		if ((left = seconds_left(deadline)) == 0) {
-			s->client_temp = 1;
+			failed_for_now(s, "no time left for the forward "
+			    "lookups");
 			return;
 		}
 		dns_timeout(left);
@@ -101,8 +110,30 @@ forward_check(struct session *s, const struct dns_name *names, size_t n,
 			return;
 		}
 		if (r == DNS_TEMP)
-			s->client_temp = 1;
+			failed_for_now(s, dns_why());
 	}
+}
+
+/* names_lookup - the PTR names, then which of them is confirmed */
+static void
+names_lookup(struct session *s, time_t deadline)
+{
+	struct dns_name *names = NULL;
+	size_t n;
+	int r;
+
+	dns_timeout(CLIENT_LOOKUP_S);
+	if ((r = dns_ptr(s->ip, &names, &n)) == DNS_OK) {
+		s->client_ptr = CLIENT_PTR_FOUND;
+		strlcpy(s->ptr, names[0].name, sizeof(s->ptr));
+		forward_check(s, names, n, deadline);
+	} else if (r == DNS_TEMP) {
+		s->client_ptr = CLIENT_PTR_TEMP;
+		failed_for_now(s, dns_why());
+	} else
+		s->client_ptr = CLIENT_PTR_NONE;
+	free(names);
+	dns_timeout(0);
 }
 
 /*
@@ -112,12 +143,9 @@ forward_check(struct session *s, const struct dns_name *names, size_t n,
 void
 session_client_lookup(struct session *s)
 {
-	struct dns_name *names = NULL;
-	size_t n;
 	time_t deadline = time(NULL) + CLIENT_LOOKUP_S;
 	int r;
 
-	s->client_ptr = CLIENT_PTR_UNASKED;
 	if (s->is_local || (s->set.lookup_client_name == 0 &&
 	    s->set.reject_unknown_client == 0))
 		return;
@@ -125,28 +153,10 @@ session_client_lookup(struct session *s)
 	strlcpy(s->ptr, "unknown", sizeof(s->ptr));
 	if ((r = dns_init()) != 0) {
 		s->client_ptr = CLIENT_PTR_TEMP;
-		strlcpy(s->client_why, r == DNS_BROKEN ? "control/resolvers "
-		    "is broken" : "the resolver cannot be set up",
-		    sizeof(s->client_why));
+		failed_for_now(s, r == DNS_BROKEN ? "control/resolvers is "
+		    "broken" : "the resolver cannot be set up");
 	} else {
-		dns_timeout(CLIENT_LOOKUP_S);
-		switch (dns_ptr(s->ip, &names, &n)) {
-		case DNS_OK:
-			s->client_ptr = CLIENT_PTR_FOUND;
-			strlcpy(s->ptr, names[0].name, sizeof(s->ptr));
-			forward_check(s, names, n, deadline);
-			break;
-		case DNS_TEMP:
-			s->client_ptr = CLIENT_PTR_TEMP;
-			break;
-		default:
-			s->client_ptr = CLIENT_PTR_NONE;
-		}
-		if (s->client_ptr == CLIENT_PTR_TEMP || s->client_temp)
-			strlcpy(s->client_why, dns_why(),
-			    sizeof(s->client_why));
-		free(names);
-		dns_timeout(0);
+		names_lookup(s, deadline);
 		dns_close();
 	}
 	if (strcmp(s->host, "unknown") != 0)

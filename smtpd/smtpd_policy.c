@@ -80,7 +80,9 @@ request(const struct session *s, const char *rcpt, struct sa *req)
 	r |= policy_attr(req, "recipient_count", n);
 	r |= policy_attr(req, "client_address", s->ip);
 	r |= policy_attr(req, "client_name", s->host);
-	r |= policy_attr(req, "reverse_client_name", s->ptr);
+	/* without a lookup of its own, smtpd knows one name at most */
+	r |= policy_attr(req, "reverse_client_name",
+	    s->client_ptr != CLIENT_PTR_UNASKED ? s->ptr : s->host);
 	env = getenv("TCPREMOTEPORT");
 	r |= policy_attr(req, "client_port", env != NULL ? env : "");
 	env = getenv("TCPLOCALIP");

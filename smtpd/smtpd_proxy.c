@@ -91,7 +91,6 @@ take_client(struct session *s, const struct proxy_hdr *h)
 	    h->family == AF_INET6 ? "]" : "", port, h->version);
 	strlcpy(s->ip, ip, sizeof(s->ip));
 	strlcpy(s->host, "unknown", sizeof(s->host));
-	strlcpy(s->ptr, "unknown", sizeof(s->ptr));
 	if (setenv("TCPREMOTEIP", ip, 1) == -1 ||
 	    setenv("TCPREMOTEPORT", port, 1) == -1 ||
 	    (getenv("REMOTE_ADDR") != NULL &&
