@@ -120,6 +120,7 @@ LIBSRCS +=	lookup/local.c
 LIBSRCS +=	lookup/policy_cdb.c
 LIBSRCS +=	lookup/rcpthosts.c
 LIBSRCS +=	lookup/relay.c
+LIBSRCS +=	lookup/clientaccess.c
 LIBSRCS +=	lookup/senders.c
 LIBSRCS +=	lookup/relayrcpt.c
 LIBSRCS +=	lookup/badaddr.c
@@ -197,6 +198,7 @@ HDRS +=		send/spawn_msg.h
 HDRS +=		lookup/policy_cdb.h
 HDRS +=		lookup/rcpthosts.h
 HDRS +=		lookup/relay.h
+HDRS +=		lookup/clientaccess.h
 HDRS +=		lookup/senders.h
 HDRS +=		lookup/relayrcpt.h lookup/badaddr.h
 HDRS +=		lib/srs.h smtpd/smtpd_srs.h
@@ -329,6 +331,7 @@ SH_TESTS +=	tests/smtpd/policyd_test
 SH_TESTS +=	tests/smtpd/checks_test
 SH_TESTS +=	tests/smtpd/sender_test
 SH_TESTS +=	tests/smtpd/client_test
+SH_TESTS +=	tests/smtpd/access_test
 SH_TESTS +=	tests/smtpd/limits_test
 SH_TESTS +=	tests/smtpd/bounds_test
 SH_TESTS +=	tests/smtpd/clients_test
@@ -588,6 +591,7 @@ SMTPD_OBJS +=	smtpd/smtpd_verify.o
 SMTPD_OBJS +=	smtpd/smtpd_dnsbl.o smtpd/smtpd_policy.o
 SMTPD_OBJS +=	smtpd/smtpd_checks.o smtpd/smtpd_sender.o
 SMTPD_OBJS +=	smtpd/smtpd_client.o
+SMTPD_OBJS +=	smtpd/smtpd_access.o
 SMTPD_OBJS +=	smtpd/smtpd_listen.o smtpd/smtpd_keep.o
 smtpd/smtpd: $(SMTPD_OBJS) $(LIBA)
 	$(CC) $(QP_LDFLAGS) -o $@ $(SMTPD_OBJS) $(LIBA) $(PKG_LIBS)
@@ -795,7 +799,8 @@ tests/fuzz/fuzz_auth_replay: tests/fuzz/fuzz_auth.c tests/fuzz/replay.c \
 # the session fuzzer compiles smtpd_session.c into itself (see its head)
 tests/fuzz/fuzz_smtp_session_replay: tests/fuzz/fuzz_smtp_session.c \
     smtpd/smtpd_session.c smtpd/smtpd_verify.c smtpd/smtpd_checks.c \
-    smtpd/smtpd_sender.c smtpd/smtpd_client.c tests/fuzz/replay.c \
+    smtpd/smtpd_sender.c smtpd/smtpd_client.c smtpd/smtpd_access.c \
+    tests/fuzz/replay.c \
     $(LIBA) \
     $(HDRS) smtpd/smtpd.h \
     smtpd/smtpd_queue.h smtpd/smtpd_tls.h
@@ -846,7 +851,8 @@ FUZZ_SRCS +=	smtpd/proxy.c
 FUZZ_SRCS +=	send/spawn_rec.c queue/queue_drop.c queue/header.c
 FUZZ_SRCS +=	queue/dkim_req.c
 FUZZ_SRCS +=	send/remote_routes.c send/remote_cfg.c control/ctl_knob.c \
-		queue/queue_trust.c lookup/relay.c smtpd/proxy_from.c lib/dns.c \
+		queue/queue_trust.c lookup/relay.c lookup/clientaccess.c \
+		smtpd/proxy_from.c lib/dns.c \
 		lib/priv.c lookup/policy_cdb.c smtpd/smtpd_auth.c
 FUZZ_SRCS +=	lookup/users.c lookup/aliases.c lookup/rcpthosts.c lookup/senders.c
 FUZZ_SRCS +=	queue/verify_ar.c queue/verify_ptr.c

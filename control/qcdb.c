@@ -7,7 +7,7 @@
  * whatever ids it was started with; it trusts nothing in the text file
  * and checks every line with the same parsers the readers use
  * (users_parse_value, addr_parse, addr_valid_domain, relay_key,
- * relayrcpt_key), so a
+ * relayrcpt_key, clientaccess_parse), so a
  * cdb it writes is one the lookups accept.  The new cdb is written to
  * <name>.cdb.tmp, fsynced and renamed over the old one, and the
  * directory is fsynced (lib/atomic.h): a reader sees the old cdb or
@@ -39,6 +39,7 @@
 #include "aliases.h"
 #include "atomic.h"
 #include "buf.h"
+#include "clientaccess.h"
 #include "ctl.h"
 #include "log.h"
 #include "paths.h"
@@ -52,7 +53,7 @@
 		"  rebuild control/<name>.cdb from control/<name>;\n" \
 		"  -n: check the text only, write nothing;\n" \
 		"  names: users, aliases, rcpthosts, relay, senders,\n" \
-		"  relayrecipients\n" \
+		"  relayrecipients, clientaccess\n" \
 		"  (default: each\n" \
 		"  whose text exists)\n"
 
@@ -63,7 +64,8 @@ enum kind {
 	KIND_RCPTHOSTS,
 	KIND_RELAY,
 	KIND_SENDERS,
-	KIND_RELAYRCPT
+	KIND_RELAYRCPT,
+	KIND_CLIENTACCESS
 };
 
 /* a key already added, for duplicate detection */
@@ -83,6 +85,7 @@ struct build {
 	void		*seen;		/* tsearch tree of keys */
 	struct seen_key	**keys;		/* the same keys, to free them */
 	size_t		 entries;
+	int		 has_names;	/* clientaccess: a rule by name */
 };
 
 static struct build *current;
@@ -389,6 +392,33 @@ relayrcpt_line(struct build *b, size_t line, const char *s, size_t n)
 }
 
 /*
+ * clientaccess_line - "PATTERN ACTION [TEXT]", read by
+ * clientaccess_parse, to its key and value; the first rule by name
+ * also adds the key that tells smtpd to look clients' names up.
+ */
+static void
+clientaccess_line(struct build *b, size_t line, const char *s, size_t n)
+{
+	struct clientaccess_line l;
+	const char *why;
+	size_t pn = 0;
+
+	if ((why = clientaccess_parse(s, n, &l)) != NULL)
+		bad(line, "\"%.*s\": %s", (int)n, s, why);
+	while (pn < n && s[pn] != ' ' && s[pn] != '\t')
+		pn++;
+	/* host bits set: most likely a typo, so say what is stored */
+	if (l.masked)
+		log_warnx("control/clientaccess: line %zu: %.*s has host bits "
+		    "set; stored as %s", line, (int)pn, s, l.key);
+	add_key(b, line, l.key, l.value, strlen(l.value), 0);
+	if (l.is_name && !b->has_names) {
+		add_key(b, line, CLIENTACCESS_NAMES_KEY, "", 0, 0);
+		b->has_names = 1;
+	}
+}
+
+/*
  * read_text - the whole text file, into raw; exits 100 if absent
  * (the caller asked for it), 111 if it cannot be read.
  */
@@ -476,6 +506,9 @@ parse(struct build *b, const struct sa *raw)
 		case KIND_RELAYRCPT:
 			relayrcpt_line(b, lineno, s, n);
 			break;
+		case KIND_CLIENTACCESS:
+			clientaccess_line(b, lineno, s, n);
+			break;
 		}
 	}
 }
@@ -534,6 +567,7 @@ main(int argc, char **argv)
 		[KIND_RELAY] = "relay",
 		[KIND_SENDERS] = "senders",
 		[KIND_RELAYRCPT] = "relayrecipients",
+		[KIND_CLIENTACCESS] = "clientaccess",
 	};
 	const size_t nknown = sizeof(known) / sizeof(known[0]);
 	const char *dir;
@@ -560,8 +594,8 @@ main(int argc, char **argv)
 				break;
 		if (i == nknown)
 			diex(EXIT_PERM, "unknown control file %s: qcdb builds "
-			    "users, aliases, rcpthosts, relay, senders and "
-			    "relayrecipients",
+			    "users, aliases, rcpthosts, relay, senders, "
+			    "relayrecipients and clientaccess",
 			    argv[ch]);
 	}
 	/* new files are 0644 whatever the umask (atomic_begin fchmods) */

@@ -111,6 +111,7 @@ static const struct setting settings[] = {
 	{ "badrcptto", K_LIST, "<none>", O_NONE },
 	{ "bodychecks", K_ORDERED, "<none>", O_NONE },
 	{ "bouncemaxbytes", K_INT, NULL, O_NONE },
+	{ "clientaccess", K_CDB, "<none>", O_NONE },
 	{ "concurrencylocal", K_INT, NULL, O_NONE },
 	{ "concurrencyperdomain", K_INT, NULL, O_NONE },
 	{ "concurrencyremote", K_INT, NULL, O_NONE },
@@ -186,7 +187,8 @@ static const struct setting settings[] = {
    the folders of qpdkim's keys and smtpd's certificates by host name */
 static const char *const extra_files[] = {
 	"aliases.cdb", "rcpthosts.cdb", "relay.cdb", "senders.cdb",
-	"users.cdb", "relayrecipients.cdb", "dkimkeys", "tlshosts",
+	"users.cdb", "relayrecipients.cdb", "clientaccess.cdb", "dkimkeys",
+	"tlshosts",
 };
 
 struct problem {

@@ -241,7 +241,7 @@ main(int argc, char *argv[])
 		session_proxy(&s);
 	if (loaded) {
 		session_dnsbl(&s, DNSBL_LATE);
-		session_client_lookup(&s);
+		session_access(&s);
 	}
 	if (s.client_ptr != CLIENT_PTR_UNASKED)
 		log_info("session=%s connect ip=%s host=%s ptr=%s", s.sid,

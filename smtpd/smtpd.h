@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clientaccess.h"
 #include "content.h"
 #include "dnsbl.h"
 #include "sa.h"
@@ -61,6 +62,9 @@ struct session {
 	int			 client_ptr;	/* CLIENT_PTR_... */
 	int			 client_temp;	/* a lookup failed for now */
 	char			 client_why[96];	/* why, for the log */
+	/* control/clientaccess (smtpd_access.c): action NONE, no rule */
+	struct clientaccess_rule access;
+	int			 access_broken;	/* not in force: 451 */
 	char			 sid[24];	/* for the log */
 	int			 may_relay;	/* -1: relay policy broken */
 	int			 is_local;	/* -l: a local user (sendmail -bs) */
@@ -128,8 +132,16 @@ int	session_dnsbl_refuses(const struct session *, int);
 #define CLIENT_PTR_FOUND	1
 #define CLIENT_PTR_NONE		2	/* NXDOMAIN or no PTR record */
 #define CLIENT_PTR_TEMP		3	/* the PTR lookup failed for now */
-void	session_client_lookup(struct session *);
+void	session_client_lookup(struct session *, int);
+	/* the names, when the knobs or (1) the access rules want them */
 int	session_client_refused(struct session *, char *, size_t);
+/* smtpd_access.c */
+void	session_access(struct session *);
+	/* the client's rule, once, after its names (and the DNSBL) */
+int	session_access_spares(const struct session *);
+	/* an "ok" rule: no DNSBL refusal, no rejectunknownclient */
+int	session_access_refused(struct session *, char *, size_t);
+	/* at MAIL: 0, or 1 with the reply in the buffer (logged) */
 /* smtpd_sender.c */
 int	session_is_own(const struct session *);
 	/* a local user, a relay client or an authenticated one */

@@ -138,15 +138,16 @@ names_lookup(struct session *s, time_t deadline)
 
 /*
  * session_client_lookup - the client's names, once, when either file
- * asks for them; TCPREMOTEHOST follows what was found.
+ * asks for them or access_wants them (control/clientaccess has rules
+ * by name); TCPREMOTEHOST follows what was found.
  */
 void
-session_client_lookup(struct session *s)
+session_client_lookup(struct session *s, int access_wants)
 {
 	time_t deadline = time(NULL) + CLIENT_LOOKUP_S;
 	int r;
 
-	if (s->is_local || (s->set.lookup_client_name == 0 &&
+	if (s->is_local || (!access_wants && s->set.lookup_client_name == 0 &&
 	    s->set.reject_unknown_client == 0))
 		return;
 	strlcpy(s->host, "unknown", sizeof(s->host));

@@ -92,7 +92,7 @@ int
 session_dnsbl_refuses(const struct session *s, int at_connect)
 {
 	if (!s->dnsbl.listed || s->is_local || s->may_relay == 1 ||
-	    s->authenticated)
+	    s->authenticated || session_access_spares(s))
 		return 0;
 	if (at_connect)
 		return s->dnsbl_at_connect && !s->needs_auth;

@@ -129,7 +129,10 @@ session_sender_check(struct session *s, char *line, size_t size)
 {
 	if (session_is_own(s))
 		return 0;
-	if (session_client_refused(s, line, size))
+	if (session_access_refused(s, line, size))
+		return 1;
+	if (!session_access_spares(s) &&
+	    session_client_refused(s, line, size))
 		return 1;
 	if (s->set.reject_bad_helo && helo_refused(s, line, size))
 		return 1;

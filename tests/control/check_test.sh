@@ -28,6 +28,7 @@ good_control() {
 	printf '10.0.0.0/8\n[2001:db8::]/32\n' > $c/relay
 	printf 'Alice@Example.COM\n@a.example.com\n' > $c/relayrecipients
 	printf 'alice: alice@example.org, a@example.net\n' > $c/senders
+	printf '192.0.2.0/24 reject Not here\n.dyn.example ok\n' > $c/clientaccess
 	echo 5 > $c/concurrencylocal
 	echo 86400 > $c/queuelifetime
 	printf ':smtp.example.net:587\npartner.example:\n' > $c/smtproutes
@@ -118,6 +119,7 @@ broken_files_body() {
 	    'smtproutes:printf ":ok.example\nx.example:[::1\n" > $c/smtproutes' \
 	    'aliases:printf "a: b\nnocolon\n" > $c/aliases; touch -d "-1 min" $c/aliases' \
 	    'relay:printf "10.0.0.1\n10.0.0.0/33\n" > $c/relay; touch -d "-1 min" $c/relay' \
+	    'clientaccess:printf "10.0.0.1 ok\nhost.example refuse\n" > $c/clientaccess; touch -d "-1 min" $c/clientaccess' \
 	    'stale:touch -d "+1 min" $c/rcpthosts' \
 	    'nocdb:rm $c/users.cdb' \
 	    'smtpauth_mode:chmod 644 $c/smtpauth' \

@@ -52,6 +52,7 @@
 #include "smtpd_checks.c"	/* with no table: the stream unchanged */
 #include "smtpd_sender.c"	/* with its knobs at 0: no DNS */
 #include "smtpd_client.c"	/* never asked: no DNS either */
+#include "smtpd_access.c"	/* with no rule: nothing refused */
 #undef auth_check
 #undef rcpthosts_match
 #undef sender_allowed
