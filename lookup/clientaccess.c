@@ -110,7 +110,8 @@ pattern_key(const char *s, size_t n, struct clientaccess_line *l)
 		l->masked = has_host_bits(&net);
 		return NULL;
 	}
-	if (dn == 0 || d[0] == '[' || n >= sizeof(l->key) ||
+	/* 253: the longest name DNS can hold, written out */
+	if (dn == 0 || dn > 253 || d[0] == '[' ||
 	    !addr_valid_domain(d, dn, 0))
 		return "not an address, a network, a host name or .domain";
 	for (i = 0; i < n; i++)

@@ -167,6 +167,51 @@ policy_broken_body() {
 	atf_check -o inline:"" find control -name '*.tmp'
 }
 
+atf_test_case clientaccess
+clientaccess_head() {
+	atf_set "descr" "qcdb compiles clientaccess: networks masked and" \
+	    "canonical, names lowercased, the action's letter and its text;" \
+	    "the key that asks for name lookups only with a rule by name;" \
+	    "bad lines and duplicates refused with their line, the old" \
+	    "cdb kept"
+	atf_set "require.progs" "cdb"
+}
+clientaccess_body() {
+	setup_control
+	printf '# clients\n10.1.2.3/8 reject\n[2001:DB8::]/32 ok\n' \
+	    > control/clientaccess
+	printf 'Mail.Example.ORG\tDEFER  Not  now \n.dyn.example reject\n' \
+	    >> control/clientaccess
+	atf_check -e match:"line 2: 10.1.2.3/8 has host bits set; stored as 10.0.0.0/8" \
+	    "$(qp_top)/build/libexec/qcdb" clientaccess
+	while IFS='|' read -r k v; do
+		atf_check -o inline:"$v" cdb -q control/clientaccess.cdb "$k"
+	done <<'EOF2'
+10.0.0.0/8|r
+2001:db8::/32|o
+mail.example.org|dNot  now
+.dyn.example|r
+=names|
+EOF2
+	atf_check -o inline:"5\n" \
+	    sh -c 'cdb -l control/clientaccess.cdb | grep -c "^+"'
+	cp control/clientaccess.cdb good.cdb
+	for bad in '10.0.0.1' '10.0.0.1 deny' '10.0.0.1 ok why' \
+	    '1.2.3 reject' '::1 reject' 'a..b reject' 'a.b. reject' \
+	    "a.b reject $(printf 'x%.0s' $(seq 201))" \
+	    "$(printf 'a\001') reject" '10.0.0.0/8 defer' '192.0.2.1/32 reject'; do
+		printf '192.0.2.1 ok\n%s\n10.0.0.0/8 reject\n' "$bad" \
+		    > control/clientaccess
+		atf_check -s exit:100 -e match:"control/clientaccess: line [23]" \
+		    "$(qp_top)/build/libexec/qcdb" clientaccess
+		atf_check cmp control/clientaccess.cdb good.cdb
+	done
+	# addresses only: no key for name lookups
+	printf '10.0.0.0/8 reject\n' > control/clientaccess
+	atf_check "$(qp_top)/build/libexec/qcdb" clientaccess
+	atf_check -s exit:100 cdb -q control/clientaccess.cdb =names
+}
+
 atf_test_case relayrecipients
 relayrecipients_head() {
 	atf_set "descr" "qcdb compiles relayrecipients: addresses and" \
@@ -220,5 +265,6 @@ atf_init_test_cases() {
 	atf_add_test_case durable
 	atf_add_test_case policy
 	atf_add_test_case policy_broken
+	atf_add_test_case clientaccess
 	atf_add_test_case relayrecipients
 }

@@ -2,7 +2,8 @@
 
 /*
  * fuzz_cdb - libFuzzer target for our lookups over cdb files
- * (lookup/users.c, aliases.c, rcpthosts.c, relay.c, senders.c, through
+ * (lookup/users.c, aliases.c, rcpthosts.c, relay.c, senders.c,
+ * clientaccess.c, through
  * control/ctl.c's ctl_cdb_open and lookup/policy_cdb.c).  The cdb files
  * are written by root with qcdb only, and tinycdb's cdb_seek reads them
  * with pread (a short read is an error, so a lookup cannot run off the
@@ -30,7 +31,9 @@
 #include <unistd.h>
 
 #include "aliases.h"
+#include "clientaccess.h"
 #include "ctl.h"
+#include "policy_cdb.h"
 #include "rcpthosts.h"
 #include "relay.h"
 #include "sa.h"
@@ -44,7 +47,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 	abort(); } } while (0)
 
 static const char *const names[] = { "users.cdb", "aliases.cdb",
-    "rcpthosts.cdb", "relay.cdb", "senders.cdb" };
+    "rcpthosts.cdb", "relay.cdb", "senders.cdb", "clientaccess.cdb" };
 #define NNAMES	(sizeof(names) / sizeof(names[0]))
 
 static char	dir[64];
@@ -135,6 +138,36 @@ patch(const char *path, const uint8_t *p, size_t n)
 	close(fd);
 }
 
+/*
+ * client_access - the probe as a client's address and name: a rule found has
+ * an action, a key and printable text; none leaves the rule empty.
+ */
+static void
+client_access(const char *probe)
+{
+	struct clientaccess_rule rule;
+	size_t i;
+	int fd, r;
+
+	if (policy_cdb_open("clientaccess", &fd) != 1)
+		return;
+	r = clientaccess_wants_names(fd);
+	CHECK(r == -1 || r == 0 || r == 1);
+	r = clientaccess_find(fd, probe, probe, &rule);
+	close(fd);
+	CHECK(r == -1 || r == 0 || r == 1);
+	if (r == 0)
+		CHECK(rule.action == CLIENTACCESS_NONE);
+	if (r != 1)
+		return;
+	CHECK(rule.action == CLIENTACCESS_OK ||
+	    rule.action == CLIENTACCESS_REJECT ||
+	    rule.action == CLIENTACCESS_DEFER);
+	CHECK(strnlen(rule.key, sizeof(rule.key)) < sizeof(rule.key));
+	for (i = 0; rule.text[i] != '\0'; i++)
+		CHECK(rule.text[i] >= 0x20 && rule.text[i] <= 0x7e);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -193,5 +226,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = sender_allowed(probe, addr);
 	CHECK(r == -1 || r == 0 || r == 1);
 	sa_free(&out);
+	client_access(probe);
 	return 0;
 }

@@ -5,8 +5,9 @@
  * generic ones of control/ctl.c (ctl_read, ctl_list, ctl_line,
  * ctl_int) and the structured files built on them: smtproutes
  * (remote_find_route), proxyfrom (proxy_from_listed, relay_net_parse
- * and relay_net_match), virtualdomains (vdom_lookup) and resolvers
- * (dns_server_parse on each entry).  Control files are root's, but a
+ * and relay_net_match), virtualdomains (vdom_lookup), resolvers
+ * (dns_server_parse on each entry) and the lines of clientaccess as
+ * qcdb reads them (clientaccess_parse).  Control files are root's, but a
  * typo must give a clear refusal, never a wrong route or a crash.  The
  * input is a file's text; the first byte picks which probe (domain,
  * address) the lookups ask for.  The text is written to each of those
@@ -21,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clientaccess.h"
 #include "ctl.h"
 #include "dns.h"
 #include "proxy.h"
@@ -169,6 +172,52 @@ nets(const char *ip)
 	CHECK(r == -1 || r == 0 || r == 1);
 }
 
+/*
+ * access_line - one clientaccess line: a key of its kind, an action's
+ * letter, printable text; a rule by name reads back the same.
+ */
+static void
+access_line(const char *e)
+{
+	struct clientaccess_line l, again;
+	char canon[CLIENTACCESS_KEY_MAX + 16 + CLIENTACCESS_TEXT_MAX];
+	size_t i, kn;
+
+	if (clientaccess_parse(e, strlen(e), &l) != NULL)
+		return;
+	kn = strnlen(l.key, sizeof(l.key));
+	CHECK(kn > 0 && kn < sizeof(l.key));
+	CHECK(strchr("ord", l.value[0]) != NULL && l.value[0] != '\0');
+	CHECK(strlen(l.value + 1) <= CLIENTACCESS_TEXT_MAX);
+	for (i = 1; l.value[i] != '\0'; i++)
+		CHECK(l.value[i] >= 0x20 && l.value[i] <= 0x7e);
+	CHECK((strchr(l.key, '/') == NULL) == (l.is_name != 0));
+	if (!l.is_name)
+		return;
+	for (i = 0; i < kn; i++)
+		CHECK(!isupper((unsigned char)l.key[i]));
+	snprintf(canon, sizeof(canon), "%s %s %s", l.key,
+	    l.value[0] == 'o' ? "ok" : l.value[0] == 'r' ? "reject" :
+	    "defer", l.value + 1);
+	CHECK(clientaccess_parse(canon, strlen(canon), &again) == NULL);
+	CHECK(strcmp(again.key, l.key) == 0 &&
+	    strcmp(again.value, l.value) == 0);
+}
+
+/* access_lines - each entry of the file as a clientaccess line */
+static void
+access_lines(void)
+{
+	struct sa out = SA_INIT;
+	const char *e;
+
+	if (ctl_list("f", &out) == 1)
+		for (e = out.s; out.len > 0 && e < out.s + out.len;
+		    e += strlen(e) + 1)
+			access_line(e);
+	sa_free(&out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -199,5 +248,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(strnlen(prefix, sizeof(prefix)) < sizeof(prefix));
 	nets(ip);
 	resolvers();
+	access_lines();
 	return 0;
 }

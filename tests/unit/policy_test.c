@@ -2,7 +2,8 @@
 
 /*
  * policy_test - tests of lookup/rcpthosts.c, lookup/relay.c,
- * lookup/relayrcpt.c and lookup/local.c against real cdb files: the
+ * lookup/relayrcpt.c, lookup/clientaccess.c and lookup/local.c against
+ * real cdb files: the
  * text control files are written in the test case's work directory and
  * compiled by the qcdb just built (so the writer and the readers are
  * tested together), and hostile cdb files are written byte by byte or
@@ -25,7 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clientaccess.h"
 #include "local.h"
+#include "policy_cdb.h"
 #include "rcpthosts.h"
 #include "relay.h"
 #include "relayrcpt.h"
@@ -428,6 +431,201 @@ ATF_TC_BODY(relayrcpt_table, tc)
 	ATF_CHECK_EQ(relayrcpt_match("alice", "example.org", '+'), -1);
 }
 
+/* access_find - clientaccess_find over control/clientaccess.cdb */
+static int
+access_find(const char *ip, const char *host, struct clientaccess_rule *r)
+{
+	int fd, rc;
+
+	ATF_REQUIRE_EQ(policy_cdb_open("clientaccess", &fd), 1);
+	rc = clientaccess_find(fd, ip, host, r);
+	ATF_REQUIRE_EQ(close(fd), 0);
+	return rc;
+}
+
+/* access_names - clientaccess_wants_names over the cdb */
+static int
+access_names(void)
+{
+	int fd, rc;
+
+	ATF_REQUIRE_EQ(policy_cdb_open("clientaccess", &fd), 1);
+	rc = clientaccess_wants_names(fd);
+	ATF_REQUIRE_EQ(close(fd), 0);
+	return rc;
+}
+
+ATF_TC_WITHOUT_HEAD(clientaccess_table);
+ATF_TC_BODY(clientaccess_table, tc)
+{
+	static const struct {
+		const char	*ip, *host;
+		int		 action;
+		const char	*key, *text;
+	} t[] = {
+		{ "10.1.2.3", NULL, CLIENTACCESS_REJECT, "10.0.0.0/8", "" },
+		{ "10.9.9.9", "unknown", CLIENTACCESS_OK, "10.9.0.0/16", "" },
+		{ "10.9.9.1", NULL, CLIENTACCESS_DEFER, "10.9.9.1/32",
+		    "Later,  please" },
+		{ "::ffff:10.9.9.1", NULL, CLIENTACCESS_DEFER, "10.9.9.1/32",
+		    "Later,  please" },
+		{ "2001:db8::5", NULL, CLIENTACCESS_REJECT, "2001:db8::/32",
+		    "" },
+		/* the name before the address, nearest domain first */
+		{ "10.1.2.3", "mx.Partner.example", CLIENTACCESS_OK,
+		    ".partner.example", "" },
+		{ "10.1.2.3", "a.b.dyn.example", CLIENTACCESS_REJECT,
+		    ".dyn.example", "No dynamic clients" },
+		{ "10.1.2.3", "static.dyn.example", CLIENTACCESS_OK,
+		    "static.dyn.example", "" },
+		{ "192.0.2.1", "dyn.example", CLIENTACCESS_NONE, "", "" },
+		{ "192.0.2.1", "x.static.dyn.example", CLIENTACCESS_REJECT,
+		    ".dyn.example", "No dynamic clients" },
+		{ "192.0.2.1", "example", CLIENTACCESS_NONE, "", "" },
+		{ "192.0.2.1", "unknown", CLIENTACCESS_NONE, "", "" },
+		{ "192.0.2.1", NULL, CLIENTACCESS_NONE, "", "" },
+		{ "11.0.0.1", NULL, CLIENTACCESS_NONE, "", "" },
+	};
+	struct clientaccess_rule r;
+	char big[600];
+	size_t i;
+	int want;
+
+	setup();
+	puts0("clientaccess", "# rules\n10.0.0.0/8 reject\n"
+	    "10.9.0.0/16 OK\n10.9.9.1 defer   Later,  please  \n"
+	    "[2001:db8::]/32 reject\n.partner.example ok\n"
+	    ".DYN.example reject No dynamic clients\n"
+	    "static.dyn.example ok\n");
+	qcdb(tc, "clientaccess", 0);
+	ATF_CHECK_EQ(access_names(), 1);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		want = t[i].action != CLIENTACCESS_NONE;
+		ATF_CHECK_EQ_MSG(access_find(t[i].ip, t[i].host, &r), want,
+		    "case %zu", i);
+		ATF_CHECK_EQ_MSG((int)r.action, t[i].action, "case %zu", i);
+		ATF_CHECK_STREQ_MSG(r.key, t[i].key, "case %zu", i);
+		ATF_CHECK_STREQ_MSG(r.text, t[i].text, "case %zu", i);
+	}
+	for (i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+		ATF_CHECK_EQ_MSG(access_find(garbage[i], garbage[i], &r), 0,
+		    "garbage %zu", i);
+		ATF_CHECK_EQ((int)r.action, CLIENTACCESS_NONE);
+	}
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ATF_CHECK_EQ(access_find(big, big, &r), 0);
+	ATF_CHECK_EQ(access_find(NULL, NULL, &r), 0);
+	/* addresses only: no name lookups wanted */
+	puts0("clientaccess", "10.0.0.0/8 reject\n");
+	qcdb(tc, "clientaccess", 0);
+	ATF_CHECK_EQ(access_names(), 0);
+}
+
+ATF_TC_WITHOUT_HEAD(clientaccess_lines);
+ATF_TC_BODY(clientaccess_lines, tc)
+{
+	static const struct {
+		const char	*line, *key, *value;
+		int		 is_name, masked;
+	} good[] = {
+		{ "10.1.2.3 reject", "10.1.2.3/32", "r", 0, 0 },
+		{ "10.1.2.3/8\tDEFER\tnot now", "10.0.0.0/8", "dnot now", 0,
+		    1 },
+		{ "0.0.0.0/0 ok", "0.0.0.0/0", "o", 0, 0 },
+		{ "[::1] Ok", "::1/128", "o", 0, 0 },
+		{ "[2001:DB8::]/32 reject  a  b ", "2001:db8::/32", "ra  b",
+		    0, 0 },
+		{ "Host.Example reject", "host.example", "r", 1, 0 },
+		{ ".Example ok", ".example", "o", 1, 0 },
+		{ "x reject", "x", "r", 1, 0 },
+	};
+	static const char *const bad[] = {
+		"", "10.0.0.1", "reject", "10.0.0.1 refuse", "10.0.0.1 ok x",
+		"1.2.3 reject", "10.0.0.0/33 reject", "10.0.0.0/ reject",
+		"::1 reject", "[::ffff:10.0.0.1] reject", "[::1 reject",
+		"a..b reject", ". reject", ".. reject", "a.b. reject",
+		"-a.b reject", "a_b.c reject", "[a.b] reject",
+		"a.b reject \001", "a.b reject \xc3\xa9", "a.b reject \x7f",
+	};
+	struct clientaccess_line l;
+	char longer[400];
+	size_t i;
+
+	(void)tc;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ATF_CHECK_MSG(clientaccess_parse(good[i].line,
+		    strlen(good[i].line), &l) == NULL, "good %zu", i);
+		ATF_CHECK_STREQ_MSG(l.key, good[i].key, "good %zu", i);
+		ATF_CHECK_STREQ_MSG(l.value, good[i].value, "good %zu", i);
+		ATF_CHECK_EQ_MSG(l.is_name, good[i].is_name, "good %zu", i);
+		ATF_CHECK_EQ_MSG(l.masked, good[i].masked, "good %zu", i);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ATF_CHECK_MSG(clientaccess_parse(bad[i], strlen(bad[i]), &l) !=
+		    NULL, "bad %zu: %s", i, bad[i]);
+	/* the text: 200 bytes at most */
+	snprintf(longer, sizeof(longer), "a.b reject %0200d", 0);
+	ATF_CHECK(clientaccess_parse(longer, strlen(longer), &l) == NULL);
+	ATF_CHECK_EQ(strlen(l.value), 201);
+	snprintf(longer, sizeof(longer), "a.b reject %0201d", 0);
+	ATF_CHECK(clientaccess_parse(longer, strlen(longer), &l) != NULL);
+	/* a name: at most 253 bytes, and its dot */
+	memset(longer, 'a', sizeof(longer));
+	for (i = 63; i < 300; i += 64)
+		longer[i] = '.';
+	longer[0] = '.';
+	memcpy(longer + 254, " ok", 3);
+	ATF_CHECK(clientaccess_parse(longer, 257, &l) == NULL);
+	longer[254] = 'a';
+	memcpy(longer + 255, " ok", 3);
+	ATF_CHECK(clientaccess_parse(longer, 258, &l) != NULL);
+}
+
+ATF_TC_WITHOUT_HEAD(clientaccess_not_from_qcdb);
+ATF_TC_BODY(clientaccess_not_from_qcdb, tc)
+{
+	static const char *const empty[] = { "10.0.0.1/32", "" };
+	static const char *const letter[] = { "10.0.0.1/32", "x" };
+	static const char *const ctrl[] = { "10.0.0.1/32", "rbad\ntext" };
+	static const char *const names[] = { "=names", "", "a.b", "o" };
+	char longv[300];
+	const char *const lng[] = { "10.0.0.1/32", longv };
+	struct clientaccess_rule r;
+
+	(void)tc;
+	setup();
+	make_cdb("clientaccess.cdb", empty, 2);
+	ATF_CHECK_EQ(access_find("10.0.0.1", NULL, &r), -1);
+	ATF_CHECK_EQ(access_find("10.0.0.2", NULL, &r), 0);
+	make_cdb("clientaccess.cdb", letter, 2);
+	ATF_CHECK_EQ(access_find("10.0.0.1", NULL, &r), -1);
+	make_cdb("clientaccess.cdb", ctrl, 2);
+	ATF_CHECK_EQ(access_find("10.0.0.1", NULL, &r), -1);
+	memset(longv, 'x', sizeof(longv) - 1);
+	longv[0] = 'r';
+	longv[sizeof(longv) - 1] = '\0';
+	make_cdb("clientaccess.cdb", lng, 2);
+	ATF_CHECK_EQ(access_find("10.0.0.1", NULL, &r), -1);
+	longv[1 + CLIENTACCESS_TEXT_MAX] = '\0';
+	make_cdb("clientaccess.cdb", lng, 2);
+	ATF_CHECK_EQ(access_find("10.0.0.1", NULL, &r), 1);
+	ATF_CHECK_EQ(strlen(r.text), CLIENTACCESS_TEXT_MAX);
+	make_cdb("clientaccess.cdb", names, 4);
+	ATF_CHECK_EQ(access_names(), 1);
+	ATF_CHECK_EQ(access_find("10.0.0.1", "A.B", &r), 1);
+	ATF_CHECK_EQ((int)r.action, CLIENTACCESS_OK);
+	/* stale: the text newer than its cdb is no table at all */
+	puts0("clientaccess", "10.0.0.1 ok\n");
+	age("clientaccess.cdb", 60);
+	{
+		int fd;
+
+		ATF_CHECK_EQ(policy_cdb_open("clientaccess", &fd), -1);
+		ATF_CHECK_EQ(fd, -1);
+	}
+}
+
 ATF_TC_WITHOUT_HEAD(badaddr);
 ATF_TC_BODY(badaddr, tc)
 {
@@ -663,6 +861,9 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, relay_keys);
 	ATF_TP_ADD_TC(tp, relay_states);
 	ATF_TP_ADD_TC(tp, relayrcpt_table);
+	ATF_TP_ADD_TC(tp, clientaccess_table);
+	ATF_TP_ADD_TC(tp, clientaccess_lines);
+	ATF_TP_ADD_TC(tp, clientaccess_not_from_qcdb);
 	ATF_TP_ADD_TC(tp, badaddr);
 	ATF_TP_ADD_TC(tp, not_from_qcdb);
 	ATF_TP_ADD_TC(tp, corrupt);
