@@ -296,20 +296,16 @@ rcpthosts_line(struct build *b, size_t line, const char *s, size_t n)
 static void
 relay_line(struct build *b, size_t line, const char *s, size_t n)
 {
-	char key[RELAY_KEY_MAX], host[RELAY_KEY_MAX];
+	char key[RELAY_KEY_MAX];
 	struct relay_net net;
 	const char *why;
-	unsigned max;
 
 	if ((why = relay_net_parse(s, n, &net)) != NULL)
 		bad(line, "\"%.*s\": %s", (int)n, s, why);
-	max = net.af == AF_INET ? 32 : 128;
-	if (relay_key(net.af, net.addr, net.len, key, sizeof(key)) == -1 ||
-	    relay_key(net.af, net.addr, max, host, sizeof(host)) == -1)
+	if (relay_key(net.af, net.addr, net.len, key, sizeof(key)) == -1)
 		bad(line, "\"%.*s\" is not a network", (int)n, s);
 	/* host bits set: most likely a typo, so say what is stored */
-	if (strncmp(key, host, strcspn(host, "/")) != 0 ||
-	    key[strcspn(host, "/")] != '/')
+	if (relay_net_has_host_bits(&net))
 		log_warnx("control/relay: line %zu: %.*s has host bits set; "
 		    "stored as %s", line, (int)n, s, key);
 	add_key(b, line, key, "", 0, 1);

@@ -63,21 +63,6 @@ text_ok(const char *s, size_t n)
 	return 1;
 }
 
-/* has_host_bits - whether net's address has bits past its length */
-static int
-has_host_bits(const struct relay_net *net)
-{
-	size_t i, alen = net->af == AF_INET ? 4 : 16;
-	unsigned bit;
-
-	for (i = 0; i < alen * 8; i++) {
-		bit = net->addr[i / 8] >> (7 - i % 8) & 1;
-		if (i >= net->len && bit)
-			return 1;
-	}
-	return 0;
-}
-
 /* looks_like_net - a pattern that can only be meant as an address */
 static int
 looks_like_net(const char *s, size_t n)
@@ -107,7 +92,7 @@ pattern_key(const char *s, size_t n, struct clientaccess_line *l)
 		if (relay_key(net.af, net.addr, net.len, l->key,
 		    sizeof(l->key)) == -1)
 			return "not a network";
-		l->masked = has_host_bits(&net);
+		l->masked = relay_net_has_host_bits(&net);
 		return NULL;
 	}
 	/* 253: the longest name DNS can hold, written out */

@@ -199,6 +199,21 @@ relay_net_parse(const char *s, size_t n, struct relay_net *net)
 }
 
 /*
+ * relay_net_has_host_bits - whether net's address, as written, has bits
+ * set past its length (qcdb warns: most likely a typo).
+ */
+int
+relay_net_has_host_bits(const struct relay_net *net)
+{
+	size_t i, alen = net->af == AF_INET ? 4 : 16;
+
+	for (i = net->len; i < alen * 8; i++)
+		if (net->addr[i / 8] >> (7 - i % 8) & 1)
+			return 1;
+	return 0;
+}
+
+/*
  * relay_net_match - whether the client at ip (text, as relay_allowed
  * takes it) is inside net.  Returns 1 or 0 (also for no address).
  */

@@ -43,5 +43,6 @@ int	relay_allowed(const char *);
 int	relay_parse_ip(const char *, unsigned char *);
 const char *relay_net_parse(const char *, size_t, struct relay_net *);
 int	relay_net_match(const struct relay_net *, const char *);
+int	relay_net_has_host_bits(const struct relay_net *);
 
 #endif
